@@ -1,0 +1,130 @@
+// The one place that writes a deployment's files to disk. It records what it wrote in a
+// manifest, refuses to write over files it did not create, and deletes only its own files.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { UsageError } from '../errors.js';
+import { ENV_FILE, isExecutable, SECRET_FILES } from '../synth/synthesize.js';
+
+export const MANIFEST_FILE = '.redis-ha-manifest.json';
+
+interface Manifest {
+  generator: 'redis-ha';
+  files: string[];
+}
+
+export interface WriteResult {
+  dir: string;
+  written: string[];
+  unchanged: string[];
+  removed: string[];
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => relative(dir, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)))
+    .sort();
+}
+
+export async function readManifest(dir: string): Promise<string[] | undefined> {
+  const text = await readText(join(dir, MANIFEST_FILE));
+  if (text === undefined) return undefined;
+  const manifest = JSON.parse(text) as Manifest;
+  return manifest.files;
+}
+
+/** The deployment's password: the one kept in its .env, or a new strong one on first render. */
+export async function loadOrCreatePassword(dir: string): Promise<{ password: string; created: boolean }> {
+  const env = await readText(join(dir, ENV_FILE));
+  const existing = env?.match(/^REDIS_PASSWORD=(.+)$/m)?.[1]?.trim();
+  if (existing) return { password: existing, created: false };
+  return { password: randomBytes(32).toString('hex'), created: true };
+}
+
+function modeFor(path: string): number {
+  if (SECRET_FILES.has(path)) return 0o600;
+  return isExecutable(path) ? 0o755 : 0o644;
+}
+
+export async function writeDeployment(
+  dir: string,
+  files: Map<string, string>,
+  options: { force?: boolean } = {},
+): Promise<WriteResult> {
+  const previous = (await readManifest(dir)) ?? [];
+  const present = await listFiles(dir);
+  const foreign = present.filter((f) => f !== MANIFEST_FILE && !previous.includes(f));
+  if (foreign.length > 0 && !options.force) {
+    const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
+    throw new UsageError(
+      `refusing to write into ${dir}: it holds files redis-ha did not create (${shown})`,
+      'choose another --out directory, or pass --force to write beside them (they are never deleted)',
+    );
+  }
+
+  const result: WriteResult = { dir, written: [], unchanged: [], removed: [] };
+  await mkdir(dir, { recursive: true });
+  for (const [path, content] of files) {
+    const target = join(dir, path);
+    const mode = modeFor(path);
+    if ((await readText(target)) === content) {
+      await chmod(target, mode);
+      result.unchanged.push(path);
+      continue;
+    }
+    await mkdir(dirname(target), { recursive: true });
+    // Write then rename: a reader (or a crash) never sees half a file.
+    const temp = `${target}.tmp-${process.pid}`;
+    await writeFile(temp, content, { mode });
+    await chmod(temp, mode);
+    await rename(temp, target);
+    result.written.push(path);
+  }
+  // Files this tool wrote before and no longer generates (e.g. haproxy.cfg after
+  // switching from full to sentinel). Only those, never a file it did not write.
+  for (const path of previous) {
+    if (!files.has(path)) {
+      await rm(join(dir, path), { force: true });
+      result.removed.push(path);
+    }
+  }
+  const manifest: Manifest = { generator: 'redis-ha', files: [...files.keys()] };
+  await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  return result;
+}
+
+/** Removes the files this tool wrote (per the manifest) and then any directory left empty. */
+export async function removeDeploymentFiles(dir: string): Promise<string[]> {
+  const files = await readManifest(dir);
+  if (!files) return [];
+  for (const path of files) await rm(join(dir, path), { force: true });
+  await rm(join(dir, MANIFEST_FILE), { force: true });
+  // Remove directories bottom-up, only when empty.
+  const dirs = [...new Set(files.map((f) => dirname(f)).filter((d) => d !== '.'))].sort((a, b) => b.length - a.length);
+  for (const d of [...dirs, '.']) {
+    try {
+      const left = await readdir(join(dir, d));
+      if (left.length === 0) await rm(join(dir, d), { recursive: false, force: true, maxRetries: 0 } as never);
+    } catch {
+      /* already gone */
+    }
+  }
+  return files;
+}

@@ -1,0 +1,230 @@
+// Loads a topology: preset data <- topology file <- CLI flags, then schema, normalize, rules.
+import { readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { ZodIssue } from 'zod';
+import { PRESETS_DIR } from '../paths.js';
+import { closest } from './did-you-mean.js';
+import { normalize } from './normalize.js';
+import { TopologyError, type Problem } from './problems.js';
+import { checkRules } from './rules.js';
+import { PRESETS, topologyInputSchema, type PresetName, type Topology } from './schema.js';
+
+/** One value set on the command line, e.g. `--replicas 3` -> { path: 'replicas', value: 3, flag: '--replicas' }. */
+export interface Override {
+  path: string;
+  value: unknown;
+  flag: string;
+}
+
+export interface LoadOptions {
+  preset?: string;
+  file?: string;
+  overrides?: Override[];
+}
+
+export interface LoadedTopology {
+  topology: Topology;
+  warnings: Problem[];
+}
+
+/** A parsed YAML document and how to point at a line in it. */
+interface YamlSource {
+  label: string;
+  data: Record<string, unknown>;
+  doc: Document;
+  lines: LineCounter;
+}
+
+type Plain = Record<string, unknown>;
+const isPlainObject = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function deepMerge(base: Plain, override: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function setPath(target: Plain, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (!isPlainObject(node[key])) node[key] = {};
+    node = node[key] as Plain;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+async function readYaml(path: string, label: string): Promise<YamlSource> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new TopologyError([
+      {
+        severity: 'error',
+        path: '',
+        source: label,
+        message: code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? String(err)})`,
+        hint: 'check the path given to --file',
+      },
+    ]);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new TopologyError(
+      doc.errors.map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        return {
+          severity: 'error' as const,
+          path: '',
+          source: `${label}:${pos.line}:${pos.col}`,
+          message: `YAML syntax: ${e.message.split('\n')[0]}`,
+          hint: 'fix the YAML syntax; indentation uses spaces, not tabs',
+        };
+      }),
+    );
+  }
+  const data = doc.toJS() ?? {};
+  if (!isPlainObject(data)) {
+    throw new TopologyError([
+      { severity: 'error', path: '', source: label, message: 'a topology file must be a YAML mapping (key: value)' },
+    ]);
+  }
+  return { label, data, doc, lines };
+}
+
+/** `file:line:col` of the deepest node along `path` that exists in a YAML source. */
+function locate(source: YamlSource, path: (string | number)[]): string | undefined {
+  for (let depth = path.length; depth > 0; depth--) {
+    const node = source.doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) {
+      const pos = source.lines.linePos(node.range[0]);
+      return `${source.label}:${pos.line}:${pos.col}`;
+    }
+  }
+  return undefined;
+}
+
+function describeSource(
+  path: string,
+  overrides: Override[],
+  userFile: YamlSource | undefined,
+  preset: YamlSource,
+): string | undefined {
+  const byFlag = overrides.find((o) => path === o.path || path.startsWith(`${o.path}.`));
+  if (byFlag) return byFlag.flag;
+  const keys = path ? path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)) : [];
+  if (keys.length === 0) return userFile?.label;
+  return (userFile && locate(userFile, keys)) ?? locate(preset, keys);
+}
+
+/** Keys allowed at a path in the schema, for "did you mean". */
+function knownKeys(path: (string | number)[]): string[] {
+  // Walk the zod object shapes (unwrapping defaults/optionals).
+  let schema: any = topologyInputSchema;
+  const unwrap = (s: any): any => (s?._def?.innerType ? unwrap(s._def.innerType) : s);
+  for (const key of path) {
+    schema = unwrap(schema);
+    schema = schema?.shape?.[key];
+  }
+  schema = unwrap(schema);
+  return schema?.shape ? Object.keys(schema.shape) : [];
+}
+
+function issueToProblems(issue: ZodIssue): Omit<Problem, 'source'>[] {
+  const path = issue.path.join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = knownKeys(issue.path);
+    return issue.keys.map((key) => {
+      const suggestion = closest(key, allowed);
+      return {
+        severity: 'error' as const,
+        path: path ? `${path}.${key}` : key,
+        message: `unknown key "${key}"`,
+        hint: suggestion ? `did you mean "${suggestion}"?` : `allowed keys here: ${allowed.join(', ')}`,
+      };
+    });
+  }
+  let hint: string | undefined;
+  if (issue.code === 'invalid_enum_value') {
+    const suggestion = closest(String(issue.received), issue.options.map(String));
+    hint = suggestion ? `did you mean "${suggestion}"?` : `use one of: ${issue.options.join(', ')}`;
+  } else if (issue.code === 'invalid_type' && issue.received === 'undefined') {
+    hint = 'this field is required';
+  } else if (issue.code === 'invalid_type') {
+    hint = `write a ${issue.expected}`;
+  }
+  return [{ severity: 'error', path, message: issue.message, hint }];
+}
+
+export async function loadPresetSource(name: PresetName): Promise<YamlSource> {
+  const file = join(PRESETS_DIR, `${name}.yaml`);
+  return readYaml(file, `presets/${name}.yaml`);
+}
+
+/** Preset names with their one-line descriptions, from presets/*.yaml. */
+export async function listPresets(): Promise<{ name: PresetName; description: string }[]> {
+  return Promise.all(
+    PRESETS.map(async (name) => {
+      const source = await loadPresetSource(name);
+      return { name, description: String(source.data.description ?? '') };
+    }),
+  );
+}
+
+export async function loadTopology(options: LoadOptions): Promise<LoadedTopology> {
+  const overrides = options.overrides ?? [];
+  const userFile = options.file
+    ? await readYaml(options.file, relative(process.cwd(), options.file) || options.file)
+    : undefined;
+
+  const presetName = options.preset ?? userFile?.data.preset;
+  if (presetName === undefined) {
+    throw new TopologyError([
+      {
+        severity: 'error',
+        path: 'preset',
+        message: 'no preset given',
+        hint: `name one: ${PRESETS.join(', ')} (as the first argument, or "preset:" in the topology file)`,
+      },
+    ]);
+  }
+  if (!PRESETS.includes(presetName as PresetName)) {
+    const suggestion = closest(String(presetName), PRESETS);
+    throw new TopologyError([
+      {
+        severity: 'error',
+        path: 'preset',
+        source: options.preset !== undefined ? 'argument' : userFile && locate(userFile, ['preset']),
+        message: `unknown preset "${String(presetName)}"`,
+        hint: suggestion ? `did you mean "${suggestion}"?` : `use one of: ${PRESETS.join(', ')}`,
+      },
+    ]);
+  }
+  const preset = await loadPresetSource(presetName as PresetName);
+
+  const { description: _description, ...presetData } = preset.data;
+  let merged = deepMerge(presetData, userFile?.data ?? {});
+  for (const o of overrides) setPath(merged, o.path, o.value);
+  merged = { ...merged, preset: presetName };
+
+  const withSource = (p: Omit<Problem, 'source'>): Problem => ({
+    ...p,
+    source: describeSource(p.path, overrides, userFile, preset),
+  });
+
+  const parsed = topologyInputSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new TopologyError(parsed.error.issues.flatMap(issueToProblems).map(withSource));
+  }
+  const topology = normalize(parsed.data);
+  const problems = checkRules(topology).map(withSource);
+  if (problems.some((p) => p.severity === 'error')) throw new TopologyError(problems);
+  return { topology, warnings: problems };
+}

@@ -1,0 +1,56 @@
+// The services of a topology, by role-neutral name. Shared by synth, runtime and probes.
+import { PORT_OFFSETS } from './normalize.js';
+import type { Topology } from './schema.js';
+
+export const REDIS_PORT = 6379;
+export const SENTINEL_PORT = 26379;
+export const HAPROXY_WRITE_PORT = 6379;
+export const HAPROXY_READ_PORT = 6380;
+export const HAPROXY_STATS_PORT = 8404;
+export const EXPORTER_PORT = 9121;
+
+export interface NodeRef {
+  /** Compose service name and in-network hostname, e.g. `redis-2`. */
+  name: string;
+  /** Port inside the network. */
+  port: number;
+  /** Port published on the host (on `topology.bind`). */
+  hostPort: number;
+}
+
+export function redisNodes(t: Topology): NodeRef[] {
+  return Array.from({ length: t.replicas + 1 }, (_, i) => ({
+    name: `redis-${i + 1}`,
+    port: REDIS_PORT,
+    hostPort: t.portBase + PORT_OFFSETS.redis + i + 1,
+  }));
+}
+
+export function sentinelNodes(t: Topology): NodeRef[] {
+  if (!t.sentinel.enabled) return [];
+  return Array.from({ length: t.sentinel.count }, (_, i) => ({
+    name: `sentinel-${i + 1}`,
+    port: SENTINEL_PORT,
+    hostPort: t.portBase + PORT_OFFSETS.sentinel + i + 1,
+  }));
+}
+
+/** The node that starts as master. After a failover the Sentinels decide. */
+export const INITIAL_MASTER = 'redis-1';
+
+/** Every published port with the service and setting that owns it. */
+export function publishedPorts(t: Topology): { port: number; service: string; path: string }[] {
+  const ports = [
+    ...redisNodes(t).map((n) => ({ port: n.hostPort, service: n.name, path: 'portBase' })),
+    ...sentinelNodes(t).map((n) => ({ port: n.hostPort, service: n.name, path: 'portBase' })),
+  ];
+  if (t.haproxy.enabled) {
+    ports.push(
+      { port: t.haproxy.writePort, service: 'haproxy', path: 'haproxy.writePort' },
+      { port: t.haproxy.readPort, service: 'haproxy', path: 'haproxy.readPort' },
+      { port: t.haproxy.statsPort, service: 'haproxy', path: 'haproxy.statsPort' },
+    );
+  }
+  if (t.exporter.enabled) ports.push({ port: t.exporter.port, service: 'exporter', path: 'exporter.port' });
+  return ports;
+}

@@ -1,0 +1,36 @@
+// Fills in what the schema leaves open: timings from the profile, ports from the port base.
+import { PROFILE_TIMINGS, type Topology, type topologyInputSchema } from './schema.js';
+import type { z } from 'zod';
+
+/** Offsets from `portBase` for each published port (see README: "Ports"). */
+export const PORT_OFFSETS = {
+  redis: 0, // redis-i -> portBase + i
+  sentinel: 100, // sentinel-i -> portBase + 100 + i
+  haproxyWrite: 200,
+  haproxyRead: 201,
+  haproxyStats: 202,
+  exporter: 300,
+} as const;
+
+export function normalize(parsed: z.output<typeof topologyInputSchema>): Topology {
+  const timing = PROFILE_TIMINGS[parsed.profile];
+  const base = parsed.portBase;
+  return {
+    ...parsed,
+    sentinel: {
+      ...parsed.sentinel,
+      downAfterMs: parsed.sentinel.downAfterMs ?? timing.downAfterMs,
+      failoverTimeoutMs: parsed.sentinel.failoverTimeoutMs ?? timing.failoverTimeoutMs,
+    },
+    haproxy: {
+      ...parsed.haproxy,
+      writePort: parsed.haproxy.writePort ?? base + PORT_OFFSETS.haproxyWrite,
+      readPort: parsed.haproxy.readPort ?? base + PORT_OFFSETS.haproxyRead,
+      statsPort: parsed.haproxy.statsPort ?? base + PORT_OFFSETS.haproxyStats,
+    },
+    exporter: {
+      ...parsed.exporter,
+      port: parsed.exporter.port ?? base + PORT_OFFSETS.exporter,
+    },
+  };
+}

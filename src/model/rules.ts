@@ -1,0 +1,191 @@
+// Cross-field rules, run on the normalized topology. Each returns the problems it finds;
+// all rules always run, so the user sees every problem in one round.
+import { publishedPorts } from './nodes.js';
+import type { Problem } from './problems.js';
+import type { Topology } from './schema.js';
+
+type Rule = (t: Topology) => Problem[];
+
+const error = (path: string, message: string, hint?: string): Problem => ({ severity: 'error', path, message, hint });
+const warning = (path: string, message: string, hint?: string): Problem => ({
+  severity: 'warning',
+  path,
+  message,
+  hint,
+});
+
+const majority = (n: number) => Math.floor(n / 2) + 1;
+
+/** Settings redis-ha writes itself; setting them in `redis.extraConfig` would break the topology. */
+const MANAGED_REDIS_SETTINGS = [
+  'port',
+  'bind',
+  'dir',
+  'replicaof',
+  'slaveof',
+  'requirepass',
+  'masterauth',
+  'replica-announce-ip',
+  'replica-announce-port',
+  'appendonly',
+  'save',
+  'maxmemory',
+  'maxmemory-policy',
+  'min-replicas-to-write',
+  'min-slaves-to-write',
+  'min-replicas-max-lag',
+  'min-slaves-max-lag',
+];
+
+const sentinelRules: Rule = (t) => {
+  if (!t.sentinel.enabled) return [];
+  const { count, quorum, downAfterMs, failoverTimeoutMs } = t.sentinel;
+  const problems: Problem[] = [];
+  if (quorum < 1 || quorum > count) {
+    problems.push(
+      error(
+        'sentinel.quorum',
+        `quorum ${quorum} is not between 1 and the sentinel count (${count})`,
+        `set sentinel.quorum to ${majority(count)} (a majority of ${count})`,
+      ),
+    );
+  } else if (quorum < majority(count)) {
+    problems.push(
+      warning(
+        'sentinel.quorum',
+        `quorum ${quorum} is less than a majority of ${count} Sentinels`,
+        `a failover still needs a majority to authorize it, but fewer Sentinels can declare the master down; use ${majority(count)} unless you mean it`,
+      ),
+    );
+  }
+  if (count < 3) {
+    problems.push(
+      warning(
+        'sentinel.count',
+        `${count} Sentinel${count === 1 ? '' : 's'} cannot survive the loss of one and still elect a leader`,
+        'use 3 or 5 Sentinels',
+      ),
+    );
+  } else if (count % 2 === 0) {
+    problems.push(
+      warning(
+        'sentinel.count',
+        `${count} Sentinels (an even number) tolerate no more failures than ${count - 1}`,
+        `use ${count - 1} or ${count + 1} Sentinels`,
+      ),
+    );
+  }
+  // A Sentinel that started a failover waits 2 x failover-timeout before it may try again, and
+  // the failover itself needs the master to be seen down first: a timeout shorter than twice
+  // down-after aborts failovers that are still converging.
+  if (failoverTimeoutMs < 2 * downAfterMs) {
+    problems.push(
+      error(
+        'sentinel.failoverTimeoutMs',
+        `failover timeout ${failoverTimeoutMs} ms is too short for down-after ${downAfterMs} ms`,
+        `set sentinel.failoverTimeoutMs to at least ${2 * downAfterMs} (twice sentinel.downAfterMs)`,
+      ),
+    );
+  }
+  if (t.replicas === 0) {
+    problems.push(
+      warning('replicas', 'Sentinel has no replica to promote when the master fails', 'set replicas to 1 or more'),
+    );
+  }
+  return problems;
+};
+
+const replicationRules: Rule = (t) => {
+  const problems: Problem[] = [];
+  if (t.redis.minReplicasToWrite > t.replicas) {
+    problems.push(
+      error(
+        'redis.minReplicasToWrite',
+        `minReplicasToWrite ${t.redis.minReplicasToWrite} is more than the ${t.replicas} replica${t.replicas === 1 ? '' : 's'}: the master would refuse every write`,
+        `set redis.minReplicasToWrite to at most ${t.replicas}, or add replicas`,
+      ),
+    );
+  }
+  if (t.sentinel.enabled && t.replicas > 0 && t.redis.minReplicasToWrite === 0) {
+    problems.push(
+      warning(
+        'redis.minReplicasToWrite',
+        'a master cut off from its replicas keeps accepting writes that the next failover discards',
+        'set redis.minReplicasToWrite to 1',
+      ),
+    );
+  }
+  t.redis.extraConfig.forEach((line, i) => {
+    const directive = line.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+    if (MANAGED_REDIS_SETTINGS.includes(directive)) {
+      problems.push(
+        error(
+          `redis.extraConfig.${i}`,
+          `"${directive}" is managed by redis-ha and cannot be set in extraConfig`,
+          'use the matching topology field (see README: topology file reference)',
+        ),
+      );
+    }
+  });
+  return problems;
+};
+
+const componentRules: Rule = (t) => {
+  const problems: Problem[] = [];
+  if (t.haproxy.enabled && !t.sentinel.enabled) {
+    problems.push(
+      error(
+        'haproxy.enabled',
+        'HAProxy routes writes to the master the Sentinels name, so it needs Sentinel',
+        'set sentinel.enabled: true, or use the full preset',
+      ),
+    );
+  }
+  if (t.haproxy.enabled && t.replicas < 1) {
+    problems.push(
+      error('replicas', 'the HAProxy read port needs at least 1 replica to send reads to', 'set replicas to 1 or more'),
+    );
+  }
+  return problems;
+};
+
+const networkRules: Rule = (t) => {
+  const problems: Problem[] = [];
+  const seen = new Map<number, string>();
+  for (const { port, service, path } of publishedPorts(t)) {
+    if (port > 65535) {
+      problems.push(
+        error(path, `port ${port} for ${service} is out of range (1-65535)`, 'lower portBase or set the port explicitly'),
+      );
+    }
+    const owner = seen.get(port);
+    if (owner !== undefined) {
+      problems.push(
+        error(path, `port ${port} for ${service} is already used by ${owner}`, 'give each published port its own number'),
+      );
+    } else {
+      seen.set(port, service);
+    }
+  }
+  const loopback = t.bind.startsWith('127.') || t.bind === '::1';
+  if (!loopback && !t.auth.enabled) {
+    problems.push(
+      error(
+        'auth.enabled',
+        `ports are published on ${t.bind} without a password`,
+        'enable auth, or bind to 127.0.0.1',
+      ),
+    );
+  } else if (!loopback) {
+    problems.push(
+      warning('bind', `ports are published on ${t.bind}, reachable from other hosts`, 'bind to 127.0.0.1 unless you mean it'),
+    );
+  }
+  return problems;
+};
+
+export const RULES: Rule[] = [sentinelRules, replicationRules, componentRules, networkRules];
+
+export function checkRules(t: Topology): Problem[] {
+  return RULES.flatMap((rule) => rule(t));
+}

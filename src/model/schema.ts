@@ -1,0 +1,122 @@
+// The topology schema: one typed description of a deployment. Everything the
+// renderer and the runtime need is here; nothing here knows about Docker.
+import { z } from 'zod';
+
+export const PRESETS = ['basic', 'sentinel', 'full'] as const;
+export type PresetName = (typeof PRESETS)[number];
+
+export const PROFILES = ['default', 'fast'] as const;
+export type ProfileName = (typeof PROFILES)[number];
+
+/** Sentinel timing per profile. `fast` is for tests and demos on a quiet machine. */
+export const PROFILE_TIMINGS: Record<ProfileName, { downAfterMs: number; failoverTimeoutMs: number }> = {
+  default: { downAfterMs: 5000, failoverTimeoutMs: 30000 },
+  fast: { downAfterMs: 1000, failoverTimeoutMs: 6000 },
+};
+
+// Compose project names: lowercase letters, digits, dashes and underscores, starting
+// with a letter or digit (the rule Compose v2 enforces; v1 is laxer).
+const projectName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" or "_", starting with a letter or digit')
+  .max(63, 'must be at most 63 characters (it becomes part of container and network names)');
+
+const port = z.number().int().min(1).max(65535);
+
+// Sizes as Redis reads them: 256mb, 1gb, 0 ...
+const memorySize = z.union([
+  z.literal(0),
+  z.string().regex(/^\d+(b|k|kb|m|mb|g|gb)?$/i, 'must be a Redis memory size such as 256mb or 1gb'),
+]);
+
+const redisSchema = z
+  .object({
+    image: z.string().min(1).default('redis:7.4-alpine'),
+    version: z.string().min(1).default('7.4'),
+    persistence: z.enum(['none', 'rdb', 'aof']).default('aof'),
+    maxmemory: memorySize.default(0),
+    maxmemoryPolicy: z
+      .enum([
+        'noeviction',
+        'allkeys-lru',
+        'allkeys-lfu',
+        'allkeys-random',
+        'volatile-lru',
+        'volatile-lfu',
+        'volatile-random',
+        'volatile-ttl',
+      ])
+      .default('noeviction'),
+    minReplicasToWrite: z.number().int().min(0).default(0),
+    minReplicasMaxLag: z.number().int().min(1).default(10),
+    extraConfig: z.array(z.string()).default([]),
+  })
+  .strict();
+
+const sentinelSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    count: z.number().int().min(1).max(9).default(3),
+    quorum: z.number().int().min(1).default(2),
+    downAfterMs: z.number().int().min(100).optional(),
+    failoverTimeoutMs: z.number().int().min(1000).optional(),
+    parallelSyncs: z.number().int().min(1).default(1),
+    masterName: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"')
+      .default('mymaster'),
+  })
+  .strict();
+
+const haproxySchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    image: z.string().min(1).default('haproxy:2.9-alpine'),
+    writePort: port.optional(),
+    readPort: port.optional(),
+    statsPort: port.optional(),
+    checkIntervalMs: z.number().int().min(100).max(60000).default(500),
+  })
+  .strict();
+
+const exporterSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    image: z.string().min(1).default('oliver006/redis_exporter:v1.62.0'),
+    port: port.optional(),
+  })
+  .strict();
+
+export const topologyInputSchema = z
+  .object({
+    name: projectName.default('redis-ha'),
+    preset: z.enum(PRESETS),
+    profile: z.enum(PROFILES).default('default'),
+    replicas: z.number().int().min(0).max(9).default(2),
+    bind: z.string().ip({ message: 'must be an IP address such as 127.0.0.1' }).default('127.0.0.1'),
+    portBase: z.number().int().min(1024).max(65000).default(7000),
+    network: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a valid Docker network name')
+      .default('redis-ha'),
+    healthcheckIntervalMs: z.number().int().min(100).max(30000).default(250),
+    auth: z.object({ enabled: z.boolean().default(true) }).strict().default({}),
+    redis: redisSchema.default({}),
+    sentinel: sentinelSchema.default({}),
+    haproxy: haproxySchema.default({}),
+    exporter: exporterSchema.default({}),
+  })
+  .strict();
+
+export type TopologyInput = z.input<typeof topologyInputSchema>;
+type Parsed = z.output<typeof topologyInputSchema>;
+
+/**
+ * The normalized topology: every default filled in, every port decided.
+ * This is what synth and runtime receive.
+ */
+export interface Topology extends Omit<Parsed, 'sentinel' | 'haproxy' | 'exporter'> {
+  sentinel: Parsed['sentinel'] & { downAfterMs: number; failoverTimeoutMs: number };
+  haproxy: Parsed['haproxy'] & { writePort: number; readPort: number; statsPort: number };
+  exporter: Parsed['exporter'] & { port: number };
+}

@@ -1,0 +1,21 @@
+// Where the package's own data (templates, presets) lives, wherever it is installed.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findPackageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('redis-ha: cannot find its package.json');
+    dir = parent;
+  }
+  return dir;
+}
+
+export const PACKAGE_ROOT = findPackageRoot();
+export const TEMPLATES_DIR = join(PACKAGE_ROOT, 'templates');
+export const PRESETS_DIR = join(PACKAGE_ROOT, 'presets');
+
+/** Default output directory of a deployment, relative to the working directory. */
+export const defaultOutDir = (name: string, cwd = process.cwd()) => join(cwd, '.redis-ha', name);

@@ -1,0 +1,177 @@
+// The compose file as a typed object. Serialized with `yaml` by synthesize().
+import { createHash } from 'node:crypto';
+import {
+  EXPORTER_PORT,
+  HAPROXY_READ_PORT,
+  HAPROXY_STATS_PORT,
+  HAPROXY_WRITE_PORT,
+  INITIAL_MASTER,
+  redisNodes,
+  sentinelNodes,
+} from '../model/nodes.js';
+import type { Topology } from '../model/schema.js';
+
+export const LABEL_MANAGED = 'io.redis-ha.managed';
+export const LABEL_CONFIG_HASH = 'io.redis-ha.config-hash';
+export const LABEL_PRESET = 'io.redis-ha.preset';
+
+/** Where the rendered files appear inside the containers. */
+const CONF_DIR = '/usr/local/etc/redis-ha';
+
+export interface ComposeHealthcheck {
+  test: string[];
+  interval: string;
+  timeout: string;
+  retries: number;
+  start_period: string;
+}
+
+export interface ComposeService {
+  image: string;
+  hostname?: string;
+  entrypoint?: string[];
+  command?: string[];
+  environment?: Record<string, string>;
+  env_file?: string[];
+  volumes?: string[];
+  ports?: string[];
+  networks: string[];
+  depends_on?: Record<string, { condition: 'service_started' | 'service_healthy' }>;
+  healthcheck?: ComposeHealthcheck;
+  restart: string;
+  stop_grace_period?: string;
+  labels: Record<string, string>;
+}
+
+export interface ComposeFile {
+  name: string;
+  services: Record<string, ComposeService>;
+  networks: Record<string, { labels: Record<string, string> }>;
+  volumes: Record<string, { labels: Record<string, string> }>;
+}
+
+const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
+
+/** Contents the services read, so a changed config re-creates exactly the services it affects. */
+export interface ServiceInputs {
+  redisConfigs: Map<string, string>;
+  sentinelConfigs: Map<string, string>;
+  haproxyConfig?: string;
+  scripts: string;
+}
+
+export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
+  const labels = (configHash?: string): Record<string, string> => ({
+    [LABEL_MANAGED]: 'true',
+    [LABEL_PRESET]: t.preset,
+    ...(configHash ? { [LABEL_CONFIG_HASH]: configHash } : {}),
+  });
+  const publish = (hostPort: number, containerPort: number) => `${t.bind}:${hostPort}:${containerPort}`;
+  const healthcheck = (script: string): ComposeHealthcheck => ({
+    test: ['CMD', '/bin/sh', `${CONF_DIR}/scripts/${script}`],
+    // Sub-second: `depends_on: service_healthy` then adds no idle seconds to a deploy.
+    interval: `${t.healthcheckIntervalMs}ms`,
+    timeout: '3s',
+    retries: 3,
+    start_period: '30s',
+  });
+  const sentinels = sentinelNodes(t);
+  const nodes = redisNodes(t);
+  const sentinelNames = sentinels.map((s) => s.name).join(' ');
+  const volumes: ComposeFile['volumes'] = {};
+  const services: Record<string, ComposeService> = {};
+
+  for (const node of nodes) {
+    volumes[`${node.name}-data`] = { labels: labels() };
+    services[node.name] = {
+      image: t.redis.image,
+      hostname: node.name,
+      entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/redis-start.sh`],
+      environment: { NODE_NAME: node.name, MASTER_NAME: t.sentinel.masterName, SENTINELS: sentinelNames },
+      env_file: ['.env'],
+      volumes: [
+        `./redis/${node.name}.conf:${CONF_DIR}/redis.conf:ro`,
+        `./scripts:${CONF_DIR}/scripts:ro`,
+        `${node.name}-data:/data`,
+      ],
+      ports: [publish(node.hostPort, node.port)],
+      networks: [t.network],
+      // Replicas start once the initial master answers: no 1 s reconnect wait.
+      ...(node.name === INITIAL_MASTER ? {} : { depends_on: { [INITIAL_MASTER]: { condition: 'service_healthy' } } }),
+      healthcheck: healthcheck('redis-health.sh'),
+      restart: 'unless-stopped',
+      stop_grace_period: '10s',
+      labels: labels(hash(inputs.redisConfigs.get(node.name) ?? '', inputs.scripts)),
+    };
+  }
+
+  for (const sentinel of sentinels) {
+    volumes[`${sentinel.name}-data`] = { labels: labels() };
+    services[sentinel.name] = {
+      image: t.redis.image,
+      hostname: sentinel.name,
+      entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/sentinel-start.sh`],
+      environment: {
+        NODE_NAME: sentinel.name,
+        MASTER_NAME: t.sentinel.masterName,
+        SENTINELS: sentinels
+          .filter((s) => s.name !== sentinel.name)
+          .map((s) => s.name)
+          .join(' '),
+      },
+      env_file: ['.env'],
+      volumes: [
+        `./sentinel/${sentinel.name}.conf:${CONF_DIR}/sentinel.conf:ro`,
+        `./scripts:${CONF_DIR}/scripts:ro`,
+        `${sentinel.name}-data:/data`,
+      ],
+      ports: [publish(sentinel.hostPort, sentinel.port)],
+      networks: [t.network],
+      // Sentinels start once every replica is linked, so each sees all of them at once.
+      depends_on: Object.fromEntries(nodes.map((n) => [n.name, { condition: 'service_healthy' as const }])),
+      healthcheck: healthcheck('sentinel-health.sh'),
+      restart: 'unless-stopped',
+      stop_grace_period: '10s',
+      labels: labels(hash(inputs.sentinelConfigs.get(sentinel.name) ?? '', inputs.scripts)),
+    };
+  }
+
+  if (t.haproxy.enabled) {
+    services.haproxy = {
+      image: t.haproxy.image,
+      hostname: 'haproxy',
+      env_file: ['.env'],
+      volumes: ['./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro'],
+      ports: [
+        publish(t.haproxy.writePort, HAPROXY_WRITE_PORT),
+        publish(t.haproxy.readPort, HAPROXY_READ_PORT),
+        publish(t.haproxy.statsPort, HAPROXY_STATS_PORT),
+      ],
+      networks: [t.network],
+      restart: 'unless-stopped',
+      labels: labels(hash(inputs.haproxyConfig ?? '')),
+    };
+  }
+
+  if (t.exporter.enabled) {
+    services.exporter = {
+      image: t.exporter.image,
+      hostname: 'exporter',
+      // Covers every node through /scrape?target=redis://<node>:6379; the password
+      // (REDIS_PASSWORD from .env) applies to every target.
+      environment: { REDIS_ADDR: `redis://${INITIAL_MASTER}:6379` },
+      env_file: ['.env'],
+      ports: [publish(t.exporter.port, EXPORTER_PORT)],
+      networks: [t.network],
+      restart: 'unless-stopped',
+      labels: labels(),
+    };
+  }
+
+  return {
+    name: t.name,
+    services,
+    networks: { [t.network]: { labels: labels() } },
+    volumes,
+  };
+}

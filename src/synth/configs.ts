@@ -1,0 +1,83 @@
+// Redis, Sentinel, HAProxy and Prometheus files for a topology, from the templates.
+import { createHash } from 'node:crypto';
+import { INITIAL_MASTER, redisNodes, sentinelNodes } from '../model/nodes.js';
+import type { Topology } from '../model/schema.js';
+import { renderTemplate } from './templates.js';
+
+/** A stable 40-hex Sentinel id: the same deployment and node always get the same id. */
+export function sentinelId(deployment: string, node: string): string {
+  return createHash('sha1').update(`redis-ha:${deployment}:${node}`).digest('hex');
+}
+
+export function renderRedisConfig(t: Topology, node: string): string {
+  return renderTemplate('redis.conf.hbs', {
+    deployment: t.name,
+    node,
+    bind: t.bind,
+    replicaOf: node === INITIAL_MASTER ? undefined : INITIAL_MASTER,
+    minReplicasToWrite: t.redis.minReplicasToWrite,
+    minReplicasMaxLag: t.redis.minReplicasMaxLag,
+    persistence: t.redis.persistence,
+    maxmemory: t.redis.maxmemory,
+    maxmemoryPolicy: t.redis.maxmemoryPolicy,
+    extraConfig: t.redis.extraConfig,
+  });
+}
+
+export function renderSentinelConfig(t: Topology, node: string): string {
+  const sentinels = sentinelNodes(t).map((s) => s.name);
+  return renderTemplate('sentinel.conf.hbs', {
+    deployment: t.name,
+    node,
+    myid: sentinelId(t.name, node),
+    masterName: t.sentinel.masterName,
+    initialMaster: INITIAL_MASTER,
+    quorum: t.sentinel.quorum,
+    downAfterMs: t.sentinel.downAfterMs,
+    failoverTimeoutMs: t.sentinel.failoverTimeoutMs,
+    parallelSyncs: t.sentinel.parallelSyncs,
+    replicas: redisNodes(t)
+      .map((n) => n.name)
+      .filter((n) => n !== INITIAL_MASTER),
+    peers: sentinels.filter((s) => s !== node).map((name) => ({ name, myid: sentinelId(t.name, name) })),
+  });
+}
+
+export function renderHaproxyConfig(t: Topology): string {
+  return renderTemplate('haproxy.cfg.hbs', {
+    deployment: t.name,
+    auth: t.auth.enabled,
+    quorum: t.sentinel.quorum,
+    masterName: t.sentinel.masterName,
+    checkIntervalMs: t.haproxy.checkIntervalMs,
+    // A check must end before the next one starts.
+    checkTimeoutMs: Math.min(1000, t.haproxy.checkIntervalMs),
+    nodes: redisNodes(t).map((n) => ({ name: n.name })),
+    sentinels: sentinelNodes(t).map((s) => s.name),
+  });
+}
+
+export function renderAlertRules(t: Topology): string {
+  return renderTemplate('prometheus/alerts.yml.hbs', {
+    deployment: t.name,
+    sentinel: t.sentinel.enabled,
+    masterName: t.sentinel.masterName,
+    quorum: t.sentinel.quorum,
+    lagSeconds: t.redis.minReplicasMaxLag,
+    maxmemoryPolicy: t.redis.maxmemoryPolicy,
+    noeviction: t.redis.maxmemoryPolicy === 'noeviction',
+  });
+}
+
+export function renderPrometheusConfig(t: Topology): string {
+  return renderTemplate('prometheus/prometheus.yml.hbs', {
+    deployment: t.name,
+    network: t.network,
+    bind: t.bind,
+    exporterPort: t.exporter.port,
+    haproxy: t.haproxy.enabled,
+    haproxyStatsPort: t.haproxy.statsPort,
+    nodes: redisNodes(t).map((n) => n.name),
+    sentinels: sentinelNodes(t).map((s) => s.name),
+  });
+}
