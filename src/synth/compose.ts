@@ -44,7 +44,6 @@ export interface ComposeService {
 }
 
 export interface ComposeFile {
-  name: string;
   services: Record<string, ComposeService>;
   networks: Record<string, { labels: Record<string, string> }>;
   volumes: Record<string, { labels: Record<string, string> }>;
@@ -168,8 +167,9 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     };
   }
 
+  // No top-level `name:` (Compose v1 rejects it): every call passes `-p`, and .env
+  // carries COMPOSE_PROJECT_NAME for people who run compose by hand in this directory.
   return {
-    name: t.name,
     services,
     networks: { [t.network]: { labels: labels() } },
     volumes,

@@ -1,0 +1,70 @@
+// The flags every topology-taking command shares (render, validate, deploy), and how they
+// become overrides of the preset and topology file.
+import { resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import type { LoadOptions, Override } from '../model/load.js';
+import { PRESETS, PROFILES } from '../model/schema.js';
+import { defaultOutDir } from '../paths.js';
+
+export interface TopologyArgs {
+  preset?: string;
+  file?: string;
+  name?: string;
+  replicas?: number;
+  sentinels?: number;
+  quorum?: number;
+  profile?: string;
+  bind?: string;
+  portBase?: number;
+  persistence?: string;
+  redisImage?: string;
+  haproxyImage?: string;
+  exporterImage?: string;
+  out?: string;
+}
+
+/** flag -> dot-path in the topology. */
+const FLAG_PATHS: [keyof TopologyArgs, string, string][] = [
+  ['name', 'name', '--name'],
+  ['replicas', 'replicas', '--replicas'],
+  ['sentinels', 'sentinel.count', '--sentinels'],
+  ['quorum', 'sentinel.quorum', '--quorum'],
+  ['profile', 'profile', '--profile'],
+  ['bind', 'bind', '--bind'],
+  ['portBase', 'portBase', '--port-base'],
+  ['persistence', 'redis.persistence', '--persistence'],
+  ['redisImage', 'redis.image', '--redis-image'],
+  ['haproxyImage', 'haproxy.image', '--haproxy-image'],
+  ['exporterImage', 'exporter.image', '--exporter-image'],
+];
+
+export function toLoadOptions(args: TopologyArgs): LoadOptions {
+  const overrides: Override[] = [];
+  for (const [key, path, flag] of FLAG_PATHS) {
+    if (args[key] !== undefined) overrides.push({ path, value: args[key], flag });
+  }
+  return { preset: args.preset, file: args.file ? resolve(args.file) : undefined, overrides };
+}
+
+export function outDir(args: TopologyArgs, name: string): string {
+  return args.out ? resolve(args.out) : defaultOutDir(name);
+}
+
+export function withTopologyOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('file', { alias: 'f', type: 'string', describe: 'Topology file (YAML) overriding the preset', group: 'Topology:' })
+    .option('name', { type: 'string', describe: 'Deployment (compose project) name [default: redis-ha]', group: 'Topology:' })
+    .option('replicas', { type: 'number', describe: 'Number of replicas', group: 'Topology:' })
+    .option('sentinels', { type: 'number', describe: 'Number of Sentinels', group: 'Topology:' })
+    .option('quorum', { type: 'number', describe: 'Sentinels needed to agree the master is down', group: 'Topology:' })
+    .option('profile', { type: 'string', choices: PROFILES, describe: 'Timing: default (down-after 5 s) or fast (1 s)', group: 'Topology:' })
+    .option('bind', { type: 'string', describe: 'Host address for published ports [default: 127.0.0.1]', group: 'Topology:' })
+    .option('port-base', { type: 'number', describe: 'First port of the published range [default: 7000]', group: 'Topology:' })
+    .option('persistence', { type: 'string', choices: ['none', 'rdb', 'aof'], describe: 'Redis persistence [default: aof]', group: 'Topology:' })
+    .option('redis-image', { type: 'string', describe: 'Image for Redis and Sentinel', group: 'Images:' })
+    .option('haproxy-image', { type: 'string', describe: 'Image for HAProxy', group: 'Images:' })
+    .option('exporter-image', { type: 'string', describe: 'Image for redis_exporter', group: 'Images:' })
+    .option('out', { type: 'string', describe: 'Output directory [default: ./.redis-ha/<name>]', group: 'Output:' });
+}
+
+export const PRESET_CHOICES = PRESETS;

@@ -1,0 +1,46 @@
+// `redis-ha validate`: report every problem and warning; write nothing.
+import { loadTopology } from '../model/load.js';
+import { TopologyError, type Problem } from '../model/problems.js';
+import type { Topology } from '../model/schema.js';
+import { formatProblems, printJson, style, symbols } from '../report/style.js';
+import { toLoadOptions, type TopologyArgs } from './topology-options.js';
+
+export interface ValidateResult {
+  valid: boolean;
+  topology?: Topology;
+  errors: Problem[];
+  warnings: Problem[];
+}
+
+export async function validate(options: TopologyArgs): Promise<ValidateResult> {
+  try {
+    const { topology, warnings } = await loadTopology(toLoadOptions(options));
+    return { valid: true, topology, errors: [], warnings };
+  } catch (err) {
+    if (!(err instanceof TopologyError)) throw err;
+    return {
+      valid: false,
+      errors: err.problems.filter((p) => p.severity === 'error'),
+      warnings: err.problems.filter((p) => p.severity === 'warning'),
+    };
+  }
+}
+
+export function printValidateResult(result: ValidateResult, json: boolean): void {
+  if (json) return printJson(result);
+  const problems = [...result.errors, ...result.warnings];
+  if (problems.length) console.error(formatProblems(problems));
+  if (result.valid && result.topology) {
+    const t = result.topology;
+    const parts = [`${t.replicas + 1} redis`];
+    if (t.sentinel.enabled) parts.push(`${t.sentinel.count} sentinel (quorum ${t.sentinel.quorum})`);
+    if (t.haproxy.enabled) parts.push('haproxy');
+    if (t.exporter.enabled) parts.push('exporter');
+    console.log(
+      `${symbols.ok()} ${style.bold(t.name)} is valid: preset ${t.preset}, ${parts.join(', ')}` +
+        (result.warnings.length ? `, ${result.warnings.length} warning(s)` : ''),
+    );
+  } else {
+    console.error(`${symbols.fail()} ${result.errors.length} error(s); nothing was written`);
+  }
+}

@@ -1,0 +1,38 @@
+// Terminal styling. Honours NO_COLOR (https://no-color.org) and non-TTY output.
+import chalk from 'chalk';
+import { formatProblem, type Problem } from '../model/problems.js';
+
+if (process.env.NO_COLOR) chalk.level = 0;
+
+export const style = {
+  ok: (s: string) => chalk.green(s),
+  warn: (s: string) => chalk.yellow(s),
+  bad: (s: string) => chalk.red(s),
+  dim: (s: string) => chalk.dim(s),
+  bold: (s: string) => chalk.bold(s),
+};
+
+export const symbols = {
+  ok: () => style.ok('✔'),
+  fail: () => style.bad('✖'),
+  warn: () => style.warn('!'),
+};
+
+export function formatProblems(problems: Problem[]): string {
+  return problems
+    .map((p) => {
+      const text = formatProblem(p);
+      return p.severity === 'error' ? style.bad(text) : style.warn(text);
+    })
+    .join('\n');
+}
+
+/** A JSON document for --json: one object on stdout, nothing else. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function maskSecret(secret: string, show: boolean): string {
+  if (show || secret === '') return secret;
+  return '********';
+}
