@@ -7,6 +7,9 @@ import { presets, printPresets } from './commands/presets.js';
 import { printRenderResult, render } from './commands/render.js';
 import { withTopologyOptions, PRESET_CHOICES, type TopologyArgs } from './commands/topology-options.js';
 import { printValidateResult, validate } from './commands/validate.js';
+import { deploy, printDeployResult, type DeployOptions } from './commands/deploy.js';
+import { printStatus, status, watchStatus } from './commands/status.js';
+import { cleanup, printCleanup } from './commands/cleanup.js';
 import { EXIT, RedisHaError, UsageError } from './errors.js';
 import { TopologyError } from './model/problems.js';
 import { formatProblems, printJson, style } from './report/style.js';
@@ -53,6 +56,62 @@ export function buildCli(argv: string[]) {
         printValidateResult(result, Boolean(args.json));
         if (!result.valid) process.exitCode = EXIT.usage;
       },
+    )
+    .command(
+      'deploy [preset]',
+      'Render, start with Docker Compose, and wait until every check is green',
+      (y) =>
+        withTopologyOptions(presetPositional(y, true))
+          .option('force', { type: 'boolean', describe: 'Write into a directory holding files redis-ha did not create' })
+          .option('timeout', { type: 'number', default: 120, describe: 'Seconds to wait for health' })
+          .option('wait', { type: 'boolean', default: true, describe: 'Wait for health (--no-wait: return after compose up)' })
+          .option('show-secrets', { type: 'boolean', describe: 'Print the password in the connection snippets' })
+          .example('$0 deploy sentinel', 'Master, 2 replicas, 3 Sentinels on 127.0.0.1:7001-7003 and 7101-7103')
+          .example('$0 deploy full --profile fast', 'With HAProxy (writes :7200, reads :7201) and 1 s failure detection')
+          .example('$0 deploy sentinel --name b --port-base 8000', 'A second deployment beside the first'),
+      async (args) => {
+        const result = await deploy({ ...(args as DeployOptions), progress: !args.json });
+        printDeployResult(result, Boolean(args.json));
+      },
+    )
+    .command(
+      'status',
+      'Show every node, Sentinel, HAProxy backend and the exporter; exit 0 only when healthy',
+      (y) =>
+        y
+          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
+          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+          .option('watch', { type: 'boolean', describe: 'Refresh every second until Ctrl-C' })
+          .example('$0 status', 'The deployment in ./.redis-ha')
+          .example('$0 status --name shop --json', 'As JSON, with the natMap for host-side clients')
+          .example('redis-ha status --name shop >/dev/null && echo ready', 'Gate a CI job on health'),
+      async (args) => {
+        let snapshot;
+        if (args.watch && !args.json) {
+          const abort = new AbortController();
+          process.once('SIGINT', () => abort.abort());
+          snapshot = await watchStatus(args, 1000, abort.signal);
+        } else {
+          snapshot = await status(args);
+          printStatus(snapshot, Boolean(args.json));
+        }
+        process.exitCode = snapshot.healthy ? EXIT.ok : EXIT.failed;
+      },
+    )
+    .command(
+      'cleanup',
+      "Remove a deployment's containers, network, volumes and generated files",
+      (y) =>
+        y
+          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
+          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+          .option('keep-data', { type: 'boolean', describe: 'Keep the data volumes (a later deploy picks them up)' })
+          .option('keep-files', { type: 'boolean', describe: 'Keep the generated files' })
+          .option('all', { type: 'boolean', describe: 'Every redis-ha deployment on this engine (found by label)' })
+          .example('$0 cleanup', 'Remove the deployment in ./.redis-ha')
+          .example('$0 cleanup --name shop --keep-data', 'Remove containers, keep the data for the next deploy')
+          .example('$0 cleanup --all', 'Remove every redis-ha deployment'),
+      async (args) => printCleanup(await cleanup(args), Boolean(args.json)),
     )
     .command(
       'presets',

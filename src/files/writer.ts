@@ -1,7 +1,7 @@
 // The one place that writes a deployment's files to disk. It records what it wrote in a
 // manifest, refuses to write over files it did not create, and deletes only its own files.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import { ENV_FILE, isExecutable, SECRET_FILES } from '../synth/synthesize.js';
@@ -116,15 +116,8 @@ export async function removeDeploymentFiles(dir: string): Promise<string[]> {
   if (!files) return [];
   for (const path of files) await rm(join(dir, path), { force: true });
   await rm(join(dir, MANIFEST_FILE), { force: true });
-  // Remove directories bottom-up, only when empty.
+  // Remove directories bottom-up, only when empty (a file the user put there stays, and so does its directory).
   const dirs = [...new Set(files.map((f) => dirname(f)).filter((d) => d !== '.'))].sort((a, b) => b.length - a.length);
-  for (const d of [...dirs, '.']) {
-    try {
-      const left = await readdir(join(dir, d));
-      if (left.length === 0) await rm(join(dir, d), { recursive: false, force: true, maxRetries: 0 } as never);
-    } catch {
-      /* already gone */
-    }
-  }
+  for (const d of [...dirs, '.']) await rmdir(join(dir, d)).catch(() => undefined);
   return files;
 }

@@ -1,0 +1,86 @@
+// `redis-ha status`: what every part of a deployment says now. Exit 0 only when healthy.
+import { deploymentDir, readDeployment } from '../files/deployment.js';
+import { probeHost, takeSnapshot, type StatusSnapshot } from '../health/status.js';
+import { checkEngine, projectContainers } from '../runtime/docker.js';
+import { printJson, style, symbols } from '../report/style.js';
+
+export interface StatusOptions {
+  name?: string;
+  dir?: string;
+}
+
+export async function status(options: StatusOptions): Promise<StatusSnapshot> {
+  const files = await readDeployment(deploymentDir(options));
+  await checkEngine();
+  const t = files.topology;
+  const containers = await projectContainers(t.name);
+  return takeSnapshot({ topology: t, password: files.password, host: probeHost(t) }, containers, { caughtUp: false });
+}
+
+
+/** padEnd that ignores ANSI colour codes. */
+const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - s.replace(/\x1b\[[0-9;]*m/g, '').length));
+
+export function formatStatus(s: StatusSnapshot): string {
+  const out: string[] = [];
+  const head = s.healthy ? `${symbols.ok()} healthy` : `${symbols.fail()} ${style.bad('unhealthy')}`;
+  out.push(`${style.bold(s.deployment)} (${s.preset}): ${head}${s.master ? `, master ${style.bold(s.master)}` : ''}`);
+  out.push('', 'Nodes:');
+  out.push(style.dim('  service    port   role     link  offset        lag(bytes)  lag(s)  replicas'));
+  for (const n of s.nodes) {
+    if (!n.reachable) {
+      out.push(`  ${n.service.padEnd(10)} ${String(n.hostPort).padEnd(6)} ${style.bad('unreachable')} ${style.dim(n.error ?? '')}`);
+      continue;
+    }
+    const link = n.role === 'master' ? '-' : n.linkUp ? style.ok('up') : style.bad('down');
+    const lagS = n.role === 'master' ? '-' : String(n.lastIoSecondsAgo ?? '?');
+    out.push(
+      `  ${n.service.padEnd(10)} ${String(n.hostPort).padEnd(6)} ${(n.role ?? '?').padEnd(8)} ${pad(link, 5)} ${String(n.offset ?? '?').padEnd(13)} ${String(n.lagBytes ?? '-').padEnd(11)} ${lagS.padEnd(7)} ${n.role === 'master' ? (n.connectedReplicas ?? 0) : '-'}`,
+    );
+  }
+  if (s.sentinels.length) {
+    out.push('', 'Sentinels:');
+    for (const x of s.sentinels) {
+      if (!x.reachable) {
+        out.push(`  ${x.service.padEnd(11)} ${style.bad('unreachable')} ${style.dim(x.error ?? '')}`);
+        continue;
+      }
+      out.push(
+        `  ${x.service.padEnd(11)} master ${x.master ?? '?'}, replicas ${x.replicasOk?.join(' ') || '-'}, sentinels seen ${x.otherSentinels?.length ?? 0}, CKQUORUM ${x.ckquorum?.ok ? style.ok('OK') : style.bad(x.ckquorum?.message ?? '?')}`,
+      );
+    }
+  }
+  if (s.haproxy) {
+    out.push('', 'HAProxy:');
+    if (!s.haproxy.reachable) out.push(`  ${style.bad('stats unreachable')} ${s.haproxy.error ?? ''}`);
+    const rows = s.haproxy.servers.filter((r) => r.backend === 'redis_write' || r.backend === 'redis_read');
+    for (const backend of ['redis_write', 'redis_read']) {
+      const cells = rows.filter((r) => r.backend === backend).map((r) => `${r.server} ${r.status.startsWith('UP') ? style.ok(r.status) : style.dim(r.status)}`);
+      out.push(`  ${backend.padEnd(12)} ${cells.join(', ')}`);
+    }
+    out.push(`  write port reaches ${s.haproxy.writeReaches ?? '?'}, read port reaches ${s.haproxy.readReaches ?? '?'}`);
+  }
+  if (s.exporter) {
+    out.push('', 'Exporter:');
+    out.push(`  ${s.exporter.targets.map((x) => `${x.target.replace('redis://', '')} redis_up=${x.up ?? '?'}`).join(', ')}`);
+  }
+  out.push('', 'Checks:');
+  for (const c of s.checks) out.push(`  ${c.ok ? symbols.ok() : symbols.fail()} ${c.name.padEnd(12)} ${c.ok ? style.dim(c.detail) : c.detail}`);
+  return out.join('\n');
+}
+
+export async function watchStatus(options: StatusOptions, intervalMs: number, signal: AbortSignal): Promise<StatusSnapshot> {
+  let last = await status(options);
+  while (!signal.aborted) {
+    process.stdout.write(`\x1b[2J\x1b[H${formatStatus(last)}\n${style.dim(`\n${last.takenAt}  (Ctrl-C to stop)`)}\n`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+    if (signal.aborted) break;
+    last = await status(options);
+  }
+  return last;
+}
+
+export function printStatus(s: StatusSnapshot, json: boolean): void {
+  if (json) printJson(s);
+  else console.log(formatStatus(s));
+}

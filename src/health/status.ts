@@ -1,0 +1,305 @@
+// A snapshot of a deployment as its parts see it, and the checks that say whether it is
+// healthy. Used by `status` (once or --watch) and by `deploy` (polled until green).
+import { redisNodes, sentinelNodes, type NodeRef } from '../model/nodes.js';
+import type { Topology } from '../model/schema.js';
+import type { ContainerInfo } from '../runtime/docker.js';
+import { withConnection, parseInfo } from '../probes/connect.js';
+import { probeExporterTarget, probeHaproxyStats, type HaproxyServerState } from '../probes/http.js';
+import { probeNode, type NodeState } from '../probes/redis.js';
+import { probeSentinel, type SentinelState } from '../probes/sentinel.js';
+
+export interface Deployment {
+  topology: Topology;
+  password: string;
+  /** Address the published ports are reached at from this host. */
+  host: string;
+}
+
+export type CheckName = 'containers' | 'replication' | 'sentinels' | 'haproxy' | 'exporter';
+
+export interface CheckResult {
+  name: CheckName;
+  ok: boolean;
+  /** One line on the state seen. */
+  detail: string;
+  /** When a check cannot get better by waiting (a container exited, is unhealthy). */
+  fatal?: boolean;
+  /** Services whose logs explain a failure. */
+  services?: string[];
+}
+
+export interface NodeStatus extends NodeState {
+  service: string;
+  hostPort: number;
+  lagBytes?: number;
+}
+
+export interface SentinelStatus extends SentinelState {
+  service: string;
+  hostPort: number;
+}
+
+export interface StatusSnapshot {
+  deployment: string;
+  preset: string;
+  takenAt: string;
+  healthy: boolean;
+  master?: string;
+  containers: { service: string; state: string; health?: string }[];
+  nodes: NodeStatus[];
+  sentinels: SentinelStatus[];
+  haproxy?: { reachable: boolean; error?: string; servers: HaproxyServerState[]; writeReaches?: string; readReaches?: string };
+  exporter?: { reachable: boolean; targets: { target: string; up: number | undefined }[] };
+  /** For clients outside the compose network: announced address -> published address. */
+  natMap: Record<string, { host: string; port: number }>;
+  checks: CheckResult[];
+}
+
+export function probeHost(t: Topology): string {
+  return t.bind === '0.0.0.0' || t.bind === '::' ? '127.0.0.1' : t.bind;
+}
+
+export function natMap(t: Topology, host = probeHost(t)): StatusSnapshot['natMap'] {
+  return Object.fromEntries(
+    [...redisNodes(t), ...sentinelNodes(t)].map((n) => [`${n.name}:${n.port}`, { host, port: n.hostPort }]),
+  );
+}
+
+const endpointOf = (d: Deployment, n: NodeRef) => ({ host: d.host, port: n.hostPort });
+
+export function checkContainers(t: Topology, containers: ContainerInfo[]): CheckResult {
+  const expected = [
+    ...redisNodes(t).map((n) => n.name),
+    ...sentinelNodes(t).map((n) => n.name),
+    ...(t.haproxy.enabled ? ['haproxy'] : []),
+    ...(t.exporter.enabled ? ['exporter'] : []),
+  ];
+  const byService = new Map(containers.map((c) => [c.service, c]));
+  const missing = expected.filter((s) => !byService.has(s));
+  const dead = containers.filter((c) => c.state === 'exited' || c.state === 'dead');
+  const unhealthy = containers.filter((c) => c.health === 'unhealthy');
+  const notReady = containers.filter((c) => c.state !== 'running' || (c.health !== undefined && c.health !== 'healthy'));
+  if (missing.length) return { name: 'containers', ok: false, detail: `no container for ${missing.join(', ')}`, services: missing };
+  if (dead.length) {
+    return {
+      name: 'containers',
+      ok: false,
+      fatal: true,
+      detail: dead.map((c) => `${c.service} exited (code ${c.exitCode})`).join(', '),
+      services: dead.map((c) => c.service),
+    };
+  }
+  if (unhealthy.length) {
+    return {
+      name: 'containers',
+      ok: false,
+      fatal: true,
+      detail: unhealthy.map((c) => `${c.service} is unhealthy`).join(', '),
+      services: unhealthy.map((c) => c.service),
+    };
+  }
+  if (notReady.length) {
+    return {
+      name: 'containers',
+      ok: false,
+      detail: notReady.map((c) => `${c.service} ${c.state}${c.health ? `/${c.health}` : ''}`).join(', '),
+      services: notReady.map((c) => c.service),
+    };
+  }
+  return { name: 'containers', ok: true, detail: `${containers.length} running and healthy` };
+}
+
+/** Exactly one master; every other node linked to it; with `caughtUp`, at the master's offset. */
+export function checkReplication(nodes: NodeStatus[], options: { caughtUp: boolean }): CheckResult {
+  const down = nodes.filter((n) => !n.reachable);
+  if (down.length) {
+    return { name: 'replication', ok: false, detail: down.map((n) => `${n.service} unreachable (${n.error})`).join(', '), services: down.map((n) => n.service) };
+  }
+  const masters = nodes.filter((n) => n.role === 'master');
+  if (masters.length !== 1) {
+    return {
+      name: 'replication',
+      ok: false,
+      detail: masters.length === 0 ? 'no node is master' : `${masters.length} masters: ${masters.map((m) => m.service).join(', ')}`,
+      services: nodes.map((n) => n.service),
+    };
+  }
+  const master = masters[0]!;
+  const replicas = nodes.filter((n) => n !== master);
+  const unlinked = replicas.filter((n) => !n.linkUp || n.master !== `${master.service}:6379`);
+  if (unlinked.length) {
+    return {
+      name: 'replication',
+      ok: false,
+      detail: unlinked.map((n) => `${n.service} -> ${n.master ?? '?'} link ${n.linkUp ? 'up' : 'down'}`).join(', '),
+      services: unlinked.map((n) => n.service),
+    };
+  }
+  const behind = replicas.filter((n) => (n.lagBytes ?? 0) > 0);
+  if (options.caughtUp && behind.length) {
+    return {
+      name: 'replication',
+      ok: false,
+      detail: behind.map((n) => `${n.service} ${n.lagBytes} bytes behind`).join(', '),
+      services: behind.map((n) => n.service),
+    };
+  }
+  return {
+    name: 'replication',
+    ok: true,
+    detail: `master ${master.service}, ${replicas.length} replica(s) linked${options.caughtUp ? ' and caught up' : ''}`,
+  };
+}
+
+export function checkSentinels(t: Topology, master: string | undefined, sentinels: SentinelStatus[]): CheckResult {
+  const expectedReplicas = redisNodes(t)
+    .map((n) => n.name)
+    .filter((n) => n !== master)
+    .sort();
+  const problems: string[] = [];
+  const services = new Set<string>();
+  for (const s of sentinels) {
+    const say = (p: string) => {
+      problems.push(`${s.service} ${p}`);
+      services.add(s.service);
+    };
+    if (!s.reachable) {
+      say(`unreachable (${s.error})`);
+      continue;
+    }
+    if (s.master !== master) say(`names ${s.master} as master`);
+    const missing = expectedReplicas.filter((r) => !s.replicasOk?.includes(r));
+    if (missing.length) say(`does not see replica(s) ${missing.join(', ')}`);
+    if ((s.otherSentinels?.length ?? 0) < sentinels.length - 1) say(`sees ${s.otherSentinels?.length ?? 0} of ${sentinels.length - 1} other Sentinels`);
+    if (!s.ckquorum?.ok) say(`CKQUORUM: ${s.ckquorum?.message}`);
+  }
+  if (problems.length) return { name: 'sentinels', ok: false, detail: problems.join('; '), services: [...services] };
+  return {
+    name: 'sentinels',
+    ok: true,
+    detail: `${sentinels.length} agree on ${master}, see ${expectedReplicas.length} replica(s) and each other; CKQUORUM OK`,
+  };
+}
+
+/** Which node a connection through a published port lands on (the node's announced name). */
+async function nodeBehind(host: string, port: number, password: string): Promise<{ name: string; role: string }> {
+  return withConnection({ host, port }, password, async (r) => {
+    const [, name] = (await r.config('GET', 'replica-announce-ip')) as string[];
+    const role = parseInfo(await r.info('replication')).role ?? '?';
+    return { name: name ?? '?', role };
+  });
+}
+
+export async function probeHaproxy(d: Deployment, master: string | undefined): Promise<{ snapshot: NonNullable<StatusSnapshot['haproxy']>; check: CheckResult }> {
+  const t = d.topology;
+  const snapshot: NonNullable<StatusSnapshot['haproxy']> = { reachable: false, servers: [] };
+  try {
+    snapshot.servers = await probeHaproxyStats(d.host, t.haproxy.statsPort);
+    snapshot.reachable = true;
+  } catch (err) {
+    snapshot.error = (err as Error).message;
+    return { snapshot, check: { name: 'haproxy', ok: false, detail: `stats unreachable: ${snapshot.error}`, services: ['haproxy'] } };
+  }
+  const problems: string[] = [];
+  try {
+    const w = await nodeBehind(d.host, t.haproxy.writePort, d.password);
+    snapshot.writeReaches = w.name;
+    if (w.name !== master || w.role !== 'master') problems.push(`write port reaches ${w.name} (${w.role}), master is ${master}`);
+  } catch (err) {
+    problems.push(`write port: ${(err as Error).message}`);
+  }
+  try {
+    const r = await nodeBehind(d.host, t.haproxy.readPort, d.password);
+    snapshot.readReaches = r.name;
+    if (r.role !== 'slave') problems.push(`read port reaches ${r.name} (${r.role}), not a replica`);
+  } catch (err) {
+    problems.push(`read port: ${(err as Error).message}`);
+  }
+  if (problems.length) return { snapshot, check: { name: 'haproxy', ok: false, detail: problems.join('; '), services: ['haproxy'] } };
+  return {
+    snapshot,
+    check: { name: 'haproxy', ok: true, detail: `writes -> ${snapshot.writeReaches}, reads -> ${snapshot.readReaches}` },
+  };
+}
+
+export async function probeExporter(d: Deployment): Promise<{ snapshot: NonNullable<StatusSnapshot['exporter']>; check: CheckResult }> {
+  const targets = redisNodes(d.topology).map((n) => `redis://${n.name}:6379`);
+  try {
+    const results = await Promise.all(
+      targets.map(async (target) => ({ target, up: await probeExporterTarget(d.host, d.topology.exporter.port, target) })),
+    );
+    const down = results.filter((r) => r.up !== 1);
+    return {
+      snapshot: { reachable: true, targets: results },
+      check: down.length
+        ? { name: 'exporter', ok: false, detail: `redis_up is not 1 for ${down.map((r) => r.target).join(', ')}`, services: ['exporter'] }
+        : { name: 'exporter', ok: true, detail: `redis_up 1 for all ${results.length} nodes` },
+    };
+  } catch (err) {
+    return {
+      snapshot: { reachable: false, targets: targets.map((target) => ({ target, up: undefined })) },
+      check: { name: 'exporter', ok: false, detail: `unreachable: ${(err as Error).message}`, services: ['exporter'] },
+    };
+  }
+}
+
+export async function probeNodes(d: Deployment): Promise<NodeStatus[]> {
+  const nodes: NodeStatus[] = await Promise.all(
+    redisNodes(d.topology).map(async (n) => ({ service: n.name, hostPort: n.hostPort, ...(await probeNode(endpointOf(d, n), d.password)) })),
+  );
+  const master = nodes.find((n) => n.role === 'master');
+  for (const n of nodes) {
+    if (master && n !== master && n.offset !== undefined && master.offset !== undefined) n.lagBytes = Math.max(0, master.offset - n.offset);
+  }
+  return nodes;
+}
+
+export async function probeSentinels(d: Deployment): Promise<SentinelStatus[]> {
+  return Promise.all(
+    sentinelNodes(d.topology).map(async (s) => ({
+      service: s.name,
+      hostPort: s.hostPort,
+      ...(await probeSentinel(endpointOf(d, s), d.password, d.topology.sentinel.masterName)),
+    })),
+  );
+}
+
+/** Every check, in the order deploy waits for them. */
+export async function takeSnapshot(
+  d: Deployment,
+  containers: ContainerInfo[],
+  options: { caughtUp: boolean },
+): Promise<StatusSnapshot> {
+  const t = d.topology;
+  const checks: CheckResult[] = [checkContainers(t, containers)];
+  const nodes = await probeNodes(d);
+  checks.push(checkReplication(nodes, options));
+  const masters = nodes.filter((n) => n.role === 'master');
+  const master = masters.length === 1 ? masters[0]!.service : undefined;
+  const sentinels = t.sentinel.enabled ? await probeSentinels(d) : [];
+  if (t.sentinel.enabled) checks.push(checkSentinels(t, master, sentinels));
+  const snapshot: StatusSnapshot = {
+    deployment: t.name,
+    preset: t.preset,
+    takenAt: new Date().toISOString(),
+    healthy: false,
+    master,
+    containers: containers.map((c) => ({ service: c.service, state: c.state, health: c.health })),
+    nodes,
+    sentinels,
+    natMap: natMap(t, d.host),
+    checks,
+  };
+  if (t.haproxy.enabled) {
+    const { snapshot: h, check } = await probeHaproxy(d, master);
+    snapshot.haproxy = h;
+    checks.push(check);
+  }
+  if (t.exporter.enabled) {
+    const { snapshot: e, check } = await probeExporter(d);
+    snapshot.exporter = e;
+    checks.push(check);
+  }
+  snapshot.healthy = checks.every((c) => c.ok);
+  return snapshot;
+}

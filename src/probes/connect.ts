@@ -1,0 +1,60 @@
+// One-shot ioredis connections for probes: fail fast, never retry on their own.
+import { Redis } from 'ioredis';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export function probeConnection(endpoint: Endpoint, password: string, timeoutMs = 1000): Redis {
+  return new Redis({
+    host: endpoint.host,
+    port: endpoint.port,
+    password: password || undefined,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    reconnectOnError: () => false,
+  });
+}
+
+/** Runs `fn` on a fresh connection and always closes it. */
+export async function withConnection<T>(
+  endpoint: Endpoint,
+  password: string,
+  fn: (redis: Redis) => Promise<T>,
+  timeoutMs = 1000,
+): Promise<T> {
+  const redis = probeConnection(endpoint, password, timeoutMs);
+  redis.on('error', () => {
+    /* reported through the failed command */
+  });
+  try {
+    await redis.connect();
+    return await fn(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** `key:value` lines of INFO into a record. */
+export function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+/** Flat [k1, v1, k2, v2] replies (SENTINEL MASTER etc.) into a record. */
+export function pairsToRecord(reply: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(reply)) return out;
+  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = String(reply[i + 1]);
+  return out;
+}

@@ -1,0 +1,29 @@
+// The ioredis options redis-ha recommends for clients on the Docker host, used by the
+// failover workload and printed in the connection snippets, so users get what was tested.
+import type { RedisOptions } from 'ioredis';
+import { sentinelNodes } from '../model/nodes.js';
+import type { Topology } from '../model/schema.js';
+import { natMap, probeHost } from '../health/status.js';
+
+export function sentinelClientOptions(t: Topology, password: string, host = probeHost(t)): RedisOptions {
+  return {
+    sentinels: sentinelNodes(t).map((s) => ({ host, port: s.hostPort })),
+    name: t.sentinel.masterName,
+    password: password || undefined,
+    sentinelPassword: password || undefined,
+    // Sentinels announce in-network names (redis-2:6379); map them to the published ports.
+    natMap: natMap(t, host),
+    // Sentinels discovered through others are announced by in-network name: unreachable here.
+    updateSentinels: false,
+    // Subscribe to +switch-master on the Sentinels: reconnect to the new master at once.
+    failoverDetector: true,
+    connectTimeout: 500,
+    commandTimeout: 1000,
+    maxRetriesPerRequest: 1,
+    // Reconnect fast while a failover is in progress; Sentinel answers within ~100 ms.
+    retryStrategy: (times: number) => Math.min(50 * times, 500),
+    sentinelRetryStrategy: (times: number) => Math.min(100 * times, 1000),
+    // A demoted master answers READONLY: reconnect (asking Sentinel again) and resend.
+    reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
+  };
+}

@@ -1,0 +1,50 @@
+// Golden files: the whole synthesize() output of each preset, with a fixed password,
+// against test/golden/<preset>/ in the source tree. UPDATE_GOLDEN=1 rewrites them.
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadTopology } from '../../src/model/load.js';
+import { PRESETS } from '../../src/model/schema.js';
+import { synthesize } from '../../src/synth/synthesize.js';
+import { GOLDEN_DIR } from '../helpers/repo.js';
+
+const PASSWORD = 'golden-password';
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+describe('golden files', () => {
+  for (const preset of PRESETS) {
+    it(`${preset}: synthesize() output equals test/golden/${preset}/`, async () => {
+      const { topology } = await loadTopology({ preset });
+      const files = synthesize(topology, { password: PASSWORD });
+      const dir = join(GOLDEN_DIR, preset);
+
+      if (UPDATE) {
+        await rm(dir, { recursive: true, force: true });
+        for (const [path, content] of files) {
+          await mkdir(dirname(join(dir, path)), { recursive: true });
+          await writeFile(join(dir, path), content);
+        }
+      }
+
+      const stored = await listFiles(dir);
+      assert.deepEqual(
+        [...files.keys()].sort(),
+        stored,
+        `the set of files differs from test/golden/${preset}/ (run with UPDATE_GOLDEN=1 to accept the new output)`,
+      );
+      for (const [path, content] of files) {
+        const expected = await readFile(join(dir, path), 'utf8');
+        assert.equal(content, expected, `${preset}/${path} differs from the golden file (UPDATE_GOLDEN=1 to accept)`);
+      }
+    });
+  }
+});

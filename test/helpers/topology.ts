@@ -1,0 +1,39 @@
+// Building topologies for tests: from a preset plus overrides, with or without the rules.
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { deepMerge, loadTopology, type LoadOptions } from '../../src/model/load.js';
+import { normalize } from '../../src/model/normalize.js';
+import { TopologyError, type Problem } from '../../src/model/problems.js';
+import { topologyInputSchema, type PresetName, type Topology } from '../../src/model/schema.js';
+import { PRESETS_DIR } from '../../src/paths.js';
+
+type Plain = Record<string, unknown>;
+
+/**
+ * A normalized topology: the preset's data <- `overrides`, through the schema and
+ * normalize() but NOT the rules (so a test can hand checkRules() a bad topology).
+ */
+export function topologyOf(preset: PresetName, overrides: Plain = {}): Topology {
+  const { description: _d, ...presetData } = parse(readFileSync(join(PRESETS_DIR, `${preset}.yaml`), 'utf8')) as Plain;
+  return normalize(topologyInputSchema.parse({ ...deepMerge(presetData, overrides), preset }));
+}
+
+/** Every problem loadTopology() reports: the TopologyError's problems, or the warnings of a valid topology. */
+export async function problemsOf(options: LoadOptions): Promise<{ valid: boolean; problems: Problem[] }> {
+  try {
+    const { warnings } = await loadTopology(options);
+    return { valid: true, problems: warnings };
+  } catch (err) {
+    if (err instanceof TopologyError) return { valid: false, problems: err.problems };
+    throw err;
+  }
+}
+
+/** Writes `yaml` as topology.yaml in `dir` and returns its path. */
+export async function writeTopologyFile(dir: string, yaml: string, name = 'topology.yaml'): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, yaml);
+  return file;
+}

@@ -1,0 +1,353 @@
+// Every cross-field rule of src/model/rules.ts: the bad input, and the exact problem
+// (severity, path, message, hint) it produces. Rules run on normalized topologies here;
+// sources (file:line:col, --flag) are covered in load-sources.test.ts.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Problem } from '../../src/model/problems.js';
+import { checkRules } from '../../src/model/rules.js';
+import type { Topology } from '../../src/model/schema.js';
+import { topologyOf } from '../helpers/topology.js';
+
+const at = (problems: Problem[], path: string) => problems.filter((p) => p.path === path);
+
+describe('rules: the presets as shipped', () => {
+  for (const preset of ['basic', 'sentinel', 'full'] as const) {
+    it(`${preset} has no problem at all`, () => {
+      assert.deepEqual(checkRules(topologyOf(preset)), []);
+    });
+  }
+});
+
+describe('rules: sentinel quorum', () => {
+  it('quorum 0 is an error (rule level; the schema rejects it before, see load-sources)', () => {
+    const t = topologyOf('sentinel');
+    const bad: Topology = { ...t, sentinel: { ...t.sentinel, quorum: 0 } };
+    assert.deepEqual(at(checkRules(bad), 'sentinel.quorum'), [
+      {
+        severity: 'error',
+        path: 'sentinel.quorum',
+        message: 'quorum 0 is not between 1 and the sentinel count (3)',
+        hint: 'set sentinel.quorum to 2 (a majority of 3)',
+      },
+    ]);
+  });
+
+  it('quorum greater than the sentinel count is an error', () => {
+    const problems = checkRules(topologyOf('sentinel', { sentinel: { count: 3, quorum: 4 } }));
+    assert.deepEqual(at(problems, 'sentinel.quorum'), [
+      {
+        severity: 'error',
+        path: 'sentinel.quorum',
+        message: 'quorum 4 is not between 1 and the sentinel count (3)',
+        hint: 'set sentinel.quorum to 2 (a majority of 3)',
+      },
+    ]);
+  });
+
+  it('quorum equal to the sentinel count is accepted', () => {
+    assert.deepEqual(at(checkRules(topologyOf('sentinel', { sentinel: { count: 3, quorum: 3 } })), 'sentinel.quorum'), []);
+  });
+
+  it('quorum below a majority is a warning', () => {
+    const problems = checkRules(topologyOf('sentinel', { sentinel: { count: 5, quorum: 2 } }));
+    assert.deepEqual(at(problems, 'sentinel.quorum'), [
+      {
+        severity: 'warning',
+        path: 'sentinel.quorum',
+        message: 'quorum 2 is less than a majority of 5 Sentinels',
+        hint: 'a failover still needs a majority to authorize it, but fewer Sentinels can declare the master down; use 3 unless you mean it',
+      },
+    ]);
+  });
+});
+
+describe('rules: sentinel count', () => {
+  it('1 Sentinel is a warning (singular wording)', () => {
+    const problems = checkRules(topologyOf('sentinel', { sentinel: { count: 1, quorum: 1 } }));
+    assert.deepEqual(at(problems, 'sentinel.count'), [
+      {
+        severity: 'warning',
+        path: 'sentinel.count',
+        message: '1 Sentinel cannot survive the loss of one and still elect a leader',
+        hint: 'use 3 or 5 Sentinels',
+      },
+    ]);
+  });
+
+  it('2 Sentinels is a warning', () => {
+    const problems = checkRules(topologyOf('sentinel', { sentinel: { count: 2, quorum: 2 } }));
+    assert.deepEqual(at(problems, 'sentinel.count'), [
+      {
+        severity: 'warning',
+        path: 'sentinel.count',
+        message: '2 Sentinels cannot survive the loss of one and still elect a leader',
+        hint: 'use 3 or 5 Sentinels',
+      },
+    ]);
+  });
+
+  it('an even count of 3 or more is a warning', () => {
+    const problems = checkRules(topologyOf('sentinel', { sentinel: { count: 4, quorum: 3 } }));
+    assert.deepEqual(at(problems, 'sentinel.count'), [
+      {
+        severity: 'warning',
+        path: 'sentinel.count',
+        message: '4 Sentinels (an even number) tolerate no more failures than 3',
+        hint: 'use 3 or 5 Sentinels',
+      },
+    ]);
+  });
+
+  it('5 Sentinels with quorum 3 has no problem', () => {
+    assert.deepEqual(checkRules(topologyOf('sentinel', { sentinel: { count: 5, quorum: 3 } })), []);
+  });
+});
+
+describe('rules: failover timeout against down-after', () => {
+  const expected = (failover: number, down: number): Problem => ({
+    severity: 'error',
+    path: 'sentinel.failoverTimeoutMs',
+    message: `failover timeout ${failover} ms is too short for down-after ${down} ms`,
+    hint: `set sentinel.failoverTimeoutMs to at least ${2 * down} (twice sentinel.downAfterMs)`,
+  });
+
+  it('explicit failoverTimeoutMs below 2 x downAfterMs is an error', () => {
+    const problems = checkRules(topologyOf('sentinel', { sentinel: { downAfterMs: 5000, failoverTimeoutMs: 9999 } }));
+    assert.deepEqual(at(problems, 'sentinel.failoverTimeoutMs'), [expected(9999, 5000)]);
+  });
+
+  it('exactly 2 x downAfterMs is accepted', () => {
+    const problems = checkRules(topologyOf('sentinel', { sentinel: { downAfterMs: 5000, failoverTimeoutMs: 10000 } }));
+    assert.deepEqual(at(problems, 'sentinel.failoverTimeoutMs'), []);
+  });
+
+  it('profile fast: its default failover timeout (6000) against a longer downAfterMs is an error', () => {
+    const t = topologyOf('sentinel', { profile: 'fast', sentinel: { downAfterMs: 4000 } });
+    assert.equal(t.sentinel.failoverTimeoutMs, 6000, 'profile fast fills in failoverTimeoutMs 6000');
+    assert.deepEqual(at(checkRules(t), 'sentinel.failoverTimeoutMs'), [expected(6000, 4000)]);
+  });
+
+  it('profile fast: its own default down-after (1000) against a short failoverTimeoutMs is an error', () => {
+    const t = topologyOf('sentinel', { profile: 'fast', sentinel: { failoverTimeoutMs: 1500 } });
+    assert.equal(t.sentinel.downAfterMs, 1000, 'profile fast fills in downAfterMs 1000');
+    assert.deepEqual(at(checkRules(t), 'sentinel.failoverTimeoutMs'), [expected(1500, 1000)]);
+  });
+
+  it('profile fast defaults alone are consistent', () => {
+    assert.deepEqual(checkRules(topologyOf('sentinel', { profile: 'fast' })), []);
+  });
+
+  it('the rule does not apply without Sentinel', () => {
+    const problems = checkRules(topologyOf('basic', { sentinel: { downAfterMs: 5000, failoverTimeoutMs: 1000 } }));
+    assert.deepEqual(at(problems, 'sentinel.failoverTimeoutMs'), []);
+  });
+});
+
+describe('rules: replicas and Sentinel', () => {
+  it('Sentinel with 0 replicas warns that there is nothing to promote', () => {
+    const problems = checkRules(topologyOf('sentinel', { replicas: 0, redis: { minReplicasToWrite: 0 } }));
+    assert.deepEqual(problems, [
+      {
+        severity: 'warning',
+        path: 'replicas',
+        message: 'Sentinel has no replica to promote when the master fails',
+        hint: 'set replicas to 1 or more',
+      },
+    ]);
+  });
+
+  it('basic with 0 replicas is fine', () => {
+    assert.deepEqual(checkRules(topologyOf('basic', { replicas: 0 })), []);
+  });
+});
+
+describe('rules: min-replicas-to-write', () => {
+  it('minReplicasToWrite above the replica count is an error (plural)', () => {
+    const problems = checkRules(topologyOf('basic', { replicas: 2, redis: { minReplicasToWrite: 3 } }));
+    assert.deepEqual(at(problems, 'redis.minReplicasToWrite'), [
+      {
+        severity: 'error',
+        path: 'redis.minReplicasToWrite',
+        message: 'minReplicasToWrite 3 is more than the 2 replicas: the master would refuse every write',
+        hint: 'set redis.minReplicasToWrite to at most 2, or add replicas',
+      },
+    ]);
+  });
+
+  it('minReplicasToWrite above 1 replica is an error (singular)', () => {
+    const problems = checkRules(topologyOf('basic', { replicas: 1, redis: { minReplicasToWrite: 2 } }));
+    assert.equal(
+      at(problems, 'redis.minReplicasToWrite')[0]?.message,
+      'minReplicasToWrite 2 is more than the 1 replica: the master would refuse every write',
+    );
+  });
+
+  it('minReplicasToWrite equal to the replica count is accepted', () => {
+    assert.deepEqual(checkRules(topologyOf('basic', { replicas: 2, redis: { minReplicasToWrite: 2 } })), []);
+  });
+
+  it('Sentinel with replicas and minReplicasToWrite 0 is a warning', () => {
+    const problems = checkRules(topologyOf('sentinel', { redis: { minReplicasToWrite: 0 } }));
+    assert.deepEqual(problems, [
+      {
+        severity: 'warning',
+        path: 'redis.minReplicasToWrite',
+        message: 'a master cut off from its replicas keeps accepting writes that the next failover discards',
+        hint: 'set redis.minReplicasToWrite to 1',
+      },
+    ]);
+  });
+});
+
+describe('rules: redis.extraConfig', () => {
+  it('a managed directive is an error at its index', () => {
+    const problems = checkRules(topologyOf('basic', { redis: { extraConfig: ['hz 100', 'maxmemory 1gb'] } }));
+    assert.deepEqual(problems, [
+      {
+        severity: 'error',
+        path: 'redis.extraConfig.1',
+        message: '"maxmemory" is managed by redis-ha and cannot be set in extraConfig',
+        hint: 'use the matching topology field (see README: topology file reference)',
+      },
+    ]);
+  });
+
+  it('a managed directive is found whatever its case and leading blanks', () => {
+    const problems = checkRules(topologyOf('basic', { redis: { extraConfig: ['   ReplicaOf 10.0.0.1 6379'] } }));
+    assert.deepEqual(
+      problems.map((p) => [p.severity, p.path, p.message]),
+      [['error', 'redis.extraConfig.0', '"replicaof" is managed by redis-ha and cannot be set in extraConfig']],
+    );
+  });
+
+  it('every managed line is reported, not only the first', () => {
+    const problems = checkRules(topologyOf('basic', { redis: { extraConfig: ['requirepass x', 'hz 100', 'port 1'] } }));
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['redis.extraConfig.0', 'redis.extraConfig.2'],
+    );
+  });
+
+  it('unmanaged directives pass', () => {
+    assert.deepEqual(checkRules(topologyOf('basic', { redis: { extraConfig: ['hz 100', 'latency-tracking no'] } })), []);
+  });
+});
+
+describe('rules: components', () => {
+  it('HAProxy without Sentinel is an error', () => {
+    const problems = checkRules(topologyOf('basic', { haproxy: { enabled: true } }));
+    assert.deepEqual(problems, [
+      {
+        severity: 'error',
+        path: 'haproxy.enabled',
+        message: 'HAProxy routes writes to the master the Sentinels name, so it needs Sentinel',
+        hint: 'set sentinel.enabled: true, or use the full preset',
+      },
+    ]);
+  });
+
+  it('full with replicas 0: the read port needs a replica (error), Sentinel has none to promote (warning), min-replicas-to-write 1 cannot be met (error)', () => {
+    const problems = checkRules(topologyOf('full', { replicas: 0 }));
+    assert.deepEqual(
+      problems.map((p) => [p.severity, p.path, p.message]),
+      [
+        ['warning', 'replicas', 'Sentinel has no replica to promote when the master fails'],
+        ['error', 'redis.minReplicasToWrite', 'minReplicasToWrite 1 is more than the 0 replicas: the master would refuse every write'],
+        ['error', 'replicas', 'the HAProxy read port needs at least 1 replica to send reads to'],
+      ],
+    );
+  });
+});
+
+describe('rules: published ports', () => {
+  it('haproxy.writePort equal to a redis port is an error on haproxy.writePort', () => {
+    // portBase 7000: redis-1 is published on 7001.
+    const problems = checkRules(topologyOf('full', { haproxy: { writePort: 7001 } }));
+    assert.deepEqual(problems, [
+      {
+        severity: 'error',
+        path: 'haproxy.writePort',
+        message: 'port 7001 for haproxy is already used by redis-1',
+        hint: 'give each published port its own number',
+      },
+    ]);
+  });
+
+  it('exporter.port equal to a sentinel port is an error on exporter.port', () => {
+    const problems = checkRules(topologyOf('full', { exporter: { port: 7101 } }));
+    assert.deepEqual(
+      problems.map((p) => [p.severity, p.path, p.message]),
+      [['error', 'exporter.port', 'port 7101 for exporter is already used by sentinel-1']],
+    );
+  });
+
+  it('readPort equal to writePort is an error', () => {
+    const problems = checkRules(topologyOf('full', { haproxy: { writePort: 9000, readPort: 9000 } }));
+    assert.deepEqual(
+      problems.map((p) => [p.path, p.message]),
+      [['haproxy.readPort', 'port 9000 for haproxy is already used by haproxy']],
+    );
+  });
+
+  it('a port above 65535 is an error (rule level; the schema bounds keep every port lower)', () => {
+    const t = topologyOf('full');
+    const bad: Topology = { ...t, exporter: { ...t.exporter, port: 65800 } };
+    assert.deepEqual(checkRules(bad), [
+      {
+        severity: 'error',
+        path: 'exporter.port',
+        message: 'port 65800 for exporter is out of range (1-65535)',
+        hint: 'lower portBase or set the port explicitly',
+      },
+    ]);
+  });
+});
+
+describe('rules: bind address and auth', () => {
+  it('a non-loopback bind without auth is an error on auth.enabled', () => {
+    const problems = checkRules(topologyOf('basic', { bind: '0.0.0.0', auth: { enabled: false } }));
+    assert.deepEqual(problems, [
+      {
+        severity: 'error',
+        path: 'auth.enabled',
+        message: 'ports are published on 0.0.0.0 without a password',
+        hint: 'enable auth, or bind to 127.0.0.1',
+      },
+    ]);
+  });
+
+  it('a non-loopback bind with auth is a warning on bind', () => {
+    const problems = checkRules(topologyOf('basic', { bind: '10.1.2.3', auth: { enabled: true } }));
+    assert.deepEqual(problems, [
+      {
+        severity: 'warning',
+        path: 'bind',
+        message: 'ports are published on 10.1.2.3, reachable from other hosts',
+        hint: 'bind to 127.0.0.1 unless you mean it',
+      },
+    ]);
+  });
+
+  it('loopback addresses (127.0.0.2, ::1) without auth are fine', () => {
+    assert.deepEqual(checkRules(topologyOf('basic', { bind: '127.0.0.2', auth: { enabled: false } })), []);
+    assert.deepEqual(checkRules(topologyOf('basic', { bind: '::1', auth: { enabled: false } })), []);
+  });
+});
+
+describe('rules: all at once', () => {
+  it('every rule runs: several errors from different rules are reported together', () => {
+    const problems = checkRules(
+      topologyOf('full', {
+        sentinel: { count: 3, quorum: 7 },
+        redis: { extraConfig: ['save 60 1'] },
+        haproxy: { statsPort: 7002 },
+        bind: '0.0.0.0',
+        auth: { enabled: false },
+      }),
+    );
+    assert.deepEqual(
+      problems.filter((p) => p.severity === 'error').map((p) => p.path),
+      ['sentinel.quorum', 'redis.extraConfig.0', 'haproxy.statsPort', 'auth.enabled'],
+    );
+  });
+});

@@ -1,0 +1,328 @@
+// synthesize(): targeted assertions on single fields of the rendered files.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import type { PresetName } from '../../src/model/schema.js';
+import type { ComposeFile } from '../../src/synth/compose.js';
+import { sentinelId } from '../../src/synth/configs.js';
+import { synthesize } from '../../src/synth/synthesize.js';
+import { topologyOf } from '../helpers/topology.js';
+
+const PASSWORD = 'unit-test-password-9f3b';
+
+function render(preset: PresetName, overrides: Record<string, unknown> = {}) {
+  return synthesize(topologyOf(preset, overrides), { password: PASSWORD });
+}
+
+function fileOf(files: Map<string, string>, path: string): string {
+  const content = files.get(path);
+  assert.ok(content !== undefined, `${path} is rendered (have: ${[...files.keys()].join(', ')})`);
+  return content;
+}
+
+const composeOf = (files: Map<string, string>) => parse(fileOf(files, 'compose.yaml')) as ComposeFile;
+/** Config lines that are not comments or blank. */
+const directives = (conf: string) =>
+  conf
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+
+describe('compose: services', () => {
+  it('full: redis-1..N, sentinel-1..N, haproxy, exporter and nothing else', () => {
+    const compose = composeOf(render('full', { replicas: 3, sentinel: { count: 5, quorum: 3 } }));
+    assert.deepEqual(Object.keys(compose.services), [
+      'redis-1',
+      'redis-2',
+      'redis-3',
+      'redis-4',
+      'sentinel-1',
+      'sentinel-2',
+      'sentinel-3',
+      'sentinel-4',
+      'sentinel-5',
+      'haproxy',
+      'exporter',
+    ]);
+  });
+
+  it('basic: only the redis nodes', () => {
+    assert.deepEqual(Object.keys(composeOf(render('basic')).services), ['redis-1', 'redis-2', 'redis-3']);
+  });
+
+  it('every port is published on 127.0.0.1 by default', () => {
+    const compose = composeOf(render('full'));
+    const ports = Object.values(compose.services).flatMap((s) => s.ports ?? []);
+    assert.equal(ports.length, 3 + 3 + 3 + 1);
+    for (const p of ports) assert.match(p, /^127\.0\.0\.1:\d+:\d+$/);
+  });
+
+  it('published host ports follow portBase (redis-i -> base+i, sentinel-i -> base+100+i)', () => {
+    const compose = composeOf(render('sentinel', { portBase: 8000 }));
+    assert.deepEqual(compose.services['redis-2']?.ports, ['127.0.0.1:8002:6379']);
+    assert.deepEqual(compose.services['sentinel-3']?.ports, ['127.0.0.1:8103:26379']);
+  });
+
+  it('ports are published on the configured bind address', () => {
+    const compose = composeOf(render('basic', { bind: '10.0.0.5' }));
+    assert.deepEqual(compose.services['redis-1']?.ports, ['10.0.0.5:7001:6379']);
+  });
+});
+
+describe('compose: volumes and mounts', () => {
+  it('each redis and sentinel node has its own named volume mounted at /data', () => {
+    const compose = composeOf(render('sentinel'));
+    for (const name of ['redis-1', 'redis-2', 'redis-3', 'sentinel-1', 'sentinel-2', 'sentinel-3']) {
+      const dataMounts = (compose.services[name]?.volumes ?? []).filter((v) => v.endsWith(':/data'));
+      assert.deepEqual(dataMounts, [`${name}-data:/data`], name);
+      assert.ok(compose.volumes[`${name}-data`], `volume ${name}-data is declared`);
+    }
+  });
+
+  it('each node mounts its own config read-only', () => {
+    const compose = composeOf(render('full'));
+    assert.ok(compose.services['redis-2']?.volumes?.includes('./redis/redis-2.conf:/usr/local/etc/redis-ha/redis.conf:ro'));
+    assert.ok(
+      compose.services['sentinel-3']?.volumes?.includes('./sentinel/sentinel-3.conf:/usr/local/etc/redis-ha/sentinel.conf:ro'),
+    );
+    assert.deepEqual(compose.services.haproxy?.volumes, ['./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro']);
+  });
+
+  it('every bind mount (source starting with ./) is read-only', () => {
+    const compose = composeOf(render('full'));
+    const binds = Object.values(compose.services).flatMap((s) => (s.volumes ?? []).filter((v) => v.startsWith('./')));
+    assert.ok(binds.length > 0);
+    for (const b of binds) assert.match(b, /:ro$/, b);
+  });
+
+  it('every mounted file is one synthesize() renders', () => {
+    const files = render('full');
+    const compose = composeOf(files);
+    for (const v of Object.values(compose.services).flatMap((s) => s.volumes ?? [])) {
+      if (!v.startsWith('./')) continue;
+      const source = v.slice(2).split(':')[0]!;
+      assert.ok(
+        files.has(source) || [...files.keys()].some((k) => k.startsWith(`${source}/`)),
+        `${source} (mounted by compose) is rendered`,
+      );
+    }
+  });
+});
+
+describe('compose: start order and health', () => {
+  it('every sentinel depends on every redis node being healthy', () => {
+    const compose = composeOf(render('sentinel', { replicas: 4 }));
+    const expected = Object.fromEntries(
+      ['redis-1', 'redis-2', 'redis-3', 'redis-4', 'redis-5'].map((n) => [n, { condition: 'service_healthy' }]),
+    );
+    for (const s of ['sentinel-1', 'sentinel-2', 'sentinel-3']) assert.deepEqual(compose.services[s]?.depends_on, expected, s);
+  });
+
+  it('replicas depend on redis-1 being healthy; redis-1 depends on nothing', () => {
+    const compose = composeOf(render('basic'));
+    assert.equal(compose.services['redis-1']?.depends_on, undefined);
+    assert.deepEqual(compose.services['redis-3']?.depends_on, { 'redis-1': { condition: 'service_healthy' } });
+  });
+
+  it('healthcheck intervals are sub-second by default', () => {
+    const compose = composeOf(render('full'));
+    const withHealth = Object.entries(compose.services).filter(([, s]) => s.healthcheck);
+    assert.ok(withHealth.length >= 6);
+    for (const [name, s] of withHealth) {
+      const m = /^(\d+)ms$/.exec(s.healthcheck!.interval);
+      assert.ok(m, `${name}: interval ${s.healthcheck!.interval} is in ms`);
+      assert.ok(Number(m[1]) < 1000, `${name}: interval ${s.healthcheck!.interval} is below 1 s`);
+    }
+  });
+
+  it('healthcheckIntervalMs sets the interval', () => {
+    const compose = composeOf(render('basic', { healthcheckIntervalMs: 400 }));
+    assert.equal(compose.services['redis-1']?.healthcheck?.interval, '400ms');
+  });
+});
+
+describe('redis.conf', () => {
+  it('min-replicas-to-write 1 in sentinel and full', () => {
+    for (const preset of ['sentinel', 'full'] as const) {
+      const files = render(preset);
+      for (const node of ['redis-1', 'redis-2', 'redis-3']) {
+        const lines = directives(fileOf(files, `redis/${node}.conf`));
+        assert.ok(lines.includes('min-replicas-to-write 1'), `${preset} ${node}`);
+        assert.ok(lines.includes('min-replicas-max-lag 10'), `${preset} ${node}`);
+      }
+    }
+  });
+
+  it('no min-replicas-to-write in basic', () => {
+    const files = render('basic');
+    for (const node of ['redis-1', 'redis-2', 'redis-3']) {
+      assert.ok(!directives(fileOf(files, `redis/${node}.conf`)).some((l) => l.startsWith('min-replicas')), node);
+    }
+  });
+
+  it('repl-diskless-sync-delay 0', () => {
+    assert.ok(directives(fileOf(render('sentinel'), 'redis/redis-2.conf')).includes('repl-diskless-sync-delay 0'));
+  });
+
+  it('redis-1 has no replicaof; the others replicate redis-1', () => {
+    const files = render('basic');
+    assert.ok(!directives(fileOf(files, 'redis/redis-1.conf')).some((l) => l.startsWith('replicaof')));
+    assert.ok(directives(fileOf(files, 'redis/redis-3.conf')).includes('replicaof redis-1 6379'));
+  });
+
+  it('each node announces its own service name', () => {
+    assert.ok(directives(fileOf(render('basic'), 'redis/redis-2.conf')).includes('replica-announce-ip redis-2'));
+  });
+
+  it('persistence rdb sets appendonly no and save points', () => {
+    const lines = directives(fileOf(render('basic', { redis: { persistence: 'rdb' } }), 'redis/redis-1.conf'));
+    assert.ok(lines.includes('appendonly no'));
+    assert.ok(lines.includes('save 3600 1 300 100 60 10000'));
+  });
+
+  it('extraConfig lines are appended verbatim', () => {
+    const lines = directives(fileOf(render('basic', { redis: { extraConfig: ['hz 50'] } }), 'redis/redis-1.conf'));
+    assert.equal(lines.at(-1), 'hz 50');
+  });
+});
+
+describe('sentinel.conf', () => {
+  it('resolve-hostnames and announce-hostnames are on', () => {
+    const lines = directives(fileOf(render('sentinel'), 'sentinel/sentinel-2.conf'));
+    assert.ok(lines.includes('sentinel resolve-hostnames yes'));
+    assert.ok(lines.includes('sentinel announce-hostnames yes'));
+    assert.ok(lines.includes('sentinel announce-ip sentinel-2'));
+  });
+
+  it('monitors redis-1 with the quorum', () => {
+    const lines = directives(fileOf(render('sentinel', { sentinel: { count: 5, quorum: 3 } }), 'sentinel/sentinel-1.conf'));
+    assert.ok(lines.includes('sentinel monitor mymaster redis-1 6379 3'));
+  });
+
+  it('myid is 40 hex digits, stable for the same input and distinct per node and deployment', () => {
+    const myid = (files: Map<string, string>, node: string) =>
+      directives(fileOf(files, `sentinel/${node}.conf`))
+        .find((l) => l.startsWith('sentinel myid '))
+        ?.split(' ')[2];
+    const first = myid(render('sentinel'), 'sentinel-1');
+    assert.match(first ?? '', /^[0-9a-f]{40}$/);
+    assert.equal(myid(render('sentinel'), 'sentinel-1'), first);
+    assert.notEqual(myid(render('sentinel'), 'sentinel-2'), first);
+    assert.notEqual(myid(render('sentinel', { name: 'other' }), 'sentinel-1'), first);
+    assert.equal(first, sentinelId('redis-ha', 'sentinel-1'));
+  });
+
+  it('known-sentinel lines name every peer (not itself) with the id the peer uses', () => {
+    const files = render('sentinel', { sentinel: { count: 5, quorum: 3 } });
+    const known = directives(fileOf(files, 'sentinel/sentinel-3.conf')).filter((l) => l.startsWith('sentinel known-sentinel '));
+    const peers = ['sentinel-1', 'sentinel-2', 'sentinel-4', 'sentinel-5'];
+    assert.deepEqual(
+      known,
+      peers.map((p) => {
+        const peerId = directives(fileOf(files, `sentinel/${p}.conf`))
+          .find((l) => l.startsWith('sentinel myid '))!
+          .split(' ')[2];
+        return `sentinel known-sentinel mymaster ${p} 26379 ${peerId}`;
+      }),
+    );
+  });
+
+  it('known-replica lines name every node but redis-1', () => {
+    const lines = directives(fileOf(render('sentinel'), 'sentinel/sentinel-1.conf'));
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('sentinel known-replica ')),
+      ['sentinel known-replica mymaster redis-2 6379', 'sentinel known-replica mymaster redis-3 6379'],
+    );
+  });
+
+  it('timings come from the profile', () => {
+    const lines = directives(fileOf(render('sentinel', { profile: 'fast' }), 'sentinel/sentinel-1.conf'));
+    assert.ok(lines.includes('sentinel down-after-milliseconds mymaster 1000'));
+    assert.ok(lines.includes('sentinel failover-timeout mymaster 6000'));
+  });
+});
+
+describe('haproxy.cfg', () => {
+  it('the write backend requires nbsrv >= the quorum (quorum 3 of 5 Sentinels) for every node', () => {
+    const cfg = fileOf(render('full', { sentinel: { count: 5, quorum: 3 } }), 'haproxy/haproxy.cfg');
+    const acls = cfg.split('\n').filter((l) => l.includes('_named_by_quorum nbsrv('));
+    assert.deepEqual(
+      acls.map((l) => l.trim()),
+      ['redis-1', 'redis-2', 'redis-3'].map((n) => `acl ${n}_named_by_quorum nbsrv(sentinels_name_${n}) ge 3`),
+    );
+  });
+
+  it('each sentinels_name_<node> backend checks all Sentinels', () => {
+    const cfg = fileOf(render('full', { sentinel: { count: 5, quorum: 3 } }), 'haproxy/haproxy.cfg');
+    const backend = cfg.split(/\n(?=backend )/).find((b) => b.startsWith('backend sentinels_name_redis-2\n'));
+    assert.ok(backend);
+    assert.deepEqual(
+      backend.split('\n').filter((l) => l.trim().startsWith('server ')).map((l) => l.trim()),
+      [1, 2, 3, 4, 5].map((i) => `server sentinel-${i} sentinel-${i}:26379 check`),
+    );
+  });
+
+  it("the Sentinel expect string for redis-1 cannot match a reply naming redis-10 (replicas 9)", () => {
+    const cfg = fileOf(render('full', { replicas: 9 }), 'haproxy/haproxy.cfg');
+    const backends = cfg.split(/\n(?=backend )/);
+    /** The expect string of sentinels_name_<node>, with HAProxy's \r \n escapes decoded. */
+    const expectOf = (node: string): string => {
+      const b = backends.find((x) => x.startsWith(`backend sentinels_name_${node}\n`));
+      assert.ok(b, `backend sentinels_name_${node} exists`);
+      const m = /tcp-check expect string "([^"]*)"/.exec(b);
+      assert.ok(m, `backend sentinels_name_${node} has a quoted expect string`);
+      return m[1]!.replaceAll('\\r', '\r').replaceAll('\\n', '\n');
+    };
+    // SENTINEL get-master-addr-by-name answers a RESP array of host and port.
+    const reply = (host: string) => `*2\r\n$${host.length}\r\n${host}\r\n$4\r\n6379\r\n`;
+    assert.ok(reply('redis-1').includes(expectOf('redis-1')), 'redis-1 matches its own reply');
+    assert.ok(reply('redis-10').includes(expectOf('redis-10')), 'redis-10 matches its own reply');
+    assert.ok(!reply('redis-10').includes(expectOf('redis-1')), 'redis-1 does not match a reply naming redis-10');
+    assert.ok(!reply('redis-1').includes(expectOf('redis-10')), 'redis-10 does not match a reply naming redis-1');
+  });
+
+  it('checks authenticate with ${REDIS_PASSWORD} when auth is on, and not at all when it is off', () => {
+    const on = fileOf(render('full'), 'haproxy/haproxy.cfg');
+    assert.ok(on.includes('tcp-check send "AUTH ${REDIS_PASSWORD}\\r\\n"'));
+    const off = fileOf(render('full', { auth: { enabled: false } }), 'haproxy/haproxy.cfg');
+    assert.ok(!off.includes('AUTH'));
+  });
+});
+
+describe('secrets and determinism', () => {
+  for (const preset of ['basic', 'sentinel', 'full'] as const) {
+    it(`${preset}: the password appears in .env and in no other file`, () => {
+      const files = render(preset);
+      assert.ok(fileOf(files, '.env').includes(`REDIS_PASSWORD=${PASSWORD}`));
+      const leaking = [...files].filter(([path, content]) => path !== '.env' && content.includes(PASSWORD)).map(([p]) => p);
+      assert.deepEqual(leaking, []);
+    });
+  }
+
+  it('auth disabled: .env has an empty REDIS_PASSWORD', () => {
+    assert.match(fileOf(render('basic', { auth: { enabled: false } }), '.env'), /^REDIS_PASSWORD=$/m);
+  });
+
+  it('two synthesize() calls with the same input give identical maps (keys, order, content)', () => {
+    const t = topologyOf('full', { replicas: 4, sentinel: { count: 5, quorum: 3 } });
+    const a = synthesize(t, { password: PASSWORD });
+    const b = synthesize(structuredClone(t), { password: PASSWORD });
+    assert.deepEqual([...a.entries()], [...b.entries()]);
+  });
+
+  it('synthesize() does not modify the topology it is given', () => {
+    const t = topologyOf('full');
+    const before = structuredClone(t);
+    synthesize(t, { password: PASSWORD });
+    assert.deepEqual(t, before);
+  });
+
+  it('a redis setting changes the redis nodes\' config-hash label, not the sentinels\'', () => {
+    // (A config change re-creates exactly the services it affects.)
+    const a = composeOf(render('sentinel')).services;
+    const b = composeOf(render('sentinel', { redis: { maxmemory: '1gb' } })).services;
+    const label = 'io.redis-ha.config-hash';
+    assert.notEqual(a['redis-1']?.labels[label], b['redis-1']?.labels[label]);
+    assert.equal(a['sentinel-1']?.labels[label], b['sentinel-1']?.labels[label]);
+  });
+});
