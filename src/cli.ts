@@ -10,6 +10,7 @@ import { printValidateResult, validate } from './commands/validate.js';
 import { deploy, printDeployResult, type DeployOptions } from './commands/deploy.js';
 import { printStatus, status, watchStatus } from './commands/status.js';
 import { cleanup, printCleanup } from './commands/cleanup.js';
+import { printTestFailover, terminalIo, testFailover, type TestFailoverOptions } from './commands/test-failover.js';
 import { EXIT, RedisHaError, UsageError } from './errors.js';
 import { TopologyError } from './model/problems.js';
 import { formatProblems, printJson, style } from './report/style.js';
@@ -112,6 +113,30 @@ export function buildCli(argv: string[]) {
           .example('$0 cleanup --name shop --keep-data', 'Remove containers, keep the data for the next deploy')
           .example('$0 cleanup --all', 'Remove every redis-ha deployment'),
       async (args) => printCleanup(await cleanup(args), Boolean(args.json)),
+    )
+    .command(
+      'test-failover',
+      'Inject failures (kill, stop, pause, partition the master; Sentinels down; replica restart) under load and report outage, lost writes, dual masters',
+      (y) =>
+        y
+          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
+          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+          .option('scenario', {
+            type: 'string',
+            array: true,
+            describe: 'Scenario to run (repeatable): all, kill-master, stop-master, pause-master, partition-master, kill-sentinel, sentinel-majority-loss, restart-replica [default: those that fit the preset]',
+          })
+          .option('rate', { type: 'number', default: 200, describe: 'Writes per second on each client path' })
+          .option('durability', { choices: ['async', 'wait'] as const, default: 'async' as const, describe: 'wait: acknowledge a write only after WAIT 1 (a replica has it)' })
+          .option('report', { type: 'string', describe: 'Write a self-contained HTML timeline report to this file' })
+          .example('$0 test-failover --name shop', 'Every scenario that fits the preset')
+          .example('$0 test-failover --scenario kill-master --durability wait --json', 'One scenario, WAIT after each write, as JSON')
+          .example('$0 test-failover --scenario all --report failover.html', 'With an HTML timeline per scenario'),
+      async (args) => {
+        const result = await testFailover(args as TestFailoverOptions, terminalIo());
+        printTestFailover(result, Boolean(args.json));
+        process.exitCode = result.passed ? EXIT.ok : EXIT.failed;
+      },
     )
     .command(
       'presets',

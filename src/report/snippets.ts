@@ -67,7 +67,8 @@ export function snippets(t: Topology, password: string, showSecrets: boolean): S
     '  connectTimeout: 500,',
     '  commandTimeout: 1000,',
     '  maxRetriesPerRequest: 1,',
-    '  retryStrategy: (times) => Math.min(50 * times, 500),',
+    '  retryStrategy: (times) => Math.min(50 * times, 100),  // ask the Sentinels again every <= 100 ms',
+    '  sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),',
     "  reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),",
     '});',
   ].join('\n');

@@ -31,6 +31,7 @@ export interface ComposeService {
   hostname?: string;
   entrypoint?: string[];
   command?: string[];
+  init?: boolean;
   environment?: Record<string, string>;
   env_file?: string[];
   volumes?: string[];
@@ -86,6 +87,9 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       image: t.redis.image,
       hostname: node.name,
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/redis-start.sh`],
+      // A tiny init as PID 1 reaps the healthcheck's processes, which Redis would otherwise
+      // collect and log as unknown children.
+      init: true,
       environment: { NODE_NAME: node.name, MASTER_NAME: t.sentinel.masterName, SENTINELS: sentinelNames },
       env_file: ['.env'],
       volumes: [
@@ -110,6 +114,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       image: t.redis.image,
       hostname: sentinel.name,
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/sentinel-start.sh`],
+      init: true,
       environment: {
         NODE_NAME: sentinel.name,
         MASTER_NAME: t.sentinel.masterName,

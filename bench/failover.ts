@@ -1,0 +1,75 @@
+// Benchmark: kill-master on `full`, with the fast and the default profile, three runs each;
+// medians of the write gaps against the issue's targets. Called from bench/run.ts
+// (`npm run bench`); deploys its own deployments (tf-bench-*) and always removes them.
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { median } from '../src/failover/metrics.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const IMAGES = [
+  '--redis-image',
+  process.env.REDIS_HA_TEST_REDIS_IMAGE ?? 'redis-ha-local/redis:7.0',
+  '--haproxy-image',
+  process.env.REDIS_HA_TEST_HAPROXY_IMAGE ?? 'redis-ha-local/haproxy:2.6',
+  '--exporter-image',
+  process.env.REDIS_HA_TEST_EXPORTER_IMAGE ?? 'redis-ha-local/redis-exporter:1.45',
+];
+
+const PROFILES = [
+  { profile: 'fast', name: 'tf-bench-fast', portBase: 9010, downAfterMs: 1000, targets: { sentinelClientWriteGapMs: 2500, haproxyWriteGapMs: 3500 } },
+  { profile: 'default', name: 'tf-bench-default', portBase: 9020, downAfterMs: 5000, targets: { sentinelClientWriteGapMs: 7000, haproxyWriteGapMs: 7000 } },
+] as const;
+
+async function cli(args: string[], timeoutMs: number): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const r = await execa(process.execPath, [CLI, ...args], { reject: false, timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' }, stdin: 'ignore' });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+interface RunFigures {
+  sentinelClientWriteGapMs: number | null;
+  haproxyWriteGapMs: number | null;
+  switchMasterMs: number | null;
+  passed: boolean;
+}
+
+export async function benchFailover(options: { runs?: number; log?: (line: string) => void } = {}): Promise<object> {
+  const runs = options.runs ?? 3;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const out: Record<string, unknown> = {};
+  for (const p of PROFILES) {
+    const figures: RunFigures[] = [];
+    try {
+      const deployed = await cli(['deploy', 'full', '--profile', p.profile, '--name', p.name, '--port-base', String(p.portBase), ...IMAGES, '--json'], 300_000);
+      if (deployed.exitCode !== 0) throw new Error(`deploy ${p.name} failed: ${deployed.stderr.slice(-500)}`);
+      for (let i = 0; i < runs; i++) {
+        const r = await cli(['test-failover', '--name', p.name, '--scenario', 'kill-master', '--json'], 600_000);
+        const s = (JSON.parse(r.stdout) as { scenarios: { passed: boolean; timings: Record<string, number | null> }[] }).scenarios[0]!;
+        figures.push({
+          sentinelClientWriteGapMs: s.timings.sentinelClientWriteGapMs ?? null,
+          haproxyWriteGapMs: s.timings.haproxyWriteGapMs ?? null,
+          switchMasterMs: s.timings.switchMasterMs ?? null,
+          passed: s.passed,
+        });
+        log(`failover bench ${p.profile} run ${i + 1}: ${JSON.stringify(figures.at(-1))}`);
+      }
+    } finally {
+      await cli(['cleanup', '--name', p.name], 180_000);
+    }
+    const medians = {
+      sentinelClientWriteGapMs: median(figures.map((f) => f.sentinelClientWriteGapMs)),
+      haproxyWriteGapMs: median(figures.map((f) => f.haproxyWriteGapMs)),
+      switchMasterMs: median(figures.map((f) => f.switchMasterMs)),
+    };
+    out[p.profile] = {
+      downAfterMs: p.downAfterMs,
+      runs: figures,
+      medians,
+      targets: p.targets,
+      met: {
+        sentinelClientWriteGapMs: medians.sentinelClientWriteGapMs !== null && medians.sentinelClientWriteGapMs <= p.targets.sentinelClientWriteGapMs,
+        haproxyWriteGapMs: medians.haproxyWriteGapMs !== null && medians.haproxyWriteGapMs <= p.targets.haproxyWriteGapMs,
+      },
+    };
+  }
+  return { benchmark: 'failover kill-master on full', ...out };
+}

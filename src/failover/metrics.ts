@@ -1,0 +1,166 @@
+// Figures from a recording (pure): timings from the fault, write gaps, lost acknowledged
+// writes, and the dual-master window. Definitions are documented on each function because
+// they are what the report claims.
+import type { Op, Recording, RoleSample, SentinelEvent, SentinelViewSample, Via } from './recording.js';
+
+/** A write that took longer than this counts as disrupted for the write gap, even if it succeeded. */
+export const SLOW_OP_MS = 500;
+/** Writes must keep succeeding this long before an outage counts as over. */
+export const STABLE_MS = 1000;
+/** A Sentinel answer counts as "the Sentinels name X at t" within this distance of t (poll jitter). */
+export const VIEW_TOLERANCE_MS = 300;
+
+export interface Timings {
+  sdownMs: number | null;
+  odownMs: number | null;
+  switchMasterMs: number | null;
+  sentinelClientWriteGapMs: number | null;
+  haproxyWriteGapMs: number | null;
+}
+
+const round = (ms: number) => Math.round(ms);
+
+/**
+ * ms from the fault to the first Sentinel event of `type` about the master (any Sentinel).
+ * Events about replicas or Sentinels (`+sdown slave ...`) are not counted.
+ */
+export function firstMasterEvent(events: SentinelEvent[], type: string, faultAt: number, masterName: string): number | null {
+  const hit = events
+    .filter((e) => e.type === type && e.t >= faultAt && (type === '+switch-master' ? e.detail.startsWith(`${masterName} `) : e.detail.startsWith(`master ${masterName} `)))
+    .sort((a, b) => a.t - b.t)[0];
+  return hit ? round(hit.t - faultAt) : null;
+}
+
+/**
+ * The write gap of one client path: ms from the fault to the end of the first successful
+ * write after which writes kept succeeding, i.e. no failed, indeterminate or slow
+ * (> SLOW_OP_MS) write started within the next STABLE_MS. Only writes started at or after
+ * the fault count. 0 when the path saw no disrupted write; null when it wrote nothing, or
+ * never recovered while recording.
+ */
+export function writeGapMs(ops: Op[], via: Via, faultAt: number): number | null {
+  const mine = ops.filter((o) => o.via === via && o.start >= faultAt).sort((a, b) => a.start - b.start);
+  if (!mine.length) return null;
+  const disrupted = (o: Op) => o.outcome !== 'ok' || o.end - o.start > SLOW_OP_MS;
+  const firstBad = mine.findIndex(disrupted);
+  if (firstBad < 0) return 0;
+  for (let i = firstBad + 1; i < mine.length; i++) {
+    const o = mine[i]!;
+    if (disrupted(o)) continue;
+    const badSoon = mine.slice(i + 1).some((n) => n.start <= o.start + STABLE_MS && disrupted(n));
+    if (!badSoon) return round(o.end - faultAt);
+  }
+  return null;
+}
+
+export interface WriteCounts {
+  acked: number;
+  failed: number;
+  indeterminate: number;
+  /** Acknowledged writes missing from the final master (read back after healing). */
+  lostAcked: number;
+}
+
+export function countWrites(ops: Op[], missingAcked: Set<string>): WriteCounts {
+  return {
+    acked: ops.filter((o) => o.outcome === 'ok').length,
+    failed: ops.filter((o) => o.outcome === 'failed').length,
+    indeterminate: ops.filter((o) => o.outcome === 'indeterminate').length,
+    lostAcked: ops.filter((o) => o.outcome === 'ok' && missingAcked.has(o.key)).length,
+  };
+}
+
+/** Whether a Sentinel named `node` as master within VIEW_TOLERANCE_MS of `t`. */
+export function namedBySentinels(views: SentinelViewSample[], node: string, t: number): boolean {
+  return views.some((v) => v.master === node && Math.abs(v.t - t) <= VIEW_TOLERANCE_MS);
+}
+
+/** Whether any Sentinel answered within VIEW_TOLERANCE_MS of `t` (else nothing can be said). */
+function sentinelsAnswered(views: SentinelViewSample[], t: number): boolean {
+  return views.some((v) => v.master !== undefined && Math.abs(v.t - t) <= VIEW_TOLERANCE_MS);
+}
+
+/** The role each node last reported at or before t (a sample older than 1 s is stale: down). */
+export function rolesAt(roles: RoleSample[], nodes: string[], t: number): Map<string, RoleSample['role']> {
+  const out = new Map<string, RoleSample['role']>();
+  for (const node of nodes) {
+    let last: RoleSample | undefined;
+    for (const s of roles) if (s.node === node && s.t <= t && (!last || s.t > last.t)) last = s;
+    out.set(node, last && t - last.t <= 1000 ? last.role : 'down');
+  }
+  return out;
+}
+
+export interface DualMaster {
+  /** Total ms during which a node answered ROLE "master" while no Sentinel named it. */
+  windowMs: number;
+  /** Acknowledged writes answered by the old master while the Sentinels did not name it. */
+  writesAckedByOldMaster: number;
+  /** New HAProxy write-port connections, and HAProxy-path acked writes, that reached a
+   *  node the Sentinels did not name as master at that moment. */
+  haproxyRoutedToOldMaster: number;
+}
+
+/**
+ * The dual-master window, on a 50 ms grid: time during which a node said "master" (ROLE)
+ * while the Sentinels (most of those answering) named ANOTHER node that was up. A node
+ * promoted a moment before the Sentinels publish it, while the old master is dead, is not
+ * a dual master; an old master that wakes up (pause) or reconnects (partition) still
+ * believing it is master, is.
+ */
+export function dualMaster(rec: Recording, oldMaster: string): DualMaster {
+  const step = 50;
+  let windowMs = 0;
+  const sorted = [...rec.roles].sort((a, b) => a.t - b.t);
+  const last = new Map<string, RoleSample>();
+  let i = 0;
+  for (let t = rec.faultAt; t <= rec.end; t += step) {
+    while (i < sorted.length && sorted[i]!.t <= t) {
+      last.set(sorted[i]!.node, sorted[i]!);
+      i++;
+    }
+    const named = sentinelMajorityView(rec.sentinelViews, t);
+    if (!named) continue;
+    const fresh = (s: RoleSample | undefined) => s !== undefined && t - s.t <= 1000;
+    const namedSample = last.get(named);
+    if (!fresh(namedSample) || namedSample!.role === 'down') continue;
+    const rogue = [...last.values()].some(
+      (s) => s.node !== named && s.role === 'master' && fresh(s) && !namedBySentinels(rec.sentinelViews, s.node, t),
+    );
+    if (rogue) windowMs += step;
+  }
+  const notNamed = (node: string | undefined, t: number) =>
+    node !== undefined && sentinelsAnswered(rec.sentinelViews, t) && !namedBySentinels(rec.sentinelViews, node, t);
+  const writesAckedByOldMaster = rec.ops.filter((o) => o.outcome === 'ok' && o.node === oldMaster && notNamed(o.node, o.end)).length;
+  const routed =
+    rec.haproxyRoutes.filter((r) => notNamed(r.node, r.t)).length +
+    rec.ops.filter((o) => o.via === 'haproxy' && o.outcome === 'ok' && notNamed(o.node, o.end)).length;
+  return { windowMs, writesAckedByOldMaster, haproxyRoutedToOldMaster: routed };
+}
+
+/** The master most answering Sentinels named last (ties: the latest answer). */
+export function sentinelMajorityView(views: SentinelViewSample[], t: number): string | undefined {
+  const latest = new Map<string, SentinelViewSample>();
+  for (const v of views) if (v.t <= t && (latest.get(v.sentinel)?.t ?? -Infinity) < v.t) latest.set(v.sentinel, v);
+  const counts = new Map<string, number>();
+  for (const v of latest.values()) if (v.master) counts.set(v.master, (counts.get(v.master) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+export function timings(rec: Recording, masterName: string, withHaproxy: boolean): Timings {
+  return {
+    sdownMs: firstMasterEvent(rec.events, '+sdown', rec.faultAt, masterName),
+    odownMs: firstMasterEvent(rec.events, '+odown', rec.faultAt, masterName),
+    switchMasterMs: firstMasterEvent(rec.events, '+switch-master', rec.faultAt, masterName),
+    sentinelClientWriteGapMs: writeGapMs(rec.ops, 'sentinel', rec.faultAt),
+    haproxyWriteGapMs: withHaproxy ? writeGapMs(rec.ops, 'haproxy', rec.faultAt) : null,
+  };
+}
+
+/** Median of the non-null values, or null. */
+export function median(values: (number | null | undefined)[]): number | null {
+  const v = values.filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+  if (!v.length) return null;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid]! : Math.round((v[mid - 1]! + v[mid]!) / 2);
+}

@@ -1,0 +1,331 @@
+// One failover scenario end to end: check health, start observers and the workload,
+// inject the fault, hold it, heal, wait for health, verify the data, compute the figures.
+import { randomBytes } from 'node:crypto';
+import { RedisHaError, EXIT } from '../errors.js';
+import { takeSnapshot, type Deployment } from '../health/status.js';
+import { waitFor, WaitTimeoutError } from '../health/wait.js';
+import { redisNodes, sentinelNodes } from '../model/nodes.js';
+import { withConnection } from '../probes/connect.js';
+import { sentinelClientOptions } from '../probes/sentinel-client.js';
+import { projectContainers, type ContainerInfo } from '../runtime/docker.js';
+import { HealStack } from './heal.js';
+import { countWrites, dualMaster, sentinelMajorityView, timings, type DualMaster, type Timings, type WriteCounts } from './metrics.js';
+import { Observer } from './observe.js';
+import type { Recording } from './recording.js';
+import { SCENARIO_DEFS, type ScenarioName } from './scenarios.js';
+import { deleteKeys, readKeyspace, readSyncCounters, resyncKind, type NodeKeyspace, type SyncCounters } from './verify.js';
+import { haproxyClientOptions, Workload, type Durability, type WorkloadPath } from './workload.js';
+
+export type Phase = 'prepare' | 'baseline' | 'fault' | 'hold' | 'heal' | 'recover' | 'verify' | 'done';
+
+export interface Progress {
+  scenario: ScenarioName;
+  phase: Phase;
+  ok: number;
+  failed: number;
+  indeterminate: number;
+  master?: string;
+}
+
+export interface ScenarioResult {
+  scenario: ScenarioName;
+  passed: boolean;
+  failures: string[];
+  /** What the scenario expects, and notes on what happened (e.g. "no failover, as expected"). */
+  expected: string;
+  notes: string[];
+  oldMaster: string | null;
+  newMaster: string | null;
+  timings: Timings;
+  writes: WriteCounts;
+  dualMaster: DualMaster;
+  rejoin: { oldMasterRole: string | null; resync: 'full' | 'partial' | 'none' };
+  keyspace: { consistent: boolean; nodes: NodeKeyspace[] };
+  durability: Durability;
+  /** Raw data for the HTML report; not printed with --json. */
+  recording?: Recording;
+}
+
+export interface RunOptions {
+  deployment: Deployment;
+  rate: number;
+  durability: Durability;
+  signal: AbortSignal;
+  heal: HealStack;
+  onProgress?: (p: Progress) => void;
+}
+
+export class InterruptedError extends RedisHaError {
+  constructor() {
+    super('interrupted; every injected fault was healed', EXIT.interrupted, 'check the deployment with `redis-ha status`');
+  }
+}
+
+const BASELINE_MS = 1000;
+const AFTER_FAILOVER_MS = 1500;
+const HEALTH_TIMEOUT_MS = 90_000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new InterruptedError());
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new InterruptedError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+const emptyResult = (scenario: ScenarioName, durability: Durability, expected: string): ScenarioResult => ({
+  scenario,
+  passed: false,
+  failures: [],
+  expected,
+  notes: [],
+  oldMaster: null,
+  newMaster: null,
+  timings: { sdownMs: null, odownMs: null, switchMasterMs: null, sentinelClientWriteGapMs: null, haproxyWriteGapMs: null },
+  writes: { acked: 0, failed: 0, indeterminate: 0, lostAcked: 0 },
+  dualMaster: { windowMs: 0, writesAckedByOldMaster: 0, haproxyRoutedToOldMaster: 0 },
+  rejoin: { oldMasterRole: null, resync: 'none' },
+  keyspace: { consistent: false, nodes: [] },
+  durability,
+});
+
+const EXPECTED: Record<ScenarioName, string> = {
+  'kill-master': 'a replica is promoted; the old master rejoins as a replica',
+  'stop-master': 'a replica is promoted; the old master rejoins as a replica',
+  'pause-master': 'a replica is promoted; the old master wakes up, is demoted, rejoins as a replica',
+  'partition-master': 'a replica is promoted; the old master is demoted once reconnected',
+  'kill-sentinel': 'the remaining Sentinels still reach quorum and promote a replica',
+  'sentinel-majority-loss': 'no failover (a minority of Sentinels cannot authorize one); CKQUORUM fails; this is expected',
+  'restart-replica': 'the replica resyncs (partially, as the backlog allows); the master keeps serving',
+};
+
+async function waitHealthy(d: Deployment, caughtUp: boolean, signal: AbortSignal, timeoutMs = HEALTH_TIMEOUT_MS) {
+  return waitFor(
+    caughtUp ? 'the topology to be healthy and replicas caught up' : 'the topology to be healthy',
+    async () => {
+      const snap = await takeSnapshot(d, await projectContainers(d.topology.name), { caughtUp });
+      const failing = snap.checks.filter((c) => !c.ok);
+      // Not fatal here: an unhealthy container may come back (restart policy, healing).
+      return { verdict: snap.healthy ? 'done' : 'waiting', value: snap, state: failing.map((c) => `${c.name}: ${c.detail}`).join('; ') };
+    },
+    { timeoutMs, intervalMs: 500, signal },
+  );
+}
+
+export async function runScenario(name: ScenarioName, o: RunOptions): Promise<ScenarioResult> {
+  const d = o.deployment;
+  const t = d.topology;
+  const def = SCENARIO_DEFS[name];
+  const result = emptyResult(name, o.durability, EXPECTED[name]);
+  const now = () => performance.now();
+  const prefix = `${name}:${randomBytes(3).toString('hex')}`;
+  const nodes = redisNodes(t);
+  const endpoint = (node: string) => ({ host: d.host, port: nodes.find((n) => n.name === node)!.hostPort });
+  let phase: Phase = 'prepare';
+  let workload: Workload | undefined;
+  let observer: Observer | undefined;
+  const progress = () => {
+    const c = workload?.counts ?? { ok: 0, failed: 0, indeterminate: 0 };
+    const master = observer ? sentinelMajorityView(observer.sentinelViews, now()) ?? [...observer.currentRoles()].find(([, r]) => r === 'master')?.[0] : undefined;
+    o.onProgress?.({ scenario: name, phase, ...c, master });
+  };
+  const setPhase = (p: Phase) => {
+    phase = p;
+    progress();
+  };
+  const ticker = setInterval(progress, 250);
+  try {
+    setPhase('prepare');
+    let before;
+    try {
+      before = await waitHealthy(d, true, o.signal, 60_000);
+    } catch (err) {
+      if (o.signal.aborted) throw new InterruptedError();
+      result.failures.push(`not healthy before the fault: ${(err as Error).message}`);
+      return result;
+    }
+    const oldMaster = before.master!;
+    const replica = nodes.map((n) => n.name).find((n) => n !== oldMaster)!;
+    result.oldMaster = oldMaster;
+    const syncBefore = new Map<string, SyncCounters | undefined>();
+    for (const n of nodes) syncBefore.set(n.name, await readSyncCounters(endpoint(n.name), d.password));
+
+    const t0 = now();
+    observer = new Observer({
+      nodes: nodes.map((n) => ({ name: n.name, host: d.host, port: n.hostPort })),
+      sentinels: sentinelNodes(t).map((s) => ({ name: s.name, host: d.host, port: s.hostPort })),
+      haproxyWrite: t.haproxy.enabled ? { host: d.host, port: t.haproxy.writePort } : undefined,
+      password: d.password,
+      masterName: t.sentinel.masterName,
+      now,
+    });
+    await observer.start();
+    const paths: WorkloadPath[] = t.sentinel.enabled
+      ? [{ via: 'sentinel', options: sentinelClientOptions(t, d.password, d.host) }]
+      : [{ via: 'direct', options: haproxyClientOptions(d.host, endpoint(oldMaster).port, d.password) }];
+    if (t.haproxy.enabled) paths.push({ via: 'haproxy', options: haproxyClientOptions(d.host, t.haproxy.writePort, d.password) });
+    workload = new Workload(paths, { rate: o.rate, durability: o.durability, prefix, maxMs: 10 * 60_000, now });
+    await workload.start();
+    setPhase('baseline');
+    await sleep(BASELINE_MS, o.signal);
+
+    setPhase('fault');
+    const faultAt = now();
+    const containers = new Map<string, ContainerInfo>();
+    const container = async (service: string): Promise<ContainerInfo> => {
+      const all = await projectContainers(t.name);
+      for (const c of all) containers.set(c.service, c);
+      const c = containers.get(service);
+      if (!c) throw new Error(`no container for ${service} in project ${t.name}`);
+      return c;
+    };
+    await def.inject({ topology: t, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l) });
+
+    setPhase('hold');
+    const downAfter = t.sentinel.downAfterMs;
+    if (def.expectation === 'failover') {
+      const limit = downAfter + t.sentinel.failoverTimeoutMs + 15_000;
+      try {
+        const newMaster = await waitFor(
+          'the Sentinels to name a new master',
+          async () => {
+            const view = sentinelMajorityView(observer!.sentinelViews, now());
+            return { verdict: view && view !== oldMaster ? 'done' : 'waiting', value: view, state: `Sentinels name ${view ?? 'nothing'}` };
+          },
+          { timeoutMs: limit, intervalMs: 100, signal: o.signal },
+        );
+        result.notes.push(`Sentinels named ${newMaster} after ${Math.round(now() - faultAt)} ms`);
+        await sleep(AFTER_FAILOVER_MS, o.signal);
+      } catch (err) {
+        if (o.signal.aborted) throw new InterruptedError();
+        result.failures.push(`no failover: ${(err as Error).message}`);
+      }
+    } else if (def.expectation === 'no-failover') {
+      await sleep(Math.max(3 * downAfter, downAfter + 4000), o.signal);
+      const remaining = sentinelNodes(t).at(-1)!;
+      const ck = await withConnection({ host: d.host, port: remaining.hostPort }, d.password, (r) => r.call('SENTINEL', 'CKQUORUM', t.sentinel.masterName))
+        .then((m) => ({ ok: true, message: String(m) }))
+        .catch((err: Error) => ({ ok: false, message: err.message }));
+      if (ck.ok) result.failures.push(`CKQUORUM on ${remaining.name} succeeded with a majority of Sentinels down: ${ck.message}`);
+      else result.notes.push(`CKQUORUM on ${remaining.name} failed, as expected: ${ck.message}`);
+    } else {
+      await sleep(1500, o.signal);
+    }
+
+    setPhase('heal');
+    const healAt = now();
+    const healFailures = await o.heal.runAll((label) => result.notes.push(`healed: ${label}`));
+    result.failures.push(...healFailures.map((f) => `healing failed: ${f}`));
+
+    setPhase('recover');
+    let after;
+    try {
+      // The workload keeps running while the healed node comes back: that is when a
+      // returning old master could be handed writes.
+      await waitHealthy(d, false, o.signal);
+      await workload.stop();
+      // A full resync can take long to be noticed by the master (see the report: Redis as PID 1
+      // reaps healthcheck zombies one per cron tick before it sees the RDB child exit).
+      after = await waitHealthy(d, true, o.signal, 120_000);
+    } catch (err) {
+      if (o.signal.aborted) throw new InterruptedError();
+      result.failures.push(`not healthy after healing: ${err instanceof WaitTimeoutError ? err.message : String(err)}`);
+    }
+    await workload.stop();
+    await sleep(300, o.signal);
+    await observer.stop();
+    const rec: Recording = {
+      t0,
+      faultAt,
+      healAt,
+      end: now(),
+      nodes: nodes.map((n) => n.name),
+      ops: workload.ops,
+      roles: observer.roles,
+      sentinelViews: observer.sentinelViews,
+      events: observer.events,
+      haproxyRoutes: observer.haproxyRoutes,
+    };
+    result.recording = rec;
+
+    setPhase('verify');
+    const newMaster = after?.master ?? null;
+    result.newMaster = newMaster;
+    result.rejoin.oldMasterRole = after?.nodes.find((n) => n.service === oldMaster)?.role ?? null;
+    const syncAfter = new Map<string, SyncCounters | undefined>();
+    for (const n of nodes) syncAfter.set(n.name, await readSyncCounters(endpoint(n.name), d.password));
+    result.rejoin.resync = resyncKind(syncBefore, syncAfter);
+
+    const spaces = await Promise.all(nodes.map((n) => readKeyspace(n.name, endpoint(n.name), d.password, `tf:${prefix}:*`)));
+    result.keyspace.nodes = spaces.map((s) => s.space);
+    const digests = new Set(spaces.map((s) => s.space.digest));
+    result.keyspace.consistent = digests.size === 1 && spaces.every((s) => !s.space.error);
+    const masterKeys = spaces.find((s) => s.space.node === newMaster)?.keys;
+    const missing = new Set(workload.ops.filter((op) => op.outcome === 'ok' && masterKeys && !masterKeys.has(op.key)).map((op) => op.key));
+    if (!masterKeys) result.failures.push('could not read the keyspace of the current master');
+    result.writes = countWrites(workload.ops, missing);
+    result.timings = timings(rec, t.sentinel.masterName, t.haproxy.enabled);
+    result.dualMaster = dualMaster(rec, oldMaster);
+
+    judge(result, t.redis.minReplicasToWrite, t.redis.minReplicasMaxLag, o.rate, def.expectation, after !== undefined);
+
+    if (newMaster && masterKeys) await deleteKeys(endpoint(newMaster), d.password, masterKeys).catch(() => undefined);
+    setPhase('done');
+    return result;
+  } finally {
+    clearInterval(ticker);
+    // Whatever happened: undo every fault, stop every client.
+    const healFailures = await o.heal.runAll((label) => result.notes.push(`healed: ${label}`));
+    result.failures.push(...healFailures.map((f) => `healing failed: ${f}`));
+    if (healFailures.length) result.passed = false;
+    await workload?.stop().catch(() => undefined);
+    await observer?.stop().catch(() => undefined);
+  }
+}
+
+/** The pass conditions of the issue, as failures on the result. */
+export function judge(
+  r: ScenarioResult,
+  minReplicasToWrite: number,
+  minReplicasMaxLagS: number,
+  rate: number,
+  expectation: 'failover' | 'no-failover' | 'replica-resync',
+  healthyAtEnd: boolean,
+): void {
+  const f = r.failures;
+  if (!healthyAtEnd && !f.some((x) => x.startsWith('not healthy'))) f.push('the topology did not end healthy');
+  if (healthyAtEnd && !r.keyspace.consistent) {
+    f.push(`nodes differ: ${r.keyspace.nodes.map((n) => `${n.node} ${n.keys} keys ${n.digest}${n.error ? ` (${n.error})` : ''}`).join(', ')}`);
+  }
+  if (r.dualMaster.haproxyRoutedToOldMaster > 0) {
+    f.push(`HAProxy routed ${r.dualMaster.haproxyRoutedToOldMaster} connection(s)/write(s) to a node the Sentinels did not name`);
+  }
+  if (expectation === 'failover' && healthyAtEnd) {
+    if (r.newMaster === r.oldMaster) f.push(`no new master: ${r.oldMaster} is still master`);
+    if (r.rejoin.oldMasterRole !== 'slave') f.push(`old master ${r.oldMaster} is ${r.rejoin.oldMasterRole ?? 'unknown'}, not a replica`);
+  }
+  if (expectation === 'no-failover') {
+    if (r.timings.switchMasterMs !== null) f.push(`a failover happened (+switch-master after ${r.timings.switchMasterMs} ms) without a Sentinel majority`);
+    if (healthyAtEnd && r.newMaster !== r.oldMaster) f.push(`master changed from ${r.oldMaster} to ${r.newMaster}`);
+    if (healthyAtEnd && r.rejoin.oldMasterRole !== 'master') f.push(`old master ${r.oldMaster} is ${r.rejoin.oldMasterRole}, expected master`);
+    if (!f.length) r.notes.push('no failover happened: expected, a minority of Sentinels cannot authorize one');
+  }
+  if (expectation === 'replica-resync' && r.rejoin.resync === 'none') f.push('the restarted replica did not resync (no sync counted on any node)');
+  if (r.durability === 'wait' && (r.scenario === 'kill-master' || r.scenario === 'stop-master') && r.writes.lostAcked > 0) {
+    f.push(`${r.writes.lostAcked} acknowledged write(s) lost with --durability wait`);
+  }
+  if (r.scenario === 'partition-master' && minReplicasToWrite > 0) {
+    // The partitioned master accepts writes at most min-replicas-max-lag seconds.
+    const bound = rate * minReplicasMaxLagS * 2;
+    if (r.writes.lostAcked > bound) f.push(`${r.writes.lostAcked} acknowledged writes lost, more than min-replicas-max-lag ${minReplicasMaxLagS}s allows (~${bound})`);
+  }
+  if (r.writes.lostAcked > 0) r.notes.push(`${r.writes.lostAcked} acknowledged write(s) lost (durability ${r.durability})`);
+  r.passed = f.length === 0;
+}

@@ -1,0 +1,162 @@
+// The faults test-failover injects, each through Docker, each with the action that heals
+// it pushed on the heal stack before (or right as) the fault goes in.
+import { UsageError } from '../errors.js';
+import { redisNodes, sentinelNodes } from '../model/nodes.js';
+import type { Topology } from '../model/schema.js';
+import { containerAction, networkAction, type ContainerInfo } from '../runtime/docker.js';
+import type { HealStack } from './heal.js';
+
+export const SCENARIOS = [
+  'kill-master',
+  'stop-master',
+  'pause-master',
+  'partition-master',
+  'kill-sentinel',
+  'sentinel-majority-loss',
+  'restart-replica',
+] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** What the scenario expects the Sentinels to do. */
+export type Expectation = 'failover' | 'no-failover' | 'replica-resync';
+
+export interface FaultContext {
+  topology: Topology;
+  heal: HealStack;
+  /** The container of a service, as Docker sees it now. */
+  container: (service: string) => Promise<ContainerInfo>;
+  oldMaster: string;
+  /** A replica of the old master (for restart-replica). */
+  replica: string;
+  /** Notes for the report (what was done). */
+  note: (line: string) => void;
+}
+
+export interface Scenario {
+  name: ScenarioName;
+  description: string;
+  expectation: Expectation;
+  /** Injects the fault. Resolves once it is in place. */
+  inject: (ctx: FaultContext) => Promise<void>;
+  /** Sentinels that are down during the fault (their observers are expected to go quiet). */
+}
+
+const start = (ctx: FaultContext, service: string) => async () => containerAction('start', (await ctx.container(service)).id);
+
+async function kill(ctx: FaultContext, service: string): Promise<void> {
+  const c = await ctx.container(service);
+  ctx.heal.push(`start ${service}`, start(ctx, service));
+  await containerAction('kill', c.id);
+}
+
+export const SCENARIO_DEFS: Record<ScenarioName, Scenario> = {
+  'kill-master': {
+    name: 'kill-master',
+    description: 'docker kill the master; start it again once a new master is elected',
+    expectation: 'failover',
+    inject: (ctx) => kill(ctx, ctx.oldMaster),
+  },
+  'stop-master': {
+    name: 'stop-master',
+    description: 'docker stop (SIGTERM, graceful) the master; start it again later',
+    expectation: 'failover',
+    inject: async (ctx) => {
+      const c = await ctx.container(ctx.oldMaster);
+      ctx.heal.push(`start ${ctx.oldMaster}`, start(ctx, ctx.oldMaster));
+      await containerAction('stop', c.id, ['--time', '10']);
+    },
+  },
+  'pause-master': {
+    name: 'pause-master',
+    description: 'docker pause the master past down-after; unpause: it wakes up believing it is master',
+    expectation: 'failover',
+    inject: async (ctx) => {
+      const c = await ctx.container(ctx.oldMaster);
+      ctx.heal.push(`unpause ${ctx.oldMaster}`, async () => {
+        const now = await ctx.container(ctx.oldMaster);
+        if (now.state === 'paused') await containerAction('unpause', now.id);
+      });
+      await containerAction('pause', c.id);
+    },
+  },
+  'partition-master': {
+    name: 'partition-master',
+    description: 'disconnect the master from the compose network; reconnect it (with its DNS alias) later',
+    expectation: 'failover',
+    inject: async (ctx) => {
+      const c = await ctx.container(ctx.oldMaster);
+      const network = c.networks[0];
+      if (!network) throw new Error(`${ctx.oldMaster} is on no network`);
+      ctx.heal.push(`reconnect ${ctx.oldMaster} to ${network}`, async () => {
+        const now = await ctx.container(ctx.oldMaster);
+        if (!now.networks.includes(network)) await networkAction('connect', network, now.id, ['--alias', ctx.oldMaster]);
+      });
+      await networkAction('disconnect', network, c.id);
+      ctx.note(`disconnected ${ctx.oldMaster} from ${network}`);
+    },
+  },
+  'kill-sentinel': {
+    name: 'kill-sentinel',
+    description: 'docker kill one Sentinel, then the master: the remaining Sentinels must still fail over',
+    expectation: 'failover',
+    inject: async (ctx) => {
+      const sentinel = sentinelNodes(ctx.topology)[0]!.name;
+      await kill(ctx, sentinel);
+      ctx.note(`killed ${sentinel}`);
+      await kill(ctx, ctx.oldMaster);
+    },
+  },
+  'sentinel-majority-loss': {
+    name: 'sentinel-majority-loss',
+    description: 'stop a majority of the Sentinels, then kill the master: no failover may happen (expected)',
+    expectation: 'no-failover',
+    inject: async (ctx) => {
+      const all = sentinelNodes(ctx.topology).map((s) => s.name);
+      const majority = all.slice(0, Math.floor(all.length / 2) + 1);
+      for (const s of majority) {
+        const c = await ctx.container(s);
+        ctx.heal.push(`start ${s}`, start(ctx, s));
+        await containerAction('stop', c.id, ['--time', '2']);
+      }
+      ctx.note(`stopped ${majority.join(', ')}`);
+      await kill(ctx, ctx.oldMaster);
+    },
+  },
+  'restart-replica': {
+    name: 'restart-replica',
+    description: 'docker restart a replica: it must resync (partially, as the backlog allows)',
+    expectation: 'replica-resync',
+    inject: async (ctx) => {
+      const c = await ctx.container(ctx.replica);
+      ctx.heal.push(`start ${ctx.replica}`, start(ctx, ctx.replica));
+      await containerAction('restart', c.id, ['--time', '10']);
+      ctx.note(`restarted ${ctx.replica}`);
+    },
+  },
+};
+
+/** The scenarios that make sense for a topology: without Sentinels only restart-replica. */
+export function scenariosFor(t: Topology): ScenarioName[] {
+  if (!t.sentinel.enabled) return ['restart-replica'];
+  if (redisNodes(t).length < 2) return [];
+  return [...SCENARIOS];
+}
+
+/** `--scenario` values (repeatable, `all`) into an ordered, de-duplicated list. */
+export function selectScenarios(t: Topology, requested: string[] | undefined): ScenarioName[] {
+  const fitting = scenariosFor(t);
+  if (!requested || requested.length === 0) return fitting;
+  if (requested.includes('all')) return fitting;
+  const unknown = requested.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+  if (unknown.length) {
+    throw new UsageError(`unknown scenario(s): ${unknown.join(', ')}`, `choose from: all, ${SCENARIOS.join(', ')}`);
+  }
+  const unfit = requested.filter((s) => !fitting.includes(s as ScenarioName));
+  if (unfit.length) {
+    throw new UsageError(
+      `scenario(s) ${unfit.join(', ')} need Sentinels; preset "${t.preset}" has none`,
+      `for this preset: ${fitting.join(', ') || 'none'}`,
+    );
+  }
+  return SCENARIOS.filter((s) => requested.includes(s));
+}

@@ -1,0 +1,142 @@
+// The write workload of a failover scenario: unique keys at a fixed rate (open loop, so an
+// outage shows as failures instead of silently slowing down) through the Sentinel-aware
+// client users are told to use, and in `full` through the HAProxy write port.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Op, Outcome, Via } from './recording.js';
+
+export type Durability = 'async' | 'wait';
+
+/** WAIT's own timeout; below the client's commandTimeout so a WAIT answers before it times out. */
+export const WAIT_TIMEOUT_MS = 500;
+
+export interface WorkloadPath {
+  via: Via;
+  /** ioredis options for this path (sentinelClientOptions, or the HAProxy write port). */
+  options: RedisOptions;
+}
+
+/**
+ * Errors that prove the write was not applied: refused by the server (READONLY, NOREPLICAS,
+ * ...), or never sent (offline queue disabled / closed client). Everything else (timeouts,
+ * a connection lost with the command in flight, retries exhausted) may have been applied.
+ */
+export function classifyError(err: Error): Outcome {
+  // A reply from the server: the write was refused.
+  if (err.name === 'ReplyError') return 'failed';
+  // Rejected by the client before anything was sent.
+  if (/enableOfflineQueue/.test(err.message)) return 'failed';
+  // Timed out, or the connection closed with the command in flight ("Connection is closed.",
+  // retries exhausted): the server may have applied it.
+  return 'indeterminate';
+}
+
+/** Options for the HAProxy write port: a plain client that reconnects fast. */
+export function haproxyClientOptions(host: string, port: number, password: string): RedisOptions {
+  return {
+    host,
+    port,
+    password: password || undefined,
+    connectTimeout: 500,
+    commandTimeout: 1000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times: number) => Math.min(50 * times, 200),
+    reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
+  };
+}
+
+/**
+ * Writes `tf:<prefix>:<via>:<seq>` at `rate` per second on every path until stopped or
+ * `maxMs` passed (bounded: it always stops by itself). With durability `wait`, a write is
+ * acknowledged only when `WAIT 1` says a replica has it; a WAIT answering 0 makes the
+ * write `failed` (not acknowledged), though the master may keep it.
+ */
+export class Workload {
+  readonly ops: Op[] = [];
+  private readonly clients: { via: Via; redis: Redis; connId: number; nodeOf: Map<number, string> }[] = [];
+  private timer?: NodeJS.Timeout;
+  private stopTimer?: NodeJS.Timeout;
+  private seq = 0;
+  private inflight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly paths: WorkloadPath[],
+    private readonly options: { rate: number; durability: Durability; prefix: string; maxMs: number; now: () => number },
+  ) {}
+
+  get counts(): { ok: number; failed: number; indeterminate: number } {
+    const c = { ok: 0, failed: 0, indeterminate: 0 };
+    for (const o of this.ops) c[o.outcome]++;
+    return c;
+  }
+
+  async start(): Promise<void> {
+    for (const p of this.paths) {
+      const redis = new Redis({ ...p.options, lazyConnect: true });
+      const client = { via: p.via, redis, connId: 0, nodeOf: new Map<number, string>() };
+      redis.on('error', () => {
+        /* recorded per operation */
+      });
+      // Which node each connection reaches (HAProxy pins a TCP connection to one server).
+      redis.on('ready', () => {
+        const id = ++client.connId;
+        redis
+          .config('GET', 'replica-announce-ip')
+          .then((r) => client.nodeOf.set(id, String((r as string[])[1] ?? '?')))
+          .catch(() => undefined);
+      });
+      await redis.connect().catch(() => undefined);
+      this.clients.push(client);
+    }
+    const periodMs = 10;
+    let due = 0;
+    let last = this.options.now();
+    this.timer = setInterval(() => {
+      const now = this.options.now();
+      due += ((now - last) * this.options.rate) / 1000;
+      last = now;
+      for (; due >= 1; due--) for (const c of this.clients) this.write(c);
+    }, periodMs);
+    this.stopTimer = setTimeout(() => void this.stop(), this.options.maxMs);
+  }
+
+  private write(c: (typeof this.clients)[number]): void {
+    const key = `tf:${this.options.prefix}:${c.via}:${++this.seq}`;
+    const start = this.options.now();
+    const op: Op = { via: c.via, key, start, end: start, outcome: 'indeterminate' };
+    this.ops.push(op);
+    const run = async () => {
+      try {
+        await c.redis.set(key, String(this.seq));
+        if (this.options.durability === 'wait') {
+          const acked = Number(await c.redis.call('WAIT', '1', String(WAIT_TIMEOUT_MS)));
+          if (acked < 1) {
+            op.outcome = 'failed';
+            op.error = 'WAIT: no replica acknowledged';
+            return;
+          }
+        }
+        op.outcome = 'ok';
+      } catch (err) {
+        op.outcome = classifyError(err as Error);
+        op.error = (err as Error).message;
+      } finally {
+        op.end = this.options.now();
+        // Replies arrive on the connection current at that moment.
+        const node = c.nodeOf.get(c.connId);
+        if (node) op.node = node;
+      }
+    };
+    const p = run().finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
+  /** Stops issuing writes, waits for the ones in flight, closes the clients. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.stopTimer) clearTimeout(this.stopTimer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.inflight]);
+    for (const c of this.clients) c.redis.disconnect();
+    this.clients.length = 0;
+  }
+}

@@ -1,0 +1,104 @@
+// Support for tests against the real Docker engine: skip with a visible reason when no
+// engine answers, FAIL instead when CI=true; local images (no registry on the test machines).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { execa } from 'execa';
+import { CLI_PATH } from './repo.js';
+
+export const IN_CI = process.env.CI === 'true';
+
+/** Images built by test/support/build-images.sh, laid out like the official ones. */
+export const LOCAL_IMAGES = {
+  redis: process.env.REDIS_HA_TEST_REDIS_IMAGE ?? 'redis-ha-local/redis:7.0',
+  haproxy: process.env.REDIS_HA_TEST_HAPROXY_IMAGE ?? 'redis-ha-local/haproxy:2.6',
+  exporter: process.env.REDIS_HA_TEST_EXPORTER_IMAGE ?? 'redis-ha-local/redis-exporter:1.45',
+};
+
+export const IMAGE_FLAGS = [
+  '--redis-image',
+  LOCAL_IMAGES.redis,
+  '--haproxy-image',
+  LOCAL_IMAGES.haproxy,
+  '--exporter-image',
+  LOCAL_IMAGES.exporter,
+];
+
+let engineAnswers: boolean | undefined;
+function engineUp(): boolean {
+  engineAnswers ??= spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
+  return engineAnswers;
+}
+
+/** True when the engine answers; else skips the test (or fails it under CI=true). */
+export function requireDocker(t: TestContext): boolean {
+  if (engineUp()) return true;
+  const reason = 'no Docker engine answers (`docker info` failed); run test/support/setup-docker.sh';
+  if (IN_CI) assert.fail(`${reason}; CI=true requires the Docker tests to run`);
+  t.skip(reason);
+  return false;
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
+/** Runs the built CLI; output with ANSI codes stripped. */
+export async function runCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
+  const r = await execa(process.execPath, [CLI_PATH, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    reject: false,
+    timeout: options.timeoutMs ?? 180_000,
+    stdin: 'ignore',
+  });
+  return {
+    exitCode: r.exitCode ?? -1,
+    stdout: String(r.stdout ?? '').replace(ANSI, ''),
+    stderr: String(r.stderr ?? '').replace(ANSI, ''),
+  };
+}
+
+/** Everything Docker holds for a compose project: container, network and volume names. */
+export function projectResources(project: string): { containers: string[]; networks: string[]; volumes: string[] } {
+  const list = (args: string[]) =>
+    (spawnSync('docker', args, { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean);
+  const label = `label=com.docker.compose.project=${project}`;
+  return {
+    containers: list(['ps', '-a', '--filter', label, '--format', '{{.Names}}']),
+    networks: list(['network', 'ls', '--filter', label, '--format', '{{.Name}}']),
+    volumes: list(['volume', 'ls', '--filter', label, '--format', '{{.Name}}']),
+  };
+}
+
+/** Last-resort removal of a project's resources (used in `after` hooks, also on failure). */
+export function forceRemoveProject(project: string): void {
+  const { containers, networks, volumes } = projectResources(project);
+  if (containers.length) spawnSync('docker', ['rm', '-f', '-v', ...containers], { stdio: 'ignore' });
+  for (const n of networks) spawnSync('docker', ['network', 'rm', n], { stdio: 'ignore' });
+  if (volumes.length) spawnSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore' });
+}
+
+/** A temp working directory, removed by the returned function. */
+export function tempWorkdir(prefix: string): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function containerId(project: string, service: string): string {
+  const r = spawnSync(
+    'docker',
+    ['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', `label=com.docker.compose.service=${service}`],
+    { encoding: 'utf8' },
+  );
+  const id = r.stdout.trim().split('\n')[0];
+  assert.ok(id, `no container for ${project}/${service}`);
+  return id;
+}

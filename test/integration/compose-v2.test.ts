@@ -1,0 +1,70 @@
+// The Compose v2 code path (`docker compose ...`), exercised on a machine that only has v1:
+// a `docker` shim on PATH turns `docker compose ARGS` into `docker-compose ARGS`, so the
+// argv redis-ha builds for v2 (-p, -f, --project-directory, up -d --remove-orphans, down)
+// really runs. Also: two deployments side by side do not interfere.
+import assert from 'node:assert/strict';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import type { DeployResult } from '../../src/commands/deploy.js';
+import { IMAGE_FLAGS, forceRemoveProject, projectResources, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
+
+describe('compose v2 code path and side-by-side deployments', { timeout: 240_000 }, () => {
+  const work = tempWorkdir('redis-ha-v2-');
+  const shimDir = join(work.dir, 'shim');
+  after(() => {
+    forceRemoveProject('it-v2');
+    forceRemoveProject('it-v1');
+    work.remove();
+  });
+
+  function shimEnv(): NodeJS.ProcessEnv {
+    const realDocker = spawnSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).stdout.trim();
+    spawnSync('mkdir', ['-p', shimDir]);
+    writeFileSync(
+      join(shimDir, 'docker'),
+      [
+        '#!/bin/sh',
+        'if [ "$1" = compose ]; then',
+        '  shift',
+        '  if [ "$1" = version ]; then echo "2.99.0-shim"; exit 0; fi',
+        '  exec docker-compose "$@"',
+        'fi',
+        `exec ${realDocker} "$@"`,
+        '',
+      ].join('\n'),
+    );
+    chmodSync(join(shimDir, 'docker'), 0o755);
+    return { PATH: `${shimDir}:${process.env.PATH}`, REDIS_HA_COMPOSE: '' };
+  }
+
+  it('deploys through `docker compose` (v2) and, beside it, through docker-compose (v1)', async (t) => {
+    if (!requireDocker(t)) return;
+    const v2 = await runCli(['deploy', 'basic', '--name', 'it-v2', '--port-base', '8000', '--json', ...IMAGE_FLAGS], {
+      cwd: work.dir,
+      env: shimEnv(),
+    });
+    assert.equal(v2.exitCode, 0, v2.stderr);
+    assert.match((JSON.parse(v2.stdout) as DeployResult).compose, /^v2 2\.99\.0-shim$/);
+
+    const v1 = await runCli(['deploy', 'basic', '--name', 'it-v1', '--port-base', '8050', '--json', ...IMAGE_FLAGS], {
+      cwd: work.dir,
+      env: { REDIS_HA_COMPOSE: 'v1' },
+    });
+    assert.equal(v1.exitCode, 0, v1.stderr);
+    assert.match((JSON.parse(v1.stdout) as DeployResult).compose, /^v1 /);
+
+    // Removing one leaves the other untouched and healthy.
+    const removed = await runCli(['cleanup', '--name', 'it-v1'], { cwd: work.dir });
+    assert.equal(removed.exitCode, 0, removed.stderr);
+    assert.deepEqual(projectResources('it-v1'), { containers: [], networks: [], volumes: [] });
+    assert.equal(projectResources('it-v2').containers.length, 3);
+    const status = await runCli(['status', '--name', 'it-v2'], { cwd: work.dir });
+    assert.equal(status.exitCode, 0, status.stdout + status.stderr);
+
+    const down = await runCli(['cleanup', '--name', 'it-v2'], { cwd: work.dir, env: shimEnv() });
+    assert.equal(down.exitCode, 0, down.stderr);
+    assert.deepEqual(projectResources('it-v2'), { containers: [], networks: [], volumes: [] });
+  });
+});

@@ -1,0 +1,209 @@
+// The figures test-failover reports, from hand-made recordings: timings from the fault,
+// write gaps, lost acknowledged writes, the dual-master window, HAProxy misroutes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { countWrites, dualMaster, firstMasterEvent, median, timings, writeGapMs } from '../../src/failover/metrics.js';
+import type { Op, Outcome, Recording, SentinelViewSample, Via } from '../../src/failover/recording.js';
+import { classifyError } from '../../src/failover/workload.js';
+import { resyncKind } from '../../src/failover/verify.js';
+import { judge, type ScenarioResult } from '../../src/failover/run.js';
+
+/** One write every 10 ms from `from` to `to`; outcome decided by `outcomeAt(start)`. */
+function ops(via: Via, from: number, to: number, outcomeAt: (t: number) => Outcome, latency = 2, node = 'redis-1'): Op[] {
+  const out: Op[] = [];
+  for (let t = from; t < to; t += 10) {
+    const outcome = outcomeAt(t);
+    out.push({ via, key: `${via}:${t}`, start: t, end: t + (outcome === 'ok' ? latency : 1000), outcome, node });
+  }
+  return out;
+}
+
+function views(from: number, to: number, masterAt: (t: number) => string | undefined): SentinelViewSample[] {
+  const out: SentinelViewSample[] = [];
+  for (let t = from; t < to; t += 100) for (const s of ['sentinel-1', 'sentinel-2', 'sentinel-3']) out.push({ t, sentinel: s, master: masterAt(t) });
+  return out;
+}
+
+const base = (over: Partial<Recording>): Recording => ({
+  t0: 0,
+  faultAt: 1000,
+  end: 10_000,
+  nodes: ['redis-1', 'redis-2', 'redis-3'],
+  ops: [],
+  roles: [],
+  sentinelViews: [],
+  events: [],
+  haproxyRoutes: [],
+  ...over,
+});
+
+describe('failover metrics: write gap', () => {
+  it('is from the fault to the end of the first write after which writes keep succeeding', () => {
+    // Fails from 1100 to 3000 (outage), ok from 3000 on.
+    const list = ops('sentinel', 0, 6000, (t) => (t >= 1100 && t < 3000 ? 'indeterminate' : 'ok'));
+    assert.equal(writeGapMs(list, 'sentinel', 1000), 3000 + 2 - 1000);
+  });
+
+  it('ignores a short burst of successes inside the outage', () => {
+    const list = ops('sentinel', 0, 6000, (t) => ((t >= 1100 && t < 2000) || (t >= 2100 && t < 3000) ? 'failed' : 'ok'));
+    assert.equal(writeGapMs(list, 'sentinel', 1000), 2002);
+  });
+
+  it('counts slow successes as disruption, is 0 without any, null without writes or recovery', () => {
+    const slow = ops('haproxy', 0, 5000, () => 'ok').map((o) => (o.start >= 1000 && o.start < 1500 ? { ...o, end: o.start + 800 } : o));
+    assert.equal(writeGapMs(slow, 'haproxy', 1000), 502);
+    assert.equal(writeGapMs(ops('haproxy', 0, 5000, () => 'ok'), 'haproxy', 1000), 0);
+    assert.equal(writeGapMs([], 'haproxy', 1000), null);
+    assert.equal(writeGapMs(ops('haproxy', 0, 5000, (t) => (t > 1000 ? 'failed' : 'ok')), 'haproxy', 1000), null);
+  });
+
+  it('only counts the path asked for', () => {
+    const list = [...ops('sentinel', 0, 5000, () => 'ok'), ...ops('haproxy', 0, 5000, (t) => (t >= 1000 && t < 2000 ? 'failed' : 'ok'))];
+    assert.equal(writeGapMs(list, 'sentinel', 1000), 0);
+    assert.equal(writeGapMs(list, 'haproxy', 1000), 1002);
+  });
+});
+
+describe('failover metrics: Sentinel timings', () => {
+  const events = [
+    { t: 900, sentinel: 'sentinel-1', type: '+sdown', detail: 'master mymaster redis-1 6379' },
+    { t: 2100, sentinel: 'sentinel-1', type: '+sdown', detail: 'slave redis-2:6379 redis-2 6379 @ mymaster redis-1 6379' },
+    { t: 2200, sentinel: 'sentinel-2', type: '+sdown', detail: 'master mymaster redis-1 6379' },
+    { t: 2300, sentinel: 'sentinel-2', type: '+odown', detail: 'master mymaster redis-1 6379 #quorum 2/2' },
+    { t: 3400, sentinel: 'sentinel-3', type: '+switch-master', detail: 'mymaster redis-1 6379 redis-3 6379' },
+  ];
+  it('takes the first event about the master after the fault, from any Sentinel', () => {
+    assert.equal(firstMasterEvent(events, '+sdown', 1000, 'mymaster'), 1200);
+    assert.equal(firstMasterEvent(events, '+odown', 1000, 'mymaster'), 1300);
+    assert.equal(firstMasterEvent(events, '+switch-master', 1000, 'mymaster'), 2400);
+    assert.equal(firstMasterEvent(events, '+tilt', 1000, 'mymaster'), null);
+  });
+  it('has no HAProxy gap without HAProxy', () => {
+    const t = timings(base({ events, ops: ops('sentinel', 0, 5000, () => 'ok') }), 'mymaster', false);
+    assert.equal(t.haproxyWriteGapMs, null);
+    assert.equal(t.sentinelClientWriteGapMs, 0);
+    assert.equal(t.switchMasterMs, 2400);
+  });
+});
+
+describe('failover metrics: writes', () => {
+  it('counts outcomes, and lostAcked only among acknowledged writes', () => {
+    const list: Op[] = [
+      { via: 'sentinel', key: 'a', start: 0, end: 1, outcome: 'ok' },
+      { via: 'sentinel', key: 'b', start: 0, end: 1, outcome: 'ok' },
+      { via: 'sentinel', key: 'c', start: 0, end: 1, outcome: 'failed' },
+      { via: 'haproxy', key: 'd', start: 0, end: 1, outcome: 'indeterminate' },
+    ];
+    assert.deepEqual(countWrites(list, new Set(['b', 'c', 'd'])), { acked: 2, failed: 1, indeterminate: 1, lostAcked: 1 });
+  });
+
+  it('classifies errors: refusals failed, timeouts and lost connections indeterminate', () => {
+    const reply = Object.assign(new Error("READONLY You can't write against a read only replica."), { name: 'ReplyError' });
+    assert.equal(classifyError(reply), 'failed');
+    assert.equal(classifyError(new Error("Stream isn't writeable and enableOfflineQueue options is false")), 'failed');
+    assert.equal(classifyError(new Error('Command timed out')), 'indeterminate');
+    assert.equal(classifyError(new Error('Connection is closed.')), 'indeterminate');
+  });
+
+  it('medians ignore nulls', () => {
+    assert.equal(median([3000, null, 1000, 2000]), 2000);
+    assert.equal(median([1, 2, 3, 4]), 3);
+    assert.equal(median([null]), null);
+  });
+
+  it('resync: full beats partial; a restarted node counts from zero', () => {
+    const c = (full: number, partial: number, uptime: number) => ({ full, partial, uptime });
+    assert.equal(resyncKind(new Map([['r1', c(1, 0, 100)]]), new Map([['r1', c(1, 1, 110)]])), 'partial');
+    assert.equal(resyncKind(new Map([['r1', c(1, 0, 100)]]), new Map([['r1', c(1, 0, 5)]])), 'full');
+    assert.equal(resyncKind(new Map([['r1', c(1, 2, 100)]]), new Map([['r1', c(1, 2, 110)]])), 'none');
+  });
+});
+
+describe('failover metrics: dual master and HAProxy routing', () => {
+  const roleSamples = (node: string, from: number, to: number, roleAt: (t: number) => 'master' | 'slave' | 'down') => {
+    const out = [];
+    for (let t = from; t < to; t += 100) out.push({ t, node, role: roleAt(t) });
+    return out;
+  };
+
+  it('counts the time an old master that woke up still says master while the Sentinels name another', () => {
+    // redis-1 paused 1000-4000 (down), says master 4000-4600, then slave. redis-3 promoted at 3000.
+    const roles = [
+      ...roleSamples('redis-1', 0, 8000, (t) => (t < 1000 ? 'master' : t < 4000 ? 'down' : t < 4600 ? 'master' : 'slave')),
+      ...roleSamples('redis-3', 0, 8000, (t) => (t < 3000 ? 'slave' : 'master')),
+      ...roleSamples('redis-2', 0, 8000, () => 'slave'),
+    ];
+    const rec = base({ end: 8000, roles, sentinelViews: views(0, 8000, (t) => (t < 3000 ? 'redis-1' : 'redis-3')) });
+    const d = dualMaster(rec, 'redis-1');
+    assert.ok(d.windowMs >= 500 && d.windowMs <= 700, `windowMs ${d.windowMs}`);
+  });
+
+  it('does not count a promotion the Sentinels publish a moment later while the old master is dead', () => {
+    const roles = [
+      ...roleSamples('redis-1', 0, 8000, (t) => (t < 1000 ? 'master' : 'down')),
+      ...roleSamples('redis-3', 0, 8000, (t) => (t < 2500 ? 'slave' : 'master')),
+    ];
+    const rec = base({ end: 8000, roles, sentinelViews: views(0, 8000, (t) => (t < 3000 ? 'redis-1' : 'redis-3')) });
+    assert.equal(dualMaster(rec, 'redis-1').windowMs, 0);
+  });
+
+  it('counts new HAProxy connections and acked HAProxy writes that reached a node no Sentinel named', () => {
+    const sentinelViews = views(0, 8000, (t) => (t < 3000 ? 'redis-1' : 'redis-3'));
+    const haproxyRoutes = [
+      { t: 500, node: 'redis-1' },
+      { t: 3050, node: 'redis-3' },
+      { t: 2950, node: 'redis-3' }, // within the poll tolerance of the switch: not counted
+      { t: 6000, node: 'redis-1' }, // the old master came back and got a connection: counted
+      { t: 6100, error: 'Connection is closed.' },
+    ];
+    const acked: Op[] = [
+      { via: 'haproxy', key: 'x', start: 6500, end: 6501, outcome: 'ok', node: 'redis-1' },
+      { via: 'sentinel', key: 'y', start: 6500, end: 6501, outcome: 'ok', node: 'redis-1' },
+      { via: 'haproxy', key: 'z', start: 6500, end: 6501, outcome: 'ok', node: 'redis-3' },
+    ];
+    const d = dualMaster(base({ end: 8000, sentinelViews, haproxyRoutes, ops: acked }), 'redis-1');
+    assert.equal(d.haproxyRoutedToOldMaster, 2);
+    assert.equal(d.writesAckedByOldMaster, 2);
+  });
+});
+
+describe('failover pass conditions', () => {
+  const result = (over: Partial<ScenarioResult>): ScenarioResult => ({
+    scenario: 'kill-master',
+    passed: false,
+    failures: [],
+    expected: '',
+    notes: [],
+    oldMaster: 'redis-1',
+    newMaster: 'redis-2',
+    timings: { sdownMs: 1000, odownMs: 1100, switchMasterMs: 2000, sentinelClientWriteGapMs: 2100, haproxyWriteGapMs: 2500 },
+    writes: { acked: 100, failed: 0, indeterminate: 3, lostAcked: 0 },
+    dualMaster: { windowMs: 0, writesAckedByOldMaster: 0, haproxyRoutedToOldMaster: 0 },
+    rejoin: { oldMasterRole: 'slave', resync: 'full' },
+    keyspace: { consistent: true, nodes: [] },
+    durability: 'async',
+    ...over,
+  });
+
+  it('passes a clean failover, fails a misroute, a lost write with WAIT, an old master still master', () => {
+    const ok = result({});
+    judge(ok, 1, 10, 200, 'failover', true);
+    assert.equal(ok.passed, true, ok.failures.join('; '));
+    const misroute = result({ dualMaster: { windowMs: 0, writesAckedByOldMaster: 0, haproxyRoutedToOldMaster: 1 } });
+    judge(misroute, 1, 10, 200, 'failover', true);
+    assert.match(misroute.failures.join(), /HAProxy routed 1/);
+    const lost = result({ durability: 'wait', writes: { acked: 100, failed: 0, indeterminate: 0, lostAcked: 2 } });
+    judge(lost, 1, 10, 200, 'failover', true);
+    assert.match(lost.failures.join(), /2 acknowledged write\(s\) lost with --durability wait/);
+    const stayed = result({ newMaster: 'redis-1', rejoin: { oldMasterRole: 'master', resync: 'none' } });
+    judge(stayed, 1, 10, 200, 'failover', true);
+    assert.equal(stayed.passed, false);
+  });
+
+  it('sentinel-majority-loss passes when nothing failed over, and says it was expected', () => {
+    const r = result({ scenario: 'sentinel-majority-loss', newMaster: 'redis-1', rejoin: { oldMasterRole: 'master', resync: 'full' }, timings: { sdownMs: 1000, odownMs: null, switchMasterMs: null, sentinelClientWriteGapMs: 5000, haproxyWriteGapMs: 5000 } });
+    judge(r, 1, 10, 200, 'no-failover', true);
+    assert.equal(r.passed, true, r.failures.join('; '));
+    assert.ok(r.notes.some((n) => /expected/.test(n)));
+  });
+});
