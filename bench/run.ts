@@ -1,0 +1,92 @@
+// `npm run bench`: time to healthy per preset (3 deploys each, medians, with the split),
+// side by side with a hand-written baseline compose file; then the failover benchmark.
+// Prints a table and writes bench/results/<timestamp>.json. Not a test: figures, not verdicts.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import type { DeployResult } from '../src/commands/deploy.js';
+import { median } from '../src/failover/metrics.js';
+import { timeBaseline } from './baseline.js';
+import { benchFailover } from './failover.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const IMAGES = [
+  '--redis-image',
+  process.env.REDIS_HA_TEST_REDIS_IMAGE ?? 'redis-ha-local/redis:7.0',
+  '--haproxy-image',
+  process.env.REDIS_HA_TEST_HAPROXY_IMAGE ?? 'redis-ha-local/haproxy:2.6',
+  '--exporter-image',
+  process.env.REDIS_HA_TEST_EXPORTER_IMAGE ?? 'redis-ha-local/redis-exporter:1.45',
+];
+const TARGETS: Record<string, number | undefined> = { sentinel: 4000, full: 5000 };
+const SPLIT = ['composeUpMs', 'replicasLinkedMs', 'sentinelsConvergedMs', 'haproxyRoutingMs', 'totalMs'] as const;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function cli(args: string[]) {
+  return execa(process.execPath, [CLI, ...args], { reject: false, stdin: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+}
+
+/** One deploy: wall clock from spawning the CLI to its exit, plus the CLI's own split. */
+async function timeDeploy(preset: string): Promise<Record<string, number | undefined>> {
+  const name = `bench-${preset}`;
+  await cli(['cleanup', '--name', name]);
+  const started = performance.now();
+  const r = await cli(['deploy', preset, '--name', name, '--port-base', '8300', '--json', ...IMAGES]);
+  const wallMs = performance.now() - started;
+  try {
+    if (r.exitCode !== 0) throw new Error(`deploy ${preset} failed: ${String(r.stderr).slice(-800)}`);
+    const result = JSON.parse(String(r.stdout)) as DeployResult;
+    return { ...result.timings, wallMs };
+  } finally {
+    await cli(['cleanup', '--name', name]);
+  }
+}
+
+const fmt = (ms: number | undefined) => (ms === undefined || Number.isNaN(ms) ? '     -' : `${(ms / 1000).toFixed(2).padStart(6)}`);
+
+async function main() {
+  const timeToHealthy: Record<string, { runs: Record<string, number | undefined>[]; median: Record<string, number | undefined> }> = {};
+  const columns = [...SPLIT, 'wallMs'] as const;
+  const medianOf = (runs: Record<string, number | undefined>[]) =>
+    Object.fromEntries(columns.map((c) => [c, median(runs.map((r) => r[c] ?? null)) ?? undefined]));
+
+  for (const preset of ['basic', 'sentinel', 'full']) {
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) {
+      runs.push(await timeDeploy(preset));
+      log(`time-to-healthy ${preset} run ${i + 1}: ${fmt(runs.at(-1)!.totalMs)} s`);
+    }
+    timeToHealthy[preset] = { runs, median: medianOf(runs) };
+  }
+  const baselineRuns = [];
+  for (let i = 0; i < RUNS; i++) {
+    baselineRuns.push({ ...(await timeBaseline(IMAGES[1]!)), wallMs: undefined });
+    log(`time-to-healthy baseline run ${i + 1}: ${fmt(baselineRuns.at(-1)!.totalMs)} s`);
+  }
+  timeToHealthy['hand-written sentinel compose (baseline)'] = { runs: baselineRuns, median: medianOf(baselineRuns) };
+
+  console.log(`\nTime to healthy, median of ${RUNS} deploys, seconds from the command's start (wall: process spawn to exit)`);
+  console.log(`${'deployment'.padEnd(42)} ${'up'.padStart(6)} ${'linked'.padStart(6)} ${'sentnl'.padStart(6)} ${'haprxy'.padStart(6)} ${'total'.padStart(6)} ${'wall'.padStart(6)}  target`);
+  for (const [name, { median: m }] of Object.entries(timeToHealthy)) {
+    const target = TARGETS[name];
+    const verdict = target === undefined ? '' : `<= ${(target / 1000).toFixed(1)} s ${m.totalMs !== undefined && m.totalMs <= target ? 'met' : 'MISSED'}`;
+    console.log(`${name.padEnd(42)} ${columns.map((c) => fmt(m[c])).join(' ')}  ${verdict}`);
+  }
+
+  let failover: object | undefined;
+  if (process.env.BENCH_SKIP_FAILOVER !== '1') {
+    failover = await benchFailover({ runs: RUNS, log });
+    console.log('\nFailover (kill-master on full), medians:');
+    console.log(JSON.stringify(failover, null, 2));
+  }
+
+  await mkdir(RESULTS, { recursive: true });
+  const file = `${RESULTS}${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  await writeFile(file, `${JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length }, runs: RUNS, timeToHealthy, failover }, null, 2)}\n`);
+  console.log(`\nwrote ${file}`);
+}
+
+await main();
