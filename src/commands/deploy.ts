@@ -25,7 +25,7 @@ export interface DeployOptions extends RenderOptions {
   progress?: boolean;
 }
 
-/** Milliseconds from the command's start until each step was done. */
+/** Milliseconds from the command's (process's) start until each step was done. */
 export interface DeployTimings {
   renderMs: number;
   preflightMs: number;
@@ -72,8 +72,8 @@ function applicableChecks(t: Topology) {
 }
 
 export async function deploy(options: DeployOptions): Promise<DeployResult> {
-  const started = performance.now();
-  const since = () => Math.round(performance.now() - started);
+  // performance.now() counts from the process start: the timings include Node's start-up.
+  const since = () => Math.round(performance.now());
   const tasks = new TaskList(process.stderr, undefined, options.progress !== false);
 
   tasks.add('render', 'render files');
@@ -97,7 +97,8 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
       throw err;
     }
     timings.preflightMs = since();
-    tasks.finish('preflight', 'done', `engine ${pre.engine}, compose ${pre.compose.variant} ${pre.compose.version}`);
+    tasks.finish('preflight', 'done', `engine ${pre.engine}, compose ${pre.compose.variant}`);
+    const composeVersion = pre.compose.version().catch(() => 'unknown');
 
     const project = { name: t.name, dir: rendered.files.dir, file: join(rendered.files.dir, COMPOSE_FILE) };
     const firstDeploy = pre.existing.length === 0;
@@ -165,7 +166,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
       deployment: t.name,
       preset: t.preset,
       dir: rendered.files.dir,
-      compose: `${pre.compose.variant} ${pre.compose.version}`,
+      compose: `${pre.compose.variant} ${await composeVersion}`,
       firstDeploy,
       healthy: snapshot?.healthy ?? false,
       waited: checks.length > 0,

@@ -27,6 +27,9 @@ export async function probeSentinel(endpoint: Endpoint, password: string, master
         ckquorum = { ok: false, message: (err as Error).message };
       }
       const usable = (flags: string) => !/s_down|o_down|disconnected/.test(flags);
+      // A peer Sentinel counts as CKQUORUM counts it: known and not down. Its command link may
+      // still be connecting ("disconnected" for up to 1 s after a simultaneous start).
+      const peerUsable = (flags: string) => !/s_down|o_down/.test(flags);
       return {
         reachable: true,
         master: master.ip,
@@ -37,7 +40,7 @@ export async function probeSentinel(endpoint: Endpoint, password: string, master
           .map((x) => x.ip ?? '')
           .sort(),
         otherSentinels: sentinels
-          .filter((x) => usable(x.flags ?? ''))
+          .filter((x) => peerUsable(x.flags ?? ''))
           .map((x) => x.ip ?? '')
           .sort(),
         ckquorum,

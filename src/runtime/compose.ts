@@ -1,5 +1,7 @@
 // Docker Compose behind a small interface. `docker compose` (v2) when present, else
 // `docker-compose` (v1); every call names the project, the file and the project directory.
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { run, runChecked, type RunResult } from './exec.js';
 
@@ -13,7 +15,8 @@ export interface ComposeProject {
 
 export interface ComposeClient {
   readonly variant: 'v2' | 'v1';
-  readonly version: string;
+  /** Resolved lazily for v1: asking docker-compose (Python) costs half a second. */
+  version(): Promise<string>;
   up(project: ComposeProject): Promise<void>;
   down(project: ComposeProject, options: { volumes: boolean }): Promise<void>;
   /** Validates the compose file as Compose reads it. */
@@ -29,8 +32,14 @@ export function composeArgv(variant: 'v1' | 'v2', project: ComposeProject, args:
 class CliCompose implements ComposeClient {
   constructor(
     readonly variant: 'v1' | 'v2',
-    readonly version: string,
+    private readonly versionOf: () => Promise<string>,
   ) {}
+
+  private cachedVersion?: Promise<string>;
+  version(): Promise<string> {
+    this.cachedVersion ??= this.versionOf();
+    return this.cachedVersion;
+  }
 
   private exec(project: ComposeProject, args: string[], what: string): Promise<RunResult> {
     const [file, argv] = composeArgv(this.variant, project, args);
@@ -58,13 +67,31 @@ export async function detectCompose(): Promise<ComposeClient> {
   const forced = process.env.REDIS_HA_COMPOSE;
   if (forced !== 'v1') {
     const v2 = await run('docker', ['compose', 'version', '--short']).catch(() => undefined);
-    if (v2 && v2.exitCode === 0 && v2.stdout.trim()) return new CliCompose('v2', v2.stdout.trim());
+    if (v2 && v2.exitCode === 0 && v2.stdout.trim()) {
+      const version = v2.stdout.trim();
+      return new CliCompose('v2', async () => version);
+    }
     if (forced === 'v2') throw new EnvironmentError('Docker Compose v2 (`docker compose`) is not available', 'unset REDIS_HA_COMPOSE to fall back to docker-compose v1');
   }
-  const v1 = await run('docker-compose', ['version', '--short']).catch(() => undefined);
-  if (v1 && v1.exitCode === 0 && v1.stdout.trim()) return new CliCompose('v1', v1.stdout.trim());
+  if (onPath('docker-compose')) {
+    return new CliCompose('v1', async () => {
+      const v1 = await run('docker-compose', ['version', '--short']);
+      return v1.stdout.trim() || 'unknown';
+    });
+  }
   throw new EnvironmentError(
     'Docker Compose is not installed: neither `docker compose` (v2) nor `docker-compose` (v1) answers',
     'install the Compose plugin (e.g. `apt-get install docker-compose-plugin`) or `apt-get install docker-compose`',
   );
+}
+
+function onPath(binary: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, binary), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

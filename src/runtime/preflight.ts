@@ -60,10 +60,19 @@ export interface Preflight {
 }
 
 export async function preflight(t: Topology): Promise<Preflight> {
-  const { serverVersion } = await checkEngine();
-  const compose = await detectCompose();
-  const existing = await projectContainers(t.name);
-  await ensureImages(t);
-  await ensurePortsFree(t, existing);
-  return { compose, engine: serverVersion, existing };
+  // All side by side; an unreachable engine is reported first since it explains the rest.
+  const [engine, compose, existing, images] = await Promise.allSettled([
+    checkEngine(),
+    detectCompose(),
+    projectContainers(t.name),
+    ensureImages(t),
+  ]);
+  for (const r of [engine, compose, existing, images]) if (r.status === 'rejected') throw r.reason;
+  const own = (existing as PromiseFulfilledResult<ContainerInfo[]>).value;
+  await ensurePortsFree(t, own);
+  return {
+    compose: (compose as PromiseFulfilledResult<ComposeClient>).value,
+    engine: (engine as PromiseFulfilledResult<{ serverVersion: string }>).value.serverVersion,
+    existing: own,
+  };
 }

@@ -99,8 +99,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       ],
       ports: [publish(node.hostPort, node.port)],
       networks: [t.network],
-      // Replicas start once the initial master answers: no 1 s reconnect wait.
-      ...(node.name === INITIAL_MASTER ? {} : { depends_on: { [INITIAL_MASTER]: { condition: 'service_healthy' } } }),
+      // No depends_on between nodes: they all start at once, and a replica attaches as soon
+      // as its master answers (redis-start.sh).
       healthcheck: healthcheck('redis-health.sh'),
       restart: 'unless-stopped',
       stop_grace_period: '10s',

@@ -118,10 +118,12 @@ describe('compose: start order and health', () => {
     for (const s of ['sentinel-1', 'sentinel-2', 'sentinel-3']) assert.deepEqual(compose.services[s]?.depends_on, expected, s);
   });
 
-  it('replicas depend on redis-1 being healthy; redis-1 depends on nothing', () => {
-    const compose = composeOf(render('basic'));
-    assert.equal(compose.services['redis-1']?.depends_on, undefined);
-    assert.deepEqual(compose.services['redis-3']?.depends_on, { 'redis-1': { condition: 'service_healthy' } });
+  it('redis nodes start together (no depends_on); a first-start replica attaches by REPLICAOF and is unhealthy until then', () => {
+    const files = render('basic');
+    const compose = composeOf(files);
+    for (const n of ['redis-1', 'redis-2', 'redis-3']) assert.equal(compose.services[n]?.depends_on, undefined, n);
+    assert.match(files.get('scripts/redis-start.sh')!, /REPLICAOF \$attach/);
+    assert.match(files.get('scripts/redis-health.sh')!, /\.redis-ha-attaching\b.*exit 1/);
   });
 
   it('healthcheck intervals are sub-second by default', () => {

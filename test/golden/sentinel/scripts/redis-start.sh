@@ -9,6 +9,11 @@ set -eu
 
 rendered=/usr/local/etc/redis-ha/redis.conf
 live=/data/redis.conf
+# Present while a first start is still attaching to its master; holds "host port".
+attaching=/data/.redis-ha-attaching
+pending=$(cat "$attaching" 2>/dev/null || true)
+rm -f "$attaching"
+attach=""
 
 # The master most Sentinels name, as "host port"; empty when none answers.
 sentinels_master() {
@@ -25,10 +30,18 @@ if [ -n "$answer" ]; then
   echo "redis-ha: Sentinels name ${answer% *} as master"
 elif [ -f "$live" ]; then
   role=$(grep -E '^(replicaof|slaveof) ' "$live" | tail -n 1 || true)
+  [ -z "$role" ] && [ -n "$pending" ] && role="replicaof $pending"
   echo "redis-ha: no Sentinel answered; keeping the last role (${role:-master})"
 else
   role=$(grep -E '^replicaof ' "$rendered" || true)
   echo "redis-ha: first start; role as rendered (${role:-master})"
+  if [ -n "$role" ]; then
+    # An empty node on its first start: with replicaof in its config Redis would connect
+    # only at its next replication cron (up to 1 s later); the REPLICAOF command connects
+    # at once. The node holds no data yet, and the healthcheck fails until it is attached.
+    attach="${role#replicaof }"
+    role=""
+  fi
 fi
 
 {
@@ -40,5 +53,17 @@ fi
   fi
 } >"$live.tmp"
 mv "$live.tmp" "$live"
+
+if [ -n "$attach" ]; then
+  echo "$attach" >"$attaching"
+  (
+    until timeout 1 redis-cli --no-auth-warning PING >/dev/null 2>&1; do sleep 0.05; done
+    until timeout 1 redis-cli --no-auth-warning -h "${attach% *}" -p "${attach#* }" PING >/dev/null 2>&1; do sleep 0.05; done
+    # shellcheck disable=SC2086 # "host port" are two arguments
+    redis-cli --no-auth-warning REPLICAOF $attach >/dev/null &&
+      redis-cli --no-auth-warning CONFIG REWRITE >/dev/null &&
+      rm -f "$attaching"
+  ) &
+fi
 # The image's entrypoint fixes ownership of /data and drops root before starting Redis.
 exec docker-entrypoint.sh redis-server "$live"
