@@ -145,6 +145,11 @@ export function buildCli(argv: string[]) {
       async (args) => printPresets(await presets(), Boolean(args.json)),
     );
   return cli
+    .example('$0 deploy sentinel', 'Master, 2 replicas, 3 Sentinels; waits until healthy, prints endpoints')
+    .example('$0 validate --file topology.yaml', 'Every problem of a topology file at once')
+    .example('$0 status --json', 'Health as JSON (exit 0 only when healthy)')
+    .example('$0 test-failover --report failover.html', 'Break it on purpose, measure, write a report')
+    .example('$0 cleanup', 'Remove the deployment without a trace')
     .demandCommand(1, 'Name a command; see the list above.')
     .recommendCommands()
     .strict()

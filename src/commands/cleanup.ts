@@ -2,7 +2,8 @@
 // volumes (unless --keep-data) and the files redis-ha wrote (unless --keep-files).
 // Only resources carrying both the project label and redis-ha's own label are touched.
 import { existsSync } from 'node:fs';
-import { deploymentDir } from '../files/deployment.js';
+import { basename } from 'node:path';
+import { deploymentDir, readDeployment } from '../files/deployment.js';
 import { removeDeploymentFiles } from '../files/writer.js';
 import { checkEngine, LABEL_PROJECT, managedProjects, projectContainers, resourcesByLabel } from '../runtime/docker.js';
 import { run, runChecked } from '../runtime/exec.js';
@@ -59,7 +60,9 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupResult[]>
     return Promise.all(names.map((name) => cleanupOne(name, deploymentDir({ name }), options)));
   }
   const dir = deploymentDir(options);
-  const name = options.name ?? dir.split('/').pop()!;
+  // The name recorded in the rendered files wins; else the one asked for, else the directory's.
+  const recorded = await readDeployment(dir).then((d) => d.topology.name).catch(() => undefined);
+  const name = recorded ?? options.name ?? basename(dir);
   return [await cleanupOne(name, dir, options)];
 }
 

@@ -5,7 +5,7 @@ import type { Op, Recording, RoleSample, SentinelEvent, SentinelViewSample, Via 
 
 /** A write that took longer than this counts as disrupted for the write gap, even if it succeeded. */
 export const SLOW_OP_MS = 500;
-/** Writes must keep succeeding this long before an outage counts as over. */
+/** Disrupted writes further apart than this belong to separate outages. */
 export const STABLE_MS = 1000;
 /** A Sentinel answer counts as "the Sentinels name X at t" within this distance of t (poll jitter). */
 export const VIEW_TOLERANCE_MS = 300;
@@ -32,11 +32,12 @@ export function firstMasterEvent(events: SentinelEvent[], type: string, faultAt:
 }
 
 /**
- * The write gap of one client path: ms from the fault to the end of the first successful
- * write after which writes kept succeeding, i.e. no failed, indeterminate or slow
- * (> SLOW_OP_MS) write started within the next STABLE_MS. Only writes started at or after
- * the fault count. 0 when the path saw no disrupted write; null when it wrote nothing, or
- * never recovered while recording.
+ * The write gap of one client path: ms from the fault to the end of the first good write
+ * (ok and not slower than SLOW_OP_MS) that starts after the outage. The outage is the run of
+ * disrupted writes (failed, indeterminate or slow) that begins with the first one after the
+ * fault and goes on while each next disrupted write starts within STABLE_MS of the previous
+ * one; a later, separate hiccup (a slow write on a loaded machine) is not part of it.
+ * 0 when the path saw no disruption; null without writes, or when no good write followed.
  */
 export function writeGapMs(ops: Op[], via: Via, faultAt: number): number | null {
   const mine = ops.filter((o) => o.via === via && o.start >= faultAt).sort((a, b) => a.start - b.start);
@@ -44,13 +45,14 @@ export function writeGapMs(ops: Op[], via: Via, faultAt: number): number | null 
   const disrupted = (o: Op) => o.outcome !== 'ok' || o.end - o.start > SLOW_OP_MS;
   const firstBad = mine.findIndex(disrupted);
   if (firstBad < 0) return 0;
-  for (let i = firstBad + 1; i < mine.length; i++) {
-    const o = mine[i]!;
-    if (disrupted(o)) continue;
-    const badSoon = mine.slice(i + 1).some((n) => n.start <= o.start + STABLE_MS && disrupted(n));
-    if (!badSoon) return round(o.end - faultAt);
+  let lastBad = mine[firstBad]!;
+  for (const o of mine.slice(firstBad + 1)) {
+    if (!disrupted(o)) continue;
+    if (o.start - lastBad.start > STABLE_MS) break;
+    lastBad = o;
   }
-  return null;
+  const recovered = mine.find((o) => o.start > lastBad.start && !disrupted(o));
+  return recovered ? round(recovered.end - faultAt) : null;
 }
 
 export interface WriteCounts {

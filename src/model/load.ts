@@ -1,7 +1,7 @@
 // Loads a topology: preset data <- topology file <- CLI flags, then schema, normalize, rules.
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { PRESETS_DIR } from '../paths.js';
 import { closest } from './did-you-mean.js';
@@ -99,12 +99,24 @@ async function readYaml(path: string, label: string): Promise<YamlSource> {
   return { label, data, doc, lines };
 }
 
-/** `file:line:col` of the deepest node along `path` that exists in a YAML source. */
-function locate(source: YamlSource, path: (string | number)[]): string | undefined {
+/**
+ * `file:line:col` of the deepest node along `path` that exists in a YAML source: its value,
+ * or with `atKey` its key (so "unknown key" points at the misspelt word).
+ */
+function locate(source: YamlSource, path: (string | number)[], atKey = false): string | undefined {
   for (let depth = path.length; depth > 0; depth--) {
-    const node = source.doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
-    if (node?.range) {
-      const pos = source.lines.linePos(node.range[0]);
+    const parent = depth === 1 ? source.doc.contents : source.doc.getIn(path.slice(0, depth - 1), true);
+    const key = path[depth - 1];
+    let range: [number, number, number] | undefined;
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key);
+      const node = atKey || !pair?.value ? pair?.key : pair.value;
+      range = (node as { range?: [number, number, number] } | undefined)?.range;
+    } else if (isSeq(parent) && typeof key === 'number') {
+      range = (parent.items[key] as { range?: [number, number, number] } | undefined)?.range;
+    }
+    if (range) {
+      const pos = source.lines.linePos(range[0]);
       return `${source.label}:${pos.line}:${pos.col}`;
     }
   }
@@ -116,12 +128,13 @@ function describeSource(
   overrides: Override[],
   userFile: YamlSource | undefined,
   preset: YamlSource,
+  atKey = false,
 ): string | undefined {
   const byFlag = overrides.find((o) => path === o.path || path.startsWith(`${o.path}.`));
   if (byFlag) return byFlag.flag;
   const keys = path ? path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)) : [];
   if (keys.length === 0) return userFile?.label;
-  return (userFile && locate(userFile, keys)) ?? locate(preset, keys);
+  return (userFile && locate(userFile, keys, atKey)) ?? locate(preset, keys, atKey);
 }
 
 /** Keys allowed at a path in the schema, for "did you mean". */
@@ -137,7 +150,7 @@ function knownKeys(path: (string | number)[]): string[] {
   return schema?.shape ? Object.keys(schema.shape) : [];
 }
 
-function issueToProblems(issue: ZodIssue): Omit<Problem, 'source'>[] {
+function issueToProblems(issue: ZodIssue): (Omit<Problem, 'source'> & { atKey?: boolean })[] {
   const path = issue.path.join('.');
   if (issue.code === 'unrecognized_keys') {
     const allowed = knownKeys(issue.path);
@@ -147,6 +160,7 @@ function issueToProblems(issue: ZodIssue): Omit<Problem, 'source'>[] {
         severity: 'error' as const,
         path: path ? `${path}.${key}` : key,
         message: `unknown key "${key}"`,
+        atKey: true,
         hint: suggestion ? `did you mean "${suggestion}"?` : `allowed keys here: ${allowed.join(', ')}`,
       };
     });
@@ -214,10 +228,10 @@ export async function loadTopology(options: LoadOptions): Promise<LoadedTopology
   for (const o of overrides) setPath(merged, o.path, o.value);
   merged = { ...merged, preset: presetName };
 
-  const withSource = (p: Omit<Problem, 'source'>): Problem => ({
-    ...p,
-    source: describeSource(p.path, overrides, userFile, preset),
-  });
+  const withSource = (p: Omit<Problem, 'source'> & { atKey?: boolean }): Problem => {
+    const { atKey, ...problem } = p;
+    return { ...problem, source: describeSource(p.path, overrides, userFile, preset, atKey) };
+  };
 
   const parsed = topologyInputSchema.safeParse(merged);
   if (!parsed.success) {

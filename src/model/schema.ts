@@ -57,7 +57,8 @@ const sentinelSchema = z
   .object({
     enabled: z.boolean().default(false),
     count: z.number().int().min(1).max(9).default(3),
-    quorum: z.number().int().min(1).default(2),
+    // Range checked by the rules, which say how to fix it.
+    quorum: z.number().int().default(2),
     downAfterMs: z.number().int().min(100).optional(),
     failoverTimeoutMs: z.number().int().min(1000).optional(),
     parallelSyncs: z.number().int().min(1).default(1),

@@ -162,8 +162,9 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       image: t.exporter.image,
       hostname: 'exporter',
       // Covers every node through /scrape?target=redis://<node>:6379; the password
-      // (REDIS_PASSWORD from .env) applies to every target.
-      environment: { REDIS_ADDR: `redis://${INITIAL_MASTER}:6379` },
+      // (REDIS_PASSWORD from .env) applies to every target. No REDIS_ADDR: /metrics then
+      // holds only the exporter's own metrics, so no node is counted twice.
+      environment: { REDIS_ADDR: '' },
       env_file: ['.env'],
       ports: [publish(t.exporter.port, EXPORTER_PORT)],
       networks: [t.network],

@@ -14,6 +14,7 @@ export function renderRedisConfig(t: Topology, node: string): string {
     deployment: t.name,
     node,
     bind: t.bind,
+    auth: t.auth.enabled,
     replicaOf: node === INITIAL_MASTER ? undefined : INITIAL_MASTER,
     minReplicasToWrite: t.redis.minReplicasToWrite,
     minReplicasMaxLag: t.redis.minReplicasMaxLag,

@@ -56,7 +56,9 @@ export function synthesize(t: Topology, secrets: Secrets): Map<string, string> {
   const redisConfigs = new Map(redisNodes(t).map((n) => [n.name, renderRedisConfig(t, n.name)]));
   const sentinelConfigs = new Map(sentinelNodes(t).map((s) => [s.name, renderSentinelConfig(t, s.name)]));
   const haproxyConfig = t.haproxy.enabled ? renderHaproxyConfig(t) : undefined;
-  const scripts = SCRIPTS.map((name) => [`scripts/${name}`, readStatic(`scripts/${name}`)] as const);
+  const scripts = SCRIPTS.filter((name) => t.sentinel.enabled || !name.startsWith('sentinel-')).map(
+    (name) => [`scripts/${name}`, readStatic(`scripts/${name}`)] as const,
+  );
 
   const compose = buildCompose(t, {
     redisConfigs,

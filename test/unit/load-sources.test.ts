@@ -30,7 +30,7 @@ async function invalid(options: Parameters<typeof problemsOf>[0]): Promise<Probl
 }
 
 describe('schema problems', () => {
-  it('an unknown top-level key: error with "did you mean" and its file:line:col', async () => {
+  it('an unknown top-level key: error with "did you mean" and the file:line:col of the key', async () => {
     const f = await file('unknown-top', 'preset: sentinel\nreplcas: 3\n');
     assert.deepEqual(await invalid({ file: f.path }), [
       {
@@ -38,7 +38,7 @@ describe('schema problems', () => {
         path: 'replcas',
         message: 'unknown key "replcas"',
         hint: 'did you mean "replicas"?',
-        source: `${f.label}:2:10`,
+        source: `${f.label}:2:1`,
       },
     ]);
   });
@@ -51,7 +51,7 @@ describe('schema problems', () => {
         path: 'sentinel.qourum',
         message: 'unknown key "qourum"',
         hint: 'did you mean "quorum"?',
-        source: `${f.label}:3:11`,
+        source: `${f.label}:3:3`,
       },
     ]);
   });
@@ -97,12 +97,12 @@ describe('schema problems', () => {
     );
   });
 
-  it('quorum 0 is rejected by the schema (minimum 1), pointing at the file', async () => {
+  it('quorum 0 is rejected by the quorum rule (with its fix), pointing at the value in the file', async () => {
     const f = await file('quorum0', 'preset: sentinel\nsentinel:\n  quorum: 0\n');
     const problems = await invalid({ file: f.path });
     assert.deepEqual(
       problems.map((p) => [p.severity, p.path, p.message, p.source]),
-      [['error', 'sentinel.quorum', 'Number must be greater than or equal to 1', `${f.label}:3:11`]],
+      [['error', 'sentinel.quorum', 'quorum 0 is not between 1 and the sentinel count (3)', `${f.label}:3:11`]],
     );
   });
 

@@ -1,0 +1,289 @@
+// The built CLI (node dist/src/cli.js), run as a user runs it, in temp directories.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cleanEnv, hasAnsi, runCli, runCliOnTty } from '../helpers/cli.js';
+import { which } from '../helpers/binaries.js';
+import { CLI_PATH } from '../helpers/repo.js';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
+
+let root: string;
+before(async () => {
+  assert.ok(existsSync(CLI_PATH), `the CLI is built at ${CLI_PATH} (run npx tsc -p .)`);
+  root = await makeTempDir('redis-ha-e2e-');
+});
+after(() => removeDir(root));
+
+let counter = 0;
+/** A fresh, empty working directory for one test. */
+async function workdir(): Promise<string> {
+  const dir = join(root, `case-${++counter}`);
+  await mkdir(dir);
+  return dir;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+const SENTINEL_FILES = [
+  '.env',
+  '.redis-ha-manifest.json',
+  'compose.yaml',
+  'redis/redis-1.conf',
+  'redis/redis-2.conf',
+  'redis/redis-3.conf',
+  'scripts/redis-health.sh',
+  'scripts/redis-start.sh',
+  'scripts/sentinel-health.sh',
+  'scripts/sentinel-start.sh',
+  'sentinel/sentinel-1.conf',
+  'sentinel/sentinel-2.conf',
+  'sentinel/sentinel-3.conf',
+  'topology.json',
+];
+
+describe('render', () => {
+  it('render sentinel writes every file into ./.redis-ha/redis-ha/ and exits 0', async () => {
+    const cwd = await workdir();
+    const r = await runCli(['render', 'sentinel'], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    const out = join(cwd, '.redis-ha', 'redis-ha');
+    assert.deepEqual(await filesUnder(out), SENTINEL_FILES);
+    assert.match(r.stdout, /rendered redis-ha \(preset sentinel, profile default\) into .*\.redis-ha\/redis-ha/);
+    assert.deepEqual(await readdir(cwd), ['.redis-ha'], 'nothing else is written in the working directory');
+  });
+
+  it('.env is mode 0600 and holds a generated password; scripts are executable', async () => {
+    const cwd = await workdir();
+    assert.equal((await runCli(['render', 'sentinel'], { cwd })).code, 0);
+    const out = join(cwd, '.redis-ha', 'redis-ha');
+    assert.equal((await stat(join(out, '.env'))).mode & 0o777, 0o600);
+    assert.match(await readFile(join(out, '.env'), 'utf8'), /^REDIS_PASSWORD=[0-9a-f]{64}$/m);
+    assert.equal((await stat(join(out, 'scripts/redis-start.sh'))).mode & 0o777, 0o755);
+    assert.equal((await stat(join(out, 'compose.yaml'))).mode & 0o777, 0o644);
+  });
+
+  it('a second render keeps the password and reports every file unchanged', async () => {
+    const cwd = await workdir();
+    const env = join(cwd, '.redis-ha', 'redis-ha', '.env');
+    assert.equal((await runCli(['render', 'sentinel'], { cwd })).code, 0);
+    const first = await readFile(env, 'utf8');
+    const second = await runCli(['render', 'sentinel'], { cwd });
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(await readFile(env, 'utf8'), first, '.env (and its password) is the same');
+    const unchanged = second.stdout.split('\n').filter((l) => l.trim().startsWith('unchanged '));
+    assert.equal(unchanged.length, SENTINEL_FILES.length - 1, second.stdout); // all but the manifest
+    assert.doesNotMatch(second.stdout, /^\s+wrote /m);
+    assert.doesNotMatch(second.stdout, /new password/);
+  });
+
+  it('refuses a directory holding a foreign file: exit 2, nothing written', async () => {
+    const cwd = await workdir();
+    await mkdir(join(cwd, 'out'));
+    await writeFile(join(cwd, 'out', 'notes.txt'), 'mine\n');
+    const r = await runCli(['render', 'sentinel', '--out', 'out'], { cwd });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /refusing to write into .*out: it holds files redis-ha did not create \(notes\.txt\)/);
+    assert.match(r.stderr, /--force/);
+    assert.deepEqual(await filesUnder(join(cwd, 'out')), ['notes.txt']);
+  });
+
+  it('--force writes beside the foreign file and keeps it', async () => {
+    const cwd = await workdir();
+    await mkdir(join(cwd, 'out'));
+    await writeFile(join(cwd, 'out', 'notes.txt'), 'mine\n');
+    const r = await runCli(['render', 'sentinel', '--out', 'out', '--force'], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await filesUnder(join(cwd, 'out')), [...SENTINEL_FILES, 'notes.txt'].sort());
+    assert.equal(await readFile(join(cwd, 'out', 'notes.txt'), 'utf8'), 'mine\n');
+  });
+
+  it('invalid input (--quorum 5): exit 2, the problem with its path and flag, no directory written', async () => {
+    const cwd = await workdir();
+    const r = await runCli(['render', 'sentinel', '--quorum', '5'], { cwd });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: sentinel\.quorum \(--quorum\): quorum 5 is not between 1 and the sentinel count \(3\)$/m);
+    assert.match(r.stderr, /hint: set sentinel\.quorum to 2 \(a majority of 3\)/);
+    assert.match(r.stderr, /nothing was written/);
+    assert.deepEqual(await readdir(cwd), []);
+  });
+
+  it('switching from full to sentinel removes the files only full generated', async () => {
+    const cwd = await workdir();
+    assert.equal((await runCli(['render', 'full'], { cwd })).code, 0);
+    const r = await runCli(['render', 'sentinel'], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /removed\s+haproxy\/haproxy\.cfg/);
+    assert.deepEqual(await filesUnder(join(cwd, '.redis-ha', 'redis-ha')), SENTINEL_FILES);
+  });
+});
+
+describe('validate', () => {
+  it('validate --file prints every rule problem at once, each with file:line:col, exit 2', async () => {
+    const cwd = await workdir();
+    await writeFile(
+      join(cwd, 'bad.yaml'),
+      ['preset: full', 'sentinel:', '  quorum: 9', 'haproxy:', '  writePort: 7001', 'bind: 0.0.0.0', 'auth:', '  enabled: false', ''].join(
+        '\n',
+      ),
+    );
+    const r = await runCli(['validate', '--file', 'bad.yaml'], { cwd });
+    assert.equal(r.code, 2);
+    const problems = r.stderr.split('\n').filter((l) => /^(error|warning): /.test(l));
+    assert.deepEqual(problems, [
+      'error: sentinel.quorum (bad.yaml:3:11): quorum 9 is not between 1 and the sentinel count (3)',
+      'error: haproxy.writePort (bad.yaml:5:14): port 7001 for haproxy is already used by redis-1',
+      'error: auth.enabled (bad.yaml:8:12): ports are published on 0.0.0.0 without a password',
+    ]);
+    assert.match(r.stderr, /3 error\(s\); nothing was written/);
+  });
+
+  it('validate --file prints every schema problem at once, with "did you mean"', async () => {
+    const cwd = await workdir();
+    await writeFile(join(cwd, 'typo.yaml'), 'preset: sentinel\nreplcas: 3\nredis:\n  persistence: aff\n');
+    const r = await runCli(['validate', '--file', 'typo.yaml'], { cwd });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: replcas \(typo\.yaml:2:\d+\): unknown key "replcas"\n  hint: did you mean "replicas"\?$/m);
+    assert.match(r.stderr, /^error: redis\.persistence \(typo\.yaml:4:\d+\): Invalid enum value.*\n  hint: did you mean "aof"\?$/m);
+  });
+
+  it('validate --file with a YAML syntax error names file:line:col', async () => {
+    const cwd = await workdir();
+    await writeFile(join(cwd, 'broken.yaml'), 'preset: basic\nreplicas: [1, 2\nname: x\n');
+    const r = await runCli(['validate', '--file', 'broken.yaml'], { cwd });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: \(topology\) \(broken\.yaml:3:1\): YAML syntax: /m);
+  });
+
+  it('validate sentinel --json prints one valid JSON document, exit 0', async () => {
+    const cwd = await workdir();
+    const r = await runCli(['validate', 'sentinel', '--json'], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { valid: boolean; errors: unknown[]; warnings: unknown[]; topology: { preset: string } };
+    assert.equal(doc.valid, true);
+    assert.deepEqual(doc.errors, []);
+    assert.deepEqual(doc.warnings, []);
+    assert.equal(doc.topology.preset, 'sentinel');
+    assert.deepEqual(await readdir(cwd), [], 'validate writes nothing');
+  });
+
+  it('validate --json with errors prints JSON with the problems, exit 2', async () => {
+    const cwd = await workdir();
+    const r = await runCli(['validate', 'sentinel', '--quorum', '5', '--json'], { cwd });
+    assert.equal(r.code, 2);
+    const doc = JSON.parse(r.stdout) as { valid: boolean; errors: { path: string; source: string }[] };
+    assert.equal(doc.valid, false);
+    assert.deepEqual(
+      doc.errors.map((e) => [e.path, e.source]),
+      [['sentinel.quorum', '--quorum']],
+    );
+  });
+
+  it('validate with warnings exits 0 and prints them', async () => {
+    const cwd = await workdir();
+    const r = await runCli(['validate', 'sentinel', '--sentinels', '4', '--quorum', '3'], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: sentinel\.count \(--sentinels\): 4 Sentinels \(an even number\)/m);
+    assert.match(r.stdout, /is valid: preset sentinel, .*1 warning\(s\)/);
+  });
+});
+
+describe('presets', () => {
+  it('presets lists the 3 presets, one line each', async () => {
+    const r = await runCli(['presets'], { cwd: root });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.split(/\s+/)[0]),
+      ['basic', 'sentinel', 'full'],
+    );
+    for (const l of lines) assert.match(l, /^\w+\s+\S.{10,}$/, `"${l}" has a description`);
+  });
+
+  it('presets --json is an array of {name, description}', async () => {
+    const r = await runCli(['presets', '--json'], { cwd: root });
+    assert.equal(r.code, 0, r.stderr);
+    const list = JSON.parse(r.stdout) as { name: string; description: string }[];
+    assert.deepEqual(
+      list.map((p) => p.name),
+      ['basic', 'sentinel', 'full'],
+    );
+    for (const p of list) assert.ok(p.description.length > 10, `${p.name} has a description`);
+  });
+});
+
+describe('command line', () => {
+  it('--help exits 0 and lists the commands and exit codes', async () => {
+    const r = await runCli(['--help'], { cwd: root });
+    assert.equal(r.code, 0, r.stderr);
+    for (const command of ['render', 'validate', 'presets']) assert.match(r.stdout, new RegExp(`redis-ha ${command}`));
+    assert.match(r.stdout, /Exit codes: 0 ok/);
+  });
+
+  it('--help mentions examples', async () => {
+    const r = await runCli(['--help'], { cwd: root });
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /Examples:/);
+  });
+
+  it('render --help exits 0 and shows examples', async () => {
+    const r = await runCli(['render', '--help'], { cwd: root });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Examples:\n\s+redis-ha render sentinel/);
+  });
+
+  it('an unknown command exits 2 and names it', async () => {
+    const cwd = await workdir();
+    const r = await runCli(['frobnicate'], { cwd });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Unknown argument: frobnicate/);
+    assert.deepEqual(await readdir(cwd), []);
+  });
+
+  it('no command exits 2', async () => {
+    const r = await runCli([], { cwd: root });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Name a command/);
+  });
+
+  it('an unknown flag exits 2', async () => {
+    const cwd = await workdir();
+    const r = await runCli(['render', 'sentinel', '--replicaz', '3'], { cwd });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Unknown argument/);
+    assert.deepEqual(await readdir(cwd), []);
+  });
+});
+
+describe('colors', () => {
+  const hasScript = which('script') !== undefined;
+
+  it('on a terminal, output is colored by default (control for the NO_COLOR test)', { skip: !hasScript && 'util-linux `script` (for a pty) is not installed' }, async () => {
+    const r = await runCliOnTty(['presets'], { cwd: root, env: cleanEnv() });
+    assert.equal(r.code, 0, r.rawStdout);
+    assert.ok(hasAnsi(r.rawStdout), `expected ANSI escapes on a tty, got ${JSON.stringify(r.rawStdout.slice(0, 80))}`);
+  });
+
+  it('NO_COLOR=1 on a terminal: no ANSI escapes (FORCE_COLOR unset)', { skip: !hasScript && 'util-linux `script` (for a pty) is not installed' }, async () => {
+    const cwd = await workdir();
+    for (const args of [['presets'], ['render', 'sentinel'], ['validate', 'sentinel', '--quorum', '9']]) {
+      const r = await runCliOnTty(args, { cwd, env: cleanEnv({ NO_COLOR: '1' }) });
+      assert.ok(r.code === 0 || r.code === 2, `${args.join(' ')}: exit ${r.code}`);
+      assert.ok(!hasAnsi(r.rawStdout), `${args.join(' ')}: ${JSON.stringify(r.rawStdout.slice(0, 120))}`);
+    }
+  });
+
+  it('NO_COLOR=1 with output piped: no ANSI escapes on stdout or stderr', async () => {
+    const cwd = await workdir();
+    const r = await runCli(['validate', 'sentinel', '--quorum', '9'], { cwd, env: cleanEnv({ NO_COLOR: '1' }) });
+    assert.equal(r.code, 2);
+    assert.ok(!hasAnsi(r.rawStdout + r.rawStderr));
+  });
+});
