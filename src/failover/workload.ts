@@ -2,6 +2,7 @@
 // outage shows as failures instead of silently slowing down) through the Sentinel-aware
 // client users are told to use, and in `full` through the HAProxy write port.
 import { Redis, type RedisOptions } from 'ioredis';
+import { keepConnected } from '../probes/sentinel-client.js';
 import type { Op, Outcome, Via } from './recording.js';
 
 export type Durability = 'async' | 'wait';
@@ -52,7 +53,7 @@ export function haproxyClientOptions(host: string, port: number, password: strin
  */
 export class Workload {
   readonly ops: Op[] = [];
-  private readonly clients: { via: Via; redis: Redis; connId: number; nodeOf: Map<number, string> }[] = [];
+  private readonly clients: { via: Via; redis: Redis; release: () => void; connId: number; nodeOf: Map<number, string> }[] = [];
   private timer?: NodeJS.Timeout;
   private stopTimer?: NodeJS.Timeout;
   private seq = 0;
@@ -72,7 +73,8 @@ export class Workload {
   async start(): Promise<void> {
     for (const p of this.paths) {
       const redis = new Redis({ ...p.options, lazyConnect: true });
-      const client = { via: p.via, redis, connId: 0, nodeOf: new Map<number, string>() };
+      const release = keepConnected(redis);
+      const client = { via: p.via, redis, release, connId: 0, nodeOf: new Map<number, string>() };
       redis.on('error', () => {
         /* recorded per operation */
       });
@@ -136,7 +138,10 @@ export class Workload {
     if (this.stopTimer) clearTimeout(this.stopTimer);
     this.timer = undefined;
     await Promise.allSettled([...this.inflight]);
-    for (const c of this.clients) c.redis.disconnect();
+    for (const c of this.clients) {
+      c.release();
+      c.redis.disconnect();
+    }
     this.clients.length = 0;
   }
 }

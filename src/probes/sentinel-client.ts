@@ -1,6 +1,6 @@
 // The ioredis options redis-ha recommends for clients on the Docker host, used by the
 // failover workload and printed in the connection snippets, so users get what was tested.
-import type { RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import { natMap, probeHost } from '../health/status.js';
@@ -27,5 +27,21 @@ export function sentinelClientOptions(t: Topology, password: string, host = prob
     sentinelRetryStrategy: (times: number) => Math.min(100 * times, 1000),
     // A demoted master answers READONLY: reconnect (asking Sentinel again) and resend.
     reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
+  };
+}
+
+/**
+ * ioredis (5 and 6) ends a Sentinel client for good when the failover detector fires while
+ * the client is still reconnecting (the aborted connect attempt sets the status to "end"),
+ * and every later command fails with "Connection is closed.". Connect again unless the
+ * client was closed on purpose. Returns the function to call before closing it.
+ */
+export function keepConnected(redis: Redis, retryMs = 100): () => void {
+  let closing = false;
+  redis.on('end', () => {
+    if (!closing) setTimeout(() => !closing && redis.connect().catch(() => undefined), retryMs);
+  });
+  return () => {
+    closing = true;
   };
 }

@@ -71,6 +71,10 @@ export function snippets(t: Topology, password: string, showSecrets: boolean): S
     '  sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),',
     "  reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),",
     '});',
+    '// ioredis can end a Sentinel client for good when a failover is announced while it is',
+    '// reconnecting; connect again unless you closed it (set closing = true before quit()).',
+    'let closing = false;',
+    "redis.on('end', () => { if (!closing) setTimeout(() => redis.connect().catch(() => {}), 100); });",
   ].join('\n');
   const pyNat = Object.entries(natMap(t, host))
     .map(([k, v]) => {
