@@ -3,10 +3,11 @@
 // argv redis-ha builds for v2 (-p, -f, --project-directory, up -d --remove-orphans, down)
 // really runs. Also: two deployments side by side do not interfere.
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import type { DeployResult } from '../../src/commands/deploy.js';
 import { IMAGE_FLAGS, forceRemoveProject, projectResources, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
 
@@ -55,6 +56,31 @@ describe('compose v2 code path and side-by-side deployments', { timeout: 240_000
     assert.equal(v1.exitCode, 0, v1.stderr);
     assert.match((JSON.parse(v1.stdout) as DeployResult).compose, /^v1 /);
 
+    // --keep-data: containers and network go, the data volumes stay, and a later deploy
+    // picks the data up again.
+    const password = readFileSync(join(work.dir, '.redis-ha', 'it-v1', '.env'), 'utf8').match(/^REDIS_PASSWORD=(.*)$/m)![1]!;
+    const writer = new Redis({ host: '127.0.0.1', port: 8051, password, retryStrategy: () => null });
+    writer.on('error', () => undefined);
+    await writer.set('kept', 'across cleanup --keep-data');
+    await writer.call('WAIT', '2', '2000');
+    writer.disconnect();
+    const kept = await runCli(['cleanup', '--name', 'it-v1', '--keep-data', '--keep-files'], { cwd: work.dir });
+    assert.equal(kept.exitCode, 0, kept.stderr);
+    assert.deepEqual(projectResources('it-v1').containers, []);
+    assert.equal(projectResources('it-v1').volumes.length, 3, 'the three data volumes are kept');
+    const again = await runCli(['deploy', 'basic', '--name', 'it-v1', '--port-base', '8050', '--json', ...IMAGE_FLAGS], {
+      cwd: work.dir,
+      env: { REDIS_HA_COMPOSE: 'v1' },
+    });
+    assert.equal(again.exitCode, 0, again.stderr);
+    const reader = new Redis({ host: '127.0.0.1', port: 8051, password, retryStrategy: () => null });
+    reader.on('error', () => undefined);
+    try {
+      assert.equal(await reader.get('kept'), 'across cleanup --keep-data');
+    } finally {
+      reader.disconnect();
+    }
+
     // Removing one leaves the other untouched and healthy.
     const removed = await runCli(['cleanup', '--name', 'it-v1'], { cwd: work.dir });
     assert.equal(removed.exitCode, 0, removed.stderr);
@@ -63,8 +89,16 @@ describe('compose v2 code path and side-by-side deployments', { timeout: 240_000
     const status = await runCli(['status', '--name', 'it-v2'], { cwd: work.dir });
     assert.equal(status.exitCode, 0, status.stdout + status.stderr);
 
-    const down = await runCli(['cleanup', '--name', 'it-v2'], { cwd: work.dir, env: shimEnv() });
-    assert.equal(down.exitCode, 0, down.stderr);
+    if (process.env.CI === 'true') {
+      // --all removes every redis-ha deployment on the engine: only on CI's own machine, never
+      // on a developer's engine where their own deployments run.
+      const all = await runCli(['cleanup', '--all', '--json'], { cwd: work.dir });
+      assert.equal(all.exitCode, 0, all.stderr);
+      assert.ok((JSON.parse(all.stdout) as { deployment: string }[]).some((r) => r.deployment === 'it-v2'));
+    } else {
+      const down = await runCli(['cleanup', '--name', 'it-v2'], { cwd: work.dir, env: shimEnv() });
+      assert.equal(down.exitCode, 0, down.stderr);
+    }
     assert.deepEqual(projectResources('it-v2'), { containers: [], networks: [], volumes: [] });
   });
 });
