@@ -4,16 +4,9 @@
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { median } from '../src/failover/metrics.js';
+import { IMAGE_FLAGS } from './images.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-const IMAGES = [
-  '--redis-image',
-  process.env.REDIS_HA_TEST_REDIS_IMAGE ?? 'redis-ha-local/redis:7.0',
-  '--haproxy-image',
-  process.env.REDIS_HA_TEST_HAPROXY_IMAGE ?? 'redis-ha-local/haproxy:2.6',
-  '--exporter-image',
-  process.env.REDIS_HA_TEST_EXPORTER_IMAGE ?? 'redis-ha-local/redis-exporter:1.45',
-];
 
 const PROFILES = [
   { profile: 'fast', name: 'tf-bench-fast', portBase: 9010, downAfterMs: 1000, targets: { sentinelClientWriteGapMs: 2500, haproxyWriteGapMs: 3500 } },
@@ -39,7 +32,7 @@ export async function benchFailover(options: { runs?: number; log?: (line: strin
   for (const p of PROFILES) {
     const figures: RunFigures[] = [];
     try {
-      const deployed = await cli(['deploy', 'full', '--profile', p.profile, '--name', p.name, '--port-base', String(p.portBase), ...IMAGES, '--json'], 300_000);
+      const deployed = await cli(['deploy', 'full', '--profile', p.profile, '--name', p.name, '--port-base', String(p.portBase), ...IMAGE_FLAGS, '--json'], 300_000);
       if (deployed.exitCode !== 0) throw new Error(`deploy ${p.name} failed: ${deployed.stderr.slice(-500)}`);
       for (let i = 0; i < runs; i++) {
         const r = await cli(['test-failover', '--name', p.name, '--scenario', 'kill-master', '--json'], 600_000);

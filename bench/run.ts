@@ -6,20 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { DeployResult } from '../src/commands/deploy.js';
 import { median } from '../src/failover/metrics.js';
+import { IMAGE_FLAGS } from './images.js';
 import { timeBaseline } from './baseline.js';
 import { benchFailover } from './failover.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const IMAGES = [
-  '--redis-image',
-  process.env.REDIS_HA_TEST_REDIS_IMAGE ?? 'redis-ha-local/redis:7.0',
-  '--haproxy-image',
-  process.env.REDIS_HA_TEST_HAPROXY_IMAGE ?? 'redis-ha-local/haproxy:2.6',
-  '--exporter-image',
-  process.env.REDIS_HA_TEST_EXPORTER_IMAGE ?? 'redis-ha-local/redis-exporter:1.45',
-];
 const TARGETS: Record<string, number | undefined> = { sentinel: 4000, full: 5000 };
 const SPLIT = ['composeUpMs', 'replicasLinkedMs', 'sentinelsConvergedMs', 'haproxyRoutingMs', 'totalMs'] as const;
 
@@ -34,7 +27,7 @@ async function timeDeploy(preset: string): Promise<Record<string, number | undef
   const name = `bench-${preset}`;
   await cli(['cleanup', '--name', name]);
   const started = performance.now();
-  const r = await cli(['deploy', preset, '--name', name, '--port-base', '8300', '--json', ...IMAGES]);
+  const r = await cli(['deploy', preset, '--name', name, '--port-base', '8300', '--json', ...IMAGE_FLAGS]);
   const wallMs = performance.now() - started;
   try {
     if (r.exitCode !== 0) throw new Error(`deploy ${preset} failed: ${String(r.stderr).slice(-800)}`);
@@ -63,7 +56,7 @@ async function main() {
   }
   const baselineRuns = [];
   for (let i = 0; i < RUNS; i++) {
-    baselineRuns.push({ ...(await timeBaseline(IMAGES[1]!)), wallMs: undefined });
+    baselineRuns.push({ ...(await timeBaseline(IMAGE_FLAGS[1]!)), wallMs: undefined });
     log(`time-to-healthy baseline run ${i + 1}: ${fmt(baselineRuns.at(-1)!.totalMs)} s`);
   }
   timeToHealthy['hand-written sentinel compose (baseline)'] = { runs: baselineRuns, median: medianOf(baselineRuns) };

@@ -17,7 +17,7 @@ export const COMPOSE_FILE = 'compose.yaml';
 export const ENV_FILE = '.env';
 export const TOPOLOGY_FILE = 'topology.json';
 
-const SCRIPTS = ['redis-start.sh', 'sentinel-start.sh', 'redis-health.sh', 'sentinel-health.sh'];
+const SCRIPTS = ['common.sh', 'redis-start.sh', 'sentinel-start.sh', 'redis-health.sh', 'sentinel-health.sh'];
 
 export interface Secrets {
   /** Empty when auth is disabled. */

@@ -9,13 +9,7 @@ set -eu
 rendered=/usr/local/etc/redis-ha/sentinel.conf
 live=/data/sentinel.conf
 
-peers_master() {
-  for s in ${SENTINELS:-}; do
-    timeout 2 redis-cli --no-auth-warning -h "$s" -p 26379 --raw \
-      SENTINEL get-master-addr-by-name "$MASTER_NAME" 2>/dev/null | tr '\n' ' ' || true
-    echo
-  done | grep -E '^[^ ]+ [0-9]+ $' | sort | uniq -c | sort -rn | head -n 1 | awk '{print $2" "$3}'
-}
+. /usr/local/etc/redis-ha/scripts/common.sh
 
 with_auth() {
   cat
@@ -26,7 +20,7 @@ with_auth() {
   fi
 }
 
-answer=$(peers_master)
+answer=$(sentinels_master)
 if [ -n "$answer" ]; then
   echo "redis-ha: peers name ${answer% *} as master"
   # Monitor the current master; known replicas are learnt from it at once.

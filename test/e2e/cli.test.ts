@@ -39,6 +39,7 @@ const SENTINEL_FILES = [
   'redis/redis-1.conf',
   'redis/redis-2.conf',
   'redis/redis-3.conf',
+  'scripts/common.sh',
   'scripts/redis-health.sh',
   'scripts/redis-start.sh',
   'scripts/sentinel-health.sh',

@@ -91,7 +91,9 @@ for (const preset of PRESETS) {
           assert.equal(role, node === 'redis/redis-1.conf' ? 'master' : 'slave', `${node} starts in its rendered role`);
           redisCli(port, 'SHUTDOWN', 'NOSAVE');
           await waitFor(() => server.exited(), 5000);
-          assert.doesNotMatch(server.output(), BAD_LOG, `${node}: redis-server log:\n${server.output()}`);
+          // A replica cannot resolve its master (redis-1) on this host; that line is expected.
+          const log = server.output().split('\n').filter((l) => !/Unable to connect to MASTER/.test(l)).join('\n');
+          assert.doesNotMatch(log, BAD_LOG, `${node}: redis-server log:\n${server.output()}`);
         });
       }
     });

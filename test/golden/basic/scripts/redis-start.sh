@@ -15,14 +15,7 @@ pending=$(cat "$attaching" 2>/dev/null || true)
 rm -f "$attaching"
 attach=""
 
-# The master most Sentinels name, as "host port"; empty when none answers.
-sentinels_master() {
-  for s in ${SENTINELS:-}; do
-    timeout 2 redis-cli --no-auth-warning -h "$s" -p 26379 --raw \
-      SENTINEL get-master-addr-by-name "$MASTER_NAME" 2>/dev/null | tr '\n' ' ' || true
-    echo
-  done | grep -E '^[^ ]+ [0-9]+ $' | sort | uniq -c | sort -rn | head -n 1 | awk '{print $2" "$3}'
-}
+. /usr/local/etc/redis-ha/scripts/common.sh
 
 answer=$(sentinels_master)
 if [ -n "$answer" ]; then
