@@ -25,11 +25,11 @@ interface RunFigures {
   passed: boolean;
 }
 
-export async function benchFailover(options: { runs?: number; log?: (line: string) => void } = {}): Promise<object> {
+export async function benchFailover(options: { runs?: number; profiles?: string[]; log?: (line: string) => void } = {}): Promise<object> {
   const runs = options.runs ?? 3;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const out: Record<string, unknown> = {};
-  for (const p of PROFILES) {
+  for (const p of PROFILES.filter((x) => !options.profiles || options.profiles.includes(x.profile))) {
     const figures: RunFigures[] = [];
     try {
       const deployed = await cli(['deploy', 'full', '--profile', p.profile, '--name', p.name, '--port-base', String(p.portBase), ...IMAGE_FLAGS, '--json'], 300_000);

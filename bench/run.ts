@@ -71,7 +71,8 @@ async function main() {
 
   let failover: object | undefined;
   if (process.env.BENCH_SKIP_FAILOVER !== '1') {
-    failover = await benchFailover({ runs: RUNS, log });
+    // BENCH_PROFILES=fast limits the failover part to one profile.
+    failover = await benchFailover({ runs: RUNS, log, profiles: process.env.BENCH_PROFILES?.split(',') });
     console.log('\nFailover (kill-master on full), medians:');
     console.log(JSON.stringify(failover, null, 2));
   }
