@@ -124,7 +124,7 @@ export async function pullImage(image: string): Promise<{ ok: boolean; message: 
 }
 
 export async function containerLogs(id: string, lines: number): Promise<string> {
-  const result = await run('docker', ['logs', '--tail', String(lines), id], { all: true } as never);
+  const result = await run('docker', ['logs', '--tail', String(lines), id]);
   return `${result.stdout}\n${result.stderr}`.trim();
 }
 

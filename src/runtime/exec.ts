@@ -13,9 +13,8 @@ export interface RunResult {
 export async function run(file: string, args: string[], options: Options = {}): Promise<RunResult> {
   try {
     const result = await execa(file, args, { reject: false, stdin: 'ignore', ...options });
-    if ((result as { code?: string }).code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)))) {
-      throw notInstalled(file);
-    }
+    // With reject: false a missing binary comes back as a failed result without an exit code.
+    if ((result as { code?: string }).code === 'ENOENT') throw notInstalled(file);
     return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1 };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notInstalled(file);

@@ -248,6 +248,14 @@ describe('command line', () => {
     assert.deepEqual(await readdir(cwd), []);
   });
 
+  it('deploy without a docker CLI exits 3 and says what to install (no ENOENT stack)', async () => {
+    const cwd = await workdir();
+    const r = await runCli(['deploy', 'basic', '--port-base', '8900'], { cwd, env: cleanEnv({ PATH: '/nonexistent' }) });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /redis-ha: docker is not installed \(not found on PATH\)\n  hint: install Docker/);
+    assert.doesNotMatch(r.stderr, /ENOENT|at .*\.js/);
+  });
+
   it('no command exits 2', async () => {
     const r = await runCli([], { cwd: root });
     assert.equal(r.code, 2);
