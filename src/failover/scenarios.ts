@@ -38,16 +38,18 @@ export interface Scenario {
   expectation: Expectation;
   /** Injects the fault. Resolves once it is in place. */
   inject: (ctx: FaultContext) => Promise<void>;
-  /** Sentinels that are down during the fault (their observers are expected to go quiet). */
 }
 
 const start = (ctx: FaultContext, service: string) => async () => containerAction('start', (await ctx.container(service)).id);
 
-async function kill(ctx: FaultContext, service: string): Promise<void> {
+/** kill / stop / restart a service's container, with `start` pushed on the heal stack first. */
+async function takeDown(ctx: FaultContext, service: string, action: 'kill' | 'stop' | 'restart', graceSeconds?: number): Promise<void> {
   const c = await ctx.container(service);
   ctx.heal.push(`start ${service}`, start(ctx, service));
-  await containerAction('kill', c.id);
+  await containerAction(action, c.id, graceSeconds === undefined ? [] : ['--time', String(graceSeconds)]);
 }
+
+const kill = (ctx: FaultContext, service: string) => takeDown(ctx, service, 'kill');
 
 export const SCENARIO_DEFS: Record<ScenarioName, Scenario> = {
   'kill-master': {
@@ -60,11 +62,7 @@ export const SCENARIO_DEFS: Record<ScenarioName, Scenario> = {
     name: 'stop-master',
     description: 'docker stop (SIGTERM, graceful) the master; start it again later',
     expectation: 'failover',
-    inject: async (ctx) => {
-      const c = await ctx.container(ctx.oldMaster);
-      ctx.heal.push(`start ${ctx.oldMaster}`, start(ctx, ctx.oldMaster));
-      await containerAction('stop', c.id, ['--time', '10']);
-    },
+    inject: (ctx) => takeDown(ctx, ctx.oldMaster, 'stop', 10),
   },
   'pause-master': {
     name: 'pause-master',
@@ -113,11 +111,7 @@ export const SCENARIO_DEFS: Record<ScenarioName, Scenario> = {
     inject: async (ctx) => {
       const all = sentinelNodes(ctx.topology).map((s) => s.name);
       const majority = all.slice(0, Math.floor(all.length / 2) + 1);
-      for (const s of majority) {
-        const c = await ctx.container(s);
-        ctx.heal.push(`start ${s}`, start(ctx, s));
-        await containerAction('stop', c.id, ['--time', '2']);
-      }
+      for (const s of majority) await takeDown(ctx, s, 'stop', 2);
       ctx.note(`stopped ${majority.join(', ')}`);
       await kill(ctx, ctx.oldMaster);
     },
@@ -127,9 +121,7 @@ export const SCENARIO_DEFS: Record<ScenarioName, Scenario> = {
     description: 'docker restart a replica: it must resync (partially, as the backlog allows)',
     expectation: 'replica-resync',
     inject: async (ctx) => {
-      const c = await ctx.container(ctx.replica);
-      ctx.heal.push(`start ${ctx.replica}`, start(ctx, ctx.replica));
-      await containerAction('restart', c.id, ['--time', '10']);
+      await takeDown(ctx, ctx.replica, 'restart', 10);
       ctx.note(`restarted ${ctx.replica}`);
     },
   },
