@@ -177,6 +177,32 @@ function issueToProblems(issue: ZodIssue): (Omit<Problem, 'source'> & { atKey?: 
   return [{ severity: 'error', path, message: issue.message, hint }];
 }
 
+function deletePath(target: Plain, path: (string | number)[]): void {
+  let node: unknown = target;
+  for (const key of path.slice(0, -1)) node = (node as Plain | undefined)?.[key as string];
+  if (isPlainObject(node) || Array.isArray(node)) delete (node as Plain)[path[path.length - 1] as string];
+}
+
+/**
+ * The rule problems of a topology that failed the schema: the offending values are removed
+ * (their defaults stand in) and the rules run on the rest, so one round shows every problem.
+ * Problems at a path the schema already reported are left out.
+ */
+function rulesDespite(merged: Plain, issues: ZodIssue[]): Omit<Problem, 'source'>[] {
+  const pruned = structuredClone(merged);
+  const reported: string[] = [];
+  for (const issue of issues) {
+    const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+    for (const path of paths) {
+      deletePath(pruned, path);
+      reported.push(path.join('.'));
+    }
+  }
+  const retry = topologyInputSchema.safeParse(pruned);
+  if (!retry.success) return [];
+  return checkRules(normalize(retry.data)).filter((p) => !reported.some((r) => p.path === r || p.path.startsWith(`${r}.`)));
+}
+
 export async function loadPresetSource(name: PresetName): Promise<YamlSource> {
   const file = join(PRESETS_DIR, `${name}.yaml`);
   return readYaml(file, `presets/${name}.yaml`);
@@ -235,7 +261,8 @@ export async function loadTopology(options: LoadOptions): Promise<LoadedTopology
 
   const parsed = topologyInputSchema.safeParse(merged);
   if (!parsed.success) {
-    throw new TopologyError(parsed.error.issues.flatMap(issueToProblems).map(withSource));
+    const schemaProblems = parsed.error.issues.flatMap(issueToProblems).map(withSource);
+    throw new TopologyError([...schemaProblems, ...rulesDespite(merged, parsed.error.issues).map(withSource)]);
   }
   const topology = normalize(parsed.data);
   const problems = checkRules(topology).map(withSource);

@@ -30,6 +30,31 @@ async function invalid(options: Parameters<typeof problemsOf>[0]): Promise<Probl
 }
 
 describe('schema problems', () => {
+  it('are reported together with the rule problems of the rest of the file, in one round', async () => {
+    const f = await file(
+      'schema-and-rules',
+      'preset: sentinel\nreplcas: 3\nprofile: fast\nsentinel:\n  quorum: 5\n  failoverTimeoutMs: 1500\nredis:\n  persistence: disk\n',
+    );
+    const problems = await invalid({ file: f.path });
+    assert.deepEqual(
+      problems.map((p) => [p.path, p.source]),
+      [
+        ['redis.persistence', `${f.label}:8:16`],
+        ['replcas', `${f.label}:2:1`],
+        ['sentinel.quorum', `${f.label}:5:11`],
+        ['sentinel.failoverTimeoutMs', `${f.label}:6:22`],
+      ],
+    );
+  });
+
+  it('leave out rule problems about a value the schema already rejected', async () => {
+    const f = await file('schema-owns-path', 'preset: sentinel\nsentinel:\n  quorum: "two"\n');
+    assert.deepEqual(
+      (await invalid({ file: f.path })).map((p) => [p.severity, p.path]),
+      [['error', 'sentinel.quorum']],
+    );
+  });
+
   it('an unknown top-level key: error with "did you mean" and the file:line:col of the key', async () => {
     const f = await file('unknown-top', 'preset: sentinel\nreplcas: 3\n');
     assert.deepEqual(await invalid({ file: f.path }), [
