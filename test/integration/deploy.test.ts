@@ -13,6 +13,7 @@ import { sentinelClientOptions } from '../../src/probes/sentinel-client.js';
 import type { Topology } from '../../src/model/schema.js';
 import {
   IMAGE_FLAGS,
+  LOCAL_IMAGES,
   forceRemoveProject,
   projectResources,
   requireDocker,
@@ -269,7 +270,7 @@ for (const [preset, portBase] of [
 
 describe('deploy failure paths', { timeout: TEST_TIMEOUT }, () => {
   const work = tempWorkdir('redis-ha-fail-');
-  const names = ['it-port-taken', 'it-no-image', 'it-no-engine'];
+  const names = ['it-port-taken', 'it-no-image', 'it-no-engine', 'it-never-healthy'];
   after(() => {
     for (const n of names) forceRemoveProject(n);
     work.remove();
@@ -299,6 +300,23 @@ describe('deploy failure paths', { timeout: TEST_TIMEOUT }, () => {
     assert.equal(r.exitCode, 3, r.stderr);
     assert.match(r.stderr, /neither local nor pullable: redis-ha-local\/does-not-exist:0/);
     assert.deepEqual(projectResources('it-no-image'), { containers: [], networks: [], volumes: [] });
+  });
+
+  it('fails fast when nodes cannot become healthy, naming the check, the state and the logs', async (t) => {
+    if (!requireDocker(t)) return;
+    // An image without Redis in it: the start script cannot even write its config.
+    const r = await runCli(
+      ['deploy', 'basic', '--name', 'it-never-healthy', '--port-base', '7600', '--timeout', '60', '--redis-image', LOCAL_IMAGES.haproxy],
+      { cwd: work.dir },
+    );
+    assert.equal(r.exitCode, 1, r.stderr);
+    assert.match(r.stderr, /failing check: containers/);
+    assert.match(r.stderr, /redis-\d (is unhealthy|exited)/);
+    assert.match(r.stderr, /--- logs of redis-\d \(last 15 lines\) ---\n  redis-ha: first start/);
+    assert.match(r.stderr, /hint: inspect with `redis-ha status --name it-never-healthy`/);
+    const removed = await runCli(['cleanup', '--name', 'it-never-healthy'], { cwd: work.dir });
+    assert.equal(removed.exitCode, 0, removed.stderr);
+    assert.deepEqual(projectResources('it-never-healthy'), { containers: [], networks: [], volumes: [] });
   });
 
   it('says the engine is not reachable (and mentions DOCKER_HOST) when it is stopped', async (t) => {
