@@ -115,6 +115,15 @@ const replicationRules: Rule = (t) => {
       ),
     );
   }
+  if (t.redis.persistence === 'none' && t.replicas > 0) {
+    problems.push(
+      warning(
+        'redis.persistence',
+        'without persistence a master that restarts comes back empty, and its replicas copy the empty dataset',
+        'use aof (the default) or rdb; with none, redis-ha does not restart Redis containers automatically',
+      ),
+    );
+  }
   t.redis.extraConfig.forEach((line, i) => {
     const directive = line.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
     if (MANAGED_REDIS_SETTINGS.includes(directive)) {

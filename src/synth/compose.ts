@@ -102,7 +102,9 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       // No depends_on between nodes: they all start at once, and a replica attaches as soon
       // as its master answers (redis-start.sh).
       healthcheck: healthcheck('redis-health.sh'),
-      restart: 'unless-stopped',
+      // Without persistence an automatic restart brings a master back empty, before Sentinel
+      // notices, and its replicas then copy the empty dataset: leave restarts to the operator.
+      restart: t.redis.persistence === 'none' ? 'no' : 'unless-stopped',
       stop_grace_period: '10s',
       labels: labels(hash(inputs.redisConfigs.get(node.name) ?? '', inputs.scripts)),
     };

@@ -199,6 +199,25 @@ describe('rules: min-replicas-to-write', () => {
   });
 });
 
+describe('rules: persistence', () => {
+  it('none with replicas warns that a restarted master would empty its replicas', () => {
+    assert.deepEqual(at(checkRules(topologyOf('basic', { redis: { persistence: 'none' } })), 'redis.persistence'), [
+      {
+        severity: 'warning',
+        path: 'redis.persistence',
+        message: 'without persistence a master that restarts comes back empty, and its replicas copy the empty dataset',
+        hint: 'use aof (the default) or rdb; with none, redis-ha does not restart Redis containers automatically',
+      },
+    ]);
+  });
+
+  it('aof and rdb do not warn, nor does none without replicas', () => {
+    assert.deepEqual(at(checkRules(topologyOf('basic', { redis: { persistence: 'rdb' } })), 'redis.persistence'), []);
+    assert.deepEqual(at(checkRules(topologyOf('basic')), 'redis.persistence'), []);
+    assert.deepEqual(at(checkRules(topologyOf('basic', { replicas: 0, redis: { persistence: 'none' } })), 'redis.persistence'), []);
+  });
+});
+
 describe('rules: redis.extraConfig', () => {
   it('a managed directive is an error at its index', () => {
     const problems = checkRules(topologyOf('basic', { redis: { extraConfig: ['hz 100', 'maxmemory 1gb'] } }));

@@ -126,6 +126,13 @@ describe('compose: start order and health', () => {
     assert.match(files.get('scripts/redis-health.sh')!, /\.redis-ha-attaching\b.*exit 1/);
   });
 
+  it('Redis containers restart by themselves, except without persistence (an empty master would empty its replicas)', () => {
+    assert.equal(composeOf(render('sentinel')).services['redis-1']?.restart, 'unless-stopped');
+    const none = composeOf(render('sentinel', { redis: { persistence: 'none' } }));
+    assert.equal(none.services['redis-1']?.restart, 'no');
+    assert.equal(none.services['sentinel-1']?.restart, 'unless-stopped');
+  });
+
   it('healthcheck intervals are sub-second by default', () => {
     const compose = composeOf(render('full'));
     const withHealth = Object.entries(compose.services).filter(([, s]) => s.healthcheck);
