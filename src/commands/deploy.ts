@@ -1,6 +1,6 @@
 // `redis-ha deploy`: render, preflight, compose up, then wait until every check is green.
 import { join } from 'node:path';
-import { EnvironmentError, FailedError } from '../errors.js';
+import { EnvironmentError, EXIT, FailedError, RedisHaError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
 import { natMap, takeSnapshot, probeHost, type CheckName, type StatusSnapshot } from '../health/status.js';
 import { waitFor, WaitTimeoutError } from '../health/wait.js';
@@ -87,6 +87,18 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   const checks = options.wait === false ? [] : applicableChecks(t);
   for (const c of checks) tasks.add(c.check, c.title);
 
+  // Ctrl-C stops redis-ha, not what it started: compose up is let finish (a first deploy whose
+  // up fails is still rolled back), the wait stops, and the deployment stays as it is.
+  const interrupt = new AbortController();
+  const onSigint = () =>
+    interrupt.abort(
+      new RedisHaError(
+        `interrupted; deployment ${t.name} is left as it is`,
+        EXIT.interrupted,
+        `see \`redis-ha status --name ${t.name}\`, remove with \`redis-ha cleanup --name ${t.name}\``,
+      ),
+    );
+  process.on('SIGINT', onSigint);
   try {
     tasks.start('preflight');
     let pre;
@@ -117,6 +129,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     }
     timings.composeUpMs = since();
     tasks.finish('up', 'done', `${pre.compose.variant}${firstDeploy ? '' : ', existing deployment updated in place'}`);
+    if (interrupt.signal.aborted) throw interrupt.signal.reason;
 
     const { password } = await readDeployment(rendered.files.dir);
     const d = { topology: t, password, host: probeHost(t) };
@@ -145,10 +158,13 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
               state: failing ? `${failing.name}: ${failing.detail}` : 'healthy',
             };
           },
-          { timeoutMs: (options.timeout ?? 120) * 1000, intervalMs: 100 },
+          { timeoutMs: (options.timeout ?? 120) * 1000, intervalMs: 100, signal: interrupt.signal },
         );
       } catch (err) {
-        if (!(err instanceof WaitTimeoutError)) throw err;
+        if (!(err instanceof WaitTimeoutError)) {
+          for (const c of checks) if (timings[c.timing] === undefined) tasks.finish(c.check, 'skipped');
+          throw err;
+        }
         const last = err.last?.value as StatusSnapshot | undefined;
         const failing = last?.checks.find((r) => !r.ok);
         for (const c of checks) if (timings[c.timing] === undefined) tasks.finish(c.check, 'failed');
@@ -178,6 +194,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
       status: snapshot,
     };
   } finally {
+    process.removeListener('SIGINT', onSigint);
     tasks.close();
   }
 }
