@@ -110,12 +110,20 @@ export async function writeDeployment(
   return result;
 }
 
-/** Removes the files this tool wrote (per the manifest) and then any directory left empty. */
-export async function removeDeploymentFiles(dir: string): Promise<string[]> {
-  const files = await readManifest(dir);
-  if (!files) return [];
+/** Removes the files this tool wrote (per the manifest), but `keep`, then any directory left empty. */
+export async function removeDeploymentFiles(dir: string, options: { keep?: string[] } = {}): Promise<string[]> {
+  const all = await readManifest(dir);
+  if (!all) return [];
+  const kept = all.filter((f) => options.keep?.includes(f));
+  const files = all.filter((f) => !kept.includes(f));
   for (const path of files) await rm(join(dir, path), { force: true });
-  await rm(join(dir, MANIFEST_FILE), { force: true });
+  if (kept.length) {
+    // What stays is still ours: the next render reuses it instead of refusing a foreign file.
+    const manifest: Manifest = { generator: 'redis-ha', files: kept };
+    await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  } else {
+    await rm(join(dir, MANIFEST_FILE), { force: true });
+  }
   // Remove directories bottom-up, only when empty (a file the user put there stays, and so does its directory).
   const dirs = [...new Set(files.map((f) => dirname(f)).filter((d) => d !== '.'))].sort((a, b) => b.length - a.length);
   for (const d of [...dirs, '.']) await rmdir(join(dir, d)).catch(() => undefined);

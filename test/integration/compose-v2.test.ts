@@ -3,7 +3,7 @@
 // argv redis-ha builds for v2 (-p, -f, --project-directory, up -d --remove-orphans, down)
 // really runs. Also: two deployments side by side do not interfere.
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
@@ -56,16 +56,17 @@ describe('compose v2 code path and side-by-side deployments', { timeout: 240_000
     assert.equal(v1.exitCode, 0, v1.stderr);
     assert.match((JSON.parse(v1.stdout) as DeployResult).compose, /^v1 /);
 
-    // --keep-data: containers and network go, the data volumes stay, and a later deploy
-    // picks the data up again.
+    // --keep-data: containers and network go, the data volumes stay (and the password that
+    // opens them), and a later deploy picks the data up again.
     const password = readFileSync(join(work.dir, '.redis-ha', 'it-v1', '.env'), 'utf8').match(/^REDIS_PASSWORD=(.*)$/m)![1]!;
     const writer = new Redis({ host: '127.0.0.1', port: 8051, password, retryStrategy: () => null });
     writer.on('error', () => undefined);
     await writer.set('kept', 'across cleanup --keep-data');
     await writer.call('WAIT', '2', '2000');
     writer.disconnect();
-    const kept = await runCli(['cleanup', '--name', 'it-v1', '--keep-data', '--keep-files'], { cwd: work.dir });
+    const kept = await runCli(['cleanup', '--name', 'it-v1', '--keep-data'], { cwd: work.dir });
     assert.equal(kept.exitCode, 0, kept.stderr);
+    assert.deepEqual(readdirSync(join(work.dir, '.redis-ha', 'it-v1')).sort(), ['.env', '.redis-ha-manifest.json']);
     assert.deepEqual(projectResources('it-v1').containers, []);
     assert.equal(projectResources('it-v1').volumes.length, 3, 'the three data volumes are kept');
     const again = await runCli(['deploy', 'basic', '--name', 'it-v1', '--port-base', '8050', '--json', ...IMAGE_FLAGS], {

@@ -29,6 +29,9 @@ if [ -n "$answer" ]; then
   mv "$live.tmp" "$live"
 elif [ -f "$live" ]; then
   echo "redis-ha: no peer answered; keeping this Sentinel's last state"
+  # ...with the password of now (it may have changed since that state was written).
+  grep -vE '^(requirepass|user default|sentinel auth-pass|sentinel sentinel-pass) ' "$live" | with_auth >"$live.tmp"
+  mv "$live.tmp" "$live"
 else
   echo "redis-ha: first start; monitoring the rendered master"
   with_auth <"$rendered" >"$live.tmp"
