@@ -79,27 +79,35 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   tasks.add('render', 'render files');
   tasks.add('preflight', 'preflight: engine, compose, images, ports');
   tasks.add('up', 'compose up');
-  tasks.start('render');
-  const rendered = await render(options);
-  const t = rendered.topology;
-  const timings: DeployTimings = { renderMs: since(), preflightMs: 0, composeUpMs: 0, totalMs: 0 };
-  tasks.finish('render', 'done', rendered.files.dir);
-  const checks = options.wait === false ? [] : applicableChecks(t);
-  for (const c of checks) tasks.add(c.check, c.title);
-
-  // Ctrl-C stops redis-ha, not what it started: compose up is let finish (a first deploy whose
-  // up fails is still rolled back), the wait stops, and the deployment stays as it is.
-  const interrupt = new AbortController();
-  const onSigint = () =>
-    interrupt.abort(
-      new RedisHaError(
-        `interrupted; deployment ${t.name} is left as it is`,
-        EXIT.interrupted,
-        `see \`redis-ha status --name ${t.name}\`, remove with \`redis-ha cleanup --name ${t.name}\``,
-      ),
-    );
-  process.on('SIGINT', onSigint);
+  // The task list must stop whatever fails (its timer would keep the process alive).
+  let onSigint: (() => void) | undefined;
   try {
+    tasks.start('render');
+    let rendered;
+    try {
+      rendered = await render(options);
+    } catch (err) {
+      tasks.finish('render', 'failed');
+      throw err;
+    }
+    const t = rendered.topology;
+    const timings: DeployTimings = { renderMs: since(), preflightMs: 0, composeUpMs: 0, totalMs: 0 };
+    tasks.finish('render', 'done', rendered.files.dir);
+    const checks = options.wait === false ? [] : applicableChecks(t);
+    for (const c of checks) tasks.add(c.check, c.title);
+
+    // Ctrl-C stops redis-ha, not what it started: compose up is let finish (a first deploy whose
+    // up fails is still rolled back), the wait stops, and the deployment stays as it is.
+    const interrupt = new AbortController();
+    onSigint = () =>
+      interrupt.abort(
+        new RedisHaError(
+          `interrupted; deployment ${t.name} is left as it is`,
+          EXIT.interrupted,
+          `see \`redis-ha status --name ${t.name}\`, remove with \`redis-ha cleanup --name ${t.name}\``,
+        ),
+      );
+    process.on('SIGINT', onSigint);
     tasks.start('preflight');
     let pre;
     try {
@@ -194,7 +202,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
       status: snapshot,
     };
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    if (onSigint) process.removeListener('SIGINT', onSigint);
     tasks.close();
   }
 }

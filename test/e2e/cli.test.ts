@@ -280,6 +280,13 @@ describe('colors', () => {
     assert.ok(hasAnsi(r.rawStdout), `expected ANSI escapes on a tty, got ${JSON.stringify(r.rawStdout.slice(0, 80))}`);
   });
 
+  it('deploy with bad input on a terminal exits 2 at once (the live task list does not keep it alive)', { skip: !hasScript && 'util-linux `script` (for a pty) is not installed' }, async () => {
+    const cwd = await workdir();
+    const r = await runCliOnTty(['deploy', 'sentinel', '--quorum', '9'], { cwd, env: cleanEnv(), timeoutMs: 15_000 });
+    assert.equal(r.code, 2, r.rawStdout);
+    assert.match(r.rawStdout, /quorum 9 is not between 1 and the sentinel count/);
+  });
+
   it('NO_COLOR=1 on a terminal: no ANSI escapes (FORCE_COLOR unset)', { skip: !hasScript && 'util-linux `script` (for a pty) is not installed' }, async () => {
     const cwd = await workdir();
     for (const args of [['presets'], ['render', 'sentinel'], ['validate', 'sentinel', '--quorum', '9']]) {
