@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { EnvironmentError, EXIT, FailedError, RedisHaError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
-import { natMap, takeSnapshot, probeHost, type CheckName, type StatusSnapshot } from '../health/status.js';
+import { takeSnapshot, type CheckName, type StatusSnapshot } from '../health/status.js';
+import { natMap, probeHost } from '../model/nodes.js';
 import { waitFor, WaitTimeoutError } from '../health/wait.js';
 import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';

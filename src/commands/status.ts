@@ -1,6 +1,7 @@
 // `redis-ha status`: what every part of a deployment says now. Exit 0 only when healthy.
 import { deploymentDir, readDeployment } from '../files/deployment.js';
-import { probeHost, takeSnapshot, type StatusSnapshot } from '../health/status.js';
+import { takeSnapshot, type StatusSnapshot } from '../health/status.js';
+import { probeHost } from '../model/nodes.js';
 import { checkEngine, projectContainers } from '../runtime/docker.js';
 import { printJson, style, symbols } from '../report/style.js';
 

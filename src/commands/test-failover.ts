@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { deploymentDir, readDeployment } from '../files/deployment.js';
-import { probeHost } from '../health/status.js';
+import { probeHost } from '../model/nodes.js';
 import { HealStack } from '../failover/heal.js';
 import { renderHtmlReport } from '../failover/html-report.js';
 import { InterruptedError, runScenario, type Progress, type ScenarioResult } from '../failover/run.js';

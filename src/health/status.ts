@@ -1,6 +1,6 @@
 // A snapshot of a deployment as its parts see it, and the checks that say whether it is
 // healthy. Used by `status` (once or --watch) and by `deploy` (polled until green).
-import { redisNodes, sentinelNodes, type NodeRef } from '../model/nodes.js';
+import { natMap, redisNodes, sentinelNodes, type NodeRef } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { ContainerInfo } from '../runtime/docker.js';
 import { withConnection, parseInfo } from '../probes/connect.js';
@@ -53,16 +53,6 @@ export interface StatusSnapshot {
   /** For clients outside the compose network: announced address -> published address. */
   natMap: Record<string, { host: string; port: number }>;
   checks: CheckResult[];
-}
-
-export function probeHost(t: Topology): string {
-  return t.bind === '0.0.0.0' || t.bind === '::' ? '127.0.0.1' : t.bind;
-}
-
-export function natMap(t: Topology, host = probeHost(t)): StatusSnapshot['natMap'] {
-  return Object.fromEntries(
-    [...redisNodes(t), ...sentinelNodes(t)].map((n) => [`${n.name}:${n.port}`, { host, port: n.hostPort }]),
-  );
 }
 
 const endpointOf = (d: Deployment, n: NodeRef) => ({ host: d.host, port: n.hostPort });

@@ -54,3 +54,15 @@ export function publishedPorts(t: Topology): { port: number; service: string; pa
   if (t.exporter.enabled) ports.push({ port: t.exporter.port, service: 'exporter', path: 'exporter.port' });
   return ports;
 }
+
+/** Address the published ports are reached at from this host. */
+export function probeHost(t: Topology): string {
+  return t.bind === '0.0.0.0' || t.bind === '::' ? '127.0.0.1' : t.bind;
+}
+
+/** For clients outside the compose network: announced address -> published address. */
+export function natMap(t: Topology, host = probeHost(t)): Record<string, { host: string; port: number }> {
+  return Object.fromEntries(
+    [...redisNodes(t), ...sentinelNodes(t)].map((n) => [`${n.name}:${n.port}`, { host, port: n.hostPort }]),
+  );
+}

@@ -1,9 +1,8 @@
 // The ioredis options redis-ha recommends for clients on the Docker host, used by the
 // failover workload and printed in the connection snippets, so users get what was tested.
 import type { Redis, RedisOptions } from 'ioredis';
-import { sentinelNodes } from '../model/nodes.js';
+import { natMap, probeHost, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import { natMap, probeHost } from '../health/status.js';
 
 export function sentinelClientOptions(t: Topology, password: string, host = probeHost(t)): RedisOptions {
   return {

@@ -1,7 +1,6 @@
 // Endpoints and ready-to-paste connection snippets printed after a deploy.
-import { redisNodes, sentinelNodes } from '../model/nodes.js';
+import { natMap, probeHost, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import { natMap, probeHost } from '../health/status.js';
 import { maskSecret } from './style.js';
 
 export interface Endpoint {

@@ -2,7 +2,8 @@
 // snapshot, the wait helper (with a fake clock), the compose argv of both variants, snippets.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkContainers, checkReplication, checkSentinels, natMap, type NodeStatus, type SentinelStatus } from '../../src/health/status.js';
+import { checkContainers, checkReplication, checkSentinels, type NodeStatus, type SentinelStatus } from '../../src/health/status.js';
+import { natMap } from '../../src/model/nodes.js';
 import { waitFor, WaitTimeoutError, type Clock } from '../../src/health/wait.js';
 import { loadTopology } from '../../src/model/load.js';
 import { metricValue, parseHaproxyCsv } from '../../src/probes/http.js';
