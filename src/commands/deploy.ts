@@ -1,7 +1,6 @@
 // `redis-ha deploy`: render, preflight, compose up, then wait until every check is green.
 import { join } from 'node:path';
 import { EnvironmentError, EXIT, FailedError, RedisHaError } from '../errors.js';
-import { readDeployment } from '../files/deployment.js';
 import { takeSnapshot, type CheckName, type StatusSnapshot } from '../health/status.js';
 import { natMap, probeHost } from '../model/nodes.js';
 import { waitFor, WaitTimeoutError } from '../health/wait.js';
@@ -140,7 +139,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     tasks.finish('up', 'done', `${pre.compose.variant}${firstDeploy ? '' : ', existing deployment updated in place'}`);
     if (interrupt.signal.aborted) throw interrupt.signal.reason;
 
-    const { password } = await readDeployment(rendered.files.dir);
+    const { password } = rendered;
     const d = { topology: t, password, host: probeHost(t) };
     let snapshot: StatusSnapshot | undefined;
     if (checks.length) {

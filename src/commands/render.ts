@@ -16,6 +16,8 @@ export interface RenderResult {
   warnings: Problem[];
   files: WriteResult;
   passwordCreated: boolean;
+  /** The deployment's password as written to .env (empty without auth). Never printed. */
+  password: string;
 }
 
 export async function render(options: RenderOptions): Promise<RenderResult> {
@@ -23,7 +25,13 @@ export async function render(options: RenderOptions): Promise<RenderResult> {
   const dir = outDir(options, topology.name);
   const { password, created } = await loadOrCreatePassword(dir);
   const files = await writeDeployment(dir, synthesize(topology, { password }), { force: options.force });
-  return { topology, warnings, files, passwordCreated: created && topology.auth.enabled };
+  return {
+    topology,
+    warnings,
+    files,
+    passwordCreated: created && topology.auth.enabled,
+    password: topology.auth.enabled ? password : '',
+  };
 }
 
 export function renderSummaryJson(result: RenderResult) {
