@@ -1,22 +1,14 @@
 // Benchmark: kill-master on `full`, with the fast and the default profile, three runs each;
 // medians of the write gaps against the issue's targets. Called from bench/run.ts
 // (`npm run bench`); deploys its own deployments (tf-bench-*) and always removes them.
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { median } from '../src/failover/metrics.js';
+import { cli } from './cli.js';
 import { IMAGE_FLAGS } from './images.js';
-
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 const PROFILES = [
   { profile: 'fast', name: 'tf-bench-fast', portBase: 9010, downAfterMs: 1000, targets: { sentinelClientWriteGapMs: 2500, haproxyWriteGapMs: 3500 } },
   { profile: 'default', name: 'tf-bench-default', portBase: 9020, downAfterMs: 5000, targets: { sentinelClientWriteGapMs: 7000, haproxyWriteGapMs: 7000 } },
 ] as const;
-
-async function cli(args: string[], timeoutMs: number): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const r = await execa(process.execPath, [CLI, ...args], { reject: false, timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' }, stdin: 'ignore' });
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
-}
 
 interface RunFigures {
   sentinelClientWriteGapMs: number | null;

@@ -3,24 +3,19 @@
 // Prints a table and writes bench/results/<timestamp>.json. Not a test: figures, not verdicts.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import type { DeployResult } from '../src/commands/deploy.js';
 import { median } from '../src/failover/metrics.js';
+import { cli } from './cli.js';
 import { IMAGE_FLAGS } from './images.js';
 import { timeBaseline } from './baseline.js';
 import { benchFailover } from './failover.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TARGETS: Record<string, number | undefined> = { sentinel: 4000, full: 5000 };
 const SPLIT = ['composeUpMs', 'replicasLinkedMs', 'sentinelsConvergedMs', 'haproxyRoutingMs', 'totalMs'] as const;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-async function cli(args: string[]) {
-  return execa(process.execPath, [CLI, ...args], { reject: false, stdin: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
-}
 
 /** One deploy: wall clock from spawning the CLI to its exit, plus the CLI's own split. */
 async function timeDeploy(preset: string): Promise<Record<string, number | undefined>> {
@@ -30,8 +25,8 @@ async function timeDeploy(preset: string): Promise<Record<string, number | undef
   const r = await cli(['deploy', preset, '--name', name, '--port-base', '8300', '--json', ...IMAGE_FLAGS]);
   const wallMs = performance.now() - started;
   try {
-    if (r.exitCode !== 0) throw new Error(`deploy ${preset} failed: ${String(r.stderr).slice(-800)}`);
-    const result = JSON.parse(String(r.stdout)) as DeployResult;
+    if (r.exitCode !== 0) throw new Error(`deploy ${preset} failed: ${r.stderr.slice(-800)}`);
+    const result = JSON.parse(r.stdout) as DeployResult;
     return { ...result.timings, wallMs };
   } finally {
     await cli(['cleanup', '--name', name]);

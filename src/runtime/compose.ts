@@ -19,8 +19,6 @@ export interface ComposeClient {
   version(): Promise<string>;
   up(project: ComposeProject): Promise<void>;
   down(project: ComposeProject, options: { volumes: boolean }): Promise<void>;
-  /** Validates the compose file as Compose reads it. */
-  config(project: ComposeProject): Promise<void>;
 }
 
 /** The argv for one compose call; exported for tests of both variants. */
@@ -53,10 +51,6 @@ class CliCompose implements ComposeClient {
 
   async down(project: ComposeProject, options: { volumes: boolean }): Promise<void> {
     await this.exec(project, ['down', '--remove-orphans', ...(options.volumes ? ['--volumes'] : [])], 'compose down');
-  }
-
-  async config(project: ComposeProject): Promise<void> {
-    await this.exec(project, ['config', '-q'], 'compose config');
   }
 }
 

@@ -6,10 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { execa } from 'execa';
-import { CLI_PATH } from './repo.js';
-
-export const IN_CI = process.env.CI === 'true';
+import { IN_CI } from './binaries.js';
+import { runCli as runBuiltCli } from './cli.js';
 
 /** Images built by test/support/build-images.sh, laid out like the official ones. */
 export const LOCAL_IMAGES = {
@@ -42,28 +40,17 @@ export function requireDocker(t: TestContext): boolean {
   return false;
 }
 
-export interface CliResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
-
-/** Runs the built CLI; output with ANSI codes stripped. */
-export async function runCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
-  const r = await execa(process.execPath, [CLI_PATH, ...args], {
+/** Runs the built CLI (test/helpers/cli.ts) with this process's environment plus `env`. */
+export async function runCli(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const r = await runBuiltCli(args, {
     cwd: options.cwd,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
-    reject: false,
-    timeout: options.timeoutMs ?? 180_000,
-    stdin: 'ignore',
+    timeoutMs: options.timeoutMs ?? 180_000,
   });
-  return {
-    exitCode: r.exitCode ?? -1,
-    stdout: String(r.stdout ?? '').replace(ANSI, ''),
-    stderr: String(r.stderr ?? '').replace(ANSI, ''),
-  };
+  return { exitCode: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Everything Docker holds for a compose project: container, network and volume names. */
