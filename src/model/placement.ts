@@ -92,12 +92,12 @@ export function nodeLosses(t: Topology, nodeCount: number, nodeNames?: string[])
     } else {
       if (t.sentinel.enabled && lostRedis.length > 0 && leftSentinels < sentinelsNeeded) {
         consequences.push(
-          `no automatic failover if the master is among them: ${leftSentinels} of ${plural(sentinels.length, 'Sentinel')} remain, a failover needs ${sentinelsNeeded}`,
+          `no automatic failover if the master is among them: ${leftSentinels} of ${plural(sentinels.length, 'Sentinel')} left, a failover needs ${sentinelsNeeded}`,
         );
       }
       if (lostRedis.length > 0 && leftRedis - 1 < t.redis.minReplicasToWrite) {
         consequences.push(
-          `writes refused: ${plural(leftRedis, 'Redis node')} remain, and the master needs ${plural(t.redis.minReplicasToWrite, 'replica')} (redis.minReplicasToWrite)`,
+          `writes refused: ${plural(leftRedis, 'Redis node')} left, and the master needs ${plural(t.redis.minReplicasToWrite, 'replica')} (redis.minReplicasToWrite)`,
         );
       }
     }
