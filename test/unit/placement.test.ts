@@ -10,6 +10,7 @@ import {
   placementConstraint,
   placementLabels,
 } from '../../src/model/placement.js';
+import { natMap } from '../../src/model/nodes.js';
 import type { Problem } from '../../src/model/problems.js';
 import { checkRules } from '../../src/model/rules.js';
 import { topologyOf } from '../helpers/topology.js';
@@ -153,5 +154,19 @@ describe('rules: target swarm', () => {
   it('swarm settings with target compose are a warning that they are ignored', () => {
     const problems = checkRules(topologyOf('sentinel', { swarm: { expectNodes: 3 } }));
     assert.deepEqual(problems.map((p) => [p.severity, p.path]), [['warning', 'swarm']]);
+  });
+});
+
+describe('natMap on swarm: announced name -> node address:published port', () => {
+  it('maps each service to the address of the node that runs it', () => {
+    const t = swarm('sentinel', { portBase: 8000 });
+    const nodeAddress: Record<string, string> = { n1: '10.77.0.11', n2: '10.77.0.12', n3: '10.77.0.13' };
+    const nodeOfService = new Map<string, string>();
+    for (const [node, labels] of placementLabels(t, Object.keys(nodeAddress))) {
+      for (const label of labels) nodeOfService.set(label.split('.').pop()!, node);
+    }
+    const map = natMap(t, (service) => nodeAddress[nodeOfService.get(service)!]!);
+    assert.deepEqual(map['redis-2:6379'], { host: '10.77.0.12', port: 8002 });
+    assert.deepEqual(map['sentinel-3:26379'], { host: '10.77.0.13', port: 8103 });
   });
 });
