@@ -10,7 +10,9 @@ import type { Topology } from '../../src/model/schema.js';
 import { buildCompose, type ComposeFile } from '../../src/synth/compose.js';
 import { buildStack, StackError, type StackFile } from '../../src/synth/stack.js';
 import { COMPOSE_FILE, STACK_FILE, synthesize } from '../../src/synth/synthesize.js';
-import { topologyOf } from '../helpers/topology.js';
+import { toLoadOptions } from '../../src/commands/topology-options.js';
+import { loadTopology } from '../../src/model/load.js';
+import { problemsOf, topologyOf } from '../helpers/topology.js';
 
 const PASSWORD = 'unit-password';
 const swarm = (preset: 'basic' | 'sentinel' | 'full', extra: Record<string, unknown> = {}) =>
@@ -29,6 +31,21 @@ function composeAndFiles(t: Topology): { compose: ComposeFile; files: Map<string
   const compose = buildCompose(t, { redisConfigs: new Map(), sentinelConfigs: new Map(), scripts: '' });
   return { compose, files };
 }
+
+describe('stack: --target', () => {
+  it('--target swarm sets target in the topology', async () => {
+    const { topology } = await loadTopology(toLoadOptions({ preset: 'sentinel', target: 'swarm', bind: '0.0.0.0' }));
+    assert.equal(topology.target, 'swarm');
+  });
+
+  it('a problem caused by --target names the flag', async () => {
+    const { problems } = await problemsOf(toLoadOptions({ preset: 'sentinel', target: 'swarm' }));
+    assert.deepEqual(problems.map((p) => [p.path, p.source]), [['bind', undefined]]);
+    const bad = await problemsOf(toLoadOptions({ preset: 'sentinel', target: 'swarmm' }));
+    assert.equal(bad.valid, false);
+    assert.deepEqual(bad.problems.map((p) => [p.path, p.source, p.hint]), [['target', '--target', 'did you mean "swarm"?']]);
+  });
+});
 
 describe('stack: which file is written', () => {
   it('target swarm writes stack.yaml and no compose.yaml; target compose the reverse', () => {
