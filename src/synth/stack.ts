@@ -135,10 +135,13 @@ export function buildStack(t: Topology, compose: ComposeFile, files: ReadonlyMap
     const { volumes = [], ports = [], labels = {}, ...rest } = composeService as typeof composeService & Record<string, unknown>;
     const service: Record<string, unknown> = {};
     const resources: NonNullable<StackDeploy['resources']> = {};
-    for (const [key, value] of Object.entries(rest)) {
+    // A compose `deploy:` (resources, say) is kept; the keys below decide the rest.
+    const { deploy: composeDeploy = {}, ...keys } = rest as { deploy?: Partial<StackDeploy> };
+    Object.assign(resources, composeDeploy.resources);
+    for (const [key, value] of Object.entries(keys)) {
       if (DROPPED.includes(key)) continue;
       const resource = RESOURCES[key];
-      if (resource) (resources[resource[0]] ??= {})[resource[1]] = String(value);
+      if (resource) resources[resource[0]] = { ...resources[resource[0]], [resource[1]]: String(value) };
       else service[key] = value;
     }
 
@@ -168,6 +171,7 @@ export function buildStack(t: Topology, compose: ComposeFile, files: ReadonlyMap
     }
 
     const deploy: StackDeploy = {
+      ...composeDeploy,
       mode: 'replicated',
       replicas: name === 'haproxy' ? t.swarm.haproxyReplicas : 1,
       endpoint_mode: 'dnsrr',

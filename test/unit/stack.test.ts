@@ -193,6 +193,7 @@ describe('stack: derived from the compose object', () => {
       services: {
         ...compose.services,
         'redis-1': { ...compose.services['redis-1']!, read_only: true, cap_drop: ['ALL'], secrets: ['replication'], mem_limit: '256m' },
+        'sentinel-1': { ...compose.services['sentinel-1']!, deploy: { resources: { limits: { cpus: '0.5' } } } },
       },
     } as ComposeFile;
     const stack = buildStack(t, hardened, files);
@@ -202,6 +203,8 @@ describe('stack: derived from the compose object', () => {
     assert.deepEqual(redis1.secrets, [{ source: 'replication', target: 'replication', mode: 0o400 }]);
     assert.deepEqual(redis1.deploy.resources, { limits: { memory: '256m' } });
     assert.ok(!('mem_limit' in redis1));
+    assert.deepEqual(stack.services['sentinel-1']!.deploy.resources, { limits: { cpus: '0.5' } });
+    assert.equal(stack.services['sentinel-1']!.deploy.endpoint_mode, 'dnsrr');
     assert.match(stack.secrets!.replication!.name, /^redis-ha_replication-[0-9a-f]{10}$/);
     assert.equal(stack.secrets!.replication!.file, './secrets/replication');
     files.set('secrets/replication', 'secret-2');
