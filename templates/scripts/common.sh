@@ -1,4 +1,5 @@
-# redis-ha: shell functions shared by redis-start.sh and sentinel-start.sh (sourced).
+# redis-ha: shell functions shared by the start and health scripts (sourced).
+# shellcheck shell=sh
 
 # The master most of the Sentinels in $SENTINELS name for $MASTER_NAME, as "host port";
 # empty when none answers within 2 s each.

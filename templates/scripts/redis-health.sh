@@ -3,7 +3,7 @@
 # Sentinels start only once every replica is healthy, so they see all of them at once.
 [ -n "${REDIS_PASSWORD:-}" ] && export REDISCLI_AUTH="$REDIS_PASSWORD"
 # Still attaching to its master on a first start (see redis-start.sh).
-[ -f /data/.redis-ha-attaching ] && exit 1
+[ -f "${REDIS_HA_DATA_DIR:-/data}/.redis-ha-attaching" ] && exit 1
 info=$(timeout 2 redis-cli --no-auth-warning INFO replication) || exit 1
 case "$info" in
   *role:master*) exit 0 ;;

@@ -7,15 +7,19 @@
 set -eu
 [ -n "${REDIS_PASSWORD:-}" ] && export REDISCLI_AUTH="$REDIS_PASSWORD"
 
-rendered=/usr/local/etc/redis-ha/redis.conf
-live=/data/redis.conf
+# The directories are overridable only so that tests can run this script without root.
+conf_dir=${REDIS_HA_CONF_DIR:-/usr/local/etc/redis-ha}
+data_dir=${REDIS_HA_DATA_DIR:-/data}
+rendered=$conf_dir/redis.conf
+live=$data_dir/redis.conf
 # Present while a first start is still attaching to its master; holds "host port".
-attaching=/data/.redis-ha-attaching
+attaching=$data_dir/.redis-ha-attaching
 pending=$(cat "$attaching" 2>/dev/null || true)
 rm -f "$attaching"
 attach=""
 
-. /usr/local/etc/redis-ha/scripts/common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$conf_dir/scripts/common.sh"
 
 answer=$(sentinels_master)
 if [ -n "$answer" ]; then

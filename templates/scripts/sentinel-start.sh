@@ -6,10 +6,14 @@
 set -eu
 [ -n "${REDIS_PASSWORD:-}" ] && export REDISCLI_AUTH="$REDIS_PASSWORD"
 
-rendered=/usr/local/etc/redis-ha/sentinel.conf
-live=/data/sentinel.conf
+# The directories are overridable only so that tests can run this script without root.
+conf_dir=${REDIS_HA_CONF_DIR:-/usr/local/etc/redis-ha}
+data_dir=${REDIS_HA_DATA_DIR:-/data}
+rendered=$conf_dir/sentinel.conf
+live=$data_dir/sentinel.conf
 
-. /usr/local/etc/redis-ha/scripts/common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$conf_dir/scripts/common.sh"
 
 with_auth() {
   cat
