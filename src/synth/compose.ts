@@ -90,7 +90,13 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       // A tiny init as PID 1 reaps the healthcheck's processes, which Redis would otherwise
       // collect and log as unknown children.
       init: true,
-      environment: { NODE_NAME: node.name, MASTER_NAME: t.sentinel.masterName, SENTINELS: sentinelNames },
+      environment: {
+        NODE_NAME: node.name,
+        MASTER_NAME: t.sentinel.masterName,
+        SENTINELS: sentinelNames,
+        // The scripts follow a majority of all Sentinels, not of those that answer.
+        SENTINEL_COUNT: String(sentinels.length),
+      },
       env_file: ['.env'],
       volumes: [
         `./redis/${node.name}.conf:${CONF_DIR}/redis.conf:ro`,
@@ -124,6 +130,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
           .filter((s) => s.name !== sentinel.name)
           .map((s) => s.name)
           .join(' '),
+        // SENTINELS lists the peers; a majority counts this Sentinel too.
+        SENTINEL_COUNT: String(sentinels.length),
       },
       env_file: ['.env'],
       volumes: [

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { existsSync, readdirSync } from 'node:fs';
-import { IN_CI, requireBinary, run, which } from '../helpers/binaries.js';
+import { IN_CI, requireBinary, run, startBackground, waitFor, which } from '../helpers/binaries.js';
 import { REPO_ROOT } from '../helpers/repo.js';
 
 const SCRIPTS_DIR = join(REPO_ROOT, 'templates', 'scripts');
@@ -33,6 +33,8 @@ interface Case {
   /** Files in the config dir (redis.conf / sentinel.conf) and the data dir, by name. */
   conf?: Record<string, string>;
   data?: Record<string, string>;
+  /** Files in the config dir whose text depends on the data dir's path. */
+  confFromDataDir?: Record<string, (dataDir: string) => string>;
   /** Kill the script (and whatever it left running) after this long. */
   timeoutMs?: number;
 }
@@ -46,6 +48,7 @@ interface Result {
   /** The argv the fake docker-entrypoint.sh got, or undefined if it was not exec'd. */
   entrypoint?: string[];
   data: (name: string) => Promise<string | undefined>;
+  dataDir: string;
 }
 
 const SHELLS: { name: string; argv: string[]; binary: string }[] = [
@@ -72,6 +75,7 @@ async function runCase(shell: string[], c: Case): Promise<Result> {
   await cp(SCRIPTS_DIR, join(confDir, 'scripts'), { recursive: true });
   for (const [name, text] of Object.entries(c.conf ?? {})) await writeFile(join(confDir, name), text);
   for (const [name, text] of Object.entries(c.data ?? {})) await writeFile(join(dataDir, name), text);
+  for (const [name, render] of Object.entries(c.confFromDataDir ?? {})) await writeFile(join(confDir, name), render(dataDir));
   for (const [host, commands] of Object.entries(c.replies ?? {})) {
     await mkdir(join(fakeDir, host), { recursive: true });
     for (const [command, reply] of Object.entries(commands)) {
@@ -122,7 +126,7 @@ async function runCase(shell: string[], c: Case): Promise<Result> {
     ? (await readFile(entrypointFile, 'utf8')).split('\n').slice(0, -1)
     : undefined;
   const data = async (name: string) => readFile(join(dataDir, name), 'utf8').catch(() => undefined);
-  return { code, timedOut, ms, out, calls, entrypoint, data };
+  return { code, timedOut, ms, out, calls, entrypoint, data, dataDir };
 }
 
 /** The lines of a config that set the role or a password. */
@@ -274,7 +278,7 @@ for (const shell of SHELLS) {
         });
         assert.equal(r.code, 0, r.out);
         assert.deepEqual(roleLines(await r.data('redis.conf')), ['replicaof redis-1 6379'], r.out);
-        assert.match(r.out, /sentinel-1: NOAUTH Authentication required\./);
+        assert.match(r.out, /sentinel-1 replied: NOAUTH Authentication required\.; sentinel-2 replied: NOAUTH/);
       });
 
       it('quotes the password in the live config the way Redis parses it', async (t) => {
@@ -291,6 +295,36 @@ for (const shell of SHELLS) {
         assert.ok(live.includes(`\nrequirepass ${quoted}\n`), live);
         assert.ok(live.includes(`\nmasterauth ${quoted}\n`), live);
         assert.ok(!live.includes(NASTY_PASSWORD.slice(0, 6) + '\n'), live);
+      });
+
+      it('writes a live config from which real Redis and Sentinel take the password', async (t) => {
+        if (!ready(t) || !requireBinary(t, 'redis-server') || !requireBinary(t, 'redis-sentinel')) return;
+        const servers = [
+          { script: 'redis-start.sh', conf: 'redis.conf', binary: 'redis-server', env: REDIS_ENV, extra: '' },
+          // The rendered monitor line names a port nobody uses: only the config parse matters here.
+          { script: 'sentinel-start.sh', conf: 'sentinel.conf', binary: 'redis-sentinel', env: SENTINEL_ENV,
+            extra: 'sentinel monitor mymaster 127.0.0.1 11999 2\n' },
+        ];
+        for (const s of servers) {
+          // No TCP port: the server listens on a unix socket in the case's own data dir.
+          const r = await go({
+            script: s.script,
+            env: { ...s.env, REDIS_PASSWORD: NASTY_PASSWORD },
+            confFromDataDir: { [s.conf]: (dir) => `port 0\nunixsocket ${dir}/server.sock\ndir ${dir}\n${s.extra}` },
+          });
+          assert.equal(r.code, 0, r.out);
+          const sock = join(r.dataDir, 'server.sock');
+          const server = startBackground(s.binary, [join(r.dataDir, s.conf)]);
+          t.after(() => server.stop());
+          assert.ok(await waitFor(() => existsSync(sock), 5000), `${s.binary} did not start:\n${server.output()}`);
+          const cli = (...args: string[]) =>
+            run('redis-cli', ['-s', sock, ...args], { env: { ...process.env, REDISCLI_AUTH: NASTY_PASSWORD } }).stdout;
+          assert.equal(cli('PING'), 'PONG\n', `${s.binary} refused the password of its live config`);
+          const [name, value] = s.binary === 'redis-server' ? ['masterauth', cli('CONFIG', 'GET', 'masterauth')]
+            : ['sentinel-pass', cli('SENTINEL', 'CONFIG', 'GET', 'sentinel-pass')];
+          assert.equal(value, `${name}\n${NASTY_PASSWORD}\n`);
+          await server.stop();
+        }
       });
 
       it('on a first start attaches to the rendered master with REPLICAOF', async (t) => {
