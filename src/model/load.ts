@@ -110,7 +110,7 @@ async function readYaml(path: string, label: string): Promise<YamlSource> {
         path: '',
         source: label,
         message: bomb
-          ? `YAML aliases expand past the limit of ${MAX_YAML_ALIASES} alias resolutions (a "billion laughs" document); nothing was expanded`
+          ? `YAML aliases expand past the limit of ${MAX_YAML_ALIASES} alias resolutions (a "billion laughs" document)`
           : `YAML aliases: ${err.message}`,
         hint: bomb
           ? 'write the values out instead of nesting aliases (*name) inside aliased collections'
