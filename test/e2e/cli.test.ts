@@ -141,7 +141,7 @@ describe('validate', () => {
     assert.deepEqual(problems, [
       'error: sentinel.quorum (bad.yaml:3:11): quorum 9 is not between 1 and the sentinel count (3)',
       'error: haproxy.writePort (bad.yaml:5:14): port 7001 for haproxy is already used by redis-1',
-      'error: auth.enabled (bad.yaml:8:12): ports are published on 0.0.0.0 without a password',
+      'error: auth.enabled (bad.yaml:8:12): ports are published on 0.0.0.0 without a password: anyone who reaches them can read and write everything',
     ]);
     assert.match(r.stderr, /3 error\(s\); nothing was written/);
   });

@@ -291,7 +291,14 @@ describe('sources of rule problems', () => {
     const f = await file('noauth', 'preset: basic\nbind: 0.0.0.0\nauth:\n  enabled: false\n');
     assert.deepEqual(
       (await invalid({ file: f.path })).map((p) => [p.severity, p.path, p.message, p.source]),
-      [['error', 'auth.enabled', 'ports are published on 0.0.0.0 without a password', `${f.label}:4:12`]],
+      [
+        [
+          'error',
+          'auth.enabled',
+          'ports are published on 0.0.0.0 without a password: anyone who reaches them can read and write everything',
+          `${f.label}:4:12`,
+        ],
+      ],
     );
   });
 
