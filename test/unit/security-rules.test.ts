@@ -3,6 +3,8 @@
 // never reaching Compose unescaped, and auth disabled never passing in silence.
 // The real redis-server agrees with the line table: test/integration/redis-config-lines.test.ts.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { imageReferenceProblem, IMAGE_REFERENCE_HINT } from '../../src/model/image-reference.js';
@@ -12,6 +14,7 @@ import { checkRules } from '../../src/model/rules.js';
 import { escapeInterpolation } from '../../src/synth/compose.js';
 import { COMPOSE_FILE, synthesize } from '../../src/synth/synthesize.js';
 import { CONFIG_LINE_CASES, DISGUISED_REPLICAOF } from '../helpers/redis-config-lines.js';
+import { REPO_ROOT } from '../helpers/repo.js';
 import { topologyOf } from '../helpers/topology.js';
 
 const extraConfigProblems = (...extraConfig: string[]) => checkRules(topologyOf('basic', { redis: { extraConfig } }));
@@ -178,6 +181,17 @@ describe('extraConfig: refused directives, each with its reason', () => {
       );
     });
   }
+
+  it('the README names every refused directive (the table is the source; the README must keep up)', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### extraConfig'), readme.indexOf('### Ports'));
+    const named = [...section.matchAll(/`([a-z-]+\*?)`/g)].map((m) => m[1]!);
+    const covered = (name: string) => named.some((n) => n === name || (n.endsWith('*') && name.startsWith(n.slice(0, -1))));
+    const missing = [...Object.keys(REFUSED_REDIS_DIRECTIVES), ...Object.keys(REFUSED_REDIS_PREFIXES).map((p) => `${p}*`)].filter(
+      (name) => !covered(name),
+    );
+    assert.deepEqual(missing, []);
+  });
 
   it('directives that tune Redis pass, and so do unknown ones (Redis refuses those at start)', () => {
     for (const directive of ['hz', 'io-threads', 'appendfsync', 'repl-backlog-size', 'client-output-buffer-limit', 'frobnicate']) {
