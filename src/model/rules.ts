@@ -24,8 +24,7 @@ const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 /** 127.0.0.0/8 or ::1 (any spelling, IPv4-mapped too): reachable from this host only. */
-export const isLoopback = (ip: string) =>
-  LOOPBACK.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4');
+const isLoopback = (ip: string) => LOOPBACK.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4');
 
 const sentinelRules: Rule = (t) => {
   if (!t.sentinel.enabled) return [];
@@ -140,7 +139,7 @@ const extraConfigRules: Rule = (t) =>
         error(
           path,
           `holds a control character (${code})`,
-          'remove it; inside a double-quoted value write it as an escape such as \\x01',
+          'remove it; inside a double-quoted value write it as a \\xHH escape',
         ),
       ];
     }

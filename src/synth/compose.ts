@@ -60,6 +60,12 @@ export interface ServiceInputs {
   scripts: string;
 }
 
+/**
+ * Model strings that reach this file, and what keeps them plain: images (rules: Docker's
+ * reference grammar, no `$`), `name` and `network` (schema: name patterns), `bind` (schema: an
+ * IP address), `sentinel.masterName` (schema: letters, digits, `._-`), `preset` (an enum).
+ * Everything else is generated here. escapeInterpolation() covers whatever a new field adds.
+ */
 export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
   const labels = (configHash?: string): Record<string, string> => ({
     [LABEL_MANAGED]: 'true',

@@ -94,7 +94,7 @@ describe('extraConfig: line breaks and control characters', () => {
         severity: 'error',
         path: 'redis.extraConfig.0',
         message: 'holds a control character (U+0000)',
-        hint: 'remove it; inside a double-quoted value write it as an escape such as \\x01',
+        hint: 'remove it; inside a double-quoted value write it as a \\xHH escape',
       },
     ]);
   });
