@@ -57,7 +57,8 @@ export function majorityMaster(sentinels: LiveView['sentinels'], configured: num
   return undefined;
 }
 
-export function planSwitchover(t: Topology, view: LiveView, to: string | undefined): SwitchoverPlan {
+/** The refusals that need no live state: checked before anything is contacted. */
+export function checkSwitchoverRequest(t: Topology, to: string | undefined): void {
   const names = redisNodes(t).map((n) => n.name);
   if (!t.sentinel.enabled) {
     throw new UsageError(
@@ -68,6 +69,10 @@ export function planSwitchover(t: Topology, view: LiveView, to: string | undefin
   if (to !== undefined && !names.includes(to)) {
     throw new UsageError(`--to ${to}: no such Redis node in deployment ${t.name}`, `choose one of: ${names.join(', ')}`);
   }
+}
+
+export function planSwitchover(t: Topology, view: LiveView, to: string | undefined): SwitchoverPlan {
+  checkSwitchoverRequest(t, to);
   const configured = sentinelNodes(t).length;
   const oldMaster = majorityMaster(view.sentinels, configured);
   if (!oldMaster) {

@@ -16,7 +16,7 @@ import { waitFor } from '../health/wait.js';
 import { redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import { pairsToRecord, parseInfo, probeConnection, withConnection, type Endpoint } from '../probes/connect.js';
-import { majorityMaster, planSwitchover, type LiveView, type NodeView, type SwitchoverPlan } from './switchover-plan.js';
+import { checkSwitchoverRequest, majorityMaster, planSwitchover, type LiveView, type NodeView, type SwitchoverPlan } from './switchover-plan.js';
 
 export interface LiveDeployment {
   topology: Topology;
@@ -164,6 +164,7 @@ export async function runSwitchover(o: SwitchoverOptions): Promise<SwitchoverRes
   const node = (name: string) => conns.get(name, endpoint(name));
   const notes: string[] = [];
 
+  checkSwitchoverRequest(t, o.to);
   step('read', 'reading the master from the Sentinels and every node');
   const view = await readLiveView(d);
   const plan: SwitchoverPlan = planSwitchover(t, view, o.to);
