@@ -178,7 +178,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     await sleep(BASELINE_MS, o.signal);
 
     setPhase('fault');
-    const faultAt = now();
+    let faultAt = now();
     const containers = new Map<string, ContainerInfo>();
     const container = async (service: string): Promise<ContainerInfo> => {
       const all = await projectContainers(t.name);
@@ -187,7 +187,8 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
       if (!c) throw new Error(`no container for ${service} in project ${t.name}`);
       return c;
     };
-    await def.inject({ topology: t, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), password: d.password, host: d.host, signal: o.signal });
+    const disturbedAt = await def.inject({ topology: t, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), password: d.password, host: d.host, signal: o.signal });
+    if (typeof disturbedAt === 'number') faultAt = disturbedAt;
 
     setPhase('hold');
     const downAfter = t.sentinel.downAfterMs;

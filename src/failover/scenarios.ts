@@ -44,8 +44,11 @@ export interface Scenario {
   name: ScenarioName;
   description: string;
   expectation: Expectation;
-  /** Injects the fault. Resolves once it is in place. */
-  inject: (ctx: FaultContext) => Promise<void>;
+  /**
+   * Injects the fault. Resolves once it is in place; with the moment (performance.now()) clients
+   * were first disturbed when that comes after a preparation (a switchover reads and steers first).
+   */
+  inject: (ctx: FaultContext) => Promise<void | number>;
   /** Pass conditions of this scenario beyond its expectation, one failure line each. */
   verify?: (outcome: { ops: Op[]; writes: WriteCounts }) => string[];
 }
@@ -140,10 +143,18 @@ export const SCENARIO_DEFS: Record<ScenarioName, Scenario> = {
     description: 'redis-ha switchover: pause writes, SENTINEL FAILOVER, demote, unpause; no write may fail on the Sentinel client path',
     expectation: 'failover',
     inject: async (ctx) => {
-      const r = await runSwitchover({ deployment: { topology: ctx.topology, password: ctx.password, host: ctx.host }, signal: ctx.signal });
+      let pausedAt: number | undefined;
+      const r = await runSwitchover({
+        deployment: { topology: ctx.topology, password: ctx.password, host: ctx.host },
+        signal: ctx.signal,
+        onStep: (step) => {
+          if (step === 'pause') pausedAt = performance.now();
+        },
+      });
       const x = r.timings;
       ctx.note(`switchover ${r.oldMaster} -> ${r.newMaster}: paused ${x.pausedMs} ms (catch-up ${x.catchUpMs}, promoted ${x.promotedMs}, Sentinels ${x.sentinelSwitchMs}, HAProxy +${x.haproxyAgreeMs ?? '-'} ms), old master resync ${r.resync.kind}`);
       for (const n of r.notes) ctx.note(n);
+      return pausedAt;
     },
     // Writes are delayed by the pause and retried on the new master, never failed.
     verify: ({ ops, writes }) => {

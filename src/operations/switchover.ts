@@ -246,8 +246,11 @@ export async function runSwitchover(o: SwitchoverOptions): Promise<SwitchoverRes
     const steerMs = performance.now() - steerStarted;
     checkAbort();
 
-    // 2. Pause writes on the master, on a renewed lease.
+    // 2. Pause writes on the master, on a renewed lease. Every connection the switch polls
+    // is opened first, so none is set up while writes are held.
     const master = await node(plan.oldMaster);
+    await conns.get(plan.sentinel, endpoint(plan.sentinel));
+    for (const n of redisNodes(t)) await node(n.name).catch(() => undefined);
     const acceptableBefore = new Map<string, { full: number; partial: number }>();
     for (const name of plan.acceptable) acceptableBefore.set(name, syncCounters(parseInfo(await (await node(name)).info('stats'))));
     heal.push(`unpause writes on ${plan.oldMaster}`, async () => {
