@@ -152,10 +152,11 @@ export function buildCli(argv: string[]) {
           .example('$0 switchover --name shop --to redis-3', 'Promote redis-3 (the other replicas are steered away, then restored)')
           .example('$0 switchover --json | jq .timings', 'How long writes were paused, and why'),
       async (args) => {
+        // A second Ctrl-C must not kill the process while it unpauses and restores priorities.
         const abort = new AbortController();
-        const onSignal = () => abort.abort();
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
+        const onSignal = () => (abort.signal.aborted ? process.stderr.write('still undoing the switchover, please wait\n') : abort.abort());
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
         try {
           const result = await switchover(args as SwitchoverOptions, { signal: abort.signal, io: { print: (line) => process.stderr.write(`${line}\n`) } });
           printSwitchover(result, Boolean(args.json));
