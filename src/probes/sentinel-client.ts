@@ -17,7 +17,9 @@ export function sentinelClientOptions(t: Topology, password: string, host = prob
     // Subscribe to +switch-master on the Sentinels: reconnect to the new master at once.
     failoverDetector: true,
     connectTimeout: 500,
-    commandTimeout: 1000,
+    // Longer than a planned switchover holds writes (CLIENT PAUSE until Sentinel has switched,
+    // about 1.1 to 1.5 s): a write is then delayed and resent on the new master, not timed out.
+    commandTimeout: 2000,
     maxRetriesPerRequest: 1,
     // Reconnect fast while a failover is in progress: every retry asks the Sentinels again,
     // which answer within ms on the host; a 100 ms cap finds the new master right after

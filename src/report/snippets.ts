@@ -64,7 +64,7 @@ export function snippets(t: Topology, password: string, showSecrets: boolean): S
     '  updateSentinels: false,  // peers are announced by in-network name',
     '  failoverDetector: true,  // follow +switch-master at once',
     '  connectTimeout: 500,',
-    '  commandTimeout: 1000,',
+    '  commandTimeout: 2000,  // longer than a switchover holds writes (redis-ha switchover)',
     '  maxRetriesPerRequest: 1,',
     '  retryStrategy: (times) => Math.min(50 * times, 100),  // ask the Sentinels again every <= 100 ms',
     '  sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),',
