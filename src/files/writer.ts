@@ -91,7 +91,7 @@ export async function writeDeployment(
     }
     await mkdir(dirname(target), { recursive: true });
     // Write then rename: a reader (or a crash) never sees half a file.
-    const temp = `${target}.tmp-${process.pid}`;
+    const temp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
     await writeFile(temp, content, { mode });
     await chmod(temp, mode);
     await rename(temp, target);

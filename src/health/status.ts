@@ -2,7 +2,7 @@
 // healthy. Used by `status` (once or --watch) and by `deploy` (polled until green).
 import { natMap, redisNodes, sentinelNodes, type NodeRef } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import type { ContainerInfo } from '../runtime/docker.js';
+import type { ContainerInfo } from '../runtime/runtime.js';
 import { withConnection, parseInfo } from '../probes/connect.js';
 import { probeExporterTarget, probeHaproxyStats, type HaproxyServerState } from '../probes/http.js';
 import { probeNode, type NodeState } from '../probes/redis.js';
