@@ -83,7 +83,7 @@ type Stage = 'preflight' | 'up' | 'wait';
 /** Ctrl-C at a stage: what state the deployment is in, and how to look at it or remove it. */
 function interrupted(name: string, stage: Stage, detail: string): RedisHaError {
   const state = {
-    preflight: `during preflight; nothing was started (only the files were rendered)`,
+    preflight: `before compose up; nothing was started (only the files were rendered)`,
     up: detail,
     wait: `while waiting for health; deployment ${name} is started and left as it is`,
   }[stage];
@@ -137,6 +137,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
 
     const project = { name: t.name, dir: rendered.files.dir, file: join(rendered.files.dir, COMPOSE_FILE) };
     const firstDeploy = pre.existing.length === 0;
+    if (signal.aborted) throw interrupted(t.name, 'preflight', '');
     tasks.start('up');
     try {
       await runtime.up(project);
