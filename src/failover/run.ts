@@ -2,7 +2,8 @@
 // inject the fault, hold it, heal, wait for health, verify the data, compute the figures.
 import { randomBytes } from 'node:crypto';
 import { RedisHaError, EXIT } from '../errors.js';
-import { takeSnapshot, type Deployment } from '../health/status.js';
+import type { Deployment } from '../deployment.js';
+import { takeSnapshot } from '../health/status.js';
 import { waitFor, WaitTimeoutError } from '../health/wait.js';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import { withConnection } from '../probes/connect.js';
