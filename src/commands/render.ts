@@ -1,4 +1,5 @@
 // `redis-ha render`: topology -> files on disk. Starts nothing.
+import { lines, type Io } from '../io.js';
 import { loadOrCreatePassword, writeDeployment, type WriteResult } from '../files/writer.js';
 import { loadTopology } from '../model/load.js';
 import type { Problem } from '../model/problems.js';
@@ -20,9 +21,9 @@ export interface RenderResult {
   password: string;
 }
 
-export async function render(options: RenderOptions): Promise<RenderResult> {
-  const { topology, warnings } = await loadTopology(toLoadOptions(options));
-  const dir = outDir(options, topology.name);
+export async function render(options: RenderOptions, ctx: { cwd: string }): Promise<RenderResult> {
+  const { topology, warnings } = await loadTopology(toLoadOptions(options, ctx.cwd));
+  const dir = outDir(options, topology.name, ctx.cwd);
   const { password, created } = await loadOrCreatePassword(dir);
   const files = await writeDeployment(dir, synthesize(topology, { password }), { force: options.force });
   return {
@@ -46,13 +47,14 @@ export function renderSummaryJson(result: RenderResult) {
   };
 }
 
-export function printRenderResult(result: RenderResult, json: boolean): void {
-  if (json) return printJson(renderSummaryJson(result));
+export function printRenderResult(result: RenderResult, json: boolean, io: Io): void {
+  const { out, err } = lines(io);
+  if (json) return printJson(io.stdout, renderSummaryJson(result));
   const { topology: t, files } = result;
-  if (result.warnings.length) console.error(formatProblems(result.warnings));
-  console.log(`${symbols.ok()} rendered ${style.bold(t.name)} (preset ${t.preset}, profile ${t.profile}) into ${files.dir}`);
-  for (const f of files.written) console.log(`  wrote     ${f}`);
-  for (const f of files.unchanged) console.log(style.dim(`  unchanged ${f}`));
-  for (const f of files.removed) console.log(`  removed   ${f}`);
-  if (result.passwordCreated) console.log(style.dim('  a new password was generated and kept in .env (mode 0600)'));
+  if (result.warnings.length) err(formatProblems(result.warnings));
+  out(`${symbols.ok()} rendered ${style.bold(t.name)} (preset ${t.preset}, profile ${t.profile}) into ${files.dir}`);
+  for (const f of files.written) out(`  wrote     ${f}`);
+  for (const f of files.unchanged) out(style.dim(`  unchanged ${f}`));
+  for (const f of files.removed) out(`  removed   ${f}`);
+  if (result.passwordCreated) out(style.dim('  a new password was generated and kept in .env (mode 0600)'));
 }

@@ -1,10 +1,13 @@
 // `redis-ha switchover`: a planned master change (see src/operations/switchover.ts). A plain
 // function: the CLI hands it the options, one AbortSignal and where to print progress.
 import { UsageError } from '../errors.js';
-import { deploymentDir, readDeployment } from '../files/deployment.js';
+import { readDeployment } from '../files/deployment.js';
+import { lines, type Io } from '../io.js';
 import { probeHost } from '../model/nodes.js';
 import { runSwitchover, type SwitchoverResult } from '../operations/switchover.js';
 import { printJson, style, symbols } from '../report/style.js';
+import type { CommandContext } from './context.js';
+import { locateDeployment } from './locate.js';
 
 export interface SwitchoverOptions {
   name?: string;
@@ -15,25 +18,21 @@ export interface SwitchoverOptions {
   timeout?: number;
 }
 
-export interface SwitchoverIo {
-  /** One progress line (stderr in the CLI, so --json keeps stdout clean). */
-  print: (line: string) => void;
-}
-
-export async function switchover(options: SwitchoverOptions, context: { signal: AbortSignal; io: SwitchoverIo }): Promise<SwitchoverResult> {
+export async function switchover(options: SwitchoverOptions, context: Pick<CommandContext, 'runtime' | 'signal' | 'io'>): Promise<SwitchoverResult> {
   const timeout = options.timeout ?? 60;
   if (!Number.isFinite(timeout) || timeout < 5 || timeout > 600) throw new UsageError(`--timeout ${timeout} is out of range`, 'use 5 to 600 seconds');
   if (options.to !== undefined && !/^redis-[0-9]+$/.test(options.to)) {
     throw new UsageError(`--to ${options.to}: expected a Redis node name like redis-2`, 'the node names are in `redis-ha status`');
   }
-  const files = await readDeployment(deploymentDir(options));
+  const files = await readDeployment(await locateDeployment(options, context.runtime, context.io.cwd));
   const t = files.topology;
   return runSwitchover({
     deployment: { topology: t, password: files.password, host: probeHost(t) },
     to: options.to,
     timeoutMs: timeout * 1000,
     signal: context.signal,
-    onStep: (step, detail) => context.io.print(style.dim(`${step.padEnd(9)} ${detail}`)),
+    // Progress on stderr, so --json keeps stdout clean.
+    onStep: (step, detail) => lines(context.io).err(style.dim(`${step.padEnd(9)} ${detail}`)),
   });
 }
 
@@ -51,7 +50,7 @@ export function formatSwitchover(r: SwitchoverResult): string {
   return lines.join('\n');
 }
 
-export function printSwitchover(r: SwitchoverResult, json: boolean): void {
-  if (json) printJson(r);
-  else console.log(formatSwitchover(r));
+export function printSwitchover(r: SwitchoverResult, json: boolean, io: Io): void {
+  if (json) printJson(io.stdout, r);
+  else lines(io).out(formatSwitchover(r));
 }

@@ -40,16 +40,16 @@ const FLAG_PATHS: [keyof TopologyArgs, string, string][] = [
   ['exporterImage', 'exporter.image', '--exporter-image'],
 ];
 
-export function toLoadOptions(args: TopologyArgs): LoadOptions {
+export function toLoadOptions(args: TopologyArgs, cwd: string): LoadOptions {
   const overrides: Override[] = [];
   for (const [key, path, flag] of FLAG_PATHS) {
     if (args[key] !== undefined) overrides.push({ path, value: args[key], flag });
   }
-  return { preset: args.preset, file: args.file ? resolve(args.file) : undefined, overrides };
+  return { preset: args.preset, file: args.file ? resolve(cwd, args.file) : undefined, overrides, cwd };
 }
 
-export function outDir(args: TopologyArgs, name: string): string {
-  return args.out ? resolve(args.out) : defaultOutDir(name);
+export function outDir(args: TopologyArgs, name: string, cwd: string): string {
+  return args.out ? resolve(cwd, args.out) : defaultOutDir(name, cwd);
 }
 
 export function withTopologyOptions<T>(yargs: Argv<T>) {

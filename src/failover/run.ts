@@ -2,12 +2,13 @@
 // inject the fault, hold it, heal, wait for health, verify the data, compute the figures.
 import { randomBytes } from 'node:crypto';
 import { RedisHaError, EXIT } from '../errors.js';
-import { takeSnapshot, type Deployment } from '../health/status.js';
+import type { Deployment } from '../deployment.js';
+import { takeSnapshot } from '../health/status.js';
 import { waitFor, WaitTimeoutError } from '../health/wait.js';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import { withConnection } from '../probes/connect.js';
 import { sentinelClientOptions } from '../probes/sentinel-client.js';
-import { projectContainers, type ContainerInfo } from '../runtime/docker.js';
+import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { HealStack } from './heal.js';
 import { countWrites, dualMaster, sentinelMajorityView, timings, type DualMaster, type Timings, type WriteCounts } from './metrics.js';
 import { Observer } from './observe.js';
@@ -48,6 +49,7 @@ export interface ScenarioResult {
 
 export interface RunOptions {
   deployment: Deployment;
+  runtime: Runtime;
   rate: number;
   durability: Durability;
   signal: AbortSignal;
@@ -107,11 +109,11 @@ const EXPECTED: Record<ScenarioName, string> = {
   switchover: 'the master moves to a replica; no write fails on the Sentinel client path, none acknowledged is lost; the old master resyncs partially',
 };
 
-async function waitHealthy(d: Deployment, caughtUp: boolean, signal: AbortSignal, timeoutMs = HEALTH_TIMEOUT_MS) {
+async function waitHealthy(runtime: Runtime, d: Deployment, caughtUp: boolean, signal: AbortSignal, timeoutMs = HEALTH_TIMEOUT_MS) {
   return waitFor(
     caughtUp ? 'the topology to be healthy and replicas caught up' : 'the topology to be healthy',
     async () => {
-      const snap = await takeSnapshot(d, await projectContainers(d.topology.name), { caughtUp });
+      const snap = await takeSnapshot(d, await runtime.containers(d.topology.name), { caughtUp });
       const failing = snap.checks.filter((c) => !c.ok);
       // Not fatal here: an unhealthy container may come back (restart policy, healing).
       return { verdict: snap.healthy ? 'done' : 'waiting', value: snap, state: failing.map((c) => `${c.name}: ${c.detail}`).join('; ') };
@@ -146,7 +148,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     setPhase('prepare');
     let before;
     try {
-      before = await waitHealthy(d, true, o.signal, 60_000);
+      before = await waitHealthy(o.runtime, d, true, o.signal, 60_000);
     } catch (err) {
       if (o.signal.aborted) throw new InterruptedError();
       result.failures.push(`not healthy before the fault: ${(err as Error).message}`);
@@ -181,13 +183,13 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     let faultAt = now();
     const containers = new Map<string, ContainerInfo>();
     const container = async (service: string): Promise<ContainerInfo> => {
-      const all = await projectContainers(t.name);
+      const all = await o.runtime.containers(t.name);
       for (const c of all) containers.set(c.service, c);
       const c = containers.get(service);
       if (!c) throw new Error(`no container for ${service} in project ${t.name}`);
       return c;
     };
-    const disturbedAt = await def.inject({ topology: t, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), password: d.password, host: d.host, signal: o.signal });
+    const disturbedAt = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), password: d.password, host: d.host, signal: o.signal });
     if (typeof disturbedAt === 'number') faultAt = disturbedAt;
 
     setPhase('hold');
@@ -231,11 +233,11 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     try {
       // The workload keeps running while the healed node comes back: that is when a
       // returning old master could be handed writes.
-      await waitHealthy(d, false, o.signal);
+      await waitHealthy(o.runtime, d, false, o.signal);
       await workload.stop();
-      // A full resync can take long to be noticed by the master (see the report: Redis as PID 1
-      // reaps healthcheck zombies one per cron tick before it sees the RDB child exit).
-      after = await waitHealthy(d, true, o.signal, 120_000);
+      // Longer limit: after a full resync the replica must receive and load the RDB before its
+      // link is up and it has caught up.
+      after = await waitHealthy(o.runtime, d, true, o.signal, 120_000);
     } catch (err) {
       if (o.signal.aborted) throw new InterruptedError();
       result.failures.push(`not healthy after healing: ${err instanceof WaitTimeoutError ? err.message : String(err)}`);

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import { runSwitchover } from '../operations/switchover.js';
-import { containerAction, networkAction, type ContainerInfo } from '../runtime/docker.js';
+import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import type { HealStack } from './heal.js';
 import type { WriteCounts } from './metrics.js';
 import type { Op } from './recording.js';
@@ -26,6 +26,8 @@ export type Expectation = 'failover' | 'no-failover' | 'replica-resync';
 
 export interface FaultContext {
   topology: Topology;
+  /** The engine the faults go through. */
+  runtime: Runtime;
   heal: HealStack;
   /** The container of a service, as Docker sees it now. */
   container: (service: string) => Promise<ContainerInfo>;
@@ -53,13 +55,13 @@ export interface Scenario {
   verify?: (outcome: { ops: Op[]; writes: WriteCounts }) => string[];
 }
 
-const start = (ctx: FaultContext, service: string) => async () => containerAction('start', (await ctx.container(service)).id);
+const start = (ctx: FaultContext, service: string) => async () => ctx.runtime.containerAction('start', (await ctx.container(service)).id);
 
 /** kill / stop / restart a service's container, with `start` pushed on the heal stack first. */
 async function takeDown(ctx: FaultContext, service: string, action: 'kill' | 'stop' | 'restart', graceSeconds?: number): Promise<void> {
   const c = await ctx.container(service);
   ctx.heal.push(`start ${service}`, start(ctx, service));
-  await containerAction(action, c.id, graceSeconds === undefined ? [] : ['--time', String(graceSeconds)]);
+  await ctx.runtime.containerAction(action, c.id, { graceSeconds });
 }
 
 const kill = (ctx: FaultContext, service: string) => takeDown(ctx, service, 'kill');
@@ -85,9 +87,9 @@ export const SCENARIO_DEFS: Record<ScenarioName, Scenario> = {
       const c = await ctx.container(ctx.oldMaster);
       ctx.heal.push(`unpause ${ctx.oldMaster}`, async () => {
         const now = await ctx.container(ctx.oldMaster);
-        if (now.state === 'paused') await containerAction('unpause', now.id);
+        if (now.state === 'paused') await ctx.runtime.containerAction('unpause', now.id);
       });
-      await containerAction('pause', c.id);
+      await ctx.runtime.containerAction('pause', c.id);
     },
   },
   'partition-master': {
@@ -100,9 +102,9 @@ export const SCENARIO_DEFS: Record<ScenarioName, Scenario> = {
       if (!network) throw new Error(`${ctx.oldMaster} is on no network`);
       ctx.heal.push(`reconnect ${ctx.oldMaster} to ${network}`, async () => {
         const now = await ctx.container(ctx.oldMaster);
-        if (!now.networks.includes(network)) await networkAction('connect', network, now.id, ['--alias', ctx.oldMaster]);
+        if (!now.networks.includes(network)) await ctx.runtime.connect(network, now.id, { aliases: [ctx.oldMaster] });
       });
-      await networkAction('disconnect', network, c.id);
+      await ctx.runtime.disconnect(network, c.id);
       ctx.note(`disconnected ${ctx.oldMaster} from ${network}`);
     },
   },

@@ -21,6 +21,8 @@ export interface LoadOptions {
   preset?: string;
   file?: string;
   overrides?: Override[];
+  /** Problems name the file relative to this directory (the CLI's working directory). */
+  cwd?: string;
 }
 
 export interface LoadedTopology {
@@ -248,7 +250,7 @@ export async function listPresets(): Promise<{ name: PresetName; description: st
 export async function loadTopology(options: LoadOptions): Promise<LoadedTopology> {
   const overrides = options.overrides ?? [];
   const userFile = options.file
-    ? await readYaml(options.file, relative(process.cwd(), options.file) || options.file)
+    ? await readYaml(options.file, (options.cwd && relative(options.cwd, options.file)) || options.file)
     : undefined;
 
   const presetName = options.preset ?? userFile?.data.preset;

@@ -10,10 +10,8 @@ import {
   sentinelNodes,
 } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_PRESET } from '../labels.js';
 
-export const LABEL_MANAGED = 'io.redis-ha.managed';
-export const LABEL_CONFIG_HASH = 'io.redis-ha.config-hash';
-export const LABEL_PRESET = 'io.redis-ha.preset';
 
 /** Where the rendered files appear inside the containers. */
 const CONF_DIR = '/usr/local/etc/redis-ha';

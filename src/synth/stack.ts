@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { pinnedServices, placementConstraint } from '../model/placement.js';
 import type { Topology } from '../model/schema.js';
-import { LABEL_MANAGED, LABEL_PRESET, type ComposeFile } from './compose.js';
+import { LABEL_MANAGED, LABEL_PRESET } from '../labels.js';
+import type { ComposeFile } from './compose.js';
 
 /** Stack files carry a version: docker CLIs before 23 read a file without one as version 1. 3.8: max_replicas_per_node. */
 export const STACK_VERSION = '3.8';

@@ -1,5 +1,5 @@
 // Pure synthesis: a topology in, every generated file out (path -> content). No I/O here
-// beyond reading the package's own templates; only output/writer.ts touches the disk.
+// beyond reading the package's own templates; only files/writer.ts touches the disk.
 import { stringify } from 'yaml';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
@@ -26,11 +26,6 @@ export interface Secrets {
   /** Empty when auth is disabled. */
   password: string;
 }
-
-/** Files that hold secrets: written with mode 0600. */
-export const SECRET_FILES = new Set([ENV_FILE]);
-/** Files that are executed in the containers. */
-export const isExecutable = (path: string) => path.endsWith('.sh');
 
 function sortKeysDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeysDeep);

@@ -23,7 +23,8 @@ export function topologyOf(preset: PresetName, overrides: Plain = {}): Topology 
 /** Every problem loadTopology() reports: the TopologyError's problems, or the warnings of a valid topology. */
 export async function problemsOf(options: LoadOptions): Promise<{ valid: boolean; problems: Problem[] }> {
   try {
-    const { warnings } = await loadTopology(options);
+    // Labels relative to the working directory, as the CLI gives them.
+    const { warnings } = await loadTopology({ cwd: process.cwd(), ...options });
     return { valid: true, problems: warnings };
   } catch (err) {
     if (err instanceof TopologyError) return { valid: false, problems: err.problems };

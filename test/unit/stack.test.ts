@@ -34,14 +34,14 @@ function composeAndFiles(t: Topology): { compose: ComposeFile; files: Map<string
 
 describe('stack: --target', () => {
   it('--target swarm sets target in the topology', async () => {
-    const { topology } = await loadTopology(toLoadOptions({ preset: 'sentinel', target: 'swarm', bind: '0.0.0.0' }));
+    const { topology } = await loadTopology(toLoadOptions({ preset: 'sentinel', target: 'swarm', bind: '0.0.0.0' }, process.cwd()));
     assert.equal(topology.target, 'swarm');
   });
 
   it('a problem caused by --target names the flag', async () => {
-    const { problems } = await problemsOf(toLoadOptions({ preset: 'sentinel', target: 'swarm' }));
+    const { problems } = await problemsOf(toLoadOptions({ preset: 'sentinel', target: 'swarm' }, process.cwd()));
     assert.deepEqual(problems.map((p) => [p.path, p.source]), [['bind', undefined]]);
-    const bad = await problemsOf(toLoadOptions({ preset: 'sentinel', target: 'swarmm' }));
+    const bad = await problemsOf(toLoadOptions({ preset: 'sentinel', target: 'swarmm' }, process.cwd()));
     assert.equal(bad.valid, false);
     assert.deepEqual(bad.problems.map((p) => [p.path, p.source, p.hint]), [['target', '--target', 'did you mean "swarm"?']]);
   });

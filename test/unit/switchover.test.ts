@@ -10,6 +10,8 @@ import { render } from '../../src/commands/render.js';
 import { switchover } from '../../src/commands/switchover.js';
 import { EXIT, RedisHaError } from '../../src/errors.js';
 import { loadTopology } from '../../src/model/load.js';
+import { FakeRuntime } from '../helpers/fake-runtime.js';
+import { captureIo } from '../helpers/io.js';
 import { majorityMaster, planSwitchover, supportsPauseWrite, type LiveView, type NodeView } from '../../src/operations/switchover-plan.js';
 
 const topology = async (preset: string) => (await loadTopology({ preset })).topology;
@@ -110,19 +112,20 @@ describe('switchover command', () => {
 
   it('refuses a basic deployment with exit 2 before contacting anything', async () => {
     const out = join(dir, 'basic');
-    await render({ preset: 'basic', name: 'sw-unit', out });
-    const printed: string[] = [];
+    await render({ preset: 'basic', name: 'sw-unit', out }, { cwd: dir });
+    const runtime = new FakeRuntime();
+    const io = captureIo(dir);
     await assert.rejects(
-      switchover({ dir: out }, { signal: new AbortController().signal, io: { print: (l) => printed.push(l) } }),
+      switchover({ dir: out }, { runtime, signal: new AbortController().signal, io }),
       (err: unknown) => err instanceof RedisHaError && err.exitCode === EXIT.usage && /no Sentinels/.test(err.message),
     );
-    assert.deepEqual(printed, [], 'nothing was read from the deployment');
+    assert.equal(io.err(), '', 'nothing was read from the deployment');
+    assert.deepEqual(runtime.calls, [], 'the engine was not asked anything');
   });
 
   it('refuses a malformed --to and an out-of-range --timeout with exit 2', async () => {
-    const io = { print: () => undefined };
-    const signal = new AbortController().signal;
-    await assert.rejects(switchover({ dir, to: 'master' }, { signal, io }), (e: unknown) => e instanceof RedisHaError && e.exitCode === EXIT.usage && /redis-2/.test(e.message));
-    await assert.rejects(switchover({ dir, timeout: 1 }, { signal, io }), (e: unknown) => e instanceof RedisHaError && e.exitCode === EXIT.usage && /--timeout/.test(e.message));
+    const ctx = { runtime: new FakeRuntime(), io: captureIo(dir), signal: new AbortController().signal };
+    await assert.rejects(switchover({ dir, to: 'master' }, ctx), (e: unknown) => e instanceof RedisHaError && e.exitCode === EXIT.usage && /redis-2/.test(e.message));
+    await assert.rejects(switchover({ dir, timeout: 1 }, ctx), (e: unknown) => e instanceof RedisHaError && e.exitCode === EXIT.usage && /--timeout/.test(e.message));
   });
 });
