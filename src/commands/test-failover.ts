@@ -51,8 +51,8 @@ export async function testFailover(options: TestFailoverOptions, io: TestFailove
   if (durability !== 'async' && durability !== 'wait') throw new UsageError(`--durability ${durability}: use async or wait`);
   const files = await readDeployment(deploymentDir(options));
   const t = files.topology;
-  const scenarios = selectScenarios(t, options.scenario);
-  if (!scenarios.length) throw new UsageError(`no failover scenario fits deployment ${t.name}`, 'deploy with at least one replica');
+  const { selected: scenarios, skipped } = selectScenarios(t, options.scenario);
+  for (const reason of skipped) io.print(style.dim(`skipped: ${reason}`));
   await checkEngine();
   const deployment = { topology: t, password: files.password, host: probeHost(t) };
 

@@ -12,7 +12,7 @@ import { HealStack } from './heal.js';
 import { countWrites, dualMaster, sentinelMajorityView, timings, type DualMaster, type Timings, type WriteCounts } from './metrics.js';
 import { Observer } from './observe.js';
 import type { Recording } from './recording.js';
-import { SCENARIO_DEFS, type ScenarioName } from './scenarios.js';
+import { scenario, type ScenarioName } from './scenarios.js';
 import { deleteKeys, readKeyspace, readSyncCounters, resyncKind, type NodeKeyspace, type SyncCounters } from './verify.js';
 import { haproxyClientOptions, Workload, type Durability, type WorkloadPath } from './workload.js';
 
@@ -96,16 +96,6 @@ const emptyResult = (scenario: ScenarioName, durability: Durability, expected: s
   durability,
 });
 
-const EXPECTED: Record<ScenarioName, string> = {
-  'kill-master': 'a replica is promoted; the old master rejoins as a replica',
-  'stop-master': 'a replica is promoted; the old master rejoins as a replica',
-  'pause-master': 'a replica is promoted; the old master wakes up, is demoted, rejoins as a replica',
-  'partition-master': 'a replica is promoted; the old master is demoted once reconnected',
-  'kill-sentinel': 'the remaining Sentinels still reach quorum and promote a replica',
-  'sentinel-majority-loss': 'no failover (a minority of Sentinels cannot authorize one); CKQUORUM fails; this is expected',
-  'restart-replica': 'the replica resyncs (partially, as the backlog allows); the master keeps serving',
-};
-
 async function waitHealthy(d: Deployment, caughtUp: boolean, signal: AbortSignal, timeoutMs = HEALTH_TIMEOUT_MS) {
   return waitFor(
     caughtUp ? 'the topology to be healthy and replicas caught up' : 'the topology to be healthy',
@@ -122,8 +112,8 @@ async function waitHealthy(d: Deployment, caughtUp: boolean, signal: AbortSignal
 export async function runScenario(name: ScenarioName, o: RunOptions): Promise<ScenarioResult> {
   const d = o.deployment;
   const t = d.topology;
-  const def = SCENARIO_DEFS[name];
-  const result = emptyResult(name, o.durability, EXPECTED[name]);
+  const def = scenario(name);
+  const result = emptyResult(name, o.durability, def.expected);
   const now = () => performance.now();
   const prefix = `${name}:${randomBytes(3).toString('hex')}`;
   const nodes = redisNodes(t);
