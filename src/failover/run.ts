@@ -13,7 +13,7 @@ import { countWrites, dualMaster, sentinelMajorityView, timings, type DualMaster
 import { Observer } from './observe.js';
 import type { Recording } from './recording.js';
 import { scenario, type ScenarioName } from './scenarios.js';
-import { deleteKeys, readKeyspace, readSyncCounters, resyncKind, type NodeKeyspace, type SyncCounters } from './verify.js';
+import { deleteKeys, readKeyspace, readSyncCounters, readValues, resyncKind, type NodeKeyspace, type SyncCounters } from './verify.js';
 import { haproxyClientOptions, Workload, type Durability, type WorkloadPath } from './workload.js';
 
 export type Phase = 'prepare' | 'baseline' | 'fault' | 'hold' | 'heal' | 'recover' | 'verify' | 'done';
@@ -89,7 +89,7 @@ const emptyResult = (scenario: ScenarioName, durability: Durability, expected: s
   oldMaster: null,
   newMaster: null,
   timings: { sdownMs: null, odownMs: null, switchMasterMs: null, sentinelClientWriteGapMs: null, haproxyWriteGapMs: null },
-  writes: { acked: 0, failed: 0, indeterminate: 0, lostAcked: 0 },
+  writes: { acked: 0, failed: 0, indeterminate: 0, resolvedApplied: 0, resolvedNotApplied: 0, lostAcked: 0 },
   dualMaster: { windowMs: 0, writesAckedByOldMaster: 0, haproxyRoutedToOldMaster: 0 },
   rejoin: { oldMasterRole: null, resync: 'none' },
   keyspace: { consistent: false, nodes: [] },
@@ -260,7 +260,17 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     const masterKeys = spaces.find((s) => s.space.node === newMaster)?.keys;
     const missing = new Set(workload.ops.filter((op) => op.outcome === 'ok' && masterKeys && !masterKeys.has(op.key)).map((op) => op.key));
     if (!masterKeys) result.failures.push('could not read the keyspace of the current master');
-    result.writes = countWrites(workload.ops, missing);
+    // An indeterminate write is resolved only when nothing can change its key any more:
+    // writes stopped, healthy, replicas caught up, every node holding the same keys.
+    let readBack: Map<string, string | null> | undefined;
+    const indeterminate = workload.ops.filter((op) => op.outcome === 'indeterminate').map((op) => op.key);
+    if (newMaster && after && result.keyspace.consistent && indeterminate.length) {
+      readBack = await readValues(endpoint(newMaster), d.password, indeterminate).catch((err: Error) => {
+        result.notes.push(`indeterminate writes not resolved: ${err.message}`);
+        return undefined;
+      });
+    }
+    result.writes = countWrites(workload.ops, missing, readBack);
     result.timings = timings(rec, t.sentinel.masterName, t.haproxy.enabled);
     result.dualMaster = dualMaster(rec, oldMaster);
 
