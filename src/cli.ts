@@ -11,6 +11,7 @@ import { deploy, printDeployResult, type DeployOptions } from './commands/deploy
 import { printStatus, status, watchStatus } from './commands/status.js';
 import { cleanup, printCleanup } from './commands/cleanup.js';
 import { printTestFailover, terminalIo, testFailover, type TestFailoverOptions } from './commands/test-failover.js';
+import { printSwitchover, switchover, type SwitchoverOptions } from './commands/switchover.js';
 import { EXIT, RedisHaError, UsageError } from './errors.js';
 import { TopologyError } from './model/problems.js';
 import { formatProblems, printJson, style } from './report/style.js';
@@ -124,7 +125,7 @@ export function buildCli(argv: string[]) {
           .option('scenario', {
             type: 'string',
             array: true,
-            describe: 'Scenario to run (repeatable): all, kill-master, stop-master, pause-master, partition-master, kill-sentinel, sentinel-majority-loss, restart-replica [default: those that fit the preset]',
+            describe: 'Scenario to run (repeatable): all, kill-master, stop-master, pause-master, partition-master, kill-sentinel, sentinel-majority-loss, restart-replica, switchover [default: those that fit the preset]',
           })
           .option('rate', { type: 'number', default: 200, describe: 'Writes per second on each client path' })
           .option('durability', { choices: ['async', 'wait'] as const, default: 'async' as const, describe: 'wait: acknowledge a write only after WAIT 1 (a replica has it)' })
@@ -136,6 +137,33 @@ export function buildCli(argv: string[]) {
         const result = await testFailover(args as TestFailoverOptions, terminalIo());
         printTestFailover(result, Boolean(args.json));
         process.exitCode = result.passed ? EXIT.ok : EXIT.failed;
+      },
+    )
+    .command(
+      'switchover',
+      'Move the master to a replica with no acknowledged write lost: pause writes, let Sentinel fail over, unpause',
+      (y) =>
+        y
+          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
+          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+          .option('to', { type: 'string', describe: 'The replica to promote, e.g. redis-2 [default: the most up-to-date replica Sentinel picks]' })
+          .option('timeout', { type: 'number', default: 60, describe: 'Seconds for the whole switchover' })
+          .example('$0 switchover', 'Hand the master role of the deployment in ./.redis-ha to a replica')
+          .example('$0 switchover --name shop --to redis-3', 'Promote redis-3 (the other replicas are steered away, then restored)')
+          .example('$0 switchover --json | jq .timings', 'How long writes were paused, and why'),
+      async (args) => {
+        // A second Ctrl-C must not kill the process while it unpauses and restores priorities.
+        const abort = new AbortController();
+        const onSignal = () => (abort.signal.aborted ? process.stderr.write('still undoing the switchover, please wait\n') : abort.abort());
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          const result = await switchover(args as SwitchoverOptions, { signal: abort.signal, io: { print: (line) => process.stderr.write(`${line}\n`) } });
+          printSwitchover(result, Boolean(args.json));
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
       },
     )
     .command(

@@ -167,7 +167,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     await sleep(BASELINE_MS, o.signal);
 
     setPhase('fault');
-    const faultAt = now();
+    let faultAt = now();
     const containers = new Map<string, ContainerInfo>();
     const container = async (service: string): Promise<ContainerInfo> => {
       const all = await projectContainers(t.name);
@@ -176,7 +176,8 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
       if (!c) throw new Error(`no container for ${service} in project ${t.name}`);
       return c;
     };
-    await def.inject({ topology: t, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l) });
+    const disturbedAt = await def.inject({ topology: t, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), password: d.password, host: d.host, signal: o.signal });
+    if (typeof disturbedAt === 'number') faultAt = disturbedAt;
 
     setPhase('hold');
     const downAfter = t.sentinel.downAfterMs;
@@ -274,6 +275,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     result.timings = timings(rec, t.sentinel.masterName, t.haproxy.enabled);
     result.dualMaster = dualMaster(rec, oldMaster);
 
+    result.failures.push(...(def.verify?.({ ops: workload.ops, writes: result.writes }) ?? []));
     judge(result, t.redis.minReplicasToWrite, t.redis.minReplicasMaxLag, o.rate, def.expectation, after !== undefined);
 
     if (newMaster && masterKeys) await deleteKeys(endpoint(newMaster), d.password, masterKeys).catch(() => undefined);

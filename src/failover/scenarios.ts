@@ -3,8 +3,11 @@
 import { UsageError } from '../errors.js';
 import { sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import { runSwitchover } from '../operations/switchover.js';
 import { containerAction, networkAction, type ContainerInfo } from '../runtime/docker.js';
 import type { HealStack } from './heal.js';
+import type { WriteCounts } from './metrics.js';
+import type { Op } from './recording.js';
 
 /** What the scenario expects the Sentinels to do. */
 export type Expectation = 'failover' | 'no-failover' | 'replica-resync';
@@ -19,6 +22,10 @@ export interface FaultContext {
   replica: string;
   /** Notes for the report (what was done). */
   note: (line: string) => void;
+  /** For planned operations that talk to Redis themselves (switchover). */
+  password: string;
+  host: string;
+  signal: AbortSignal;
 }
 
 /** Something a scenario needs from the topology, and what the topology has instead. */
@@ -66,8 +73,13 @@ export interface ScenarioDef {
   expected: string;
   /** What the topology must have for the scenario to mean anything. */
   needs: readonly Need[];
-  /** Injects the fault. Resolves once it is in place. */
-  inject: (ctx: FaultContext) => Promise<void>;
+  /**
+   * Injects the fault. Resolves once it is in place; with the moment (performance.now()) clients
+   * were first disturbed when that comes after a preparation (a switchover reads and steers first).
+   */
+  inject: (ctx: FaultContext) => Promise<void | number>;
+  /** Pass conditions of this scenario beyond its expectation, one failure line each. */
+  verify?: (outcome: { ops: Op[]; writes: WriteCounts }) => string[];
 }
 
 const start = (ctx: FaultContext, service: string) => async () => containerAction('start', (await ctx.container(service)).id);
@@ -169,6 +181,35 @@ export const SCENARIOS = [
     inject: async (ctx) => {
       await takeDown(ctx, ctx.replica, 'restart', 10);
       ctx.note(`restarted ${ctx.replica}`);
+    },
+  },
+  {
+    name: 'switchover',
+    description: 'redis-ha switchover: pause writes, SENTINEL FAILOVER, demote, unpause; no write may fail on the Sentinel client path',
+    expectation: 'failover',
+    expected: 'the master moves to a replica; no write fails on the Sentinel client path, none acknowledged is lost; the old master resyncs partially',
+    needs: [NEEDS.sentinels, NEEDS.replica],
+    inject: async (ctx) => {
+      let pausedAt: number | undefined;
+      const r = await runSwitchover({
+        deployment: { topology: ctx.topology, password: ctx.password, host: ctx.host },
+        signal: ctx.signal,
+        onStep: (step) => {
+          if (step === 'pause') pausedAt = performance.now();
+        },
+      });
+      const x = r.timings;
+      ctx.note(`switchover ${r.oldMaster} -> ${r.newMaster}: paused ${x.pausedMs} ms (catch-up ${x.catchUpMs}, promoted ${x.promotedMs}, Sentinels ${x.sentinelSwitchMs}, HAProxy +${x.haproxyAgreeMs ?? '-'} ms), old master resync ${r.resync.kind}`);
+      for (const n of r.notes) ctx.note(n);
+      return pausedAt;
+    },
+    // Writes are delayed by the pause and retried on the new master, never failed.
+    verify: ({ ops, writes }) => {
+      const bad = ops.filter((o) => o.via === 'sentinel' && o.outcome !== 'ok');
+      return [
+        ...(bad.length ? [`${bad.length} write(s) not acknowledged on the Sentinel client path (first: ${bad[0]!.error ?? bad[0]!.outcome})`] : []),
+        ...(writes.lostAcked ? [`${writes.lostAcked} acknowledged write(s) lost in a planned switchover`] : []),
+      ];
     },
   },
 ] as const satisfies readonly ScenarioDef[];

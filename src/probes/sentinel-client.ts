@@ -38,7 +38,12 @@ export function sentinelClientEntries(t: Topology, password: string, host = prob
     { key: 'updateSentinels', value: false, comment: 'Sentinels found through others are announced by in-network name: unreachable here' },
     { key: 'failoverDetector', value: true, comment: 'subscribe to +switch-master on the Sentinels: reconnect to the new master at once' },
     { key: 'connectTimeout', value: 500 },
-    { key: 'commandTimeout', value: 1000 },
+    {
+      key: 'commandTimeout',
+      value: 2000,
+      // CLIENT PAUSE until Sentinel has switched: about 1.1 to 1.5 s.
+      comment: 'longer than a planned switchover holds writes: a write is delayed and resent on the new master, not timed out',
+    },
     { key: 'maxRetriesPerRequest', value: 1 },
     {
       key: 'retryStrategy',

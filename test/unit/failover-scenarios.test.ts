@@ -8,7 +8,7 @@ import type { PresetName } from '../../src/model/schema.js';
 import { topologyOf } from '../helpers/topology.js';
 
 const FAILOVERS = ['kill-master', 'stop-master', 'pause-master', 'partition-master'];
-const ALL = [...FAILOVERS, 'kill-sentinel', 'sentinel-majority-loss', 'restart-replica'];
+const ALL = [...FAILOVERS, 'kill-sentinel', 'sentinel-majority-loss', 'restart-replica', 'switchover'];
 
 interface Row {
   preset: PresetName;
@@ -35,6 +35,7 @@ const ROWS: Row[] = [
       'partition-master needs Sentinels (it has none)',
       'kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has none)',
       'sentinel-majority-loss needs at least 3 Sentinels, so that one still answers with a majority stopped (it has none)',
+      'switchover needs Sentinels (it has none)',
     ],
     unfit: {
       request: ['kill-master', 'restart-replica'],
@@ -51,7 +52,7 @@ const ROWS: Row[] = [
         'partition-master needs Sentinels (it has none) and at least 1 replica (it has 0); ' +
         'kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has none) and at least 1 replica (it has 0); ' +
         'sentinel-majority-loss needs at least 3 Sentinels, so that one still answers with a majority stopped (it has none) and at least 1 replica (it has 0); ' +
-        'restart-replica needs at least 1 replica (it has 0)',
+        'restart-replica needs at least 1 replica (it has 0); switchover needs Sentinels (it has none) and at least 1 replica (it has 0)',
     },
     unfit: {
       request: ['restart-replica'],
@@ -66,7 +67,8 @@ const ROWS: Row[] = [
       error:
         'no failover scenario fits deployment redis-ha (preset sentinel, 0 replicas, 3 Sentinels): kill-master needs at least 1 replica (it has 0); ' +
         'stop-master needs at least 1 replica (it has 0); pause-master needs at least 1 replica (it has 0); partition-master needs at least 1 replica (it has 0); ' +
-        'kill-sentinel needs at least 1 replica (it has 0); sentinel-majority-loss needs at least 1 replica (it has 0); restart-replica needs at least 1 replica (it has 0)',
+        'kill-sentinel needs at least 1 replica (it has 0); sentinel-majority-loss needs at least 1 replica (it has 0); restart-replica needs at least 1 replica (it has 0); ' +
+        'switchover needs at least 1 replica (it has 0)',
     },
     // Before: restart-replica ran with no replica ("no container for undefined") and
     // kill-master was refused for missing Sentinels.
@@ -83,7 +85,7 @@ const ROWS: Row[] = [
     preset: 'sentinel',
     replicas: 2,
     sentinels: [2, 2],
-    selected: [...FAILOVERS, 'restart-replica'],
+    selected: [...FAILOVERS, 'restart-replica', 'switchover'],
     skipped: [
       'kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has 2 with quorum 2: 1 left, 2 needed)',
       'sentinel-majority-loss needs at least 3 Sentinels, so that one still answers with a majority stopped (it has 2)',
@@ -98,7 +100,7 @@ const ROWS: Row[] = [
     preset: 'sentinel',
     replicas: 1,
     sentinels: [1, 1],
-    selected: [...FAILOVERS, 'restart-replica'],
+    selected: [...FAILOVERS, 'restart-replica', 'switchover'],
     skipped: [
       'kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has 1 with quorum 1: 0 left, 1 needed)',
       'sentinel-majority-loss needs at least 3 Sentinels, so that one still answers with a majority stopped (it has 1)',
@@ -114,7 +116,7 @@ const ROWS: Row[] = [
     preset: 'sentinel',
     replicas: 2,
     sentinels: [3, 3],
-    selected: [...FAILOVERS, 'sentinel-majority-loss', 'restart-replica'],
+    selected: [...FAILOVERS, 'sentinel-majority-loss', 'restart-replica', 'switchover'],
     skipped: ['kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has 3 with quorum 3: 2 left, 3 needed)'],
   },
 ];
