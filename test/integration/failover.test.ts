@@ -17,7 +17,7 @@ interface Scenario {
   oldMaster: string | null;
   newMaster: string | null;
   timings: Record<string, number | null>;
-  writes: { acked: number; failed: number; indeterminate: number; lostAcked: number };
+  writes: { acked: number; failed: number; indeterminate: number; resolvedApplied: number; resolvedNotApplied: number; lostAcked: number };
   dualMaster: { windowMs: number; writesAckedByOldMaster: number; haproxyRoutedToOldMaster: number };
   rejoin: { oldMasterRole: string | null; resync: string };
 }
@@ -80,6 +80,8 @@ for (const [preset, portBase] of [
         }
         if (preset === 'sentinel') assert.equal(s.timings.haproxyWriteGapMs, null);
         assert.ok(s.writes.acked > 0, `${s.scenario}: no write was acknowledged`);
+        // Indeterminate writes are read back after healing: resolved ones are counted apart.
+        for (const k of ['indeterminate', 'resolvedApplied', 'resolvedNotApplied'] as const) assert.ok(Number.isInteger(s.writes[k]), `${s.scenario}: writes.${k}`);
       }
       const html = readFileSync(result.report!, 'utf8');
       assert.doesNotMatch(html, /https?:\/\//);
