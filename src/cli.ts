@@ -11,6 +11,7 @@ import { deploy, printDeployResult, type DeployOptions } from './commands/deploy
 import { printStatus, status, watchStatus } from './commands/status.js';
 import { cleanup, printCleanup } from './commands/cleanup.js';
 import { printTestFailover, terminalIo, testFailover, type TestFailoverOptions } from './commands/test-failover.js';
+import { labCommand } from './commands/lab-cli.js';
 import { EXIT, RedisHaError, UsageError } from './errors.js';
 import { TopologyError } from './model/problems.js';
 import { formatProblems, printJson, style } from './report/style.js';
@@ -138,6 +139,7 @@ export function buildCli(argv: string[]) {
         process.exitCode = result.passed ? EXIT.ok : EXIT.failed;
       },
     )
+    .command(labCommand)
     .command(
       'presets',
       'List the presets, one line each',

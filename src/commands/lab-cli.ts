@@ -1,0 +1,53 @@
+// The yargs definition of `redis-ha lab up | down | status` (nested commands), kept beside the
+// command so that cli.ts only registers it. Touches `process` for what only the CLI layer has:
+// Ctrl-C as an AbortSignal, progress on stderr, the exit code.
+import type { Argv, CommandModule } from 'yargs';
+import { EXIT } from '../errors.js';
+import { LAB_DEFAULT_NODES, LAB_MAX_NODES, LAB_MIN_NODES } from '../lab/plan.js';
+import { labDown, labStatus, labUp, printLabDown, printLabStatus, printLabUp, type LabCommandContext } from './lab.js';
+
+function context(json: boolean): LabCommandContext {
+  const abort = new AbortController();
+  process.once('SIGINT', () => abort.abort());
+  return { signal: abort.signal, io: { print: json ? undefined : (line) => process.stderr.write(`  ${line}\n`) } };
+}
+
+export const labCommand: CommandModule = {
+  command: 'lab <command>',
+  describe: 'A Docker Swarm of N engines on this Linux machine, one per network namespace, for multi-host topologies (root)',
+  builder: (y: Argv) =>
+    y
+      .command(
+        'up',
+        'Build the lab (or keep it when healthy): bridge, namespaces, engines, images, a swarm of N managers',
+        (c) =>
+          c
+            .option('nodes', { type: 'number', default: LAB_DEFAULT_NODES, describe: `Engines (swarm managers), ${LAB_MIN_NODES}..${LAB_MAX_NODES}` })
+            .option('image', { type: 'string', array: true, describe: 'Image to copy from the host engine into every node (repeatable) [default: every redis-ha-local/* image]' })
+            .example('sudo $0 lab up', '3 engines, node1..node3 at 10.77.0.11-13, one swarm')
+            .example('sudo $0 lab up --nodes 5 --image redis:7.4-alpine', '5 managers, with one image copied in')
+            .example('DOCKER_HOST=unix:///run/redis-ha-lab/node1/docker.sock docker node ls', 'Then talk to node1'),
+        async (args) => {
+          const json = Boolean(args.json);
+          printLabUp(await labUp({ nodes: args.nodes as number, image: args.image as string[] | undefined }, context(json)), json);
+        },
+      )
+      .command(
+        'down',
+        'Stop every lab engine and remove namespaces, bridge, iptables rule, mounts and state (safe to repeat)',
+        (c) => c.example('sudo $0 lab down', 'Also after a crash: finds what is left by name'),
+        async (args) => printLabDown(await labDown({}, context(Boolean(args.json))), Boolean(args.json)),
+      )
+      .command(
+        'status',
+        'Each node: engine answering, link, swarm role and availability, the leader; exit 0 only when healthy',
+        (c) => c.example('sudo $0 lab status --json', 'As JSON'),
+        async (args) => {
+          const s = await labStatus({}, context(Boolean(args.json)));
+          printLabStatus(s, Boolean(args.json));
+          process.exitCode = s.healthy ? EXIT.ok : EXIT.failed;
+        },
+      )
+      .demandCommand(1, 'Name a lab command: up, down or status.'),
+  handler: () => undefined,
+};
