@@ -56,7 +56,10 @@ State: ${LAB_STATE_FILE}   Tear down: redis-ha lab down`);
 export function printLabDown(result: LabDownResult, json: boolean): void {
   if (json) return printJson({ ok: true, ...result });
   if (!result.found) return console.log(`${symbols.ok()} no lab found; nothing to remove`);
-  console.log(`${symbols.ok()} lab down in ${result.seconds.toFixed(1)} s: stopped ${result.killed.length} processes; removed ${result.removed.length ? result.removed.join(', ') : 'the state directories'}`);
+  const cgroups = result.removed.filter((r) => r.startsWith('cgroup '));
+  const other = result.removed.filter((r) => !r.startsWith('cgroup '));
+  if (cgroups.length) other.push(`${cgroups.length} empty cgroup directories`);
+  console.log(`${symbols.ok()} lab down in ${result.seconds.toFixed(1)} s: stopped ${result.killed.length} processes; removed ${[...other, 'the state directories'].join(', ')}`);
 }
 
 export function printLabStatus(s: LabStatus, json: boolean): void {

@@ -2,6 +2,7 @@
 // veth pair, and the one FORWARD rule that lets the bridge carry traffic (the host engine sets
 // the FORWARD policy to DROP). Setup is a list of argv (pure, tested); teardown finds what
 // exists by name, so it also works after a crash that lost the state file.
+import { FailedError } from '../errors.js';
 import { run, runChecked } from '../runtime/exec.js';
 import type { Argv } from './engine-argv.js';
 import { LAB_BRIDGE, LAB_HOST_ADDRESS, LAB_PREFIX_LENGTH, NETNS_PATTERN, VETH_PATTERN, type LabNodePlan } from './plan.js';
@@ -93,9 +94,11 @@ export async function removeLabNetwork(): Promise<string[]> {
     removed.push(`netns ${ns}`);
   }
   // Deleting a namespace deletes its veth ends; whatever is left is removed by name.
+  // The kernel removes those asynchronously, so a link listed a moment ago may be gone already.
   for (const link of await labLinks()) {
-    await runChecked('ip', ['link', 'delete', link], `deleting link ${link}`);
-    removed.push(`link ${link}`);
+    const r = await run('ip', ['link', 'delete', link]);
+    if (r.exitCode === 0) removed.push(`link ${link}`);
+    else if (!/Cannot find device/i.test(r.stderr)) throw new FailedError(`deleting link ${link} failed: ${r.stderr.trim()}`);
   }
   for (let i = 0; i < 10 && (await forwardRulePresent()); i++) {
     await runChecked('iptables', ['-D', ...FORWARD_RULE], 'removing the lab FORWARD rule');

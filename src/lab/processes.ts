@@ -82,7 +82,8 @@ export async function findProcesses(match: ProcessMatch): Promise<number[]> {
   return selectProcesses(procs, match, selfAndAncestors(procs, process.pid));
 }
 
-async function alive(pid: number): Promise<boolean> {
+/** False for a pid that is gone or a zombie (dead, waiting to be reaped by its new parent). */
+export async function alive(pid: number): Promise<boolean> {
   const p = await readProcess(pid);
   return p !== undefined && p.state !== 'Z';
 }
