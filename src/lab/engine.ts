@@ -2,12 +2,12 @@
 // stop it (SIGTERM, then SIGKILL), or kill it with everything it runs (a host losing power).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { EnvironmentError } from '../errors.js';
 import { run, tail } from '../runtime/exec.js';
 import { dockerArgv, engineArgv } from './engine-argv.js';
 import { LAB_CGROUP_PREFIX, type LabNodePlan } from './plan.js';
-import { findProcesses, killNow, stopProcesses, waitGone, type ProcessMatch } from './processes.js';
+import { alive, findProcesses, killNow, stopProcesses, waitGone, type ProcessMatch } from './processes.js';
 
 export const ENGINE_START_TIMEOUT_MS = 60_000;
 
@@ -52,6 +52,13 @@ export async function startEngine(node: LabNodePlan, signal?: AbortSignal): Prom
   await writeFile(node.configFile, '{}\n', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EEXIST') throw err;
   });
+  // A pidfile naming a dead engine (killed: its pid may linger as a zombie, which dockerd
+  // takes for "running") is removed; a live one means the engine runs already.
+  const recorded = await readPid(node.pidFile);
+  if (recorded !== undefined) {
+    if (await alive(recorded)) throw new EnvironmentError(`the Docker engine of ${node.name} runs already (pid ${recorded})`, `stop it first (\`redis-ha lab down\`)`);
+    await rm(node.pidFile, { force: true });
+  }
   const log = openSync(node.logFile, 'a', 0o600);
   const { file, args } = engineArgv(node);
   let exited: string | undefined;
