@@ -6,10 +6,20 @@ import { EXIT } from '../errors.js';
 import { LAB_DEFAULT_NODES, LAB_MAX_NODES, LAB_MIN_NODES } from '../lab/plan.js';
 import { labDown, labStatus, labUp, printLabDown, printLabStatus, printLabUp, type LabCommandContext } from './lab.js';
 
-function context(json: boolean): LabCommandContext {
+/**
+ * Runs `fn` with Ctrl-C as an AbortSignal. The listener stays registered (process.on, not once)
+ * until `fn` settles: execa's exit hook re-raises SIGINT when it sees no other listener left,
+ * which would kill the process before the half-built lab is removed.
+ */
+async function withContext<T>(json: boolean, fn: (ctx: LabCommandContext) => Promise<T>): Promise<T> {
   const abort = new AbortController();
-  process.once('SIGINT', () => abort.abort());
-  return { signal: abort.signal, io: { print: json ? undefined : (line) => process.stderr.write(`  ${line}\n`) } };
+  const onSigint = () => abort.abort();
+  process.on('SIGINT', onSigint);
+  try {
+    return await fn({ signal: abort.signal, io: { print: json ? undefined : (line) => process.stderr.write(`  ${line}\n`) } });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 export const labCommand: CommandModule = {
@@ -29,21 +39,21 @@ export const labCommand: CommandModule = {
             .example('DOCKER_HOST=unix:///run/redis-ha-lab/node1/docker.sock docker node ls', 'Then talk to node1'),
         async (args) => {
           const json = Boolean(args.json);
-          printLabUp(await labUp({ nodes: args.nodes as number, image: args.image as string[] | undefined }, context(json)), json);
+          printLabUp(await withContext(json, (ctx) => labUp({ nodes: args.nodes as number, image: args.image as string[] | undefined }, ctx)), json);
         },
       )
       .command(
         'down',
         'Stop every lab engine and remove namespaces, bridge, iptables rule, mounts and state (safe to repeat)',
         (c) => c.example('sudo $0 lab down', 'Also after a crash: finds what is left by name'),
-        async (args) => printLabDown(await labDown({}, context(Boolean(args.json))), Boolean(args.json)),
+        async (args) => printLabDown(await withContext(Boolean(args.json), (ctx) => labDown({}, ctx)), Boolean(args.json)),
       )
       .command(
         'status',
         'Each node: engine answering, link, swarm role and availability, the leader; exit 0 only when healthy',
         (c) => c.example('sudo $0 lab status --json', 'As JSON'),
         async (args) => {
-          const s = await labStatus({}, context(Boolean(args.json)));
+          const s = await withContext(Boolean(args.json), (ctx) => labStatus({}, ctx));
           printLabStatus(s, Boolean(args.json));
           process.exitCode = s.healthy ? EXIT.ok : EXIT.failed;
         },

@@ -2,7 +2,7 @@
 // it down, and the faults the swarm failover tests inject into one node. This is the API the
 // lab command and the swarm tests use; the files beside it each do one job.
 import { mkdir, readFile } from 'node:fs/promises';
-import { EnvironmentError, UsageError } from '../errors.js';
+import { EnvironmentError, EXIT, RedisHaError, UsageError } from '../errors.js';
 import { run } from '../runtime/exec.js';
 import { engineAnswers, killEngine, nodeDocker, startEngine, stopEngine } from './engine.js';
 import { checkImagesPresent, copyImages, defaultImages } from './images.js';
@@ -258,6 +258,7 @@ export async function createLab(options: LabUpOptions = {}, ctx: LabContext = {}
     } catch (err) {
       if (attempt >= 2 || ctx.signal?.aborted) {
         await destroyLab(ctx).catch(() => undefined);
+        if (ctx.signal?.aborted) throw new RedisHaError('interrupted; the half-built lab was removed', EXIT.interrupted);
         throw err;
       }
       ctx.progress?.(`lab build failed (${(err as Error).message.split('\n')[0]}); tearing down and starting over once`);
