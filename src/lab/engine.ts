@@ -52,12 +52,16 @@ export async function startEngine(node: LabNodePlan, signal?: AbortSignal): Prom
   await writeFile(node.configFile, '{}\n', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EEXIST') throw err;
   });
-  // A pidfile naming a dead engine (killed: its pid may linger as a zombie, which dockerd
-  // takes for "running") is removed; a live one means the engine runs already.
-  const recorded = await readPid(node.pidFile);
-  if (recorded !== undefined) {
-    if (await alive(recorded)) throw new EnvironmentError(`the Docker engine of ${node.name} runs already (pid ${recorded})`, `stop it first (\`redis-ha lab down\`)`);
-    await rm(node.pidFile, { force: true });
+  // Pidfiles naming a dead process are removed: a killed engine's (or its containerd's) pid
+  // may linger as a zombie, which dockerd takes for "running" (it then refuses to start, or
+  // waits for a containerd that will never answer). A live engine means it runs already.
+  const engine = await readPid(node.pidFile);
+  if (engine !== undefined && (await alive(engine))) {
+    throw new EnvironmentError(`the Docker engine of ${node.name} runs already (pid ${engine})`, 'stop it first (`redis-ha lab down`)');
+  }
+  for (const file of [node.pidFile, node.containerdPidFile]) {
+    const pid = await readPid(file);
+    if (pid !== undefined && !(await alive(pid))) await rm(file, { force: true });
   }
   const log = openSync(node.logFile, 'a', 0o600);
   const { file, args } = engineArgv(node);

@@ -112,7 +112,7 @@ describe('lab (3 engines in network namespaces, one swarm)', { timeout: 600_000 
     } finally {
       await setNodeLink('node3', 'up');
     }
-    assert.ok(await waitFor(async () => (await ping(from1, 'lab-srv3')) === 'PONG', 90_000), 'link up restores node1 -> node3 (within 90 s)');
+    assert.ok(await waitFor(async () => (await ping(from1, 'lab-srv3')) === 'PONG', 120_000), 'link up restores node1 -> node3 (within 120 s)');
     t.diagnostic(`partition and heal: ${Date.now() - t0} ms`);
   });
 
