@@ -13,6 +13,7 @@ import { printStatus, status, watchStatus } from './commands/status.js';
 import { cleanup, printCleanup } from './commands/cleanup.js';
 import { printTestFailover, testFailover, type TestFailoverOptions } from './commands/test-failover.js';
 import { printSwitchover, switchover, type SwitchoverOptions } from './commands/switchover.js';
+import { labCommand } from './commands/lab-cli.js';
 import type { CommandContext } from './commands/context.js';
 import { EXIT, RedisHaError, UsageError } from './errors.js';
 import { lines, type Io } from './io.js';
@@ -159,6 +160,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
         printSwitchover(result, Boolean(args.json), io);
       },
     )
+    .command(labCommand(ctx, setExit))
     .command(
       'presets',
       'List the presets, one line each',
