@@ -38,6 +38,12 @@ interface YamlSource {
   lines: LineCounter;
 }
 
+/**
+ * How many alias resolutions a topology file may make (`yaml`'s maxAliasCount). A topology
+ * needs few, if any; nested aliases that multiply past this are refused, not expanded.
+ */
+export const MAX_YAML_ALIASES = 100;
+
 type Plain = Record<string, unknown>;
 const isPlainObject = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -92,7 +98,28 @@ async function readYaml(path: string, label: string): Promise<YamlSource> {
       }),
     );
   }
-  const data = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
+  } catch (err) {
+    // `yaml` throws a ReferenceError when aliases expand past maxAliasCount: a "billion
+    // laughs" document, which would otherwise take the process's memory.
+    if (!(err instanceof ReferenceError)) throw err;
+    const bomb = /excessive alias count/i.test(err.message);
+    throw new TopologyError([
+      {
+        severity: 'error',
+        path: '',
+        source: label,
+        message: bomb
+          ? `YAML aliases expand past the limit of ${MAX_YAML_ALIASES} alias resolutions (a "billion laughs" document)`
+          : `YAML aliases: ${err.message}`,
+        hint: bomb
+          ? 'write the values out instead of nesting aliases (*name) inside aliased collections'
+          : 'define each anchor (&name) before its aliases (*name)',
+      },
+    ]);
+  }
   if (!isPlainObject(data)) {
     throw new TopologyError([
       { severity: 'error', path: '', source: label, message: 'a topology file must be a YAML mapping (key: value)' },

@@ -58,6 +58,12 @@ export interface ServiceInputs {
   scripts: string;
 }
 
+/**
+ * Model strings that reach this file, and what keeps them plain: images (rules: Docker's
+ * reference grammar, no `$`), `name` and `network` (schema: name patterns), `bind` (schema: an
+ * IP address), `sentinel.masterName` (schema: letters, digits, `._-`), `preset` (an enum).
+ * Everything else is generated here. escapeInterpolation() covers whatever a new field adds.
+ */
 export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
   const labels = (configHash?: string): Record<string, string> => ({
     [LABEL_MANAGED]: 'true',
@@ -88,7 +94,13 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       // A tiny init as PID 1 reaps the healthcheck's processes, which Redis would otherwise
       // collect and log as unknown children.
       init: true,
-      environment: { NODE_NAME: node.name, MASTER_NAME: t.sentinel.masterName, SENTINELS: sentinelNames },
+      environment: {
+        NODE_NAME: node.name,
+        MASTER_NAME: t.sentinel.masterName,
+        SENTINELS: sentinelNames,
+        // The scripts follow a majority of all Sentinels, not of those that answer.
+        SENTINEL_COUNT: String(sentinels.length),
+      },
       env_file: ['.env'],
       volumes: [
         `./redis/${node.name}.conf:${CONF_DIR}/redis.conf:ro`,
@@ -122,6 +134,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
           .filter((s) => s.name !== sentinel.name)
           .map((s) => s.name)
           .join(' '),
+        // SENTINELS lists the peers; a majority counts this Sentinel too.
+        SENTINEL_COUNT: String(sentinels.length),
       },
       env_file: ['.env'],
       volumes: [
@@ -175,9 +189,23 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
 
   // No top-level `name:` (Compose v1 rejects it): every call passes `-p`, and .env
   // carries COMPOSE_PROJECT_NAME for people who run compose by hand in this directory.
-  return {
+  return escapeInterpolation({
     services,
     networks: { [t.network]: { labels: labels() } },
     volumes,
-  };
+  });
+}
+
+/**
+ * Compose substitutes `${VAR}` and `$VAR` in every value, from the environment and .env (which
+ * holds the password). The model already refuses `$` in images and names; this is the guarantee
+ * for every other string: a `$` reaches Compose as `$$`, which it reads as a literal `$`.
+ */
+export function escapeInterpolation<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('$', '$$$$') as T;
+  if (Array.isArray(value)) return value.map(escapeInterpolation) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v)])) as T;
+  }
+  return value;
 }

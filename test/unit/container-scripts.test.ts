@@ -1,0 +1,508 @@
+// The shell scripts that run in the containers (templates/scripts/), run here under the
+// shells of both official images (busybox sh: redis:7.4-alpine; dash: the Debian-based
+// redis:7.4) with a fake redis-cli and a fake docker-entrypoint.sh on PATH
+// (test/fixtures/container-scripts/), in temp dirs instead of /usr/local/etc/redis-ha and /data.
+// Plus shellcheck on every script.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { existsSync, readdirSync } from 'node:fs';
+import { IN_CI, requireBinary, run, startBackground, waitFor, which } from '../helpers/binaries.js';
+import { REPO_ROOT } from '../helpers/repo.js';
+
+const SCRIPTS_DIR = join(REPO_ROOT, 'templates', 'scripts');
+const FAKES_DIR = join(REPO_ROOT, 'test', 'fixtures', 'container-scripts');
+
+/** A reply of the fake redis-cli: the text redis-cli prints, or 'hang' (never answers). */
+type Reply = string | 'hang';
+/** host ('local' = the node itself) -> command word -> reply. A host not listed is down. */
+type Replies = Record<string, Record<string, Reply>>;
+
+const addr = (host: string, port = 6379): Reply => `${host}\n${port}\n`;
+// What redis-cli --raw prints for an error reply (and it exits 0).
+const NOAUTH: Reply = 'NOAUTH Authentication required.\n\n';
+const NIL: Reply = '\n';
+
+interface Case {
+  script: string;
+  env: Record<string, string>;
+  replies?: Replies;
+  /** Files in the config dir (redis.conf / sentinel.conf) and the data dir, by name. */
+  conf?: Record<string, string>;
+  data?: Record<string, string>;
+  /** Files in the config dir whose text depends on the data dir's path. */
+  confFromDataDir?: Record<string, (dataDir: string) => string>;
+  /** Kill the script (and whatever it left running) after this long. */
+  timeoutMs?: number;
+}
+
+interface Result {
+  code: number | null;
+  timedOut: boolean;
+  ms: number;
+  out: string;
+  calls: string[];
+  /** The argv the fake docker-entrypoint.sh got, or undefined if it was not exec'd. */
+  entrypoint?: string[];
+  data: (name: string) => Promise<string | undefined>;
+  dataDir: string;
+}
+
+const SHELLS: { name: string; argv: string[]; binary: string }[] = [
+  { name: 'busybox sh', argv: ['busybox', 'sh'], binary: 'busybox' },
+  { name: 'dash', argv: ['dash'], binary: 'dash' },
+];
+
+let root: string;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'redis-ha-scripts-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+let caseNo = 0;
+async function runCase(shell: string[], c: Case): Promise<Result> {
+  const dir = join(root, `case-${++caseNo}`);
+  const confDir = join(dir, 'conf');
+  const dataDir = join(dir, 'data');
+  const fakeDir = join(dir, 'fake');
+  await mkdir(dataDir, { recursive: true });
+  await mkdir(fakeDir, { recursive: true });
+  await cp(SCRIPTS_DIR, join(confDir, 'scripts'), { recursive: true });
+  for (const [name, text] of Object.entries(c.conf ?? {})) await writeFile(join(confDir, name), text);
+  for (const [name, text] of Object.entries(c.data ?? {})) await writeFile(join(dataDir, name), text);
+  for (const [name, render] of Object.entries(c.confFromDataDir ?? {})) await writeFile(join(confDir, name), render(dataDir));
+  for (const [host, commands] of Object.entries(c.replies ?? {})) {
+    await mkdir(join(fakeDir, host), { recursive: true });
+    for (const [command, reply] of Object.entries(commands)) {
+      if (reply === 'hang') await writeFile(join(fakeDir, host, `${command}.hang`), '');
+      else await writeFile(join(fakeDir, host, command), reply);
+    }
+  }
+  await writeFile(join(fakeDir, 'calls'), '');
+
+  const env = {
+    PATH: `${FAKES_DIR}:${process.env.PATH}`,
+    FAKE_REDIS_DIR: fakeDir,
+    REDIS_HA_CONF_DIR: confDir,
+    REDIS_HA_DATA_DIR: dataDir,
+    ...c.env,
+  };
+  const started = Date.now();
+  // detached: its own process group, so a timeout can end the script and its background
+  // children (the attach loop) together.
+  const child = spawn(shell[0]!, [...shell.slice(1), join(confDir, 'scripts', c.script)], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, c.timeoutMs ?? 10_000);
+  // 'close' waits for every holder of stdout/stderr, background children included.
+  const code = await new Promise<number | null>((resolve) => {
+    let exitCode: number | null = null;
+    child.on('exit', (code) => (exitCode = code));
+    child.on('close', () => resolve(exitCode));
+  });
+  clearTimeout(timer);
+  const ms = Date.now() - started;
+  const calls = (await readFile(join(fakeDir, 'calls'), 'utf8')).split('\n').filter(Boolean);
+  const entrypointFile = join(fakeDir, 'entrypoint');
+  const entrypoint = existsSync(entrypointFile)
+    ? (await readFile(entrypointFile, 'utf8')).split('\n').slice(0, -1)
+    : undefined;
+  const data = async (name: string) => readFile(join(dataDir, name), 'utf8').catch(() => undefined);
+  return { code, timedOut, ms, out, calls, entrypoint, data, dataDir };
+}
+
+/** The lines of a config that set the role or a password. */
+const roleLines = (conf: string | undefined) =>
+  (conf ?? '').split('\n').filter((l) => /^(replicaof|slaveof) /.test(l));
+
+const REDIS_CONF = '# rendered\nport 6379\ndir /data\n';
+const REDIS_CONF_REPLICA = `${REDIS_CONF}replicaof redis-1 6379\n`;
+const SENTINEL_CONF = [
+  'port 26379',
+  'sentinel monitor mymaster redis-1 6379 2',
+  'sentinel known-replica mymaster redis-2 6379',
+  'sentinel known-replica mymaster redis-3 6379',
+  '',
+].join('\n');
+// redis-3 restarting; three Sentinels in the deployment.
+const REDIS_ENV = {
+  NODE_NAME: 'redis-3',
+  MASTER_NAME: 'mymaster',
+  SENTINELS: 'sentinel-1 sentinel-2 sentinel-3',
+  SENTINEL_COUNT: '3',
+  REDIS_PASSWORD: 'secret',
+};
+// sentinel-1 restarting: SENTINELS names only its peers, the deployment has three.
+const SENTINEL_ENV = {
+  NODE_NAME: 'sentinel-1',
+  MASTER_NAME: 'mymaster',
+  SENTINELS: 'sentinel-2 sentinel-3',
+  SENTINEL_COUNT: '3',
+  REDIS_PASSWORD: 'secret',
+};
+// A password as a user might supply it: spaces, both quotes, a #, backslashes.
+const NASTY_PASSWORD = `p a"s's #1 \\x41\\`;
+
+describe('container scripts: shellcheck', () => {
+  it('finds nothing in any script of templates/scripts/', (t: TestContext) => {
+    if (!which('shellcheck')) {
+      // Visible reason outside CI; in CI (setup-docker.sh installs it) a missing one fails.
+      if (IN_CI) assert.fail('shellcheck is not installed; CI=true requires it (apt-get install shellcheck)');
+      t.skip('shellcheck is not installed (apt-get install shellcheck)');
+      return;
+    }
+    const scripts = readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith('.sh'));
+    assert.ok(scripts.length >= 5, `expected the container scripts in ${SCRIPTS_DIR}`);
+    // -x follows `. common.sh` (source-path=SCRIPTDIR in the scripts); every severity counts.
+    const r = run('shellcheck', ['-x', '--severity=style', ...scripts.map((s) => join(SCRIPTS_DIR, s))]);
+    assert.equal(r.status, 0, `shellcheck findings:\n${r.stdout}${r.stderr}`);
+  });
+});
+
+for (const shell of SHELLS) {
+  describe(`container scripts under ${shell.name}`, () => {
+    const ready = (t: TestContext) => requireBinary(t, shell.binary);
+    const go = (c: Case) => runCase(shell.argv, c);
+
+    describe('redis-start.sh', () => {
+      it('follows a majority of the Sentinels (2 of 3; the third does not answer in time)', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+          replies: {
+            'sentinel-1': { SENTINEL: addr('redis-2') },
+            'sentinel-2': { SENTINEL: 'hang' },
+            'sentinel-3': { SENTINEL: addr('redis-2') },
+          },
+        });
+        assert.equal(r.timedOut, false, r.out);
+        assert.ok(r.ms < 6000, `took ${r.ms} ms: the hanging Sentinel must cost at most 2 s`);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), ['replicaof redis-2 6379'], r.out);
+        assert.match(r.out, /redis-2 as master/);
+        assert.equal(r.entrypoint?.[0], 'redis-server');
+        assert.match(r.entrypoint?.[1] ?? '', /\/data\/redis\.conf$/, 'Redis runs from the live copy');
+      });
+
+      it('becomes master when a majority names this node', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+          replies: { 'sentinel-1': { SENTINEL: addr('redis-3') }, 'sentinel-2': { SENTINEL: addr('redis-3') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), [], r.out);
+      });
+
+      it('keeps its last role when only one Sentinel of three answers, and logs what it saw', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+          replies: { 'sentinel-2': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), ['replicaof redis-1 6379'], r.out);
+        assert.match(r.out, /no majority/i);
+        assert.match(r.out, /sentinel-2: redis-2 6379/);
+        assert.match(r.out, /sentinel-1: no answer/);
+      });
+
+      it('keeps its last role on a 1-vs-1 split (not resolved by host name)', async (t) => {
+        if (!ready(t)) return;
+        // Last role: master. Either split answer would make it a replica.
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': REDIS_CONF },
+          replies: { 'sentinel-1': { SENTINEL: addr('redis-1') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), [], r.out);
+        assert.match(r.out, /no majority/i);
+        assert.match(r.out, /sentinel-1: redis-1 6379/);
+        assert.match(r.out, /sentinel-3: redis-2 6379/);
+      });
+
+      it('keeps its last role when no Sentinel answers', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': `${REDIS_CONF}slaveof redis-2 6379\n` },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), ['slaveof redis-2 6379'], r.out);
+        assert.match(r.out, /keeping the last role \(slaveof redis-2 6379\)/);
+      });
+
+      it('takes no error reply (NOAUTH) for an answer', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+          replies: {
+            'sentinel-1': { SENTINEL: NOAUTH },
+            'sentinel-2': { SENTINEL: NOAUTH },
+            'sentinel-3': { SENTINEL: NIL },
+          },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), ['replicaof redis-1 6379'], r.out);
+        assert.match(r.out, /sentinel-1 replied: NOAUTH Authentication required\.; sentinel-2 replied: NOAUTH/);
+      });
+
+      it('quotes the password in the live config the way Redis parses it', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: { ...REDIS_ENV, REDIS_PASSWORD: NASTY_PASSWORD },
+          conf: { 'redis.conf': REDIS_CONF },
+          data: { 'redis.conf': REDIS_CONF },
+        });
+        assert.equal(r.code, 0, r.out);
+        const live = (await r.data('redis.conf')) ?? '';
+        const quoted = `"p a\\"s's #1 \\\\x41\\\\"`;
+        assert.ok(live.includes(`\nrequirepass ${quoted}\n`), live);
+        assert.ok(live.includes(`\nmasterauth ${quoted}\n`), live);
+        assert.ok(!live.includes(NASTY_PASSWORD.slice(0, 6) + '\n'), live);
+      });
+
+      it('writes a live config from which real Redis and Sentinel take the password', async (t) => {
+        if (!ready(t) || !requireBinary(t, 'redis-server') || !requireBinary(t, 'redis-sentinel')) return;
+        const servers = [
+          { script: 'redis-start.sh', conf: 'redis.conf', binary: 'redis-server', env: REDIS_ENV, extra: '' },
+          // The rendered monitor line names a port nobody uses: only the config parse matters here.
+          { script: 'sentinel-start.sh', conf: 'sentinel.conf', binary: 'redis-sentinel', env: SENTINEL_ENV,
+            extra: 'sentinel monitor mymaster 127.0.0.1 11999 2\n' },
+        ];
+        for (const s of servers) {
+          // No TCP port: the server listens on a unix socket in the case's own data dir.
+          const r = await go({
+            script: s.script,
+            env: { ...s.env, REDIS_PASSWORD: NASTY_PASSWORD },
+            confFromDataDir: { [s.conf]: (dir) => `port 0\nunixsocket ${dir}/server.sock\ndir ${dir}\n${s.extra}` },
+          });
+          assert.equal(r.code, 0, r.out);
+          const sock = join(r.dataDir, 'server.sock');
+          const server = startBackground(s.binary, [join(r.dataDir, s.conf)]);
+          t.after(() => server.stop());
+          assert.ok(await waitFor(() => existsSync(sock), 5000), `${s.binary} did not start:\n${server.output()}`);
+          const cli = (...args: string[]) =>
+            run('redis-cli', ['-s', sock, ...args], { env: { ...process.env, REDISCLI_AUTH: NASTY_PASSWORD } }).stdout;
+          assert.equal(cli('PING'), 'PONG\n', `${s.binary} refused the password of its live config`);
+          const [name, value] = s.binary === 'redis-server' ? ['masterauth', cli('CONFIG', 'GET', 'masterauth')]
+            : ['sentinel-pass', cli('SENTINEL', 'CONFIG', 'GET', 'sentinel-pass')];
+          assert.equal(value, `${name}\n${NASTY_PASSWORD}\n`);
+          await server.stop();
+        }
+      });
+
+      it('on a first start attaches to the rendered master with REPLICAOF', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          replies: {
+            local: { PING: 'PONG\n', REPLICAOF: 'OK\n', CONFIG: 'OK\n' },
+            'redis-1': { PING: 'PONG\n' },
+          },
+        });
+        assert.equal(r.timedOut, false, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), [], 'attaches by command, not by config');
+        assert.ok(r.calls.some((c) => c.startsWith('local REPLICAOF redis-1 6379 ')), r.calls.join('\n'));
+        assert.equal(await r.data('.redis-ha-attaching'), undefined, 'the marker goes once attached');
+      });
+
+      it('gives up waiting for an unreachable master within its bound, says why, and leaves Redis to retry', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: { ...REDIS_ENV, REDIS_HA_ATTACH_TIMEOUT_S: '1' },
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          replies: { local: { PING: 'PONG\n', REPLICAOF: 'OK\n', CONFIG: 'OK\n' } },
+          timeoutMs: 8000,
+        });
+        assert.equal(r.timedOut, false, `the attach loop never gave up:\n${r.out}`);
+        assert.match(r.out, /redis-1 6379 did not answer .*1 s/);
+        // A replica of its master now (Redis reconnects by itself), so the healthcheck
+        // reports master_link_status:down instead of the node passing as an empty master.
+        assert.ok(r.calls.some((c) => c.startsWith('local REPLICAOF redis-1 6379 ')), r.calls.join('\n'));
+        assert.equal(await r.data('.redis-ha-attaching'), undefined);
+      });
+
+      it('gives up when its own Redis never answers, and stays unhealthy', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: { ...REDIS_ENV, REDIS_HA_ATTACH_TIMEOUT_S: '1' },
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          timeoutMs: 8000,
+        });
+        assert.equal(r.timedOut, false, `the attach loop never gave up:\n${r.out}`);
+        assert.match(r.out, /this node did not answer/);
+        assert.equal((await r.data('.redis-ha-attaching'))?.split('\n')[0], 'redis-1 6379', 'the marker stays');
+        assert.ok(!r.calls.some((c) => c.startsWith('local REPLICAOF')), r.calls.join('\n'));
+      });
+    });
+
+    describe('sentinel-start.sh', () => {
+      const monitorLine = (conf: string | undefined) =>
+        (conf ?? '').split('\n').find((l) => l.startsWith('sentinel monitor '));
+
+      it('monitors the master both peers name (2 of 3 Sentinels with itself)', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: SENTINEL_ENV,
+          conf: { 'sentinel.conf': SENTINEL_CONF },
+          data: { 'sentinel.conf': SENTINEL_CONF },
+          replies: { 'sentinel-2': { SENTINEL: addr('redis-2') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        const live = await r.data('sentinel.conf');
+        assert.equal(monitorLine(live), 'sentinel monitor mymaster redis-2 6379 2', live);
+        assert.deepEqual(r.entrypoint?.slice(-1), ['--sentinel']);
+      });
+
+      it('keeps its last state when one peer of three Sentinels answers', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: SENTINEL_ENV,
+          conf: { 'sentinel.conf': SENTINEL_CONF },
+          data: { 'sentinel.conf': SENTINEL_CONF },
+          replies: { 'sentinel-2': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.equal(monitorLine(await r.data('sentinel.conf')), 'sentinel monitor mymaster redis-1 6379 2', r.out);
+        assert.match(r.out, /no majority/i);
+        assert.match(r.out, /sentinel-2: redis-2 6379; sentinel-3: no answer/);
+      });
+
+      it('keeps its last state on a split between its peers', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: SENTINEL_ENV,
+          conf: { 'sentinel.conf': SENTINEL_CONF },
+          data: { 'sentinel.conf': SENTINEL_CONF },
+          replies: { 'sentinel-2': { SENTINEL: addr('redis-3') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.equal(monitorLine(await r.data('sentinel.conf')), 'sentinel monitor mymaster redis-1 6379 2', r.out);
+      });
+
+      it('keeps its last state on no answer or an error reply, and writes quoted auth lines', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: { ...SENTINEL_ENV, REDIS_PASSWORD: NASTY_PASSWORD },
+          conf: { 'sentinel.conf': SENTINEL_CONF },
+          data: { 'sentinel.conf': `${SENTINEL_CONF}requirepass "old"\nsentinel auth-pass mymaster "old"\n` },
+          replies: { 'sentinel-2': { SENTINEL: NOAUTH } },
+        });
+        assert.equal(r.code, 0, r.out);
+        const live = (await r.data('sentinel.conf')) ?? '';
+        assert.equal(monitorLine(live), 'sentinel monitor mymaster redis-1 6379 2', r.out);
+        const quoted = `"p a\\"s's #1 \\\\x41\\\\"`;
+        const auth = live.split('\n').filter((l) => /^(requirepass|sentinel (auth|sentinel)-pass) /.test(l));
+        assert.deepEqual(auth, [
+          `requirepass ${quoted}`,
+          `sentinel auth-pass mymaster ${quoted}`,
+          `sentinel sentinel-pass ${quoted}`,
+        ]);
+      });
+    });
+
+    describe('sentinel-health.sh', () => {
+      const health = (replies: Replies) =>
+        go({ script: 'sentinel-health.sh', env: { MASTER_NAME: 'mymaster', REDIS_PASSWORD: 'secret' }, replies });
+
+      it('passes when the Sentinel names a master', async (t) => {
+        if (!ready(t)) return;
+        assert.equal((await health({ local: { SENTINEL: addr('redis-1') } })).code, 0);
+      });
+      it('fails on an error reply (NOAUTH)', async (t) => {
+        if (!ready(t)) return;
+        assert.equal((await health({ local: { SENTINEL: NOAUTH } })).code, 1);
+      });
+      it('fails when it names no master (nil), or a port that is not a number', async (t) => {
+        if (!ready(t)) return;
+        assert.equal((await health({ local: { SENTINEL: NIL } })).code, 1);
+        assert.equal((await health({ local: { SENTINEL: 'redis-1\nsix\n' } })).code, 1);
+      });
+      it('fails when the Sentinel does not answer, or not within 2 s', async (t) => {
+        if (!ready(t)) return;
+        assert.equal((await health({})).code, 1);
+        const hung = await health({ local: { SENTINEL: 'hang' } });
+        assert.equal(hung.code, 1);
+        assert.ok(hung.ms < 5000, `took ${hung.ms} ms`);
+      });
+    });
+
+    describe('redis-health.sh', () => {
+      const info = (...lines: string[]) => `# Replication\r\n${lines.join('\r\n')}\r\n`;
+      const health = (replies: Replies, data: Record<string, string> = {}) =>
+        go({ script: 'redis-health.sh', env: { REDIS_PASSWORD: 'secret' }, replies, data });
+
+      it('passes for a master', async (t) => {
+        if (!ready(t)) return;
+        assert.equal((await health({ local: { INFO: info('role:master', 'connected_slaves:2') } })).code, 0);
+      });
+      it('passes for a replica whose link is up', async (t) => {
+        if (!ready(t)) return;
+        const r = await health({ local: { INFO: info('role:slave', 'master_host:redis-1', 'master_link_status:up') } });
+        assert.equal(r.code, 0);
+        assert.ok(r.calls.every((c) => c.endsWith('auth=set')), 'uses the password');
+      });
+      it('fails for a replica whose link is down', async (t) => {
+        if (!ready(t)) return;
+        const r = await health({ local: { INFO: info('role:slave', 'master_host:redis-1', 'master_link_status:down') } });
+        assert.equal(r.code, 1);
+      });
+      it('fails on an error reply (NOAUTH) and when Redis does not answer', async (t) => {
+        if (!ready(t)) return;
+        assert.equal((await health({ local: { INFO: NOAUTH } })).code, 1);
+        assert.equal((await health({})).code, 1);
+      });
+      it('fails while a first start is still attaching, saying so', async (t) => {
+        if (!ready(t)) return;
+        const r = await health({ local: { INFO: info('role:master') } }, { '.redis-ha-attaching': 'redis-1 6379\n' });
+        assert.equal(r.code, 1);
+        assert.match(r.out, /attaching to redis-1 6379/);
+      });
+    });
+  });
+}
+
