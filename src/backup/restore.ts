@@ -2,7 +2,7 @@
 // and the same digest, and no second master appears on the way.
 //
 // Order, and why:
-// 1. Check the file with the deployment's own redis-check-rdb (in its master's container):
+// 1. Check the file with the deployment's own redis-check-rdb (in one of its containers):
 //    nothing is touched before the file is known good.
 // 2. Stop the Sentinels. Stopped Sentinels cannot fail over while the nodes are down, keep
 //    their state as it was (current master, epoch, peers) with no setting to put back
@@ -98,6 +98,23 @@ export async function restoreData(
       `bring the deployment back first (\`redis-ha deploy ... --name ${t.name}\`), then restore`,
     );
   }
+  const checker = byService.get(redis[0]!.name)!;
+  say(`checking ${file} with redis-check-rdb of ${t.redis.image} (in ${checker.service})`);
+  const check = await checkRdbInContainer(runtime, checker.id, file);
+  if (!check.ok) {
+    throw new UsageError(
+      `backup ${file} refused by redis-check-rdb of ${t.redis.image}: ${check.problem}; nothing was touched`,
+      'the file is damaged, or was written by a newer Redis than this image; use another backup or a matching --redis-image',
+    );
+  }
+  if (check.keysRead !== undefined && check.keysRead !== manifest.keys) {
+    throw new UsageError(
+      `backup ${file} refused: it holds ${check.keysRead} keys, its manifest says ${manifest.keys}; nothing was touched`,
+      'the file and manifest do not belong together; use the pair written by `redis-ha backup`',
+    );
+  }
+  const checkMs = ms();
+
   const plan = await planRestore(d);
   if (!plan.master) {
     throw new FailedError(
@@ -115,22 +132,6 @@ export async function restoreData(
   const appendfilename = (await configValue(masterEndpoint, d.password, 'appendfilename')) ?? 'appendonly.aof';
   const multipartAof = Number(version.split('.')[0]) >= 7;
   const appenddirname = multipartAof ? ((await configValue(masterEndpoint, d.password, 'appenddirname')) ?? 'appendonlydir') : undefined;
-
-  say(`checking ${file} with redis-check-rdb of ${t.redis.image} (in ${master})`);
-  const check = await checkRdbInContainer(runtime, masterContainer.id, file);
-  if (!check.ok) {
-    throw new UsageError(
-      `backup ${file} refused by redis-check-rdb of ${t.redis.image} (Redis ${version}): ${check.problem}; nothing was touched`,
-      'the file is damaged, or was written by a newer Redis than this image; use another backup or a matching --redis-image',
-    );
-  }
-  if (check.keysRead !== undefined && check.keysRead !== manifest.keys) {
-    throw new UsageError(
-      `backup ${file} refused: it holds ${check.keysRead} keys, its manifest says ${manifest.keys}; nothing was touched`,
-      'the file and manifest do not belong together; use the pair written by `redis-ha backup`',
-    );
-  }
-  const checkMs = ms();
 
   // What goes into the master's data directory, staged on the host first.
   const staging = await mkdtemp(join(tmpdir(), 'redis-ha-restore-'));

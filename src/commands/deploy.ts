@@ -216,12 +216,12 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
         );
       }
     }
+    timings.totalMs = since();
     tasks.close();
     const restored = pendingRestore && {
       file: pendingRestore.file,
       ...(await restoreNewDeployment(pendingRestore, d, project, { runtime, io, progress: options.progress !== false, timeoutMs: (options.timeout ?? 120) * 1000 })),
     };
-    timings.totalMs = since();
     return {
       deployment: t.name,
       preset: t.preset,
