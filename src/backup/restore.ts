@@ -64,7 +64,8 @@ export interface RestoreOutcome {
   master: string;
   keys: number;
   nodes: { node: string; keys: number; digest: string }[];
-  timings: { checkMs: number; stopMs: number; loadMs: number; syncMs: number; healthyMs: number; verifyMs: number; totalMs: number };
+  /** Milliseconds from the start of the restore until each step was done (verified: totalMs). */
+  timings: { checkedMs: number; stoppedMs: number; masterLoadedMs: number; replicasSyncedMs: number; healthyMs: number; totalMs: number };
 }
 
 export interface RestoreOptions {
@@ -113,7 +114,7 @@ export async function restoreData(
       'the file and manifest do not belong together; use the pair written by `redis-ha backup`',
     );
   }
-  const checkMs = ms();
+  const checkedMs = ms();
 
   const plan = await planRestore(d);
   if (!plan.master) {
@@ -178,7 +179,7 @@ export async function restoreData(
     );
     step = 'stopping the Redis nodes';
     await Promise.all(redis.map((n) => stop(byService.get(n.name)!)));
-    const stopMs = ms();
+    const stoppedMs = ms();
 
     step = `putting the backup into ${master}'s volume`;
     say(`putting the backup into ${master}'s volume as ${target}`);
@@ -208,7 +209,7 @@ export async function restoreData(
       // Loaded; a later restart of a node without persistence must come back empty, not with the backup.
       await runtime.exec(masterContainer.id, ['rm', '-f', target]);
     }
-    const loadMs = ms();
+    const masterLoadedMs = ms();
 
     step = 'starting the replicas';
     const replicas = redis.filter((n) => n.name !== master).map((n) => byService.get(n.name)!);
@@ -222,7 +223,7 @@ export async function restoreData(
       },
       { timeoutMs: options.timeoutMs, intervalMs: 100, clock: options.clock },
     );
-    const syncMs = ms();
+    const replicasSyncedMs = ms();
 
     step = 'starting the Sentinels';
     if (sentinels.length) say(`starting ${sentinels.length} Sentinel(s)`);
@@ -255,7 +256,7 @@ export async function restoreData(
       master,
       keys: manifest.keys,
       nodes: digests.map((x) => ({ node: x.node, keys: x.keys, digest: x.digest })),
-      timings: { checkMs, stopMs, loadMs, syncMs, healthyMs, verifyMs: ms() - healthyMs, totalMs: ms() },
+      timings: { checkedMs, stoppedMs, masterLoadedMs, replicasSyncedMs, healthyMs, totalMs: ms() },
     };
   } catch (err) {
     if (err instanceof UsageError) throw err;

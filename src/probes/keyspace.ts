@@ -6,7 +6,7 @@
 // list would not show). Values are read in an order-free form (sets and hashes sorted), because
 // two nodes holding the same set may iterate it differently.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { parseInfo, withConnection, type Endpoint } from './connect.js';
 
 /** `db0:keys=12,expires=0,avg_ttl=0` lines -> { db0: 12 }. */
@@ -26,45 +26,35 @@ export async function readKeyspaceCounts(endpoint: Endpoint, password: string): 
 }
 
 export interface KeyspaceDigest {
+  /** Keys of the six core types (a module's type is not read: it would be missing here). */
   keys: number;
   keyspace: Record<string, number>;
   /** sha256 over every db, key, type and value (sorted), first 16 hex digits. */
   digest: string;
 }
 
-const BATCH = 500;
+const BATCH = 1000;
 
-/** Reads one batch of keys' types and values in two pipelined round trips. */
-async function digestBatch(r: Redis, keys: string[], hash: ReturnType<typeof createHash>): Promise<void> {
-  const types = ((await r.pipeline(keys.map((k) => ['type', k])).exec()) ?? []).map(([, t]) => String(t));
-  const reads = keys.map((k, i): [string, ...string[]] => {
-    switch (types[i]) {
-      case 'string':
-        return ['getBuffer', k];
-      case 'hash':
-        return ['hgetallBuffer', k];
-      case 'list':
-        return ['lrangeBuffer', k, '0', '-1'];
-      case 'set':
-        return ['smembersBuffer', k];
-      case 'zset':
-        return ['zrangeBuffer', k, '0', '-1', 'WITHSCORES'];
-      case 'stream':
-        return ['xrangeBuffer', k, '-', '+'];
-      default:
-        // none (expired or deleted meanwhile), or a module type: the type alone is hashed.
-        return ['exists', k];
-    }
-  });
-  const pipeline = r.pipeline();
-  for (const [cmd, ...args] of reads) (pipeline as unknown as Record<string, (...a: string[]) => unknown>)[cmd]!(...args);
-  const values = (await pipeline.exec()) ?? [];
-  keys.forEach((k, i) => {
-    const [err, value] = values[i] ?? [];
-    hash.update(`${k.length}:${k}|${types[i]}|`);
-    hash.update(err ? `error ${(err as Error).message}` : canonical(types[i]!, value));
-    hash.update('\n');
-  });
+/** How each type is read whole (SCAN ... TYPE finds the keys of one type: no TYPE per key). */
+const READERS: [type: string, read: (p: ChainableCommander, key: string) => unknown][] = [
+  ['string', (p, k) => p.getBuffer(k)],
+  ['hash', (p, k) => p.hgetallBuffer(k)],
+  ['list', (p, k) => p.lrangeBuffer(k, 0, -1)],
+  ['set', (p, k) => p.smembersBuffer(k)],
+  ['zset', (p, k) => p.zrangeBuffer(k, '0', '-1', 'WITHSCORES')],
+  ['stream', (p, k) => p.xrangeBuffer(k, '-', '+')],
+];
+
+async function scanKeys(r: Redis, type: string): Promise<string[]> {
+  const all: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await r.scan(cursor, 'COUNT', 2000, 'TYPE', type);
+    cursor = next;
+    all.push(...batch);
+  } while (cursor !== '0');
+  // SCAN may return a key twice; sorted, every node hashes in the same order.
+  return [...new Set(all)].sort();
 }
 
 /** A value in a form that does not depend on how a node iterates it. */
@@ -92,18 +82,22 @@ export async function digestKeyspace(endpoint: Endpoint, password: string, timeo
       let keys = 0;
       for (const db of Object.keys(keyspace).sort((a, b) => Number(a.slice(2)) - Number(b.slice(2)))) {
         await r.select(Number(db.slice(2)));
-        const all: string[] = [];
-        let cursor = '0';
-        do {
-          const [next, batch] = await r.scan(cursor, 'COUNT', 2000);
-          cursor = next;
-          all.push(...batch);
-        } while (cursor !== '0');
-        // SCAN may return a key twice; sort for an order every node agrees on.
-        const unique = [...new Set(all)].sort();
         hash.update(`#${db}\n`);
-        for (let i = 0; i < unique.length; i += BATCH) await digestBatch(r, unique.slice(i, i + BATCH), hash);
-        keys += unique.length;
+        for (const [type, read] of READERS) {
+          const names = await scanKeys(r, type);
+          hash.update(`#${type} ${names.length}\n`);
+          for (let i = 0; i < names.length; i += BATCH) {
+            const chunk = names.slice(i, i + BATCH);
+            const p = r.pipeline();
+            for (const k of chunk) read(p, k);
+            const values = (await p.exec()) ?? [];
+            chunk.forEach((k, j) => {
+              const [err, value] = values[j] ?? [];
+              hash.update(`${k.length}:${k}|${err ? `error ${(err as Error).message}` : canonical(type, value)}\n`);
+            });
+          }
+          keys += names.length;
+        }
       }
       return { keys, keyspace, digest: hash.digest('hex').slice(0, 16) };
     },
