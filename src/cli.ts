@@ -14,6 +14,7 @@ import { cleanup, printCleanup } from './commands/cleanup.js';
 import { printTestFailover, testFailover, type TestFailoverOptions } from './commands/test-failover.js';
 import { backup, printBackup } from './commands/backup.js';
 import { printRestore, restore } from './commands/restore.js';
+import { printSwitchover, switchover, type SwitchoverOptions } from './commands/switchover.js';
 import type { CommandContext } from './commands/context.js';
 import { EXIT, RedisHaError, UsageError } from './errors.js';
 import { lines, type Io } from './io.js';
@@ -159,7 +160,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
           .option('scenario', {
             type: 'string',
             array: true,
-            describe: 'Scenario to run (repeatable): all, kill-master, stop-master, pause-master, partition-master, kill-sentinel, sentinel-majority-loss, restart-replica [default: those that fit the preset]',
+            describe: 'Scenario to run (repeatable): all, kill-master, stop-master, pause-master, partition-master, kill-sentinel, sentinel-majority-loss, restart-replica, switchover [default: those that fit the preset]',
           })
           .option('rate', { type: 'number', default: 200, describe: 'Writes per second on each client path' })
           .option('durability', { choices: ['async', 'wait'] as const, default: 'async' as const, describe: 'wait: acknowledge a write only after WAIT 1 (a replica has it)' })
@@ -171,6 +172,23 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
         const result = await testFailover(args as TestFailoverOptions, ctx);
         printTestFailover(result, Boolean(args.json), io);
         setExit(result.passed ? EXIT.ok : EXIT.failed);
+      },
+    )
+    .command(
+      'switchover',
+      'Move the master to a replica with no acknowledged write lost: pause writes, let Sentinel fail over, unpause',
+      (y) =>
+        y
+          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
+          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+          .option('to', { type: 'string', describe: 'The replica to promote, e.g. redis-2 [default: the most up-to-date replica Sentinel picks]' })
+          .option('timeout', { type: 'number', default: 60, describe: 'Seconds for the whole switchover' })
+          .example('$0 switchover', 'Hand the master role of the deployment in ./.redis-ha to a replica')
+          .example('$0 switchover --name shop --to redis-3', 'Promote redis-3 (the other replicas are steered away, then restored)')
+          .example('$0 switchover --json | jq .timings', 'How long writes were paused, and why'),
+      async (args) => {
+        const result = await switchover(args as SwitchoverOptions, ctx);
+        printSwitchover(result, Boolean(args.json), io);
       },
     )
     .command(

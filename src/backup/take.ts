@@ -3,8 +3,8 @@
 // Runtime, checked by the image's own redis-check-rdb, written beside its manifest.
 import { basename, join } from 'node:path';
 import { FailedError } from '../errors.js';
-import type { Deployment } from '../health/status.js';
-import { probeNodes, type NodeStatus } from '../health/status.js';
+import type { Deployment } from '../deployment.js';
+import { probeNodes, type NodeStatus } from '../probes/deployment.js';
 import { waitFor, type Clock } from '../health/wait.js';
 import { redisNodes } from '../model/nodes.js';
 import { parseInfo, withConnection, type Endpoint } from '../probes/connect.js';

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { verifyBackupFile, type BackupManifest } from '../backup/manifest.js';
 import { restoreData, type RestoreOutcome } from '../backup/restore.js';
 import { UsageError } from '../errors.js';
-import type { Deployment } from '../health/status.js';
+import type { Deployment } from '../deployment.js';
 import { loadTopology } from '../model/load.js';
 import type { ProjectSpec, Runtime } from '../runtime/runtime.js';
 import { lines, type Io } from '../io.js';

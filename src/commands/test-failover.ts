@@ -60,8 +60,8 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   if (durability !== 'async' && durability !== 'wait') throw new UsageError(`--durability ${durability}: use async or wait`);
   const files = await readDeployment(await locateDeployment(options, runtime, ctx.io.cwd));
   const t = files.topology;
-  const scenarios = selectScenarios(t, options.scenario);
-  if (!scenarios.length) throw new UsageError(`no failover scenario fits deployment ${t.name}`, 'deploy with at least one replica');
+  const { selected: scenarios, skipped } = selectScenarios(t, options.scenario);
+  for (const reason of skipped) io.print(style.dim(`skipped: ${reason}`));
   await runtime.checkEngine();
   const deployment = { topology: t, password: files.password, host: probeHost(t) };
   const run = ctx.runScenario ?? runScenario;
@@ -117,14 +117,14 @@ const ms = (v: number | null) => (v === null ? '-' : `${v}`);
 export function formatScenarioLine(r: ScenarioResult): string {
   const head = r.passed ? symbols.ok() : symbols.fail();
   const lines = [
-    `${head} ${style.bold(r.scenario)}: ${r.oldMaster ?? '?'} -> ${r.newMaster ?? '?'}, switch ${ms(r.timings.switchMasterMs)} ms, write gap sentinel-client ${ms(r.timings.sentinelClientWriteGapMs)} ms / haproxy ${ms(r.timings.haproxyWriteGapMs)} ms, acked ${r.writes.acked}, lost ${r.writes.lostAcked}`,
+    `${head} ${style.bold(r.scenario)}: ${r.oldMaster ?? '?'} -> ${r.newMaster ?? '?'}, switch ${ms(r.timings.switchMasterMs)} ms, write gap sentinel-client ${ms(r.timings.sentinelClientWriteGapMs)} ms / haproxy ${ms(r.timings.haproxyWriteGapMs)} ms, acked ${r.writes.acked}, lost ${r.writes.lostAcked}, indeterminate ${r.writes.indeterminate} (read back: ${r.writes.resolvedApplied} applied, ${r.writes.resolvedNotApplied} not applied)`,
   ];
   for (const f of r.failures) lines.push(`    ${style.bad(f)}`);
   return lines.join('\n');
 }
 
 export function formatSummary(r: TestFailoverResult): string {
-  const header = ['scenario', 'result', 'old->new', 'sdown', 'odown', 'switch', 'gap:sent', 'gap:hap', 'acked', 'failed', 'indet', 'lost', 'dual ms', 'hap->old', 'rejoin', 'resync'];
+  const header = ['scenario', 'result', 'old->new', 'sdown', 'odown', 'switch', 'gap:sent', 'gap:hap', 'acked', 'failed', 'indet', 'applied', 'unapplied', 'lost', 'dual ms', 'hap->old', 'rejoin', 'resync'];
   const rows = r.scenarios.map((s) => [
     s.scenario,
     s.passed ? 'pass' : 'FAIL',
@@ -137,6 +137,8 @@ export function formatSummary(r: TestFailoverResult): string {
     String(s.writes.acked),
     String(s.writes.failed),
     String(s.writes.indeterminate),
+    String(s.writes.resolvedApplied),
+    String(s.writes.resolvedNotApplied),
     String(s.writes.lostAcked),
     String(s.dualMaster.windowMs),
     String(s.dualMaster.haproxyRoutedToOldMaster),
@@ -146,7 +148,7 @@ export function formatSummary(r: TestFailoverResult): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   const out = [
-    `${style.bold(r.deployment)} (${r.preset}, profile ${r.profile}), ${r.rate} writes/s per path, durability ${r.durability}. Times in ms from the fault.`,
+    `${style.bold(r.deployment)} (${r.preset}, profile ${r.profile}), ${r.rate} writes/s per path, durability ${r.durability}. Times in ms from the fault; indet: writes that timed out, unresolved after reading them back (applied / unapplied: resolved).`,
     style.dim(fmt(header)),
     ...rows.map((row) => (row[1] === 'pass' ? fmt(row) : style.bad(fmt(row)))),
   ];

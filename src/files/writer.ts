@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
-import { ENV_FILE, isExecutable, SECRET_FILES } from '../synth/synthesize.js';
+import { ENV_FILE } from '../synth/synthesize.js';
 
 export const MANIFEST_FILE = '.redis-ha-manifest.json';
 
@@ -58,9 +58,10 @@ export async function loadOrCreatePassword(dir: string): Promise<{ password: str
   return { password: randomBytes(32).toString('hex'), created: true };
 }
 
-function modeFor(path: string): number {
-  if (SECRET_FILES.has(path)) return 0o600;
-  return isExecutable(path) ? 0o755 : 0o644;
+/** File modes: secrets readable by the owner only, the container scripts executable, the rest 0644. */
+export function modeFor(path: string): number {
+  if (path === ENV_FILE) return 0o600;
+  return path.endsWith('.sh') ? 0o755 : 0o644;
 }
 
 export async function writeDeployment(

@@ -3,6 +3,7 @@
 import { BlockList } from 'node:net';
 import { IMAGE_REFERENCE_HINT, imageReferenceProblem } from './image-reference.js';
 import { publishedPorts } from './nodes.js';
+import { hostFailureImpact } from './placement.js';
 import type { Problem } from './problems.js';
 import { parseConfigLine } from './redis-config-line.js';
 import { refusedRedisDirective } from './redis-directives.js';
@@ -202,6 +203,8 @@ const networkRules: Rule = (t) => {
       seen.set(port, service);
     }
   }
+  // On swarm, `bind` does not apply and swarmRules require auth.
+  if (t.target === 'swarm') return problems;
   const loopback = isLoopback(t.bind);
   if (!t.auth.enabled && !loopback) {
     problems.push(
@@ -227,7 +230,79 @@ const networkRules: Rule = (t) => {
   return problems;
 };
 
-export const RULES: Rule[] = [sentinelRules, replicationRules, extraConfigRules, imageRules, componentRules, networkRules];
+/** Swarm object names (configs, secrets) are `<name>_<file>-<hash>`, and Swarm caps them at 64 characters. */
+export const SWARM_MAX_NAME = 32;
+
+const swarmRules: Rule = (t) => {
+  const problems: Problem[] = [];
+  const { nodes, expectNodes } = t.swarm;
+  if (t.target !== 'swarm') {
+    if (nodes !== undefined || expectNodes !== undefined) {
+      problems.push(warning('swarm', 'swarm settings are ignored with target compose', 'set target: swarm, or remove the swarm section'));
+    }
+    return problems;
+  }
+  // Swarm publishes in host mode without an address: the port opens on every address of the node.
+  if (!t.auth.enabled) {
+    problems.push(
+      error(
+        'auth.enabled',
+        'on swarm the ports are published on every address of the node running each task, so they need a password',
+        'set auth.enabled: true',
+      ),
+    );
+  }
+  const everyAddress = t.bind === '0.0.0.0' || t.bind === '::';
+  if (!everyAddress) {
+    problems.push(
+      warning(
+        'bind',
+        `bind ${t.bind} does not apply on swarm: each port is published on every address of the node running the task`,
+        'set bind: 0.0.0.0 to say so, and firewall the nodes',
+      ),
+    );
+  }
+  if (t.name.length > SWARM_MAX_NAME) {
+    problems.push(
+      error(
+        'name',
+        `name "${t.name}" is ${t.name.length} characters; on swarm it prefixes config and secret names, which Swarm caps at 64`,
+        `use at most ${SWARM_MAX_NAME} characters`,
+      ),
+    );
+  }
+  nodes?.forEach((node, i) => {
+    if (nodes.indexOf(node) !== i) {
+      problems.push(
+        error(`swarm.nodes.${i}`, `node "${node}" is listed twice`, 'name each node once; services are spread over the list in order'),
+      );
+    }
+  });
+  if (nodes && expectNodes !== undefined && expectNodes !== nodes.length) {
+    problems.push(
+      error(
+        'swarm.expectNodes',
+        `expectNodes ${expectNodes} differs from the ${nodes.length} nodes listed in swarm.nodes`,
+        'remove swarm.expectNodes (the list gives the count)',
+      ),
+    );
+  }
+  const count = nodes ? new Set(nodes).size : expectNodes;
+  if (count !== undefined) {
+    problems.push(...hostFailureImpact(t, count, nodes ? [...new Set(nodes)] : undefined, nodes ? 'swarm.nodes' : 'swarm.expectNodes'));
+  }
+  return problems;
+};
+
+export const RULES: Rule[] = [
+  sentinelRules,
+  replicationRules,
+  extraConfigRules,
+  imageRules,
+  componentRules,
+  networkRules,
+  swarmRules,
+];
 
 export function checkRules(t: Topology): Problem[] {
   return RULES.flatMap((rule) => rule(t));

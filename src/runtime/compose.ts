@@ -173,7 +173,7 @@ export class ComposeRuntime implements Runtime {
     ]);
     const found = new Map<string, ProjectLocation>();
     for (const c of containers) {
-      if (!c.project || found.get(c.project)?.workingDir) continue;
+      if (!c.project || c.labels[LABEL_MANAGED] !== 'true' || found.get(c.project)?.workingDir) continue;
       const files = c.labels[COMPOSE_LABELS.configFiles];
       found.set(c.project, {
         name: c.project,

@@ -434,10 +434,14 @@ describe('colors', () => {
     }
   });
 
-  it('NO_COLOR=1 with output piped: no ANSI escapes on stdout or stderr', async () => {
-    const cwd = await workdir();
-    const r = await runCli(['validate', 'sentinel', '--quorum', '9'], { cwd, env: cleanEnv({ NO_COLOR: '1' }) });
-    assert.equal(r.code, 2);
-    assert.ok(!hasAnsi(r.rawStdout + r.rawStderr));
+  it('NO_COLOR=1 turns off colour that is on without it (same command, same terminal; stdout and stderr)', { skip: !hasScript && 'util-linux `script` (for a pty) is not installed' }, async () => {
+    // validate writes its problems to stderr, render its summary to stdout; the pty merges both.
+    for (const args of [['validate', 'sentinel', '--quorum', '9'], ['render', 'sentinel']]) {
+      const colored = await runCliOnTty(args, { cwd: await workdir(), env: cleanEnv() });
+      assert.ok(hasAnsi(colored.rawStdout), `${args.join(' ')}: control failed, no colour without NO_COLOR: ${JSON.stringify(colored.rawStdout.slice(0, 120))}`);
+      const plain = await runCliOnTty(args, { cwd: await workdir(), env: cleanEnv({ NO_COLOR: '1' }) });
+      assert.equal(plain.code, colored.code);
+      assert.ok(!hasAnsi(plain.rawStdout), `${args.join(' ')}: ${JSON.stringify(plain.rawStdout.slice(0, 120))}`);
+    }
   });
 });

@@ -16,7 +16,7 @@ import { deploy } from '../../src/commands/deploy.js';
 import { render } from '../../src/commands/render.js';
 import { restore } from '../../src/commands/restore.js';
 import { EXIT, RedisHaError } from '../../src/errors.js';
-import type { NodeStatus } from '../../src/health/status.js';
+import type { NodeStatus } from '../../src/probes/deployment.js';
 import { parseKeyspace } from '../../src/probes/keyspace.js';
 import type { Runtime } from '../../src/runtime/runtime.js';
 import { containersFor, FakeRuntime } from '../helpers/fake-runtime.js';

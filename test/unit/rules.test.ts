@@ -19,7 +19,7 @@ describe('rules: the presets as shipped', () => {
 });
 
 describe('rules: sentinel quorum', () => {
-  it('quorum 0 is an error (rule level; the schema rejects it before, see load-sources)', () => {
+  it('quorum 0 is an error (the quorum rule: the schema takes any integer, see load-sources)', () => {
     const t = topologyOf('sentinel');
     const bad: Topology = { ...t, sentinel: { ...t.sentinel, quorum: 0 } };
     assert.deepEqual(at(checkRules(bad), 'sentinel.quorum'), [
