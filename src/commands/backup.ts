@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { lines, type Io } from '../io.js';
-import { takeBackup, type TakenBackup } from '../backup/take.js';
-import { manifestPath } from '../backup/manifest.js';
+import { takeBackup, type TakenBackup } from '../operations/backup.js';
+import { manifestPath } from '../operations/backup-file.js';
 import { UsageError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
 import type { Clock } from '../health/wait.js';

@@ -7,8 +7,8 @@
 // Nothing is written or started before the file is verified and the deployment is known to be
 // new; a file the image's redis-check-rdb refuses removes the fresh deployment again.
 import { resolve } from 'node:path';
-import { verifyBackupFile, type BackupManifest } from '../backup/manifest.js';
-import { restoreData, type RestoreOutcome } from '../backup/restore.js';
+import { verifyBackupFile, type BackupManifest } from '../operations/backup-file.js';
+import { restoreData, type RestoreOutcome } from '../operations/restore.js';
 import { UsageError } from '../errors.js';
 import type { Deployment } from '../deployment.js';
 import { loadTopology } from '../model/load.js';

@@ -17,7 +17,7 @@ import { COMPOSE_FILE } from '../synth/synthesize.js';
 import type { CommandContext } from './context.js';
 import { render, type RenderOptions } from './render.js';
 import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
-import type { RestoreOutcome } from '../backup/restore.js';
+import type { RestoreOutcome } from '../operations/restore.js';
 
 export interface DeployOptions extends RenderOptions {
   /** Seconds to wait for health. */

@@ -2,8 +2,8 @@
 // says what it would replace (exit 2). The file is verified before anything is touched.
 import { lines, type Io } from '../io.js';
 import { resolve } from 'node:path';
-import { verifyBackupFile, type BackupManifest } from '../backup/manifest.js';
-import { planRestore, restoreData, type RestoreOutcome, type RestorePlan } from '../backup/restore.js';
+import { verifyBackupFile, type BackupManifest } from '../operations/backup-file.js';
+import { planRestore, restoreData, type RestoreOutcome, type RestorePlan } from '../operations/restore.js';
 import { EXIT, RedisHaError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
 import type { Clock } from '../health/wait.js';

@@ -11,7 +11,7 @@ import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import type { BackupManifest } from '../../src/backup/manifest.js';
+import type { BackupManifest } from '../../src/operations/backup-file.js';
 import type { DeployResult } from '../../src/commands/deploy.js';
 import type { RestoreResult } from '../../src/commands/restore.js';
 import { digestKeyspace } from '../../src/probes/keyspace.js';

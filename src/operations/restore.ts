@@ -33,7 +33,7 @@ import { parseInfo, withConnection, type Endpoint } from '../probes/connect.js';
 import { digestKeyspace, parseKeyspace, readKeyspaceCounts, totalKeys, type KeyspaceDigest } from '../probes/keyspace.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { checkRdbInContainer } from './check-rdb.js';
-import type { BackupManifest } from './manifest.js';
+import type { BackupManifest } from './backup-file.js';
 
 /** What a restore would replace: read-only, for the refusal without --yes and for the restore. */
 export interface RestorePlan {

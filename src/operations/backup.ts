@@ -11,7 +11,7 @@ import { parseInfo, withConnection, type Endpoint } from '../probes/connect.js';
 import { parseKeyspace, totalKeys } from '../probes/keyspace.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { checkRdbInContainer } from './check-rdb.js';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, publishBackup, sealRdb, stagingDir, type BackupManifest } from './manifest.js';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, publishBackup, sealRdb, stagingDir, type BackupManifest } from './backup-file.js';
 
 export interface BackupSource {
   master: NodeStatus;
