@@ -49,7 +49,7 @@ export function printBackup(result: TakenBackup, json: boolean, io: Io): void {
   if (json) return printJson(io.stdout, { ok: true, file: result.file, manifest: manifestPath(result.file), note: result.note, timings: result.timings, ...result.manifest });
   if (result.note) err(style.dim(`note: ${result.note}`));
   const m = result.manifest;
-  out(`${symbols.ok()} backup of ${style.bold(m.deployment)}: ${result.file} (${m.keys} keys, ${(m.rdb.bytes / 1024).toFixed(0)} KiB) in ${(result.timings.totalMs / 1000).toFixed(1)} s`);
+  out(`${symbols.ok()} backup of ${style.bold(m.deployment)}: ${result.file} (${m.keys} keys, ${m.rdb.bytes < 10_240 ? `${m.rdb.bytes} bytes` : `${(m.rdb.bytes / 1024).toFixed(0)} KiB`}) in ${(result.timings.totalMs / 1000).toFixed(1)} s`);
   out(`  taken on ${m.source.node} (${m.source.role}, offset ${m.source.replOffset}); master ${m.master.node} at offset ${m.master.replOffset}`);
   out(`  checked with redis-check-rdb of the deployment's image; sha256 ${m.rdb.sha256.slice(0, 16)}...`);
   out(style.dim(`  manifest ${manifestPath(result.file)}. Restore: redis-ha restore ${result.file} --name ${m.deployment} --yes`));
