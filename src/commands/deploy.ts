@@ -16,6 +16,8 @@ import { TaskList } from '../report/tasks.js';
 import { COMPOSE_FILE } from '../synth/synthesize.js';
 import type { CommandContext } from './context.js';
 import { render, type RenderOptions } from './render.js';
+import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
+import type { RestoreOutcome } from '../operations/restore.js';
 
 export interface DeployOptions extends RenderOptions {
   /** Seconds to wait for health. */
@@ -25,6 +27,8 @@ export interface DeployOptions extends RenderOptions {
   showSecrets?: boolean;
   /** Show the live task list (the CLI turns it off for --json). */
   progress?: boolean;
+  /** A backup to start a new deployment from (see deploy-restore.ts). */
+  restore?: string;
 }
 
 /** Milliseconds from the command's (process's) start until each step was done. */
@@ -54,6 +58,8 @@ export interface DeployResult {
   snippets: Snippets;
   natMap: StatusSnapshot['natMap'];
   status?: StatusSnapshot;
+  /** With --restore: what was restored, per node key count and digest. */
+  restored?: RestoreOutcome & { file: string };
 }
 
 const CHECK_TASKS: { check: CheckName; title: string; timing: keyof DeployTimings }[] = [
@@ -106,6 +112,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
   // The task list must stop whatever fails (its timer would keep the process alive).
   try {
     signal.throwIfAborted();
+    const pendingRestore = options.restore ? await prepareDeployRestore({ ...options, restore: options.restore }, runtime, io.cwd) : undefined;
     tasks.start('render');
     let rendered;
     try {
@@ -211,6 +218,10 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     }
     timings.totalMs = since();
     tasks.close();
+    const restored = pendingRestore && {
+      file: pendingRestore.file,
+      ...(await restoreNewDeployment(pendingRestore, d, project, { runtime, io, progress: options.progress !== false, timeoutMs: (options.timeout ?? 120) * 1000 })),
+    };
     return {
       deployment: t.name,
       preset: t.preset,
@@ -225,6 +236,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       snippets: snippets(t, password, Boolean(options.showSecrets)),
       natMap: natMap(t, d.host),
       status: snapshot,
+      restored,
     };
   } finally {
     tasks.close();
@@ -252,6 +264,7 @@ export function printDeployResult(result: DeployResult, json: boolean, io: Io): 
       ? `${symbols.ok()} ${style.bold(result.deployment)} (${result.preset}) is healthy after ${total} s`
       : `${symbols.ok()} ${style.bold(result.deployment)} (${result.preset}) started (not waiting for health: --no-wait)`,
   );
+  if (result.restored) out(`${symbols.ok()} restored ${result.restored.keys} keys from ${result.restored.file} in ${(result.restored.timings.totalMs / 1000).toFixed(1)} s; every node has digest ${result.restored.nodes[0]?.digest}`);
   out('\nEndpoints:');
   for (const e of result.endpoints) out(`  ${e.service.padEnd(11)} ${e.address.padEnd(24)} ${style.dim(e.role)}`);
   out(`\nredis-cli:\n  ${result.snippets.redisCli}`);
