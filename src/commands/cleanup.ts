@@ -8,7 +8,7 @@ import { removeDeploymentFiles } from '../files/writer.js';
 import { checkEngine, LABEL_PROJECT, managedProjects, projectContainers, resourcesByLabel } from '../runtime/docker.js';
 import { run, runChecked } from '../runtime/exec.js';
 import { LABEL_MANAGED } from '../synth/compose.js';
-import { ENV_FILE } from '../synth/synthesize.js';
+import { SECRET_NAMES, secretPath } from '../synth/secrets.js';
 import { printJson, style, symbols } from '../report/style.js';
 
 export interface CleanupOptions {
@@ -43,9 +43,9 @@ async function cleanupOne(name: string, dir: string, options: CleanupOptions): P
   if (!options.keepData) {
     for (const v of volumes) await runChecked('docker', ['volume', 'rm', v], `removing volume ${v}`);
   }
-  // Kept data keeps its password (.env): the next deploy must open what it kept.
+  // Kept data keeps its secrets (secrets/<user>): the next deploy must open what it kept.
   const files =
-    options.keepFiles || !existsSync(dir) ? [] : await removeDeploymentFiles(dir, { keep: options.keepData ? [ENV_FILE] : [] });
+    options.keepFiles || !existsSync(dir) ? [] : await removeDeploymentFiles(dir, { keep: options.keepData ? SECRET_NAMES.map(secretPath) : [] });
   return {
     deployment: name,
     containers: containers.map((c) => c.service),

@@ -139,8 +139,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     tasks.finish('up', 'done', `${pre.compose.variant}${firstDeploy ? '' : ', existing deployment updated in place'}`);
     if (interrupt.signal.aborted) throw interrupt.signal.reason;
 
-    const { password } = rendered;
-    const d = { topology: t, password, host: probeHost(t) };
+    const d = { topology: t, auth: rendered.admin, stats: rendered.stats, host: probeHost(t) };
     let snapshot: StatusSnapshot | undefined;
     if (checks.length) {
       for (const c of checks) tasks.start(c.check);
@@ -197,7 +196,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
       timings,
       warnings: rendered.warnings,
       endpoints: endpoints(t),
-      snippets: snippets(t, password, Boolean(options.showSecrets)),
+      snippets: snippets(t, rendered.app, Boolean(options.showSecrets)),
       natMap: natMap(t, d.host),
       status: snapshot,
     };

@@ -15,7 +15,7 @@ export async function status(options: StatusOptions): Promise<StatusSnapshot> {
   await checkEngine();
   const t = files.topology;
   const containers = await projectContainers(t.name);
-  return takeSnapshot({ topology: t, password: files.password, host: probeHost(t) }, containers, { caughtUp: false });
+  return takeSnapshot({ topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) }, containers, { caughtUp: false });
 }
 
 

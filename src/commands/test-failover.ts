@@ -54,7 +54,7 @@ export async function testFailover(options: TestFailoverOptions, io: TestFailove
   const scenarios = selectScenarios(t, options.scenario);
   if (!scenarios.length) throw new UsageError(`no failover scenario fits deployment ${t.name}`, 'deploy with at least one replica');
   await checkEngine();
-  const deployment = { topology: t, password: files.password, host: probeHost(t) };
+  const deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
 
   const heal = new HealStack();
   const abort = new AbortController();

@@ -3,14 +3,16 @@
 import { natMap, redisNodes, sentinelNodes, type NodeRef } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { ContainerInfo } from '../runtime/docker.js';
-import { withConnection, parseInfo } from '../probes/connect.js';
+import { type Credentials, withConnection, parseInfo } from '../probes/connect.js';
 import { probeExporterTarget, probeHaproxyStats, type HaproxyServerState } from '../probes/http.js';
 import { probeNode, type NodeState } from '../probes/redis.js';
 import { probeSentinel, type SentinelState } from '../probes/sentinel.js';
 
 export interface Deployment {
   topology: Topology;
-  password: string;
+  /** Who redis-ha logs in as (the user admin), and HAProxy's stats login. */
+  auth: Credentials;
+  stats?: Credentials;
   /** Address the published ports are reached at from this host. */
   host: string;
 }
@@ -172,8 +174,8 @@ export function checkSentinels(t: Topology, master: string | undefined, sentinel
 }
 
 /** Which node a connection through a published port lands on (the node's announced name). */
-async function nodeBehind(host: string, port: number, password: string): Promise<{ name: string; role: string }> {
-  return withConnection({ host, port }, password, async (r) => {
+async function nodeBehind(host: string, port: number, auth: Credentials): Promise<{ name: string; role: string }> {
+  return withConnection({ host, port }, auth, async (r) => {
     const [, name] = (await r.config('GET', 'replica-announce-ip')) as string[];
     const role = parseInfo(await r.info('replication')).role ?? '?';
     return { name: name ?? '?', role };
@@ -184,7 +186,7 @@ export async function probeHaproxy(d: Deployment, master: string | undefined): P
   const t = d.topology;
   const snapshot: NonNullable<StatusSnapshot['haproxy']> = { reachable: false, servers: [] };
   try {
-    snapshot.servers = await probeHaproxyStats(d.host, t.haproxy.statsPort);
+    snapshot.servers = await probeHaproxyStats(d.host, t.haproxy.statsPort, d.stats);
     snapshot.reachable = true;
   } catch (err) {
     snapshot.error = (err as Error).message;
@@ -192,14 +194,14 @@ export async function probeHaproxy(d: Deployment, master: string | undefined): P
   }
   const problems: string[] = [];
   try {
-    const w = await nodeBehind(d.host, t.haproxy.writePort, d.password);
+    const w = await nodeBehind(d.host, t.haproxy.writePort, d.auth);
     snapshot.writeReaches = w.name;
     if (w.name !== master || w.role !== 'master') problems.push(`write port reaches ${w.name} (${w.role}), master is ${master}`);
   } catch (err) {
     problems.push(`write port: ${(err as Error).message}`);
   }
   try {
-    const r = await nodeBehind(d.host, t.haproxy.readPort, d.password);
+    const r = await nodeBehind(d.host, t.haproxy.readPort, d.auth);
     snapshot.readReaches = r.name;
     if (r.role !== 'slave') problems.push(`read port reaches ${r.name} (${r.role}), not a replica`);
   } catch (err) {
@@ -235,7 +237,7 @@ export async function probeExporter(d: Deployment): Promise<{ snapshot: NonNulla
 
 export async function probeNodes(d: Deployment): Promise<NodeStatus[]> {
   const nodes: NodeStatus[] = await Promise.all(
-    redisNodes(d.topology).map(async (n) => ({ service: n.name, hostPort: n.hostPort, ...(await probeNode(endpointOf(d, n), d.password)) })),
+    redisNodes(d.topology).map(async (n) => ({ service: n.name, hostPort: n.hostPort, ...(await probeNode(endpointOf(d, n), d.auth)) })),
   );
   const master = nodes.find((n) => n.role === 'master');
   for (const n of nodes) {
@@ -249,7 +251,7 @@ export async function probeSentinels(d: Deployment): Promise<SentinelStatus[]> {
     sentinelNodes(d.topology).map(async (s) => ({
       service: s.name,
       hostPort: s.hostPort,
-      ...(await probeSentinel(endpointOf(d, s), d.password, d.topology.sentinel.masterName)),
+      ...(await probeSentinel(endpointOf(d, s), d.auth, d.topology.sentinel.masterName)),
     })),
   );
 }

@@ -3,13 +3,16 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { natMap, probeHost, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import type { Credentials } from './connect.js';
 
-export function sentinelClientOptions(t: Topology, password: string, host = probeHost(t)): RedisOptions {
+export function sentinelClientOptions(t: Topology, auth: Credentials, host = probeHost(t)): RedisOptions {
   return {
     sentinels: sentinelNodes(t).map((s) => ({ host, port: s.hostPort })),
     name: t.sentinel.masterName,
-    password: password || undefined,
-    sentinelPassword: password || undefined,
+    username: auth.username,
+    password: auth.password,
+    sentinelUsername: auth.username,
+    sentinelPassword: auth.password,
     // Sentinels announce in-network names (redis-2:6379); map them to the published ports.
     natMap: natMap(t, host),
     // Sentinels discovered through others are announced by in-network name: unreachable here.

@@ -1,6 +1,7 @@
 // Endpoints and ready-to-paste connection snippets printed after a deploy.
 import { natMap, probeHost, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import type { Credentials } from '../probes/connect.js';
 import { maskSecret } from './style.js';
 
 export interface Endpoint {
@@ -34,30 +35,35 @@ export interface Snippets {
   redisPy?: string;
 }
 
-export function snippets(t: Topology, password: string, showSecrets: boolean): Snippets {
+/** Snippets for client applications: they log in as `auth` (the user app; its secret is secrets/app). */
+export function snippets(t: Topology, auth: Credentials, showSecrets: boolean): Snippets {
   const host = probeHost(t);
-  const pw = maskSecret(password, showSecrets);
-  const auth = t.auth.enabled ? ` -a '${pw}' --no-auth-warning` : '';
+  const pw = maskSecret(auth.password ?? '', showSecrets);
+  const user = auth.username ?? 'app';
+  const cliAuth = t.auth.enabled ? ` --user ${user} -a '${pw}' --no-auth-warning` : '';
   const writePort = t.haproxy.enabled ? t.haproxy.writePort : redisNodes(t)[0]!.hostPort;
   const sentinels = sentinelNodes(t);
   const out: Snippets = {
     redisCli: t.haproxy.enabled
-      ? `redis-cli -h ${host} -p ${writePort}${auth}    # writes via HAProxy; reads: -p ${t.haproxy.readPort}`
+      ? `redis-cli -h ${host} -p ${writePort}${cliAuth}    # writes via HAProxy; reads: -p ${t.haproxy.readPort}`
       : sentinels.length
-        ? `redis-cli -h ${host} -p ${sentinels[0]!.hostPort}${auth} SENTINEL get-master-addr-by-name ${t.sentinel.masterName}`
-        : `redis-cli -h ${host} -p ${writePort}${auth}    # redis-1, the master`,
+        ? `redis-cli -h ${host} -p ${sentinels[0]!.hostPort}${cliAuth} SENTINEL get-master-addr-by-name ${t.sentinel.masterName}`
+        : `redis-cli -h ${host} -p ${writePort}${cliAuth}    # redis-1, the master`,
   };
   if (!sentinels.length) return out;
   const nat = `{\n${Object.entries(natMap(t, host))
     .map(([k, v]) => `    '${k}': { host: '${v.host}', port: ${v.port} },`)
     .join('\n')}\n  }`;
   const pwLiteral = t.auth.enabled ? `'${pw}'` : 'undefined';
+  const userLiteral = t.auth.enabled ? `'${user}'` : 'undefined';
   out.ioredis = [
     "import Redis from 'ioredis';",
     'const redis = new Redis({',
     `  sentinels: [${sentinels.map((s) => `{ host: '${host}', port: ${s.hostPort} }`).join(', ')}],`,
     `  name: '${t.sentinel.masterName}',`,
+    `  username: ${userLiteral},`,
     `  password: ${pwLiteral},`,
+    `  sentinelUsername: ${userLiteral},`,
     `  sentinelPassword: ${pwLiteral},`,
     '  // Sentinels announce in-network names; map them to the ports published on this host.',
     `  natMap: ${nat},`,
@@ -82,6 +88,7 @@ export function snippets(t: Topology, password: string, showSecrets: boolean): S
     })
     .join(', ');
   const pyPw = t.auth.enabled ? `"${pw}"` : 'None';
+  const pyUser = t.auth.enabled ? `"${user}"` : 'None';
   out.redisPy = [
     'from redis.sentinel import Sentinel',
     '# Sentinels announce in-network names; map them to the ports published on this host.',
@@ -93,7 +100,8 @@ export function snippets(t: Topology, password: string, showSecrets: boolean): S
     '    def discover_slaves(self, name):',
     '        return [NAT.get(tuple(a), tuple(a)) for a in super().discover_slaves(name)]',
     `sentinel = HostSentinel([${sentinels.map((s) => `("${host}", ${s.hostPort})`).join(', ')}],`,
-    `                        sentinel_kwargs={"password": ${pyPw}}, password=${pyPw}, socket_timeout=1)`,
+    `                        sentinel_kwargs={"username": ${pyUser}, "password": ${pyPw}},\n` +
+      `                        username=${pyUser}, password=${pyPw}, socket_timeout=1)`,
     `master = sentinel.master_for("${t.sentinel.masterName}")`,
   ].join('\n');
   return out;

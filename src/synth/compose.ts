@@ -10,6 +10,7 @@ import {
   sentinelNodes,
 } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import { containerSecret, EXPORTER_PASSWORD_FILE, type SecretName, secretPath } from './secrets.js';
 
 export const LABEL_MANAGED = 'io.redis-ha.managed';
 export const LABEL_CONFIG_HASH = 'io.redis-ha.config-hash';
@@ -32,9 +33,10 @@ export interface ComposeService {
   entrypoint?: string[];
   command?: string[];
   init?: boolean;
+  user?: string;
   environment?: Record<string, string>;
-  env_file?: string[];
   volumes?: string[];
+  secrets?: string[];
   ports?: string[];
   networks: string[];
   depends_on?: Record<string, { condition: 'service_started' | 'service_healthy' }>;
@@ -46,6 +48,7 @@ export interface ComposeService {
 
 export interface ComposeFile {
   services: Record<string, ComposeService>;
+  secrets?: Record<string, { file: string }>;
   networks: Record<string, { labels: Record<string, string> }>;
   volumes: Record<string, { labels: Record<string, string> }>;
 }
@@ -80,6 +83,15 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
   const sentinelNames = sentinels.map((s) => s.name).join(' ');
   const volumes: ComposeFile['volumes'] = {};
   const services: Record<string, ComposeService> = {};
+  // Secrets are files (compose `secrets:`, mounted read-only at /run/secrets/<name>), never
+  // environment variables: nothing secret shows in `docker inspect` or `compose config`.
+  // Each service gets only the ones it reads.
+  const secretsUsed = new Set<string>();
+  const mount = (...names: (SecretName | 'exporter-passwords')[]) => {
+    if (!t.auth.enabled) return {};
+    for (const n of names) secretsUsed.add(n);
+    return { secrets: names };
+  };
 
   for (const node of nodes) {
     volumes[`${node.name}-data`] = { labels: labels() };
@@ -91,7 +103,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       // collect and log as unknown children.
       init: true,
       environment: { NODE_NAME: node.name, MASTER_NAME: t.sentinel.masterName, SENTINELS: sentinelNames },
-      env_file: ['.env'],
+      // replica: masterauth; health: healthcheck, asking the Sentinels; admin: REPLICAOF on a first start.
+      ...mount('replica', 'health', 'admin'),
       volumes: [
         `./redis/${node.name}.conf:${CONF_DIR}/redis.conf:ro`,
         `./scripts:${CONF_DIR}/scripts:ro`,
@@ -125,7 +138,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
           .map((s) => s.name)
           .join(' '),
       },
-      env_file: ['.env'],
+      // sentinel: auth-pass (to the nodes) and sentinel-pass (to the peers); health: healthcheck.
+      ...mount('sentinel', 'health'),
       volumes: [
         `./sentinel/${sentinel.name}.conf:${CONF_DIR}/sentinel.conf:ro`,
         `./scripts:${CONF_DIR}/scripts:ro`,
@@ -146,8 +160,10 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services.haproxy = {
       image: t.haproxy.image,
       hostname: 'haproxy',
-      env_file: ['.env'],
-      volumes: ['./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro'],
+      // Fills the passwords into a private copy of haproxy.cfg, then starts HAProxy.
+      entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/haproxy-start.sh`],
+      ...mount('health', 'haproxy-stats'),
+      volumes: ['./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro', `./scripts:${CONF_DIR}/scripts:ro`],
       ports: [
         publish(t.haproxy.writePort, HAPROXY_WRITE_PORT),
         publish(t.haproxy.readPort, HAPROXY_READ_PORT),
@@ -155,7 +171,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       ],
       networks: [t.network],
       restart: 'unless-stopped',
-      labels: labels(hash(inputs.haproxyConfig ?? '')),
+      labels: labels(hash(inputs.haproxyConfig ?? '', inputs.scripts)),
     };
   }
 
@@ -163,11 +179,15 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services.exporter = {
       image: t.exporter.image,
       hostname: 'exporter',
-      // Covers every node through /scrape?target=redis://<node>:6379; the password
-      // (REDIS_PASSWORD from .env) applies to every target. No REDIS_ADDR: /metrics then
-      // holds only the exporter's own metrics, so no node is counted twice.
-      environment: { REDIS_ADDR: '' },
-      env_file: ['.env'],
+      // Covers every node through /scrape?target=redis://<node>:6379, as the user "exporter"
+      // with the password its password file maps to that target: only this deployment's
+      // nodes and Sentinels are in it. An empty --redis.addr: /metrics then holds only the
+      // exporter's own metrics, so no node is counted twice.
+      command: [
+        '--redis.addr=',
+        ...(t.auth.enabled ? ['--redis.user=exporter', `--redis.password-file=${containerSecret('exporter-passwords')}`] : []),
+      ],
+      ...mount('exporter-passwords'),
       ports: [publish(t.exporter.port, EXPORTER_PORT)],
       networks: [t.network],
       restart: 'unless-stopped',
@@ -175,10 +195,11 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     };
   }
 
-  // No top-level `name:` (Compose v1 rejects it): every call passes `-p`, and .env
-  // carries COMPOSE_PROJECT_NAME for people who run compose by hand in this directory.
+  // No top-level `name:` (Compose v1 rejects it): every call passes `-p`.
+  const secretFile = (n: string) => `./${secretPath(n === 'exporter-passwords' ? EXPORTER_PASSWORD_FILE : n)}`;
   return {
     services,
+    ...(secretsUsed.size ? { secrets: Object.fromEntries([...secretsUsed].sort().map((n) => [n, { file: secretFile(n) }])) } : {}),
     networks: { [t.network]: { labels: labels() } },
     volumes,
   };

@@ -1,4 +1,4 @@
-// Golden files: the whole synthesize() output of each preset, with a fixed password,
+// Golden files: the whole synthesize() output of each preset, with fixed secrets,
 // against test/golden/<preset>/ in the source tree. UPDATE_GOLDEN=1 rewrites them.
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,8 +8,8 @@ import { loadTopology } from '../../src/model/load.js';
 import { PRESETS } from '../../src/model/schema.js';
 import { synthesize } from '../../src/synth/synthesize.js';
 import { GOLDEN_DIR } from '../helpers/repo.js';
+import { FIXED_SECRETS } from '../helpers/secrets.js';
 
-const PASSWORD = 'golden-password';
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -24,7 +24,7 @@ describe('golden files', () => {
   for (const preset of PRESETS) {
     it(`${preset}: synthesize() output equals test/golden/${preset}/`, async () => {
       const { topology } = await loadTopology({ preset });
-      const files = synthesize(topology, { password: PASSWORD });
+      const files = synthesize(topology, FIXED_SECRETS);
       const dir = join(GOLDEN_DIR, preset);
 
       if (UPDATE) {

@@ -3,9 +3,11 @@
 # Decides the node's role before Redis starts, so that a node that restarts never comes
 # back as a second master: the Sentinels' answer wins, then the role this node last had
 # (as Redis/Sentinel rewrote it), then the rendered default (first start).
-# Env: NODE_NAME, MASTER_NAME, SENTINELS ("sentinel-1 sentinel-2 ..."), REDIS_PASSWORD.
+# Env: NODE_NAME, MASTER_NAME, SENTINELS ("sentinel-1 sentinel-2 ..."). Secrets (files):
+# /run/secrets/replica (masterauth), health, admin (REPLICAOF on a first start).
 set -eu
-[ -n "${REDIS_PASSWORD:-}" ] && export REDISCLI_AUTH="$REDIS_PASSWORD"
+# The live config holds masterauth: readable by the redis user only.
+umask 077
 
 rendered=/usr/local/etc/redis-ha/redis.conf
 live=/data/redis.conf
@@ -40,23 +42,21 @@ fi
 {
   grep -vE '^(replicaof|slaveof) ' "$rendered"
   [ -n "$role" ] && echo "$role"
-  if [ -n "${REDIS_PASSWORD:-}" ]; then
-    echo "requirepass $REDIS_PASSWORD"
-    echo "masterauth $REDIS_PASSWORD"
-  fi
+  if [ -f "$SECRETS_DIR/replica" ]; then echo "masterauth $(cat "$SECRETS_DIR/replica")"; fi
 } >"$live.tmp"
 mv "$live.tmp" "$live"
 
 if [ -n "$attach" ]; then
   echo "$attach" >"$attaching"
   (
-    until timeout 1 redis-cli --no-auth-warning PING >/dev/null 2>&1; do sleep 0.05; done
-    until timeout 1 redis-cli --no-auth-warning -h "${attach% *}" -p "${attach#* }" PING >/dev/null 2>&1; do sleep 0.05; done
+    until rcli 1 health PING >/dev/null 2>&1; do sleep 0.05; done
+    until rcli 1 health -h "${attach% *}" -p "${attach#* }" PING >/dev/null 2>&1; do sleep 0.05; done
     # shellcheck disable=SC2086 # "host port" are two arguments
-    redis-cli --no-auth-warning REPLICAOF $attach >/dev/null &&
-      redis-cli --no-auth-warning CONFIG REWRITE >/dev/null &&
+    rcli 5 admin REPLICAOF $attach >/dev/null &&
+      rcli 5 admin CONFIG REWRITE >/dev/null &&
       rm -f "$attaching"
   ) &
 fi
-# The image's entrypoint fixes ownership of /data and drops root before starting Redis.
+# The container runs as the redis user from the start (compose `user:`), so the image's
+# entrypoint neither chowns /data nor switches user: no process of it is ever root.
 exec docker-entrypoint.sh redis-server "$live"

@@ -2,9 +2,11 @@
 # redis-ha: starts one Sentinel; runs at every container start.
 # The Sentinel monitors the master its peers name (it may have changed since rendering);
 # with no peer answering it keeps its own last state, and on first start the rendered one.
-# Env: NODE_NAME, MASTER_NAME, SENTINELS (the other Sentinels), REDIS_PASSWORD.
+# Env: NODE_NAME, MASTER_NAME, SENTINELS (the other Sentinels). Secrets (files):
+# /run/secrets/sentinel (auth-pass to the nodes, sentinel-pass to the peers), health.
 set -eu
-[ -n "${REDIS_PASSWORD:-}" ] && export REDISCLI_AUTH="$REDIS_PASSWORD"
+# The live config holds those passwords: readable by the redis user only.
+umask 077
 
 rendered=/usr/local/etc/redis-ha/sentinel.conf
 live=/data/sentinel.conf
@@ -13,10 +15,9 @@ live=/data/sentinel.conf
 
 with_auth() {
   cat
-  if [ -n "${REDIS_PASSWORD:-}" ]; then
-    echo "requirepass $REDIS_PASSWORD"
-    echo "sentinel auth-pass $MASTER_NAME $REDIS_PASSWORD"
-    echo "sentinel sentinel-pass $REDIS_PASSWORD"
+  if [ -f "$SECRETS_DIR/sentinel" ]; then
+    echo "sentinel auth-pass $MASTER_NAME $(cat "$SECRETS_DIR/sentinel")"
+    echo "sentinel sentinel-pass $(cat "$SECRETS_DIR/sentinel")"
   fi
 }
 
@@ -29,8 +30,11 @@ if [ -n "$answer" ]; then
   mv "$live.tmp" "$live"
 elif [ -f "$live" ]; then
   echo "redis-ha: no peer answered; keeping this Sentinel's last state"
-  # ...with the password of now (it may have changed since that state was written).
-  grep -vE '^(requirepass|user default|sentinel auth-pass|sentinel sentinel-pass) ' "$live" | with_auth >"$live.tmp"
+  # ...with the users and passwords of now (they may have changed since that state was written).
+  {
+    grep -vE '^(requirepass|user|sentinel auth-pass|sentinel auth-user|sentinel sentinel-pass|sentinel sentinel-user) ' "$live"
+    grep -E '^(user|sentinel auth-user|sentinel sentinel-user) ' "$rendered" || true
+  } | with_auth >"$live.tmp"
   mv "$live.tmp" "$live"
 else
   echo "redis-ha: first start; monitoring the rendered master"
