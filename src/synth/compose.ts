@@ -34,6 +34,13 @@ export interface ComposeService {
   command?: string[];
   init?: boolean;
   user?: string;
+  cap_drop?: string[];
+  security_opt?: string[];
+  read_only?: boolean;
+  tmpfs?: string[];
+  mem_limit?: string;
+  pids_limit?: number;
+  logging?: { driver: string; options: Record<string, string> };
   environment?: Record<string, string>;
   volumes?: string[];
   secrets?: string[];
@@ -51,6 +58,45 @@ export interface ComposeFile {
   secrets?: Record<string, { file: string }>;
   networks: Record<string, { labels: Record<string, string> }>;
   volumes: Record<string, { labels: Record<string, string> }>;
+}
+
+/** Redis memory size (256mb, 1gb, 1024, 0) in bytes, as Redis reads it (k/m/g = 1000^n, kb/mb/gb = 1024^n). */
+export function memoryBytes(size: string | number): number {
+  if (typeof size === 'number') return size;
+  const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(size);
+  if (!m) return 0;
+  const unit = { b: 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  return Number(m[1]) * unit;
+}
+
+/**
+ * The container memory limit of a Redis node: maxmemory twice over (a fork for AOF rewrite or
+ * a full sync copies pages that change while it runs) plus 64 MiB for buffers and the process
+ * itself. None without maxmemory (0): Redis would then be killed at the limit instead of
+ * refusing writes; the model warns about that setting.
+ */
+export function redisMemoryLimit(maxmemory: string | number): string | undefined {
+  const bytes = memoryBytes(maxmemory);
+  return bytes > 0 ? `${Math.ceil((2 * bytes) / 1024 ** 2) + 64}m` : undefined;
+}
+
+/**
+ * Every container: no process is root (healthchecks and `docker exec` run as the same user),
+ * no capability (none is needed: every port is above 1024, and as the redis user from the
+ * start the image's entrypoint neither chowns /data nor switches user), no privilege gain
+ * through setuid files, a read-only root file system (only /data, a volume, and /tmp, a
+ * small tmpfs, are writable), a bound on processes and rotated logs.
+ */
+function hardened(user: string, pids: number): Partial<ComposeService> {
+  return {
+    user,
+    cap_drop: ['ALL'],
+    security_opt: ['no-new-privileges:true'],
+    read_only: true,
+    tmpfs: ['/tmp:size=16m,mode=1777'],
+    pids_limit: pids,
+    logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
+  };
 }
 
 const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
@@ -98,6 +144,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services[node.name] = {
       image: t.redis.image,
       hostname: node.name,
+      ...hardened('redis', 256),
+      ...(redisMemoryLimit(t.redis.maxmemory) ? { mem_limit: redisMemoryLimit(t.redis.maxmemory) } : {}),
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/redis-start.sh`],
       // A tiny init as PID 1 reaps the healthcheck's processes, which Redis would otherwise
       // collect and log as unknown children.
@@ -128,6 +176,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services[sentinel.name] = {
       image: t.redis.image,
       hostname: sentinel.name,
+      ...hardened('redis', 128),
+      mem_limit: '64m',
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/sentinel-start.sh`],
       init: true,
       environment: {
@@ -160,6 +210,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services.haproxy = {
       image: t.haproxy.image,
       hostname: 'haproxy',
+      ...hardened('haproxy', 256),
+      mem_limit: '128m',
       // Fills the passwords into a private copy of haproxy.cfg, then starts HAProxy.
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/haproxy-start.sh`],
       ...mount('health', 'haproxy-stats'),
@@ -179,6 +231,9 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services.exporter = {
       image: t.exporter.image,
       hostname: 'exporter',
+      // The image's own non-root user (oliver006/redis_exporter: USER 59000:59000).
+      ...hardened('59000:59000', 64),
+      mem_limit: '64m',
       // Covers every node through /scrape?target=redis://<node>:6379, as the user "exporter"
       // with the password its password file maps to that target: only this deployment's
       // nodes and Sentinels are in it. An empty --redis.addr: /metrics then holds only the
