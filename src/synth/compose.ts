@@ -60,6 +60,13 @@ export interface ComposeFile {
   volumes: Record<string, { labels: Record<string, string> }>;
 }
 
+/**
+ * The redis user of the official images (alpine: 999:1000, debian: 999:999), by number: the
+ * group comes from the image's passwd entry, and an image without that user still starts
+ * (as uid 999, never root).
+ */
+const REDIS_UID = '999';
+
 /** Redis memory size (256mb, 1gb, 1024, 0) in bytes, as Redis reads it (k/m/g = 1000^n, kb/mb/gb = 1024^n). */
 export function memoryBytes(size: string | number): number {
   if (typeof size === 'number') return size;
@@ -144,7 +151,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services[node.name] = {
       image: t.redis.image,
       hostname: node.name,
-      ...hardened('redis', 256),
+      ...hardened(REDIS_UID, 256),
       ...(redisMemoryLimit(t.redis.maxmemory) ? { mem_limit: redisMemoryLimit(t.redis.maxmemory) } : {}),
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/redis-start.sh`],
       // A tiny init as PID 1 reaps the healthcheck's processes, which Redis would otherwise
@@ -176,7 +183,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services[sentinel.name] = {
       image: t.redis.image,
       hostname: sentinel.name,
-      ...hardened('redis', 128),
+      ...hardened(REDIS_UID, 128),
       mem_limit: '64m',
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/sentinel-start.sh`],
       init: true,

@@ -58,6 +58,8 @@ async function deployPreset(cwd: string, preset: string, name: string, portBase:
   };
 }
 
+const runId = (info: string) => /^run_id:(\w+)/m.exec(info)?.[1] ?? '';
+
 /** A plain client that never reconnects on its own, so no test leaves a retry loop running. */
 function client(port: number, auth: Credentials): Redis {
   const r = new Redis({ host: '127.0.0.1', port, ...auth, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null });
@@ -188,9 +190,20 @@ for (const [preset, portBase] of [
         const redis = new Redis(sentinelClientOptions(d.topology, d.app));
         redis.on('error', () => undefined);
         try {
+          // The client logs in as app (no CONFIG, no ROLE): which node it reached is told by
+          // the run_id of INFO server, matched with each node's as admin sees it.
+          const names = new Map<string, string>();
+          for (let i = 1; i <= d.topology.replicas + 1; i++) {
+            const admin = client(d.topology.portBase + i, d.admin);
+            try {
+              names.set(runId(await admin.info('server')), `redis-${i}`);
+            } finally {
+              admin.disconnect();
+            }
+          }
+          const nodeOf = async () => names.get(runId(await redis.info('server')));
           assert.equal(await redis.set('sentinel-client', 'before'), 'OK');
-          const [, before] = (await redis.config('GET', 'replica-announce-ip')) as string[];
-          assert.equal(before, 'redis-1');
+          assert.equal(await nodeOf(), 'redis-1');
           // A real failover, decided by the Sentinels (non-destructive: the old master is demoted).
           const sentinel = client(d.topology.portBase + 101, d.admin);
           try {
@@ -205,7 +218,7 @@ for (const [preset, portBase] of [
               async () => {
                 try {
                   await redis.set('sentinel-client', 'after');
-                  return ((await redis.config('GET', 'replica-announce-ip')) as string[])[1];
+                  return await nodeOf();
                 } catch {
                   return undefined;
                 }
