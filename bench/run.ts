@@ -9,6 +9,7 @@ import { cli } from './cli.js';
 import { IMAGE_FLAGS } from './images.js';
 import { timeBaseline } from './baseline.js';
 import { benchFailover } from './failover.js';
+import { benchSwitchover } from './switchover.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -72,9 +73,16 @@ async function main() {
     console.log(JSON.stringify(failover, null, 2));
   }
 
+  let switchover: object | undefined;
+  if (process.env.BENCH_SKIP_SWITCHOVER !== '1') {
+    switchover = await benchSwitchover({ runs: RUNS, log });
+    console.log('\nSwitchover beside kill-master (full, fast profile), medians:');
+    console.log(JSON.stringify(switchover, null, 2));
+  }
+
   await mkdir(RESULTS, { recursive: true });
   const file = `${RESULTS}${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  await writeFile(file, `${JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length }, runs: RUNS, timeToHealthy, failover }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length }, runs: RUNS, timeToHealthy, failover, switchover }, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The command line: parses argv, calls the command functions, maps errors to exit codes.
-// Nothing below this file calls process.exit().
+// The one file that touches `process`: it builds the Io, the Runtime and the AbortSignal every
+// command receives, and owns SIGINT / SIGTERM. Nothing below it calls process.exit().
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { presets, printPresets } from './commands/presets.js';
@@ -10,10 +11,14 @@ import { printValidateResult, validate } from './commands/validate.js';
 import { deploy, printDeployResult, type DeployOptions } from './commands/deploy.js';
 import { printStatus, status, watchStatus } from './commands/status.js';
 import { cleanup, printCleanup } from './commands/cleanup.js';
-import { printTestFailover, terminalIo, testFailover, type TestFailoverOptions } from './commands/test-failover.js';
+import { printTestFailover, testFailover, type TestFailoverOptions } from './commands/test-failover.js';
+import { printSwitchover, switchover, type SwitchoverOptions } from './commands/switchover.js';
+import type { CommandContext } from './commands/context.js';
 import { EXIT, RedisHaError, UsageError } from './errors.js';
+import { lines, type Io } from './io.js';
 import { TopologyError } from './model/problems.js';
-import { formatProblems, printJson, style } from './report/style.js';
+import { disableColor, formatProblems, printJson, style } from './report/style.js';
+import { ComposeRuntime } from './runtime/compose.js';
 
 export interface GlobalArgs {
   json?: boolean;
@@ -26,7 +31,8 @@ const presetPositional = <T>(y: Argv<T>, required: boolean) =>
     describe: `Preset: ${PRESET_CHOICES.join(', ')}${required ? '' : ' (or "preset:" in --file)'}`,
   });
 
-export function buildCli(argv: string[]) {
+export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: number) => void) {
+  const { io } = ctx;
   const cli = yargs(argv)
     .scriptName('redis-ha')
     .usage(
@@ -43,7 +49,7 @@ export function buildCli(argv: string[]) {
           .example('$0 render sentinel', 'Files for 1 master, 2 replicas, 3 Sentinels in ./.redis-ha/redis-ha/')
           .example('$0 render full --name shop --port-base 8000', 'A second deployment beside the first')
           .example('$0 render --file topology.yaml --replicas 3', 'A topology file, with one field overridden'),
-      async (args) => printRenderResult(await render(args as TopologyArgs), Boolean(args.json)),
+      async (args) => printRenderResult(await render(args as TopologyArgs, io), Boolean(args.json), io),
     )
     .command(
       'validate [preset]',
@@ -53,9 +59,9 @@ export function buildCli(argv: string[]) {
           .example('$0 validate --file topology.yaml', 'Check a topology file')
           .example('$0 validate sentinel --quorum 1 --json', 'As JSON, for CI'),
       async (args) => {
-        const result = await validate(args as TopologyArgs);
-        printValidateResult(result, Boolean(args.json));
-        if (!result.valid) process.exitCode = EXIT.usage;
+        const result = await validate(args as TopologyArgs, io);
+        printValidateResult(result, Boolean(args.json), io);
+        if (!result.valid) setExit(EXIT.usage);
       },
     )
     .command(
@@ -71,8 +77,8 @@ export function buildCli(argv: string[]) {
           .example('$0 deploy full --profile fast', 'With HAProxy (writes :7200, reads :7201) and 1 s failure detection')
           .example('$0 deploy sentinel --name b --port-base 8000', 'A second deployment beside the first'),
       async (args) => {
-        const result = await deploy({ ...(args as DeployOptions), progress: !args.json });
-        printDeployResult(result, Boolean(args.json));
+        const result = await deploy({ ...(args as DeployOptions), progress: !args.json }, ctx);
+        printDeployResult(result, Boolean(args.json), io);
       },
     )
     .command(
@@ -89,14 +95,12 @@ export function buildCli(argv: string[]) {
       async (args) => {
         let snapshot;
         if (args.watch && !args.json) {
-          const abort = new AbortController();
-          process.once('SIGINT', () => abort.abort());
-          snapshot = await watchStatus(args, 1000, abort.signal);
+          snapshot = await watchStatus({ ...args, intervalMs: 1000 }, ctx);
         } else {
-          snapshot = await status(args);
-          printStatus(snapshot, Boolean(args.json));
+          snapshot = await status(args, ctx);
+          printStatus(snapshot, Boolean(args.json), io);
         }
-        process.exitCode = snapshot.healthy ? EXIT.ok : EXIT.failed;
+        setExit(snapshot.healthy ? EXIT.ok : EXIT.failed);
       },
     )
     .command(
@@ -112,7 +116,7 @@ export function buildCli(argv: string[]) {
           .example('$0 cleanup', 'Remove the deployment in ./.redis-ha')
           .example('$0 cleanup --name shop --keep-data', 'Remove containers, keep the data for the next deploy')
           .example('$0 cleanup --all', 'Remove every redis-ha deployment'),
-      async (args) => printCleanup(await cleanup(args), Boolean(args.json)),
+      async (args) => printCleanup(await cleanup(args, ctx), Boolean(args.json), io),
     )
     .command(
       'test-failover',
@@ -124,7 +128,7 @@ export function buildCli(argv: string[]) {
           .option('scenario', {
             type: 'string',
             array: true,
-            describe: 'Scenario to run (repeatable): all, kill-master, stop-master, pause-master, partition-master, kill-sentinel, sentinel-majority-loss, restart-replica [default: those that fit the preset]',
+            describe: 'Scenario to run (repeatable): all, kill-master, stop-master, pause-master, partition-master, kill-sentinel, sentinel-majority-loss, restart-replica, switchover [default: those that fit the preset]',
           })
           .option('rate', { type: 'number', default: 200, describe: 'Writes per second on each client path' })
           .option('durability', { choices: ['async', 'wait'] as const, default: 'async' as const, describe: 'wait: acknowledge a write only after WAIT 1 (a replica has it)' })
@@ -133,16 +137,33 @@ export function buildCli(argv: string[]) {
           .example('$0 test-failover --scenario kill-master --durability wait --json', 'One scenario, WAIT after each write, as JSON')
           .example('$0 test-failover --scenario all --report failover.html', 'With an HTML timeline per scenario'),
       async (args) => {
-        const result = await testFailover(args as TestFailoverOptions, terminalIo());
-        printTestFailover(result, Boolean(args.json));
-        process.exitCode = result.passed ? EXIT.ok : EXIT.failed;
+        const result = await testFailover(args as TestFailoverOptions, ctx);
+        printTestFailover(result, Boolean(args.json), io);
+        setExit(result.passed ? EXIT.ok : EXIT.failed);
+      },
+    )
+    .command(
+      'switchover',
+      'Move the master to a replica with no acknowledged write lost: pause writes, let Sentinel fail over, unpause',
+      (y) =>
+        y
+          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
+          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+          .option('to', { type: 'string', describe: 'The replica to promote, e.g. redis-2 [default: the most up-to-date replica Sentinel picks]' })
+          .option('timeout', { type: 'number', default: 60, describe: 'Seconds for the whole switchover' })
+          .example('$0 switchover', 'Hand the master role of the deployment in ./.redis-ha to a replica')
+          .example('$0 switchover --name shop --to redis-3', 'Promote redis-3 (the other replicas are steered away, then restored)')
+          .example('$0 switchover --json | jq .timings', 'How long writes were paused, and why'),
+      async (args) => {
+        const result = await switchover(args as SwitchoverOptions, ctx);
+        printSwitchover(result, Boolean(args.json), io);
       },
     )
     .command(
       'presets',
       'List the presets, one line each',
       (y) => y.example('$0 presets --json', 'As JSON'),
-      async (args) => printPresets(await presets(), Boolean(args.json)),
+      async (args) => printPresets(await presets(), Boolean(args.json), io),
     );
   return cli
     .example('$0 deploy sentinel', 'Master, 2 replicas, 3 Sentinels; waits until healthy, prints endpoints')
@@ -156,7 +177,7 @@ export function buildCli(argv: string[]) {
     .help()
     .alias('help', 'h')
     .version()
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(Math.min(110, io.columns))
     .epilogue(
       'Exit codes: 0 ok, 1 unhealthy or a check/scenario failed, 2 bad input (nothing changed), 3 environment not ready (Docker, ports, images), 130 interrupted.\nDocs: README.md. Colors: set NO_COLOR=1 to turn them off.',
     )
@@ -166,34 +187,70 @@ export function buildCli(argv: string[]) {
     });
 }
 
-function report(err: unknown, json: boolean, verbose: boolean): number {
+function report(err: unknown, io: Io, json: boolean, verbose: boolean): number {
+  const { err: say } = lines(io);
   if (err instanceof TopologyError) {
-    if (json) printJson({ ok: false, errors: err.problems.filter((p) => p.severity === 'error'), warnings: err.problems.filter((p) => p.severity === 'warning') });
-    else console.error(`${formatProblems(err.problems)}\n${style.bad(`redis-ha: ${err.message}; nothing was written`)}`);
+    if (json) printJson(io.stdout, { ok: false, errors: err.problems.filter((p) => p.severity === 'error'), warnings: err.problems.filter((p) => p.severity === 'warning') });
+    else say(`${formatProblems(err.problems)}\n${style.bad(`redis-ha: ${err.message}; nothing was written`)}`);
     return EXIT.usage;
   }
+  if (err instanceof Error && err.name === 'AbortError') {
+    // Interrupted before a command could say in what state it left things.
+    if (json) printJson(io.stdout, { ok: false, error: 'interrupted' });
+    else say(style.bad('redis-ha: interrupted'));
+    return EXIT.interrupted;
+  }
   if (err instanceof RedisHaError) {
-    if (json) printJson({ ok: false, error: err.message, hint: err.hint });
-    else console.error(style.bad(`redis-ha: ${err.message}`) + (err.hint ? `\n  hint: ${err.hint}` : ''));
-    if (verbose && err.cause) console.error(err.cause);
+    if (json) printJson(io.stdout, { ok: false, error: err.message, hint: err.hint });
+    else say(style.bad(`redis-ha: ${err.message}`) + (err.hint ? `\n  hint: ${err.hint}` : ''));
+    if (verbose && err.cause) say(String((err.cause as Error).stack ?? err.cause));
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
-  if (json) printJson({ ok: false, error: message });
-  else console.error(style.bad(`redis-ha: unexpected error: ${message}`) + (verbose ? '' : '\n  (run again with --verbose for details)'));
-  if (verbose) console.error(err);
+  if (json) printJson(io.stdout, { ok: false, error: message });
+  else say(style.bad(`redis-ha: unexpected error: ${message}`) + (verbose ? '' : '\n  (run again with --verbose for details)'));
+  if (verbose) say(String((err as Error)?.stack ?? err));
   return EXIT.failed;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], ctx: CommandContext): Promise<number> {
   const json = argv.includes('--json');
   const verbose = argv.includes('--verbose');
+  let exitCode: number = EXIT.ok;
   try {
-    await buildCli(argv).parseAsync();
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+    await buildCli(argv, ctx, (code) => (exitCode = code)).parseAsync();
+    return exitCode;
   } catch (err) {
-    return report(err, json, verbose);
+    return report(err, ctx.io, json, verbose);
   }
 }
 
-process.exitCode = await main(hideBin(process.argv));
+if (process.env.NO_COLOR) disableColor();
+const io: Io = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  live: Boolean(process.stderr.isTTY) && !process.env.CI,
+  columns: process.stdout.columns || process.stderr.columns || 100,
+  cwd: process.cwd(),
+};
+const runtime = new ComposeRuntime(process.env);
+// One interrupt path. The first Ctrl-C / SIGTERM aborts the signal: each command stops at its
+// next stage and says in what state it leaves things (deploy lets a running `compose up`
+// finish, test-failover heals every fault). The children run in their own process group, so
+// the terminal's Ctrl-C reaches only this process. A second one forces: children killed, exit 130.
+const interrupt = new AbortController();
+const onSignal = (sig: NodeJS.Signals) => {
+  if (!interrupt.signal.aborted) {
+    process.stderr.write(`\n${sig}: stopping at the next safe point (press Ctrl-C again to quit at once, leaving work half-done)\n`);
+    interrupt.abort();
+    return;
+  }
+  const killed = runtime.killChildren();
+  process.stderr.write(`\n${sig} again: quitting now${killed ? ` (ended ${killed} running docker command(s))` : ''}; check with \`redis-ha status\`\n`);
+  process.exit(EXIT.interrupted);
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+// Children never outlive redis-ha (execa does not clean up detached children itself).
+process.on('exit', () => runtime.killChildren());
+process.exitCode = await main(hideBin(process.argv), { runtime, signal: interrupt.signal, io });

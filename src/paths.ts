@@ -18,4 +18,4 @@ export const TEMPLATES_DIR = join(PACKAGE_ROOT, 'templates');
 export const PRESETS_DIR = join(PACKAGE_ROOT, 'presets');
 
 /** Default output directory of a deployment, relative to the working directory. */
-export const defaultOutDir = (name: string, cwd = process.cwd()) => join(cwd, '.redis-ha', name);
+export const defaultOutDir = (name: string, cwd: string) => join(cwd, '.redis-ha', name);

@@ -1,15 +1,17 @@
 // `redis-ha cleanup`: removes exactly one deployment (or --all): its containers, network,
 // volumes (unless --keep-data) and the files redis-ha wrote (unless --keep-files).
 // Only resources carrying both the project label and redis-ha's own label are touched.
+import { lines, type Io } from '../io.js';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { deploymentDir, readDeployment } from '../files/deployment.js';
+import { deploymentDir, hasDeployment, readDeployment } from '../files/deployment.js';
 import { removeDeploymentFiles } from '../files/writer.js';
-import { checkEngine, LABEL_PROJECT, managedProjects, projectContainers, resourcesByLabel } from '../runtime/docker.js';
-import { run, runChecked } from '../runtime/exec.js';
-import { LABEL_MANAGED } from '../synth/compose.js';
+import { LABEL_MANAGED } from '../labels.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { SECRET_NAMES, secretPath } from '../synth/secrets.js';
 import { printJson, style, symbols } from '../report/style.js';
+import type { CommandContext } from './context.js';
+import { locateDeployment } from './locate.js';
 
 export interface CleanupOptions {
   name?: string;
@@ -28,20 +30,18 @@ export interface CleanupResult {
   files: string[];
 }
 
-async function cleanupOne(name: string, dir: string, options: CleanupOptions): Promise<CleanupResult> {
-  const labels = [`${LABEL_PROJECT}=${name}`, LABEL_MANAGED];
-  const containers = (await projectContainers(name)).filter((c) => c.labels[LABEL_MANAGED] === 'true');
-  if (containers.length) {
-    const ids = containers.map((c) => c.id);
-    // Graceful stop first: Redis flushes its AOF / writes its RDB on SIGTERM (kept data stays whole).
-    await run('docker', ['stop', '--time', '10', ...ids]);
-    await runChecked('docker', ['rm', '--force', '--volumes', ...ids], `removing containers of ${name}`);
-  }
-  const networks = await resourcesByLabel('network', ...labels);
-  for (const n of networks) await runChecked('docker', ['network', 'rm', n], `removing network ${n}`);
-  const volumes = await resourcesByLabel('volume', ...labels);
+async function cleanupOne(runtime: Runtime, name: string, dir: string, options: CleanupOptions): Promise<CleanupResult> {
+  // Only what carries redis-ha's own label besides the project's: never a container someone else named alike.
+  const containers = (await runtime.containers(name)).filter((c) => c.labels[LABEL_MANAGED] === 'true');
+  await runtime.removeContainers(
+    containers.map((c) => c.id),
+    { graceSeconds: 10 },
+  );
+  const networks = await runtime.networks(name);
+  for (const n of networks) await runtime.removeNetwork(n);
+  const volumes = await runtime.volumes(name);
   if (!options.keepData) {
-    for (const v of volumes) await runChecked('docker', ['volume', 'rm', v], `removing volume ${v}`);
+    for (const v of volumes) await runtime.removeVolume(v);
   }
   // Kept data keeps its secrets (secrets/<user>): the next deploy must open what it kept.
   const files =
@@ -56,33 +56,40 @@ async function cleanupOne(name: string, dir: string, options: CleanupOptions): P
   };
 }
 
-export async function cleanup(options: CleanupOptions): Promise<CleanupResult[]> {
-  await checkEngine();
+export async function cleanup(options: CleanupOptions, ctx: Pick<CommandContext, 'runtime' | 'io'>): Promise<CleanupResult[]> {
+  const { runtime, io } = ctx;
+  await runtime.checkEngine();
   if (options.all) {
-    const names = await managedProjects();
-    return Promise.all(names.map((name) => cleanupOne(name, deploymentDir({ name }), options)));
+    const projects = await runtime.projects();
+    return Promise.all(
+      projects.map((p) => {
+        const dir = p.workingDir && hasDeployment(p.workingDir) ? p.workingDir : deploymentDir({ name: p.name }, io.cwd);
+        return cleanupOne(runtime, p.name, dir, options);
+      }),
+    );
   }
-  const dir = deploymentDir(options);
+  const dir = await locateDeployment(options, runtime, io.cwd);
   // The name recorded in the rendered files wins; else the one asked for, else the directory's.
   const recorded = await readDeployment(dir).then((d) => d.topology.name).catch(() => undefined);
   const name = recorded ?? options.name ?? basename(dir);
-  return [await cleanupOne(name, dir, options)];
+  return [await cleanupOne(runtime, name, dir, options)];
 }
 
-export function printCleanup(results: CleanupResult[], json: boolean): void {
-  if (json) return printJson(results);
-  if (!results.length) console.log(`${symbols.ok()} no redis-ha deployment found; nothing to remove`);
+export function printCleanup(results: CleanupResult[], json: boolean, io: Io): void {
+  const { out, err } = lines(io);
+  if (json) return printJson(io.stdout, results);
+  if (!results.length) out(`${symbols.ok()} no redis-ha deployment found; nothing to remove`);
   for (const r of results) {
     const nothing = !r.containers.length && !r.networks.length && !r.volumes.length && !r.files.length;
     if (nothing && !r.keptVolumes.length) {
-      console.log(`${symbols.ok()} ${style.bold(r.deployment)}: nothing left to remove`);
+      out(`${symbols.ok()} ${style.bold(r.deployment)}: nothing left to remove`);
       continue;
     }
-    console.log(`${symbols.ok()} ${style.bold(r.deployment)} removed:`);
-    if (r.containers.length) console.log(`  containers ${r.containers.join(', ')}`);
-    if (r.networks.length) console.log(`  networks   ${r.networks.join(', ')}`);
-    if (r.volumes.length) console.log(`  volumes    ${r.volumes.join(', ')}`);
-    if (r.keptVolumes.length) console.log(`  kept data  ${r.keptVolumes.join(', ')} (--keep-data)`);
-    if (r.files.length) console.log(`  files      ${r.files.length} generated file(s)`);
+    out(`${symbols.ok()} ${style.bold(r.deployment)} removed:`);
+    if (r.containers.length) out(`  containers ${r.containers.join(', ')}`);
+    if (r.networks.length) out(`  networks   ${r.networks.join(', ')}`);
+    if (r.volumes.length) out(`  volumes    ${r.volumes.join(', ')}`);
+    if (r.keptVolumes.length) out(`  kept data  ${r.keptVolumes.join(', ')} (--keep-data)`);
+    if (r.files.length) out(`  files      ${r.files.length} generated file(s)`);
   }
 }

@@ -1,18 +1,20 @@
 // `redis-ha deploy`: render, preflight, compose up, then wait until every check is green.
+import { lines, type Io } from '../io.js';
 import { join } from 'node:path';
 import { EnvironmentError, EXIT, FailedError, RedisHaError } from '../errors.js';
 import { takeSnapshot, type CheckName, type StatusSnapshot } from '../health/status.js';
 import { natMap, probeHost } from '../model/nodes.js';
-import { waitFor, WaitTimeoutError } from '../health/wait.js';
+import { waitFor, WaitTimeoutError, type Clock } from '../health/wait.js';
 import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
-import { containerLogs, projectContainers } from '../runtime/docker.js';
 import { tail } from '../runtime/exec.js';
 import { preflight } from '../runtime/preflight.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { endpoints, snippets, type Endpoint, type Snippets } from '../report/snippets.js';
 import { formatProblems, printJson, style, symbols } from '../report/style.js';
 import { TaskList } from '../report/tasks.js';
 import { COMPOSE_FILE } from '../synth/synthesize.js';
+import type { CommandContext } from './context.js';
 import { render, type RenderOptions } from './render.js';
 
 export interface DeployOptions extends RenderOptions {
@@ -71,21 +73,43 @@ function applicableChecks(t: Topology) {
   );
 }
 
-export async function deploy(options: DeployOptions): Promise<DeployResult> {
+export interface DeployContext extends CommandContext {
+  /** The wait's clock (tests pass a fake one). */
+  clock?: Clock;
+}
+
+type Stage = 'preflight' | 'up' | 'wait';
+
+/** Ctrl-C at a stage: what state the deployment is in, and how to look at it or remove it. */
+function interrupted(name: string, stage: Stage, detail: string): RedisHaError {
+  const state = {
+    preflight: `before compose up; nothing was started (only the files were rendered)`,
+    up: detail,
+    wait: `while waiting for health; deployment ${name} is started and left as it is`,
+  }[stage];
+  return new RedisHaError(
+    `interrupted ${state}`,
+    EXIT.interrupted,
+    `see \`redis-ha status --name ${name}\`, remove with \`redis-ha cleanup --name ${name}\``,
+  );
+}
+
+export async function deploy(options: DeployOptions, ctx: DeployContext): Promise<DeployResult> {
+  const { runtime, signal, io } = ctx;
   // performance.now() counts from the process start: the timings include Node's start-up.
   const since = () => Math.round(performance.now());
-  const tasks = new TaskList(process.stderr, undefined, options.progress !== false);
+  const tasks = new TaskList(io.stderr, io.live, options.progress !== false, io.columns);
 
   tasks.add('render', 'render files');
   tasks.add('preflight', 'preflight: engine, compose, images, ports');
   tasks.add('up', 'compose up');
   // The task list must stop whatever fails (its timer would keep the process alive).
-  let onSigint: (() => void) | undefined;
   try {
+    signal.throwIfAborted();
     tasks.start('render');
     let rendered;
     try {
-      rendered = await render(options);
+      rendered = await render(options, { cwd: io.cwd });
     } catch (err) {
       tasks.finish('render', 'failed');
       throw err;
@@ -96,39 +120,31 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     const checks = options.wait === false ? [] : applicableChecks(t);
     for (const c of checks) tasks.add(c.check, c.title);
 
-    // Ctrl-C stops redis-ha, not what it started: compose up is let finish (a first deploy whose
-    // up fails is still rolled back), the wait stops, and the deployment stays as it is.
-    const interrupt = new AbortController();
-    onSigint = () =>
-      interrupt.abort(
-        new RedisHaError(
-          `interrupted; deployment ${t.name} is left as it is`,
-          EXIT.interrupted,
-          `see \`redis-ha status --name ${t.name}\`, remove with \`redis-ha cleanup --name ${t.name}\``,
-        ),
-      );
-    process.on('SIGINT', onSigint);
+    // Ctrl-C (the signal) stops redis-ha, not what it started: a pull is cancelled, `compose up`
+    // is let finish (a first deploy is then rolled back), the wait stops.
     tasks.start('preflight');
     let pre;
     try {
-      pre = await preflight(t);
+      pre = await preflight(runtime, t, signal);
+      signal.throwIfAborted();
     } catch (err) {
-      tasks.finish('preflight', 'failed');
-      throw err;
+      tasks.finish('preflight', signal.aborted ? 'skipped' : 'failed');
+      throw signal.aborted ? interrupted(t.name, 'preflight', '') : err;
     }
     timings.preflightMs = since();
-    tasks.finish('preflight', 'done', `engine ${pre.engine}, compose ${pre.compose.variant}`);
-    const composeVersion = pre.compose.version().catch(() => 'unknown');
+    tasks.finish('preflight', 'done', `engine ${pre.engine}, compose ${pre.tool}`);
+    const toolVersion = runtime.toolVersion().catch(() => 'unknown');
 
     const project = { name: t.name, dir: rendered.files.dir, file: join(rendered.files.dir, COMPOSE_FILE) };
     const firstDeploy = pre.existing.length === 0;
+    if (signal.aborted) throw interrupted(t.name, 'preflight', '');
     tasks.start('up');
     try {
-      await pre.compose.up(project);
+      await runtime.up(project);
     } catch (err) {
       tasks.finish('up', 'failed');
       // Roll back a first deploy completely; never touch a deployment that held data before.
-      if (firstDeploy) await pre.compose.down(project, { volumes: true }).catch(() => undefined);
+      if (firstDeploy) await runtime.down(project, { volumes: true }).catch(() => undefined);
       throw new EnvironmentError(
         `compose up failed for ${t.name}${firstDeploy ? '; rolled back (no containers, networks or volumes left)' : ''}: ${(err as Error).message}`,
         'read the message above; `redis-ha deploy ... --verbose` shows more',
@@ -136,8 +152,17 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
       );
     }
     timings.composeUpMs = since();
-    tasks.finish('up', 'done', `${pre.compose.variant}${firstDeploy ? '' : ', existing deployment updated in place'}`);
-    if (interrupt.signal.aborted) throw interrupt.signal.reason;
+    tasks.finish('up', 'done', `${pre.tool}${firstDeploy ? '' : ', existing deployment updated in place'}`);
+    if (signal.aborted) {
+      // Interrupted while `up` ran: the user no longer wants a deployment that did not exist before.
+      if (firstDeploy) {
+        const rolledBack = await runtime.down(project, { volumes: true }).then(() => true, () => false);
+        throw interrupted(t.name, 'up', rolledBack
+          ? `during compose up; the first deploy of ${t.name} was rolled back (no containers, networks or volumes left)`
+          : `during compose up; rolling back the first deploy of ${t.name} failed, containers may be left`);
+      }
+      throw interrupted(t.name, 'up', `during compose up; deployment ${t.name} is updated and left as it is (health not checked)`);
+    }
 
     const d = { topology: t, auth: rendered.admin, stats: rendered.stats, host: probeHost(t) };
     let snapshot: StatusSnapshot | undefined;
@@ -147,7 +172,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
         snapshot = await waitFor(
           'the deployment to become healthy',
           async () => {
-            const s = await takeSnapshot(d, await projectContainers(t.name), { caughtUp: true });
+            const s = await takeSnapshot(d, await runtime.containers(t.name), { caughtUp: true });
             for (const c of checks) {
               const result = s.checks.find((r) => r.name === c.check);
               if (!result) continue;
@@ -165,18 +190,18 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
               state: failing ? `${failing.name}: ${failing.detail}` : 'healthy',
             };
           },
-          { timeoutMs: (options.timeout ?? 120) * 1000, intervalMs: 100, signal: interrupt.signal },
+          { timeoutMs: (options.timeout ?? 120) * 1000, intervalMs: 100, signal, clock: ctx.clock },
         );
       } catch (err) {
         if (!(err instanceof WaitTimeoutError)) {
           for (const c of checks) if (timings[c.timing] === undefined) tasks.finish(c.check, 'skipped');
-          throw err;
+          throw signal.aborted ? interrupted(t.name, 'wait', '') : err;
         }
         const last = err.last?.value as StatusSnapshot | undefined;
         const failing = last?.checks.find((r) => !r.ok);
         for (const c of checks) if (timings[c.timing] === undefined) tasks.finish(c.check, 'failed');
         tasks.close();
-        const logs = await logsFor(t.name, failing?.services ?? []);
+        const logs = await logsFor(runtime, t.name, failing?.services ?? []);
         throw new FailedError(
           `${err.message}\n  failing check: ${failing?.name ?? '?'}${logs ? `\n${logs}` : ''}`,
           `inspect with \`redis-ha status --name ${t.name}\`; remove with \`redis-ha cleanup --name ${t.name}\``,
@@ -189,7 +214,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
       deployment: t.name,
       preset: t.preset,
       dir: rendered.files.dir,
-      compose: `${pre.compose.variant} ${await composeVersion}`,
+      compose: `${pre.tool} ${await toolVersion}`,
       firstDeploy,
       healthy: snapshot?.healthy ?? false,
       waited: checks.length > 0,
@@ -201,33 +226,35 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
       status: snapshot,
     };
   } finally {
-    if (onSigint) process.removeListener('SIGINT', onSigint);
     tasks.close();
   }
 }
 
-async function logsFor(project: string, services: string[]): Promise<string> {
+async function logsFor(runtime: Runtime, project: string, services: string[]): Promise<string> {
   if (!services.length) return '';
-  const containers = (await projectContainers(project)).filter((c) => services.includes(c.service));
+  const containers = (await runtime.containers(project)).filter((c) => services.includes(c.service));
   const parts = await Promise.all(
-    containers.slice(0, 3).map(async (c) => `  --- logs of ${c.service} (last 15 lines) ---\n${tail(await containerLogs(c.id, 15), 15).replace(/^/gm, '  ')}`),
+    containers
+      .slice(0, 3)
+      .map(async (c) => `  --- logs of ${c.service} (last 15 lines) ---\n${tail(await runtime.logs(c.id, { lines: 15 }), 15).replace(/^/gm, '  ')}`),
   );
   return parts.join('\n');
 }
 
-export function printDeployResult(result: DeployResult, json: boolean): void {
-  if (json) return printJson(result);
-  if (result.warnings.length) console.error(formatProblems(result.warnings));
+export function printDeployResult(result: DeployResult, json: boolean, io: Io): void {
+  const { out, err } = lines(io);
+  if (json) return printJson(io.stdout, result);
+  if (result.warnings.length) err(formatProblems(result.warnings));
   const total = (result.timings.totalMs / 1000).toFixed(1);
-  console.log(
+  out(
     result.waited
       ? `${symbols.ok()} ${style.bold(result.deployment)} (${result.preset}) is healthy after ${total} s`
       : `${symbols.ok()} ${style.bold(result.deployment)} (${result.preset}) started (not waiting for health: --no-wait)`,
   );
-  console.log('\nEndpoints:');
-  for (const e of result.endpoints) console.log(`  ${e.service.padEnd(11)} ${e.address.padEnd(24)} ${style.dim(e.role)}`);
-  console.log(`\nredis-cli:\n  ${result.snippets.redisCli}`);
-  if (result.snippets.ioredis) console.log(`\nioredis (Sentinel, from this host):\n${result.snippets.ioredis.replace(/^/gm, '  ')}`);
-  if (result.snippets.redisPy) console.log(`\nredis-py (Sentinel, from this host):\n${result.snippets.redisPy.replace(/^/gm, '  ')}`);
-  console.log(style.dim(`\nFiles: ${result.dir}. Status: redis-ha status --name ${result.deployment}. Remove: redis-ha cleanup --name ${result.deployment}`));
+  out('\nEndpoints:');
+  for (const e of result.endpoints) out(`  ${e.service.padEnd(11)} ${e.address.padEnd(24)} ${style.dim(e.role)}`);
+  out(`\nredis-cli:\n  ${result.snippets.redisCli}`);
+  if (result.snippets.ioredis) out(`\nioredis (Sentinel, from this host):\n${result.snippets.ioredis.replace(/^/gm, '  ')}`);
+  if (result.snippets.redisPy) out(`\nredis-py (Sentinel, from this host):\n${result.snippets.redisPy.replace(/^/gm, '  ')}`);
+  out(style.dim(`\nFiles: ${result.dir}. Status: redis-ha status --name ${result.deployment}. Remove: redis-ha cleanup --name ${result.deployment}`));
 }

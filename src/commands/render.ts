@@ -1,4 +1,5 @@
 // `redis-ha render`: topology -> files on disk. Starts nothing.
+import { lines, type Io } from '../io.js';
 import { loadOrCreateSecrets, writeDeployment, type WriteResult } from '../files/writer.js';
 import { type Credentials, NO_AUTH } from '../probes/connect.js';
 import { STATS_USER } from '../synth/secrets.js';
@@ -25,9 +26,9 @@ export interface RenderResult {
   stats: Credentials;
 }
 
-export async function render(options: RenderOptions): Promise<RenderResult> {
-  const { topology, warnings } = await loadTopology(toLoadOptions(options));
-  const dir = outDir(options, topology.name);
+export async function render(options: RenderOptions, ctx: { cwd: string }): Promise<RenderResult> {
+  const { topology, warnings } = await loadTopology(toLoadOptions(options, ctx.cwd));
+  const dir = outDir(options, topology.name, ctx.cwd);
   const auth = topology.auth.enabled;
   // Secrets are read (or generated) only with auth; without it no secret file is written,
   // and the ones of an earlier render are removed with the rest of what it no longer makes.
@@ -57,19 +58,20 @@ export function renderSummaryJson(result: RenderResult) {
   };
 }
 
-export function printRenderResult(result: RenderResult, json: boolean): void {
-  if (json) return printJson(renderSummaryJson(result));
+export function printRenderResult(result: RenderResult, json: boolean, io: Io): void {
+  const { out, err } = lines(io);
+  if (json) return printJson(io.stdout, renderSummaryJson(result));
   const { topology: t, files } = result;
-  if (result.warnings.length) console.error(formatProblems(result.warnings));
-  console.log(`${symbols.ok()} rendered ${style.bold(t.name)} (preset ${t.preset}, profile ${t.profile}) into ${files.dir}`);
-  for (const f of files.written) console.log(`  wrote     ${f}`);
-  for (const f of files.unchanged) console.log(style.dim(`  unchanged ${f}`));
-  for (const f of files.removed) console.log(`  removed   ${f}`);
+  if (result.warnings.length) err(formatProblems(result.warnings));
+  out(`${symbols.ok()} rendered ${style.bold(t.name)} (preset ${t.preset}, profile ${t.profile}) into ${files.dir}`);
+  for (const f of files.written) out(`  wrote     ${f}`);
+  for (const f of files.unchanged) out(style.dim(`  unchanged ${f}`));
+  for (const f of files.removed) out(`  removed   ${f}`);
   if (result.secretsCreated.length) {
-    console.log(style.dim(`  new secrets generated for ${result.secretsCreated.join(', ')}: secrets/<user> (directory mode 0700; kept out of git by .gitignore)`));
+    out(style.dim(`  new secrets generated for ${result.secretsCreated.join(', ')}: secrets/<user> (directory mode 0700; kept out of git by .gitignore)`));
   }
   if (files.removed.includes(LEGACY_ENV_FILE)) {
-    console.log(
+    out(
       `  ${symbols.warn()} the single password of .env is gone: each user has its own secret now (secrets/); clients log in as user "app" (secrets/app)`,
     );
   }

@@ -1,20 +1,22 @@
 // `redis-ha status`: what every part of a deployment says now. Exit 0 only when healthy.
-import { deploymentDir, readDeployment } from '../files/deployment.js';
+import { lines, type Io } from '../io.js';
+import { readDeployment } from '../files/deployment.js';
 import { takeSnapshot, type StatusSnapshot } from '../health/status.js';
 import { probeHost } from '../model/nodes.js';
-import { checkEngine, projectContainers } from '../runtime/docker.js';
 import { printJson, style, symbols } from '../report/style.js';
+import type { CommandContext } from './context.js';
+import { locateDeployment } from './locate.js';
 
 export interface StatusOptions {
   name?: string;
   dir?: string;
 }
 
-export async function status(options: StatusOptions): Promise<StatusSnapshot> {
-  const files = await readDeployment(deploymentDir(options));
-  await checkEngine();
+export async function status(options: StatusOptions, ctx: Pick<CommandContext, 'runtime' | 'io'>): Promise<StatusSnapshot> {
+  const files = await readDeployment(await locateDeployment(options, ctx.runtime, ctx.io.cwd));
+  await ctx.runtime.checkEngine();
   const t = files.topology;
-  const containers = await projectContainers(t.name);
+  const containers = await ctx.runtime.containers(t.name);
   return takeSnapshot({ topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) }, containers, { caughtUp: false });
 }
 
@@ -70,18 +72,37 @@ export function formatStatus(s: StatusSnapshot): string {
   return out.join('\n');
 }
 
-export async function watchStatus(options: StatusOptions, intervalMs: number, signal: AbortSignal): Promise<StatusSnapshot> {
-  let last = await status(options);
-  while (!signal.aborted) {
-    process.stdout.write(`\x1b[2J\x1b[H${formatStatus(last)}\n${style.dim(`\n${last.takenAt}  (Ctrl-C to stop)`)}\n`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-    if (signal.aborted) break;
-    last = await status(options);
+/** Redraws the status every `intervalMs` until `signal` aborts (Ctrl-C); returns the last snapshot. */
+export async function watchStatus(
+  options: StatusOptions & { intervalMs?: number },
+  ctx: CommandContext & { sleep?: (ms: number, signal: AbortSignal) => Promise<void> },
+): Promise<StatusSnapshot> {
+  const sleep = ctx.sleep ?? abortableSleep;
+  let last = await status(options, ctx);
+  while (!ctx.signal.aborted) {
+    ctx.io.stdout.write(`\x1b[2J\x1b[H${formatStatus(last)}\n${style.dim(`\n${last.takenAt}  (Ctrl-C to stop)`)}\n`);
+    await sleep(options.intervalMs ?? 1000, ctx.signal);
+    if (ctx.signal.aborted) break;
+    last = await status(options, ctx);
   }
   return last;
 }
 
-export function printStatus(s: StatusSnapshot, json: boolean): void {
-  if (json) printJson(s);
-  else console.log(formatStatus(s));
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export function printStatus(s: StatusSnapshot, json: boolean, io: Io): void {
+  const { out, err } = lines(io);
+  if (json) printJson(io.stdout, s);
+  else out(formatStatus(s));
 }

@@ -1,17 +1,19 @@
 // `redis-ha test-failover`: inject faults into a deployed topology, one scenario after the
 // other, and report with figures what happened: outage, lost writes, dual masters, rejoin.
+import { lines, type Io } from '../io.js';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { deploymentDir, readDeployment } from '../files/deployment.js';
+import { readDeployment } from '../files/deployment.js';
 import { probeHost } from '../model/nodes.js';
 import { HealStack } from '../failover/heal.js';
 import { renderHtmlReport } from '../failover/html-report.js';
 import { InterruptedError, runScenario, type Progress, type ScenarioResult } from '../failover/run.js';
 import { selectScenarios } from '../failover/scenarios.js';
 import type { Durability } from '../failover/workload.js';
-import { checkEngine } from '../runtime/docker.js';
 import { printJson, style, symbols } from '../report/style.js';
+import type { CommandContext } from './context.js';
+import { locateDeployment } from './locate.js';
 
 export interface TestFailoverOptions {
   name?: string;
@@ -44,32 +46,30 @@ export interface TestFailoverIo {
   live?: (line: string) => void;
 }
 
-export async function testFailover(options: TestFailoverOptions, io: TestFailoverIo): Promise<TestFailoverResult> {
+export interface TestFailoverContext extends CommandContext {
+  /** Runs one scenario (tests substitute their own). */
+  runScenario?: typeof runScenario;
+}
+
+export async function testFailover(options: TestFailoverOptions, ctx: TestFailoverContext): Promise<TestFailoverResult> {
+  const { runtime, signal } = ctx;
+  const io = progressIo(ctx.io);
   const rate = options.rate ?? 200;
   if (!Number.isFinite(rate) || rate <= 0 || rate > 5000) throw new UsageError(`--rate ${rate} is out of range`, 'use 1 to 5000 writes per second');
   const durability = options.durability ?? 'async';
   if (durability !== 'async' && durability !== 'wait') throw new UsageError(`--durability ${durability}: use async or wait`);
-  const files = await readDeployment(deploymentDir(options));
+  const files = await readDeployment(await locateDeployment(options, runtime, ctx.io.cwd));
   const t = files.topology;
-  const scenarios = selectScenarios(t, options.scenario);
-  if (!scenarios.length) throw new UsageError(`no failover scenario fits deployment ${t.name}`, 'deploy with at least one replica');
-  await checkEngine();
+  const { selected: scenarios, skipped } = selectScenarios(t, options.scenario);
+  for (const reason of skipped) io.print(style.dim(`skipped: ${reason}`));
+  await runtime.checkEngine();
   const deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
+  const run = ctx.runScenario ?? runScenario;
 
+  // Ctrl-C (the signal): the running scenario stops, and every injected fault is healed before exit 130.
   const heal = new HealStack();
-  const abort = new AbortController();
-  let interrupted = false;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (interrupted) {
-      io.print(style.warn(`${sig}: still healing the injected faults, please wait`));
-      return;
-    }
-    interrupted = true;
-    io.print(style.warn(`${sig}: stopping; healing every injected fault first`));
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onAbort = () => io.print(style.warn('interrupted: stopping; healing every injected fault first'));
+  signal.addEventListener('abort', onAbort, { once: true });
   const results: ScenarioResult[] = [];
   let lastPhase = '';
   const onProgress = (p: Progress) => {
@@ -80,21 +80,21 @@ export async function testFailover(options: TestFailoverOptions, io: TestFailove
   };
   try {
     for (const name of scenarios) {
-      const r = await runScenario(name, { deployment, rate, durability, signal: abort.signal, heal, onProgress });
+      signal.throwIfAborted();
+      const r = await run(name, { deployment, runtime, rate, durability, signal, heal, onProgress });
       results.push(r);
       io.print(formatScenarioLine(r));
     }
   } catch (err) {
-    if (abort.signal.aborted || err instanceof InterruptedError) throw new InterruptedError();
+    if (signal.aborted || err instanceof InterruptedError) throw new InterruptedError();
     throw err;
   } finally {
     // Normally empty already; after an error it undoes whatever is still injected.
     const failures = await heal.runAll((label) => io.print(style.dim(`healing: ${label}`)));
     for (const f of failures) io.print(style.bad(`healing failed: ${f}`));
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signal.removeEventListener('abort', onAbort);
   }
-  if (interrupted) throw new InterruptedError();
+  if (signal.aborted) throw new InterruptedError();
   const result: TestFailoverResult = {
     deployment: t.name,
     preset: t.preset,
@@ -105,7 +105,7 @@ export async function testFailover(options: TestFailoverOptions, io: TestFailove
     scenarios: results.map(({ recording: _recording, ...rest }) => rest),
   };
   if (options.report) {
-    const path = resolve(options.report);
+    const path = resolve(ctx.io.cwd, options.report);
     await writeFile(path, renderHtmlReport({ deployment: t.name, preset: t.preset, profile: t.profile, generatedAt: new Date().toISOString(), scenarios: results }));
     result.report = path;
   }
@@ -117,14 +117,14 @@ const ms = (v: number | null) => (v === null ? '-' : `${v}`);
 export function formatScenarioLine(r: ScenarioResult): string {
   const head = r.passed ? symbols.ok() : symbols.fail();
   const lines = [
-    `${head} ${style.bold(r.scenario)}: ${r.oldMaster ?? '?'} -> ${r.newMaster ?? '?'}, switch ${ms(r.timings.switchMasterMs)} ms, write gap sentinel-client ${ms(r.timings.sentinelClientWriteGapMs)} ms / haproxy ${ms(r.timings.haproxyWriteGapMs)} ms, acked ${r.writes.acked}, lost ${r.writes.lostAcked}`,
+    `${head} ${style.bold(r.scenario)}: ${r.oldMaster ?? '?'} -> ${r.newMaster ?? '?'}, switch ${ms(r.timings.switchMasterMs)} ms, write gap sentinel-client ${ms(r.timings.sentinelClientWriteGapMs)} ms / haproxy ${ms(r.timings.haproxyWriteGapMs)} ms, acked ${r.writes.acked}, lost ${r.writes.lostAcked}, indeterminate ${r.writes.indeterminate} (read back: ${r.writes.resolvedApplied} applied, ${r.writes.resolvedNotApplied} not applied)`,
   ];
   for (const f of r.failures) lines.push(`    ${style.bad(f)}`);
   return lines.join('\n');
 }
 
 export function formatSummary(r: TestFailoverResult): string {
-  const header = ['scenario', 'result', 'old->new', 'sdown', 'odown', 'switch', 'gap:sent', 'gap:hap', 'acked', 'failed', 'indet', 'lost', 'dual ms', 'hap->old', 'rejoin', 'resync'];
+  const header = ['scenario', 'result', 'old->new', 'sdown', 'odown', 'switch', 'gap:sent', 'gap:hap', 'acked', 'failed', 'indet', 'applied', 'unapplied', 'lost', 'dual ms', 'hap->old', 'rejoin', 'resync'];
   const rows = r.scenarios.map((s) => [
     s.scenario,
     s.passed ? 'pass' : 'FAIL',
@@ -137,6 +137,8 @@ export function formatSummary(r: TestFailoverResult): string {
     String(s.writes.acked),
     String(s.writes.failed),
     String(s.writes.indeterminate),
+    String(s.writes.resolvedApplied),
+    String(s.writes.resolvedNotApplied),
     String(s.writes.lostAcked),
     String(s.dualMaster.windowMs),
     String(s.dualMaster.haproxyRoutedToOldMaster),
@@ -146,7 +148,7 @@ export function formatSummary(r: TestFailoverResult): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   const out = [
-    `${style.bold(r.deployment)} (${r.preset}, profile ${r.profile}), ${r.rate} writes/s per path, durability ${r.durability}. Times in ms from the fault.`,
+    `${style.bold(r.deployment)} (${r.preset}, profile ${r.profile}), ${r.rate} writes/s per path, durability ${r.durability}. Times in ms from the fault; indet: writes that timed out, unresolved after reading them back (applied / unapplied: resolved).`,
     style.dim(fmt(header)),
     ...rows.map((row) => (row[1] === 'pass' ? fmt(row) : style.bad(fmt(row)))),
   ];
@@ -156,24 +158,24 @@ export function formatSummary(r: TestFailoverResult): string {
   return out.join('\n');
 }
 
-export function printTestFailover(r: TestFailoverResult, json: boolean): void {
-  if (json) printJson(r);
-  else console.log(formatSummary(r));
+export function printTestFailover(r: TestFailoverResult, json: boolean, io: Io): void {
+  const { out, err } = lines(io);
+  if (json) printJson(io.stdout, r);
+  else out(formatSummary(r));
 }
 
-/** The io for the CLI: progress on stderr (live on a TTY), so --json keeps stdout clean. */
-export function terminalIo(): TestFailoverIo {
-  const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+/** Progress on stderr (a live line on a terminal), so --json keeps stdout clean. */
+function progressIo(io: Io): TestFailoverIo {
   let drawn = false;
   return {
     print: (line) => {
-      if (drawn) process.stderr.write('\r\x1b[2K');
+      if (drawn) io.stderr.write('\r\x1b[2K');
       drawn = false;
-      process.stderr.write(`${line}\n`);
+      io.stderr.write(`${line}\n`);
     },
-    live: tty
+    live: io.live
       ? (line) => {
-          process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
+          io.stderr.write(`\r\x1b[2K${line.slice(0, io.columns - 1)}`);
           drawn = true;
         }
       : undefined,

@@ -3,12 +3,13 @@
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import type { LoadOptions, Override } from '../model/load.js';
-import { PRESETS, PROFILES } from '../model/schema.js';
+import { PRESETS, PROFILES, TARGETS } from '../model/schema.js';
 import { defaultOutDir } from '../paths.js';
 
 export interface TopologyArgs {
   preset?: string;
   file?: string;
+  target?: string;
   name?: string;
   replicas?: number;
   sentinels?: number;
@@ -26,6 +27,7 @@ export interface TopologyArgs {
 /** flag -> dot-path in the topology. */
 const FLAG_PATHS: [keyof TopologyArgs, string, string][] = [
   ['name', 'name', '--name'],
+  ['target', 'target', '--target'],
   ['replicas', 'replicas', '--replicas'],
   ['sentinels', 'sentinel.count', '--sentinels'],
   ['quorum', 'sentinel.quorum', '--quorum'],
@@ -38,21 +40,22 @@ const FLAG_PATHS: [keyof TopologyArgs, string, string][] = [
   ['exporterImage', 'exporter.image', '--exporter-image'],
 ];
 
-export function toLoadOptions(args: TopologyArgs): LoadOptions {
+export function toLoadOptions(args: TopologyArgs, cwd: string): LoadOptions {
   const overrides: Override[] = [];
   for (const [key, path, flag] of FLAG_PATHS) {
     if (args[key] !== undefined) overrides.push({ path, value: args[key], flag });
   }
-  return { preset: args.preset, file: args.file ? resolve(args.file) : undefined, overrides };
+  return { preset: args.preset, file: args.file ? resolve(cwd, args.file) : undefined, overrides, cwd };
 }
 
-export function outDir(args: TopologyArgs, name: string): string {
-  return args.out ? resolve(args.out) : defaultOutDir(name);
+export function outDir(args: TopologyArgs, name: string, cwd: string): string {
+  return args.out ? resolve(cwd, args.out) : defaultOutDir(name, cwd);
 }
 
 export function withTopologyOptions<T>(yargs: Argv<T>) {
   return yargs
     .option('file', { alias: 'f', type: 'string', describe: 'Topology file (YAML) overriding the preset', group: 'Topology:' })
+    .option('target', { type: 'string', choices: TARGETS, describe: 'compose (one Docker host) or swarm (a stack file for docker stack deploy) [default: compose]', group: 'Topology:' })
     .option('name', { type: 'string', describe: 'Deployment (compose project) name [default: redis-ha]', group: 'Topology:' })
     .option('replicas', { type: 'number', describe: 'Number of replicas', group: 'Topology:' })
     .option('sentinels', { type: 'number', describe: 'Number of Sentinels', group: 'Topology:' })

@@ -1,4 +1,5 @@
 // `redis-ha validate`: report every problem and warning; write nothing.
+import { lines, type Io } from '../io.js';
 import { loadTopology } from '../model/load.js';
 import { TopologyError, type Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
@@ -12,9 +13,9 @@ export interface ValidateResult {
   warnings: Problem[];
 }
 
-export async function validate(options: TopologyArgs): Promise<ValidateResult> {
+export async function validate(options: TopologyArgs, ctx: { cwd: string }): Promise<ValidateResult> {
   try {
-    const { topology, warnings } = await loadTopology(toLoadOptions(options));
+    const { topology, warnings } = await loadTopology(toLoadOptions(options, ctx.cwd));
     return { valid: true, topology, errors: [], warnings };
   } catch (err) {
     if (!(err instanceof TopologyError)) throw err;
@@ -26,21 +27,22 @@ export async function validate(options: TopologyArgs): Promise<ValidateResult> {
   }
 }
 
-export function printValidateResult(result: ValidateResult, json: boolean): void {
-  if (json) return printJson(result);
+export function printValidateResult(result: ValidateResult, json: boolean, io: Io): void {
+  const { out, err } = lines(io);
+  if (json) return printJson(io.stdout, result);
   const problems = [...result.errors, ...result.warnings];
-  if (problems.length) console.error(formatProblems(problems));
+  if (problems.length) err(formatProblems(problems));
   if (result.valid && result.topology) {
     const t = result.topology;
     const parts = [`${t.replicas + 1} redis`];
     if (t.sentinel.enabled) parts.push(`${t.sentinel.count} sentinel (quorum ${t.sentinel.quorum})`);
     if (t.haproxy.enabled) parts.push('haproxy');
     if (t.exporter.enabled) parts.push('exporter');
-    console.log(
+    out(
       `${symbols.ok()} ${style.bold(t.name)} is valid: preset ${t.preset}, ${parts.join(', ')}` +
         (result.warnings.length ? `, ${result.warnings.length} warning(s)` : ''),
     );
   } else {
-    console.error(`${symbols.fail()} ${result.errors.length} error(s); nothing was written`);
+    err(`${symbols.fail()} ${result.errors.length} error(s); nothing was written`);
   }
 }

@@ -95,7 +95,7 @@ export function renderHtmlReport(input: ReportInput): string {
   const rows = input.scenarios
     .map(
       (s) =>
-        `<tr class="${s.passed ? 'pass' : 'fail'}">${cell(s.scenario)}${cell(s.passed ? 'pass' : 'FAIL')}${cell(s.oldMaster)}${cell(s.newMaster)}${cell(s.timings.switchMasterMs)}${cell(s.timings.sentinelClientWriteGapMs)}${cell(s.timings.haproxyWriteGapMs)}${cell(s.writes.acked)}${cell(s.writes.failed)}${cell(s.writes.indeterminate)}${cell(s.writes.lostAcked)}${cell(s.dualMaster.windowMs)}${cell(s.dualMaster.haproxyRoutedToOldMaster)}${cell(s.rejoin.resync)}</tr>`,
+        `<tr class="${s.passed ? 'pass' : 'fail'}">${cell(s.scenario)}${cell(s.passed ? 'pass' : 'FAIL')}${cell(s.oldMaster)}${cell(s.newMaster)}${cell(s.timings.switchMasterMs)}${cell(s.timings.sentinelClientWriteGapMs)}${cell(s.timings.haproxyWriteGapMs)}${cell(s.writes.acked)}${cell(s.writes.failed)}${cell(s.writes.indeterminate)}${cell(s.writes.resolvedApplied)}${cell(s.writes.resolvedNotApplied)}${cell(s.writes.lostAcked)}${cell(s.dualMaster.windowMs)}${cell(s.dualMaster.haproxyRoutedToOldMaster)}${cell(s.rejoin.resync)}</tr>`,
     )
     .join('\n');
   const sections = input.scenarios
@@ -120,8 +120,8 @@ td:first-child,th:first-child{text-align:left}tr.fail td{background:#fff5f5}
 .legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
 </style></head><body>
 <h1>test-failover: ${esc(input.deployment)}</h1>
-<p>preset ${esc(input.preset)}, profile ${esc(input.profile)}, ${esc(input.generatedAt)}. Times in ms from the fault.</p>
-<table><tr><th>scenario</th><th>result</th><th>old master</th><th>new master</th><th>switch ms</th><th>sentinel-client gap ms</th><th>haproxy gap ms</th><th>acked</th><th>failed</th><th>indet.</th><th>lost acked</th><th>dual-master ms</th><th>haproxy→old</th><th>resync</th></tr>
+<p>preset ${esc(input.preset)}, profile ${esc(input.profile)}, ${esc(input.generatedAt)}. Times in ms from the fault. Indeterminate writes (timed out) are read back from the final master once the topology is healthy and every node holds the same keys: applied, not applied, or left unresolved.</p>
+<table><tr><th>scenario</th><th>result</th><th>old master</th><th>new master</th><th>switch ms</th><th>sentinel-client gap ms</th><th>haproxy gap ms</th><th>acked</th><th>failed</th><th>indet. (unresolved)</th><th>indet. → applied</th><th>indet. → not applied</th><th>lost acked</th><th>dual-master ms</th><th>haproxy→old</th><th>resync</th></tr>
 ${rows}
 </table>
 ${sections}

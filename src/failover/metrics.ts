@@ -58,18 +58,40 @@ export function writeGapMs(ops: Op[], via: Via, faultAt: number): number | null 
 export interface WriteCounts {
   acked: number;
   failed: number;
+  /** Indeterminate writes that could not be resolved by reading them back. */
   indeterminate: number;
+  /** Indeterminate writes whose key the final master holds with the value written. */
+  resolvedApplied: number;
+  /** Indeterminate writes whose key the final master does not hold: not in the final dataset
+   *  (never applied, or applied on a node whose writes the resync discarded). */
+  resolvedNotApplied: number;
   /** Acknowledged writes missing from the final master (read back after healing). */
   lostAcked: number;
 }
 
-export function countWrites(ops: Op[], missingAcked: Set<string>): WriteCounts {
-  return {
-    acked: ops.filter((o) => o.outcome === 'ok').length,
-    failed: ops.filter((o) => o.outcome === 'failed').length,
-    indeterminate: ops.filter((o) => o.outcome === 'indeterminate').length,
-    lostAcked: ops.filter((o) => o.outcome === 'ok' && missingAcked.has(o.key)).length,
-  };
+/**
+ * Counts the writes by outcome. `readBack` is what the final master holds for the keys of the
+ * indeterminate writes (value, or null when absent), read only once nothing can change them
+ * any more: the workload stopped, the topology healthy, every replica caught up and every node
+ * holding the same keyspace. Without it (or for a key it lacks, or holding another value) an
+ * indeterminate write stays indeterminate.
+ */
+export function countWrites(ops: Op[], missingAcked: Set<string>, readBack?: ReadonlyMap<string, string | null>): WriteCounts {
+  const c: WriteCounts = { acked: 0, failed: 0, indeterminate: 0, resolvedApplied: 0, resolvedNotApplied: 0, lostAcked: 0 };
+  for (const o of ops) {
+    if (o.outcome === 'ok') {
+      c.acked++;
+      if (missingAcked.has(o.key)) c.lostAcked++;
+    } else if (o.outcome === 'failed') {
+      c.failed++;
+    } else {
+      const held = readBack?.get(o.key);
+      if (held === null) c.resolvedNotApplied++;
+      else if (held !== undefined && held === o.value) c.resolvedApplied++;
+      else c.indeterminate++;
+    }
+  }
+  return c;
 }
 
 /** Whether a Sentinel named `node` as master within VIEW_TOLERANCE_MS of `t`. */

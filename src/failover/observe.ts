@@ -6,6 +6,9 @@ import { type Credentials, withConnection, type Endpoint } from '../probes/conne
 import type { HaproxyRouteSample, RoleSample, SentinelEvent, SentinelViewSample } from './recording.js';
 
 export const POLL_MS = 100;
+/** How long start() waits for each Sentinel subscription. */
+const SUBSCRIBE_WAIT_MS = 2000;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 export const SENTINEL_CHANNELS = ['+sdown', '-sdown', '+odown', '-odown', '+switch-master', '+convert-to-slave', '+tilt', '-tilt', '+failover-end'];
 
 export interface ObservedTarget extends Endpoint {
@@ -116,7 +119,9 @@ export class Observer {
         this.events.push({ t: now(), sentinel: sentinel.name, type: channel, detail: message });
       });
       this.connections.push(sub);
-      await sub.subscribe(...SENTINEL_CHANNELS).catch(() => undefined);
+      // Bounded: a Sentinel that is down must not hold up the scenario (ioredis subscribes
+      // once it connects, and again after every reconnect).
+      await Promise.race([sub.subscribe(...SENTINEL_CHANNELS).catch(() => undefined), delay(SUBSCRIBE_WAIT_MS)]);
     }
     const haproxy = this.s.haproxyWrite;
     if (haproxy) {

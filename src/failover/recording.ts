@@ -12,6 +12,8 @@ export type Via = 'sentinel' | 'haproxy' | 'direct';
 export interface Op {
   via: Via;
   key: string;
+  /** The value written (read back after healing to resolve an indeterminate write). */
+  value: string;
   start: number;
   end: number;
   outcome: Outcome;

@@ -2,18 +2,19 @@
 // inject the fault, hold it, heal, wait for health, verify the data, compute the figures.
 import { randomBytes } from 'node:crypto';
 import { RedisHaError, EXIT } from '../errors.js';
-import { takeSnapshot, type Deployment } from '../health/status.js';
+import type { Deployment } from '../deployment.js';
+import { takeSnapshot } from '../health/status.js';
 import { waitFor, WaitTimeoutError } from '../health/wait.js';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import { withConnection } from '../probes/connect.js';
 import { sentinelClientOptions } from '../probes/sentinel-client.js';
-import { projectContainers, type ContainerInfo } from '../runtime/docker.js';
+import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { HealStack } from './heal.js';
 import { countWrites, dualMaster, sentinelMajorityView, timings, type DualMaster, type Timings, type WriteCounts } from './metrics.js';
 import { Observer } from './observe.js';
 import type { Recording } from './recording.js';
-import { SCENARIO_DEFS, type ScenarioName } from './scenarios.js';
-import { deleteKeys, readKeyspace, readSyncCounters, resyncKind, type NodeKeyspace, type SyncCounters } from './verify.js';
+import { scenario, type ScenarioName } from './scenarios.js';
+import { deleteKeys, readKeyspace, readSyncCounters, readValues, resyncKind, type NodeKeyspace, type SyncCounters } from './verify.js';
 import { haproxyClientOptions, Workload, type Durability, type WorkloadPath } from './workload.js';
 
 export type Phase = 'prepare' | 'baseline' | 'fault' | 'hold' | 'heal' | 'recover' | 'verify' | 'done';
@@ -48,6 +49,7 @@ export interface ScenarioResult {
 
 export interface RunOptions {
   deployment: Deployment;
+  runtime: Runtime;
   rate: number;
   durability: Durability;
   signal: AbortSignal;
@@ -89,28 +91,18 @@ const emptyResult = (scenario: ScenarioName, durability: Durability, expected: s
   oldMaster: null,
   newMaster: null,
   timings: { sdownMs: null, odownMs: null, switchMasterMs: null, sentinelClientWriteGapMs: null, haproxyWriteGapMs: null },
-  writes: { acked: 0, failed: 0, indeterminate: 0, lostAcked: 0 },
+  writes: { acked: 0, failed: 0, indeterminate: 0, resolvedApplied: 0, resolvedNotApplied: 0, lostAcked: 0 },
   dualMaster: { windowMs: 0, writesAckedByOldMaster: 0, haproxyRoutedToOldMaster: 0 },
   rejoin: { oldMasterRole: null, resync: 'none' },
   keyspace: { consistent: false, nodes: [] },
   durability,
 });
 
-const EXPECTED: Record<ScenarioName, string> = {
-  'kill-master': 'a replica is promoted; the old master rejoins as a replica',
-  'stop-master': 'a replica is promoted; the old master rejoins as a replica',
-  'pause-master': 'a replica is promoted; the old master wakes up, is demoted, rejoins as a replica',
-  'partition-master': 'a replica is promoted; the old master is demoted once reconnected',
-  'kill-sentinel': 'the remaining Sentinels still reach quorum and promote a replica',
-  'sentinel-majority-loss': 'no failover (a minority of Sentinels cannot authorize one); CKQUORUM fails; this is expected',
-  'restart-replica': 'the replica resyncs (partially, as the backlog allows); the master keeps serving',
-};
-
-async function waitHealthy(d: Deployment, caughtUp: boolean, signal: AbortSignal, timeoutMs = HEALTH_TIMEOUT_MS) {
+async function waitHealthy(runtime: Runtime, d: Deployment, caughtUp: boolean, signal: AbortSignal, timeoutMs = HEALTH_TIMEOUT_MS) {
   return waitFor(
     caughtUp ? 'the topology to be healthy and replicas caught up' : 'the topology to be healthy',
     async () => {
-      const snap = await takeSnapshot(d, await projectContainers(d.topology.name), { caughtUp });
+      const snap = await takeSnapshot(d, await runtime.containers(d.topology.name), { caughtUp });
       const failing = snap.checks.filter((c) => !c.ok);
       // Not fatal here: an unhealthy container may come back (restart policy, healing).
       return { verdict: snap.healthy ? 'done' : 'waiting', value: snap, state: failing.map((c) => `${c.name}: ${c.detail}`).join('; ') };
@@ -122,8 +114,8 @@ async function waitHealthy(d: Deployment, caughtUp: boolean, signal: AbortSignal
 export async function runScenario(name: ScenarioName, o: RunOptions): Promise<ScenarioResult> {
   const d = o.deployment;
   const t = d.topology;
-  const def = SCENARIO_DEFS[name];
-  const result = emptyResult(name, o.durability, EXPECTED[name]);
+  const def = scenario(name);
+  const result = emptyResult(name, o.durability, def.expected);
   const now = () => performance.now();
   const prefix = `${name}:${randomBytes(3).toString('hex')}`;
   const nodes = redisNodes(t);
@@ -145,7 +137,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     setPhase('prepare');
     let before;
     try {
-      before = await waitHealthy(d, true, o.signal, 60_000);
+      before = await waitHealthy(o.runtime, d, true, o.signal, 60_000);
     } catch (err) {
       if (o.signal.aborted) throw new InterruptedError();
       result.failures.push(`not healthy before the fault: ${(err as Error).message}`);
@@ -177,16 +169,17 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     await sleep(BASELINE_MS, o.signal);
 
     setPhase('fault');
-    const faultAt = now();
+    let faultAt = now();
     const containers = new Map<string, ContainerInfo>();
     const container = async (service: string): Promise<ContainerInfo> => {
-      const all = await projectContainers(t.name);
+      const all = await o.runtime.containers(t.name);
       for (const c of all) containers.set(c.service, c);
       const c = containers.get(service);
       if (!c) throw new Error(`no container for ${service} in project ${t.name}`);
       return c;
     };
-    await def.inject({ topology: t, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l) });
+    const disturbedAt = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), auth: d.auth, host: d.host, signal: o.signal });
+    if (typeof disturbedAt === 'number') faultAt = disturbedAt;
 
     setPhase('hold');
     const downAfter = t.sentinel.downAfterMs;
@@ -229,11 +222,11 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     try {
       // The workload keeps running while the healed node comes back: that is when a
       // returning old master could be handed writes.
-      await waitHealthy(d, false, o.signal);
+      await waitHealthy(o.runtime, d, false, o.signal);
       await workload.stop();
-      // A full resync can take long to be noticed by the master (see the report: Redis as PID 1
-      // reaps healthcheck zombies one per cron tick before it sees the RDB child exit).
-      after = await waitHealthy(d, true, o.signal, 120_000);
+      // Longer limit: after a full resync the replica must receive and load the RDB before its
+      // link is up and it has caught up.
+      after = await waitHealthy(o.runtime, d, true, o.signal, 120_000);
     } catch (err) {
       if (o.signal.aborted) throw new InterruptedError();
       result.failures.push(`not healthy after healing: ${err instanceof WaitTimeoutError ? err.message : String(err)}`);
@@ -270,10 +263,21 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     const masterKeys = spaces.find((s) => s.space.node === newMaster)?.keys;
     const missing = new Set(workload.ops.filter((op) => op.outcome === 'ok' && masterKeys && !masterKeys.has(op.key)).map((op) => op.key));
     if (!masterKeys) result.failures.push('could not read the keyspace of the current master');
-    result.writes = countWrites(workload.ops, missing);
+    // An indeterminate write is resolved only when nothing can change its key any more:
+    // writes stopped, healthy, replicas caught up, every node holding the same keys.
+    let readBack: Map<string, string | null> | undefined;
+    const indeterminate = workload.ops.filter((op) => op.outcome === 'indeterminate').map((op) => op.key);
+    if (newMaster && after && result.keyspace.consistent && indeterminate.length) {
+      readBack = await readValues(endpoint(newMaster), d.auth, indeterminate).catch((err: Error) => {
+        result.notes.push(`indeterminate writes not resolved: ${err.message}`);
+        return undefined;
+      });
+    }
+    result.writes = countWrites(workload.ops, missing, readBack);
     result.timings = timings(rec, t.sentinel.masterName, t.haproxy.enabled);
     result.dualMaster = dualMaster(rec, oldMaster);
 
+    result.failures.push(...(def.verify?.({ ops: workload.ops, writes: result.writes }) ?? []));
     judge(result, t.redis.minReplicasToWrite, t.redis.minReplicasMaxLag, o.rate, def.expectation, after !== undefined);
 
     if (newMaster && masterKeys) await deleteKeys(endpoint(newMaster), d.auth, masterKeys).catch(() => undefined);

@@ -1,27 +1,22 @@
 // The faults test-failover injects, each through Docker, each with the action that heals
 // it pushed on the heal stack before (or right as) the fault goes in.
 import { UsageError } from '../errors.js';
-import { redisNodes, sentinelNodes } from '../model/nodes.js';
+import { sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import { containerAction, networkAction, type ContainerInfo } from '../runtime/docker.js';
+import type { Credentials } from '../probes/connect.js';
+import { runSwitchover } from '../operations/switchover.js';
+import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import type { HealStack } from './heal.js';
-
-export const SCENARIOS = [
-  'kill-master',
-  'stop-master',
-  'pause-master',
-  'partition-master',
-  'kill-sentinel',
-  'sentinel-majority-loss',
-  'restart-replica',
-] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+import type { WriteCounts } from './metrics.js';
+import type { Op } from './recording.js';
 
 /** What the scenario expects the Sentinels to do. */
 export type Expectation = 'failover' | 'no-failover' | 'replica-resync';
 
 export interface FaultContext {
   topology: Topology;
+  /** The engine the faults go through. */
+  runtime: Runtime;
   heal: HealStack;
   /** The container of a service, as Docker sees it now. */
   container: (service: string) => Promise<ContainerInfo>;
@@ -30,73 +25,134 @@ export interface FaultContext {
   replica: string;
   /** Notes for the report (what was done). */
   note: (line: string) => void;
+  /** For planned operations that talk to Redis themselves (switchover). */
+  auth: Credentials;
+  host: string;
+  signal: AbortSignal;
 }
 
-export interface Scenario {
-  name: ScenarioName;
+/** Something a scenario needs from the topology, and what the topology has instead. */
+export interface Need {
+  /** The need as a phrase: "at least 1 replica". */
+  what: string;
+  /** undefined when the topology meets the need; else what it has ("it has 0"). */
+  lacking: (t: Topology) => string | undefined;
+}
+
+const majority = (n: number) => Math.floor(n / 2) + 1;
+
+export const NEEDS = {
+  sentinels: {
+    what: 'Sentinels',
+    lacking: (t) => (t.sentinel.enabled ? undefined : 'it has none'),
+  },
+  replica: {
+    what: 'at least 1 replica',
+    lacking: (t) => (t.replicas >= 1 ? undefined : `it has ${t.replicas}`),
+  },
+  // A failover needs the quorum to agree the master is down AND a majority of all the
+  // Sentinels to elect a leader: both must hold with one Sentinel dead.
+  sentinelsAfterOneLoss: {
+    what: 'Sentinels that still reach the quorum and a majority with one of them down',
+    lacking: (t) => {
+      if (!t.sentinel.enabled) return 'it has none';
+      const { count, quorum } = t.sentinel;
+      const needed = Math.max(quorum, majority(count));
+      return count - 1 >= needed ? undefined : `it has ${count} with quorum ${quorum}: ${count - 1} left, ${needed} needed`;
+    },
+  },
+  // A majority stopped and at least one Sentinel still answering (for CKQUORUM): 3 or more.
+  sentinelLeftAfterMajorityLoss: {
+    what: 'at least 3 Sentinels, so that one still answers with a majority stopped',
+    lacking: (t) => (!t.sentinel.enabled ? 'it has none' : t.sentinel.count >= 3 ? undefined : `it has ${t.sentinel.count}`),
+  },
+} satisfies Record<string, Need>;
+
+export interface ScenarioDef {
+  name: string;
   description: string;
   expectation: Expectation;
-  /** Injects the fault. Resolves once it is in place. */
-  inject: (ctx: FaultContext) => Promise<void>;
+  /** What the report says should happen. */
+  expected: string;
+  /** What the topology must have for the scenario to mean anything. */
+  needs: readonly Need[];
+  /**
+   * Injects the fault. Resolves once it is in place; with the moment (performance.now()) clients
+   * were first disturbed when that comes after a preparation (a switchover reads and steers first).
+   */
+  inject: (ctx: FaultContext) => Promise<void | number>;
+  /** Pass conditions of this scenario beyond its expectation, one failure line each. */
+  verify?: (outcome: { ops: Op[]; writes: WriteCounts }) => string[];
 }
 
-const start = (ctx: FaultContext, service: string) => async () => containerAction('start', (await ctx.container(service)).id);
+const start = (ctx: FaultContext, service: string) => async () => ctx.runtime.containerAction('start', (await ctx.container(service)).id);
 
 /** kill / stop / restart a service's container, with `start` pushed on the heal stack first. */
 async function takeDown(ctx: FaultContext, service: string, action: 'kill' | 'stop' | 'restart', graceSeconds?: number): Promise<void> {
   const c = await ctx.container(service);
   ctx.heal.push(`start ${service}`, start(ctx, service));
-  await containerAction(action, c.id, graceSeconds === undefined ? [] : ['--time', String(graceSeconds)]);
+  await ctx.runtime.containerAction(action, c.id, { graceSeconds });
 }
 
 const kill = (ctx: FaultContext, service: string) => takeDown(ctx, service, 'kill');
 
-export const SCENARIO_DEFS: Record<ScenarioName, Scenario> = {
-  'kill-master': {
+/** The scenarios, in the order they run: one table for what each does, expects and needs. */
+export const SCENARIOS = [
+  {
     name: 'kill-master',
     description: 'docker kill the master; start it again once a new master is elected',
     expectation: 'failover',
+    expected: 'a replica is promoted; the old master rejoins as a replica',
+    needs: [NEEDS.sentinels, NEEDS.replica],
     inject: (ctx) => kill(ctx, ctx.oldMaster),
   },
-  'stop-master': {
+  {
     name: 'stop-master',
     description: 'docker stop (SIGTERM, graceful) the master; start it again later',
     expectation: 'failover',
+    expected: 'a replica is promoted; the old master rejoins as a replica',
+    needs: [NEEDS.sentinels, NEEDS.replica],
     inject: (ctx) => takeDown(ctx, ctx.oldMaster, 'stop', 10),
   },
-  'pause-master': {
+  {
     name: 'pause-master',
     description: 'docker pause the master past down-after; unpause: it wakes up believing it is master',
     expectation: 'failover',
+    expected: 'a replica is promoted; the old master wakes up, is demoted, rejoins as a replica',
+    needs: [NEEDS.sentinels, NEEDS.replica],
     inject: async (ctx) => {
       const c = await ctx.container(ctx.oldMaster);
       ctx.heal.push(`unpause ${ctx.oldMaster}`, async () => {
         const now = await ctx.container(ctx.oldMaster);
-        if (now.state === 'paused') await containerAction('unpause', now.id);
+        if (now.state === 'paused') await ctx.runtime.containerAction('unpause', now.id);
       });
-      await containerAction('pause', c.id);
+      await ctx.runtime.containerAction('pause', c.id);
     },
   },
-  'partition-master': {
+  {
     name: 'partition-master',
     description: 'disconnect the master from the compose network; reconnect it (with its DNS alias) later',
     expectation: 'failover',
+    expected: 'a replica is promoted; the old master is demoted once reconnected',
+    needs: [NEEDS.sentinels, NEEDS.replica],
     inject: async (ctx) => {
       const c = await ctx.container(ctx.oldMaster);
       const network = c.networks[0];
       if (!network) throw new Error(`${ctx.oldMaster} is on no network`);
       ctx.heal.push(`reconnect ${ctx.oldMaster} to ${network}`, async () => {
         const now = await ctx.container(ctx.oldMaster);
-        if (!now.networks.includes(network)) await networkAction('connect', network, now.id, ['--alias', ctx.oldMaster]);
+        if (!now.networks.includes(network)) await ctx.runtime.connect(network, now.id, { aliases: [ctx.oldMaster] });
       });
-      await networkAction('disconnect', network, c.id);
+      await ctx.runtime.disconnect(network, c.id);
       ctx.note(`disconnected ${ctx.oldMaster} from ${network}`);
     },
   },
-  'kill-sentinel': {
+  {
     name: 'kill-sentinel',
     description: 'docker kill one Sentinel, then the master: the remaining Sentinels must still fail over',
     expectation: 'failover',
+    expected: 'the remaining Sentinels still reach quorum and promote a replica',
+    needs: [NEEDS.sentinelsAfterOneLoss, NEEDS.replica],
     inject: async (ctx) => {
       const sentinel = sentinelNodes(ctx.topology)[0]!.name;
       await kill(ctx, sentinel);
@@ -104,10 +160,13 @@ export const SCENARIO_DEFS: Record<ScenarioName, Scenario> = {
       await kill(ctx, ctx.oldMaster);
     },
   },
-  'sentinel-majority-loss': {
+  {
     name: 'sentinel-majority-loss',
     description: 'stop a majority of the Sentinels, then kill the master: no failover may happen (expected)',
     expectation: 'no-failover',
+    expected: 'no failover (a minority of Sentinels cannot authorize one); CKQUORUM fails; this is expected',
+    // Without a replica "no failover" would prove nothing: there would be nothing to promote.
+    needs: [NEEDS.sentinelLeftAfterMajorityLoss, NEEDS.replica],
     inject: async (ctx) => {
       const all = sentinelNodes(ctx.topology).map((s) => s.name);
       const majority = all.slice(0, Math.floor(all.length / 2) + 1);
@@ -116,39 +175,95 @@ export const SCENARIO_DEFS: Record<ScenarioName, Scenario> = {
       await kill(ctx, ctx.oldMaster);
     },
   },
-  'restart-replica': {
+  {
     name: 'restart-replica',
     description: 'docker restart a replica: it must resync (partially, as the backlog allows)',
     expectation: 'replica-resync',
+    expected: 'the replica resyncs (partially, as the backlog allows); the master keeps serving',
+    needs: [NEEDS.replica],
     inject: async (ctx) => {
       await takeDown(ctx, ctx.replica, 'restart', 10);
       ctx.note(`restarted ${ctx.replica}`);
     },
   },
-};
+  {
+    name: 'switchover',
+    description: 'redis-ha switchover: pause writes, SENTINEL FAILOVER, demote, unpause; no write may fail on the Sentinel client path',
+    expectation: 'failover',
+    expected: 'the master moves to a replica; no write fails on the Sentinel client path, none acknowledged is lost; the old master resyncs partially',
+    needs: [NEEDS.sentinels, NEEDS.replica],
+    inject: async (ctx) => {
+      let pausedAt: number | undefined;
+      const r = await runSwitchover({
+        deployment: { topology: ctx.topology, auth: ctx.auth, host: ctx.host },
+        signal: ctx.signal,
+        onStep: (step) => {
+          if (step === 'pause') pausedAt = performance.now();
+        },
+      });
+      const x = r.timings;
+      ctx.note(`switchover ${r.oldMaster} -> ${r.newMaster}: paused ${x.pausedMs} ms (catch-up ${x.catchUpMs}, promoted ${x.promotedMs}, Sentinels ${x.sentinelSwitchMs}, HAProxy +${x.haproxyAgreeMs ?? '-'} ms), old master resync ${r.resync.kind}`);
+      for (const n of r.notes) ctx.note(n);
+      return pausedAt;
+    },
+    // Writes are delayed by the pause and retried on the new master, never failed.
+    verify: ({ ops, writes }) => {
+      const bad = ops.filter((o) => o.via === 'sentinel' && o.outcome !== 'ok');
+      return [
+        ...(bad.length ? [`${bad.length} write(s) not acknowledged on the Sentinel client path (first: ${bad[0]!.error ?? bad[0]!.outcome})`] : []),
+        ...(writes.lostAcked ? [`${writes.lostAcked} acknowledged write(s) lost in a planned switchover`] : []),
+      ];
+    },
+  },
+] as const satisfies readonly ScenarioDef[];
 
-/** The scenarios that make sense for a topology: without Sentinels only restart-replica. */
-export function scenariosFor(t: Topology): ScenarioName[] {
-  if (!t.sentinel.enabled) return ['restart-replica'];
-  if (redisNodes(t).length < 2) return [];
-  return [...SCENARIOS];
+export type ScenarioName = (typeof SCENARIOS)[number]['name'];
+export const SCENARIO_NAMES: readonly ScenarioName[] = SCENARIOS.map((s) => s.name);
+
+export function scenario(name: ScenarioName): ScenarioDef {
+  return SCENARIOS.find((s) => s.name === name)!;
 }
 
-/** `--scenario` values (repeatable, `all`) into an ordered, de-duplicated list. */
-export function selectScenarios(t: Topology, requested: string[] | undefined): ScenarioName[] {
+/** Why `name` cannot run on `t` ("kill-master needs at least 1 replica (it has 0)"), or undefined. */
+export function unfitReason(t: Topology, name: ScenarioName): string | undefined {
+  const unmet = scenario(name).needs.flatMap((n) => {
+    const lacking = n.lacking(t);
+    return lacking === undefined ? [] : [`${n.what} (${lacking})`];
+  });
+  return unmet.length ? `${name} needs ${unmet.join(' and ')}` : undefined;
+}
+
+/** The scenarios whose needs the topology meets, in table order. */
+export function scenariosFor(t: Topology): ScenarioName[] {
+  return SCENARIO_NAMES.filter((n) => unfitReason(t, n) === undefined);
+}
+
+export interface Selection {
+  selected: ScenarioName[];
+  /** Scenarios left out of the default / `all` selection, each with its reason. */
+  skipped: string[];
+}
+
+/**
+ * `--scenario` values (repeatable, `all`) into an ordered, de-duplicated list. By default and
+ * with `all`: every scenario the topology fits, the others skipped with their reason. A
+ * scenario asked for by name that does not fit is an error saying what it needs.
+ */
+export function selectScenarios(t: Topology, requested: string[] | undefined): Selection {
   const fitting = scenariosFor(t);
-  if (!requested || requested.length === 0) return fitting;
-  if (requested.includes('all')) return fitting;
-  const unknown = requested.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+  const reasons = SCENARIO_NAMES.flatMap((n) => unfitReason(t, n) ?? []);
+  const where = `deployment ${t.name} (preset ${t.preset}, ${t.replicas} replica${t.replicas === 1 ? '' : 's'}, ${t.sentinel.enabled ? t.sentinel.count : 'no'} Sentinel${t.sentinel.enabled && t.sentinel.count === 1 ? '' : 's'})`;
+  if (!requested || requested.length === 0 || requested.includes('all')) {
+    if (!fitting.length) throw new UsageError(`no failover scenario fits ${where}: ${reasons.join('; ')}`, 'deploy with at least 1 replica (and Sentinels for the failover scenarios)');
+    return { selected: fitting, skipped: reasons };
+  }
+  const unknown = requested.filter((s) => !(SCENARIO_NAMES as readonly string[]).includes(s));
   if (unknown.length) {
-    throw new UsageError(`unknown scenario(s): ${unknown.join(', ')}`, `choose from: all, ${SCENARIOS.join(', ')}`);
+    throw new UsageError(`unknown scenario(s): ${unknown.join(', ')}`, `choose from: all, ${SCENARIO_NAMES.join(', ')}`);
   }
-  const unfit = requested.filter((s) => !fitting.includes(s as ScenarioName));
+  const unfit = SCENARIO_NAMES.filter((n) => requested.includes(n)).flatMap((n) => unfitReason(t, n) ?? []);
   if (unfit.length) {
-    throw new UsageError(
-      `scenario(s) ${unfit.join(', ')} need Sentinels; preset "${t.preset}" has none`,
-      `for this preset: ${fitting.join(', ') || 'none'}`,
-    );
+    throw new UsageError(`cannot run on ${where}: ${unfit.join('; ')}`, `scenarios that fit it: ${fitting.join(', ') || 'none'}`);
   }
-  return SCENARIOS.filter((s) => requested.includes(s));
+  return { selected: SCENARIO_NAMES.filter((n) => requested.includes(n)), skipped: [] };
 }

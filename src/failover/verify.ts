@@ -47,6 +47,24 @@ export async function readKeyspace(
   }
 }
 
+/** The value of each key on one node (null: absent), for reading indeterminate writes back. */
+export async function readValues(endpoint: Endpoint, auth: Credentials, keys: string[]): Promise<Map<string, string | null>> {
+  return withConnection(
+    endpoint,
+    auth,
+    async (r) => {
+      const out = new Map<string, string | null>();
+      for (let i = 0; i < keys.length; i += 1000) {
+        const chunk = keys.slice(i, i + 1000);
+        const values = await r.mget(...chunk);
+        chunk.forEach((k, j) => out.set(k, values[j] ?? null));
+      }
+      return out;
+    },
+    10_000,
+  );
+}
+
 /** Removes the scenario's keys (on the master; replicas follow). */
 export async function deleteKeys(endpoint: Endpoint, auth: Credentials, keys: Iterable<string>): Promise<void> {
   const all = [...keys];

@@ -104,13 +104,14 @@ export class Workload {
   }
 
   private write(c: (typeof this.clients)[number]): void {
-    const key = `tf:${this.options.prefix}:${c.via}:${++this.seq}`;
+    const value = String(++this.seq);
+    const key = `tf:${this.options.prefix}:${c.via}:${value}`;
     const start = this.options.now();
-    const op: Op = { via: c.via, key, start, end: start, outcome: 'indeterminate' };
+    const op: Op = { via: c.via, key, value, start, end: start, outcome: 'indeterminate' };
     this.ops.push(op);
     const run = async () => {
       try {
-        await c.redis.set(key, String(this.seq));
+        await c.redis.set(key, value);
         if (this.options.durability === 'wait') {
           const acked = Number(await c.redis.call('WAIT', '1', String(WAIT_TIMEOUT_MS)));
           if (acked < 1) {

@@ -33,16 +33,22 @@ export async function readCredentials(dir: string, topology: Topology, user: str
 }
 
 /** The deployment name to use when --name is not given: the only one rendered here, else redis-ha. */
-export function defaultDeploymentName(cwd = process.cwd()): string {
+export function defaultDeploymentName(cwd: string): string {
   const root = join(cwd, '.redis-ha');
   if (!existsSync(root)) return 'redis-ha';
   const names = readdirSync(root).filter((n) => existsSync(join(root, n, TOPOLOGY_FILE)));
   return names.length === 1 ? names[0]! : 'redis-ha';
 }
 
-export function deploymentDir(options: { name?: string; dir?: string }): string {
-  return options.dir ? resolve(options.dir) : defaultOutDir(options.name ?? defaultDeploymentName());
+/** Where the deployment's files are expected under `cwd`: --dir, else ./.redis-ha/<name>. */
+export function deploymentDir(options: { name?: string; dir?: string }, cwd: string): string {
+  return options.dir ? resolve(cwd, options.dir) : defaultOutDir(deploymentName(options, cwd), cwd);
 }
+
+export const deploymentName = (options: { name?: string }, cwd: string) => options.name ?? defaultDeploymentName(cwd);
+
+/** True when `dir` holds a rendered deployment. */
+export const hasDeployment = (dir: string) => existsSync(join(dir, TOPOLOGY_FILE));
 
 export async function readDeployment(dir: string): Promise<DeploymentFiles> {
   let topologyText: string;

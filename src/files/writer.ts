@@ -73,13 +73,14 @@ export async function loadOrCreateSecrets(dir: string): Promise<{ secrets: Secre
 }
 
 /**
+ * File modes: the container scripts executable, the rest 0644 - secret files included.
  * Secret files are private through their directory (secrets/, mode 0700: no other host user
  * can reach them), not their own mode: compose (v1 and v2) bind-mounts file secrets with the
  * host's owner and mode, and the containers run as their own non-root users (redis 999,
  * haproxy 99, exporter 59000), which could not read a file of mode 0600 owned by the host
  * user. Each container mounts only the secrets it reads.
  */
-function modeFor(path: string): number {
+export function modeFor(path: string): number {
   if (isSecretFile(path)) return 0o644;
   return isExecutable(path) ? 0o755 : 0o644;
 }
@@ -116,7 +117,7 @@ export async function writeDeployment(
     }
     await mkdir(dirname(target), { recursive: true });
     // Write then rename: a reader (or a crash) never sees half a file.
-    const temp = `${target}.tmp-${process.pid}`;
+    const temp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
     await writeFile(temp, content, { mode });
     await chmod(temp, mode);
     await rename(temp, target);

@@ -1,21 +1,22 @@
 // A snapshot of a deployment as its parts see it, and the checks that say whether it is
 // healthy. Used by `status` (once or --watch) and by `deploy` (polled until green).
-import { natMap, redisNodes, sentinelNodes, type NodeRef } from '../model/nodes.js';
+import type { Deployment } from '../deployment.js';
+import { natMap, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import type { ContainerInfo } from '../runtime/docker.js';
-import { type Credentials, withConnection, parseInfo } from '../probes/connect.js';
-import { probeExporterTarget, probeHaproxyStats, type HaproxyServerState } from '../probes/http.js';
-import { probeNode, type NodeState } from '../probes/redis.js';
-import { probeSentinel, type SentinelState } from '../probes/sentinel.js';
+import type { ContainerInfo } from '../runtime/runtime.js';
+import {
+  probeExporter,
+  probeHaproxy,
+  probeNodes,
+  probeSentinels,
+  type ExporterProbe,
+  type HaproxyProbe,
+  type NodeStatus,
+  type SentinelStatus,
+} from '../probes/deployment.js';
+import type { HaproxyServerState } from '../probes/http.js';
 
-export interface Deployment {
-  topology: Topology;
-  /** Who redis-ha logs in as (the user admin), and HAProxy's stats login. */
-  auth: Credentials;
-  stats?: Credentials;
-  /** Address the published ports are reached at from this host. */
-  host: string;
-}
+export type { NodeStatus, SentinelStatus };
 
 export type CheckName = 'containers' | 'replication' | 'sentinels' | 'haproxy' | 'exporter';
 
@@ -28,17 +29,6 @@ export interface CheckResult {
   fatal?: boolean;
   /** Services whose logs explain a failure. */
   services?: string[];
-}
-
-export interface NodeStatus extends NodeState {
-  service: string;
-  hostPort: number;
-  lagBytes?: number;
-}
-
-export interface SentinelStatus extends SentinelState {
-  service: string;
-  hostPort: number;
 }
 
 export interface StatusSnapshot {
@@ -56,8 +46,6 @@ export interface StatusSnapshot {
   natMap: Record<string, { host: string; port: number }>;
   checks: CheckResult[];
 }
-
-const endpointOf = (d: Deployment, n: NodeRef) => ({ host: d.host, port: n.hostPort });
 
 export function checkContainers(t: Topology, containers: ContainerInfo[]): CheckResult {
   const expected = [
@@ -173,39 +161,23 @@ export function checkSentinels(t: Topology, master: string | undefined, sentinel
   };
 }
 
-/** Which node a connection through a published port lands on (the node's announced name). */
-async function nodeBehind(host: string, port: number, auth: Credentials): Promise<{ name: string; role: string }> {
-  return withConnection({ host, port }, auth, async (r) => {
-    const [, name] = (await r.config('GET', 'replica-announce-ip')) as string[];
-    const role = parseInfo(await r.info('replication')).role ?? '?';
-    return { name: name ?? '?', role };
-  });
-}
-
-export async function probeHaproxy(d: Deployment, master: string | undefined): Promise<{ snapshot: NonNullable<StatusSnapshot['haproxy']>; check: CheckResult }> {
-  const t = d.topology;
-  const snapshot: NonNullable<StatusSnapshot['haproxy']> = { reachable: false, servers: [] };
-  try {
-    snapshot.servers = await probeHaproxyStats(d.host, t.haproxy.statsPort, d.stats);
-    snapshot.reachable = true;
-  } catch (err) {
-    snapshot.error = (err as Error).message;
-    return { snapshot, check: { name: 'haproxy', ok: false, detail: `stats unreachable: ${snapshot.error}`, services: ['haproxy'] } };
+/** HAProxy: writes must land on the master, reads on a replica. */
+export function checkHaproxy(p: HaproxyProbe, master: string | undefined): { snapshot: NonNullable<StatusSnapshot['haproxy']>; check: CheckResult } {
+  const snapshot: NonNullable<StatusSnapshot['haproxy']> = { reachable: p.reachable, servers: p.servers };
+  if (!p.reachable) {
+    snapshot.error = p.error;
+    return { snapshot, check: { name: 'haproxy', ok: false, detail: `stats unreachable: ${p.error}`, services: ['haproxy'] } };
   }
   const problems: string[] = [];
-  try {
-    const w = await nodeBehind(d.host, t.haproxy.writePort, d.auth);
-    snapshot.writeReaches = w.name;
-    if (w.name !== master || w.role !== 'master') problems.push(`write port reaches ${w.name} (${w.role}), master is ${master}`);
-  } catch (err) {
-    problems.push(`write port: ${(err as Error).message}`);
+  if (!p.write || 'error' in p.write) problems.push(`write port: ${p.write?.error ?? 'not asked'}`);
+  else {
+    snapshot.writeReaches = p.write.name;
+    if (p.write.name !== master || p.write.role !== 'master') problems.push(`write port reaches ${p.write.name} (${p.write.role}), master is ${master}`);
   }
-  try {
-    const r = await nodeBehind(d.host, t.haproxy.readPort, d.auth);
-    snapshot.readReaches = r.name;
-    if (r.role !== 'slave') problems.push(`read port reaches ${r.name} (${r.role}), not a replica`);
-  } catch (err) {
-    problems.push(`read port: ${(err as Error).message}`);
+  if (!p.read || 'error' in p.read) problems.push(`read port: ${p.read?.error ?? 'not asked'}`);
+  else {
+    snapshot.readReaches = p.read.name;
+    if (p.read.role !== 'slave') problems.push(`read port reaches ${p.read.name} (${p.read.role}), not a replica`);
   }
   if (problems.length) return { snapshot, check: { name: 'haproxy', ok: false, detail: problems.join('; '), services: ['haproxy'] } };
   return {
@@ -214,46 +186,17 @@ export async function probeHaproxy(d: Deployment, master: string | undefined): P
   };
 }
 
-export async function probeExporter(d: Deployment): Promise<{ snapshot: NonNullable<StatusSnapshot['exporter']>; check: CheckResult }> {
-  const targets = redisNodes(d.topology).map((n) => `redis://${n.name}:6379`);
-  try {
-    const results = await Promise.all(
-      targets.map(async (target) => ({ target, up: await probeExporterTarget(d.host, d.topology.exporter.port, target) })),
-    );
-    const down = results.filter((r) => r.up !== 1);
-    return {
-      snapshot: { reachable: true, targets: results },
-      check: down.length
-        ? { name: 'exporter', ok: false, detail: `redis_up is not 1 for ${down.map((r) => r.target).join(', ')}`, services: ['exporter'] }
-        : { name: 'exporter', ok: true, detail: `redis_up 1 for all ${results.length} nodes` },
-    };
-  } catch (err) {
-    return {
-      snapshot: { reachable: false, targets: targets.map((target) => ({ target, up: undefined })) },
-      check: { name: 'exporter', ok: false, detail: `unreachable: ${(err as Error).message}`, services: ['exporter'] },
-    };
-  }
-}
-
-export async function probeNodes(d: Deployment): Promise<NodeStatus[]> {
-  const nodes: NodeStatus[] = await Promise.all(
-    redisNodes(d.topology).map(async (n) => ({ service: n.name, hostPort: n.hostPort, ...(await probeNode(endpointOf(d, n), d.auth)) })),
-  );
-  const master = nodes.find((n) => n.role === 'master');
-  for (const n of nodes) {
-    if (master && n !== master && n.offset !== undefined && master.offset !== undefined) n.lagBytes = Math.max(0, master.offset - n.offset);
-  }
-  return nodes;
-}
-
-export async function probeSentinels(d: Deployment): Promise<SentinelStatus[]> {
-  return Promise.all(
-    sentinelNodes(d.topology).map(async (s) => ({
-      service: s.name,
-      hostPort: s.hostPort,
-      ...(await probeSentinel(endpointOf(d, s), d.auth, d.topology.sentinel.masterName)),
-    })),
-  );
+/** The exporter: redis_up 1 for every node. */
+export function checkExporter(p: ExporterProbe): { snapshot: NonNullable<StatusSnapshot['exporter']>; check: CheckResult } {
+  const snapshot = { reachable: p.reachable, targets: p.targets };
+  if (!p.reachable) return { snapshot, check: { name: 'exporter', ok: false, detail: `unreachable: ${p.error}`, services: ['exporter'] } };
+  const down = p.targets.filter((r) => r.up !== 1);
+  return {
+    snapshot,
+    check: down.length
+      ? { name: 'exporter', ok: false, detail: `redis_up is not 1 for ${down.map((r) => r.target).join(', ')}`, services: ['exporter'] }
+      : { name: 'exporter', ok: true, detail: `redis_up 1 for all ${p.targets.length} nodes` },
+  };
 }
 
 /** Every check, in the order deploy waits for them. */
@@ -283,12 +226,12 @@ export async function takeSnapshot(
     checks,
   };
   if (t.haproxy.enabled) {
-    const { snapshot: h, check } = await probeHaproxy(d, master);
+    const { snapshot: h, check } = checkHaproxy(await probeHaproxy(d), master);
     snapshot.haproxy = h;
     checks.push(check);
   }
   if (t.exporter.enabled) {
-    const { snapshot: e, check } = await probeExporter(d);
+    const { snapshot: e, check } = checkExporter(await probeExporter(d));
     snapshot.exporter = e;
     checks.push(check);
   }

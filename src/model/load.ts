@@ -21,6 +21,8 @@ export interface LoadOptions {
   preset?: string;
   file?: string;
   overrides?: Override[];
+  /** Problems name the file relative to this directory (the CLI's working directory). */
+  cwd?: string;
 }
 
 export interface LoadedTopology {
@@ -35,6 +37,12 @@ interface YamlSource {
   doc: Document;
   lines: LineCounter;
 }
+
+/**
+ * How many alias resolutions a topology file may make (`yaml`'s maxAliasCount). A topology
+ * needs few, if any; nested aliases that multiply past this are refused, not expanded.
+ */
+export const MAX_YAML_ALIASES = 100;
 
 type Plain = Record<string, unknown>;
 const isPlainObject = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -90,7 +98,28 @@ async function readYaml(path: string, label: string): Promise<YamlSource> {
       }),
     );
   }
-  const data = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
+  } catch (err) {
+    // `yaml` throws a ReferenceError when aliases expand past maxAliasCount: a "billion
+    // laughs" document, which would otherwise take the process's memory.
+    if (!(err instanceof ReferenceError)) throw err;
+    const bomb = /excessive alias count/i.test(err.message);
+    throw new TopologyError([
+      {
+        severity: 'error',
+        path: '',
+        source: label,
+        message: bomb
+          ? `YAML aliases expand past the limit of ${MAX_YAML_ALIASES} alias resolutions (a "billion laughs" document)`
+          : `YAML aliases: ${err.message}`,
+        hint: bomb
+          ? 'write the values out instead of nesting aliases (*name) inside aliased collections'
+          : 'define each anchor (&name) before its aliases (*name)',
+      },
+    ]);
+  }
   if (!isPlainObject(data)) {
     throw new TopologyError([
       { severity: 'error', path: '', source: label, message: 'a topology file must be a YAML mapping (key: value)' },
@@ -221,7 +250,7 @@ export async function listPresets(): Promise<{ name: PresetName; description: st
 export async function loadTopology(options: LoadOptions): Promise<LoadedTopology> {
   const overrides = options.overrides ?? [];
   const userFile = options.file
-    ? await readYaml(options.file, relative(process.cwd(), options.file) || options.file)
+    ? await readYaml(options.file, (options.cwd && relative(options.cwd, options.file)) || options.file)
     : undefined;
 
   const presetName = options.preset ?? userFile?.data.preset;

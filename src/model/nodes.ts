@@ -60,9 +60,17 @@ export function probeHost(t: Topology): string {
   return t.bind === '0.0.0.0' || t.bind === '::' ? '127.0.0.1' : t.bind;
 }
 
-/** For clients outside the compose network: announced address -> published address. */
-export function natMap(t: Topology, host = probeHost(t)): Record<string, { host: string; port: number }> {
+/**
+ * For clients outside the compose network: announced address -> published address. `host` is
+ * one address for every service (compose), or on swarm the address of the node that runs each
+ * service's task (its port is published in host mode there): `node address:published port`.
+ */
+export function natMap(
+  t: Topology,
+  host: string | ((service: string) => string) = probeHost(t),
+): Record<string, { host: string; port: number }> {
+  const hostOf = typeof host === 'string' ? () => host : host;
   return Object.fromEntries(
-    [...redisNodes(t), ...sentinelNodes(t)].map((n) => [`${n.name}:${n.port}`, { host, port: n.hostPort }]),
+    [...redisNodes(t), ...sentinelNodes(t)].map((n) => [`${n.name}:${n.port}`, { host: hostOf(n.name), port: n.hostPort }]),
   );
 }

@@ -1,7 +1,12 @@
 // Cross-field rules, run on the normalized topology. Each returns the problems it finds;
 // all rules always run, so the user sees every problem in one round.
+import { BlockList } from 'node:net';
+import { IMAGE_REFERENCE_HINT, imageReferenceProblem } from './image-reference.js';
 import { publishedPorts } from './nodes.js';
+import { hostFailureImpact } from './placement.js';
 import type { Problem } from './problems.js';
+import { parseConfigLine } from './redis-config-line.js';
+import { refusedRedisDirective } from './redis-directives.js';
 import type { Topology } from './schema.js';
 
 type Rule = (t: Topology) => Problem[];
@@ -16,26 +21,11 @@ const warning = (path: string, message: string, hint?: string): Problem => ({
 
 const majority = (n: number) => Math.floor(n / 2) + 1;
 
-/** Settings redis-ha writes itself; setting them in `redis.extraConfig` would break the topology. */
-const MANAGED_REDIS_SETTINGS = [
-  'port',
-  'bind',
-  'dir',
-  'replicaof',
-  'slaveof',
-  'requirepass',
-  'masterauth',
-  'replica-announce-ip',
-  'replica-announce-port',
-  'appendonly',
-  'save',
-  'maxmemory',
-  'maxmemory-policy',
-  'min-replicas-to-write',
-  'min-slaves-to-write',
-  'min-replicas-max-lag',
-  'min-slaves-max-lag',
-];
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+/** 127.0.0.0/8 or ::1 (any spelling, IPv4-mapped too): reachable from this host only. */
+const isLoopback = (ip: string) => LOOPBACK.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4');
 
 const sentinelRules: Rule = (t) => {
   if (!t.sentinel.enabled) return [];
@@ -124,20 +114,57 @@ const replicationRules: Rule = (t) => {
       ),
     );
   }
-  t.redis.extraConfig.forEach((line, i) => {
-    const directive = line.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
-    if (MANAGED_REDIS_SETTINGS.includes(directive)) {
-      problems.push(
-        error(
-          `redis.extraConfig.${i}`,
-          `"${directive}" is managed by redis-ha and cannot be set in extraConfig`,
-          'use the matching topology field (see README: topology file reference)',
-        ),
-      );
-    }
-  });
   return problems;
 };
+
+/**
+ * `redis.extraConfig`: each entry is one line of redis.conf, read here as Redis reads it, so
+ * that a quoted or escaped directive (`"replicaof"`) is seen for what it is.
+ */
+const extraConfigRules: Rule = (t) =>
+  t.redis.extraConfig.flatMap((line, i): Problem[] => {
+    const path = `redis.extraConfig.${i}`;
+    if (/[\r\n]/.test(line)) {
+      return [
+        error(
+          path,
+          'holds a line break: an entry is one line of redis.conf, and a line break would add lines no check sees',
+          'write each setting as its own entry; inside a double-quoted value write the escape \\n',
+        ),
+      ];
+    }
+    const control = /[\x00-\x08\x0b-\x1f\x7f]/.exec(line)?.[0];
+    if (control !== undefined) {
+      const code = `U+${control.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      return [
+        error(
+          path,
+          `holds a control character (${code})`,
+          'remove it; inside a double-quoted value write it as a \\xHH escape',
+        ),
+      ];
+    }
+    const parsed = parseConfigLine(line);
+    if (parsed.kind === 'invalid') {
+      return [error(path, `Redis cannot read this line: ${parsed.reason}`, 'close every quote, or drop the quotes')];
+    }
+    if (parsed.kind === 'blank') return [];
+    const refused = refusedRedisDirective(parsed.directive);
+    return refused ? [error(path, `"${parsed.directive}" cannot be set in extraConfig: ${refused.reason}`, refused.hint)] : [];
+  });
+
+/** Image references land in the compose file: Docker's grammar, and nothing Compose would interpolate. */
+const imageRules: Rule = (t) =>
+  (
+    [
+      ['redis.image', t.redis.image],
+      ['haproxy.image', t.haproxy.image],
+      ['exporter.image', t.exporter.image],
+    ] as const
+  ).flatMap(([path, image]) => {
+    const problem = imageReferenceProblem(image);
+    return problem ? [error(path, `"${image}" is not a valid image reference: ${problem}`, IMAGE_REFERENCE_HINT)] : [];
+  });
 
 const componentRules: Rule = (t) => {
   const problems: Problem[] = [];
@@ -176,13 +203,23 @@ const networkRules: Rule = (t) => {
       seen.set(port, service);
     }
   }
-  const loopback = t.bind.startsWith('127.') || t.bind === '::1';
-  if (!loopback && !t.auth.enabled) {
+  // On swarm, `bind` does not apply and swarmRules require auth.
+  if (t.target === 'swarm') return problems;
+  const loopback = isLoopback(t.bind);
+  if (!t.auth.enabled && !loopback) {
     problems.push(
       error(
         'auth.enabled',
-        `ports are published on ${t.bind} without a password`,
+        `ports are published on ${t.bind} without a password: anyone who reaches them can read and write everything`,
         'enable auth, or bind to 127.0.0.1',
+      ),
+    );
+  } else if (!t.auth.enabled) {
+    problems.push(
+      warning(
+        'auth.enabled',
+        `auth is disabled: anyone who reaches the ports on ${t.bind} (every local user, process and container) can read and write everything`,
+        'enable auth unless this is a throwaway deployment on your own machine',
       ),
     );
   } else if (!loopback) {
@@ -193,7 +230,79 @@ const networkRules: Rule = (t) => {
   return problems;
 };
 
-export const RULES: Rule[] = [sentinelRules, replicationRules, componentRules, networkRules];
+/** Swarm object names (configs, secrets) are `<name>_<file>-<hash>`, and Swarm caps them at 64 characters. */
+export const SWARM_MAX_NAME = 32;
+
+const swarmRules: Rule = (t) => {
+  const problems: Problem[] = [];
+  const { nodes, expectNodes } = t.swarm;
+  if (t.target !== 'swarm') {
+    if (nodes !== undefined || expectNodes !== undefined) {
+      problems.push(warning('swarm', 'swarm settings are ignored with target compose', 'set target: swarm, or remove the swarm section'));
+    }
+    return problems;
+  }
+  // Swarm publishes in host mode without an address: the port opens on every address of the node.
+  if (!t.auth.enabled) {
+    problems.push(
+      error(
+        'auth.enabled',
+        'on swarm the ports are published on every address of the node running each task, so they need a password',
+        'set auth.enabled: true',
+      ),
+    );
+  }
+  const everyAddress = t.bind === '0.0.0.0' || t.bind === '::';
+  if (!everyAddress) {
+    problems.push(
+      warning(
+        'bind',
+        `bind ${t.bind} does not apply on swarm: each port is published on every address of the node running the task`,
+        'set bind: 0.0.0.0 to say so, and firewall the nodes',
+      ),
+    );
+  }
+  if (t.name.length > SWARM_MAX_NAME) {
+    problems.push(
+      error(
+        'name',
+        `name "${t.name}" is ${t.name.length} characters; on swarm it prefixes config and secret names, which Swarm caps at 64`,
+        `use at most ${SWARM_MAX_NAME} characters`,
+      ),
+    );
+  }
+  nodes?.forEach((node, i) => {
+    if (nodes.indexOf(node) !== i) {
+      problems.push(
+        error(`swarm.nodes.${i}`, `node "${node}" is listed twice`, 'name each node once; services are spread over the list in order'),
+      );
+    }
+  });
+  if (nodes && expectNodes !== undefined && expectNodes !== nodes.length) {
+    problems.push(
+      error(
+        'swarm.expectNodes',
+        `expectNodes ${expectNodes} differs from the ${nodes.length} nodes listed in swarm.nodes`,
+        'remove swarm.expectNodes (the list gives the count)',
+      ),
+    );
+  }
+  const count = nodes ? new Set(nodes).size : expectNodes;
+  if (count !== undefined) {
+    problems.push(...hostFailureImpact(t, count, nodes ? [...new Set(nodes)] : undefined, nodes ? 'swarm.nodes' : 'swarm.expectNodes'));
+  }
+  return problems;
+};
+
+export const RULES: Rule[] = [
+  sentinelRules,
+  replicationRules,
+  extraConfigRules,
+  imageRules,
+  componentRules,
+  networkRules,
+  swarmRules,
+];
 
 export function checkRules(t: Topology): Problem[] {
   return RULES.flatMap((rule) => rule(t));

@@ -5,6 +5,9 @@ import { z } from 'zod';
 export const PRESETS = ['basic', 'sentinel', 'full'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
+export const TARGETS = ['compose', 'swarm'] as const;
+export type TargetName = (typeof TARGETS)[number];
+
 export const PROFILES = ['default', 'fast'] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
@@ -88,10 +91,28 @@ const exporterSchema = z
   })
   .strict();
 
+// Swarm node hostnames (`docker node ls`): a DNS label.
+const nodeName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'must be a node hostname as `docker node ls` shows it');
+
+/** Only read when `target: swarm`. Placement rules: see src/model/placement.ts and README "Docker Swarm". */
+const swarmSchema = z
+  .object({
+    // redis-i and sentinel-i run on nodes[(i - 1) % nodes.length]; without it, on nodes that
+    // redis-ha labels on the first deploy.
+    nodes: z.array(nodeName).min(1).optional(),
+    // How many nodes the swarm has, for the host-failure warning at validate time.
+    expectNodes: z.number().int().min(1).max(99).optional(),
+    haproxyReplicas: z.number().int().min(1).max(9).default(2),
+  })
+  .strict();
+
 export const topologyInputSchema = z
   .object({
     name: projectName.default('redis-ha'),
     preset: z.enum(PRESETS),
+    target: z.enum(TARGETS).default('compose'),
     profile: z.enum(PROFILES).default('default'),
     replicas: z.number().int().min(0).max(9).default(2),
     bind: z.string().ip({ message: 'must be an IP address such as 127.0.0.1' }).default('127.0.0.1'),
@@ -106,6 +127,7 @@ export const topologyInputSchema = z
     sentinel: sentinelSchema.default({}),
     haproxy: haproxySchema.default({}),
     exporter: exporterSchema.default({}),
+    swarm: swarmSchema.default({}),
   })
   .strict();
 

@@ -1,35 +1,76 @@
-// The ioredis options redis-ha recommends for clients on the Docker host, used by the
-// failover workload and printed in the connection snippets, so users get what was tested.
-import type { Redis, RedisOptions } from 'ioredis';
+// The ioredis options redis-ha recommends for clients on the Docker host: ONE table of
+// entries from which both the options the failover workload measures with and the code
+// printed in the connection snippet are made, so users get exactly what was tested.
+import { SentinelConnector, type Redis, type RedisOptions } from 'ioredis';
 import { natMap, probeHost, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { Credentials } from './connect.js';
 
+/**
+ * ioredis opens connections of its own to every Sentinel to follow +switch-master (the
+ * failover detector) and never listens for their errors: while a Sentinel is down each
+ * reconnect prints "[ioredis] Unhandled error event: ... ECONNREFUSED" on stderr. This
+ * connector listens; the detector reconnects by itself (sentinelReconnectStrategy).
+ */
+// @ts-expect-error ioredis declares connectToSentinel private; it is the only place those connections are made
+export class QuietSentinelConnector extends SentinelConnector {
+  override connectToSentinel(endpoint: unknown, options: unknown): Redis {
+    const client: Redis = super['connectToSentinel'](endpoint, options);
+    client.on('error', () => {});
+    return client;
+  }
+}
+
+/** One option: the value the program uses, and the comment printed beside its code. */
+export interface OptionEntry {
+  key: keyof RedisOptions & string;
+  value: unknown;
+  comment?: string;
+}
+
+/** `auth`: who the client logs in as, on the nodes and the Sentinels (the user app for applications). */
+export function sentinelClientEntries(t: Topology, auth: Credentials, host = probeHost(t)): OptionEntry[] {
+  return [
+    { key: 'Connector', value: QuietSentinelConnector, comment: "ioredis's own connections to the Sentinels (failover detector) have no 'error' listener: without this class they print 'Unhandled error event' while a Sentinel is down" },
+    { key: 'sentinels', value: sentinelNodes(t).map((s) => ({ host, port: s.hostPort })) },
+    { key: 'name', value: t.sentinel.masterName },
+    { key: 'username', value: auth.username },
+    { key: 'password', value: auth.password },
+    { key: 'sentinelUsername', value: auth.username },
+    { key: 'sentinelPassword', value: auth.password },
+    { key: 'natMap', value: natMap(t, host), comment: 'Sentinels announce in-network names (redis-2:6379); map them to the published ports' },
+    { key: 'updateSentinels', value: false, comment: 'Sentinels found through others are announced by in-network name: unreachable here' },
+    { key: 'failoverDetector', value: true, comment: 'subscribe to +switch-master on the Sentinels: reconnect to the new master at once' },
+    { key: 'connectTimeout', value: 500 },
+    {
+      key: 'commandTimeout',
+      value: 2000,
+      // CLIENT PAUSE until Sentinel has switched: about 1.1 to 1.5 s.
+      comment: 'longer than a planned switchover holds writes: a write is delayed and resent on the new master, not timed out',
+    },
+    { key: 'maxRetriesPerRequest', value: 1 },
+    {
+      key: 'retryStrategy',
+      value: (times: number) => Math.min(50 * times, 100),
+      // Every retry asks the Sentinels again, which answer within ms on the host.
+      comment: 'reconnect fast while a failover is in progress: the new master is found <= 100 ms after the Sentinels publish it',
+    },
+    { key: 'sentinelRetryStrategy', value: (times: number) => Math.min(100 * times, 1000) },
+    {
+      key: 'sentinelReconnectStrategy',
+      value: (times: number) => Math.min(500 * times, 5000),
+      comment: 'the failover detector resubscribes to a Sentinel that came back within seconds (default: 1 minute)',
+    },
+    {
+      key: 'reconnectOnError',
+      value: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
+      comment: 'a demoted master answers READONLY: reconnect (asking the Sentinels again) and resend',
+    },
+  ];
+}
+
 export function sentinelClientOptions(t: Topology, auth: Credentials, host = probeHost(t)): RedisOptions {
-  return {
-    sentinels: sentinelNodes(t).map((s) => ({ host, port: s.hostPort })),
-    name: t.sentinel.masterName,
-    username: auth.username,
-    password: auth.password,
-    sentinelUsername: auth.username,
-    sentinelPassword: auth.password,
-    // Sentinels announce in-network names (redis-2:6379); map them to the published ports.
-    natMap: natMap(t, host),
-    // Sentinels discovered through others are announced by in-network name: unreachable here.
-    updateSentinels: false,
-    // Subscribe to +switch-master on the Sentinels: reconnect to the new master at once.
-    failoverDetector: true,
-    connectTimeout: 500,
-    commandTimeout: 1000,
-    maxRetriesPerRequest: 1,
-    // Reconnect fast while a failover is in progress: every retry asks the Sentinels again,
-    // which answer within ms on the host; a 100 ms cap finds the new master right after
-    // the Sentinels publish it instead of up to 500 ms later.
-    retryStrategy: (times: number) => Math.min(50 * times, 100),
-    sentinelRetryStrategy: (times: number) => Math.min(100 * times, 1000),
-    // A demoted master answers READONLY: reconnect (asking Sentinel again) and resend.
-    reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
-  };
+  return Object.fromEntries(sentinelClientEntries(t, auth, host).map((e) => [e.key, e.value])) as RedisOptions;
 }
 
 /**

@@ -1,7 +1,9 @@
-// Endpoints and ready-to-paste connection snippets printed after a deploy.
+// Endpoints and ready-to-paste connection snippets printed after a deploy. The ioredis one is
+// generated from the option table the failover workload measures with (probes/sentinel-client.ts).
 import { natMap, probeHost, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import type { Credentials } from '../probes/connect.js';
+import { type Credentials, NO_AUTH } from '../probes/connect.js';
+import { keepConnected, sentinelClientEntries, type OptionEntry } from '../probes/sentinel-client.js';
 import { maskSecret } from './style.js';
 
 export interface Endpoint {
@@ -51,44 +53,17 @@ export function snippets(t: Topology, auth: Credentials, showSecrets: boolean): 
         : `redis-cli -h ${host} -p ${writePort}${cliAuth}    # redis-1, the master`,
   };
   if (!sentinels.length) return out;
-  const nat = `{\n${Object.entries(natMap(t, host))
-    .map(([k, v]) => `    '${k}': { host: '${v.host}', port: ${v.port} },`)
-    .join('\n')}\n  }`;
-  const pwLiteral = t.auth.enabled ? `'${pw}'` : 'undefined';
-  const userLiteral = t.auth.enabled ? `'${user}'` : 'undefined';
-  out.ioredis = [
-    "import Redis from 'ioredis';",
-    'const redis = new Redis({',
-    `  sentinels: [${sentinels.map((s) => `{ host: '${host}', port: ${s.hostPort} }`).join(', ')}],`,
-    `  name: '${t.sentinel.masterName}',`,
-    `  username: ${userLiteral},`,
-    `  password: ${pwLiteral},`,
-    `  sentinelUsername: ${userLiteral},`,
-    `  sentinelPassword: ${pwLiteral},`,
-    '  // Sentinels announce in-network names; map them to the ports published on this host.',
-    `  natMap: ${nat},`,
-    '  updateSentinels: false,  // peers are announced by in-network name',
-    '  failoverDetector: true,  // follow +switch-master at once',
-    '  connectTimeout: 500,',
-    '  commandTimeout: 1000,',
-    '  maxRetriesPerRequest: 1,',
-    '  retryStrategy: (times) => Math.min(50 * times, 100),  // ask the Sentinels again every <= 100 ms',
-    '  sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),',
-    "  reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),",
-    '});',
-    '// ioredis can end a Sentinel client for good when a failover is announced while it is',
-    '// reconnecting; connect again unless you closed it (set closing = true before quit()).',
-    'let closing = false;',
-    "redis.on('end', () => { if (!closing) setTimeout(() => redis.connect().catch(() => {}), 100); });",
-  ].join('\n');
+  const client: Credentials = t.auth.enabled ? { username: user, password: pw } : NO_AUTH;
+  out.ioredis = ioredisSnippet(sentinelClientEntries(t, client, host));
   const pyNat = Object.entries(natMap(t, host))
     .map(([k, v]) => {
       const [h, p] = k.split(':');
       return `("${h}", ${p}): ("${v.host}", ${v.port})`;
     })
     .join(', ');
-  const pyPw = t.auth.enabled ? `"${pw}"` : 'None';
-  const pyUser = t.auth.enabled ? `"${user}"` : 'None';
+  // A JSON string is a valid Python string literal, whatever the password holds.
+  const pyPw = t.auth.enabled ? JSON.stringify(pw) : 'None';
+  const pyUser = t.auth.enabled ? JSON.stringify(user) : 'None';
   out.redisPy = [
     'from redis.sentinel import Sentinel',
     '# Sentinels announce in-network names; map them to the ports published on this host.',
@@ -105,4 +80,44 @@ export function snippets(t: Topology, auth: Credentials, showSecrets: boolean): 
     `master = sentinel.master_for("${t.sentinel.masterName}")`,
   ].join('\n');
   return out;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const isClass = (v: unknown): v is { name: string } => typeof v === 'function' && /^class\b/.test(String(v));
+
+/** JavaScript source for a value of the option table (functions print their own source). */
+export function jsSource(value: unknown, indent = ''): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (isClass(value)) return value.name;
+  if (typeof value === 'function') return String(value);
+  if (Array.isArray(value)) return `[${value.map((v) => jsSource(v, indent)).join(', ')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value);
+    const key = (k: string) => (IDENTIFIER.test(k) ? k : jsSource(k));
+    // Flat objects on one line ({ host: '127.0.0.1', port: 7001 }); nested ones one entry a line.
+    if (entries.every(([, v]) => v === null || typeof v !== 'object')) return `{ ${entries.map(([k, v]) => `${key(k)}: ${jsSource(v, indent)}`).join(', ')} }`;
+    const inner = `${indent}  `;
+    return `{\n${entries.map(([k, v]) => `${inner}${key(k)}: ${jsSource(v, inner)},`).join('\n')}\n${indent}}`;
+  }
+  throw new Error(`no JavaScript source for ${typeof value}`);
+}
+
+/** The ioredis snippet: the classes the options name, the options, and keepConnected. */
+export function ioredisSnippet(entries: OptionEntry[]): string {
+  const classes = entries.filter((e) => isClass(e.value));
+  return [
+    classes.length ? "import Redis, { SentinelConnector } from 'ioredis';" : "import Redis from 'ioredis';",
+    ...classes.flatMap((e) => [`// ${e.comment ?? e.key}`, String(e.value)]),
+    'const redis = new Redis({',
+    ...entries.map((e) => `  ${e.key}: ${jsSource(e.value, '  ')},${e.comment && !isClass(e.value) ? `  // ${e.comment}` : ''}`),
+    '});',
+    "redis.on('error', () => {});  // connection errors: ioredis reconnects by itself (log err.message if you like)",
+    '// ioredis can end a Sentinel client for good when a failover is announced while it is',
+    '// reconnecting; keepConnected connects again unless you closed it.',
+    String(keepConnected),
+    'const release = keepConnected(redis);  // call release() before redis.quit()',
+  ].join('\n');
 }

@@ -1,8 +1,12 @@
 // Terminal styling. Honours NO_COLOR (https://no-color.org) and non-TTY output.
 import chalk from 'chalk';
+import type { Writer } from '../io.js';
 import { formatProblem, type Problem } from '../model/problems.js';
 
-if (process.env.NO_COLOR) chalk.level = 0;
+/** The CLI turns colour off for NO_COLOR (chalk itself decides from the terminal otherwise). */
+export function disableColor(): void {
+  chalk.level = 0;
+}
 
 export const style = {
   ok: (s: string) => chalk.green(s),
@@ -28,8 +32,8 @@ export function formatProblems(problems: Problem[]): string {
 }
 
 /** A JSON document for --json: one object on stdout, nothing else. */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+export function printJson(out: Writer, value: unknown): void {
+  out.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function maskSecret(secret: string, show: boolean): string {

@@ -1,5 +1,6 @@
 // A live task list for long operations: on a TTY one line per task with a spinner and the
 // elapsed time, redrawn in place; otherwise one plain line when a task ends.
+import type { Writer } from '../io.js';
 import { style, symbols } from './style.js';
 
 type TaskState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
@@ -20,10 +21,12 @@ export class TaskList {
   private frame = 0;
   private drawnLines = 0;
 
+  /** `live`: redraw in place (a terminal); else one plain line per finished task. */
   constructor(
-    private readonly stream: NodeJS.WriteStream = process.stderr,
-    private readonly live = Boolean(process.stderr.isTTY) && !process.env.CI,
+    private readonly stream: Writer,
+    private readonly live: boolean,
     private readonly enabled = true,
+    private readonly columns = 100,
   ) {}
 
   add(id: string, title: string): void {
@@ -84,7 +87,7 @@ export class TaskList {
 
   private draw(): void {
     this.frame++;
-    const width = this.stream.columns || 100;
+    const width = this.columns;
     const lines = [...this.tasks.values()].map((t) => this.line(t).slice(0, width + 20));
     if (this.drawnLines) this.stream.write(`\x1b[${this.drawnLines}A`);
     for (const l of lines) this.stream.write(`\x1b[2K${l}\n`);

@@ -1,86 +1,203 @@
-// Docker Compose behind a small interface. `docker compose` (v2) when present, else
-// `docker-compose` (v1); every call names the project, the file and the project directory.
+// The Compose runtime: `docker compose` (v2) when present, else `docker-compose` (v1), plus
+// the docker CLI for everything Compose has no verb for. Every compose call names the
+// project, the file and the project directory.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
-import { run, runChecked, type RunResult } from './exec.js';
+import { COMPOSE_LABELS, LABEL_MANAGED } from '../labels.js';
+import { DockerCli } from './docker.js';
+import { CommandRunner } from './exec.js';
+import type { ContainerAction, ProjectLocation, ProjectSpec, Runtime, UpOptions } from './runtime.js';
 
-export interface ComposeProject {
-  /** Compose project name (the deployment name). */
-  name: string;
-  /** Directory holding compose.yaml and .env. */
-  dir: string;
-  file: string;
-}
-
-export interface ComposeClient {
-  readonly variant: 'v2' | 'v1';
-  /** Resolved lazily for v1: asking docker-compose (Python) costs half a second. */
-  version(): Promise<string>;
-  up(project: ComposeProject): Promise<void>;
-  down(project: ComposeProject, options: { volumes: boolean }): Promise<void>;
-}
+type Variant = 'v1' | 'v2';
 
 /** The argv for one compose call; exported for tests of both variants. */
-export function composeArgv(variant: 'v1' | 'v2', project: ComposeProject, args: string[]): [string, string[]] {
+export function composeArgv(variant: Variant, project: ProjectSpec, args: string[]): [string, string[]] {
   const common = ['-p', project.name, '-f', project.file, '--project-directory', project.dir, ...args];
   return variant === 'v2' ? ['docker', ['compose', ...common]] : ['docker-compose', common];
 }
 
-class CliCompose implements ComposeClient {
-  constructor(
-    readonly variant: 'v1' | 'v2',
-    private readonly versionOf: () => Promise<string>,
-  ) {}
+/** The compose arguments of an `up` (after the project flags). */
+export function upArgs(options: UpOptions = {}): string[] {
+  const services = options.services ?? [];
+  return [
+    'up',
+    '-d',
+    // Orphans are services a previous render had: only a whole-project up may remove them.
+    ...(services.length ? [] : ['--remove-orphans']),
+    ...(options.forceRecreate ? ['--force-recreate'] : []),
+    ...(options.noDeps ? ['--no-deps'] : []),
+    ...services,
+  ];
+}
 
+export class ComposeRuntime implements Runtime {
+  private readonly runner: CommandRunner;
+  private readonly docker: DockerCli;
+  private detected?: Promise<{ variant: Variant; version: () => Promise<string> }>;
   private cachedVersion?: Promise<string>;
-  version(): Promise<string> {
-    this.cachedVersion ??= this.versionOf();
+
+  /** `env`: the environment the CLI runs in (PATH, DOCKER_HOST, REDIS_HA_COMPOSE=v1|v2 to force one). */
+  constructor(private readonly env: Record<string, string | undefined>) {
+    this.runner = new CommandRunner(env);
+    this.docker = new DockerCli(this.runner, { project: COMPOSE_LABELS.project, service: COMPOSE_LABELS.service }, env.DOCKER_HOST);
+  }
+
+  /** Ends every child still running (the CLI calls it on exit and on a forced interrupt). */
+  killChildren(): number {
+    return this.runner.killAll();
+  }
+
+  checkEngine() {
+    return this.docker.checkEngine();
+  }
+
+  async checkTool(): Promise<{ name: string }> {
+    return { name: (await this.detect()).variant };
+  }
+
+  toolVersion(): Promise<string> {
+    this.cachedVersion ??= this.detect().then((d) => d.version());
     return this.cachedVersion;
   }
 
-  private exec(project: ComposeProject, args: string[], what: string): Promise<RunResult> {
-    const [file, argv] = composeArgv(this.variant, project, args);
-    return runChecked(file, argv, `${what} of ${project.name}`, { cwd: project.dir });
+  private detect() {
+    this.detected ??= this.detectCompose();
+    return this.detected;
   }
 
-  async up(project: ComposeProject): Promise<void> {
-    // Only changed services are re-created; orphans are services a previous render had.
-    await this.exec(project, ['up', '-d', '--remove-orphans'], 'compose up');
-  }
-
-  async down(project: ComposeProject, options: { volumes: boolean }): Promise<void> {
-    await this.exec(project, ['down', '--remove-orphans', ...(options.volumes ? ['--volumes'] : [])], 'compose down');
-  }
-}
-
-/**
- * Finds Compose: v2 plugin first, then v1. REDIS_HA_COMPOSE=v1|v2 forces one.
- */
-export async function detectCompose(): Promise<ComposeClient> {
-  const forced = process.env.REDIS_HA_COMPOSE;
-  if (forced !== 'v1') {
-    const v2 = await run('docker', ['compose', 'version', '--short']).catch(() => undefined);
-    if (v2 && v2.exitCode === 0 && v2.stdout.trim()) {
-      const version = v2.stdout.trim();
-      return new CliCompose('v2', async () => version);
+  /** v2 plugin first, then v1. REDIS_HA_COMPOSE=v1|v2 forces one. */
+  private async detectCompose(): Promise<{ variant: Variant; version: () => Promise<string> }> {
+    const forced = this.env.REDIS_HA_COMPOSE;
+    if (forced !== 'v1') {
+      const v2 = await this.runner.run('docker', ['compose', 'version', '--short']).catch(() => undefined);
+      if (v2 && v2.exitCode === 0 && v2.stdout.trim()) {
+        const version = v2.stdout.trim();
+        return { variant: 'v2', version: async () => version };
+      }
+      if (forced === 'v2') throw new EnvironmentError('Docker Compose v2 (`docker compose`) is not available', 'unset REDIS_HA_COMPOSE to fall back to docker-compose v1');
     }
-    if (forced === 'v2') throw new EnvironmentError('Docker Compose v2 (`docker compose`) is not available', 'unset REDIS_HA_COMPOSE to fall back to docker-compose v1');
+    if (onPath('docker-compose', this.env.PATH ?? '')) {
+      // Asking docker-compose (Python) costs half a second: only when the version is shown.
+      return {
+        variant: 'v1',
+        version: async () => (await this.runner.run('docker-compose', ['version', '--short'])).stdout.trim() || 'unknown',
+      };
+    }
+    throw new EnvironmentError(
+      'Docker Compose is not installed: neither `docker compose` (v2) nor `docker-compose` (v1) answers',
+      'install the Compose plugin (e.g. `apt-get install docker-compose-plugin`) or `apt-get install docker-compose`',
+    );
   }
-  if (onPath('docker-compose')) {
-    return new CliCompose('v1', async () => {
-      const v1 = await run('docker-compose', ['version', '--short']);
-      return v1.stdout.trim() || 'unknown';
-    });
+
+  private async compose(project: ProjectSpec, args: string[], what: string): Promise<void> {
+    const [file, argv] = composeArgv((await this.detect()).variant, project, args);
+    // No signal: a compose call is let finish (half a `up` is worse than a whole one).
+    await this.runner.runChecked(file, argv, `${what} of ${project.name}`, { cwd: project.dir });
   }
-  throw new EnvironmentError(
-    'Docker Compose is not installed: neither `docker compose` (v2) nor `docker-compose` (v1) answers',
-    'install the Compose plugin (e.g. `apt-get install docker-compose-plugin`) or `apt-get install docker-compose`',
-  );
+
+  containers(project: string) {
+    return this.docker.containersByLabel(`${COMPOSE_LABELS.project}=${project}`);
+  }
+
+  inspect(ids: string[]) {
+    return this.docker.inspect(ids);
+  }
+
+  exec(id: string, argv: string[], options?: { stdin?: string; timeoutMs?: number }) {
+    return this.docker.exec(id, argv, options);
+  }
+
+  containerAction(action: ContainerAction, id: string, options?: { graceSeconds?: number; signal?: string }) {
+    return this.docker.containerAction(action, id, options);
+  }
+
+  disconnect(network: string, id: string) {
+    return this.docker.network('disconnect', network, id);
+  }
+
+  connect(network: string, id: string, options: { aliases?: string[] } = {}) {
+    return this.docker.network('connect', network, id, options.aliases);
+  }
+
+  logs(id: string, options: { lines: number }) {
+    return this.docker.logs(id, options.lines);
+  }
+
+  removeContainers(ids: string[], options: { graceSeconds: number }) {
+    return this.docker.removeContainers(ids, options.graceSeconds);
+  }
+
+  volumes(project: string) {
+    return this.docker.resources('volume', project);
+  }
+
+  networks(project: string) {
+    return this.docker.resources('network', project);
+  }
+
+  removeVolume(name: string) {
+    return this.docker.removeResource('volume', name);
+  }
+
+  removeNetwork(name: string) {
+    return this.docker.removeResource('network', name);
+  }
+
+  imageExists(image: string) {
+    return this.docker.imageExists(image);
+  }
+
+  pullImage(image: string, options: { signal?: AbortSignal } = {}) {
+    return this.docker.pullImage(image, options.signal);
+  }
+
+  heldPorts() {
+    return this.docker.heldPorts();
+  }
+
+  /** Like `docker compose ls`: projects from their containers' labels, plus those left with only volumes / networks. */
+  async projects(): Promise<ProjectLocation[]> {
+    const [containers, volumes, networks] = await Promise.all([
+      this.docker.containersByLabel(LABEL_MANAGED),
+      this.docker.resourceProjects('volume'),
+      this.docker.resourceProjects('network'),
+    ]);
+    const found = new Map<string, ProjectLocation>();
+    for (const c of containers) {
+      if (!c.project || c.labels[LABEL_MANAGED] !== 'true' || found.get(c.project)?.workingDir) continue;
+      const files = c.labels[COMPOSE_LABELS.configFiles];
+      found.set(c.project, {
+        name: c.project,
+        workingDir: c.labels[COMPOSE_LABELS.workingDir] || undefined,
+        configFiles: files ? files.split(',') : undefined,
+      });
+    }
+    for (const name of [...volumes, ...networks]) if (name && !found.has(name)) found.set(name, { name });
+    return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async up(project: ProjectSpec, options?: UpOptions): Promise<void> {
+    // Only changed services are re-created.
+    await this.compose(project, upArgs(options), 'compose up');
+  }
+
+  async down(project: ProjectSpec, options: { volumes: boolean }): Promise<void> {
+    await this.compose(project, ['down', '--remove-orphans', ...(options.volumes ? ['--volumes'] : [])], 'compose down');
+  }
+
+  async stopServices(project: ProjectSpec, services: string[], options: { graceSeconds?: number } = {}): Promise<void> {
+    const time = options.graceSeconds === undefined ? [] : ['--timeout', String(options.graceSeconds)];
+    await this.compose(project, ['stop', ...time, ...services], 'compose stop');
+  }
+
+  async removeServices(project: ProjectSpec, services: string[]): Promise<void> {
+    await this.compose(project, ['rm', '--force', '--stop', '-v', ...services], 'compose rm');
+  }
 }
 
-function onPath(binary: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+function onPath(binary: string, path: string): boolean {
+  return path.split(delimiter).some((dir) => {
     try {
       accessSync(join(dir, binary), constants.X_OK);
       return true;

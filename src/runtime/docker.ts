@@ -1,139 +1,178 @@
-// The docker CLI, read as JSON. Containers are found by their compose labels, never by
-// parsing generated names (v1 `proj_svc_1` vs v2 `proj-svc-1`) or table columns.
+// The docker CLI, read as JSON: the engine calls every runtime shares (Compose now, Swarm
+// later). Containers are found by labels, never by parsing generated names (v1 `proj_svc_1`
+// vs v2 `proj-svc-1`) or table columns. Which labels name project and service is the
+// caller's (Compose and Swarm set different ones).
 import { EnvironmentError } from '../errors.js';
-import { LABEL_MANAGED } from '../synth/compose.js';
-import { run, runChecked } from './exec.js';
-
-export const LABEL_PROJECT = 'com.docker.compose.project';
-export const LABEL_SERVICE = 'com.docker.compose.service';
-
-export interface ContainerInfo {
-  id: string;
-  name: string;
-  project: string;
-  service: string;
-  /** created | running | paused | restarting | removing | exited | dead */
-  state: string;
-  /** starting | healthy | unhealthy, or undefined without a healthcheck */
-  health?: string;
-  exitCode: number;
-  labels: Record<string, string>;
-  /** container port ("6379/tcp") -> host ports */
-  ports: Record<string, { hostIp: string; hostPort: number }[]>;
-  networks: string[];
-}
+import { LABEL_MANAGED } from '../labels.js';
+import type { CommandRunner } from './exec.js';
+import type { ContainerAction, ContainerInfo, HeldPort, PortBinding } from './runtime.js';
 
 interface InspectJson {
   Id: string;
   Name: string;
   State: { Status: string; ExitCode: number; Health?: { Status: string } };
   Config: { Labels: Record<string, string> | null };
+  HostConfig?: { PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
   NetworkSettings: {
     Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
     Networks: Record<string, unknown> | null;
   };
 }
 
-/** Fails with a clear message when there is no docker CLI or no engine answering. */
-export async function checkEngine(): Promise<{ serverVersion: string }> {
-  const result = await run('docker', ['version', '--format', '{{json .}}']);
-  let parsed: { Server?: { Version?: string } | null } = {};
-  try {
-    parsed = JSON.parse(result.stdout || '{}');
-  } catch {
-    /* not JSON: treated as no server below */
+const bindings = (map: Record<string, { HostIp: string; HostPort: string }[] | null> | null | undefined) => {
+  const ports: Record<string, PortBinding[]> = {};
+  for (const [port, list] of Object.entries(map ?? {})) {
+    ports[port] = (list ?? []).filter((b) => b.HostPort).map((b) => ({ hostIp: b.HostIp, hostPort: Number(b.HostPort) }));
   }
-  if (result.exitCode !== 0 || !parsed.Server?.Version) {
-    const host = process.env.DOCKER_HOST ? `DOCKER_HOST=${process.env.DOCKER_HOST}` : 'the default socket (DOCKER_HOST is not set)';
-    throw new EnvironmentError(
-      `the Docker engine is not reachable at ${host}: ${result.stderr.trim().split('\n').pop() ?? ''}`,
-      'start the engine (e.g. `dockerd` or `systemctl start docker`), check DOCKER_HOST, and try `docker info`',
-    );
-  }
-  return { serverVersion: parsed.Server.Version };
+  return ports;
+};
+
+export interface LabelKeys {
+  project: string;
+  service: string;
 }
 
-export async function inspectContainers(ids: string[]): Promise<ContainerInfo[]> {
-  if (ids.length === 0) return [];
-  const result = await run('docker', ['inspect', ...ids]);
-  // A container removed between `ps` and `inspect` makes inspect exit 1 but still print the rest.
-  const items = JSON.parse(result.stdout || '[]') as InspectJson[];
-  return items.map((c) => {
-    const labels = c.Config.Labels ?? {};
-    const ports: ContainerInfo['ports'] = {};
-    for (const [port, bindings] of Object.entries(c.NetworkSettings.Ports ?? {})) {
-      ports[port] = (bindings ?? []).map((b) => ({ hostIp: b.HostIp, hostPort: Number(b.HostPort) }));
+export class DockerCli {
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly keys: LabelKeys,
+    /** DOCKER_HOST as the CLI sees it, for the message when no engine answers. */
+    private readonly dockerHost: string | undefined,
+  ) {}
+
+  private readonly docker = (args: string[], what: string) => this.runner.runChecked('docker', args, what);
+
+  async checkEngine(): Promise<{ serverVersion: string }> {
+    const result = await this.runner.run('docker', ['version', '--format', '{{json .}}']);
+    let parsed: { Server?: { Version?: string } | null } = {};
+    try {
+      parsed = JSON.parse(result.stdout || '{}');
+    } catch {
+      /* not JSON: treated as no server below */
     }
-    return {
-      id: c.Id,
-      name: c.Name.replace(/^\//, ''),
-      project: labels[LABEL_PROJECT] ?? '',
-      service: labels[LABEL_SERVICE] ?? '',
-      state: c.State.Status,
-      health: c.State.Health?.Status,
-      exitCode: c.State.ExitCode,
-      labels,
-      ports,
-      networks: Object.keys(c.NetworkSettings.Networks ?? {}),
-    };
-  });
+    if (result.exitCode !== 0 || !parsed.Server?.Version) {
+      const host = this.dockerHost ? `DOCKER_HOST=${this.dockerHost}` : 'the default socket (DOCKER_HOST is not set)';
+      throw new EnvironmentError(
+        `the Docker engine is not reachable at ${host}: ${result.stderr.trim().split('\n').pop() ?? ''}`,
+        'start the engine (e.g. `dockerd` or `systemctl start docker`), check DOCKER_HOST, and try `docker info`',
+      );
+    }
+    return { serverVersion: parsed.Server.Version };
+  }
+
+  private async inspectRaw(ids: string[]): Promise<InspectJson[]> {
+    if (ids.length === 0) return [];
+    const result = await this.runner.run('docker', ['inspect', '--type', 'container', ...ids]);
+    // A container removed between `ps` and `inspect` makes inspect exit 1 but still print the rest.
+    return JSON.parse(result.stdout || '[]') as InspectJson[];
+  }
+
+  async inspect(ids: string[]): Promise<ContainerInfo[]> {
+    return (await this.inspectRaw(ids)).map((c) => {
+      const labels = c.Config.Labels ?? {};
+      return {
+        id: c.Id,
+        name: c.Name.replace(/^\//, ''),
+        project: labels[this.keys.project] ?? '',
+        service: labels[this.keys.service] ?? '',
+        state: c.State.Status,
+        health: c.State.Health?.Status,
+        exitCode: c.State.ExitCode,
+        labels,
+        ports: bindings(c.NetworkSettings.Ports),
+        networks: Object.keys(c.NetworkSettings.Networks ?? {}),
+      };
+    });
+  }
+
+  private async ids(labels: string[]): Promise<string[]> {
+    const filters = labels.flatMap((l) => ['--filter', `label=${l}`]);
+    const { stdout } = await this.docker(['ps', '-a', '-q', '--no-trunc', ...filters], 'listing containers');
+    return stdout.split('\n').filter(Boolean);
+  }
+
+  /** Containers (running or not) carrying every given label (`key=value` or `key`), ordered by service. */
+  async containersByLabel(...labels: string[]): Promise<ContainerInfo[]> {
+    const all = await this.inspect(await this.ids(labels));
+    return all.sort((a, b) => a.service.localeCompare(b.service, 'en', { numeric: true }));
+  }
+
+  /** Configured bindings count too: a restarting or created container has no live ports, yet holds them. */
+  async heldPorts(): Promise<HeldPort[]> {
+    const held: HeldPort[] = [];
+    for (const c of await this.inspectRaw(await this.ids([]))) {
+      const seen = new Set<string>();
+      for (const map of [bindings(c.HostConfig?.PortBindings), bindings(c.NetworkSettings.Ports)]) {
+        for (const b of Object.values(map).flat()) {
+          const key = `${b.hostIp}:${b.hostPort}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          held.push({ ...b, container: c.Name.replace(/^\//, ''), state: c.State.Status, project: c.Config.Labels?.[this.keys.project] });
+        }
+      }
+    }
+    return held;
+  }
+
+  async resources(kind: 'volume' | 'network', project: string): Promise<string[]> {
+    const filters = [`${this.keys.project}=${project}`, LABEL_MANAGED].flatMap((l) => ['--filter', `label=${l}`]);
+    const { stdout } = await this.docker([kind, 'ls', ...filters, '--format', '{{.Name}}'], `listing ${kind}s`);
+    return stdout.split('\n').filter(Boolean).sort();
+  }
+
+  /** Projects of redis-ha's volumes or networks. */
+  async resourceProjects(kind: 'volume' | 'network'): Promise<string[]> {
+    const { stdout } = await this.docker(
+      [kind, 'ls', '--filter', `label=${LABEL_MANAGED}`, '--format', `{{.Label "${this.keys.project}"}}`],
+      `listing ${kind}s`,
+    );
+    return stdout.split('\n').filter(Boolean);
+  }
+
+  async removeResource(kind: 'volume' | 'network', name: string): Promise<void> {
+    await this.docker([kind, 'rm', name], `removing ${kind} ${name}`);
+  }
+
+  async removeContainers(ids: string[], graceSeconds: number): Promise<void> {
+    if (!ids.length) return;
+    // Graceful stop first: Redis flushes its AOF / writes its RDB on SIGTERM (kept data stays whole).
+    await this.runner.run('docker', ['stop', '--time', String(graceSeconds), ...ids]);
+    await this.docker(['rm', '--force', '--volumes', ...ids], 'removing containers');
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    return (await this.runner.run('docker', ['image', 'inspect', '--format', '{{.Id}}', image])).exitCode === 0;
+  }
+
+  async pullImage(image: string, signal?: AbortSignal): Promise<{ ok: boolean; message: string }> {
+    const result = await this.runner.run('docker', ['pull', '--quiet', image], { timeoutMs: 300_000, signal });
+    return { ok: result.exitCode === 0, message: (result.stderr || result.stdout).trim().split('\n').pop() ?? '' };
+  }
+
+  async logs(id: string, lines: number): Promise<string> {
+    const result = await this.runner.run('docker', ['logs', '--tail', String(lines), id]);
+    return `${result.stdout}\n${result.stderr}`.trim();
+  }
+
+  async exec(id: string, argv: string[], options: { stdin?: string; timeoutMs?: number } = {}) {
+    return this.runner.run('docker', ['exec', ...(options.stdin === undefined ? [] : ['-i']), id, ...argv], {
+      input: options.stdin,
+      timeoutMs: options.timeoutMs,
+    });
+  }
+
+  async containerAction(action: ContainerAction, id: string, options: { graceSeconds?: number; signal?: string } = {}): Promise<void> {
+    const extra =
+      (action === 'stop' || action === 'restart') && options.graceSeconds !== undefined
+        ? ['--time', String(options.graceSeconds)]
+        : action === 'kill' && options.signal
+          ? ['--signal', options.signal]
+          : [];
+    await this.docker([action, ...extra, id], `docker ${action}`);
+  }
+
+  async network(action: 'disconnect' | 'connect', network: string, id: string, aliases: string[] = []): Promise<void> {
+    const extra = aliases.flatMap((a) => ['--alias', a]);
+    await this.docker(['network', action, ...extra, network, id], `docker network ${action}`);
+  }
 }
-
-/** Containers (running or not) carrying every given label (`key=value` or `key`). */
-export async function containersByLabel(...labels: string[]): Promise<ContainerInfo[]> {
-  const filters = labels.flatMap((l) => ['--filter', `label=${l}`]);
-  const { stdout } = await runChecked('docker', ['ps', '-a', '-q', '--no-trunc', ...filters], 'listing containers');
-  const ids = stdout.split('\n').filter(Boolean);
-  return (await inspectContainers(ids)).sort((a, b) => a.service.localeCompare(b.service, 'en', { numeric: true }));
-}
-
-export const projectContainers = (project: string) => containersByLabel(`${LABEL_PROJECT}=${project}`);
-
-export async function resourcesByLabel(kind: 'volume' | 'network', ...labels: string[]): Promise<string[]> {
-  const filters = labels.flatMap((l) => ['--filter', `label=${l}`]);
-  const { stdout } = await runChecked('docker', [kind, 'ls', ...filters, '--format', '{{.Name}}'], `listing ${kind}s`);
-  return stdout.split('\n').filter(Boolean).sort();
-}
-
-/** Every redis-ha project that has containers, volumes or networks on this engine. */
-export async function managedProjects(): Promise<string[]> {
-  const [containers, volumes, networks] = await Promise.all([
-    containersByLabel(LABEL_MANAGED),
-    resourceProjects('volume'),
-    resourceProjects('network'),
-  ]);
-  return [...new Set([...containers.map((c) => c.project), ...volumes, ...networks])].filter(Boolean).sort();
-}
-
-async function resourceProjects(kind: 'volume' | 'network'): Promise<string[]> {
-  const { stdout } = await runChecked(
-    'docker',
-    [kind, 'ls', '--filter', `label=${LABEL_MANAGED}`, '--format', `{{.Label "${LABEL_PROJECT}"}}`],
-    `listing ${kind}s`,
-  );
-  return stdout.split('\n').filter(Boolean);
-}
-
-export async function imageExists(image: string): Promise<boolean> {
-  return (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image])).exitCode === 0;
-}
-
-export async function pullImage(image: string): Promise<{ ok: boolean; message: string }> {
-  const result = await run('docker', ['pull', '--quiet', image], { timeout: 300_000 });
-  return { ok: result.exitCode === 0, message: (result.stderr || result.stdout).trim().split('\n').pop() ?? '' };
-}
-
-export async function containerLogs(id: string, lines: number): Promise<string> {
-  const result = await run('docker', ['logs', '--tail', String(lines), id]);
-  return `${result.stdout}\n${result.stderr}`.trim();
-}
-
-/** Fault injection and healing, used by test-failover. */
-export const containerAction = (
-  action: 'kill' | 'stop' | 'start' | 'pause' | 'unpause' | 'restart',
-  id: string,
-  extra: string[] = [],
-) => runChecked('docker', [action, ...extra, id], `docker ${action}`);
-
-export const networkAction = (action: 'disconnect' | 'connect', network: string, id: string, extra: string[] = []) =>
-  runChecked('docker', ['network', action, ...extra, network, id], `docker network ${action}`);

@@ -10,11 +10,9 @@ import {
   sentinelNodes,
 } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_PRESET } from '../labels.js';
 import { containerSecret, EXPORTER_PASSWORD_FILE, type SecretName, secretPath } from './secrets.js';
 
-export const LABEL_MANAGED = 'io.redis-ha.managed';
-export const LABEL_CONFIG_HASH = 'io.redis-ha.config-hash';
-export const LABEL_PRESET = 'io.redis-ha.preset';
 
 /** Where the rendered files appear inside the containers. */
 const CONF_DIR = '/usr/local/etc/redis-ha';
@@ -66,6 +64,8 @@ export interface ComposeFile {
  * (as uid 999, never root).
  */
 const REDIS_UID = '999';
+/** The haproxy user of the official haproxy images (Debian and Alpine): 99:99. */
+const HAPROXY_UID = '99:99';
 
 /** Redis memory size (256mb, 1gb, 1024, 0) in bytes, as Redis reads it (k/m/g = 1000^n, kb/mb/gb = 1024^n). */
 export function memoryBytes(size: string | number): number {
@@ -116,6 +116,12 @@ export interface ServiceInputs {
   scripts: string;
 }
 
+/**
+ * Model strings that reach this file, and what keeps them plain: images (rules: Docker's
+ * reference grammar, no `$`), `name` and `network` (schema: name patterns), `bind` (schema: an
+ * IP address), `sentinel.masterName` (schema: letters, digits, `._-`), `preset` (an enum).
+ * Everything else is generated here. escapeInterpolation() covers whatever a new field adds.
+ */
 export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
   const labels = (configHash?: string): Record<string, string> => ({
     [LABEL_MANAGED]: 'true',
@@ -157,7 +163,13 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       // A tiny init as PID 1 reaps the healthcheck's processes, which Redis would otherwise
       // collect and log as unknown children.
       init: true,
-      environment: { NODE_NAME: node.name, MASTER_NAME: t.sentinel.masterName, SENTINELS: sentinelNames },
+      environment: {
+        NODE_NAME: node.name,
+        MASTER_NAME: t.sentinel.masterName,
+        SENTINELS: sentinelNames,
+        // The scripts follow a majority of all Sentinels, not of those that answer.
+        SENTINEL_COUNT: String(sentinels.length),
+      },
       // replica: masterauth; health: healthcheck, asking the Sentinels; admin: REPLICAOF on a first start.
       ...mount('replica', 'health', 'admin'),
       volumes: [
@@ -194,6 +206,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
           .filter((s) => s.name !== sentinel.name)
           .map((s) => s.name)
           .join(' '),
+        // SENTINELS lists the peers; a majority counts this Sentinel too.
+        SENTINEL_COUNT: String(sentinels.length),
       },
       // sentinel: auth-pass (to the nodes) and sentinel-pass (to the peers); health: healthcheck.
       ...mount('sentinel', 'health'),
@@ -217,7 +231,9 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services.haproxy = {
       image: t.haproxy.image,
       hostname: 'haproxy',
-      ...hardened('haproxy', 256),
+      // The image's haproxy user (uid/gid 99), by number like the redis user: Swarm secrets
+      // are owned by a numeric uid, and an image without that user still never runs as root.
+      ...hardened(HAPROXY_UID, 256),
       mem_limit: '128m',
       // Fills the passwords into a private copy of haproxy.cfg, then starts HAProxy.
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/haproxy-start.sh`],
@@ -257,12 +273,26 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     };
   }
 
-  // No top-level `name:` (Compose v1 rejects it): every call passes `-p`.
+  // No top-level `name:` (Compose v1 rejects it): every call passes `-p` (by hand: `docker-compose -p <name>`).
   const secretFile = (n: string) => `./${secretPath(n === 'exporter-passwords' ? EXPORTER_PASSWORD_FILE : n)}`;
-  return {
+  return escapeInterpolation({
     services,
     ...(secretsUsed.size ? { secrets: Object.fromEntries([...secretsUsed].sort().map((n) => [n, { file: secretFile(n) }])) } : {}),
     networks: { [t.network]: { labels: labels() } },
     volumes,
-  };
+  });
+}
+
+/**
+ * Compose substitutes `${VAR}` and `$VAR` in every value, from the environment and any .env
+ * in the project directory. The model already refuses `$` in images and names; this is the guarantee
+ * for every other string: a `$` reaches Compose as `$$`, which it reads as a literal `$`.
+ */
+export function escapeInterpolation<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('$', '$$$$') as T;
+  if (Array.isArray(value)) return value.map(escapeInterpolation) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v)])) as T;
+  }
+  return value;
 }

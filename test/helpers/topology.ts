@@ -23,7 +23,8 @@ export function topologyOf(preset: PresetName, overrides: Plain = {}): Topology 
 /** Every problem loadTopology() reports: the TopologyError's problems, or the warnings of a valid topology. */
 export async function problemsOf(options: LoadOptions): Promise<{ valid: boolean; problems: Problem[] }> {
   try {
-    const { warnings } = await loadTopology(options);
+    // Labels relative to the working directory, as the CLI gives them.
+    const { warnings } = await loadTopology({ cwd: process.cwd(), ...options });
     return { valid: true, problems: warnings };
   } catch (err) {
     if (err instanceof TopologyError) return { valid: false, problems: err.problems };
@@ -36,4 +37,20 @@ export async function writeTopologyFile(dir: string, yaml: string, name = 'topol
   const file = join(dir, name);
   await writeFile(file, yaml);
   return file;
+}
+
+/**
+ * A "billion laughs" topology file: 9 levels of aliases, each a list of 9 aliases to the
+ * level below, so that expanding `i` would make 9^9 (387 million) strings.
+ */
+export function billionLaughsYaml(preset = 'basic'): string {
+  const levels = 'abcdefghi'.split('');
+  const lines = [`preset: ${preset}`, 'redis:', '  extraConfig: *i', 'x-lol:'];
+  levels.forEach((level, n) => {
+    const items = n === 0 ? Array(9).fill('"lol"') : Array(9).fill(`*${levels[n - 1]}`);
+    lines.push(`  ${level}: &${level} [${items.join(', ')}]`);
+  });
+  // The alias must follow its anchor: move the extraConfig line to the end.
+  const [first, , , ...rest] = lines;
+  return [first, ...rest, 'redis:', '  extraConfig: *i', ''].join('\n');
 }

@@ -9,9 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { DeployResult } from '../../src/commands/deploy.js';
-import { IMAGE_FLAGS, forceRemoveProject, projectResources, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
+import { IMAGE_FLAGS, dockerSuiteSkip, forceRemoveProject, projectResources, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
 
-describe('compose v2 code path and side-by-side deployments', { timeout: 240_000 }, () => {
+describe('compose v2 code path and side-by-side deployments', { timeout: 240_000, skip: dockerSuiteSkip() }, () => {
   const work = tempWorkdir('redis-ha-v2-');
   const shimDir = join(work.dir, 'shim');
   after(() => {

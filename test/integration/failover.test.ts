@@ -17,12 +17,12 @@ interface Scenario {
   oldMaster: string | null;
   newMaster: string | null;
   timings: Record<string, number | null>;
-  writes: { acked: number; failed: number; indeterminate: number; lostAcked: number };
+  writes: { acked: number; failed: number; indeterminate: number; resolvedApplied: number; resolvedNotApplied: number; lostAcked: number };
   dualMaster: { windowMs: number; writesAckedByOldMaster: number; haproxyRoutedToOldMaster: number };
   rejoin: { oldMasterRole: string | null; resync: string };
 }
 
-const FAILOVER = ['kill-master', 'stop-master', 'pause-master', 'partition-master', 'kill-sentinel'];
+const FAILOVER = ['kill-master', 'stop-master', 'pause-master', 'partition-master', 'kill-sentinel', 'switchover'];
 
 for (const [preset, portBase] of [
   ['sentinel', 9400],
@@ -55,7 +55,7 @@ for (const [preset, portBase] of [
       const failed = result!.scenarios.filter((s) => !s.passed).map((s) => `${s.scenario}: ${s.failures.join('; ')}`);
       assert.deepEqual(failed, [], r.stderr.slice(-3000));
       assert.equal(r.exitCode, 0);
-      assert.equal(result!.scenarios.length, 7);
+      assert.equal(result!.scenarios.length, 8);
     });
 
     it('meets the pass conditions scenario by scenario', (t) => {
@@ -74,8 +74,14 @@ for (const [preset, portBase] of [
           assert.equal(s.rejoin.oldMasterRole, 'master');
         }
         if (s.scenario === 'restart-replica') assert.notEqual(s.rejoin.resync, 'none');
+        if (s.scenario === 'switchover') {
+          assert.equal(s.writes.lostAcked, 0, 'switchover: no acknowledged write lost');
+          assert.equal(s.rejoin.resync, 'partial', 'switchover: the old master resynced partially');
+        }
         if (preset === 'sentinel') assert.equal(s.timings.haproxyWriteGapMs, null);
         assert.ok(s.writes.acked > 0, `${s.scenario}: no write was acknowledged`);
+        // Indeterminate writes are read back after healing: resolved ones are counted apart.
+        for (const k of ['indeterminate', 'resolvedApplied', 'resolvedNotApplied'] as const) assert.ok(Number.isInteger(s.writes[k]), `${s.scenario}: writes.${k}`);
       }
       const html = readFileSync(result.report!, 'utf8');
       assert.doesNotMatch(html, /https?:\/\//);

@@ -13,7 +13,7 @@ function ops(via: Via, from: number, to: number, outcomeAt: (t: number) => Outco
   const out: Op[] = [];
   for (let t = from; t < to; t += 10) {
     const outcome = outcomeAt(t);
-    out.push({ via, key: `${via}:${t}`, start: t, end: t + (outcome === 'ok' ? latency : 1000), outcome, node });
+    out.push({ via, key: `${via}:${t}`, value: String(t), start: t, end: t + (outcome === 'ok' ? latency : 1000), outcome, node });
   }
   return out;
 }
@@ -89,12 +89,60 @@ describe('failover metrics: Sentinel timings', () => {
 describe('failover metrics: writes', () => {
   it('counts outcomes, and lostAcked only among acknowledged writes', () => {
     const list: Op[] = [
-      { via: 'sentinel', key: 'a', start: 0, end: 1, outcome: 'ok' },
-      { via: 'sentinel', key: 'b', start: 0, end: 1, outcome: 'ok' },
-      { via: 'sentinel', key: 'c', start: 0, end: 1, outcome: 'failed' },
-      { via: 'haproxy', key: 'd', start: 0, end: 1, outcome: 'indeterminate' },
+      { via: 'sentinel', key: 'a', value: 'a', start: 0, end: 1, outcome: 'ok' },
+      { via: 'sentinel', key: 'b', value: 'b', start: 0, end: 1, outcome: 'ok' },
+      { via: 'sentinel', key: 'c', value: 'c', start: 0, end: 1, outcome: 'failed' },
+      { via: 'haproxy', key: 'd', value: 'd', start: 0, end: 1, outcome: 'indeterminate' },
     ];
-    assert.deepEqual(countWrites(list, new Set(['b', 'c', 'd'])), { acked: 2, failed: 1, indeterminate: 1, lostAcked: 1 });
+    assert.deepEqual(countWrites(list, new Set(['b', 'c', 'd'])), { acked: 2, failed: 1, indeterminate: 1, resolvedApplied: 0, resolvedNotApplied: 0, lostAcked: 1 });
+  });
+
+  it('resolves indeterminate writes read back from the final master: held with the value written, absent, or left indeterminate', () => {
+    const w = (key: string, outcome: Outcome, value = `v-${key}`): Op => ({ via: 'sentinel', key, value, start: 0, end: 1, outcome });
+    const list: Op[] = [
+      w('ok1', 'ok'),
+      w('ok2', 'ok'),
+      w('f1', 'failed'),
+      w('applied1', 'indeterminate'),
+      w('applied2', 'indeterminate'),
+      w('gone1', 'indeterminate'),
+      w('gone2', 'indeterminate'),
+      w('gone3', 'indeterminate'),
+      w('other', 'indeterminate'),
+      w('unread', 'indeterminate'),
+    ];
+    const readBack = new Map<string, string | null>([
+      ['applied1', 'v-applied1'],
+      ['applied2', 'v-applied2'],
+      ['gone1', null],
+      ['gone2', null],
+      ['gone3', null],
+      // Another value than the one written: not this write's doing, cannot be resolved.
+      ['other', 'v-something-else'],
+      // A read-back value for an acknowledged or failed key changes nothing.
+      ['ok1', null],
+      ['f1', 'v-f1'],
+    ]);
+    assert.deepEqual(countWrites(list, new Set(['ok2']), readBack), {
+      acked: 2,
+      failed: 1,
+      indeterminate: 2,
+      resolvedApplied: 2,
+      resolvedNotApplied: 3,
+      lostAcked: 1,
+    });
+    // Nothing read back (not healthy, nodes differ): every indeterminate write stays so.
+    assert.deepEqual(countWrites(list, new Set(), undefined), {
+      acked: 2,
+      failed: 1,
+      indeterminate: 7,
+      resolvedApplied: 0,
+      resolvedNotApplied: 0,
+      lostAcked: 0,
+    });
+    // Every write is counted exactly once.
+    const c = countWrites(list, new Set(), readBack);
+    assert.equal(c.acked + c.failed + c.indeterminate + c.resolvedApplied + c.resolvedNotApplied, list.length);
   });
 
   it('classifies errors: refusals failed, timeouts and lost connections indeterminate', () => {
@@ -157,9 +205,9 @@ describe('failover metrics: dual master and HAProxy routing', () => {
       { t: 6100, error: 'Connection is closed.' },
     ];
     const acked: Op[] = [
-      { via: 'haproxy', key: 'x', start: 6500, end: 6501, outcome: 'ok', node: 'redis-1' },
-      { via: 'sentinel', key: 'y', start: 6500, end: 6501, outcome: 'ok', node: 'redis-1' },
-      { via: 'haproxy', key: 'z', start: 6500, end: 6501, outcome: 'ok', node: 'redis-3' },
+      { via: 'haproxy', key: 'x', value: 'x', start: 6500, end: 6501, outcome: 'ok', node: 'redis-1' },
+      { via: 'sentinel', key: 'y', value: 'y', start: 6500, end: 6501, outcome: 'ok', node: 'redis-1' },
+      { via: 'haproxy', key: 'z', value: 'z', start: 6500, end: 6501, outcome: 'ok', node: 'redis-3' },
     ];
     const d = dualMaster(base({ end: 8000, sentinelViews, haproxyRoutes, ops: acked }), 'redis-1');
     assert.equal(d.haproxyRoutedToOldMaster, 2);
@@ -177,7 +225,7 @@ describe('failover pass conditions', () => {
     oldMaster: 'redis-1',
     newMaster: 'redis-2',
     timings: { sdownMs: 1000, odownMs: 1100, switchMasterMs: 2000, sentinelClientWriteGapMs: 2100, haproxyWriteGapMs: 2500 },
-    writes: { acked: 100, failed: 0, indeterminate: 3, lostAcked: 0 },
+    writes: { acked: 100, failed: 0, indeterminate: 3, resolvedApplied: 0, resolvedNotApplied: 0, lostAcked: 0 },
     dualMaster: { windowMs: 0, writesAckedByOldMaster: 0, haproxyRoutedToOldMaster: 0 },
     rejoin: { oldMasterRole: 'slave', resync: 'full' },
     keyspace: { consistent: true, nodes: [] },
@@ -192,7 +240,7 @@ describe('failover pass conditions', () => {
     const misroute = result({ dualMaster: { windowMs: 0, writesAckedByOldMaster: 0, haproxyRoutedToOldMaster: 1 } });
     judge(misroute, 1, 10, 200, 'failover', true);
     assert.match(misroute.failures.join(), /HAProxy routed 1/);
-    const lost = result({ durability: 'wait', writes: { acked: 100, failed: 0, indeterminate: 0, lostAcked: 2 } });
+    const lost = result({ durability: 'wait', writes: { acked: 100, failed: 0, indeterminate: 0, resolvedApplied: 0, resolvedNotApplied: 0, lostAcked: 2 } });
     judge(lost, 1, 10, 200, 'failover', true);
     assert.match(lost.failures.join(), /2 acknowledged write\(s\) lost with --durability wait/);
     const stayed = result({ newMaster: 'redis-1', rejoin: { oldMasterRole: 'master', resync: 'none' } });

@@ -7,7 +7,7 @@ import type { ScenarioResult } from '../../src/failover/run.js';
 
 function recording(): Recording {
   const ops = [];
-  for (let t = 0; t < 5000; t += 5) ops.push({ via: 'sentinel' as const, key: `k${t}`, start: t, end: t + 2, outcome: t > 1000 && t < 3000 ? ('failed' as const) : ('ok' as const), node: 'redis-1' });
+  for (let t = 0; t < 5000; t += 5) ops.push({ via: 'sentinel' as const, key: `k${t}`, value: String(t), start: t, end: t + 2, outcome: t > 1000 && t < 3000 ? ('failed' as const) : ('ok' as const), node: 'redis-1' });
   const roles = [];
   for (let t = 0; t < 5000; t += 100) roles.push({ t, node: 'redis-1', role: t < 1000 ? ('master' as const) : ('down' as const) }, { t, node: 'redis-2', role: t < 2500 ? ('slave' as const) : ('master' as const) });
   return {
@@ -33,7 +33,7 @@ const scenario = (name: ScenarioResult['scenario'], passed: boolean): ScenarioRe
   oldMaster: 'redis-1',
   newMaster: 'redis-2',
   timings: { sdownMs: 1000, odownMs: 1100, switchMasterMs: 1500, sentinelClientWriteGapMs: 2000, haproxyWriteGapMs: null },
-  writes: { acked: 600, failed: 400, indeterminate: 0, lostAcked: 0 },
+  writes: { acked: 600, failed: 300, indeterminate: 17, resolvedApplied: 41, resolvedNotApplied: 42, lostAcked: 0 },
   dualMaster: { windowMs: 0, writesAckedByOldMaster: 0, haproxyRoutedToOldMaster: 0 },
   rejoin: { oldMasterRole: 'slave', resync: 'full' },
   keyspace: { consistent: passed, nodes: [] },
@@ -63,6 +63,11 @@ describe('failover HTML report', () => {
     assert.equal((html.match(/<svg /g) ?? []).length, 2);
     assert.match(html, /pause-master <span class="bad">FAILED/);
     assert.match(html, /No recording/);
+  });
+
+  it('shows indeterminate writes unresolved, and resolved as applied / not applied', () => {
+    assert.match(html, /<th>indet\. \(unresolved\)<\/th><th>indet\. → applied<\/th><th>indet\. → not applied<\/th><th>lost acked<\/th>/);
+    assert.match(html, /<td>300<\/td><td>17<\/td><td>41<\/td><td>42<\/td><td>0<\/td>/);
   });
 
   it('escapes what the Sentinels say', () => {

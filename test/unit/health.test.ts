@@ -9,7 +9,7 @@ import { loadTopology } from '../../src/model/load.js';
 import { metricValue, parseHaproxyCsv } from '../../src/probes/http.js';
 import { parseReplicationInfo } from '../../src/probes/redis.js';
 import { composeArgv } from '../../src/runtime/compose.js';
-import type { ContainerInfo } from '../../src/runtime/docker.js';
+import type { ContainerInfo } from '../../src/runtime/runtime.js';
 import { snippets } from '../../src/report/snippets.js';
 
 const sentinelTopology = async () => (await loadTopology({ preset: 'sentinel' })).topology;

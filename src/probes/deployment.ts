@@ -1,0 +1,96 @@
+// Probes of a whole deployment through its published ports: every node, every Sentinel,
+// HAProxy (stats, and which node each port lands on), the exporter. What they see, no verdict:
+// health/status.ts judges.
+import type { Deployment } from '../deployment.js';
+import { redisNodes, sentinelNodes, type NodeRef } from '../model/nodes.js';
+import { type Credentials, parseInfo, withConnection } from './connect.js';
+import { probeExporterTarget, probeHaproxyStats, type HaproxyServerState } from './http.js';
+import { probeNode, type NodeState } from './redis.js';
+import { probeSentinel, type SentinelState } from './sentinel.js';
+
+export interface NodeStatus extends NodeState {
+  service: string;
+  hostPort: number;
+  lagBytes?: number;
+}
+
+export interface SentinelStatus extends SentinelState {
+  service: string;
+  hostPort: number;
+}
+
+/** The node a connection through a port lands on, or why it could not be asked. */
+export type Behind = { name: string; role: string } | { error: string };
+
+export interface HaproxyProbe {
+  reachable: boolean;
+  error?: string;
+  servers: HaproxyServerState[];
+  /** Only asked when the stats answer. */
+  write?: Behind;
+  read?: Behind;
+}
+
+export interface ExporterProbe {
+  reachable: boolean;
+  error?: string;
+  targets: { target: string; up: number | undefined }[];
+}
+
+const endpointOf = (d: Deployment, n: NodeRef) => ({ host: d.host, port: n.hostPort });
+
+/** Which node a connection through a published port lands on (the node's announced name). */
+export async function nodeBehind(host: string, port: number, auth: Credentials): Promise<{ name: string; role: string }> {
+  return withConnection({ host, port }, auth, async (r) => {
+    const [, name] = (await r.config('GET', 'replica-announce-ip')) as string[];
+    const role = parseInfo(await r.info('replication')).role ?? '?';
+    return { name: name ?? '?', role };
+  });
+}
+
+const behind = (d: Deployment, port: number): Promise<Behind> =>
+  nodeBehind(d.host, port, d.auth).catch((err: Error) => ({ error: err.message }));
+
+export async function probeHaproxy(d: Deployment): Promise<HaproxyProbe> {
+  const t = d.topology;
+  try {
+    const servers = await probeHaproxyStats(d.host, t.haproxy.statsPort, d.stats);
+    const [write, read] = await Promise.all([behind(d, t.haproxy.writePort), behind(d, t.haproxy.readPort)]);
+    return { reachable: true, servers, write, read };
+  } catch (err) {
+    return { reachable: false, error: (err as Error).message, servers: [] };
+  }
+}
+
+export async function probeExporter(d: Deployment): Promise<ExporterProbe> {
+  const targets = redisNodes(d.topology).map((n) => `redis://${n.name}:6379`);
+  try {
+    const results = await Promise.all(
+      targets.map(async (target) => ({ target, up: await probeExporterTarget(d.host, d.topology.exporter.port, target) })),
+    );
+    return { reachable: true, targets: results };
+  } catch (err) {
+    return { reachable: false, error: (err as Error).message, targets: targets.map((target) => ({ target, up: undefined })) };
+  }
+}
+
+export async function probeNodes(d: Deployment): Promise<NodeStatus[]> {
+  const nodes: NodeStatus[] = await Promise.all(
+    redisNodes(d.topology).map(async (n) => ({ service: n.name, hostPort: n.hostPort, ...(await probeNode(endpointOf(d, n), d.auth)) })),
+  );
+  const master = nodes.find((n) => n.role === 'master');
+  for (const n of nodes) {
+    if (master && n !== master && n.offset !== undefined && master.offset !== undefined) n.lagBytes = Math.max(0, master.offset - n.offset);
+  }
+  return nodes;
+}
+
+export async function probeSentinels(d: Deployment): Promise<SentinelStatus[]> {
+  return Promise.all(
+    sentinelNodes(d.topology).map(async (s) => ({
+      service: s.name,
+      hostPort: s.hostPort,
+      ...(await probeSentinel(endpointOf(d, s), d.auth, d.topology.sentinel.masterName)),
+    })),
+  );
+}

@@ -1,0 +1,116 @@
+// The container engine as the rest of redis-ha sees it. Every engine call goes through a
+// Runtime handed down from the CLI: commands, health, failover and probes never run `docker`
+// themselves. Compose (v1/v2) is the first implementation (compose.ts); a Swarm one can
+// follow. No Redis semantics here, and nothing only Compose could honour: a "project" is a
+// compose project or a stack, a "service" a compose service or a stack service.
+
+export interface PortBinding {
+  hostIp: string;
+  hostPort: number;
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  /** The deployment (compose project / stack) the container belongs to. */
+  project: string;
+  /** The service it runs for (role-neutral: `redis-1`, `sentinel-2`, `haproxy`). */
+  service: string;
+  /** created | running | paused | restarting | removing | exited | dead */
+  state: string;
+  /** starting | healthy | unhealthy, or undefined without a healthcheck */
+  health?: string;
+  exitCode: number;
+  labels: Record<string, string>;
+  /** container port ("6379/tcp") -> host ports bound now */
+  ports: Record<string, PortBinding[]>;
+  networks: string[];
+}
+
+/** A host port some container holds, in any state (a restarting or created container holds it too). */
+export interface HeldPort extends PortBinding {
+  container: string;
+  state: string;
+  project?: string;
+}
+
+/** A deployment the engine knows, and where its files were when it was last started. */
+export interface ProjectLocation {
+  name: string;
+  /** The project directory recorded on its containers, if any. */
+  workingDir?: string;
+  configFiles?: string[];
+}
+
+/** What to start: the deployment's name and its rendered files. */
+export interface ProjectSpec {
+  name: string;
+  /** Directory holding the rendered files (compose.yaml, .env). */
+  dir: string;
+  /** The deployment file (compose.yaml). */
+  file: string;
+}
+
+export interface UpOptions {
+  /** Only these services (rolling operations: one at a time); default every service. */
+  services?: string[];
+  /** Re-create the services even when their configuration did not change. */
+  forceRecreate?: boolean;
+  /** Do not start the services the named ones depend on. */
+  noDeps?: boolean;
+}
+
+export interface ExecOptions {
+  /** Written to the process's stdin: the way to hand a secret to a command. */
+  stdin?: string;
+  timeoutMs?: number;
+}
+
+export type ContainerAction = 'kill' | 'stop' | 'start' | 'pause' | 'unpause' | 'restart';
+
+export interface Runtime {
+  /** Fails (EnvironmentError) when no engine answers, naming DOCKER_HOST. */
+  checkEngine(): Promise<{ serverVersion: string }>;
+  /** Fails when the deploy tool (compose) is missing; `name` e.g. "v1" or "v2". */
+  checkTool(): Promise<{ name: string }>;
+  /** Version of the deploy tool (may be slow: asked lazily). */
+  toolVersion(): Promise<string>;
+
+  /** The deployment's containers, in any state, ordered by service. */
+  containers(project: string): Promise<ContainerInfo[]>;
+  /** Containers by id (one removed meanwhile is left out). */
+  inspect(ids: string[]): Promise<ContainerInfo[]>;
+  /** Runs argv in a running container. Never put a secret in argv: use `stdin`. */
+  exec(id: string, argv: string[], options?: ExecOptions): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  /** Fault injection and healing. `graceSeconds`: for stop / restart. */
+  containerAction(action: ContainerAction, id: string, options?: { graceSeconds?: number; signal?: string }): Promise<void>;
+  /** Cuts a container off a network / puts it back, reachable under `aliases`. */
+  disconnect(network: string, id: string): Promise<void>;
+  connect(network: string, id: string, options?: { aliases?: string[] }): Promise<void>;
+  /** The last `lines` lines of a container's stdout and stderr. */
+  logs(id: string, options: { lines: number }): Promise<string>;
+  /** Stops (gracefully, up to `graceSeconds`) and removes containers with their anonymous volumes. */
+  removeContainers(ids: string[], options: { graceSeconds: number }): Promise<void>;
+
+  /** Volumes / networks redis-ha created for a deployment. */
+  volumes(project: string): Promise<string[]>;
+  networks(project: string): Promise<string[]>;
+  removeVolume(name: string): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+
+  imageExists(image: string): Promise<boolean>;
+  /** Pulls an image; aborting `signal` cancels the pull. */
+  pullImage(image: string, options?: { signal?: AbortSignal }): Promise<{ ok: boolean; message: string }>;
+
+  /** Host ports held by every container on the engine, in any state. */
+  heldPorts(): Promise<HeldPort[]>;
+  /** Every redis-ha deployment on the engine (containers, volumes or networks), with its directory. */
+  projects(): Promise<ProjectLocation[]>;
+
+  /** Creates / updates the deployment (or only `services`); changed services are re-created. */
+  up(project: ProjectSpec, options?: UpOptions): Promise<void>;
+  /** Removes the whole deployment; `volumes` also its data. */
+  down(project: ProjectSpec, options: { volumes: boolean }): Promise<void>;
+  stopServices(project: ProjectSpec, services: string[], options?: { graceSeconds?: number }): Promise<void>;
+  removeServices(project: ProjectSpec, services: string[]): Promise<void>;
+}

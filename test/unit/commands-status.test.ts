@@ -1,0 +1,109 @@
+// `status` in-process against a fake Runtime: --watch renders and stops on the abort signal,
+// a deployment rendered elsewhere is found through its containers' working-dir label, a
+// missing engine. Nothing answers on the deployment's ports (10900-10999), so the snapshot
+// is unhealthy: these tests are about the command, not the checks.
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { render } from '../../src/commands/render.js';
+import { status, watchStatus } from '../../src/commands/status.js';
+import { EXIT, RedisHaError } from '../../src/errors.js';
+import { containersFor, engineDown, FakeRuntime } from '../helpers/fake-runtime.js';
+import { captureIo } from '../helpers/io.js';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
+
+const NAME = 'rt-unit-status';
+
+/** Renders a basic deployment (no replica, ports 10950+) into `out` (default ./.redis-ha/NAME under cwd). */
+async function rendered(cwd: string, out?: string) {
+  const file = join(cwd, 'topology.yaml');
+  await writeFile(file, `preset: basic\nname: ${NAME}\nreplicas: 0\nportBase: 10950\n`);
+  return render({ file, out }, { cwd });
+}
+
+async function rejection(p: Promise<unknown>): Promise<RedisHaError> {
+  const err = await p.then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof RedisHaError, String(err));
+  return err;
+}
+
+describe('status against a fake runtime', () => {
+  it('--watch redraws until the signal aborts, then returns the last snapshot', async (t) => {
+    const cwd = await makeTempDir('redis-ha-cmd-status-');
+    t.after(() => removeDir(cwd));
+    const r = await rendered(cwd);
+    const runtime = new FakeRuntime();
+    runtime.containersOf.set(NAME, containersFor(r.topology));
+    const io = captureIo(cwd);
+    const abort = new AbortController();
+    let sleeps = 0;
+    const last = await watchStatus(
+      { name: NAME },
+      {
+        runtime,
+        io,
+        signal: abort.signal,
+        sleep: async () => {
+          if (++sleeps === 3) abort.abort();
+        },
+      },
+    );
+    assert.equal(last.deployment, NAME);
+    assert.equal((io.out().match(/^Checks:$/gm) ?? []).length, 3, 'three frames, then stopped');
+    assert.match(io.out(), /\(Ctrl-C to stop\)/);
+    assert.equal(runtime.called('containers').length, 3);
+  });
+
+  it('--watch stops at once when aborted during its sleep', async (t) => {
+    const cwd = await makeTempDir('redis-ha-cmd-status-');
+    t.after(() => removeDir(cwd));
+    const r = await rendered(cwd);
+    const runtime = new FakeRuntime();
+    runtime.containersOf.set(NAME, containersFor(r.topology));
+    const abort = new AbortController();
+    const started = performance.now();
+    const watching = watchStatus({ name: NAME, intervalMs: 60_000 }, { runtime, io: captureIo(cwd), signal: abort.signal });
+    setTimeout(() => abort.abort(), 50);
+    await watching;
+    assert.ok(performance.now() - started < 5000, 'did not sleep out the 60 s interval');
+  });
+
+  it('finds a deployment rendered with --out elsewhere through the working-dir label of its containers', async (t) => {
+    const home = await makeTempDir('redis-ha-cmd-status-');
+    t.after(() => removeDir(home));
+    const elsewhere = join(home, 'ops', 'shop');
+    const other = join(home, 'somewhere-else');
+    await mkdir(other, { recursive: true });
+    const r = await rendered(home, elsewhere);
+    const runtime = new FakeRuntime();
+    runtime.containersOf.set(NAME, containersFor(r.topology));
+
+    // Not in ./.redis-ha of the other directory, and the engine does not know it: today's hint.
+    const missing = await rejection(status({ name: NAME }, { runtime, io: captureIo(other) }));
+    assert.equal(missing.exitCode, EXIT.usage);
+    assert.match(missing.message, new RegExp(`no rendered deployment in ${join(other, '.redis-ha', NAME)}`));
+    assert.match(missing.hint ?? '', /--name \/ --dir/);
+
+    runtime.projectList = [{ name: NAME, workingDir: elsewhere, configFiles: [join(elsewhere, 'compose.yaml')] }];
+    const snapshot = await status({ name: NAME }, { runtime, io: captureIo(other) });
+    assert.equal(snapshot.deployment, NAME);
+    assert.deepEqual(runtime.calls.filter((c) => c.method === 'containers').at(-1)?.args, [NAME]);
+  });
+
+  it('says the engine is not reachable (exit 3)', async (t) => {
+    const cwd = await makeTempDir('redis-ha-cmd-status-');
+    t.after(() => removeDir(cwd));
+    await rendered(cwd);
+    const runtime = new FakeRuntime();
+    runtime.script.checkEngine = async () => {
+      throw engineDown();
+    };
+    const err = await rejection(status({ name: NAME }, { runtime, io: captureIo(cwd) }));
+    assert.equal(err.exitCode, EXIT.environment);
+    assert.match(err.message, /DOCKER_HOST/);
+  });
+});

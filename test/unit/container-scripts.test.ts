@@ -1,0 +1,632 @@
+// The shell scripts that run in the containers (templates/scripts/), run here under the
+// shells of both official images (busybox sh: redis:7.4-alpine; dash: the Debian-based
+// redis:7.4) with a fake redis-cli and a fake docker-entrypoint.sh on PATH
+// (test/fixtures/container-scripts/), in temp dirs instead of /usr/local/etc/redis-ha, /data
+// and /run/secrets. Plus shellcheck on every script.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { existsSync, readdirSync } from 'node:fs';
+import { IN_CI, requireBinary, run, startBackground, waitFor, which } from '../helpers/binaries.js';
+import { REPO_ROOT } from '../helpers/repo.js';
+
+const SCRIPTS_DIR = join(REPO_ROOT, 'templates', 'scripts');
+const FAKES_DIR = join(REPO_ROOT, 'test', 'fixtures', 'container-scripts');
+
+/** A reply of the fake redis-cli: the text redis-cli prints, or 'hang' (never answers). */
+type Reply = string | 'hang';
+/** host ('local' = the node itself) -> command word -> reply. A host not listed is down. */
+type Replies = Record<string, Record<string, Reply>>;
+
+const addr = (host: string, port = 6379): Reply => `${host}\n${port}\n`;
+// What redis-cli --raw prints for an error reply (and it exits 0).
+const NOAUTH: Reply = 'NOAUTH Authentication required.\n\n';
+const NIL: Reply = '\n';
+
+interface Case {
+  script: string;
+  env: Record<string, string>;
+  replies?: Replies;
+  /** Files in the config dir (redis.conf / sentinel.conf) and the data dir, by name. */
+  conf?: Record<string, string>;
+  data?: Record<string, string>;
+  /** Secret files (/run/secrets/<user>) by user; none: a deployment without auth. */
+  secrets?: Record<string, string>;
+  /** Names in the secrets dir that are directories (a secret that exists but cannot be read as a file). */
+  dirsInSecrets?: string[];
+  /** Files in the config dir whose text depends on the data dir's path. */
+  confFromDataDir?: Record<string, (dataDir: string) => string>;
+  /** Kill the script (and whatever it left running) after this long. */
+  timeoutMs?: number;
+}
+
+interface Result {
+  code: number | null;
+  timedOut: boolean;
+  ms: number;
+  out: string;
+  calls: string[];
+  /** The whole argv of every redis-cli call (what `ps` and `docker top` would show). */
+  argv: string[];
+  /** The argv the fake docker-entrypoint.sh got, or undefined if it was not exec'd. */
+  entrypoint?: string[];
+  data: (name: string) => Promise<string | undefined>;
+  dataDir: string;
+}
+
+const SHELLS: { name: string; argv: string[]; binary: string }[] = [
+  { name: 'busybox sh', argv: ['busybox', 'sh'], binary: 'busybox' },
+  { name: 'dash', argv: ['dash'], binary: 'dash' },
+];
+
+let root: string;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'redis-ha-scripts-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+let caseNo = 0;
+async function runCase(shell: string[], c: Case): Promise<Result> {
+  const dir = join(root, `case-${++caseNo}`);
+  const confDir = join(dir, 'conf');
+  const dataDir = join(dir, 'data');
+  const fakeDir = join(dir, 'fake');
+  const secretsDir = join(dir, 'secrets');
+  await mkdir(dataDir, { recursive: true });
+  await mkdir(secretsDir, { recursive: true });
+  for (const [user, secret] of Object.entries(c.secrets ?? {})) await writeFile(join(secretsDir, user), secret);
+  for (const name of c.dirsInSecrets ?? []) await mkdir(join(secretsDir, name));
+  await mkdir(fakeDir, { recursive: true });
+  await cp(SCRIPTS_DIR, join(confDir, 'scripts'), { recursive: true });
+  for (const [name, text] of Object.entries(c.conf ?? {})) await writeFile(join(confDir, name), text);
+  for (const [name, text] of Object.entries(c.data ?? {})) await writeFile(join(dataDir, name), text);
+  for (const [name, render] of Object.entries(c.confFromDataDir ?? {})) await writeFile(join(confDir, name), render(dataDir));
+  for (const [host, commands] of Object.entries(c.replies ?? {})) {
+    await mkdir(join(fakeDir, host), { recursive: true });
+    for (const [command, reply] of Object.entries(commands)) {
+      if (reply === 'hang') await writeFile(join(fakeDir, host, `${command}.hang`), '');
+      else await writeFile(join(fakeDir, host, command), reply);
+    }
+  }
+  await writeFile(join(fakeDir, 'calls'), '');
+  await writeFile(join(fakeDir, 'argv'), '');
+
+  const env = {
+    PATH: `${FAKES_DIR}:${process.env.PATH}`,
+    FAKE_REDIS_DIR: fakeDir,
+    REDIS_HA_CONF_DIR: confDir,
+    REDIS_HA_DATA_DIR: dataDir,
+    REDIS_HA_SECRETS_DIR: secretsDir,
+    ...c.env,
+  };
+  const started = Date.now();
+  // detached: its own process group, so a timeout can end the script and its background
+  // children (the attach loop) together.
+  const child = spawn(shell[0]!, [...shell.slice(1), join(confDir, 'scripts', c.script)], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, c.timeoutMs ?? 10_000);
+  // 'close' waits for every holder of stdout/stderr, background children included.
+  const code = await new Promise<number | null>((resolve) => {
+    let exitCode: number | null = null;
+    child.on('exit', (code) => (exitCode = code));
+    child.on('close', () => resolve(exitCode));
+  });
+  clearTimeout(timer);
+  const ms = Date.now() - started;
+  const calls = (await readFile(join(fakeDir, 'calls'), 'utf8')).split('\n').filter(Boolean);
+  const argv = (await readFile(join(fakeDir, 'argv'), 'utf8')).split('\n').filter(Boolean);
+  const entrypointFile = join(fakeDir, 'entrypoint');
+  const entrypoint = existsSync(entrypointFile)
+    ? (await readFile(entrypointFile, 'utf8')).split('\n').slice(0, -1)
+    : undefined;
+  const data = async (name: string) => readFile(join(dataDir, name), 'utf8').catch(() => undefined);
+  return { code, timedOut, ms, out, calls, argv, entrypoint, data, dataDir };
+}
+
+/** The lines of a config that set the role or a password. */
+const roleLines = (conf: string | undefined) =>
+  (conf ?? '').split('\n').filter((l) => /^(replicaof|slaveof) /.test(l));
+
+const REDIS_CONF = '# rendered\nport 6379\ndir /data\n';
+const REDIS_CONF_REPLICA = `${REDIS_CONF}replicaof redis-1 6379\n`;
+const SENTINEL_CONF = [
+  'port 26379',
+  'sentinel monitor mymaster redis-1 6379 2',
+  'sentinel known-replica mymaster redis-2 6379',
+  'sentinel known-replica mymaster redis-3 6379',
+  '',
+].join('\n');
+// redis-3 restarting; three Sentinels in the deployment.
+const REDIS_ENV = {
+  NODE_NAME: 'redis-3',
+  MASTER_NAME: 'mymaster',
+  SENTINELS: 'sentinel-1 sentinel-2 sentinel-3',
+  SENTINEL_COUNT: '3',
+};
+// sentinel-1 restarting: SENTINELS names only its peers, the deployment has three.
+const SENTINEL_ENV = {
+  NODE_NAME: 'sentinel-1',
+  MASTER_NAME: 'mymaster',
+  SENTINELS: 'sentinel-2 sentinel-3',
+  SENTINEL_COUNT: '3',
+};
+// The secret files compose mounts (a trailing newline, as redis-ha writes them).
+const SECRETS = { admin: 'admin-pw\n', replica: 'replica-pw\n', sentinel: 'sentinel-pw\n', health: 'health-pw\n' };
+/** The user and password a call of the fake redis-cli was made with, as it records them. */
+const as = (user: string) => (user ? `user=${user} auth=${user}-pw` : 'user= auth=');
+// A password as a user might supply it: spaces, both quotes, a #, backslashes.
+const NASTY_PASSWORD = `p a"s's #1 \\x41\\`;
+
+describe('container scripts: shellcheck', () => {
+  it('finds nothing in any script of templates/scripts/', (t: TestContext) => {
+    if (!which('shellcheck')) {
+      // Visible reason outside CI; in CI (setup-docker.sh installs it) a missing one fails.
+      if (IN_CI) assert.fail('shellcheck is not installed; CI=true requires it (apt-get install shellcheck)');
+      t.skip('shellcheck is not installed (apt-get install shellcheck)');
+      return;
+    }
+    const scripts = readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith('.sh'));
+    assert.ok(scripts.length >= 5, `expected the container scripts in ${SCRIPTS_DIR}`);
+    // -x follows `. common.sh` (source-path=SCRIPTDIR in the scripts); every severity counts.
+    const r = run('shellcheck', ['-x', '--severity=style', ...scripts.map((s) => join(SCRIPTS_DIR, s))]);
+    assert.equal(r.status, 0, `shellcheck findings:\n${r.stdout}${r.stderr}`);
+  });
+});
+
+for (const shell of SHELLS) {
+  describe(`container scripts under ${shell.name}`, () => {
+    const ready = (t: TestContext) => requireBinary(t, shell.binary);
+    const go = (c: Case) => runCase(shell.argv, c);
+
+    describe('redis-start.sh', () => {
+      it('follows a majority of the Sentinels (2 of 3; the third does not answer in time)', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          secrets: SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+          replies: {
+            'sentinel-1': { SENTINEL: addr('redis-2') },
+            'sentinel-2': { SENTINEL: 'hang' },
+            'sentinel-3': { SENTINEL: addr('redis-2') },
+          },
+        });
+        assert.equal(r.timedOut, false, r.out);
+        assert.ok(r.ms < 6000, `took ${r.ms} ms: the hanging Sentinel must cost at most 2 s`);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), ['replicaof redis-2 6379'], r.out);
+        assert.match(r.out, /redis-2 as master/);
+        assert.equal(r.entrypoint?.[0], 'redis-server');
+        assert.match(r.entrypoint?.[1] ?? '', /\/data\/redis\.conf$/, 'Redis runs from the live copy');
+      });
+
+      it('becomes master when a majority names this node', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          secrets: SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+          replies: { 'sentinel-1': { SENTINEL: addr('redis-3') }, 'sentinel-2': { SENTINEL: addr('redis-3') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), [], r.out);
+      });
+
+      it('keeps its last role when only one Sentinel of three answers, and logs what it saw', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          secrets: SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+          replies: { 'sentinel-2': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), ['replicaof redis-1 6379'], r.out);
+        assert.match(r.out, /no majority/i);
+        assert.match(r.out, /sentinel-2: redis-2 6379/);
+        assert.match(r.out, /sentinel-1: no answer/);
+      });
+
+      it('keeps its last role on a 1-vs-1 split (not resolved by host name)', async (t) => {
+        if (!ready(t)) return;
+        // Last role: master. Either split answer would make it a replica.
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          secrets: SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': REDIS_CONF },
+          replies: { 'sentinel-1': { SENTINEL: addr('redis-1') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), [], r.out);
+        assert.match(r.out, /no majority/i);
+        assert.match(r.out, /sentinel-1: redis-1 6379/);
+        assert.match(r.out, /sentinel-3: redis-2 6379/);
+      });
+
+      it('keeps its last role when no Sentinel answers', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          secrets: SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': `${REDIS_CONF}slaveof redis-2 6379\n` },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), ['slaveof redis-2 6379'], r.out);
+        assert.match(r.out, /keeping the last role \(slaveof redis-2 6379\)/);
+      });
+
+      it('takes no error reply (NOAUTH) for an answer', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          secrets: SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+          replies: {
+            'sentinel-1': { SENTINEL: NOAUTH },
+            'sentinel-2': { SENTINEL: NOAUTH },
+            'sentinel-3': { SENTINEL: NIL },
+          },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), ['replicaof redis-1 6379'], r.out);
+        assert.match(r.out, /sentinel-1 replied: NOAUTH Authentication required\.; sentinel-2 replied: NOAUTH/);
+      });
+
+      it('quotes masterauth (from the replica secret) in the live config the way Redis parses it', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          secrets: { ...SECRETS, replica: `${NASTY_PASSWORD}\n` },
+          conf: { 'redis.conf': REDIS_CONF },
+          data: { 'redis.conf': REDIS_CONF },
+        });
+        assert.equal(r.code, 0, r.out);
+        const live = (await r.data('redis.conf')) ?? '';
+        const quoted = `"p a\\"s's #1 \\\\x41\\\\"`;
+        assert.ok(live.includes(`\nmasterauth ${quoted}\n`), live);
+        // Users are the rendered ACL lines (hashes only): no requirepass, no other password.
+        assert.ok(!/^requirepass /m.test(live), live);
+        assert.ok(!live.includes('admin-pw') && !live.includes('health-pw'), live);
+      });
+
+      it('without secret files (auth disabled) writes no masterauth and calls redis-cli without a user', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+          replies: { 'sentinel-1': { SENTINEL: addr('redis-2') }, 'sentinel-2': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), ['replicaof redis-2 6379'], r.out);
+        assert.ok(!/^masterauth /m.test((await r.data('redis.conf')) ?? ''));
+        assert.equal(r.calls.length, 3, r.calls.join('\n'));
+        assert.ok(r.calls.every((c) => c.endsWith(` ${as('')}`)), r.calls.join('\n'));
+      });
+
+      it('asks the Sentinels as the user health, the password only in REDISCLI_AUTH (never in argv)', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          secrets: SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': REDIS_CONF },
+          replies: { 'sentinel-1': { SENTINEL: addr('redis-2') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(
+          r.calls,
+          ['sentinel-1', 'sentinel-2', 'sentinel-3'].map((h) => `${h} SENTINEL get-master-addr-by-name mymaster ${as('health')}`),
+        );
+        for (const secret of Object.values(SECRETS)) {
+          assert.ok(!r.argv.some((a) => a.includes(secret.trim())), `a secret on a command line: ${r.argv.join('\n')}`);
+        }
+      });
+
+      for (const [label, secret] of [['empty', ''], ['a directory, not a file', undefined]] as const) {
+        it(`refuses to start when a mounted secret is unreadable (${label}), naming the file`, async (t) => {
+          if (!ready(t)) return;
+          const r = await go({
+            script: 'redis-start.sh',
+            env: REDIS_ENV,
+            secrets: secret === undefined ? { admin: SECRETS.admin, health: SECRETS.health } : { ...SECRETS, replica: secret },
+            conf: { 'redis.conf': REDIS_CONF },
+            data: { 'redis.conf': REDIS_CONF },
+            // The unreadable case: /run/secrets/replica exists, but cat cannot read it.
+            dirsInSecrets: secret === undefined ? ['replica'] : [],
+          });
+          assert.notEqual(r.code, 0, r.out);
+          assert.match(r.out, /cannot read the secret .*secrets\/replica/);
+          assert.equal(r.entrypoint, undefined, 'Redis is not started');
+          assert.equal(r.calls.length, 0, 'nothing asked with a missing password');
+        });
+      }
+
+      it('writes a live config from which real Redis and Sentinel take the passwords', async (t) => {
+        if (!ready(t) || !requireBinary(t, 'redis-server') || !requireBinary(t, 'redis-sentinel')) return;
+        // An ACL user to log in as, as the rendered configs have (the default user off).
+        const users = 'user default off\nuser admin on >admin-pw ~* &* +@all\n';
+        const servers = [
+          { script: 'redis-start.sh', conf: 'redis.conf', binary: 'redis-server', env: REDIS_ENV, extra: '', secret: 'replica' },
+          // The rendered monitor line names a port nobody uses: only the config parse matters here.
+          { script: 'sentinel-start.sh', conf: 'sentinel.conf', binary: 'redis-sentinel', env: SENTINEL_ENV,
+            extra: 'sentinel monitor mymaster 127.0.0.1 11999 2\n', secret: 'sentinel' },
+        ];
+        for (const s of servers) {
+          // No TCP port: the server listens on a unix socket in the case's own data dir.
+          const r = await go({
+            script: s.script,
+            env: s.env,
+            secrets: { ...SECRETS, [s.secret]: `${NASTY_PASSWORD}\n` },
+            confFromDataDir: { [s.conf]: (dir) => `port 0\nunixsocket ${dir}/server.sock\ndir ${dir}\n${users}${s.extra}` },
+          });
+          assert.equal(r.code, 0, r.out);
+          const sock = join(r.dataDir, 'server.sock');
+          const server = startBackground(s.binary, [join(r.dataDir, s.conf)]);
+          t.after(() => server.stop());
+          assert.ok(await waitFor(() => existsSync(sock), 5000), `${s.binary} did not start:\n${server.output()}`);
+          const cli = (...args: string[]) =>
+            run('redis-cli', ['-s', sock, '--user', 'admin', '--no-auth-warning', ...args], { env: { ...process.env, REDISCLI_AUTH: 'admin-pw' } }).stdout;
+          assert.equal(cli('PING'), 'PONG\n', `${s.binary} refused the admin user of its live config`);
+          const [name, value] = s.binary === 'redis-server' ? ['masterauth', cli('CONFIG', 'GET', 'masterauth')]
+            : ['sentinel-pass', cli('SENTINEL', 'CONFIG', 'GET', 'sentinel-pass')];
+          assert.equal(value, `${name}\n${NASTY_PASSWORD}\n`);
+          await server.stop();
+        }
+      });
+
+      it('on a first start attaches to the rendered master with REPLICAOF', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          secrets: SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          replies: {
+            local: { PING: 'PONG\n', REPLICAOF: 'OK\n', CONFIG: 'OK\n' },
+            'redis-1': { PING: 'PONG\n' },
+          },
+        });
+        assert.equal(r.timedOut, false, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), [], 'attaches by command, not by config');
+        // PING as health; REPLICAOF and CONFIG REWRITE as admin (health may not).
+        assert.ok(r.calls.includes(`local PING ${as('health')}`), r.calls.join('\n'));
+        assert.ok(r.calls.includes(`redis-1 PING ${as('health')}`), r.calls.join('\n'));
+        assert.ok(r.calls.includes(`local REPLICAOF redis-1 6379 ${as('admin')}`), r.calls.join('\n'));
+        assert.ok(r.calls.includes(`local CONFIG REWRITE ${as('admin')}`), r.calls.join('\n'));
+        assert.equal(await r.data('.redis-ha-attaching'), undefined, 'the marker goes once attached');
+      });
+
+      it('gives up waiting for an unreachable master within its bound, says why, and leaves Redis to retry', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: { ...REDIS_ENV, REDIS_HA_ATTACH_TIMEOUT_S: '1' },
+          secrets: SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          replies: { local: { PING: 'PONG\n', REPLICAOF: 'OK\n', CONFIG: 'OK\n' } },
+          timeoutMs: 8000,
+        });
+        assert.equal(r.timedOut, false, `the attach loop never gave up:\n${r.out}`);
+        assert.match(r.out, /redis-1 6379 did not answer .*1 s/);
+        // A replica of its master now (Redis reconnects by itself), so the healthcheck
+        // reports master_link_status:down instead of the node passing as an empty master.
+        assert.ok(r.calls.some((c) => c.startsWith('local REPLICAOF redis-1 6379 ')), r.calls.join('\n'));
+        assert.equal(await r.data('.redis-ha-attaching'), undefined);
+      });
+
+      it('gives up when its own Redis never answers, and stays unhealthy', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: { ...REDIS_ENV, REDIS_HA_ATTACH_TIMEOUT_S: '1' },
+          secrets: SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          timeoutMs: 8000,
+        });
+        assert.equal(r.timedOut, false, `the attach loop never gave up:\n${r.out}`);
+        assert.match(r.out, /this node did not answer/);
+        assert.equal((await r.data('.redis-ha-attaching'))?.split('\n')[0], 'redis-1 6379', 'the marker stays');
+        assert.ok(!r.calls.some((c) => c.startsWith('local REPLICAOF')), r.calls.join('\n'));
+      });
+    });
+
+    describe('sentinel-start.sh', () => {
+      const monitorLine = (conf: string | undefined) =>
+        (conf ?? '').split('\n').find((l) => l.startsWith('sentinel monitor '));
+
+      it('monitors the master both peers name (2 of 3 Sentinels with itself)', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: SENTINEL_ENV,
+          secrets: SECRETS,
+          conf: { 'sentinel.conf': SENTINEL_CONF },
+          data: { 'sentinel.conf': SENTINEL_CONF },
+          replies: { 'sentinel-2': { SENTINEL: addr('redis-2') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        const live = await r.data('sentinel.conf');
+        assert.equal(monitorLine(live), 'sentinel monitor mymaster redis-2 6379 2', live);
+        assert.deepEqual(r.entrypoint?.slice(-1), ['--sentinel']);
+      });
+
+      it('keeps its last state when one peer of three Sentinels answers', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: SENTINEL_ENV,
+          secrets: SECRETS,
+          conf: { 'sentinel.conf': SENTINEL_CONF },
+          data: { 'sentinel.conf': SENTINEL_CONF },
+          replies: { 'sentinel-2': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.equal(monitorLine(await r.data('sentinel.conf')), 'sentinel monitor mymaster redis-1 6379 2', r.out);
+        assert.match(r.out, /no majority/i);
+        assert.match(r.out, /sentinel-2: redis-2 6379; sentinel-3: no answer/);
+      });
+
+      it('keeps its last state on a split between its peers', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: SENTINEL_ENV,
+          secrets: SECRETS,
+          conf: { 'sentinel.conf': SENTINEL_CONF },
+          data: { 'sentinel.conf': SENTINEL_CONF },
+          replies: { 'sentinel-2': { SENTINEL: addr('redis-3') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.equal(monitorLine(await r.data('sentinel.conf')), 'sentinel monitor mymaster redis-1 6379 2', r.out);
+      });
+
+      it('keeps its last state on no answer or an error reply, with the users of now and quoted auth lines', async (t) => {
+        if (!ready(t)) return;
+        // Rendered: the users of now (hashes) and who this Sentinel is; the last state holds
+        // an older user line and Sentinel's own unquoted rewrite of the passwords.
+        const rendered = `${SENTINEL_CONF}user default off\nuser sentinel on #newhash -@all +ping\nsentinel auth-user mymaster sentinel\nsentinel sentinel-user sentinel\n`;
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: SENTINEL_ENV,
+          secrets: { ...SECRETS, sentinel: `${NASTY_PASSWORD}\n` },
+          conf: { 'sentinel.conf': rendered },
+          data: {
+            'sentinel.conf': `${SENTINEL_CONF}user sentinel on #oldhash -@all\nsentinel auth-user mymaster sentinel\nsentinel auth-pass mymaster old\nsentinel sentinel-pass old\n`,
+          },
+          replies: { 'sentinel-2': { SENTINEL: NOAUTH } },
+        });
+        assert.equal(r.code, 0, r.out);
+        const live = (await r.data('sentinel.conf')) ?? '';
+        assert.equal(monitorLine(live), 'sentinel monitor mymaster redis-1 6379 2', r.out);
+        const quoted = `"p a\\"s's #1 \\\\x41\\\\"`;
+        const auth = live.split('\n').filter((l) => /^(requirepass|user|sentinel (auth|sentinel)-(pass|user)) /.test(l));
+        assert.deepEqual(auth, [
+          'user default off',
+          'user sentinel on #newhash -@all +ping',
+          'sentinel auth-user mymaster sentinel',
+          'sentinel sentinel-user sentinel',
+          `sentinel auth-pass mymaster ${quoted}`,
+          `sentinel sentinel-pass ${quoted}`,
+        ]);
+        assert.ok(r.calls.every((c) => c.endsWith(` ${as('health')}`)), r.calls.join('\n'));
+      });
+
+      it('without secret files (auth disabled) writes no auth lines', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({ script: 'sentinel-start.sh', env: SENTINEL_ENV, conf: { 'sentinel.conf': SENTINEL_CONF } });
+        assert.equal(r.code, 0, r.out);
+        assert.equal(await r.data('sentinel.conf'), SENTINEL_CONF);
+        assert.ok(r.calls.every((c) => c.endsWith(` ${as('')}`)), r.calls.join('\n'));
+      });
+
+      it('refuses to start when its secret is mounted but empty', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: SENTINEL_ENV,
+          secrets: { ...SECRETS, sentinel: '' },
+          conf: { 'sentinel.conf': SENTINEL_CONF },
+        });
+        assert.notEqual(r.code, 0, r.out);
+        assert.match(r.out, /cannot read the secret .*secrets\/sentinel/);
+        assert.equal(r.entrypoint, undefined);
+      });
+    });
+
+    describe('sentinel-health.sh', () => {
+      const health = (replies: Replies) =>
+        go({ script: 'sentinel-health.sh', env: { MASTER_NAME: 'mymaster' }, secrets: SECRETS, replies });
+
+      it('passes when the Sentinel names a master, asked as the user health', async (t) => {
+        if (!ready(t)) return;
+        const r = await health({ local: { SENTINEL: addr('redis-1') } });
+        assert.equal(r.code, 0);
+        assert.deepEqual(r.calls, [`local SENTINEL get-master-addr-by-name mymaster ${as('health')}`]);
+      });
+      it('fails on an error reply (NOAUTH)', async (t) => {
+        if (!ready(t)) return;
+        assert.equal((await health({ local: { SENTINEL: NOAUTH } })).code, 1);
+      });
+      it('fails when it names no master (nil), or a port that is not a number', async (t) => {
+        if (!ready(t)) return;
+        assert.equal((await health({ local: { SENTINEL: NIL } })).code, 1);
+        assert.equal((await health({ local: { SENTINEL: 'redis-1\nsix\n' } })).code, 1);
+      });
+      it('fails when the Sentinel does not answer, or not within 2 s', async (t) => {
+        if (!ready(t)) return;
+        assert.equal((await health({})).code, 1);
+        const hung = await health({ local: { SENTINEL: 'hang' } });
+        assert.equal(hung.code, 1);
+        assert.ok(hung.ms < 5000, `took ${hung.ms} ms`);
+      });
+    });
+
+    describe('redis-health.sh', () => {
+      const info = (...lines: string[]) => `# Replication\r\n${lines.join('\r\n')}\r\n`;
+      const health = (replies: Replies, data: Record<string, string> = {}) =>
+        go({ script: 'redis-health.sh', env: {}, secrets: SECRETS, replies, data });
+
+      it('passes for a master', async (t) => {
+        if (!ready(t)) return;
+        assert.equal((await health({ local: { INFO: info('role:master', 'connected_slaves:2') } })).code, 0);
+      });
+      it('passes for a replica whose link is up', async (t) => {
+        if (!ready(t)) return;
+        const r = await health({ local: { INFO: info('role:slave', 'master_host:redis-1', 'master_link_status:up') } });
+        assert.equal(r.code, 0);
+        assert.deepEqual(r.calls, [`local INFO replication ${as('health')}`], 'as the user health, with its secret');
+      });
+      it('fails for a replica whose link is down', async (t) => {
+        if (!ready(t)) return;
+        const r = await health({ local: { INFO: info('role:slave', 'master_host:redis-1', 'master_link_status:down') } });
+        assert.equal(r.code, 1);
+      });
+      it('fails on an error reply (NOAUTH) and when Redis does not answer', async (t) => {
+        if (!ready(t)) return;
+        assert.equal((await health({ local: { INFO: NOAUTH } })).code, 1);
+        assert.equal((await health({})).code, 1);
+      });
+      it('fails while a first start is still attaching, saying so', async (t) => {
+        if (!ready(t)) return;
+        const r = await health({ local: { INFO: info('role:master') } }, { '.redis-ha-attaching': 'redis-1 6379\n' });
+        assert.equal(r.code, 1);
+        assert.match(r.out, /attaching to redis-1 6379/);
+      });
+    });
+  });
+}
+

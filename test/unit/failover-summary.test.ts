@@ -1,0 +1,41 @@
+// The text test-failover prints: the line per scenario and the summary table, with the
+// indeterminate writes split into unresolved / resolved applied / resolved not applied.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatScenarioLine, formatSummary, type TestFailoverResult } from '../../src/commands/test-failover.js';
+import type { ScenarioResult } from '../../src/failover/run.js';
+
+const scenario: ScenarioResult = {
+  scenario: 'kill-master',
+  passed: true,
+  failures: [],
+  expected: 'a replica is promoted',
+  notes: [],
+  oldMaster: 'redis-1',
+  newMaster: 'redis-2',
+  timings: { sdownMs: 1000, odownMs: 1100, switchMasterMs: 1500, sentinelClientWriteGapMs: 2000, haproxyWriteGapMs: null },
+  writes: { acked: 900, failed: 11, indeterminate: 3, resolvedApplied: 2291, resolvedNotApplied: 7, lostAcked: 0 },
+  dualMaster: { windowMs: 0, writesAckedByOldMaster: 0, haproxyRoutedToOldMaster: 0 },
+  rejoin: { oldMasterRole: 'slave', resync: 'partial' },
+  keyspace: { consistent: true, nodes: [] },
+  durability: 'async',
+};
+
+describe('test-failover text output', () => {
+  it('the scenario line gives the unresolved and the resolved indeterminate writes', () => {
+    assert.match(formatScenarioLine(scenario), /indeterminate 3 \(read back: 2291 applied, 7 not applied\)/);
+  });
+
+  it('the summary table has a column each for unresolved, applied and unapplied', () => {
+    const r: TestFailoverResult = { deployment: 'shop', preset: 'sentinel', profile: 'fast', rate: 200, durability: 'async', passed: true, scenarios: [scenario] };
+    const lines = formatSummary(r).split('\n');
+    const header = lines.find((l) => l.startsWith('scenario'))!.split(/\s{2,}/);
+    const row = lines.find((l) => l.startsWith('kill-master'))!.split(/\s{2,}/);
+    const at = (col: string) => row[header.indexOf(col)];
+    assert.equal(at('indet'), '3');
+    assert.equal(at('applied'), '2291');
+    assert.equal(at('unapplied'), '7');
+    assert.equal(at('failed'), '11');
+    assert.equal(at('lost'), '0');
+  });
+});

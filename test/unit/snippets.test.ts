@@ -1,0 +1,89 @@
+// The printed ioredis snippet is generated from the option table test-failover measures
+// with: evaluated as a user would paste it, it builds exactly sentinelClientOptions().
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { SentinelConnector } from 'ioredis';
+import { QuietSentinelConnector, sentinelClientOptions } from '../../src/probes/sentinel-client.js';
+import { NO_AUTH } from '../../src/probes/connect.js';
+import { jsSource, snippets } from '../../src/report/snippets.js';
+import { REPO_ROOT } from '../helpers/repo.js';
+import { topologyOf } from '../helpers/topology.js';
+
+const IMPORT = "import Redis, { SentinelConnector } from 'ioredis';";
+
+/** Runs the snippet with a Redis that records its options and listeners instead of connecting. */
+function evaluate(snippet: string): { options: Record<string, unknown>; events: string[]; release: unknown } {
+  const [first, ...rest] = snippet.split('\n');
+  assert.equal(first, IMPORT);
+  const made: { options: Record<string, unknown>; events: string[] }[] = [];
+  class RecordingRedis {
+    events: string[] = [];
+    constructor(options: Record<string, unknown>) {
+      made.push({ options, events: this.events });
+    }
+    on(event: string) {
+      this.events.push(event);
+      return this;
+    }
+  }
+  const run = new Function('Redis', 'SentinelConnector', `${rest.join('\n')}\nreturn release;`) as (r: unknown, s: unknown) => unknown;
+  const release = run(RecordingRedis, SentinelConnector);
+  assert.equal(made.length, 1, 'the snippet creates one client');
+  return { ...made[0]!, release };
+}
+
+describe('ioredis snippet', () => {
+  for (const [label, overrides, auth] of [
+    ['sentinel, auth', {}, { username: 'app', password: "s3cr'et\\x" }],
+    ['full, 5 Sentinels, no auth', { sentinel: { count: 5, quorum: 3 }, auth: { enabled: false } }, NO_AUTH],
+  ] as const) {
+    it(`evaluated, yields the options test-failover measures with (${label})`, () => {
+      const t = topologyOf(label.startsWith('full') ? 'full' : 'sentinel', { portBase: 8000, ...overrides });
+      const { options, events, release } = evaluate(snippets(t, auth, true).ioredis!);
+      const expected = sentinelClientOptions(t, auth) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(options), Object.keys(expected));
+      for (const [key, want] of Object.entries(expected)) {
+        const got = options[key];
+        if (typeof want === 'function') {
+          assert.equal(typeof got, 'function', key);
+          assert.equal(String(got), String(want), `${key}: same source`);
+        } else {
+          assert.deepEqual(got, want, key);
+        }
+      }
+      // Same behaviour, not only the same text.
+      const fn = (o: Record<string, unknown>, k: string) => o[k] as (x: unknown) => unknown;
+      for (const k of ['retryStrategy', 'sentinelRetryStrategy', 'sentinelReconnectStrategy']) {
+        for (const times of [1, 2, 3, 10, 100]) assert.equal(fn(options, k)(times), fn(expected, k)(times), `${k}(${times})`);
+      }
+      for (const msg of ['READONLY You can\'t write against a read only replica.', 'ERR other']) {
+        assert.equal(fn(options, 'reconnectOnError')(new Error(msg)), fn(expected, 'reconnectOnError')(new Error(msg)));
+      }
+      // The connector class of the snippet is a SentinelConnector that listens for errors.
+      assert.equal((options.Connector as { name: string }).name, QuietSentinelConnector.name);
+      assert.ok((options.Connector as { prototype: unknown }).prototype instanceof SentinelConnector);
+      // An error listener, and keepConnected's 'end' listener with its release function.
+      assert.deepEqual(events.sort(), ['end', 'error']);
+      assert.equal(typeof release, 'function');
+    });
+  }
+
+  it('masks the password unless asked, in both snippets', () => {
+    const t = topologyOf('sentinel');
+    const masked = snippets(t, { username: 'app', password: 's3cret' }, false);
+    assert.ok(!masked.ioredis!.includes('s3cret') && !masked.redisPy!.includes('s3cret'));
+    assert.equal(evaluate(masked.ioredis!).options.password, '********');
+  });
+
+  it('its import line resolves against the installed ioredis, as pasted into an ES module', () => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `${IMPORT}\nconsole.log(typeof Redis, typeof SentinelConnector);`], { cwd: REPO_ROOT, encoding: 'utf8' });
+    assert.equal(r.stdout.trim(), 'function function', r.stderr);
+  });
+
+  it('prints JavaScript literals for the table values', () => {
+    assert.equal(jsSource("it's"), "'it\\'s'");
+    assert.equal(jsSource({ 'a:1': { host: 'h', port: 1 } }), "{\n  'a:1': { host: 'h', port: 1 },\n}");
+    assert.equal(jsSource([1, true, undefined]), '[1, true, undefined]');
+  });
+});
