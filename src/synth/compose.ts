@@ -11,6 +11,7 @@ import {
 } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_PRESET } from '../labels.js';
+import { redisMemoryLimit } from '../model/memory.js';
 import { containerSecret, EXPORTER_PASSWORD_FILE, type SecretName, secretPath } from './secrets.js';
 
 
@@ -66,26 +67,6 @@ export interface ComposeFile {
 const REDIS_UID = '999';
 /** The haproxy user of the official haproxy images (Debian and Alpine): 99:99. */
 const HAPROXY_UID = '99:99';
-
-/** Redis memory size (256mb, 1gb, 1024, 0) in bytes, as Redis reads it (k/m/g = 1000^n, kb/mb/gb = 1024^n). */
-export function memoryBytes(size: string | number): number {
-  if (typeof size === 'number') return size;
-  const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(size);
-  if (!m) return 0;
-  const unit = { b: 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
-  return Number(m[1]) * unit;
-}
-
-/**
- * The container memory limit of a Redis node: maxmemory twice over (a fork for AOF rewrite or
- * a full sync copies pages that change while it runs) plus 64 MiB for buffers and the process
- * itself. None without maxmemory (0): Redis would then be killed at the limit instead of
- * refusing writes; the model warns about that setting.
- */
-export function redisMemoryLimit(maxmemory: string | number): string | undefined {
-  const bytes = memoryBytes(maxmemory);
-  return bytes > 0 ? `${Math.ceil((2 * bytes) / 1024 ** 2) + 64}m` : undefined;
-}
 
 /**
  * Every container: no process is root (healthchecks and `docker exec` run as the same user),
