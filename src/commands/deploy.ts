@@ -171,8 +171,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       throw interrupted(t.name, 'up', `during compose up; deployment ${t.name} is updated and left as it is (health not checked)`);
     }
 
-    const { password } = rendered;
-    const d = { topology: t, password, host: probeHost(t) };
+    const d = { topology: t, auth: rendered.admin, stats: rendered.stats, host: probeHost(t) };
     let snapshot: StatusSnapshot | undefined;
     if (checks.length) {
       for (const c of checks) tasks.start(c.check);
@@ -233,7 +232,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       timings,
       warnings: rendered.warnings,
       endpoints: endpoints(t),
-      snippets: snippets(t, password, Boolean(options.showSecrets)),
+      snippets: snippets(t, rendered.app, Boolean(options.showSecrets)),
       natMap: natMap(t, d.host),
       status: snapshot,
       restored,

@@ -3,6 +3,7 @@
 import { UsageError } from '../errors.js';
 import { sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import type { Credentials } from '../probes/connect.js';
 import { runSwitchover } from '../operations/switchover.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import type { HealStack } from './heal.js';
@@ -25,7 +26,7 @@ export interface FaultContext {
   /** Notes for the report (what was done). */
   note: (line: string) => void;
   /** For planned operations that talk to Redis themselves (switchover). */
-  password: string;
+  auth: Credentials;
   host: string;
   signal: AbortSignal;
 }
@@ -194,7 +195,7 @@ export const SCENARIOS = [
     inject: async (ctx) => {
       let pausedAt: number | undefined;
       const r = await runSwitchover({
-        deployment: { topology: ctx.topology, password: ctx.password, host: ctx.host },
+        deployment: { topology: ctx.topology, auth: ctx.auth, host: ctx.host },
         signal: ctx.signal,
         onStep: (step) => {
           if (step === 'pause') pausedAt = performance.now();
