@@ -1,6 +1,6 @@
 // A running deployment as probes, health checks and failover scenarios see it.
 import type { Topology } from './model/schema.js';
-import type { Credentials } from './probes/connect.js';
+import type { Credentials } from './credentials.js';
 
 export interface Deployment {
   topology: Topology;

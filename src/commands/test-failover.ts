@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
 import { probeHost } from '../model/nodes.js';
-import { HealStack } from '../failover/heal.js';
+import { HealStack } from '../operations/heal.js';
 import { InterruptedError, runScenario, type Progress, type ScenarioResult } from '../failover/run.js';
 import { selectScenarios } from '../failover/scenarios.js';
 import type { Durability } from '../failover/workload.js';

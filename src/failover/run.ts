@@ -9,7 +9,7 @@ import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import { withConnection } from '../probes/connect.js';
 import { sentinelClientOptions } from '../probes/sentinel-client.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
-import { HealStack } from './heal.js';
+import { HealStack } from '../operations/heal.js';
 import { countWrites, dualMaster, sentinelMajorityView, timings, type DualMaster, type Timings, type WriteCounts } from './metrics.js';
 import { Observer } from './observe.js';
 import type { Recording } from './recording.js';

@@ -6,7 +6,7 @@ import type { Topology } from '../model/schema.js';
 import type { Credentials } from '../probes/connect.js';
 import { runSwitchover } from '../operations/switchover.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
-import type { HealStack } from './heal.js';
+import type { HealStack } from '../operations/heal.js';
 import type { WriteCounts } from './metrics.js';
 import type { Op } from './recording.js';
 

@@ -11,7 +11,7 @@
 // on success, failure and abort.
 import type { Redis } from 'ioredis';
 import { EXIT, FailedError, RedisHaError } from '../errors.js';
-import { HealStack } from '../failover/heal.js';
+import { HealStack } from './heal.js';
 import { waitFor } from '../health/wait.js';
 import { redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';

@@ -6,12 +6,9 @@ export interface Endpoint {
   port: number;
 }
 
-/** A Redis ACL user and its password; both undefined when the deployment has no auth. */
-export interface Credentials {
-  username?: string;
-  password?: string;
-}
-export const NO_AUTH: Credentials = {};
+import type { Credentials } from '../credentials.js';
+
+export { NO_AUTH, type Credentials } from '../credentials.js';
 
 export function probeConnection(endpoint: Endpoint, auth: Credentials, timeoutMs = 1000): Redis {
   return new Redis({
