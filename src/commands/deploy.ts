@@ -16,6 +16,9 @@ import { TaskList } from '../report/tasks.js';
 import { COMPOSE_FILE } from '../synth/synthesize.js';
 import type { CommandContext } from './context.js';
 import { render, type RenderOptions } from './render.js';
+import { readFile } from 'node:fs/promises';
+import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
+import { readRolloutInput, renderedConfigHashes, runRollout, type RolloutResult } from '../operations/rolling.js';
 
 export interface DeployOptions extends RenderOptions {
   /** Seconds to wait for health. */
@@ -25,6 +28,13 @@ export interface DeployOptions extends RenderOptions {
   showSecrets?: boolean;
   /** Show the live task list (the CLI turns it off for --json). */
   progress?: boolean;
+  /**
+   * Onto a live deployment: rolling (default) changes one node at a time with a switchover
+   * before the master; recreate runs one `compose up` that re-creates every changed service at
+   * once (development). Both then apply Sentinel settings live, reload HAProxy, remove what the
+   * topology no longer has.
+   */
+  strategy?: 'rolling' | 'recreate';
 }
 
 /** Milliseconds from the command's (process's) start until each step was done. */
@@ -37,6 +47,7 @@ export interface DeployTimings {
   sentinelsConvergedMs?: number;
   haproxyRoutingMs?: number;
   exporterMs?: number;
+  driftMs?: number;
   totalMs: number;
 }
 
@@ -54,6 +65,8 @@ export interface DeployResult {
   snippets: Snippets;
   natMap: StatusSnapshot['natMap'];
   status?: StatusSnapshot;
+  /** A deploy onto a live deployment: what changed, step by step. */
+  rollout?: { strategy: 'rolling' | 'recreate'; plan: string[]; steps: RolloutResult['steps']; switchovers: RolloutResult['switchovers'] };
 }
 
 const CHECK_TASKS: { check: CheckName; title: string; timing: keyof DeployTimings }[] = [
@@ -62,6 +75,7 @@ const CHECK_TASKS: { check: CheckName; title: string; timing: keyof DeployTiming
   { check: 'sentinels', title: 'Sentinels agree, see every node, CKQUORUM OK', timing: 'sentinelsConvergedMs' },
   { check: 'haproxy', title: 'HAProxy routes writes to the master, reads to a replica', timing: 'haproxyRoutingMs' },
   { check: 'exporter', title: 'exporter serves redis_up 1 for every node', timing: 'exporterMs' },
+  { check: 'drift', title: 'every process runs the rendered settings', timing: 'driftMs' },
 ];
 
 function applicableChecks(t: Topology) {
@@ -138,6 +152,34 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     const project = { name: t.name, dir: rendered.files.dir, file: join(rendered.files.dir, COMPOSE_FILE) };
     const firstDeploy = pre.existing.length === 0;
     if (signal.aborted) throw interrupted(t.name, 'preflight', '');
+    const { password } = rendered;
+    const d = { topology: t, password, host: probeHost(t) };
+    const strategy = options.strategy ?? 'rolling';
+    let rollout: DeployResult['rollout'];
+    // Onto a live deployment: the changes, one node at a time (or, recreate, all at once and then
+    // what compose cannot do: live Sentinel settings, HAProxy reload, removals).
+    const applyPlan = async (only?: RolloutPlan['steps'][number]['kind'][]) => {
+      const hashes = renderedConfigHashes(await readFile(project.file, 'utf8'));
+      const input = await readRolloutInput(d, await runtime.containers(t.name), hashes);
+      const plan = planRollout(input);
+      if (only) plan.steps = plan.steps.filter((x) => only.includes(x.kind));
+      const result = await runRollout(plan, { runtime, project, deployment: d, signal, progress: tasks });
+      rollout = { strategy, plan: plan.steps.map(describeStep), steps: result.steps, switchovers: result.switchovers };
+      if (result.interrupted) {
+        tasks.close();
+        throw new RedisHaError(
+          `interrupted during the rolling deploy of ${t.name} after ${result.steps.length} of ${plan.steps.length} steps; the deployment is healthy (checked after the last step)` +
+            (result.notDone.length ? `; still on the old config (or not yet added / removed): ${result.notDone.join(', ')}` : ''),
+          EXIT.interrupted,
+          `deploy again with the same options to finish; see \`redis-ha status --name ${t.name}\``,
+        );
+      }
+    };
+    if (!firstDeploy && strategy === 'rolling' && t.target === 'compose') {
+      tasks.finish('up', 'skipped', 'rolling deploy: one node at a time');
+      await applyPlan();
+      timings.composeUpMs = since();
+    } else {
     tasks.start('up');
     try {
       await runtime.up(project);
@@ -163,9 +205,9 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       }
       throw interrupted(t.name, 'up', `during compose up; deployment ${t.name} is updated and left as it is (health not checked)`);
     }
+    if (!firstDeploy && t.target === 'compose') await applyPlan(['sentinel-settings', 'remove', 'reset-sentinels', 'haproxy-reload']);
+    }
 
-    const { password } = rendered;
-    const d = { topology: t, password, host: probeHost(t) };
     let snapshot: StatusSnapshot | undefined;
     if (checks.length) {
       for (const c of checks) tasks.start(c.check);
@@ -225,6 +267,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       snippets: snippets(t, password, Boolean(options.showSecrets)),
       natMap: natMap(t, d.host),
       status: snapshot,
+      ...(rollout ? { rollout } : {}),
     };
   } finally {
     tasks.close();
