@@ -19,6 +19,8 @@ import { render, type RenderOptions } from './render.js';
 import { readFile } from 'node:fs/promises';
 import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
 import { readRolloutInput, renderedConfigHashes, runRollout, type RolloutResult } from '../operations/rolling.js';
+import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
+import type { RestoreOutcome } from '../operations/restore.js';
 
 export interface DeployOptions extends RenderOptions {
   /** Seconds to wait for health. */
@@ -35,6 +37,8 @@ export interface DeployOptions extends RenderOptions {
    * topology no longer has.
    */
   strategy?: 'rolling' | 'recreate';
+  /** A backup to start a new deployment from (see deploy-restore.ts). */
+  restore?: string;
 }
 
 /** Milliseconds from the command's (process's) start until each step was done. */
@@ -67,6 +71,8 @@ export interface DeployResult {
   status?: StatusSnapshot;
   /** A deploy onto a live deployment: what changed, step by step. */
   rollout?: { strategy: 'rolling' | 'recreate'; plan: string[]; steps: RolloutResult['steps']; switchovers: RolloutResult['switchovers'] };
+  /** With --restore: what was restored, per node key count and digest. */
+  restored?: RestoreOutcome & { file: string };
 }
 
 const CHECK_TASKS: { check: CheckName; title: string; timing: keyof DeployTimings }[] = [
@@ -120,6 +126,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
   // The task list must stop whatever fails (its timer would keep the process alive).
   try {
     signal.throwIfAborted();
+    const pendingRestore = options.restore ? await prepareDeployRestore({ ...options, restore: options.restore }, runtime, io.cwd) : undefined;
     tasks.start('render');
     let rendered;
     try {
@@ -180,32 +187,32 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       await applyPlan();
       timings.composeUpMs = since();
     } else {
-    tasks.start('up');
-    try {
-      await runtime.up(project);
-    } catch (err) {
-      tasks.finish('up', 'failed');
-      // Roll back a first deploy completely; never touch a deployment that held data before.
-      if (firstDeploy) await runtime.down(project, { volumes: true }).catch(() => undefined);
-      throw new EnvironmentError(
-        `compose up failed for ${t.name}${firstDeploy ? '; rolled back (no containers, networks or volumes left)' : ''}: ${(err as Error).message}`,
-        'read the message above; `redis-ha deploy ... --verbose` shows more',
-        { cause: err },
-      );
-    }
-    timings.composeUpMs = since();
-    tasks.finish('up', 'done', `${pre.tool}${firstDeploy ? '' : ', existing deployment updated in place'}`);
-    if (signal.aborted) {
-      // Interrupted while `up` ran: the user no longer wants a deployment that did not exist before.
-      if (firstDeploy) {
-        const rolledBack = await runtime.down(project, { volumes: true }).then(() => true, () => false);
-        throw interrupted(t.name, 'up', rolledBack
-          ? `during compose up; the first deploy of ${t.name} was rolled back (no containers, networks or volumes left)`
-          : `during compose up; rolling back the first deploy of ${t.name} failed, containers may be left`);
+      tasks.start('up');
+      try {
+        await runtime.up(project);
+      } catch (err) {
+        tasks.finish('up', 'failed');
+        // Roll back a first deploy completely; never touch a deployment that held data before.
+        if (firstDeploy) await runtime.down(project, { volumes: true }).catch(() => undefined);
+        throw new EnvironmentError(
+          `compose up failed for ${t.name}${firstDeploy ? '; rolled back (no containers, networks or volumes left)' : ''}: ${(err as Error).message}`,
+          'read the message above; `redis-ha deploy ... --verbose` shows more',
+          { cause: err },
+        );
       }
-      throw interrupted(t.name, 'up', `during compose up; deployment ${t.name} is updated and left as it is (health not checked)`);
-    }
-    if (!firstDeploy && t.target === 'compose') await applyPlan(['sentinel-settings', 'remove', 'reset-sentinels', 'haproxy-reload']);
+      timings.composeUpMs = since();
+      tasks.finish('up', 'done', `${pre.tool}${firstDeploy ? '' : ', existing deployment updated in place'}`);
+      if (signal.aborted) {
+        // Interrupted while `up` ran: the user no longer wants a deployment that did not exist before.
+        if (firstDeploy) {
+          const rolledBack = await runtime.down(project, { volumes: true }).then(() => true, () => false);
+          throw interrupted(t.name, 'up', rolledBack
+            ? `during compose up; the first deploy of ${t.name} was rolled back (no containers, networks or volumes left)`
+            : `during compose up; rolling back the first deploy of ${t.name} failed, containers may be left`);
+        }
+        throw interrupted(t.name, 'up', `during compose up; deployment ${t.name} is updated and left as it is (health not checked)`);
+      }
+      if (!firstDeploy && t.target === 'compose') await applyPlan(['sentinel-settings', 'remove', 'reset-sentinels', 'haproxy-reload']);
     }
 
     let snapshot: StatusSnapshot | undefined;
@@ -253,6 +260,10 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     }
     timings.totalMs = since();
     tasks.close();
+    const restored = pendingRestore && {
+      file: pendingRestore.file,
+      ...(await restoreNewDeployment(pendingRestore, d, project, { runtime, io, progress: options.progress !== false, timeoutMs: (options.timeout ?? 120) * 1000 })),
+    };
     return {
       deployment: t.name,
       preset: t.preset,
@@ -268,6 +279,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       natMap: natMap(t, d.host),
       status: snapshot,
       ...(rollout ? { rollout } : {}),
+      restored,
     };
   } finally {
     tasks.close();
@@ -295,6 +307,7 @@ export function printDeployResult(result: DeployResult, json: boolean, io: Io): 
       ? `${symbols.ok()} ${style.bold(result.deployment)} (${result.preset}) is healthy after ${total} s`
       : `${symbols.ok()} ${style.bold(result.deployment)} (${result.preset}) started (not waiting for health: --no-wait)`,
   );
+  if (result.restored) out(`${symbols.ok()} restored ${result.restored.keys} keys from ${result.restored.file} in ${(result.restored.timings.totalMs / 1000).toFixed(1)} s; every node has digest ${result.restored.nodes[0]?.digest}`);
   out('\nEndpoints:');
   for (const e of result.endpoints) out(`  ${e.service.padEnd(11)} ${e.address.padEnd(24)} ${style.dim(e.role)}`);
   out(`\nredis-cli:\n  ${result.snippets.redisCli}`);

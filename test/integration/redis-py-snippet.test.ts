@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { IN_CI, run, startBackground, waitFor } from '../helpers/binaries.js';
-import { containerId, forceRemoveProject, IMAGE_FLAGS, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
+import { containerId, dockerSuiteSkip, forceRemoveProject, IMAGE_FLAGS, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
 
 const NAME = 'fo-py';
 const PORT_BASE = 14000;
@@ -31,7 +31,7 @@ print(json.dumps({"value": master.get(sys.argv[1]).decode(), "role": role.decode
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { value: string; role: string; announced: string };
 }
 
-describe('the printed redis-py snippet, before and after a failover', { concurrency: false }, () => {
+describe('the printed redis-py snippet, before and after a failover', { concurrency: false, skip: dockerSuiteSkip() }, () => {
   const work = tempWorkdir('fo-py-');
   let snippet: string | undefined;
   let password = '';

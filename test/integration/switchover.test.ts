@@ -18,7 +18,7 @@ import { runSwitchover, SwitchoverInterruptedError, type LiveDeployment, type Sw
 import { withConnection } from '../../src/probes/connect.js';
 import { sentinelClientOptions } from '../../src/probes/sentinel-client.js';
 import { EXIT } from '../../src/errors.js';
-import { IMAGE_FLAGS, forceRemoveProject, requireDocker, runCli } from '../helpers/docker.js';
+import { dockerSuiteSkip, IMAGE_FLAGS, forceRemoveProject, requireDocker, runCli } from '../helpers/docker.js';
 
 interface CliSwitchover {
   oldMaster: string;
@@ -51,7 +51,7 @@ for (const [preset, portBase] of [
   ['sentinel', 13800],
   ['full', 13400],
 ] as const) {
-  describe(`switchover on ${preset} (fast profile)`, { concurrency: false }, () => {
+  describe(`switchover on ${preset} (fast profile)`, { concurrency: false, skip: dockerSuiteSkip() }, () => {
     const cwd = mkdtempSync(join(tmpdir(), 'sw-it-'));
     const name = `sw-it-${preset}`;
     let d: LiveDeployment | undefined;
