@@ -31,7 +31,10 @@ export interface RolloutProgress {
 
 export interface RolloutContext {
   runtime: Runtime;
-  project: ProjectSpec;
+  /** For `compose up` of single services; not needed with `replace`. */
+  project?: ProjectSpec;
+  /** How a node is re-created (default: up --no-deps [--force-recreate]); test-failover restarts instead. */
+  replace?: (service: string) => Promise<void>;
   /** The deployment with the topology just rendered. */
   deployment: Deployment;
   signal: AbortSignal;
@@ -97,7 +100,7 @@ export function topologyNow(t: Topology, containers: ContainerInfo[]): Topology 
 }
 
 export async function runRollout(plan: RolloutPlan, ctx: RolloutContext): Promise<RolloutResult> {
-  const { runtime, project, deployment: d, signal, progress } = ctx;
+  const { runtime, deployment: d, signal, progress } = ctx;
   const t = d.topology;
   const stepTimeoutMs = ctx.stepTimeoutMs ?? 90_000;
   const ids = plan.steps.map((s, i) => `rollout-${i}`);
@@ -162,10 +165,11 @@ async function runStep(
   switch (step.kind) {
     case 'add':
     case 'recreate': {
-      progress?.update(id, 'compose up');
-      await runtime.up(project, { services: [step.service], noDeps: true, forceRecreate: step.kind === 'recreate' }).catch((err: Error) => {
+      progress?.update(id, ctx.replace ? 'restart' : 'compose up');
+      const replace = ctx.replace ?? ((service: string) => runtime.up(project!, { services: [service], noDeps: true, forceRecreate: step.kind === 'recreate' }));
+      await replace(step.service).catch((err: Error) => {
         throw new EnvironmentError(
-          `compose up of ${step.service} failed during the rolling deploy of ${t.name} (${result.steps.length} step(s) done before; nothing is rolled back): ${err.message}`,
+          `${ctx.replace ? 'restarting' : 'compose up of'} ${step.service} failed during the rolling deploy of ${t.name} (${result.steps.length} step(s) done before; nothing is rolled back): ${err.message}`,
           `see \`redis-ha status --name ${t.name}\`; fix the cause and deploy again to resume`,
           { cause: err },
         );

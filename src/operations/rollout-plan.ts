@@ -122,6 +122,18 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   };
 }
 
+/** Every Redis node and Sentinel restarted the rolling way (test-failover's rolling-restart). */
+export function planRollingRestart(t: Topology, master: string): RolloutPlan {
+  const replicas = redisNodes(t).map((n) => n.name).filter((n) => n !== master);
+  const steps: RolloutStep[] = [
+    ...replicas.map((service): RolloutStep => ({ kind: 'recreate', service, role: 'replica' })),
+    ...sentinelNodes(t).map((n): RolloutStep => ({ kind: 'recreate', service: n.name, role: 'sentinel' })),
+    ...(t.sentinel.enabled ? [{ kind: 'switchover', from: master, avoid: [], reason: 'restarting it' } satisfies RolloutStep] : []),
+    { kind: 'recreate', service: master, role: 'master' },
+  ];
+  return { steps, replicas: t.replicas, sentinels: sentinelNodes(t).length };
+}
+
 /** One line per step, for the task list and the JSON result. */
 export function describeStep(s: RolloutStep): string {
   switch (s.kind) {
