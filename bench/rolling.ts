@@ -63,8 +63,8 @@ export async function benchRolling(options: { runs?: number; log?: (line: string
     const prefix = `ro-bench-${Date.now()}`;
     const workload = new Workload(
       [
-        { via: 'sentinel', options: sentinelClientOptions(t, files.password, host) },
-        { via: 'haproxy', options: haproxyClientOptions(host, t.haproxy.writePort, files.password) },
+        { via: 'sentinel', options: sentinelClientOptions(t, files.admin, host) },
+        { via: 'haproxy', options: haproxyClientOptions(host, t.haproxy.writePort, files.admin) },
       ],
       { rate: 200, durability: 'async', prefix, maxMs: 300_000, now: () => performance.now() },
     );
@@ -82,9 +82,9 @@ export async function benchRolling(options: { runs?: number; log?: (line: string
       await workload.stop();
     }
     const sentinelPort = t.portBase + 101;
-    const master = await withConnection({ host, port: sentinelPort }, files.password, async (x) => ((await x.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', t.sentinel.masterName)) as string[])[0]!);
+    const master = await withConnection({ host, port: sentinelPort }, files.admin, async (x) => ((await x.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', t.sentinel.masterName)) as string[])[0]!);
     const node = redisNodes(t).find((n) => n.name === master)!;
-    const { keys } = await readKeyspace(master, { host, port: node.hostPort }, files.password, `tf:${prefix}:*`);
+    const { keys } = await readKeyspace(master, { host, port: node.hostPort }, files.admin, `tf:${prefix}:*`);
     const acked = workload.ops.filter((o) => o.outcome === 'ok');
     const per = (via: string): PathFigures => {
       const ops = workload.ops.filter((o) => o.via === via);

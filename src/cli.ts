@@ -121,7 +121,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
         y
           .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
           .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
-          .option('keep-data', { type: 'boolean', describe: 'Keep the data volumes and the password (.env) for a later deploy' })
+          .option('keep-data', { type: 'boolean', describe: 'Keep the data volumes and the secrets (secrets/<user>) for a later deploy' })
           .option('keep-files', { type: 'boolean', describe: 'Keep the generated files' })
           .option('all', { type: 'boolean', describe: 'Every redis-ha deployment on this engine (found by label)' })
           .example('$0 cleanup', 'Remove the deployment in ./.redis-ha')

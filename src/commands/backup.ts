@@ -36,7 +36,7 @@ export async function backup(options: BackupOptions, ctx: CommandContext & { clo
   await runtime.checkEngine();
   signal.throwIfAborted();
   const containers = await runtime.containers(t.name);
-  return takeBackup({ topology: t, password: files.password, host: probeHost(t) }, runtime, containers, {
+  return takeBackup({ topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) }, runtime, containers, {
     file,
     timeoutMs: (options.timeout ?? 600) * 1000,
     signal,

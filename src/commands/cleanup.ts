@@ -8,7 +8,7 @@ import { deploymentDir, hasDeployment, readDeployment } from '../files/deploymen
 import { removeDeploymentFiles } from '../files/writer.js';
 import { LABEL_MANAGED } from '../labels.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { ENV_FILE } from '../synth/synthesize.js';
+import { SECRET_NAMES, secretPath } from '../synth/secrets.js';
 import { printJson, style, symbols } from '../report/style.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
@@ -43,9 +43,9 @@ async function cleanupOne(runtime: Runtime, name: string, dir: string, options: 
   if (!options.keepData) {
     for (const v of volumes) await runtime.removeVolume(v);
   }
-  // Kept data keeps its password (.env): the next deploy must open what it kept.
+  // Kept data keeps its secrets (secrets/<user>): the next deploy must open what it kept.
   const files =
-    options.keepFiles || !existsSync(dir) ? [] : await removeDeploymentFiles(dir, { keep: options.keepData ? [ENV_FILE] : [] });
+    options.keepFiles || !existsSync(dir) ? [] : await removeDeploymentFiles(dir, { keep: options.keepData ? SECRET_NAMES.map(secretPath) : [] });
   return {
     deployment: name,
     containers: containers.map((c) => c.service),

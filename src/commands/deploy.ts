@@ -159,8 +159,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     const project = { name: t.name, dir: rendered.files.dir, file: join(rendered.files.dir, COMPOSE_FILE) };
     const firstDeploy = pre.existing.length === 0;
     if (signal.aborted) throw interrupted(t.name, 'preflight', '');
-    const { password } = rendered;
-    const d = { topology: t, password, host: probeHost(t) };
+    const d = { topology: t, auth: rendered.admin, stats: rendered.stats, host: probeHost(t) };
     const strategy = options.strategy ?? 'rolling';
     let rollout: DeployResult['rollout'];
     // Onto a live deployment: the changes, one node at a time (or, recreate, all at once and then
@@ -275,7 +274,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       timings,
       warnings: rendered.warnings,
       endpoints: endpoints(t),
-      snippets: snippets(t, password, Boolean(options.showSecrets)),
+      snippets: snippets(t, rendered.app, Boolean(options.showSecrets)),
       natMap: natMap(t, d.host),
       status: snapshot,
       ...(rollout ? { rollout } : {}),

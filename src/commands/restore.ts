@@ -44,7 +44,7 @@ export async function restore(options: RestoreCommandOptions, ctx: CommandContex
   // The file first: a damaged backup is refused before the deployment is even looked at.
   const manifest = await verifyBackupFile(file);
   await runtime.checkEngine();
-  const d = { topology: t, password: files.password, host: probeHost(t) };
+  const d = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
   if (!options.yes) {
     throw new RedisHaError(
       `${describeLoss(await planRestore(d))}, with the ${manifest.keys} keys of ${file} (taken ${manifest.createdAt} from ${manifest.deployment}); nothing was changed`,

@@ -17,7 +17,7 @@ export async function status(options: StatusOptions, ctx: Pick<CommandContext, '
   await ctx.runtime.checkEngine();
   const t = files.topology;
   const containers = await ctx.runtime.containers(t.name);
-  return takeSnapshot({ topology: t, password: files.password, host: probeHost(t) }, containers, { caughtUp: false });
+  return takeSnapshot({ topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) }, containers, { caughtUp: false });
 }
 
 

@@ -57,7 +57,7 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   const { selected: scenarios, skipped } = selectScenarios(t, options.scenario);
   for (const reason of skipped) io.print(style.dim(`skipped: ${reason}`));
   await runtime.checkEngine();
-  const deployment = { topology: t, password: files.password, host: probeHost(t) };
+  const deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
   const run = ctx.runScenario ?? runScenario;
 
   // Ctrl-C (the signal): the running scenario stops, and every injected fault is healed before exit 130.

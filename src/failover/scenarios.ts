@@ -3,6 +3,7 @@
 import { UsageError } from '../errors.js';
 import { sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import type { Credentials } from '../probes/connect.js';
 import { runSwitchover, PAUSE_LEASE_MS } from '../operations/switchover.js';
 import { planRollingRestart } from '../operations/rollout-plan.js';
 import { runRollout } from '../operations/rolling.js';
@@ -27,7 +28,7 @@ export interface FaultContext {
   /** Notes for the report (what was done). */
   note: (line: string) => void;
   /** For planned operations that talk to Redis themselves (switchover). */
-  password: string;
+  auth: Credentials;
   host: string;
   signal: AbortSignal;
 }
@@ -196,7 +197,7 @@ export const SCENARIOS = [
     inject: async (ctx) => {
       let pausedAt: number | undefined;
       const r = await runSwitchover({
-        deployment: { topology: ctx.topology, password: ctx.password, host: ctx.host },
+        deployment: { topology: ctx.topology, auth: ctx.auth, host: ctx.host },
         signal: ctx.signal,
         onStep: (step) => {
           if (step === 'pause') pausedAt = performance.now();
@@ -224,7 +225,7 @@ export const SCENARIOS = [
     needs: [NEEDS.sentinels, NEEDS.replica],
     inject: async (ctx) => {
       const startedAt = performance.now();
-      const deployment = { topology: ctx.topology, password: ctx.password, host: ctx.host };
+      const deployment = { topology: ctx.topology, auth: ctx.auth, host: ctx.host };
       const r = await runRollout(planRollingRestart(ctx.topology, ctx.oldMaster), {
         runtime: ctx.runtime,
         deployment,

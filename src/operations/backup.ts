@@ -7,7 +7,7 @@ import type { Deployment } from '../deployment.js';
 import { probeNodes, type NodeStatus } from '../probes/deployment.js';
 import { waitFor, type Clock } from '../health/wait.js';
 import { redisNodes } from '../model/nodes.js';
-import { parseInfo, withConnection, type Endpoint } from '../probes/connect.js';
+import { parseInfo, withConnection, type Credentials, type Endpoint } from '../probes/connect.js';
 import { parseKeyspace, totalKeys } from '../probes/keyspace.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { checkRdbInContainer } from './check-rdb.js';
@@ -52,8 +52,8 @@ interface Persistence {
   lastStatus: string;
 }
 
-const readPersistence = async (endpoint: Endpoint, password: string): Promise<Persistence> => {
-  const info = parseInfo(await withConnection(endpoint, password, (r) => r.info('persistence'), 5000));
+const readPersistence = async (endpoint: Endpoint, auth: Credentials): Promise<Persistence> => {
+  const info = parseInfo(await withConnection(endpoint, auth, (r) => r.info('persistence'), 5000));
   return {
     inProgress: info.rdb_bgsave_in_progress === '1',
     // rdb_saves since Redis 7.0; before it only the last save's time (seconds) tells a new save.
@@ -73,18 +73,18 @@ const isNewer = (before: Persistence, now: Persistence) =>
  */
 export async function bgsave(
   endpoint: Endpoint,
-  password: string,
+  auth: Credentials,
   options: { timeoutMs: number; clock?: Clock; signal?: AbortSignal; node: string },
 ): Promise<void> {
   const clock = options.clock;
-  let before = await readPersistence(endpoint, password);
+  let before = await readPersistence(endpoint, auth);
   if (before.saves === undefined && before.lastSaveTime >= Math.floor(Date.now() / 1000)) {
     // A second-resolution clock: let it tick, or our save would look like the previous one.
     await new Promise((r) => setTimeout(r, 1100));
   }
   const start = async (): Promise<'started' | 'busy'> => {
     try {
-      await withConnection(endpoint, password, (r) => r.call('BGSAVE', 'SCHEDULE'), 5000);
+      await withConnection(endpoint, auth, (r) => r.call('BGSAVE', 'SCHEDULE'), 5000);
       return 'started';
     } catch (err) {
       if (/already in progress/i.test((err as Error).message)) return 'busy';
@@ -95,7 +95,7 @@ export async function bgsave(
   await waitFor(
     `BGSAVE on ${options.node} to finish`,
     async () => {
-      const now = await readPersistence(endpoint, password);
+      const now = await readPersistence(endpoint, auth);
       if (state === 'busy') {
         if (now.inProgress) return { verdict: 'waiting', value: undefined, state: 'another save is in progress' };
         before = now;
@@ -137,19 +137,19 @@ export async function takeBackup(
 
   const [config, serverInfo] = await withConnection(
     endpoint,
-    d.password,
+    d.auth,
     async (r) => [(await r.config('GET', 'dir')) as string[], await r.info('server')] as const,
     5000,
   );
-  const dbfile = await withConnection(endpoint, d.password, (r) => r.config('GET', 'dbfilename') as Promise<string[]>, 5000);
+  const dbfile = await withConnection(endpoint, d.auth, (r) => r.config('GET', 'dbfilename') as Promise<string[]>, 5000);
   const rdbInContainer = `${config[1] ?? '/data'}/${dbfile[1] ?? 'dump.rdb'}`;
   const masterOffset = master.offset ?? 0;
   const sourceOffset = source.offset ?? 0;
 
   options.signal?.throwIfAborted();
-  await bgsave(endpoint, d.password, { timeoutMs: options.timeoutMs, clock: options.clock, signal: options.signal, node: source.service });
+  await bgsave(endpoint, d.auth, { timeoutMs: options.timeoutMs, clock: options.clock, signal: options.signal, node: source.service });
   const saved = performance.now();
-  const keyspace = parseKeyspace(await withConnection(endpoint, d.password, (r) => r.info('keyspace'), 5000));
+  const keyspace = parseKeyspace(await withConnection(endpoint, d.auth, (r) => r.info('keyspace'), 5000));
 
   const staging = await stagingDir(options.file);
   try {

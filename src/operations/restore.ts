@@ -29,7 +29,7 @@ import { checkReplication, takeSnapshot } from '../health/status.js';
 import { probeNodes } from '../probes/deployment.js';
 import { waitFor, type Clock } from '../health/wait.js';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
-import { parseInfo, withConnection, type Endpoint } from '../probes/connect.js';
+import { parseInfo, withConnection, type Credentials, type Endpoint } from '../probes/connect.js';
 import { digestKeyspace, parseKeyspace, readKeyspaceCounts, totalKeys, type KeyspaceDigest } from '../probes/keyspace.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { checkRdbInContainer } from './check-rdb.js';
@@ -46,7 +46,7 @@ export interface RestorePlan {
 export async function planRestore(d: Deployment): Promise<RestorePlan> {
   const nodes = await probeNodes(d);
   const counts = await Promise.all(
-    redisNodes(d.topology).map((n) => readKeyspaceCounts({ host: d.host, port: n.hostPort }, d.password).then(totalKeys, () => undefined)),
+    redisNodes(d.topology).map((n) => readKeyspaceCounts({ host: d.host, port: n.hostPort }, d.auth).then(totalKeys, () => undefined)),
   );
   const masters = nodes.filter((n) => n.role === 'master');
   return {
@@ -77,8 +77,8 @@ export interface RestoreOptions {
   onStep?: (text: string) => void;
 }
 
-const configValue = async (endpoint: Endpoint, password: string, name: string): Promise<string | undefined> =>
-  withConnection(endpoint, password, async (r) => ((await r.config('GET', name)) as string[])[1], 5000);
+const configValue = async (endpoint: Endpoint, auth: Credentials, name: string): Promise<string | undefined> =>
+  withConnection(endpoint, auth, async (r) => ((await r.config('GET', name)) as string[])[1], 5000);
 
 export async function restoreData(
   d: Deployment,
@@ -129,12 +129,12 @@ export async function restoreData(
   const masterContainer = byService.get(master)!;
   const endpointOf = (service: string) => ({ host: d.host, port: redis.find((n) => n.name === service)!.hostPort });
   const masterEndpoint = endpointOf(master);
-  const version = parseInfo(await withConnection(masterEndpoint, d.password, (r) => r.info('server'), 5000)).redis_version ?? '0';
-  const dataDir = (await configValue(masterEndpoint, d.password, 'dir')) ?? '/data';
-  const dbfilename = (await configValue(masterEndpoint, d.password, 'dbfilename')) ?? 'dump.rdb';
-  const appendfilename = (await configValue(masterEndpoint, d.password, 'appendfilename')) ?? 'appendonly.aof';
+  const version = parseInfo(await withConnection(masterEndpoint, d.auth, (r) => r.info('server'), 5000)).redis_version ?? '0';
+  const dataDir = (await configValue(masterEndpoint, d.auth, 'dir')) ?? '/data';
+  const dbfilename = (await configValue(masterEndpoint, d.auth, 'dbfilename')) ?? 'dump.rdb';
+  const appendfilename = (await configValue(masterEndpoint, d.auth, 'appendfilename')) ?? 'appendonly.aof';
   const multipartAof = Number(version.split('.')[0]) >= 7;
-  const appenddirname = multipartAof ? ((await configValue(masterEndpoint, d.password, 'appenddirname')) ?? 'appendonlydir') : undefined;
+  const appenddirname = multipartAof ? ((await configValue(masterEndpoint, d.auth, 'appenddirname')) ?? 'appendonlydir') : undefined;
 
   // What goes into the master's data directory, staged on the host first.
   const staging = await mkdtemp(join(tmpdir(), 'redis-ha-restore-'));
@@ -171,7 +171,7 @@ export async function restoreData(
     await Promise.all(
       redis.map(async (n) => {
         // Nothing written on the way down: no AOF, no RDB on SIGTERM.
-        await withConnection(endpointOf(n.name), d.password, async (r) => {
+        await withConnection(endpointOf(n.name), d.auth, async (r) => {
           await r.config('SET', 'appendonly', 'no');
           await r.config('SET', 'save', '');
         }, 10_000);
@@ -194,7 +194,7 @@ export async function restoreData(
     const loadedKeys = await waitFor(
       `${master} to load the backup`,
       async () => {
-        const info = await withConnection(masterEndpoint, d.password, (r) => r.info(), 2000).catch((err: Error) => `error:${err.message}`);
+        const info = await withConnection(masterEndpoint, d.auth, (r) => r.info(), 2000).catch((err: Error) => `error:${err.message}`);
         if (info.startsWith('error:')) return { verdict: 'waiting', value: 0, state: info };
         const fields = parseInfo(info);
         if (fields.loading === '1') return { verdict: 'waiting', value: 0, state: 'loading' };
@@ -245,7 +245,7 @@ export async function restoreData(
     step = 'comparing every node with the backup';
     say('comparing the keyspace digest of every node');
     const digests: (KeyspaceDigest & { node: string })[] = await Promise.all(
-      redis.map(async (n) => ({ node: n.name, ...(await digestKeyspace(endpointOf(n.name), d.password)) })),
+      redis.map(async (n) => ({ node: n.name, ...(await digestKeyspace(endpointOf(n.name), d.auth)) })),
     );
     const reference = digests.find((x) => x.node === master)!;
     const off = digests.filter((x) => x.keys !== manifest.keys || x.digest !== reference.digest);

@@ -58,6 +58,9 @@ export interface RolloutResult {
   switchovers: SwitchoverResult[];
 }
 
+/** The private copy haproxy-start.sh writes (passwords filled in) and HAProxy runs from. */
+const HAPROXY_LIVE_CONFIG = '/tmp/haproxy.cfg';
+
 const STEADY: CheckName[] = ['containers', 'replication', 'sentinels', 'haproxy'];
 
 /** Reads what the plan is made from: live labels, the master, Sentinel settings, HAProxy's loaded config. */
@@ -197,7 +200,7 @@ async function runStep(
       for (const change of step.changes) {
         const node = sentinelNodes(live.topology).find((s) => s.name === change.service);
         if (!node) continue;
-        await withConnection({ host: d.host, port: node.hostPort }, d.password, async (r) => {
+        await withConnection({ host: d.host, port: node.hostPort }, d.auth, async (r) => {
           await r.call('SENTINEL', 'SET', t.sentinel.masterName, ...Object.entries(change.settings).flat());
           const after = pairsToRecord(await r.call('SENTINEL', 'MASTER', t.sentinel.masterName));
           const wrong = Object.entries(change.settings).filter(([k, v]) => after[k] !== v);
@@ -233,7 +236,11 @@ async function runStep(
     case 'haproxy-reload': {
       const [c] = (await runtime.containers(t.name)).filter((x) => x.service === 'haproxy');
       if (!c) throw new FailedError('rollout: no HAProxy container to reload', 'deploy again');
-      const check = await runtime.exec(c.id, ['haproxy', '-c', '-q', '-f', '/usr/local/etc/redis-ha/haproxy/haproxy.cfg']);
+      // haproxy-start.sh fills the passwords into the private copy HAProxy runs from; check it
+      // before the reload (a config HAProxy refuses would leave the old workers running).
+      const copy = await runtime.exec(c.id, ['/bin/sh', '/usr/local/etc/redis-ha/scripts/haproxy-start.sh', '--render-only']);
+      if (copy.exitCode !== 0) throw new FailedError(`rollout: could not prepare HAProxy's new config: ${(copy.stderr || copy.stdout).trim()}`, 'the old config keeps running; see `docker logs` of the haproxy container');
+      const check = await runtime.exec(c.id, ['haproxy', '-c', '-q', '-f', HAPROXY_LIVE_CONFIG]);
       if (check.exitCode !== 0) {
         throw new FailedError(`rollout: HAProxy refuses the new config, not reloaded: ${(check.stderr || check.stdout).trim()}`, 'the old config keeps running; fix the topology and deploy again');
       }
@@ -244,7 +251,7 @@ async function runStep(
       await waitFor(
         'HAProxy to serve the new config',
         async () => {
-          const p = await probeHaproxyConfigHash(d.host, t.haproxy.statsPort);
+          const p = await probeHaproxyConfigHash(d.host, t.haproxy.statsPort, d.stats);
           return { verdict: p.configHash === want ? 'done' : 'waiting', value: true, state: p.configHash ?? p.error ?? '?' };
         },
         { timeoutMs: 10_000, intervalMs: 100 },
@@ -260,13 +267,13 @@ async function resetSentinel(d: Deployment, name: string, hostPort: number, forg
   const t = d.topology;
   const masterName = t.sentinel.masterName;
   const endpoint = { host: d.host, port: hostPort };
-  await withConnection(endpoint, d.password, (r) => r.call('SENTINEL', 'RESET', masterName));
+  await withConnection(endpoint, d.auth, (r) => r.call('SENTINEL', 'RESET', masterName));
   const peers = sentinelNodes(t).map((s) => s.name).filter((s) => s !== name);
   await waitFor(
     `${name} to re-learn the replicas and its peers after SENTINEL RESET`,
     async () => {
       try {
-        return await withConnection(endpoint, d.password, async (r) => {
+        return await withConnection(endpoint, d.auth, async (r) => {
           const master = pairsToRecord(await r.call('SENTINEL', 'MASTER', masterName));
           const replicas = ((await r.call('SENTINEL', 'REPLICAS', masterName)) as unknown[]).map(pairsToRecord);
           const sentinels = ((await r.call('SENTINEL', 'SENTINELS', masterName)) as unknown[]).map(pairsToRecord);

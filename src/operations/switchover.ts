@@ -15,12 +15,13 @@ import { HealStack } from '../failover/heal.js';
 import { waitFor } from '../health/wait.js';
 import { redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import { pairsToRecord, parseInfo, probeConnection, withConnection, type Endpoint } from '../probes/connect.js';
+import { type Credentials, pairsToRecord, parseInfo, probeConnection, withConnection, type Endpoint } from '../probes/connect.js';
 import { checkSwitchoverRequest, majorityMaster, planSwitchover, type LiveView, type NodeView, type SwitchoverPlan } from './switchover-plan.js';
 
 export interface LiveDeployment {
   topology: Topology;
-  password: string;
+  /** Who the switchover acts as (the user admin: CLIENT PAUSE, CONFIG SET, SENTINEL FAILOVER, REPLICAOF). */
+  auth: Credentials;
   /** Address the published ports are reached at from this host. */
   host: string;
 }
@@ -91,7 +92,7 @@ export async function readLiveView(d: LiveDeployment): Promise<LiveView> {
   const nodes = await Promise.all(
     redisNodes(t).map(async (n): Promise<NodeView> => {
       try {
-        const info = parseInfo(await withConnection({ host: d.host, port: n.hostPort }, d.password, (r) => r.info()));
+        const info = parseInfo(await withConnection({ host: d.host, port: n.hostPort }, d.auth, (r) => r.info()));
         const role = info.role === 'master' ? 'master' : 'slave';
         return {
           name: n.name,
@@ -111,7 +112,7 @@ export async function readLiveView(d: LiveDeployment): Promise<LiveView> {
   const sentinels = await Promise.all(
     sentinelNodes(t).map(async (s) => {
       try {
-        return { name: s.name, master: await withConnection({ host: d.host, port: s.hostPort }, d.password, (r) => sentinelMasterName(r, t.sentinel.masterName)) };
+        return { name: s.name, master: await withConnection({ host: d.host, port: s.hostPort }, d.auth, (r) => sentinelMasterName(r, t.sentinel.masterName)) };
       } catch (err) {
         return { name: s.name, error: (err as Error).message };
       }
@@ -123,13 +124,13 @@ export async function readLiveView(d: LiveDeployment): Promise<LiveView> {
 /** Long-lived connections for the duration of the switch (polling every 20 ms). */
 class Connections {
   private readonly open = new Map<string, Redis>();
-  constructor(private readonly password: string) {}
+  constructor(private readonly auth: Credentials) {}
 
   async get(key: string, endpoint: Endpoint): Promise<Redis> {
     const existing = this.open.get(key);
     if (existing && existing.status === 'ready') return existing;
     existing?.disconnect();
-    const r = probeConnection(endpoint, this.password, 1000);
+    const r = probeConnection(endpoint, this.auth, 1000);
     r.on('error', () => undefined);
     this.open.set(key, r);
     await r.connect();
@@ -160,7 +161,7 @@ export async function runSwitchover(o: SwitchoverOptions): Promise<SwitchoverRes
     if (!n) throw new Error(`no node ${name}`);
     return { host: d.host, port: n.hostPort };
   };
-  const conns = new Connections(d.password);
+  const conns = new Connections(d.auth);
   const node = (name: string) => conns.get(name, endpoint(name));
   const notes: string[] = [];
 
@@ -345,7 +346,7 @@ export async function runSwitchover(o: SwitchoverOptions): Promise<SwitchoverRes
         `the HAProxy write port to reach ${newMaster}`,
         async () => {
           try {
-            const reached = await withConnection({ host: d.host, port: t.haproxy.writePort }, d.password, async (r) => {
+            const reached = await withConnection({ host: d.host, port: t.haproxy.writePort }, d.auth, async (r) => {
               const [, name] = (await r.config('GET', 'replica-announce-ip')) as string[];
               const role = ((await r.call('ROLE')) as unknown[])[0];
               return `${name} (${String(role)})`;

@@ -6,11 +6,19 @@ export interface Endpoint {
   port: number;
 }
 
-export function probeConnection(endpoint: Endpoint, password: string, timeoutMs = 1000): Redis {
+/** A Redis ACL user and its password; both undefined when the deployment has no auth. */
+export interface Credentials {
+  username?: string;
+  password?: string;
+}
+export const NO_AUTH: Credentials = {};
+
+export function probeConnection(endpoint: Endpoint, auth: Credentials, timeoutMs = 1000): Redis {
   return new Redis({
     host: endpoint.host,
     port: endpoint.port,
-    password: password || undefined,
+    username: auth.username,
+    password: auth.password,
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
@@ -24,11 +32,11 @@ export function probeConnection(endpoint: Endpoint, password: string, timeoutMs 
 /** Runs `fn` on a fresh connection and always closes it. */
 export async function withConnection<T>(
   endpoint: Endpoint,
-  password: string,
+  auth: Credentials,
   fn: (redis: Redis) => Promise<T>,
   timeoutMs = 1000,
 ): Promise<T> {
-  const redis = probeConnection(endpoint, password, timeoutMs);
+  const redis = probeConnection(endpoint, auth, timeoutMs);
   redis.on('error', () => {
     /* reported through the failed command */
   });

@@ -3,7 +3,8 @@
 // port). What they say, no verdict: health/drift.ts compares.
 import type { Deployment } from '../deployment.js';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
-import { pairsToRecord, withConnection } from './connect.js';
+import { pairsToRecord, withConnection, type Credentials } from './connect.js';
+import { fetchText } from './http.js';
 
 export interface DriftProbe {
   /** settings: undefined when the node did not answer. */
@@ -21,7 +22,7 @@ export async function probeDrift(d: Deployment, names: string[]): Promise<DriftP
   const nodes = Promise.all(
     redisNodes(t).map(async (n) => {
       try {
-        const settings = await withConnection({ host: d.host, port: n.hostPort }, d.password, async (r) => {
+        const settings = await withConnection({ host: d.host, port: n.hostPort }, d.auth, async (r) => {
           // One name per CONFIG GET: Redis before 7 takes a single pattern.
           const replies = await Promise.all(names.map((name) => r.config('GET', name) as Promise<string[]>));
           return Object.fromEntries(replies.flatMap((reply) => (reply.length >= 2 ? [[reply[0]!, reply[1]!]] : [])));
@@ -35,7 +36,7 @@ export async function probeDrift(d: Deployment, names: string[]): Promise<DriftP
   const sentinels = Promise.all(
     sentinelNodes(t).map(async (s) => {
       try {
-        const master = await withConnection({ host: d.host, port: s.hostPort }, d.password, async (r) =>
+        const master = await withConnection({ host: d.host, port: s.hostPort }, d.auth, async (r) =>
           pairsToRecord(await r.call('SENTINEL', 'MASTER', t.sentinel.masterName)),
         );
         return { service: s.name, settings: master };
@@ -44,16 +45,15 @@ export async function probeDrift(d: Deployment, names: string[]): Promise<DriftP
       }
     }),
   );
-  const haproxy = t.haproxy.enabled ? probeHaproxyConfigHash(d.host, t.haproxy.statsPort) : undefined;
+  const haproxy = t.haproxy.enabled ? probeHaproxyConfigHash(d.host, t.haproxy.statsPort, d.stats) : undefined;
   return { nodes: await nodes, sentinels: await sentinels, haproxy: await haproxy };
 }
 
-export async function probeHaproxyConfigHash(host: string, statsPort: number): Promise<{ configHash?: string; error?: string }> {
+export async function probeHaproxyConfigHash(host: string, statsPort: number, login?: Credentials): Promise<{ configHash?: string; error?: string }> {
   try {
-    const response = await fetch(`http://${host}:${statsPort}${HAPROXY_CONFIG_HASH_PATH}`, { signal: AbortSignal.timeout(2000) });
-    if (!response.ok) return { error: `HTTP ${response.status}` };
-    return { configHash: (await response.text()).trim() };
+    return { configHash: (await fetchText(`http://${host}:${statsPort}${HAPROXY_CONFIG_HASH_PATH}`, 2000, login)).trim() };
   } catch (err) {
-    return { error: (err as Error).message };
+    const status = (err as Error).message.match(/answered (HTTP \d+)/)?.[1];
+    return { error: status ?? (err as Error).message };
   }
 }

@@ -7,7 +7,7 @@
 // two nodes holding the same set may iterate it differently.
 import { createHash } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { parseInfo, withConnection, type Endpoint } from './connect.js';
+import { parseInfo, withConnection, type Credentials, type Endpoint } from './connect.js';
 
 /** `db0:keys=12,expires=0,avg_ttl=0` lines -> { db0: 12 }. */
 export function parseKeyspace(infoText: string): Record<string, number> {
@@ -21,8 +21,8 @@ export function parseKeyspace(infoText: string): Record<string, number> {
 
 export const totalKeys = (keyspace: Record<string, number>) => Object.values(keyspace).reduce((a, b) => a + b, 0);
 
-export async function readKeyspaceCounts(endpoint: Endpoint, password: string): Promise<Record<string, number>> {
-  return parseKeyspace(await withConnection(endpoint, password, (r) => r.info('keyspace'), 5000));
+export async function readKeyspaceCounts(endpoint: Endpoint, auth: Credentials): Promise<Record<string, number>> {
+  return parseKeyspace(await withConnection(endpoint, auth, (r) => r.info('keyspace'), 5000));
 }
 
 export interface KeyspaceDigest {
@@ -72,10 +72,10 @@ function canonical(type: string, value: unknown): string {
 }
 
 /** Every key of every database of one node, with a digest. Meant for a quiet node (after a restore). */
-export async function digestKeyspace(endpoint: Endpoint, password: string, timeoutMs = 30_000): Promise<KeyspaceDigest> {
+export async function digestKeyspace(endpoint: Endpoint, auth: Credentials, timeoutMs = 30_000): Promise<KeyspaceDigest> {
   return withConnection(
     endpoint,
-    password,
+    auth,
     async (r) => {
       const keyspace = parseKeyspace(await r.info('keyspace'));
       const hash = createHash('sha256');

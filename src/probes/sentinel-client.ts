@@ -4,6 +4,7 @@
 import { SentinelConnector, type Redis, type RedisOptions } from 'ioredis';
 import { natMap, probeHost, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import type { Credentials } from './connect.js';
 
 /**
  * ioredis opens connections of its own to every Sentinel to follow +switch-master (the
@@ -27,13 +28,16 @@ export interface OptionEntry {
   comment?: string;
 }
 
-export function sentinelClientEntries(t: Topology, password: string, host = probeHost(t)): OptionEntry[] {
+/** `auth`: who the client logs in as, on the nodes and the Sentinels (the user app for applications). */
+export function sentinelClientEntries(t: Topology, auth: Credentials, host = probeHost(t)): OptionEntry[] {
   return [
     { key: 'Connector', value: QuietSentinelConnector, comment: "ioredis's own connections to the Sentinels (failover detector) have no 'error' listener: without this class they print 'Unhandled error event' while a Sentinel is down" },
     { key: 'sentinels', value: sentinelNodes(t).map((s) => ({ host, port: s.hostPort })) },
     { key: 'name', value: t.sentinel.masterName },
-    { key: 'password', value: password || undefined },
-    { key: 'sentinelPassword', value: password || undefined },
+    { key: 'username', value: auth.username },
+    { key: 'password', value: auth.password },
+    { key: 'sentinelUsername', value: auth.username },
+    { key: 'sentinelPassword', value: auth.password },
     { key: 'natMap', value: natMap(t, host), comment: 'Sentinels announce in-network names (redis-2:6379); map them to the published ports' },
     { key: 'updateSentinels', value: false, comment: 'Sentinels found through others are announced by in-network name: unreachable here' },
     { key: 'failoverDetector', value: true, comment: 'subscribe to +switch-master on the Sentinels: reconnect to the new master at once' },
@@ -65,8 +69,8 @@ export function sentinelClientEntries(t: Topology, password: string, host = prob
   ];
 }
 
-export function sentinelClientOptions(t: Topology, password: string, host = probeHost(t)): RedisOptions {
-  return Object.fromEntries(sentinelClientEntries(t, password, host).map((e) => [e.key, e.value])) as RedisOptions;
+export function sentinelClientOptions(t: Topology, auth: Credentials, host = probeHost(t)): RedisOptions {
+  return Object.fromEntries(sentinelClientEntries(t, auth, host).map((e) => [e.key, e.value])) as RedisOptions;
 }
 
 /**

@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import type { BackupManifest } from '../../src/operations/backup-file.js';
 import type { DeployResult } from '../../src/commands/deploy.js';
 import type { RestoreResult } from '../../src/commands/restore.js';
+import type { Credentials } from '../../src/probes/connect.js';
 import { digestKeyspace } from '../../src/probes/keyspace.js';
 import { IMAGE_FLAGS, dockerAnswers, dockerSuiteSkip, forceRemoveProject, projectContainerIds, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
 
@@ -22,11 +23,14 @@ const B = { name: 'bk-it-b', portBase: 15400 };
 const NODES = 3;
 const TIMEOUT = 300_000;
 
-const password = (cwd: string, name: string) =>
-  readFileSync(join(cwd, '.redis-ha', name, '.env'), 'utf8').match(/^REDIS_PASSWORD=(.*)$/m)?.[1] ?? '';
+/** redis-ha's own user (admin), as the rendered secrets/ hold it. */
+const adminAuth = (cwd: string, name: string): Credentials => ({
+  username: 'admin',
+  password: readFileSync(join(cwd, '.redis-ha', name, 'secrets', 'admin'), 'utf8').trim(),
+});
 
-function client(port: number, pass: string): Redis {
-  const r = new Redis({ host: '127.0.0.1', port, password: pass, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null });
+function client(port: number, auth: Credentials): Redis {
+  const r = new Redis({ host: '127.0.0.1', port, username: auth.username, password: auth.password, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null });
   r.on('error', () => undefined);
   return r;
 }
@@ -50,7 +54,7 @@ async function writeKeys(r: Redis, prefix: string, n: number): Promise<number> {
     if (i % 10 === 0) p.xadd(`${prefix}:x:${i}`, '*', 'f', String(i));
   }
   await p.exec();
-  const db2 = client((r.options.port as number), r.options.password as string);
+  const db2 = client(r.options.port as number, { username: r.options.username, password: r.options.password });
   await db2.select(2);
   await db2.set(`${prefix}:db2:a`, '1');
   await db2.sadd(`${prefix}:db2:b`, 'm');
@@ -58,12 +62,12 @@ async function writeKeys(r: Redis, prefix: string, n: number): Promise<number> {
   return n * 5 + Math.ceil(n / 10) + 2;
 }
 
-async function nodeDigests(portBase: number, pass: string) {
+async function nodeDigests(portBase: number, pass: Credentials) {
   return Promise.all(Array.from({ length: NODES }, (_, i) => digestKeyspace({ host: '127.0.0.1', port: portBase + 1 + i }, pass)));
 }
 
 /** The master's offset reached by every replica (so a digest is taken of settled data). */
-async function waitReplicated(portBase: number, pass: string): Promise<void> {
+async function waitReplicated(portBase: number, pass: Credentials): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const offsets = await Promise.all(
@@ -85,7 +89,7 @@ async function waitReplicated(portBase: number, pass: string): Promise<void> {
 
 describe('backup and restore on the real engine', { timeout: TIMEOUT, skip: dockerSuiteSkip() }, () => {
   const work = tempWorkdir('redis-ha-backup-');
-  let passA = '';
+  let passA: Credentials = {};
   let keys = 0;
   let reference = '';
   const file = join(work.dir, 'a.rdb');
@@ -98,7 +102,7 @@ describe('backup and restore on the real engine', { timeout: TIMEOUT, skip: dock
     const r = await runCli(['deploy', 'sentinel', '--name', A.name, '--port-base', String(A.portBase), '--profile', 'fast', '--json', ...IMAGE_FLAGS], { cwd: work.dir });
     assert.equal(r.exitCode, 0, `deploy failed:\n${r.stderr}\n${r.stdout}`);
     deployedA = true;
-    passA = password(work.dir, A.name);
+    passA = adminAuth(work.dir, A.name);
     const master = client(A.portBase + 1, passA);
     try {
       keys = await writeKeys(master, 'before', 400);
@@ -234,7 +238,7 @@ describe('backup and restore on the real engine', { timeout: TIMEOUT, skip: dock
     assert.equal(r.exitCode, 0, `deploy --restore failed:\n${r.stderr}\n${r.stdout}`);
     const result = JSON.parse(r.stdout) as DeployResult;
     assert.equal(result.restored?.keys, keys);
-    const digests = await nodeDigests(B.portBase, password(work.dir, B.name));
+    const digests = await nodeDigests(B.portBase, adminAuth(work.dir, B.name));
     for (const [i, x] of digests.entries()) {
       assert.equal(x.keys, keys, `redis-${i + 1} keys`);
       assert.equal(x.digest, reference, `redis-${i + 1} digest`);

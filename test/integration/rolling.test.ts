@@ -64,11 +64,11 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
   };
   const reload = async () => {
     const files = await readDeployment(join(cwd, '.redis-ha', NAME));
-    d = { topology: files.topology, password: files.password, host: probeHost(files.topology) };
+    d = { topology: files.topology, auth: files.admin, host: probeHost(files.topology) };
     return d;
   };
   const nodePort = (name: string) => [...redisNodes(d!.topology), ...sentinelNodes(d!.topology)].find((n) => n.name === name)!.hostPort;
-  const on = <T>(name: string, fn: (r: Redis) => Promise<T>) => withConnection({ host: d!.host, port: nodePort(name) }, d!.password, fn);
+  const on = <T>(name: string, fn: (r: Redis) => Promise<T>) => withConnection({ host: d!.host, port: nodePort(name) }, d!.auth, fn);
   const masterOf = () => on('sentinel-1', async (r) => ((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster')) as string[])[0]!);
 
   before(async () => {
@@ -93,8 +93,8 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
   /** Runs `action` under a write load on the Sentinel client and the HAProxy write port. */
   async function underLoad(action: () => Promise<void>) {
     const paths: WorkloadPath[] = [
-      { via: 'sentinel', options: sentinelClientOptions(d!.topology, d!.password, d!.host) },
-      { via: 'haproxy', options: haproxyClientOptions(d!.host, d!.topology.haproxy.writePort, d!.password) },
+      { via: 'sentinel', options: sentinelClientOptions(d!.topology, d!.auth, d!.host) },
+      { via: 'haproxy', options: haproxyClientOptions(d!.host, d!.topology.haproxy.writePort, d!.auth) },
     ];
     const prefix = `ro-${Date.now()}`;
     const workload = new Workload(paths, { rate: 200, durability: 'async', prefix, maxMs: 300_000, now: () => performance.now() });
@@ -107,7 +107,7 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
       await workload.stop();
     }
     const master = await masterOf();
-    const { keys } = await readKeyspace(master, { host: d!.host, port: nodePort(master) }, d!.password, `tf:${prefix}:*`);
+    const { keys } = await readKeyspace(master, { host: d!.host, port: nodePort(master) }, d!.auth, `tf:${prefix}:*`);
     const acked = workload.ops.filter((o) => o.outcome === 'ok');
     const per = (via: string) => {
       const ops = workload.ops.filter((o) => o.via === via);
@@ -233,7 +233,7 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
   it('a HAProxy config change is a hitless reload: a long-lived connection through the write port survives', { timeout: 180_000 }, async (t) => {
     if (!ready(t)) return;
     const haproxyId = containerId(NAME, 'haproxy');
-    const conn = new Redis({ ...haproxyClientOptions(d!.host, d!.topology.haproxy.writePort, d!.password), retryStrategy: () => null, autoResubscribe: false });
+    const conn = new Redis({ ...haproxyClientOptions(d!.host, d!.topology.haproxy.writePort, d!.auth), retryStrategy: () => null, autoResubscribe: false });
     conn.on('error', () => undefined);
     t.after(() => conn.disconnect());
     const clientId = await conn.client('ID');

@@ -27,7 +27,7 @@ async function startRedis(): Promise<void> {
   const dir = await makeTempDir('redis-ha-cmd-deploy-data-');
   redis = startBackground('redis-server', [
     '--port', String(PORT_BASE + 1), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes',
-    '--repl-diskless-sync-delay', '0', '--repl-backlog-size', '16mb',
+    '--repl-diskless-sync-delay', '0', '--repl-backlog-size', '16mb', '--maxmemory', '256mb',
   ]);
   after(() => removeDir(dir));
   const answers = () =>

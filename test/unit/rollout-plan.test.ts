@@ -8,9 +8,10 @@ import { describeStep, planRollout, type RolloutInput } from '../../src/operatio
 import { renderedConfigHashes } from '../../src/operations/rolling.js';
 import { haproxyConfigHash } from '../../src/synth/configs.js';
 import { synthesize } from '../../src/synth/synthesize.js';
+import { FIXED_SECRETS } from '../helpers/secrets.js';
 import { topologyOf } from '../helpers/topology.js';
 
-const hashesOf = (t: Topology) => renderedConfigHashes(synthesize(t, { password: 'pw' }).get('compose.yaml')!);
+const hashesOf = (t: Topology) => renderedConfigHashes(synthesize(t, FIXED_SECRETS).get('compose.yaml')!);
 
 /** A live deployment rendered from `before`, deployed again as `after`. */
 function input(
@@ -42,7 +43,7 @@ describe('rollout plan', () => {
   });
 
   it('a redis.conf change: replicas one at a time, then a switchover, then the old master; nothing else', () => {
-    assert.deepEqual(plan('full', {}, { redis: { maxmemory: '256mb' } }), [
+    assert.deepEqual(plan('full', {}, { redis: { maxmemory: '512mb' } }), [
       're-create redis-2 (replica)',
       're-create redis-3 (replica)',
       'switchover away from redis-1 (redis-1 runs an old config)',

@@ -5,9 +5,11 @@
 # otherwise it keeps what it learnt (master, epochs, replicas) with the rendered settings, and
 # on first start the rendered state.
 # Env: NODE_NAME, MASTER_NAME, SENTINELS (the other Sentinels), SENTINEL_COUNT (all of them,
-# this one included), REDIS_PASSWORD.
+# this one included). Secrets (files, with auth): /run/secrets/sentinel (auth-pass to the
+# nodes, sentinel-pass to the peers), health (asking the peers).
 set -eu
-[ -n "${REDIS_PASSWORD:-}" ] && export REDISCLI_AUTH="$REDIS_PASSWORD"
+# The live config holds those passwords: readable by the redis user only.
+umask 077
 
 # The directories are overridable only so that tests can run this script without root.
 conf_dir=${REDIS_HA_CONF_DIR:-/usr/local/etc/redis-ha}
@@ -18,13 +20,16 @@ live=$data_dir/sentinel.conf
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$conf_dir/scripts/common.sh"
 
+# Read once up front: a mounted but unreadable secret stops the start here, saying which.
+sentinel_pass=$(secret sentinel)
+secret health >/dev/null
+
 with_auth() {
   cat
-  if [ -n "${REDIS_PASSWORD:-}" ]; then
-    quoted=$(config_quote "$REDIS_PASSWORD")
+  if [ -n "$sentinel_pass" ]; then
+    quoted=$(config_quote "$sentinel_pass")
     # printf, not echo: dash's echo would turn the escaped backslashes back into single ones.
-    printf 'requirepass %s\nsentinel auth-pass %s %s\nsentinel sentinel-pass %s\n' \
-      "$quoted" "$MASTER_NAME" "$quoted" "$quoted"
+    printf 'sentinel auth-pass %s %s\nsentinel sentinel-pass %s\n' "$MASTER_NAME" "$quoted" "$quoted"
   fi
 }
 
