@@ -286,7 +286,10 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       networks: [t.network],
       restart: 'unless-stopped',
     };
-    services.exporter = { ...service, labels: labels(serviceHash(service)) };
+    // Its password file maps each node and Sentinel to a password, read at start only: a node
+    // added or removed re-creates the exporter.
+    const targets = [...nodes, ...sentinels].map((n) => n.name).join(' ');
+    services.exporter = { ...service, labels: labels(serviceHash(service, targets)) };
   }
 
   // No top-level `name:` (Compose v1 rejects it): every call passes `-p` (by hand: `docker-compose -p <name>`).

@@ -291,11 +291,17 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
     await writeTopology({ profile: 'fast', maxmemory: '64mb', checkIntervalMs: 400, replicas: 3 });
     const ids = projectContainerIds(NAME);
     const r = await redeploy();
-    assert.equal(r.exitCode, 0, r.stderr.slice(-2000));
-    assert.deepEqual(JSON.parse(r.stdout).rollout.plan, ['add redis-4 (new replica)', 'reload HAProxy with its new config (master-worker, no connection dropped)']);
+    assert.equal(r.exitCode, 0, `${r.stderr.slice(-2000)}${r.stdout.slice(-2000)}`);
+    assert.deepEqual(JSON.parse(r.stdout).rollout.plan, [
+      'add redis-4 (new replica)',
+      'reload HAProxy with its new config (master-worker, no connection dropped)',
+      're-create exporter (exporter)',
+    ]);
     const after = projectContainerIds(NAME);
     assert.equal(after.length, ids.length + 1);
-    assert.deepEqual(after.filter((id) => ids.includes(id)).sort(), [...ids].sort(), 'every other container kept');
+    const exporterBefore = ids.filter((id) => !after.includes(id));
+    assert.equal(exporterBefore.length, 1, 'only the exporter was re-created (its password file names the new node)');
+    assert.equal(after.filter((id) => ids.includes(id)).length, ids.length - 1, 'every other container kept');
     await reload();
     for (const s of sentinelNodes(d!.topology)) {
       const replicas = await on(s.name, async (x) => ((await x.call('SENTINEL', 'REPLICAS', 'mymaster')) as unknown[]).map(pairsToRecord).map((y) => y.ip));
@@ -317,6 +323,7 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
         'remove redis-4',
         'SENTINEL RESET on each Sentinel, one at a time (forget redis-4)',
         'reload HAProxy with its new config (master-worker, no connection dropped)',
+        're-create exporter (exporter)',
       ]);
     });
     figures.scaleDownRemovingMaster = load;

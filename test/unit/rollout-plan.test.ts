@@ -90,10 +90,12 @@ describe('rollout plan', () => {
     assert.deepEqual(plan('full', {}, {}, { haproxyLoaded: 'something-else' }), ['reload HAProxy with its new config (master-worker, no connection dropped)']);
   });
 
-  it('scale up replicas: adds only the new node; no Sentinel restarts; HAProxy reloads (a new server)', () => {
+  it('scale up replicas: adds only the new node; no Sentinel restarts; HAProxy reloads (a new server); the exporter gets its new target', () => {
     assert.deepEqual(plan('full', { replicas: 2 }, { replicas: 3 }), [
       'add redis-4 (new replica)',
       'reload HAProxy with its new config (master-worker, no connection dropped)',
+      // Its password file (one entry per target) is read at start only.
+      're-create exporter (exporter)',
     ]);
   });
 
