@@ -10,6 +10,7 @@ import { IMAGE_FLAGS } from './images.js';
 import { timeBaseline } from './baseline.js';
 import { benchFailover } from './failover.js';
 import { benchSwitchover } from './switchover.js';
+import { benchRolling } from './rolling.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -80,9 +81,16 @@ async function main() {
     console.log(JSON.stringify(switchover, null, 2));
   }
 
+  let rolling: object | undefined;
+  if (process.env.BENCH_SKIP_ROLLING !== '1') {
+    rolling = await benchRolling({ runs: RUNS, log });
+    console.log('\nRolling deploy of a redis.conf change beside recreate (full, fast profile), medians:');
+    console.log(JSON.stringify(rolling, null, 2));
+  }
+
   await mkdir(RESULTS, { recursive: true });
   const file = `${RESULTS}${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  await writeFile(file, `${JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length }, runs: RUNS, timeToHealthy, failover, switchover }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length }, runs: RUNS, timeToHealthy, failover, switchover, rolling }, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
 }
 

@@ -76,8 +76,14 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
           .option('timeout', { type: 'number', default: 120, describe: 'Seconds to wait for health' })
           .option('wait', { type: 'boolean', default: true, describe: 'Wait for health (--no-wait: return after compose up)' })
           .option('show-secrets', { type: 'boolean', describe: 'Print the password in the connection snippets' })
-          .option('restore', { type: 'string', describe: 'Start a NEW deployment from a backup (an .rdb written by `redis-ha backup`)' })
+          .option('strategy', {
+            choices: ['rolling', 'recreate'] as const,
+            default: 'rolling' as const,
+            describe: 'Onto a live deployment: rolling (one node at a time, switchover before the master) or recreate (every changed service at once)',
+          })
           .example('$0 deploy sentinel', 'Master, 2 replicas, 3 Sentinels on 127.0.0.1:7001-7003 and 7101-7103')
+          .example('$0 deploy full --replicas 3', 'Onto a live deployment: adds redis-4, nothing else restarts')
+          .option('restore', { type: 'string', describe: 'Start a NEW deployment from a backup (an .rdb written by `redis-ha backup`)' })
           .example('$0 deploy sentinel --name shop2 --port-base 8000 --restore shop-20250101T120000Z.rdb', 'A new deployment holding the data of a backup')
           .example('$0 deploy full --profile fast', 'With HAProxy (writes :7200, reads :7201) and 1 s failure detection')
           .example('$0 deploy sentinel --name b --port-base 8000', 'A second deployment beside the first'),

@@ -16,6 +16,9 @@ import { TaskList } from '../report/tasks.js';
 import { COMPOSE_FILE } from '../synth/synthesize.js';
 import type { CommandContext } from './context.js';
 import { render, type RenderOptions } from './render.js';
+import { readFile } from 'node:fs/promises';
+import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
+import { readRolloutInput, renderedConfigHashes, runRollout, type RolloutResult } from '../operations/rolling.js';
 import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
 import type { RestoreOutcome } from '../operations/restore.js';
 
@@ -27,6 +30,13 @@ export interface DeployOptions extends RenderOptions {
   showSecrets?: boolean;
   /** Show the live task list (the CLI turns it off for --json). */
   progress?: boolean;
+  /**
+   * Onto a live deployment: rolling (default) changes one node at a time with a switchover
+   * before the master; recreate runs one `compose up` that re-creates every changed service at
+   * once (development). Both then apply Sentinel settings live, reload HAProxy, remove what the
+   * topology no longer has.
+   */
+  strategy?: 'rolling' | 'recreate';
   /** A backup to start a new deployment from (see deploy-restore.ts). */
   restore?: string;
 }
@@ -41,6 +51,7 @@ export interface DeployTimings {
   sentinelsConvergedMs?: number;
   haproxyRoutingMs?: number;
   exporterMs?: number;
+  driftMs?: number;
   totalMs: number;
 }
 
@@ -58,6 +69,8 @@ export interface DeployResult {
   snippets: Snippets;
   natMap: StatusSnapshot['natMap'];
   status?: StatusSnapshot;
+  /** A deploy onto a live deployment: what changed, step by step. */
+  rollout?: { strategy: 'rolling' | 'recreate'; plan: string[]; steps: RolloutResult['steps']; switchovers: RolloutResult['switchovers'] };
   /** With --restore: what was restored, per node key count and digest. */
   restored?: RestoreOutcome & { file: string };
 }
@@ -68,6 +81,7 @@ const CHECK_TASKS: { check: CheckName; title: string; timing: keyof DeployTiming
   { check: 'sentinels', title: 'Sentinels agree, see every node, CKQUORUM OK', timing: 'sentinelsConvergedMs' },
   { check: 'haproxy', title: 'HAProxy routes writes to the master, reads to a replica', timing: 'haproxyRoutingMs' },
   { check: 'exporter', title: 'exporter serves redis_up 1 for every node', timing: 'exporterMs' },
+  { check: 'drift', title: 'every process runs the rendered settings', timing: 'driftMs' },
 ];
 
 function applicableChecks(t: Topology) {
@@ -145,33 +159,61 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     const project = { name: t.name, dir: rendered.files.dir, file: join(rendered.files.dir, COMPOSE_FILE) };
     const firstDeploy = pre.existing.length === 0;
     if (signal.aborted) throw interrupted(t.name, 'preflight', '');
-    tasks.start('up');
-    try {
-      await runtime.up(project);
-    } catch (err) {
-      tasks.finish('up', 'failed');
-      // Roll back a first deploy completely; never touch a deployment that held data before.
-      if (firstDeploy) await runtime.down(project, { volumes: true }).catch(() => undefined);
-      throw new EnvironmentError(
-        `compose up failed for ${t.name}${firstDeploy ? '; rolled back (no containers, networks or volumes left)' : ''}: ${(err as Error).message}`,
-        'read the message above; `redis-ha deploy ... --verbose` shows more',
-        { cause: err },
-      );
-    }
-    timings.composeUpMs = since();
-    tasks.finish('up', 'done', `${pre.tool}${firstDeploy ? '' : ', existing deployment updated in place'}`);
-    if (signal.aborted) {
-      // Interrupted while `up` ran: the user no longer wants a deployment that did not exist before.
-      if (firstDeploy) {
-        const rolledBack = await runtime.down(project, { volumes: true }).then(() => true, () => false);
-        throw interrupted(t.name, 'up', rolledBack
-          ? `during compose up; the first deploy of ${t.name} was rolled back (no containers, networks or volumes left)`
-          : `during compose up; rolling back the first deploy of ${t.name} failed, containers may be left`);
+    const d = { topology: t, auth: rendered.admin, stats: rendered.stats, host: probeHost(t) };
+    const strategy = options.strategy ?? 'rolling';
+    let rollout: DeployResult['rollout'];
+    // Onto a live deployment: the changes, one node at a time (or, recreate, all at once and then
+    // what compose cannot do: live Sentinel settings, HAProxy reload, removals).
+    const applyPlan = async (only?: RolloutPlan['steps'][number]['kind'][]) => {
+      const hashes = renderedConfigHashes(await readFile(project.file, 'utf8'));
+      const input = await readRolloutInput(d, await runtime.containers(t.name), hashes);
+      const plan = planRollout(input);
+      if (only) plan.steps = plan.steps.filter((x) => only.includes(x.kind));
+      const result = await runRollout(plan, { runtime, project, deployment: d, signal, progress: tasks });
+      rollout = { strategy, plan: plan.steps.map(describeStep), steps: result.steps, switchovers: result.switchovers };
+      if (result.interrupted) {
+        tasks.close();
+        throw new RedisHaError(
+          `interrupted during the rolling deploy of ${t.name} after ${result.steps.length} of ${plan.steps.length} steps; the deployment is healthy (checked after the last step)` +
+            (result.notDone.length ? `; still on the old config (or not yet added / removed): ${result.notDone.join(', ')}` : ''),
+          EXIT.interrupted,
+          `deploy again with the same options to finish; see \`redis-ha status --name ${t.name}\``,
+        );
       }
-      throw interrupted(t.name, 'up', `during compose up; deployment ${t.name} is updated and left as it is (health not checked)`);
+    };
+    if (!firstDeploy && strategy === 'rolling' && t.target === 'compose') {
+      tasks.finish('up', 'skipped', 'rolling deploy: one node at a time');
+      await applyPlan();
+      timings.composeUpMs = since();
+    } else {
+      tasks.start('up');
+      try {
+        await runtime.up(project);
+      } catch (err) {
+        tasks.finish('up', 'failed');
+        // Roll back a first deploy completely; never touch a deployment that held data before.
+        if (firstDeploy) await runtime.down(project, { volumes: true }).catch(() => undefined);
+        throw new EnvironmentError(
+          `compose up failed for ${t.name}${firstDeploy ? '; rolled back (no containers, networks or volumes left)' : ''}: ${(err as Error).message}`,
+          'read the message above; `redis-ha deploy ... --verbose` shows more',
+          { cause: err },
+        );
+      }
+      timings.composeUpMs = since();
+      tasks.finish('up', 'done', `${pre.tool}${firstDeploy ? '' : ', existing deployment updated in place'}`);
+      if (signal.aborted) {
+        // Interrupted while `up` ran: the user no longer wants a deployment that did not exist before.
+        if (firstDeploy) {
+          const rolledBack = await runtime.down(project, { volumes: true }).then(() => true, () => false);
+          throw interrupted(t.name, 'up', rolledBack
+            ? `during compose up; the first deploy of ${t.name} was rolled back (no containers, networks or volumes left)`
+            : `during compose up; rolling back the first deploy of ${t.name} failed, containers may be left`);
+        }
+        throw interrupted(t.name, 'up', `during compose up; deployment ${t.name} is updated and left as it is (health not checked)`);
+      }
+      if (!firstDeploy && t.target === 'compose') await applyPlan(['sentinel-settings', 'remove', 'reset-sentinels', 'haproxy-reload']);
     }
 
-    const d = { topology: t, auth: rendered.admin, stats: rendered.stats, host: probeHost(t) };
     let snapshot: StatusSnapshot | undefined;
     if (checks.length) {
       for (const c of checks) tasks.start(c.check);
@@ -235,6 +277,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       snippets: snippets(t, rendered.app, Boolean(options.showSecrets)),
       natMap: natMap(t, d.host),
       status: snapshot,
+      ...(rollout ? { rollout } : {}),
       restored,
     };
   } finally {

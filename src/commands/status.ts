@@ -67,6 +67,10 @@ export function formatStatus(s: StatusSnapshot): string {
     out.push('', 'Exporter:');
     out.push(`  ${s.exporter.targets.map((x) => `${x.target.replace('redis://', '')} redis_up=${x.up ?? '?'}`).join(', ')}`);
   }
+  if (s.drift.length) {
+    out.push('', 'Drift (live differs from rendered):');
+    for (const d of s.drift) out.push(`  ${d.service.padEnd(11)} ${d.setting} ${style.bad(d.live || '""')} (rendered ${d.rendered || '""'})`);
+  }
   out.push('', 'Checks:');
   for (const c of s.checks) out.push(`  ${c.ok ? symbols.ok() : symbols.fail()} ${c.name.padEnd(12)} ${c.ok ? style.dim(c.detail) : c.detail}`);
   return out.join('\n');

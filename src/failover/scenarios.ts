@@ -4,7 +4,9 @@ import { UsageError } from '../errors.js';
 import { sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { Credentials } from '../probes/connect.js';
-import { runSwitchover } from '../operations/switchover.js';
+import { runSwitchover, PAUSE_LEASE_MS } from '../operations/switchover.js';
+import { planRollingRestart } from '../operations/rollout-plan.js';
+import { runRollout } from '../operations/rolling.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import type { HealStack } from '../operations/heal.js';
 import type { WriteCounts } from './metrics.js';
@@ -212,6 +214,39 @@ export const SCENARIOS = [
       return [
         ...(bad.length ? [`${bad.length} write(s) not acknowledged on the Sentinel client path (first: ${bad[0]!.error ?? bad[0]!.outcome})`] : []),
         ...(writes.lostAcked ? [`${writes.lostAcked} acknowledged write(s) lost in a planned switchover`] : []),
+      ];
+    },
+  },
+  {
+    name: 'rolling-restart',
+    description: 'every node restarted the rolling way (as deploy --strategy rolling does): replicas, Sentinels, then a switchover and the old master',
+    expectation: 'failover',
+    expected: 'the master moves once; no acknowledged write is lost; writes fail on the HAProxy path only within one switchover',
+    needs: [NEEDS.sentinels, NEEDS.replica],
+    inject: async (ctx) => {
+      const startedAt = performance.now();
+      const deployment = { topology: ctx.topology, auth: ctx.auth, host: ctx.host };
+      const r = await runRollout(planRollingRestart(ctx.topology, ctx.oldMaster), {
+        runtime: ctx.runtime,
+        deployment,
+        signal: ctx.signal,
+        replace: async (service) => {
+          ctx.heal.push(`start ${service}`, start(ctx, service));
+          await ctx.runtime.containerAction('restart', (await ctx.container(service)).id, { graceSeconds: 10 });
+        },
+      });
+      for (const step of r.steps) ctx.note(`${step.step}: ${(step.ms / 1000).toFixed(1)} s${step.detail ? ` (${step.detail})` : ''}`);
+      if (r.interrupted) ctx.note(`interrupted; not restarted: ${r.notDone.join(', ')}`);
+      return startedAt;
+    },
+    // One switchover's worth: every failed HAProxy write falls in one burst no longer than a
+    // switchover's write pause (its lease); restarting replicas and Sentinels fails none.
+    verify: ({ ops, writes }) => {
+      const bad = ops.filter((o) => o.via === 'haproxy' && o.outcome !== 'ok');
+      const span = bad.length ? Math.max(...bad.map((o) => o.end)) - Math.min(...bad.map((o) => o.start)) : 0;
+      return [
+        ...(writes.lostAcked ? [`${writes.lostAcked} acknowledged write(s) lost in a rolling restart`] : []),
+        ...(span > PAUSE_LEASE_MS ? [`${bad.length} write(s) failed on the HAProxy path over ${Math.round(span)} ms, more than one switchover (${PAUSE_LEASE_MS} ms)`] : []),
       ];
     },
   },

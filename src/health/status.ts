@@ -15,10 +15,12 @@ import {
   type SentinelStatus,
 } from '../probes/deployment.js';
 import type { HaproxyServerState } from '../probes/http.js';
+import { probeDrift } from '../probes/drift.js';
+import { findDrift, formatDrift, renderedRedisSettings, type DriftEntry } from './drift.js';
 
 export type { NodeStatus, SentinelStatus };
 
-export type CheckName = 'containers' | 'replication' | 'sentinels' | 'haproxy' | 'exporter';
+export type CheckName = 'containers' | 'replication' | 'sentinels' | 'haproxy' | 'exporter' | 'drift';
 
 export interface CheckResult {
   name: CheckName;
@@ -44,7 +46,20 @@ export interface StatusSnapshot {
   exporter?: { reachable: boolean; targets: { target: string; up: number | undefined }[] };
   /** For clients outside the compose network: announced address -> published address. */
   natMap: Record<string, { host: string; port: number }>;
+  /** Live settings that differ from the rendered ones, per node. */
+  drift: DriftEntry[];
   checks: CheckResult[];
+}
+
+/** Every live process runs the rendered settings. */
+export function checkDrift(drift: DriftEntry[]): CheckResult {
+  if (!drift.length) return { name: 'drift', ok: true, detail: 'every node, Sentinel and HAProxy runs the rendered settings' };
+  return {
+    name: 'drift',
+    ok: false,
+    detail: `live differs from rendered: ${drift.map(formatDrift).join('; ')}`,
+    services: [...new Set(drift.map((d) => d.service))],
+  };
 }
 
 export function checkContainers(t: Topology, containers: ContainerInfo[]): CheckResult {
@@ -212,6 +227,7 @@ export async function takeSnapshot(
   const masters = nodes.filter((n) => n.role === 'master');
   const master = masters.length === 1 ? masters[0]!.service : undefined;
   const sentinels = t.sentinel.enabled ? await probeSentinels(d) : [];
+  const drift = findDrift(t, await probeDrift(d, Object.keys(renderedRedisSettings(t))));
   if (t.sentinel.enabled) checks.push(checkSentinels(t, master, sentinels));
   const snapshot: StatusSnapshot = {
     deployment: t.name,
@@ -223,6 +239,7 @@ export async function takeSnapshot(
     nodes,
     sentinels,
     natMap: natMap(t, d.host),
+    drift,
     checks,
   };
   if (t.haproxy.enabled) {
@@ -235,6 +252,7 @@ export async function takeSnapshot(
     snapshot.exporter = e;
     checks.push(check);
   }
+  checks.push(checkDrift(drift));
   snapshot.healthy = checks.every((c) => c.ok);
   return snapshot;
 }

@@ -8,7 +8,7 @@ import type { PresetName } from '../../src/model/schema.js';
 import { topologyOf } from '../helpers/topology.js';
 
 const FAILOVERS = ['kill-master', 'stop-master', 'pause-master', 'partition-master'];
-const ALL = [...FAILOVERS, 'kill-sentinel', 'sentinel-majority-loss', 'restart-replica', 'switchover'];
+const ALL = [...FAILOVERS, 'kill-sentinel', 'sentinel-majority-loss', 'restart-replica', 'switchover', 'rolling-restart'];
 
 interface Row {
   preset: PresetName;
@@ -36,6 +36,7 @@ const ROWS: Row[] = [
       'kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has none)',
       'sentinel-majority-loss needs at least 3 Sentinels, so that one still answers with a majority stopped (it has none)',
       'switchover needs Sentinels (it has none)',
+      'rolling-restart needs Sentinels (it has none)',
     ],
     unfit: {
       request: ['kill-master', 'restart-replica'],
@@ -52,7 +53,8 @@ const ROWS: Row[] = [
         'partition-master needs Sentinels (it has none) and at least 1 replica (it has 0); ' +
         'kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has none) and at least 1 replica (it has 0); ' +
         'sentinel-majority-loss needs at least 3 Sentinels, so that one still answers with a majority stopped (it has none) and at least 1 replica (it has 0); ' +
-        'restart-replica needs at least 1 replica (it has 0); switchover needs Sentinels (it has none) and at least 1 replica (it has 0)',
+        'restart-replica needs at least 1 replica (it has 0); switchover needs Sentinels (it has none) and at least 1 replica (it has 0); ' +
+        'rolling-restart needs Sentinels (it has none) and at least 1 replica (it has 0)',
     },
     unfit: {
       request: ['restart-replica'],
@@ -68,7 +70,7 @@ const ROWS: Row[] = [
         'no failover scenario fits deployment redis-ha (preset sentinel, 0 replicas, 3 Sentinels): kill-master needs at least 1 replica (it has 0); ' +
         'stop-master needs at least 1 replica (it has 0); pause-master needs at least 1 replica (it has 0); partition-master needs at least 1 replica (it has 0); ' +
         'kill-sentinel needs at least 1 replica (it has 0); sentinel-majority-loss needs at least 1 replica (it has 0); restart-replica needs at least 1 replica (it has 0); ' +
-        'switchover needs at least 1 replica (it has 0)',
+        'switchover needs at least 1 replica (it has 0); rolling-restart needs at least 1 replica (it has 0)',
     },
     // Before: restart-replica ran with no replica ("no container for undefined") and
     // kill-master was refused for missing Sentinels.
@@ -85,7 +87,7 @@ const ROWS: Row[] = [
     preset: 'sentinel',
     replicas: 2,
     sentinels: [2, 2],
-    selected: [...FAILOVERS, 'restart-replica', 'switchover'],
+    selected: [...FAILOVERS, 'restart-replica', 'switchover', 'rolling-restart'],
     skipped: [
       'kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has 2 with quorum 2: 1 left, 2 needed)',
       'sentinel-majority-loss needs at least 3 Sentinels, so that one still answers with a majority stopped (it has 2)',
@@ -100,7 +102,7 @@ const ROWS: Row[] = [
     preset: 'sentinel',
     replicas: 1,
     sentinels: [1, 1],
-    selected: [...FAILOVERS, 'restart-replica', 'switchover'],
+    selected: [...FAILOVERS, 'restart-replica', 'switchover', 'rolling-restart'],
     skipped: [
       'kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has 1 with quorum 1: 0 left, 1 needed)',
       'sentinel-majority-loss needs at least 3 Sentinels, so that one still answers with a majority stopped (it has 1)',
@@ -116,7 +118,7 @@ const ROWS: Row[] = [
     preset: 'sentinel',
     replicas: 2,
     sentinels: [3, 3],
-    selected: [...FAILOVERS, 'sentinel-majority-loss', 'restart-replica', 'switchover'],
+    selected: [...FAILOVERS, 'sentinel-majority-loss', 'restart-replica', 'switchover', 'rolling-restart'],
     skipped: ['kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has 3 with quorum 3: 2 left, 3 needed)'],
   },
 ];

@@ -5,7 +5,8 @@
 # a command line (awk reads the secret files itself).
 set -eu
 umask 077
-rendered=/usr/local/etc/haproxy/haproxy.cfg
+# The directory is mounted (not the file): a reload reads what render wrote last.
+rendered=/usr/local/etc/redis-ha/haproxy/haproxy.cfg
 live=/tmp/haproxy.cfg
 awk -v dir=/run/secrets '
   {
@@ -18,4 +19,6 @@ awk -v dir=/run/secrets '
     print
   }' "$rendered" >"$live.tmp"
 mv "$live.tmp" "$live"
+# --render-only: a rolling deploy refreshes the copy, then reloads HAProxy (SIGUSR2).
+[ "${1:-}" = --render-only ] && exit 0
 exec docker-entrypoint.sh haproxy -f "$live"
