@@ -14,14 +14,15 @@ const SHARED = ['errors', 'labels', 'io', 'deployment', 'credentials', 'paths'];
 const SHARED_MAY_IMPORT = ['model'];
 
 /** layer -> the layers it may import (besides itself and SHARED). */
+// health and operations may ask synth what is rendered (drift: live vs rendered; rolling: what changed).
 const ALLOWED: Record<string, string[]> = {
   model: [],
   synth: ['model'],
   files: ['model', 'synth'],
   runtime: ['model'],
   probes: ['model'],
-  health: ['model', 'probes', 'runtime'],
-  operations: ['model', 'probes', 'health', 'runtime'],
+  health: ['model', 'synth', 'probes', 'runtime'],
+  operations: ['model', 'synth', 'probes', 'health', 'runtime'],
   failover: ['model', 'probes', 'health', 'runtime', 'operations'],
   lab: ['runtime'],
   report: ['model', 'probes', 'health', 'failover', 'operations'],
