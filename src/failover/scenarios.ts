@@ -27,6 +27,8 @@ export interface FaultContext {
   /** For planned operations that talk to Redis themselves (switchover). */
   password: string;
   host: string;
+  /** On swarm: the address of each service's node. */
+  hostOf?: (service: string) => string;
   signal: AbortSignal;
 }
 
@@ -194,7 +196,7 @@ export const SCENARIOS = [
     inject: async (ctx) => {
       let pausedAt: number | undefined;
       const r = await runSwitchover({
-        deployment: { topology: ctx.topology, password: ctx.password, host: ctx.host },
+        deployment: { topology: ctx.topology, password: ctx.password, host: ctx.host, hostOf: ctx.hostOf },
         signal: ctx.signal,
         onStep: (step) => {
           if (step === 'pause') pausedAt = performance.now();

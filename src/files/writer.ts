@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
-import { ENV_FILE } from '../synth/synthesize.js';
+import { ENV_FILE, NODE_HOSTS_FILE } from '../synth/synthesize.js';
 
 export const MANIFEST_FILE = '.redis-ha-manifest.json';
 
@@ -71,7 +71,8 @@ export async function writeDeployment(
 ): Promise<WriteResult> {
   const previous = (await readManifest(dir)) ?? [];
   const present = await listFiles(dir);
-  const foreign = present.filter((f) => f !== MANIFEST_FILE && !previous.includes(f));
+  // nodes.json is deploy's record of the swarm nodes' engines, beside the rendered files.
+  const foreign = present.filter((f) => f !== MANIFEST_FILE && f !== NODE_HOSTS_FILE && !previous.includes(f));
   if (foreign.length > 0 && !options.force) {
     const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
     throw new UsageError(

@@ -27,10 +27,12 @@ export interface OptionEntry {
   comment?: string;
 }
 
-export function sentinelClientEntries(t: Topology, password: string, host = probeHost(t)): OptionEntry[] {
+/** `host`: one address for every service (compose), or the address of each service's node (swarm). */
+export function sentinelClientEntries(t: Topology, password: string, host: string | ((service: string) => string) = probeHost(t)): OptionEntry[] {
+  const hostOf = typeof host === 'string' ? () => host : host;
   return [
     { key: 'Connector', value: QuietSentinelConnector, comment: "ioredis's own connections to the Sentinels (failover detector) have no 'error' listener: without this class they print 'Unhandled error event' while a Sentinel is down" },
-    { key: 'sentinels', value: sentinelNodes(t).map((s) => ({ host, port: s.hostPort })) },
+    { key: 'sentinels', value: sentinelNodes(t).map((s) => ({ host: hostOf(s.name), port: s.hostPort })) },
     { key: 'name', value: t.sentinel.masterName },
     { key: 'password', value: password || undefined },
     { key: 'sentinelPassword', value: password || undefined },
@@ -65,7 +67,7 @@ export function sentinelClientEntries(t: Topology, password: string, host = prob
   ];
 }
 
-export function sentinelClientOptions(t: Topology, password: string, host = probeHost(t)): RedisOptions {
+export function sentinelClientOptions(t: Topology, password: string, host: string | ((service: string) => string) = probeHost(t)): RedisOptions {
   return Object.fromEntries(sentinelClientEntries(t, password, host).map((e) => [e.key, e.value])) as RedisOptions;
 }
 

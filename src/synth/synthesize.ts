@@ -19,6 +19,8 @@ export const COMPOSE_FILE = 'compose.yaml';
 export const STACK_FILE = 'stack.yaml';
 export const ENV_FILE = '.env';
 export const TOPOLOGY_FILE = 'topology.json';
+/** Written by deploy on swarm, not by render: how to reach each node's engine (runtime/node-hosts.ts). */
+export const NODE_HOSTS_FILE = 'nodes.json';
 
 const SCRIPTS = ['common.sh', 'redis-start.sh', 'sentinel-start.sh', 'redis-health.sh', 'sentinel-health.sh'];
 
