@@ -143,7 +143,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
           .option('scenario', {
             type: 'string',
             array: true,
-            describe: 'Scenario to run (repeatable): all, kill-master, stop-master, pause-master, partition-master, kill-sentinel, sentinel-majority-loss, restart-replica, switchover [default: those that fit the preset]',
+            describe: 'Scenario to run (repeatable): all, kill-master, stop-master, pause-master, partition-master, kill-sentinel, sentinel-majority-loss, restart-replica, switchover; on swarm also kill-node, partition-node, drain-node [default: those that fit the deployment]',
           })
           .option('rate', { type: 'number', default: 200, describe: 'Writes per second on each client path' })
           .option('durability', { choices: ['async', 'wait'] as const, default: 'async' as const, describe: 'wait: acknowledge a write only after WAIT 1 (a replica has it)' })

@@ -322,10 +322,10 @@ export function judge(
     if (!f.length) r.notes.push('no failover happened: expected, a minority of Sentinels cannot authorize one');
   }
   if (expectation === 'replica-resync' && r.rejoin.resync === 'none') f.push('the restarted replica did not resync (no sync counted on any node)');
-  if (r.durability === 'wait' && (r.scenario === 'kill-master' || r.scenario === 'stop-master') && r.writes.lostAcked > 0) {
+  if (r.durability === 'wait' && (r.scenario === 'kill-master' || r.scenario === 'stop-master' || r.scenario === 'kill-node') && r.writes.lostAcked > 0) {
     f.push(`${r.writes.lostAcked} acknowledged write(s) lost with --durability wait`);
   }
-  if (r.scenario === 'partition-master' && minReplicasToWrite > 0) {
+  if ((r.scenario === 'partition-master' || r.scenario === 'partition-node') && minReplicasToWrite > 0) {
     // The partitioned master accepts writes at most min-replicas-max-lag seconds.
     const bound = rate * minReplicasMaxLagS * 2;
     if (r.writes.lostAcked > bound) f.push(`${r.writes.lostAcked} acknowledged writes lost, more than min-replicas-max-lag ${minReplicasMaxLagS}s allows (~${bound})`);
