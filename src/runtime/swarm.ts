@@ -62,6 +62,8 @@ export class SwarmRuntime implements Runtime {
   private readonly nodeClis = new Map<string, { runner: CommandRunner; docker: DockerCli }>();
   /** container id -> node, learnt from every listing. */
   private readonly where = new Map<string, string>();
+  /** container id -> its stack and service. */
+  private readonly tasks = new Map<string, { project: string; service: string }>();
   /** The last containers listed (status and probes ask which node runs a floating service). */
   private last: ContainerInfo[] = [];
   /** Nodes whose engine did not answer the last listing. */
@@ -202,7 +204,9 @@ export class SwarmRuntime implements Runtime {
   private tag(project: string, node: string, list: ContainerInfo[]): ContainerInfo[] {
     return list.map((c) => {
       this.where.set(c.id, node);
-      return { ...c, service: stackService(project || c.project, c.service), node };
+      const service = stackService(project || c.project, c.service);
+      this.tasks.set(c.id, { project: project || c.project, service });
+      return { ...c, service, node };
     });
   }
 
@@ -234,8 +238,23 @@ export class SwarmRuntime implements Runtime {
     return this.node(this.nodeOf(id)).exec(id, argv, options);
   }
 
-  containerAction(action: ContainerAction, id: string, options?: { graceSeconds?: number; signal?: string }) {
-    return this.node(this.nodeOf(id)).containerAction(action, id, options);
+  /**
+   * Fault injection and healing through the container's node. `start` is Swarm's job: it
+   * replaces a killed or stopped task with a new container (restart_policy any); starting the
+   * old one too would run two copies of the service on one volume. So `start` waits until the
+   * service has a running task again (60 s).
+   */
+  async containerAction(action: ContainerAction, id: string, options?: { graceSeconds?: number; signal?: string }): Promise<void> {
+    if (action !== 'start') return this.node(this.nodeOf(id)).containerAction(action, id, options);
+    const task = this.tasks.get(id);
+    if (!task) throw new FailedError(`container ${id.slice(0, 12)} was not seen on any swarm node`);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const now = await this.containers(task.project);
+      if (now.some((c) => c.service === task.service && c.state === 'running')) return;
+      if (Date.now() > deadline) throw new FailedError(`Swarm did not start a new task of ${task.project}_${task.service} within 60 s`, `see \`docker service ps ${task.project}_${task.service} --no-trunc\``);
+      await sleep(500);
+    }
   }
 
   /** Overlay networks are swarm-scoped: the container's own engine attaches and detaches it. */

@@ -10,6 +10,12 @@ if [ -f "$attaching" ]; then
   tail -n +2 "$attaching"
   exit 1
 fi
+# On swarm (REDIS_HA_HEALTH=alive): answering is healthy. Swarm drops an unhealthy task from
+# DNS and replaces it, so a replica must not turn unhealthy when its master dies.
+if [ "${REDIS_HA_HEALTH:-ready}" = alive ]; then
+  timeout 2 redis-cli --no-auth-warning PING >/dev/null || exit 1
+  exit 0
+fi
 info=$(timeout 2 redis-cli --no-auth-warning INFO replication) || exit 1
 case "$info" in
   *role:master*) exit 0 ;;
