@@ -41,6 +41,15 @@ export async function killNode(ctx: FaultContext): Promise<void> {
 export async function partitionNode(ctx: FaultContext): Promise<void> {
   const swarm = swarmOf(ctx);
   const { node, containers } = await nodeOf(ctx, ctx.oldMaster);
+  // Reconnecting by hand gives a task back its address but not its name in Swarm's service
+  // discovery on the other nodes (only what Swarm attaches is announced): the heal then has
+  // Swarm replace the node's tasks (same node, same volume), as a host back from a partition
+  // whose engine re-attaches its containers. Pushed first: the heal stack runs newest first,
+  // so this runs after the reconnects.
+  const services = [...new Set(containers.map((c) => c.service))];
+  ctx.heal.push(`replace the tasks on ${node} (${services.join(', ')})`, async () => {
+    await swarm.up({ name: ctx.topology.name, dir: '', file: '' }, { services });
+  });
   const cut: { service: string; network: string }[] = [];
   for (const c of containers) {
     for (const network of c.networks.filter((n) => n !== 'ingress' && n !== 'docker_gwbridge' && n !== 'bridge')) {
@@ -51,14 +60,6 @@ export async function partitionNode(ctx: FaultContext): Promise<void> {
       cut.push({ service: c.service, network });
     }
   }
-  // Reconnecting by hand gives a task back its address but not its name in Swarm's service
-  // discovery on the other nodes (only what Swarm attaches is announced): the heal then has
-  // Swarm replace the node's tasks (same node, same volume), as a host back from a partition
-  // whose engine re-attaches its containers. Pushed last: it runs after the reconnects.
-  const services = [...new Set(containers.map((c) => c.service))];
-  ctx.heal.push(`replace the tasks on ${node} (${services.join(', ')})`, async () => {
-    await swarm.up({ name: ctx.topology.name, dir: '', file: '' }, { services });
-  });
   await Promise.all(cut.map(async ({ service, network }) => swarm.disconnect(network, containers.find((c) => c.service === service)!.id)));
   ctx.note(`disconnected ${cut.map((x) => x.service).join(', ')} on ${node} from ${[...new Set(cut.map((x) => x.network))].join(', ')}`);
 }
