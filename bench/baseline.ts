@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { NO_AUTH } from '../src/probes/connect.js';
 import { probeNode } from '../src/probes/redis.js';
 import { probeSentinel } from '../src/probes/sentinel.js';
 
@@ -40,9 +41,9 @@ function composeFile(image: string): string {
 }
 
 async function converged(): Promise<{ linked: boolean; agreed: boolean }> {
-  const nodes = await Promise.all([2, 3].map((i) => probeNode({ host: '127.0.0.1', port: PORT_BASE + i }, '')));
+  const nodes = await Promise.all([2, 3].map((i) => probeNode({ host: '127.0.0.1', port: PORT_BASE + i }, NO_AUTH)));
   const linked = nodes.every((n) => n.reachable && n.linkUp);
-  const sentinels = await Promise.all([1, 2, 3].map((i) => probeSentinel({ host: '127.0.0.1', port: PORT_BASE + 100 + i }, '', 'mymaster')));
+  const sentinels = await Promise.all([1, 2, 3].map((i) => probeSentinel({ host: '127.0.0.1', port: PORT_BASE + 100 + i }, NO_AUTH, 'mymaster')));
   const agreed = sentinels.every((s) => s.reachable && s.replicasOk?.length === 2 && s.otherSentinels?.length === 2 && s.ckquorum?.ok);
   return { linked, agreed };
 }

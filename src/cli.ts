@@ -12,6 +12,8 @@ import { deploy, printDeployResult, type DeployOptions } from './commands/deploy
 import { printStatus, status, watchStatus } from './commands/status.js';
 import { cleanup, printCleanup } from './commands/cleanup.js';
 import { printTestFailover, testFailover, type TestFailoverOptions } from './commands/test-failover.js';
+import { backup, printBackup } from './commands/backup.js';
+import { printRestore, restore } from './commands/restore.js';
 import { printSwitchover, switchover, type SwitchoverOptions } from './commands/switchover.js';
 import { labCommand } from './commands/lab-cli.js';
 import type { CommandContext } from './commands/context.js';
@@ -83,7 +85,9 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
           .option('wait', { type: 'boolean', default: true, describe: 'Wait for health (--no-wait: return after compose up)' })
           .option('show-secrets', { type: 'boolean', describe: 'Print the password in the connection snippets' })
           .option('node-host', nodeHostOption)
+          .option('restore', { type: 'string', describe: 'Start a NEW deployment from a backup (an .rdb written by `redis-ha backup`)' })
           .example('$0 deploy sentinel', 'Master, 2 replicas, 3 Sentinels on 127.0.0.1:7001-7003 and 7101-7103')
+          .example('$0 deploy sentinel --name shop2 --port-base 8000 --restore shop-20250101T120000Z.rdb', 'A new deployment holding the data of a backup')
           .example('$0 deploy full --profile fast', 'With HAProxy (writes :7200, reads :7201) and 1 s failure detection')
           .example('$0 deploy sentinel --name b --port-base 8000', 'A second deployment beside the first')
           .example('$0 deploy full --target swarm --node-host node1=unix:///run/redis-ha-lab/node1/docker.sock ...', 'On a swarm (DOCKER_HOST: a manager), one --node-host per node'),
@@ -123,7 +127,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
         y
           .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
           .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
-          .option('keep-data', { type: 'boolean', describe: 'Keep the data volumes and the password (.env) for a later deploy' })
+          .option('keep-data', { type: 'boolean', describe: 'Keep the data volumes and the secrets (secrets/<user>) for a later deploy' })
           .option('keep-files', { type: 'boolean', describe: 'Keep the generated files' })
           .option('all', { type: 'boolean', describe: 'Every redis-ha deployment on this engine (found by label)' })
           .option('target', targetOption)
@@ -132,6 +136,34 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
           .example('$0 cleanup --name shop --keep-data', 'Remove containers, keep the data for the next deploy')
           .example('$0 cleanup --all', 'Remove every redis-ha deployment'),
       async (args) => printCleanup(await cleanup(args, ctx), Boolean(args.json), io),
+    )
+    .command(
+      'backup',
+      'Save a consistent RDB of a deployment (taken on a replica) with a JSON manifest beside it',
+      (y) =>
+        y
+          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
+          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+          .option('out', { type: 'string', describe: 'The RDB file to write (mode 0600; FILE.json beside it) [default: ./<name>-<UTC time>.rdb]' })
+          .option('timeout', { type: 'number', default: 600, describe: 'Seconds to wait for the BGSAVE' })
+          .example('$0 backup --name shop', 'Writes ./shop-20250101T120000Z.rdb and ./shop-20250101T120000Z.rdb.json')
+          .example('$0 backup --name shop --out /backups/shop.rdb --json', 'To a chosen file, the manifest as JSON on stdout'),
+      async (args) => printBackup(await backup(args, ctx), Boolean(args.json), io),
+    )
+    .command(
+      'restore <file>',
+      "Replace a deployment's data with a backup (checked first; without --yes only says what it would replace)",
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'The .rdb written by `redis-ha backup` (its .rdb.json beside it)' })
+          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
+          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+          .option('yes', { type: 'boolean', describe: 'Really replace every node\'s data' })
+          .option('timeout', { type: 'number', default: 120, describe: 'Seconds for each wait (load, sync, health)' })
+          .example('$0 restore shop-20250101T120000Z.rdb --name shop', 'Says what would be replaced; changes nothing (exit 2)')
+          .example('$0 restore shop-20250101T120000Z.rdb --name shop --yes', 'Replaces the data; every node is checked against the backup')
+          .example('$0 deploy sentinel --name shop2 --port-base 8000 --restore shop.rdb', 'A new deployment from a backup instead'),
+      async (args) => printRestore(await restore({ ...args, file: args.file as string, progress: !args.json }, ctx), Boolean(args.json), io),
     )
     .command(
       'test-failover',

@@ -1,9 +1,13 @@
 // A running deployment as probes, health checks and failover scenarios see it.
 import type { Topology } from './model/schema.js';
+import type { Credentials } from './credentials.js';
 
 export interface Deployment {
   topology: Topology;
-  password: string;
+  /** Who redis-ha logs in as (the user admin), on the nodes and the Sentinels. */
+  auth: Credentials;
+  /** HAProxy's /stats and /metrics login (user stats). */
+  stats?: Credentials;
   /** Address the published ports are reached at from this host. */
   host: string;
   /**

@@ -12,7 +12,9 @@ import { deploymentDir, hasDeployment, readDeployment } from '../files/deploymen
 import { removeDeploymentFiles } from '../files/writer.js';
 import { LABEL_MANAGED } from '../labels.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { ENV_FILE, NODE_HOSTS_FILE, STACK_FILE } from '../synth/synthesize.js';
+import { STACK_FILE } from '../synth/synthesize.js';
+import { NODE_HOSTS_FILE } from '../paths.js';
+import { SECRET_NAMES, secretPath } from '../synth/secrets.js';
 import { printJson, style, symbols } from '../report/style.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
@@ -55,9 +57,9 @@ async function cleanupOne(runtime: Runtime, name: string, dir: string, options: 
   if (!options.keepData) {
     for (const v of volumes) await runtime.removeVolume(v);
   }
-  // Kept data keeps its password (.env): the next deploy must open what it kept.
+  // Kept data keeps its secrets (secrets/<user>): the next deploy must open what it kept.
   const files =
-    options.keepFiles || !existsSync(dir) ? [] : await removeDeploymentFiles(dir, { keep: options.keepData ? [ENV_FILE] : [] });
+    options.keepFiles || !existsSync(dir) ? [] : await removeDeploymentFiles(dir, { keep: options.keepData ? SECRET_NAMES.map(secretPath) : [] });
   return {
     deployment: name,
     containers: containers.map((c) => c.service),
@@ -86,9 +88,9 @@ async function cleanupStack(runtime: SwarmRuntime, name: string, dir: string, op
   await runtime.down({ name, dir, file: join(dir, STACK_FILE) }, { volumes: !options.keepData });
   let files: string[] = [];
   if (!options.keepFiles && existsSync(dir)) {
-    // Kept data keeps the way to its nodes (nodes.json) and its password (.env).
+    // Kept data keeps the way to its nodes (nodes.json) and its secrets.
     if (!options.keepData && (await removeNodeHosts(dir))) files.push(NODE_HOSTS_FILE);
-    files = [...files, ...(await removeDeploymentFiles(dir, { keep: options.keepData ? [ENV_FILE] : [] }))];
+    files = [...files, ...(await removeDeploymentFiles(dir, { keep: options.keepData ? SECRET_NAMES.map(secretPath) : [] }))];
   }
   return {
     deployment: name,

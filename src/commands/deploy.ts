@@ -21,6 +21,8 @@ import { serviceAddresses } from '../runtime/swarm-plan.js';
 import { isSwarmRuntime, type SwarmRuntime } from '../runtime/swarm.js';
 import type { CommandContext } from './context.js';
 import { render, type RenderOptions } from './render.js';
+import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
+import type { RestoreOutcome } from '../operations/restore.js';
 
 export interface DeployOptions extends RenderOptions {
   /** Seconds to wait for health. */
@@ -32,6 +34,8 @@ export interface DeployOptions extends RenderOptions {
   progress?: boolean;
   /** Swarm: `NODE=DOCKER_HOST` per node (recorded in the deployment directory for later commands). */
   nodeHost?: string[];
+  /** A backup to start a new deployment from (see deploy-restore.ts). */
+  restore?: string;
 }
 
 /** Milliseconds from the command's (process's) start until each step was done. */
@@ -61,6 +65,8 @@ export interface DeployResult {
   snippets: Snippets;
   natMap: StatusSnapshot['natMap'];
   status?: StatusSnapshot;
+  /** With --restore: what was restored, per node key count and digest. */
+  restored?: RestoreOutcome & { file: string };
 }
 
 const CHECK_TASKS: { check: CheckName; title: string; timing: keyof DeployTimings }[] = [
@@ -124,6 +130,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
   // The task list must stop whatever fails (its timer would keep the process alive).
   try {
     signal.throwIfAborted();
+    const pendingRestore = options.restore ? await prepareDeployRestore({ ...options, restore: options.restore }, runtime, io.cwd) : undefined;
     tasks.start('render');
     let rendered;
     try {
@@ -192,8 +199,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       throw interrupted(t.name, 'up', `during compose up; deployment ${t.name} is updated and left as it is (health not checked)`);
     }
 
-    const { password } = rendered;
-    const d: Deployment = { topology: t, password, host: probeHost(t) };
+    const d: Deployment = { topology: t, auth: rendered.admin, stats: rendered.stats, host: probeHost(t) };
     if (swarm && swarmPre) d.hostOf = serviceAddresses(swarmPre.plan.pinned, swarmPre.nodes, (s) => swarm.nodesRunning(s));
     let snapshot: StatusSnapshot | undefined;
     if (checks.length) {
@@ -240,6 +246,10 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     }
     timings.totalMs = since();
     tasks.close();
+    const restored = pendingRestore && {
+      file: pendingRestore.file,
+      ...(await restoreNewDeployment(pendingRestore, d, project, { runtime, io, progress: options.progress !== false, timeoutMs: (options.timeout ?? 120) * 1000 })),
+    };
     return {
       deployment: t.name,
       preset: t.preset,
@@ -251,9 +261,10 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       timings,
       warnings: rendered.warnings,
       endpoints: endpoints(t, d.hostOf),
-      snippets: snippets(t, password, Boolean(options.showSecrets), d.hostOf),
+      snippets: snippets(t, rendered.app, Boolean(options.showSecrets), d.hostOf),
       natMap: natMap(t, hostsOf(d)),
       status: snapshot,
+      restored,
     };
   } finally {
     tasks.close();
@@ -281,6 +292,7 @@ export function printDeployResult(result: DeployResult, json: boolean, io: Io): 
       ? `${symbols.ok()} ${style.bold(result.deployment)} (${result.preset}) is healthy after ${total} s`
       : `${symbols.ok()} ${style.bold(result.deployment)} (${result.preset}) started (not waiting for health: --no-wait)`,
   );
+  if (result.restored) out(`${symbols.ok()} restored ${result.restored.keys} keys from ${result.restored.file} in ${(result.restored.timings.totalMs / 1000).toFixed(1)} s; every node has digest ${result.restored.nodes[0]?.digest}`);
   out('\nEndpoints:');
   for (const e of result.endpoints) out(`  ${e.service.padEnd(11)} ${e.address.padEnd(24)} ${style.dim(e.role)}`);
   out(`\nredis-cli:\n  ${result.snippets.redisCli}`);

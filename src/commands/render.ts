@@ -1,11 +1,13 @@
 // `redis-ha render`: topology -> files on disk. Starts nothing.
 import { lines, type Io } from '../io.js';
-import { loadOrCreatePassword, writeDeployment, type WriteResult } from '../files/writer.js';
+import { loadOrCreateSecrets, writeDeployment, type WriteResult } from '../files/writer.js';
+import { type Credentials, NO_AUTH } from '../probes/connect.js';
+import { STATS_USER } from '../synth/secrets.js';
 import { loadTopology } from '../model/load.js';
 import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
 import { formatProblems, printJson, style, symbols } from '../report/style.js';
-import { synthesize } from '../synth/synthesize.js';
+import { LEGACY_ENV_FILE, synthesize } from '../synth/synthesize.js';
 import { outDir, toLoadOptions, type TopologyArgs } from './topology-options.js';
 
 export interface RenderOptions extends TopologyArgs {
@@ -16,22 +18,31 @@ export interface RenderResult {
   topology: Topology;
   warnings: Problem[];
   files: WriteResult;
-  passwordCreated: boolean;
-  /** The deployment's password as written to .env (empty without auth). Never printed. */
-  password: string;
+  /** Users whose secret this render generated (none without auth). */
+  secretsCreated: string[];
+  /** Who redis-ha logs in as (admin), who clients log in as (app), HAProxy's stats login. Never printed. */
+  admin: Credentials;
+  app: Credentials;
+  stats: Credentials;
 }
 
 export async function render(options: RenderOptions, ctx: { cwd: string }): Promise<RenderResult> {
   const { topology, warnings } = await loadTopology(toLoadOptions(options, ctx.cwd));
   const dir = outDir(options, topology.name, ctx.cwd);
-  const { password, created } = await loadOrCreatePassword(dir);
-  const files = await writeDeployment(dir, synthesize(topology, { password }), { force: options.force });
+  const auth = topology.auth.enabled;
+  // Secrets are read (or generated) only with auth; without it no secret file is written,
+  // and the ones of an earlier render are removed with the rest of what it no longer makes.
+  const { secrets, created } = auth ? await loadOrCreateSecrets(dir) : { secrets: undefined, created: [] };
+  const files = await writeDeployment(dir, synthesize(topology, secrets), { force: options.force });
+  const login = (username: string, password: string | undefined): Credentials => (password ? { username, password } : NO_AUTH);
   return {
     topology,
     warnings,
     files,
-    passwordCreated: created && topology.auth.enabled,
-    password: topology.auth.enabled ? password : '',
+    secretsCreated: created,
+    admin: login('admin', secrets?.admin),
+    app: login('app', secrets?.app),
+    stats: login(STATS_USER, secrets?.['haproxy-stats']),
   };
 }
 
@@ -56,5 +67,12 @@ export function printRenderResult(result: RenderResult, json: boolean, io: Io): 
   for (const f of files.written) out(`  wrote     ${f}`);
   for (const f of files.unchanged) out(style.dim(`  unchanged ${f}`));
   for (const f of files.removed) out(`  removed   ${f}`);
-  if (result.passwordCreated) out(style.dim('  a new password was generated and kept in .env (mode 0600)'));
+  if (result.secretsCreated.length) {
+    out(style.dim(`  new secrets generated for ${result.secretsCreated.join(', ')}: secrets/<user> (directory mode 0700; kept out of git by .gitignore)`));
+  }
+  if (files.removed.includes(LEGACY_ENV_FILE)) {
+    out(
+      `  ${symbols.warn()} the single password of .env is gone: each user has its own secret now (secrets/); clients log in as user "app" (secrets/app)`,
+    );
+  }
 }

@@ -23,7 +23,7 @@ export interface StatusOptions {
 export async function status(options: StatusOptions, ctx: Pick<CommandContext, 'runtime' | 'io' | 'runtimeFor'>): Promise<StatusSnapshot> {
   const files = await readDeployment(await locateDeployment(options, ctx.runtime, ctx.io.cwd));
   const t = files.topology;
-  const d: Deployment = { topology: t, password: files.password, host: probeHost(t) };
+  const d: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
   let runtime = ctx.runtime;
   if ((options.target ?? t.target) === 'swarm') {
     const swarm = await swarmRuntimeFor(ctx, files.dir, options.nodeHost);

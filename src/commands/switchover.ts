@@ -27,7 +27,7 @@ export async function switchover(options: SwitchoverOptions, context: Pick<Comma
   const files = await readDeployment(await locateDeployment(options, context.runtime, context.io.cwd));
   const t = files.topology;
   return runSwitchover({
-    deployment: { topology: t, password: files.password, host: probeHost(t) },
+    deployment: { topology: t, auth: files.admin, host: probeHost(t) },
     to: options.to,
     timeoutMs: timeout * 1000,
     signal: context.signal,

@@ -70,7 +70,7 @@ export async function drainNode(ctx: FaultContext): Promise<number | undefined> 
   const { node } = await nodeOf(ctx, ctx.oldMaster);
   let pausedAt: number | undefined;
   const r = await runSwitchover({
-    deployment: { topology: ctx.topology, password: ctx.password, host: ctx.host, hostOf: ctx.hostOf },
+    deployment: { topology: ctx.topology, auth: ctx.auth, host: ctx.host, hostOf: ctx.hostOf },
     signal: ctx.signal,
     onStep: (step) => {
       if (step === 'pause') pausedAt = performance.now();

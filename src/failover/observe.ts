@@ -2,7 +2,7 @@
 // node's ROLE and every Sentinel's named master every 100 ms, the Sentinels' events, and
 // which node a new connection to the HAProxy write port reaches.
 import { Redis } from 'ioredis';
-import { withConnection, type Endpoint } from '../probes/connect.js';
+import { type Credentials, withConnection, type Endpoint } from '../probes/connect.js';
 import type { HaproxyRouteSample, RoleSample, SentinelEvent, SentinelViewSample } from './recording.js';
 
 export const POLL_MS = 100;
@@ -19,17 +19,18 @@ export interface ObserverSetup {
   nodes: ObservedTarget[];
   sentinels: ObservedTarget[];
   haproxyWrite?: Endpoint;
-  password: string;
+  auth: Credentials;
   masterName: string;
   now: () => number;
 }
 
 /** A long-lived connection for polling: short timeouts, reconnects by itself, never queues. */
-function pollConnection(e: Endpoint, password: string): Redis {
+function pollConnection(e: Endpoint, auth: Credentials): Redis {
   const r = new Redis({
     host: e.host,
     port: e.port,
-    password: password || undefined,
+    username: auth.username,
+    password: auth.password,
     connectTimeout: 300,
     commandTimeout: 300,
     maxRetriesPerRequest: 0,
@@ -74,9 +75,9 @@ export class Observer {
   }
 
   async start(): Promise<void> {
-    const { now, password } = this.s;
+    const { now, auth } = this.s;
     for (const node of this.s.nodes) {
-      const r = pollConnection(node, password);
+      const r = pollConnection(node, auth);
       this.connections.push(r);
       this.stoppers.push(
         every(POLL_MS, async () => {
@@ -91,7 +92,7 @@ export class Observer {
       );
     }
     for (const sentinel of this.s.sentinels) {
-      const r = pollConnection(sentinel, password);
+      const r = pollConnection(sentinel, auth);
       this.connections.push(r);
       this.stoppers.push(
         every(POLL_MS, async () => {
@@ -107,7 +108,8 @@ export class Observer {
       const sub = new Redis({
         host: sentinel.host,
         port: sentinel.port,
-        password: password || undefined,
+        username: auth.username,
+        password: auth.password,
         connectTimeout: 500,
         retryStrategy: () => 200,
         maxRetriesPerRequest: null,
@@ -127,7 +129,7 @@ export class Observer {
         every(POLL_MS, async () => {
           const t = now();
           try {
-            const reply = (await withConnection(haproxy, password, (r) => r.config('GET', 'replica-announce-ip'), 500)) as string[];
+            const reply = (await withConnection(haproxy, auth, (r) => r.config('GET', 'replica-announce-ip'), 500)) as string[];
             this.haproxyRoutes.push({ t, node: reply[1] });
           } catch (err) {
             this.haproxyRoutes.push({ t, error: (err as Error).message });

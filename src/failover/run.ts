@@ -9,7 +9,7 @@ import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import { withConnection } from '../probes/connect.js';
 import { sentinelClientOptions } from '../probes/sentinel-client.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
-import { HealStack } from './heal.js';
+import { HealStack } from '../operations/heal.js';
 import { countWrites, dualMaster, sentinelMajorityView, timings, type DualMaster, type Timings, type WriteCounts } from './metrics.js';
 import { Observer } from './observe.js';
 import type { Recording } from './recording.js';
@@ -147,22 +147,22 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     const replica = nodes.map((n) => n.name).find((n) => n !== oldMaster)!;
     result.oldMaster = oldMaster;
     const syncBefore = new Map<string, SyncCounters | undefined>();
-    for (const n of nodes) syncBefore.set(n.name, await readSyncCounters(endpoint(n.name), d.password));
+    for (const n of nodes) syncBefore.set(n.name, await readSyncCounters(endpoint(n.name), d.auth));
 
     const t0 = now();
     observer = new Observer({
       nodes: nodes.map((n) => ({ name: n.name, host: addressOf(d, n.name), port: n.hostPort })),
       sentinels: sentinelNodes(t).map((s) => ({ name: s.name, host: addressOf(d, s.name), port: s.hostPort })),
       haproxyWrite: t.haproxy.enabled ? { host: addressOf(d, 'haproxy'), port: t.haproxy.writePort } : undefined,
-      password: d.password,
+      auth: d.auth,
       masterName: t.sentinel.masterName,
       now,
     });
     await observer.start();
     const paths: WorkloadPath[] = t.sentinel.enabled
-      ? [{ via: 'sentinel', options: sentinelClientOptions(t, d.password, hostsOf(d)) }]
-      : [{ via: 'direct', options: haproxyClientOptions(addressOf(d, oldMaster), endpoint(oldMaster).port, d.password) }];
-    if (t.haproxy.enabled) paths.push({ via: 'haproxy', options: haproxyClientOptions(addressOf(d, 'haproxy'), t.haproxy.writePort, d.password) });
+      ? [{ via: 'sentinel', options: sentinelClientOptions(t, d.auth, hostsOf(d)) }]
+      : [{ via: 'direct', options: haproxyClientOptions(addressOf(d, oldMaster), endpoint(oldMaster).port, d.auth) }];
+    if (t.haproxy.enabled) paths.push({ via: 'haproxy', options: haproxyClientOptions(addressOf(d, 'haproxy'), t.haproxy.writePort, d.auth) });
     workload = new Workload(paths, { rate: o.rate, durability: o.durability, prefix, maxMs: 10 * 60_000, now });
     await workload.start();
     setPhase('baseline');
@@ -178,7 +178,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
       if (!c) throw new Error(`no container for ${service} in project ${t.name}`);
       return c;
     };
-    const disturbedAt = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), password: d.password, host: d.host, hostOf: d.hostOf, signal: o.signal });
+    const disturbedAt = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), auth: d.auth, host: d.host, hostOf: d.hostOf, signal: o.signal });
     if (typeof disturbedAt === 'number') faultAt = disturbedAt;
 
     setPhase('hold');
@@ -203,7 +203,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     } else if (def.expectation === 'no-failover') {
       await sleep(Math.max(3 * downAfter, downAfter + 4000), o.signal);
       const remaining = sentinelNodes(t).at(-1)!;
-      const ck = await withConnection({ host: addressOf(d, remaining.name), port: remaining.hostPort }, d.password, (r) => r.call('SENTINEL', 'CKQUORUM', t.sentinel.masterName))
+      const ck = await withConnection({ host: addressOf(d, remaining.name), port: remaining.hostPort }, d.auth, (r) => r.call('SENTINEL', 'CKQUORUM', t.sentinel.masterName))
         .then((m) => ({ ok: true, message: String(m) }))
         .catch((err: Error) => ({ ok: false, message: err.message }));
       if (ck.ok) result.failures.push(`CKQUORUM on ${remaining.name} succeeded with a majority of Sentinels down: ${ck.message}`);
@@ -253,10 +253,10 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     result.newMaster = newMaster;
     result.rejoin.oldMasterRole = after?.nodes.find((n) => n.service === oldMaster)?.role ?? null;
     const syncAfter = new Map<string, SyncCounters | undefined>();
-    for (const n of nodes) syncAfter.set(n.name, await readSyncCounters(endpoint(n.name), d.password));
+    for (const n of nodes) syncAfter.set(n.name, await readSyncCounters(endpoint(n.name), d.auth));
     result.rejoin.resync = resyncKind(syncBefore, syncAfter);
 
-    const spaces = await Promise.all(nodes.map((n) => readKeyspace(n.name, endpoint(n.name), d.password, `tf:${prefix}:*`)));
+    const spaces = await Promise.all(nodes.map((n) => readKeyspace(n.name, endpoint(n.name), d.auth, `tf:${prefix}:*`)));
     result.keyspace.nodes = spaces.map((s) => s.space);
     const digests = new Set(spaces.map((s) => s.space.digest));
     result.keyspace.consistent = digests.size === 1 && spaces.every((s) => !s.space.error);
@@ -268,7 +268,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     let readBack: Map<string, string | null> | undefined;
     const indeterminate = workload.ops.filter((op) => op.outcome === 'indeterminate').map((op) => op.key);
     if (newMaster && after && result.keyspace.consistent && indeterminate.length) {
-      readBack = await readValues(endpoint(newMaster), d.password, indeterminate).catch((err: Error) => {
+      readBack = await readValues(endpoint(newMaster), d.auth, indeterminate).catch((err: Error) => {
         result.notes.push(`indeterminate writes not resolved: ${err.message}`);
         return undefined;
       });
@@ -280,7 +280,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     result.failures.push(...(def.verify?.({ ops: workload.ops, writes: result.writes }) ?? []));
     judge(result, t.redis.minReplicasToWrite, t.redis.minReplicasMaxLag, o.rate, def.expectation, after !== undefined);
 
-    if (newMaster && masterKeys) await deleteKeys(endpoint(newMaster), d.password, masterKeys).catch(() => undefined);
+    if (newMaster && masterKeys) await deleteKeys(endpoint(newMaster), d.auth, masterKeys).catch(() => undefined);
     setPhase('done');
     return result;
   } finally {

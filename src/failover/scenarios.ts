@@ -3,9 +3,10 @@
 import { UsageError } from '../errors.js';
 import { sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import type { Credentials } from '../probes/connect.js';
 import { runSwitchover } from '../operations/switchover.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
-import type { HealStack } from './heal.js';
+import type { HealStack } from '../operations/heal.js';
 import { drainNode, killNode, partitionNode } from './node-faults.js';
 import type { WriteCounts } from './metrics.js';
 import type { Op } from './recording.js';
@@ -26,7 +27,7 @@ export interface FaultContext {
   /** Notes for the report (what was done). */
   note: (line: string) => void;
   /** For planned operations that talk to Redis themselves (switchover). */
-  password: string;
+  auth: Credentials;
   host: string;
   /** On swarm: the address of each service's node. */
   hostOf?: (service: string) => string;
@@ -202,7 +203,7 @@ export const SCENARIOS = [
     inject: async (ctx) => {
       let pausedAt: number | undefined;
       const r = await runSwitchover({
-        deployment: { topology: ctx.topology, password: ctx.password, host: ctx.host, hostOf: ctx.hostOf },
+        deployment: { topology: ctx.topology, auth: ctx.auth, host: ctx.host, hostOf: ctx.hostOf },
         signal: ctx.signal,
         onStep: (step) => {
           if (step === 'pause') pausedAt = performance.now();

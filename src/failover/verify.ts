@@ -1,7 +1,7 @@
 // After a scenario healed: what each node holds (keys of the scenario, and a digest of
 // keys and values), which acknowledged writes the master lacks, and replication sync counters.
 import { createHash } from 'node:crypto';
-import { parseInfo, withConnection, type Endpoint } from '../probes/connect.js';
+import { type Credentials, parseInfo, withConnection, type Endpoint } from '../probes/connect.js';
 
 export interface NodeKeyspace {
   node: string;
@@ -15,13 +15,13 @@ export interface NodeKeyspace {
 export async function readKeyspace(
   node: string,
   endpoint: Endpoint,
-  password: string,
+  auth: Credentials,
   pattern: string,
 ): Promise<{ space: NodeKeyspace; keys: Set<string> }> {
   try {
     return await withConnection(
       endpoint,
-      password,
+      auth,
       async (r) => {
         const keys: string[] = [];
         let cursor = '0';
@@ -48,10 +48,10 @@ export async function readKeyspace(
 }
 
 /** The value of each key on one node (null: absent), for reading indeterminate writes back. */
-export async function readValues(endpoint: Endpoint, password: string, keys: string[]): Promise<Map<string, string | null>> {
+export async function readValues(endpoint: Endpoint, auth: Credentials, keys: string[]): Promise<Map<string, string | null>> {
   return withConnection(
     endpoint,
-    password,
+    auth,
     async (r) => {
       const out = new Map<string, string | null>();
       for (let i = 0; i < keys.length; i += 1000) {
@@ -66,11 +66,11 @@ export async function readValues(endpoint: Endpoint, password: string, keys: str
 }
 
 /** Removes the scenario's keys (on the master; replicas follow). */
-export async function deleteKeys(endpoint: Endpoint, password: string, keys: Iterable<string>): Promise<void> {
+export async function deleteKeys(endpoint: Endpoint, auth: Credentials, keys: Iterable<string>): Promise<void> {
   const all = [...keys];
   await withConnection(
     endpoint,
-    password,
+    auth,
     async (r) => {
       for (let i = 0; i < all.length; i += 1000) await r.unlink(...all.slice(i, i + 1000));
     },
@@ -85,9 +85,9 @@ export interface SyncCounters {
   uptime: number;
 }
 
-export async function readSyncCounters(endpoint: Endpoint, password: string): Promise<SyncCounters | undefined> {
+export async function readSyncCounters(endpoint: Endpoint, auth: Credentials): Promise<SyncCounters | undefined> {
   try {
-    const info = parseInfo(await withConnection(endpoint, password, (r) => r.info()));
+    const info = parseInfo(await withConnection(endpoint, auth, (r) => r.info()));
     return { full: Number(info.sync_full ?? 0), partial: Number(info.sync_partial_ok ?? 0), uptime: Number(info.uptime_in_seconds ?? 0) };
   } catch {
     return undefined;

@@ -3,6 +3,7 @@
 // client users are told to use, and in `full` through the HAProxy write port.
 import { Redis, type RedisOptions } from 'ioredis';
 import { keepConnected } from '../probes/sentinel-client.js';
+import type { Credentials } from '../probes/connect.js';
 import type { Op, Outcome, Via } from './recording.js';
 
 export type Durability = 'async' | 'wait';
@@ -32,11 +33,12 @@ export function classifyError(err: Error): Outcome {
 }
 
 /** Options for the HAProxy write port: a plain client that reconnects fast. */
-export function haproxyClientOptions(host: string, port: number, password: string): RedisOptions {
+export function haproxyClientOptions(host: string, port: number, auth: Credentials): RedisOptions {
   return {
     host,
     port,
-    password: password || undefined,
+    username: auth.username,
+    password: auth.password,
     connectTimeout: 500,
     commandTimeout: 1000,
     maxRetriesPerRequest: 1,

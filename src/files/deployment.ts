@@ -5,13 +5,31 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Topology } from '../model/schema.js';
 import { defaultOutDir } from '../paths.js';
-import { COMPOSE_FILE, ENV_FILE, TOPOLOGY_FILE } from '../synth/synthesize.js';
+import { type Credentials, NO_AUTH } from '../credentials.js';
+import { secretPath, STATS_USER } from '../synth/secrets.js';
+import { COMPOSE_FILE, TOPOLOGY_FILE } from '../synth/synthesize.js';
 
 export interface DeploymentFiles {
   dir: string;
   composeFile: string;
   topology: Topology;
-  password: string;
+  /** What redis-ha itself logs in as (the user admin), on the nodes and the Sentinels. */
+  admin: Credentials;
+  /** What client applications log in as (the user app): printed snippets, `status --json`. */
+  app: Credentials;
+  /** HAProxy's /stats and /metrics login. */
+  stats: Credentials;
+}
+
+/** The credentials of one user of a rendered deployment; none when auth is disabled. */
+export async function readCredentials(dir: string, topology: Topology, user: string, secret = user): Promise<Credentials> {
+  if (!topology.auth.enabled) return NO_AUTH;
+  const path = join(dir, secretPath(secret));
+  const password = (await readFile(path, 'utf8').catch(() => '')).trim();
+  if (!password) {
+    throw new UsageError(`the secret of user ${user} is missing (${path})`, 'render the deployment again (`redis-ha render` or `deploy`) to restore it');
+  }
+  return { username: user, password };
 }
 
 /** The deployment name to use when --name is not given: the only one rendered here, else redis-ha. */
@@ -42,11 +60,13 @@ export async function readDeployment(dir: string): Promise<DeploymentFiles> {
       'deploy it first (`redis-ha deploy <preset>`), or point at it with --name / --dir',
     );
   }
-  const env = await readFile(join(dir, ENV_FILE), 'utf8').catch(() => '');
+  const topology = JSON.parse(topologyText) as Topology;
   return {
     dir,
     composeFile: join(dir, COMPOSE_FILE),
-    topology: JSON.parse(topologyText) as Topology,
-    password: env.match(/^REDIS_PASSWORD=(.*)$/m)?.[1]?.trim() ?? '',
+    topology,
+    admin: await readCredentials(dir, topology, 'admin'),
+    app: await readCredentials(dir, topology, 'app'),
+    stats: await readCredentials(dir, topology, STATS_USER, 'haproxy-stats'),
   };
 }

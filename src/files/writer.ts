@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
-import { ENV_FILE, NODE_HOSTS_FILE } from '../synth/synthesize.js';
+import { SECRET_NAMES, SECRET_PATTERN, SECRETS_DIR, secretPath, type Secrets } from '../synth/secrets.js';
+import { isExecutable, isSecretFile } from '../synth/synthesize.js';
+import { NODE_HOSTS_FILE } from '../paths.js';
 
 export const MANIFEST_FILE = '.redis-ha-manifest.json';
 
@@ -50,18 +52,38 @@ export async function readManifest(dir: string): Promise<string[] | undefined> {
   return manifest.files;
 }
 
-/** The deployment's password: the one kept in its .env, or a new strong one on first render. */
-export async function loadOrCreatePassword(dir: string): Promise<{ password: string; created: boolean }> {
-  const env = await readText(join(dir, ENV_FILE));
-  const existing = env?.match(/^REDIS_PASSWORD=(.+)$/m)?.[1]?.trim();
-  if (existing) return { password: existing, created: false };
-  return { password: randomBytes(32).toString('hex'), created: true };
+/**
+ * The deployment's secrets: the ones kept in <dir>/secrets/<user>, and a new strong one
+ * (256 random bits, URL-safe base64) for each user that has none yet.
+ */
+export async function loadOrCreateSecrets(dir: string): Promise<{ secrets: Secrets; created: string[] }> {
+  const secrets = {} as Secrets;
+  const created: string[] = [];
+  for (const name of SECRET_NAMES) {
+    const existing = (await readText(join(dir, secretPath(name))))?.trim();
+    if (existing !== undefined && !SECRET_PATTERN.test(existing)) {
+      throw new UsageError(
+        `${join(dir, secretPath(name))} does not hold a usable secret (32 or more of A-Z a-z 0-9 _ -)`,
+        'delete the file to have a new secret generated at the next render, or write one of that form into it',
+      );
+    }
+    secrets[name] = existing ?? randomBytes(32).toString('base64url');
+    if (existing === undefined) created.push(name);
+  }
+  return { secrets, created };
 }
 
-/** File modes: secrets readable by the owner only, the container scripts executable, the rest 0644. */
+/**
+ * File modes: the container scripts executable, the rest 0644 - secret files included.
+ * Secret files are private through their directory (secrets/, mode 0700: no other host user
+ * can reach them), not their own mode: compose (v1 and v2) bind-mounts file secrets with the
+ * host's owner and mode, and the containers run as their own non-root users (redis 999,
+ * haproxy 99, exporter 59000), which could not read a file of mode 0600 owned by the host
+ * user. Each container mounts only the secrets it reads.
+ */
 export function modeFor(path: string): number {
-  if (path === ENV_FILE) return 0o600;
-  return path.endsWith('.sh') ? 0o755 : 0o644;
+  if (isSecretFile(path)) return 0o644;
+  return isExecutable(path) ? 0o755 : 0o644;
 }
 
 export async function writeDeployment(
@@ -83,6 +105,10 @@ export async function writeDeployment(
 
   const result: WriteResult = { dir, written: [], unchanged: [], removed: [] };
   await mkdir(dir, { recursive: true });
+  if ([...files.keys()].some(isSecretFile)) {
+    await mkdir(join(dir, SECRETS_DIR), { recursive: true, mode: 0o700 });
+    await chmod(join(dir, SECRETS_DIR), 0o700);
+  }
   for (const [path, content] of files) {
     const target = join(dir, path);
     const mode = modeFor(path);

@@ -1,4 +1,5 @@
 // Fills in what the schema leaves open: timings from the profile, ports from the port base.
+import { DEFAULT_MAXMEMORY } from './memory.js';
 import { PROFILE_TIMINGS, type Topology, type topologyInputSchema } from './schema.js';
 import type { z } from 'zod';
 
@@ -17,6 +18,7 @@ export function normalize(parsed: z.output<typeof topologyInputSchema>): Topolog
   const base = parsed.portBase;
   return {
     ...parsed,
+    redis: { ...parsed.redis, maxmemory: parsed.redis.maxmemory ?? DEFAULT_MAXMEMORY },
     sentinel: {
       ...parsed.sentinel,
       downAfterMs: parsed.sentinel.downAfterMs ?? timing.downAfterMs,

@@ -16,28 +16,32 @@ const listener: RefusedDirective = {
   hint: 'use bind and portBase (or the per-service port fields) in the topology',
 };
 const tls: RefusedDirective = {
-  reason: 'TLS decides who can connect, and redis-ha\'s checks, replication and Sentinel would not speak it',
+  reason:
+    'TLS decides who can connect; redis-ha does not set it up, so its checks, replication (user replica), Sentinel (user sentinel), HAProxy and the exporter would not speak it',
   hint: REMOVE,
 };
 const password: RefusedDirective = {
-  reason: 'redis-ha sets the password from <out>/.env at every start; another one locks out replication, Sentinel and the checks',
-  hint: 'use auth.enabled in the topology',
+  reason:
+    'the default user is off: every client logs in as one of redis-ha\'s ACL users (admin, app, replica, sentinel, exporter, health), each with its own secret in <out>/secrets/; requirepass would give the default user a password that no secret file holds',
+  hint: 'applications log in as user app (<out>/secrets/app), operators as admin; auth.enabled in the topology turns users off',
 };
 const users: RefusedDirective = {
-  reason: 'ACL users decide who can connect and what they may do; one defined here gets past the deployment\'s own auth',
-  hint: REMOVE,
+  reason:
+    'redis-ha renders the ACL users (admin, app, replica, sentinel, exporter, health), each allowed only what it needs; a user defined here (or an aclfile) widens that or replaces them',
+  hint: 'applications log in as user app (<out>/secrets/app), operators as admin (<out>/secrets/admin)',
 };
 const openCommands: RefusedDirective = {
   reason: 'opens commands to clients that run code in Redis or change what redis-ha protects',
   hint: REMOVE,
 };
 const role: RefusedDirective = {
-  reason: 'the role of each node is decided by redis-ha and Sentinel; a master named here receives the data and the password',
+  reason: 'the role of each node is decided by redis-ha and Sentinel; a master named here receives the data and the replication secret',
   hint: 'let Sentinel decide (redis-1 starts as master)',
 };
 const replicationAuth: RefusedDirective = {
-  reason: 'replication credentials are set by redis-ha; others break replication or send them elsewhere',
-  hint: 'use auth.enabled in the topology',
+  reason:
+    'replicas log in to their master as the ACL user replica (PSYNC, REPLCONF, PING only), its secret added from /run/secrets/replica at every start; other credentials break replication or send a secret elsewhere',
+  hint: REMOVE,
 };
 const announce: RefusedDirective = {
   reason: 'replicas announce their service name so that Sentinel finds them after a re-create; another address hides or misdirects them',

@@ -7,9 +7,11 @@ import { hostFailureImpact } from './placement.js';
 import type { Problem } from './problems.js';
 import { parseConfigLine } from './redis-config-line.js';
 import { refusedRedisDirective } from './redis-directives.js';
-import type { Topology } from './schema.js';
+import { DEFAULT_MAXMEMORY, redisMemoryLimit } from './memory.js';
+import type { Topology, TopologyGiven } from './schema.js';
 
-type Rule = (t: Topology) => Problem[];
+/** `given`: the topology before normalize filled in defaults (absent when only the normalized one is at hand). */
+type Rule = (t: Topology, given?: TopologyGiven) => Problem[];
 
 const error = (path: string, message: string, hint?: string): Problem => ({ severity: 'error', path, message, hint });
 const warning = (path: string, message: string, hint?: string): Problem => ({
@@ -115,6 +117,34 @@ const replicationRules: Rule = (t) => {
     );
   }
   return problems;
+};
+
+/**
+ * Memory: without maxmemory a node may take all of the host's memory (and its container gets no
+ * limit); when the topology sets none, normalize gives DEFAULT_MAXMEMORY, said here so that
+ * nobody finds out from an OOM error at 256 MB.
+ */
+const memoryRules: Rule = (t, given) => {
+  const { maxmemory, maxmemoryPolicy } = t.redis;
+  if (given && given.redis.maxmemory === undefined) {
+    return [
+      warning(
+        'redis.maxmemory',
+        `no redis.maxmemory set: each node gets ${DEFAULT_MAXMEMORY} (container memory limit ${redisMemoryLimit(maxmemory)}); past it ${maxmemoryPolicy === 'noeviction' ? 'writes are refused' : `keys are evicted (${maxmemoryPolicy})`}`,
+        'set redis.maxmemory to what the data needs (the container limit follows: twice it plus 64 MiB); 0 means no limit',
+      ),
+    ];
+  }
+  if (redisMemoryLimit(maxmemory) === undefined) {
+    return [
+      warning(
+        'redis.maxmemory',
+        'redis.maxmemory 0: no limit; Redis may take all of the host\'s memory, and its containers get no memory limit',
+        'set redis.maxmemory, e.g. 256mb (the container limit follows: twice it plus 64 MiB)',
+      ),
+    ];
+  }
+  return [];
 };
 
 /**
@@ -297,6 +327,7 @@ const swarmRules: Rule = (t) => {
 export const RULES: Rule[] = [
   sentinelRules,
   replicationRules,
+  memoryRules,
   extraConfigRules,
   imageRules,
   componentRules,
@@ -304,6 +335,6 @@ export const RULES: Rule[] = [
   swarmRules,
 ];
 
-export function checkRules(t: Topology): Problem[] {
-  return RULES.flatMap((rule) => rule(t));
+export function checkRules(t: Topology, given?: TopologyGiven): Problem[] {
+  return RULES.flatMap((rule) => rule(t, given));
 }

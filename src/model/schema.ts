@@ -37,7 +37,8 @@ const redisSchema = z
     image: z.string().min(1).default('redis:7.4-alpine'),
     version: z.string().min(1).default('7.4'),
     persistence: z.enum(['none', 'rdb', 'aof']).default('aof'),
-    maxmemory: memorySize.default(0),
+    // None: normalize fills in DEFAULT_MAXMEMORY (model/memory.ts), and the rules warn.
+    maxmemory: memorySize.optional(),
     maxmemoryPolicy: z
       .enum([
         'noeviction',
@@ -133,12 +134,15 @@ export const topologyInputSchema = z
 
 export type TopologyInput = z.input<typeof topologyInputSchema>;
 type Parsed = z.output<typeof topologyInputSchema>;
+/** The topology as given (schema defaults in, nothing normalized): what the rules compare against. */
+export type TopologyGiven = Parsed;
 
 /**
  * The normalized topology: every default filled in, every port decided.
  * This is what synth and runtime receive.
  */
-export interface Topology extends Omit<Parsed, 'sentinel' | 'haproxy' | 'exporter'> {
+export interface Topology extends Omit<Parsed, 'redis' | 'sentinel' | 'haproxy' | 'exporter'> {
+  redis: Parsed['redis'] & { maxmemory: string | 0 };
   sentinel: Parsed['sentinel'] & { downAfterMs: number; failoverTimeoutMs: number };
   haproxy: Parsed['haproxy'] & { writePort: number; readPort: number; statsPort: number };
   exporter: Parsed['exporter'] & { port: number };

@@ -11,17 +11,18 @@
 // on success, failure and abort.
 import type { Redis } from 'ioredis';
 import { EXIT, FailedError, RedisHaError } from '../errors.js';
-import { HealStack } from '../failover/heal.js';
+import { HealStack } from './heal.js';
 import { waitFor } from '../health/wait.js';
 import { addressOf } from '../deployment.js';
 import { redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import { pairsToRecord, parseInfo, probeConnection, withConnection, type Endpoint } from '../probes/connect.js';
+import { type Credentials, pairsToRecord, parseInfo, probeConnection, withConnection, type Endpoint } from '../probes/connect.js';
 import { checkSwitchoverRequest, majorityMaster, planSwitchover, type LiveView, type NodeView, type SwitchoverPlan } from './switchover-plan.js';
 
 export interface LiveDeployment {
   topology: Topology;
-  password: string;
+  /** Who the switchover acts as (the user admin: CLIENT PAUSE, CONFIG SET, SENTINEL FAILOVER, REPLICAOF). */
+  auth: Credentials;
   /** Address the published ports are reached at from this host. */
   host: string;
   /** On swarm: the address of each service's node. */
@@ -94,7 +95,7 @@ export async function readLiveView(d: LiveDeployment): Promise<LiveView> {
   const nodes = await Promise.all(
     redisNodes(t).map(async (n): Promise<NodeView> => {
       try {
-        const info = parseInfo(await withConnection({ host: addressOf(d, n.name), port: n.hostPort }, d.password, (r) => r.info()));
+        const info = parseInfo(await withConnection({ host: addressOf(d, n.name), port: n.hostPort }, d.auth, (r) => r.info()));
         const role = info.role === 'master' ? 'master' : 'slave';
         return {
           name: n.name,
@@ -114,7 +115,7 @@ export async function readLiveView(d: LiveDeployment): Promise<LiveView> {
   const sentinels = await Promise.all(
     sentinelNodes(t).map(async (s) => {
       try {
-        return { name: s.name, master: await withConnection({ host: addressOf(d, s.name), port: s.hostPort }, d.password, (r) => sentinelMasterName(r, t.sentinel.masterName)) };
+        return { name: s.name, master: await withConnection({ host: addressOf(d, s.name), port: s.hostPort }, d.auth, (r) => sentinelMasterName(r, t.sentinel.masterName)) };
       } catch (err) {
         return { name: s.name, error: (err as Error).message };
       }
@@ -126,13 +127,13 @@ export async function readLiveView(d: LiveDeployment): Promise<LiveView> {
 /** Long-lived connections for the duration of the switch (polling every 20 ms). */
 class Connections {
   private readonly open = new Map<string, Redis>();
-  constructor(private readonly password: string) {}
+  constructor(private readonly auth: Credentials) {}
 
   async get(key: string, endpoint: Endpoint): Promise<Redis> {
     const existing = this.open.get(key);
     if (existing && existing.status === 'ready') return existing;
     existing?.disconnect();
-    const r = probeConnection(endpoint, this.password, 1000);
+    const r = probeConnection(endpoint, this.auth, 1000);
     r.on('error', () => undefined);
     this.open.set(key, r);
     await r.connect();
@@ -163,7 +164,7 @@ export async function runSwitchover(o: SwitchoverOptions): Promise<SwitchoverRes
     if (!n) throw new Error(`no node ${name}`);
     return { host: addressOf(d, n.name), port: n.hostPort };
   };
-  const conns = new Connections(d.password);
+  const conns = new Connections(d.auth);
   const node = (name: string) => conns.get(name, endpoint(name));
   const notes: string[] = [];
 
@@ -348,7 +349,7 @@ export async function runSwitchover(o: SwitchoverOptions): Promise<SwitchoverRes
         `the HAProxy write port to reach ${newMaster}`,
         async () => {
           try {
-            const reached = await withConnection({ host: addressOf(d, 'haproxy'), port: t.haproxy.writePort }, d.password, async (r) => {
+            const reached = await withConnection({ host: addressOf(d, 'haproxy'), port: t.haproxy.writePort }, d.auth, async (r) => {
               const [, name] = (await r.config('GET', 'replica-announce-ip')) as string[];
               const role = ((await r.call('ROLE')) as unknown[])[0];
               return `${name} (${String(role)})`;

@@ -6,11 +6,16 @@ export interface Endpoint {
   port: number;
 }
 
-export function probeConnection(endpoint: Endpoint, password: string, timeoutMs = 1000): Redis {
+import type { Credentials } from '../credentials.js';
+
+export { NO_AUTH, type Credentials } from '../credentials.js';
+
+export function probeConnection(endpoint: Endpoint, auth: Credentials, timeoutMs = 1000): Redis {
   return new Redis({
     host: endpoint.host,
     port: endpoint.port,
-    password: password || undefined,
+    username: auth.username,
+    password: auth.password,
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
@@ -24,11 +29,11 @@ export function probeConnection(endpoint: Endpoint, password: string, timeoutMs 
 /** Runs `fn` on a fresh connection and always closes it. */
 export async function withConnection<T>(
   endpoint: Endpoint,
-  password: string,
+  auth: Credentials,
   fn: (redis: Redis) => Promise<T>,
   timeoutMs = 1000,
 ): Promise<T> {
-  const redis = probeConnection(endpoint, password, timeoutMs);
+  const redis = probeConnection(endpoint, auth, timeoutMs);
   redis.on('error', () => {
     /* reported through the failed command */
   });

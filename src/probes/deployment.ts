@@ -3,7 +3,7 @@
 // health/status.ts judges.
 import { addressOf, type Deployment } from '../deployment.js';
 import { redisNodes, sentinelNodes, type NodeRef } from '../model/nodes.js';
-import { parseInfo, withConnection } from './connect.js';
+import { type Credentials, parseInfo, withConnection } from './connect.js';
 import { probeExporterTarget, probeHaproxyStats, type HaproxyServerState } from './http.js';
 import { probeNode, type NodeState } from './redis.js';
 import { probeSentinel, type SentinelState } from './sentinel.js';
@@ -40,8 +40,8 @@ export interface ExporterProbe {
 const endpointOf = (d: Deployment, n: NodeRef) => ({ host: addressOf(d, n.name), port: n.hostPort });
 
 /** Which node a connection through a published port lands on (the node's announced name). */
-export async function nodeBehind(host: string, port: number, password: string): Promise<{ name: string; role: string }> {
-  return withConnection({ host, port }, password, async (r) => {
+export async function nodeBehind(host: string, port: number, auth: Credentials): Promise<{ name: string; role: string }> {
+  return withConnection({ host, port }, auth, async (r) => {
     const [, name] = (await r.config('GET', 'replica-announce-ip')) as string[];
     const role = parseInfo(await r.info('replication')).role ?? '?';
     return { name: name ?? '?', role };
@@ -49,12 +49,12 @@ export async function nodeBehind(host: string, port: number, password: string): 
 }
 
 const behind = (d: Deployment, port: number): Promise<Behind> =>
-  nodeBehind(addressOf(d, 'haproxy'), port, d.password).catch((err: Error) => ({ error: err.message }));
+  nodeBehind(addressOf(d, 'haproxy'), port, d.auth).catch((err: Error) => ({ error: err.message }));
 
 export async function probeHaproxy(d: Deployment): Promise<HaproxyProbe> {
   const t = d.topology;
   try {
-    const servers = await probeHaproxyStats(addressOf(d, 'haproxy'), t.haproxy.statsPort);
+    const servers = await probeHaproxyStats(addressOf(d, 'haproxy'), t.haproxy.statsPort, d.stats);
     const [write, read] = await Promise.all([behind(d, t.haproxy.writePort), behind(d, t.haproxy.readPort)]);
     return { reachable: true, servers, write, read };
   } catch (err) {
@@ -76,7 +76,7 @@ export async function probeExporter(d: Deployment): Promise<ExporterProbe> {
 
 export async function probeNodes(d: Deployment): Promise<NodeStatus[]> {
   const nodes: NodeStatus[] = await Promise.all(
-    redisNodes(d.topology).map(async (n) => ({ service: n.name, hostPort: n.hostPort, ...(await probeNode(endpointOf(d, n), d.password)) })),
+    redisNodes(d.topology).map(async (n) => ({ service: n.name, hostPort: n.hostPort, ...(await probeNode(endpointOf(d, n), d.auth)) })),
   );
   const master = nodes.find((n) => n.role === 'master');
   for (const n of nodes) {
@@ -90,7 +90,7 @@ export async function probeSentinels(d: Deployment): Promise<SentinelStatus[]> {
     sentinelNodes(d.topology).map(async (s) => ({
       service: s.name,
       hostPort: s.hostPort,
-      ...(await probeSentinel(endpointOf(d, s), d.password, d.topology.sentinel.masterName)),
+      ...(await probeSentinel(endpointOf(d, s), d.auth, d.topology.sentinel.masterName)),
     })),
   );
 }

@@ -1,4 +1,5 @@
 // HAProxy stats and redis_exporter metrics over HTTP, from the host.
+import type { Credentials } from './connect.js';
 
 export interface HaproxyServerState {
   backend: string;
@@ -7,8 +8,13 @@ export interface HaproxyServerState {
   status: string;
 }
 
-export async function fetchText(url: string, timeoutMs = 2000): Promise<string> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+/** GET `url`; with `login`, as HTTP basic auth. */
+export async function fetchText(url: string, timeoutMs = 2000, login?: Credentials): Promise<string> {
+  const headers: Record<string, string> = {};
+  if (login?.username && login.password) {
+    headers.authorization = `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}`;
+  }
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
   if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
   return response.text();
 }
@@ -26,8 +32,8 @@ export function parseHaproxyCsv(csv: string): HaproxyServerState[] {
     .map((f) => ({ backend: f[px] ?? '', server: f[sv] ?? '', status: f[status] ?? '' }));
 }
 
-export async function probeHaproxyStats(host: string, port: number): Promise<HaproxyServerState[]> {
-  return parseHaproxyCsv(await fetchText(`http://${host}:${port}/stats;csv`));
+export async function probeHaproxyStats(host: string, port: number, login?: Credentials): Promise<HaproxyServerState[]> {
+  return parseHaproxyCsv(await fetchText(`http://${host}:${port}/stats;csv`, 2000, login));
 }
 
 /** The value of a metric without labels (e.g. `redis_up 1`) in Prometheus text format. */

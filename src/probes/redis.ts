@@ -1,5 +1,5 @@
 // What one Redis node says about itself (INFO replication).
-import { parseInfo, withConnection, type Endpoint } from './connect.js';
+import { type Credentials, parseInfo, withConnection, type Endpoint } from './connect.js';
 
 export interface ReplicaEntry {
   host: string;
@@ -56,9 +56,9 @@ export function parseReplicationInfo(text: string): Omit<NodeState, 'reachable'>
   };
 }
 
-export async function probeNode(endpoint: Endpoint, password: string): Promise<NodeState> {
+export async function probeNode(endpoint: Endpoint, auth: Credentials): Promise<NodeState> {
   try {
-    const text = await withConnection(endpoint, password, (r) => r.info('replication'));
+    const text = await withConnection(endpoint, auth, (r) => r.info('replication'));
     return { reachable: true, ...parseReplicationInfo(text) };
   } catch (err) {
     return { reachable: false, error: (err as Error).message };

@@ -4,6 +4,7 @@
 import { SentinelConnector, type Redis, type RedisOptions } from 'ioredis';
 import { natMap, probeHost, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import type { Credentials } from './connect.js';
 
 /**
  * ioredis opens connections of its own to every Sentinel to follow +switch-master (the
@@ -27,15 +28,18 @@ export interface OptionEntry {
   comment?: string;
 }
 
-/** `host`: one address for every service (compose), or the address of each service's node (swarm). */
-export function sentinelClientEntries(t: Topology, password: string, host: string | ((service: string) => string) = probeHost(t)): OptionEntry[] {
+/** `auth`: who the client logs in as, on the nodes and the Sentinels (the user app for applications).
+ * `host`: one address for every service (compose), or the address of each service's node (swarm). */
+export function sentinelClientEntries(t: Topology, auth: Credentials, host: string | ((service: string) => string) = probeHost(t)): OptionEntry[] {
   const hostOf = typeof host === 'string' ? () => host : host;
   return [
     { key: 'Connector', value: QuietSentinelConnector, comment: "ioredis's own connections to the Sentinels (failover detector) have no 'error' listener: without this class they print 'Unhandled error event' while a Sentinel is down" },
     { key: 'sentinels', value: sentinelNodes(t).map((s) => ({ host: hostOf(s.name), port: s.hostPort })) },
     { key: 'name', value: t.sentinel.masterName },
-    { key: 'password', value: password || undefined },
-    { key: 'sentinelPassword', value: password || undefined },
+    { key: 'username', value: auth.username },
+    { key: 'password', value: auth.password },
+    { key: 'sentinelUsername', value: auth.username },
+    { key: 'sentinelPassword', value: auth.password },
     { key: 'natMap', value: natMap(t, host), comment: 'Sentinels announce in-network names (redis-2:6379); map them to the published ports' },
     { key: 'updateSentinels', value: false, comment: 'Sentinels found through others are announced by in-network name: unreachable here' },
     { key: 'failoverDetector', value: true, comment: 'subscribe to +switch-master on the Sentinels: reconnect to the new master at once' },
@@ -67,8 +71,8 @@ export function sentinelClientEntries(t: Topology, password: string, host: strin
   ];
 }
 
-export function sentinelClientOptions(t: Topology, password: string, host: string | ((service: string) => string) = probeHost(t)): RedisOptions {
-  return Object.fromEntries(sentinelClientEntries(t, password, host).map((e) => [e.key, e.value])) as RedisOptions;
+export function sentinelClientOptions(t: Topology, auth: Credentials, host: string | ((service: string) => string) = probeHost(t)): RedisOptions {
+  return Object.fromEntries(sentinelClientEntries(t, auth, host).map((e) => [e.key, e.value])) as RedisOptions;
 }
 
 /**

@@ -1,5 +1,5 @@
 // What one Sentinel says: the master it names, the replicas and Sentinels it sees, CKQUORUM.
-import { pairsToRecord, withConnection, type Endpoint } from './connect.js';
+import { type Credentials, pairsToRecord, withConnection, type Endpoint } from './connect.js';
 
 export interface SentinelState {
   reachable: boolean;
@@ -14,9 +14,9 @@ export interface SentinelState {
   ckquorum?: { ok: boolean; message: string };
 }
 
-export async function probeSentinel(endpoint: Endpoint, password: string, masterName: string): Promise<SentinelState> {
+export async function probeSentinel(endpoint: Endpoint, auth: Credentials, masterName: string): Promise<SentinelState> {
   try {
-    return await withConnection(endpoint, password, async (r) => {
+    return await withConnection(endpoint, auth, async (r) => {
       const master = pairsToRecord(await r.call('SENTINEL', 'MASTER', masterName));
       const replicas = ((await r.call('SENTINEL', 'REPLICAS', masterName)) as unknown[]).map(pairsToRecord);
       const sentinels = ((await r.call('SENTINEL', 'SENTINELS', masterName)) as unknown[]).map(pairsToRecord);

@@ -2,6 +2,7 @@
 // generated from the option table the failover workload measures with (probes/sentinel-client.ts).
 import { natMap, probeHost, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import { type Credentials, NO_AUTH } from '../probes/connect.js';
 import { keepConnected, sentinelClientEntries, type OptionEntry } from '../probes/sentinel-client.js';
 import { maskSecret } from './style.js';
 
@@ -37,22 +38,25 @@ export interface Snippets {
   redisPy?: string;
 }
 
-export function snippets(t: Topology, password: string, showSecrets: boolean, hostOf?: (service: string) => string): Snippets {
+/** Snippets for client applications: they log in as `auth` (the user app; its secret is secrets/app). */
+export function snippets(t: Topology, auth: Credentials, showSecrets: boolean, hostOf?: (service: string) => string): Snippets {
   const at = (service: string) => hostOf?.(service) ?? probeHost(t);
   const hosts = hostOf ?? probeHost(t);
-  const pw = maskSecret(password, showSecrets);
-  const auth = t.auth.enabled ? ` -a '${pw}' --no-auth-warning` : '';
+  const pw = maskSecret(auth.password ?? '', showSecrets);
+  const user = auth.username ?? 'app';
+  const cliAuth = t.auth.enabled ? ` --user ${user} -a '${pw}' --no-auth-warning` : '';
   const writePort = t.haproxy.enabled ? t.haproxy.writePort : redisNodes(t)[0]!.hostPort;
   const sentinels = sentinelNodes(t);
   const out: Snippets = {
     redisCli: t.haproxy.enabled
-      ? `redis-cli -h ${at('haproxy')} -p ${writePort}${auth}    # writes via HAProxy; reads: -p ${t.haproxy.readPort}`
+      ? `redis-cli -h ${at('haproxy')} -p ${writePort}${cliAuth}    # writes via HAProxy; reads: -p ${t.haproxy.readPort}`
       : sentinels.length
-        ? `redis-cli -h ${at(sentinels[0]!.name)} -p ${sentinels[0]!.hostPort}${auth} SENTINEL get-master-addr-by-name ${t.sentinel.masterName}`
-        : `redis-cli -h ${at('redis-1')} -p ${writePort}${auth}    # redis-1, the master`,
+        ? `redis-cli -h ${at(sentinels[0]!.name)} -p ${sentinels[0]!.hostPort}${cliAuth} SENTINEL get-master-addr-by-name ${t.sentinel.masterName}`
+        : `redis-cli -h ${at('redis-1')} -p ${writePort}${cliAuth}    # redis-1, the master`,
   };
   if (!sentinels.length) return out;
-  out.ioredis = ioredisSnippet(sentinelClientEntries(t, pw, hosts));
+  const client: Credentials = t.auth.enabled ? { username: user, password: pw } : NO_AUTH;
+  out.ioredis = ioredisSnippet(sentinelClientEntries(t, client, hosts));
   const pyNat = Object.entries(natMap(t, hosts))
     .map(([k, v]) => {
       const [h, p] = k.split(':');
@@ -61,6 +65,7 @@ export function snippets(t: Topology, password: string, showSecrets: boolean, ho
     .join(', ');
   // A JSON string is a valid Python string literal, whatever the password holds.
   const pyPw = t.auth.enabled ? JSON.stringify(pw) : 'None';
+  const pyUser = t.auth.enabled ? JSON.stringify(user) : 'None';
   out.redisPy = [
     'from redis.sentinel import Sentinel',
     '# Sentinels announce in-network names; map them to the ports published on this host.',
@@ -72,7 +77,8 @@ export function snippets(t: Topology, password: string, showSecrets: boolean, ho
     '    def discover_slaves(self, name):',
     '        return [NAT.get(tuple(a), tuple(a)) for a in super().discover_slaves(name)]',
     `sentinel = HostSentinel([${sentinels.map((s) => `("${at(s.name)}", ${s.hostPort})`).join(', ')}],`,
-    `                        sentinel_kwargs={"password": ${pyPw}}, password=${pyPw}, socket_timeout=1)`,
+    `                        sentinel_kwargs={"username": ${pyUser}, "password": ${pyPw}},\n` +
+      `                        username=${pyUser}, password=${pyPw}, socket_timeout=1)`,
     `master = sentinel.master_for("${t.sentinel.masterName}")`,
   ].join('\n');
   return out;

@@ -120,6 +120,14 @@ export class ComposeRuntime implements Runtime {
     return this.docker.network('connect', network, id, options.aliases);
   }
 
+  copyFrom(id: string, pathInContainer: string, hostPath: string) {
+    return this.docker.copy(`${id}:${pathInContainer}`, hostPath);
+  }
+
+  copyTo(id: string, hostPath: string, pathInContainer: string) {
+    return this.docker.copy(hostPath, `${id}:${pathInContainer}`);
+  }
+
   logs(id: string, options: { lines: number }) {
     return this.docker.logs(id, options.lines);
   }

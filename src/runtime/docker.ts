@@ -156,6 +156,11 @@ export class DockerCli {
     return `${result.stdout}\n${result.stderr}`.trim();
   }
 
+  /** `docker cp`: `from` / `to` are a host path or `<container id>:<path>`. */
+  async copy(from: string, to: string): Promise<void> {
+    await this.docker(['cp', from, to], `docker cp ${from} ${to}`);
+  }
+
   async exec(id: string, argv: string[], options: { stdin?: string; timeoutMs?: number } = {}) {
     return this.runner.run('docker', ['exec', ...(options.stdin === undefined ? [] : ['-i']), id, ...argv], {
       input: options.stdin,

@@ -6,7 +6,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { NODE_HOSTS_FILE } from '../synth/synthesize.js';
+import { NODE_HOSTS_FILE } from '../paths.js';
 
 export { NODE_HOSTS_FILE };
 

@@ -91,6 +91,13 @@ export interface Runtime {
   /** Cuts a container off a network / puts it back, reachable under `aliases`. */
   disconnect(network: string, id: string): Promise<void>;
   connect(network: string, id: string, options?: { aliases?: string[] }): Promise<void>;
+  /**
+   * Copies a file or directory out of a container (running or stopped) to `hostPath`, and into
+   * one (`pathInContainer` must not exist for a directory: it is created with the content).
+   * Works on stopped containers too: the way to put data into a volume before a start.
+   */
+  copyFrom(id: string, pathInContainer: string, hostPath: string): Promise<void>;
+  copyTo(id: string, hostPath: string, pathInContainer: string): Promise<void>;
   /** The last `lines` lines of a container's stdout and stderr. */
   logs(id: string, options: { lines: number }): Promise<string>;
   /** Stops (gracefully, up to `graceSeconds`) and removes containers with their anonymous volumes. */

@@ -270,6 +270,14 @@ export class SwarmRuntime implements Runtime {
     return this.node(this.nodeOf(id)).logs(id, options.lines);
   }
 
+  copyFrom(id: string, pathInContainer: string, hostPath: string) {
+    return this.node(this.nodeOf(id)).copy(`${id}:${pathInContainer}`, hostPath);
+  }
+
+  copyTo(id: string, hostPath: string, pathInContainer: string) {
+    return this.node(this.nodeOf(id)).copy(hostPath, `${id}:${pathInContainer}`);
+  }
+
   async removeContainers(ids: string[], options: { graceSeconds: number }): Promise<void> {
     const byNode = new Map<string, string[]>();
     for (const id of ids) byNode.set(this.nodeOf(id), [...(byNode.get(this.nodeOf(id)) ?? []), id]);

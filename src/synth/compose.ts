@@ -11,6 +11,8 @@ import {
 } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_PRESET } from '../labels.js';
+import { redisMemoryLimit } from '../model/memory.js';
+import { containerSecret, EXPORTER_PASSWORD_FILE, type SecretName, secretPath } from './secrets.js';
 
 
 /** Where the rendered files appear inside the containers. */
@@ -30,9 +32,17 @@ export interface ComposeService {
   entrypoint?: string[];
   command?: string[];
   init?: boolean;
+  user?: string;
+  cap_drop?: string[];
+  security_opt?: string[];
+  read_only?: boolean;
+  tmpfs?: string[];
+  mem_limit?: string;
+  pids_limit?: number;
+  logging?: { driver: string; options: Record<string, string> };
   environment?: Record<string, string>;
-  env_file?: string[];
   volumes?: string[];
+  secrets?: string[];
   ports?: string[];
   networks: string[];
   depends_on?: Record<string, { condition: 'service_started' | 'service_healthy' }>;
@@ -44,8 +54,37 @@ export interface ComposeService {
 
 export interface ComposeFile {
   services: Record<string, ComposeService>;
+  secrets?: Record<string, { file: string }>;
   networks: Record<string, { labels: Record<string, string> }>;
   volumes: Record<string, { labels: Record<string, string> }>;
+}
+
+/**
+ * The redis user of the official images (alpine: 999:1000, debian: 999:999), by number: the
+ * group comes from the image's passwd entry, and an image without that user still starts
+ * (as uid 999, never root).
+ */
+const REDIS_UID = '999';
+/** The haproxy user of the official haproxy images (Debian and Alpine): 99:99. */
+const HAPROXY_UID = '99:99';
+
+/**
+ * Every container: no process is root (healthchecks and `docker exec` run as the same user),
+ * no capability (none is needed: every port is above 1024, and as the redis user from the
+ * start the image's entrypoint neither chowns /data nor switches user), no privilege gain
+ * through setuid files, a read-only root file system (only /data, a volume, and /tmp, a
+ * small tmpfs, are writable), a bound on processes and rotated logs.
+ */
+function hardened(user: string, pids: number): Partial<ComposeService> {
+  return {
+    user,
+    cap_drop: ['ALL'],
+    security_opt: ['no-new-privileges:true'],
+    read_only: true,
+    tmpfs: ['/tmp:size=16m,mode=1777'],
+    pids_limit: pids,
+    logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
+  };
 }
 
 const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
@@ -84,12 +123,23 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
   const sentinelNames = sentinels.map((s) => s.name).join(' ');
   const volumes: ComposeFile['volumes'] = {};
   const services: Record<string, ComposeService> = {};
+  // Secrets are files (compose `secrets:`, mounted read-only at /run/secrets/<name>), never
+  // environment variables: nothing secret shows in `docker inspect` or `compose config`.
+  // Each service gets only the ones it reads.
+  const secretsUsed = new Set<string>();
+  const mount = (...names: (SecretName | 'exporter-passwords')[]) => {
+    if (!t.auth.enabled) return {};
+    for (const n of names) secretsUsed.add(n);
+    return { secrets: names };
+  };
 
   for (const node of nodes) {
     volumes[`${node.name}-data`] = { labels: labels() };
     services[node.name] = {
       image: t.redis.image,
       hostname: node.name,
+      ...hardened(REDIS_UID, 256),
+      ...(redisMemoryLimit(t.redis.maxmemory) ? { mem_limit: redisMemoryLimit(t.redis.maxmemory) } : {}),
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/redis-start.sh`],
       // A tiny init as PID 1 reaps the healthcheck's processes, which Redis would otherwise
       // collect and log as unknown children.
@@ -101,7 +151,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
         // The scripts follow a majority of all Sentinels, not of those that answer.
         SENTINEL_COUNT: String(sentinels.length),
       },
-      env_file: ['.env'],
+      // replica: masterauth; health: healthcheck, asking the Sentinels; admin: REPLICAOF on a first start.
+      ...mount('replica', 'health', 'admin'),
       volumes: [
         `./redis/${node.name}.conf:${CONF_DIR}/redis.conf:ro`,
         `./scripts:${CONF_DIR}/scripts:ro`,
@@ -125,6 +176,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services[sentinel.name] = {
       image: t.redis.image,
       hostname: sentinel.name,
+      ...hardened(REDIS_UID, 128),
+      mem_limit: '64m',
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/sentinel-start.sh`],
       init: true,
       environment: {
@@ -137,7 +190,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
         // SENTINELS lists the peers; a majority counts this Sentinel too.
         SENTINEL_COUNT: String(sentinels.length),
       },
-      env_file: ['.env'],
+      // sentinel: auth-pass (to the nodes) and sentinel-pass (to the peers); health: healthcheck.
+      ...mount('sentinel', 'health'),
       volumes: [
         `./sentinel/${sentinel.name}.conf:${CONF_DIR}/sentinel.conf:ro`,
         `./scripts:${CONF_DIR}/scripts:ro`,
@@ -158,8 +212,14 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services.haproxy = {
       image: t.haproxy.image,
       hostname: 'haproxy',
-      env_file: ['.env'],
-      volumes: ['./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro'],
+      // The image's haproxy user (uid/gid 99), by number like the redis user: Swarm secrets
+      // are owned by a numeric uid, and an image without that user still never runs as root.
+      ...hardened(HAPROXY_UID, 256),
+      mem_limit: '128m',
+      // Fills the passwords into a private copy of haproxy.cfg, then starts HAProxy.
+      entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/haproxy-start.sh`],
+      ...mount('health', 'haproxy-stats'),
+      volumes: ['./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro', `./scripts:${CONF_DIR}/scripts:ro`],
       ports: [
         publish(t.haproxy.writePort, HAPROXY_WRITE_PORT),
         publish(t.haproxy.readPort, HAPROXY_READ_PORT),
@@ -167,7 +227,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       ],
       networks: [t.network],
       restart: 'unless-stopped',
-      labels: labels(hash(inputs.haproxyConfig ?? '')),
+      labels: labels(hash(inputs.haproxyConfig ?? '', inputs.scripts)),
     };
   }
 
@@ -175,11 +235,18 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services.exporter = {
       image: t.exporter.image,
       hostname: 'exporter',
-      // Covers every node through /scrape?target=redis://<node>:6379; the password
-      // (REDIS_PASSWORD from .env) applies to every target. No REDIS_ADDR: /metrics then
-      // holds only the exporter's own metrics, so no node is counted twice.
-      environment: { REDIS_ADDR: '' },
-      env_file: ['.env'],
+      // The image's own non-root user (oliver006/redis_exporter: USER 59000:59000).
+      ...hardened('59000:59000', 64),
+      mem_limit: '64m',
+      // Covers every node through /scrape?target=redis://<node>:6379, as the user "exporter"
+      // with the password its password file maps to that target: only this deployment's
+      // nodes and Sentinels are in it. An empty --redis.addr: /metrics then holds only the
+      // exporter's own metrics, so no node is counted twice.
+      command: [
+        '--redis.addr=',
+        ...(t.auth.enabled ? ['--redis.user=exporter', `--redis.password-file=${containerSecret('exporter-passwords')}`] : []),
+      ],
+      ...mount('exporter-passwords'),
       ports: [publish(t.exporter.port, EXPORTER_PORT)],
       networks: [t.network],
       restart: 'unless-stopped',
@@ -187,18 +254,19 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     };
   }
 
-  // No top-level `name:` (Compose v1 rejects it): every call passes `-p`, and .env
-  // carries COMPOSE_PROJECT_NAME for people who run compose by hand in this directory.
+  // No top-level `name:` (Compose v1 rejects it): every call passes `-p` (by hand: `docker-compose -p <name>`).
+  const secretFile = (n: string) => `./${secretPath(n === 'exporter-passwords' ? EXPORTER_PASSWORD_FILE : n)}`;
   return escapeInterpolation({
     services,
+    ...(secretsUsed.size ? { secrets: Object.fromEntries([...secretsUsed].sort().map((n) => [n, { file: secretFile(n) }])) } : {}),
     networks: { [t.network]: { labels: labels() } },
     volumes,
   });
 }
 
 /**
- * Compose substitutes `${VAR}` and `$VAR` in every value, from the environment and .env (which
- * holds the password). The model already refuses `$` in images and names; this is the guarantee
+ * Compose substitutes `${VAR}` and `$VAR` in every value, from the environment and any .env
+ * in the project directory. The model already refuses `$` in images and names; this is the guarantee
  * for every other string: a `$` reaches Compose as `$$`, which it reads as a literal `$`.
  */
 export function escapeInterpolation<T>(value: T): T {

@@ -2,19 +2,24 @@
 import { createHash } from 'node:crypto';
 import { INITIAL_MASTER, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import type { SecretName } from './secrets.js';
 import { renderTemplate } from './templates.js';
+
+/** SHA-256 of each user's password (Redis ACL `#<hash>`); undefined without auth. */
+export type AclHashes = Record<SecretName, string> | undefined;
 
 /** A stable 40-hex Sentinel id: the same deployment and node always get the same id. */
 export function sentinelId(deployment: string, node: string): string {
   return createHash('sha1').update(`redis-ha:${deployment}:${node}`).digest('hex');
 }
 
-export function renderRedisConfig(t: Topology, node: string): string {
+export function renderRedisConfig(t: Topology, node: string, hashes: AclHashes): string {
   return renderTemplate('redis.conf.hbs', {
     deployment: t.name,
     node,
     bind: t.bind,
-    auth: t.auth.enabled,
+    auth: t.auth.enabled && hashes !== undefined,
+    hashes,
     replicaOf: node === INITIAL_MASTER ? undefined : INITIAL_MASTER,
     minReplicasToWrite: t.redis.minReplicasToWrite,
     minReplicasMaxLag: t.redis.minReplicasMaxLag,
@@ -25,11 +30,13 @@ export function renderRedisConfig(t: Topology, node: string): string {
   });
 }
 
-export function renderSentinelConfig(t: Topology, node: string): string {
+export function renderSentinelConfig(t: Topology, node: string, hashes: AclHashes): string {
   const sentinels = sentinelNodes(t).map((s) => s.name);
   return renderTemplate('sentinel.conf.hbs', {
     deployment: t.name,
     node,
+    auth: t.auth.enabled && hashes !== undefined,
+    hashes,
     myid: sentinelId(t.name, node),
     masterName: t.sentinel.masterName,
     initialMaster: INITIAL_MASTER,

@@ -8,7 +8,13 @@
 //   so every service with a volume is pinned to one node (model/placement.ts);
 // - no service VIPs and no ingress mesh (they mislead Sentinel, and need IPVS): `endpoint_mode:
 //   dnsrr`, an attachable overlay network, ports published in host mode on the task's node;
-// - what `docker stack deploy` ignores (restart, depends_on, container_name) is converted or dropped.
+// - what `docker stack deploy` ignores (restart, depends_on, container_name) is converted or dropped;
+// - the hardening of the compose services carries over where Swarm has it (user, read_only,
+//   cap_drop, init, logging, the memory limit under deploy.resources); `tmpfs` becomes a tmpfs
+//   mount; `security_opt` (no-new-privileges) and `pids_limit` have no stack-file form (v3.8)
+//   and are dropped: set "no-new-privileges": true in each node's daemon.json instead;
+// - secrets are mounted 0400 and owned by the uid the service runs as (compose file secrets
+//   are bind mounts that keep the host file's owner and mode; Swarm secrets are not).
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { pinnedServices, placementConstraint } from '../model/placement.js';
@@ -47,10 +53,26 @@ export interface StackDeploy {
   labels: Record<string, string>;
 }
 
+/** A tmpfs mount, the stack-file form of compose's `tmpfs: [/tmp:size=16m,...]`. */
+export interface StackTmpfs {
+  type: 'tmpfs';
+  target: string;
+  tmpfs?: { size: number };
+}
+
+export interface StackSecretRef {
+  source: string;
+  target: string;
+  uid?: string;
+  gid?: string;
+  mode: number;
+}
+
 export type StackService = Record<string, unknown> & {
   image: string;
   hostname: string;
-  volumes?: string[];
+  volumes?: (string | StackTmpfs)[];
+  secrets?: StackSecretRef[];
   configs?: { source: string; target: string; mode: number }[];
   ports?: StackPort[];
   deploy: StackDeploy;
@@ -66,7 +88,7 @@ export interface StackFile {
 }
 
 /** Compose service keys `docker stack deploy` ignores: the stack expresses them under `deploy:` or not at all. */
-const DROPPED = ['container_name', 'restart', 'depends_on', 'links'];
+const DROPPED = ['container_name', 'restart', 'depends_on', 'links', 'security_opt', 'pids_limit'];
 /** Compose resource keys (not in the stack format) -> deploy.resources. */
 const RESOURCES: Record<string, ['limits' | 'reservations', string]> = {
   mem_limit: ['limits', 'memory'],
@@ -83,6 +105,24 @@ function relativeSource(source: string): string | undefined {
   if (!source.startsWith('./')) return undefined;
   const path = posix.normalize(source.slice(2));
   return path.startsWith('../') || path === '..' ? undefined : path.replace(/\/$/, '');
+}
+
+/** `/tmp:size=16m,mode=1777` -> a tmpfs mount (Swarm's tmpfs mode is 1777 already; only the size carries over). */
+function toTmpfsMount(service: string, spec: string): StackTmpfs {
+  const [target = '', options = ''] = spec.split(':');
+  const size = /(?:^|,)size=(\d+)([kmg]?)(?:,|$)/i.exec(options);
+  if (!target.startsWith('/')) throw new StackError(`stack: service ${service}: tmpfs ${JSON.stringify(spec)} names no absolute path`);
+  if (!size) return { type: 'tmpfs', target };
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[size[2]!.toLowerCase() as ''];
+  return { type: 'tmpfs', target, tmpfs: { size: Number(size[1]) * unit } };
+}
+
+/** The numeric owner of a service's secrets: its `user` (uid[:gid]). Swarm needs numbers, not names. */
+function secretOwner(service: string, user: unknown): { uid?: string; gid?: string } {
+  if (user === undefined) return {};
+  const m = /^(\d+)(?::(\d+))?$/.exec(String(user));
+  if (!m) throw new StackError(`stack: service ${service} runs as user ${JSON.stringify(user)}; its Swarm secrets need a numeric uid[:gid]`);
+  return m[2] ? { uid: m[1], gid: m[2] } : { uid: m[1] };
 }
 
 /** Restart policy: compose's `no` stays no (Redis without persistence must not come back empty); else any. */
@@ -133,7 +173,7 @@ export function buildStack(t: Topology, compose: ComposeFile, files: ReadonlyMap
 
   const services: Record<string, StackService> = {};
   for (const [name, composeService] of Object.entries(compose.services)) {
-    const { volumes = [], ports = [], labels = {}, ...rest } = composeService as typeof composeService & Record<string, unknown>;
+    const { volumes = [], ports = [], labels = {}, tmpfs = [], ...rest } = composeService as typeof composeService & Record<string, unknown>;
     const service: Record<string, unknown> = {};
     const resources: NonNullable<StackDeploy['resources']> = {};
     // A compose `deploy:` (resources, say) is kept; the keys below decide the rest.
@@ -197,7 +237,7 @@ export function buildStack(t: Topology, compose: ComposeFile, files: ReadonlyMap
       image: String(rest.image),
       // One task per service (or identical ones, HAProxy): the name Sentinel and replicas announce.
       hostname: typeof rest.hostname === 'string' ? rest.hostname : name,
-      ...(namedVolumes.length ? { volumes: namedVolumes } : {}),
+      ...(namedVolumes.length || tmpfs.length ? { volumes: [...namedVolumes, ...tmpfs.map((spec) => toTmpfsMount(name, spec))] } : {}),
       ...(serviceConfigs.length ? { configs: serviceConfigs } : {}),
       ...(ports.length ? { ports: ports.map((p) => toStackPort(name, p)) } : {}),
       labels,
@@ -216,11 +256,13 @@ export function buildStack(t: Topology, compose: ComposeFile, files: ReadonlyMap
   for (const [name, service] of Object.entries(services)) {
     const refs = service.secrets as (string | { source: string; target?: string; mode?: number })[] | undefined;
     if (!refs) continue;
-    // Long syntax so the mode is explicit: readable by the owner only, at /run/secrets/<name> as on compose.
+    // Long syntax so owner and mode are explicit: readable by the service's own user only, at
+    // /run/secrets/<name> as on compose.
+    const owner = secretOwner(name, service.user);
     service.secrets = refs.map((ref) => {
       const r = typeof ref === 'string' ? { source: ref } : ref;
       if (!(r.source in secretNames)) throw new StackError(`stack: service ${name} uses secret ${r.source}, which is not defined`);
-      return { source: r.source, target: r.target ?? r.source, mode: r.mode ?? SECRET_MODE };
+      return { source: r.source, target: r.target ?? r.source, ...owner, mode: r.mode ?? SECRET_MODE };
     });
   }
 
@@ -245,6 +287,8 @@ export function stackHeader(t: Topology): string {
     '# Ports are published in host mode on the node running each task, on EVERY address of that',
     '# node (Swarm has no per-address publishing): auth is required, firewall the nodes.',
     '# Config and secret modes are decimal: 292 = 0444, 365 = 0555 (scripts), 256 = 0400.',
+    '# Stack files (v3.8) cannot carry no-new-privileges or a pids limit: set "no-new-privileges": true',
+    "# in each node's /etc/docker/daemon.json. Secrets are owned by the uid of the service that reads them.",
     t.swarm.nodes
       ? '# Redis and Sentinel services are pinned to the nodes named in the topology (swarm.nodes).'
       : `# Redis and Sentinel services are pinned by node labels io.redis-ha.${t.name}.<service>=true (set by redis-ha deploy).`,

@@ -11,23 +11,24 @@ import {
   renderRedisConfig,
   renderSentinelConfig,
 } from './configs.js';
+import { aclHashes, EXPORTER_PASSWORD_FILE, SECRET_NAMES, SECRETS_DIR, secretPath, type Secrets } from './secrets.js';
 import { buildStack, stackHeader } from './stack.js';
 import { readStatic } from './templates.js';
 
 export const COMPOSE_FILE = 'compose.yaml';
 /** Written instead of compose.yaml when `target: swarm`. */
 export const STACK_FILE = 'stack.yaml';
-export const ENV_FILE = '.env';
 export const TOPOLOGY_FILE = 'topology.json';
-/** Written by deploy on swarm, not by render: how to reach each node's engine (runtime/node-hosts.ts). */
-export const NODE_HOSTS_FILE = 'nodes.json';
+export const GITIGNORE_FILE = '.gitignore';
+/** The single-password file of redis-ha before per-user secrets; removed by the next render. */
+export const LEGACY_ENV_FILE = '.env';
 
-const SCRIPTS = ['common.sh', 'redis-start.sh', 'sentinel-start.sh', 'redis-health.sh', 'sentinel-health.sh'];
+const SCRIPTS = ['common.sh', 'redis-start.sh', 'sentinel-start.sh', 'redis-health.sh', 'sentinel-health.sh', 'haproxy-start.sh'];
 
-export interface Secrets {
-  /** Empty when auth is disabled. */
-  password: string;
-}
+/** Files that hold secrets: everything under secrets/ (see files/writer.ts for their mode). */
+export const isSecretFile = (path: string) => path.startsWith(`${SECRETS_DIR}/`);
+/** Files that are executed in the containers. */
+export const isExecutable = (path: string) => path.endsWith('.sh');
 
 function sortKeysDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeysDeep);
@@ -41,22 +42,25 @@ function sortKeysDeep(value: unknown): unknown {
   return value;
 }
 
-export function renderEnvFile(t: Topology, secrets: Secrets): string {
-  return [
-    '# redis-ha: secrets of this deployment. Keep this file private (mode 0600).',
-    `COMPOSE_PROJECT_NAME=${t.name}`,
-    `REDIS_PASSWORD=${t.auth.enabled ? secrets.password : ''}`,
-    '',
-  ].join('\n');
+/** redis_exporter's password file: the exporter's password for every node and Sentinel of this deployment, and no other. */
+export function renderExporterPasswords(t: Topology, secrets: Secrets): string {
+  const targets = [...redisNodes(t).map((n) => `redis://${n.name}:6379`), ...sentinelNodes(t).map((s) => `redis://${s.name}:26379`)];
+  return `${JSON.stringify(Object.fromEntries(targets.map((u) => [u, secrets.exporter])), null, 2)}\n`;
 }
 
-/** Every file of the deployment, keyed by path relative to the output directory, in a fixed order. */
-export function synthesize(t: Topology, secrets: Secrets): Map<string, string> {
+/**
+ * Every file of the deployment, keyed by path relative to the output directory, in a fixed
+ * order. `secrets` is undefined when auth is disabled (no users, no secret files).
+ */
+export function synthesize(t: Topology, secrets: Secrets | undefined): Map<string, string> {
   const files = new Map<string, string>();
-  const redisConfigs = new Map(redisNodes(t).map((n) => [n.name, renderRedisConfig(t, n.name)]));
-  const sentinelConfigs = new Map(sentinelNodes(t).map((s) => [s.name, renderSentinelConfig(t, s.name)]));
+  const hashes = t.auth.enabled && secrets ? aclHashes(secrets) : undefined;
+  const redisConfigs = new Map(redisNodes(t).map((n) => [n.name, renderRedisConfig(t, n.name, hashes)]));
+  const sentinelConfigs = new Map(sentinelNodes(t).map((s) => [s.name, renderSentinelConfig(t, s.name, hashes)]));
   const haproxyConfig = t.haproxy.enabled ? renderHaproxyConfig(t) : undefined;
-  const scripts = SCRIPTS.filter((name) => t.sentinel.enabled || !name.startsWith('sentinel-')).map(
+  const scripts = SCRIPTS.filter(
+    (name) => (t.sentinel.enabled || !name.startsWith('sentinel-')) && (t.haproxy.enabled || !name.startsWith('haproxy-')),
+  ).map(
     (name) => [`scripts/${name}`, readStatic(`scripts/${name}`)] as const,
   );
 
@@ -72,7 +76,7 @@ export function synthesize(t: Topology, secrets: Secrets): Map<string, string> {
   // One file describes the deployment: on swarm a compose.yaml beside stack.yaml would invite a
   // `docker-compose up` of a second, single-host copy on the same ports.
   if (t.target === 'compose') files.set(COMPOSE_FILE, composeText);
-  files.set(ENV_FILE, renderEnvFile(t, secrets));
+  files.set(GITIGNORE_FILE, '# redis-ha: the secrets of this deployment stay out of any repository.\nsecrets/\n.env\n');
   files.set(TOPOLOGY_FILE, `${JSON.stringify(sortKeysDeep(t), null, 2)}\n`);
   for (const [name, content] of redisConfigs) files.set(`redis/${name}.conf`, content);
   for (const [name, content] of sentinelConfigs) files.set(`sentinel/${name}.conf`, content);
@@ -82,8 +86,12 @@ export function synthesize(t: Topology, secrets: Secrets): Map<string, string> {
     files.set('prometheus/alerts.yml', renderAlertRules(t));
   }
   for (const [path, content] of scripts) files.set(path, content);
+  if (hashes && secrets) {
+    for (const name of SECRET_NAMES) files.set(secretPath(name), `${secrets[name]}\n`);
+    if (t.exporter.enabled) files.set(secretPath(EXPORTER_PASSWORD_FILE), renderExporterPasswords(t, secrets));
+  }
   if (t.target === 'swarm') {
-    // The stack is derived from the compose object; its configs are read from the files above.
+    // The stack is derived from the compose object; its configs and secrets are read from the files above.
     files.set(STACK_FILE, stackHeader(t) + stringify(buildStack(t, compose, files), { lineWidth: 0, aliasDuplicateObjects: false }));
   }
   return files;

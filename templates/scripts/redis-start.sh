@@ -5,9 +5,11 @@
 # majority_master in common.sh), then the role this node last had
 # (as Redis/Sentinel rewrote it), then the rendered default (first start).
 # Env: NODE_NAME, MASTER_NAME, SENTINELS ("sentinel-1 sentinel-2 ..."), SENTINEL_COUNT (the
-# deployment's Sentinels), REDIS_PASSWORD.
+# deployment's Sentinels). Secrets (files, with auth): /run/secrets/replica (masterauth),
+# health (asking the Sentinels, PING), admin (REPLICAOF on a first start).
 set -eu
-[ -n "${REDIS_PASSWORD:-}" ] && export REDISCLI_AUTH="$REDIS_PASSWORD"
+# The live config holds masterauth: readable by the redis user only.
+umask 077
 
 # The directories are overridable only so that tests can run this script without root.
 conf_dir=${REDIS_HA_CONF_DIR:-/usr/local/etc/redis-ha}
@@ -23,6 +25,12 @@ attach=""
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$conf_dir/scripts/common.sh"
+
+# Every secret this script uses, read once up front: a secret that is mounted but unreadable
+# stops the start here, saying which, instead of looking like Sentinels that do not answer.
+masterauth=$(secret replica)
+secret health >/dev/null
+secret admin >/dev/null
 
 answers=$(sentinels_answers)
 answer=$(majority_master "$answers")
@@ -53,11 +61,8 @@ fi
 {
   grep -vE '^(replicaof|slaveof) ' "$rendered"
   [ -n "$role" ] && echo "$role"
-  if [ -n "${REDIS_PASSWORD:-}" ]; then
-    # printf, not echo: dash's echo would turn the escaped backslashes back into single ones.
-    quoted=$(config_quote "$REDIS_PASSWORD")
-    printf 'requirepass %s\nmasterauth %s\n' "$quoted" "$quoted"
-  fi
+  # printf, not echo: dash's echo would turn the escaped backslashes back into single ones.
+  if [ -n "$masterauth" ]; then printf 'masterauth %s\n' "$(config_quote "$masterauth")"; fi
 } >"$live.tmp"
 mv "$live.tmp" "$live"
 
@@ -70,7 +75,7 @@ if [ -n "$attach" ]; then
     limit=${REDIS_HA_ATTACH_TIMEOUT_S:-30}
     deadline=$(($(date +%s) + limit))
     # PONG, not just exit 0: redis-cli prints an error reply (LOADING, NOAUTH) and exits 0.
-    pong() { [ "$(timeout 1 redis-cli --no-auth-warning "$@" PING 2>/dev/null)" = PONG ]; }
+    pong() { [ "$(rcli 1 health "$@" PING 2>/dev/null)" = PONG ]; }
     until pong; do
       if [ "$(date +%s)" -ge "$deadline" ]; then
         # The marker stays: the healthcheck keeps failing, and says why.
@@ -91,8 +96,8 @@ if [ -n "$attach" ]; then
     done
     # OK, not just exit 0 (see PONG above): the marker goes only once this node is a replica.
     # shellcheck disable=SC2086 # "host port" are two arguments
-    reply=$(redis-cli --no-auth-warning REPLICAOF $attach 2>&1 || true)
-    [ "$reply" = OK ] && reply=$(redis-cli --no-auth-warning CONFIG REWRITE 2>&1 || true)
+    reply=$(rcli 5 admin REPLICAOF $attach 2>&1 || true)
+    [ "$reply" = OK ] && reply=$(rcli 5 admin CONFIG REWRITE 2>&1 || true)
     if [ "$reply" = OK ]; then
       rm -f "$attaching"
     else
@@ -100,5 +105,6 @@ if [ -n "$attach" ]; then
     fi
   ) &
 fi
-# The image's entrypoint fixes ownership of /data and drops root before starting Redis.
+# The container runs as the redis user from the start (compose `user:`), so the image's
+# entrypoint neither chowns /data nor switches user: no process of it is ever root.
 exec docker-entrypoint.sh redis-server "$live"

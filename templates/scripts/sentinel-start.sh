@@ -4,9 +4,11 @@
 # they are a majority of all the deployment's Sentinels (see majority_master in common.sh);
 # otherwise it keeps its own last state, and on first start the rendered one.
 # Env: NODE_NAME, MASTER_NAME, SENTINELS (the other Sentinels), SENTINEL_COUNT (all of them,
-# this one included), REDIS_PASSWORD.
+# this one included). Secrets (files, with auth): /run/secrets/sentinel (auth-pass to the
+# nodes, sentinel-pass to the peers), health (asking the peers).
 set -eu
-[ -n "${REDIS_PASSWORD:-}" ] && export REDISCLI_AUTH="$REDIS_PASSWORD"
+# The live config holds those passwords: readable by the redis user only.
+umask 077
 
 # The directories are overridable only so that tests can run this script without root.
 conf_dir=${REDIS_HA_CONF_DIR:-/usr/local/etc/redis-ha}
@@ -17,13 +19,16 @@ live=$data_dir/sentinel.conf
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$conf_dir/scripts/common.sh"
 
+# Read once up front: a mounted but unreadable secret stops the start here, saying which.
+sentinel_pass=$(secret sentinel)
+secret health >/dev/null
+
 with_auth() {
   cat
-  if [ -n "${REDIS_PASSWORD:-}" ]; then
-    quoted=$(config_quote "$REDIS_PASSWORD")
+  if [ -n "$sentinel_pass" ]; then
+    quoted=$(config_quote "$sentinel_pass")
     # printf, not echo: dash's echo would turn the escaped backslashes back into single ones.
-    printf 'requirepass %s\nsentinel auth-pass %s %s\nsentinel sentinel-pass %s\n' \
-      "$quoted" "$MASTER_NAME" "$quoted" "$quoted"
+    printf 'sentinel auth-pass %s %s\nsentinel sentinel-pass %s\n' "$MASTER_NAME" "$quoted" "$quoted"
   fi
 }
 
@@ -38,9 +43,13 @@ if [ -n "$answer" ]; then
   mv "$live.tmp" "$live"
 elif [ -f "$live" ]; then
   echo "redis-ha: no majority of the ${SENTINEL_COUNT:-?} Sentinels names a master (${seen:-none asked}); keeping this Sentinel's last state"
-  # ...with the password of now (it may have changed since that state was written), and
-  # quoted again: Sentinel's own rewrite (7.0) writes auth-pass and sentinel-pass unquoted.
-  grep -vE '^(requirepass|user default|sentinel auth-pass|sentinel sentinel-pass) ' "$live" | with_auth >"$live.tmp"
+  # ...with the users and passwords of now (they may have changed since that state was
+  # written), and quoted again: Sentinel's own rewrite (7.0) writes auth-pass and
+  # sentinel-pass unquoted.
+  {
+    grep -vE '^(requirepass|user|sentinel auth-pass|sentinel auth-user|sentinel sentinel-pass|sentinel sentinel-user) ' "$live"
+    grep -E '^(user|sentinel auth-user|sentinel sentinel-user) ' "$rendered" || true
+  } | with_auth >"$live.tmp"
   mv "$live.tmp" "$live"
 else
   echo "redis-ha: first start; monitoring the rendered master"

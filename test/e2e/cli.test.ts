@@ -34,7 +34,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 const SENTINEL_FILES = [
-  '.env',
+  '.gitignore',
   '.redis-ha-manifest.json',
   'compose.yaml',
   'redis/redis-1.conf',
@@ -45,6 +45,13 @@ const SENTINEL_FILES = [
   'scripts/redis-start.sh',
   'scripts/sentinel-health.sh',
   'scripts/sentinel-start.sh',
+  'secrets/admin',
+  'secrets/app',
+  'secrets/exporter',
+  'secrets/haproxy-stats',
+  'secrets/health',
+  'secrets/replica',
+  'secrets/sentinel',
   'sentinel/sentinel-1.conf',
   'sentinel/sentinel-2.conf',
   'sentinel/sentinel-3.conf',
@@ -62,28 +69,29 @@ describe('render', () => {
     assert.deepEqual(await readdir(cwd), ['.redis-ha'], 'nothing else is written in the working directory');
   });
 
-  it('.env is mode 0600 and holds a generated password; scripts are executable', async () => {
+  it('secrets/ is mode 0700 and holds one generated secret per user; scripts are executable', async () => {
     const cwd = await workdir();
     assert.equal((await runCli(['render', 'sentinel'], { cwd })).code, 0);
     const out = join(cwd, '.redis-ha', 'redis-ha');
-    assert.equal((await stat(join(out, '.env'))).mode & 0o777, 0o600);
-    assert.match(await readFile(join(out, '.env'), 'utf8'), /^REDIS_PASSWORD=[0-9a-f]{64}$/m);
+    assert.equal((await stat(join(out, 'secrets'))).mode & 0o777, 0o700);
+    assert.match(await readFile(join(out, 'secrets/app'), 'utf8'), /^[A-Za-z0-9_-]{43}\n$/);
+    assert.notEqual(await readFile(join(out, 'secrets/app'), 'utf8'), await readFile(join(out, 'secrets/admin'), 'utf8'));
     assert.equal((await stat(join(out, 'scripts/redis-start.sh'))).mode & 0o777, 0o755);
     assert.equal((await stat(join(out, 'compose.yaml'))).mode & 0o777, 0o644);
   });
 
   it('a second render keeps the password and reports every file unchanged', async () => {
     const cwd = await workdir();
-    const env = join(cwd, '.redis-ha', 'redis-ha', '.env');
+    const env = join(cwd, '.redis-ha', 'redis-ha', 'secrets', 'admin');
     assert.equal((await runCli(['render', 'sentinel'], { cwd })).code, 0);
     const first = await readFile(env, 'utf8');
     const second = await runCli(['render', 'sentinel'], { cwd });
     assert.equal(second.code, 0, second.stderr);
-    assert.equal(await readFile(env, 'utf8'), first, '.env (and its password) is the same');
+    assert.equal(await readFile(env, 'utf8'), first, 'secrets/admin is the same');
     const unchanged = second.stdout.split('\n').filter((l) => l.trim().startsWith('unchanged '));
     assert.equal(unchanged.length, SENTINEL_FILES.length - 1, second.stdout); // all but the manifest
     assert.doesNotMatch(second.stdout, /^\s+wrote /m);
-    assert.doesNotMatch(second.stdout, /new password/);
+    assert.doesNotMatch(second.stdout, /new secrets/);
   });
 
   it('refuses a directory holding a foreign file: exit 2, nothing written', async () => {
@@ -171,7 +179,8 @@ describe('validate', () => {
     const doc = JSON.parse(r.stdout) as { valid: boolean; errors: unknown[]; warnings: unknown[]; topology: { preset: string } };
     assert.equal(doc.valid, true);
     assert.deepEqual(doc.errors, []);
-    assert.deepEqual(doc.warnings, []);
+    // The one warning of a preset as shipped: no maxmemory set, so the default applies.
+    assert.deepEqual((doc.warnings as { path: string }[]).map((w) => w.path), ['redis.maxmemory']);
     assert.equal(doc.topology.preset, 'sentinel');
     assert.deepEqual(await readdir(cwd), [], 'validate writes nothing');
   });

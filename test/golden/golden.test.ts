@@ -1,4 +1,4 @@
-// Golden files: the whole synthesize() output of each preset, with a fixed password,
+// Golden files: the whole synthesize() output of each preset, with fixed secrets,
 // against test/golden/<preset>/ in the source tree, and with `target: swarm` against
 // test/golden/swarm-<preset>/. UPDATE_GOLDEN=1 rewrites them.
 import assert from 'node:assert/strict';
@@ -9,8 +9,8 @@ import { loadTopology } from '../../src/model/load.js';
 import { PRESETS } from '../../src/model/schema.js';
 import { synthesize } from '../../src/synth/synthesize.js';
 import { GOLDEN_DIR } from '../helpers/repo.js';
+import { FIXED_SECRETS } from '../helpers/secrets.js';
 
-const PASSWORD = 'golden-password';
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -30,7 +30,7 @@ describe('golden files', () => {
   for (const { preset, dirName, overrides } of VARIANTS) {
     it(`${dirName}: synthesize() output equals test/golden/${dirName}/`, async () => {
       const { topology } = await loadTopology({ preset, overrides });
-      const files = synthesize(topology, { password: PASSWORD });
+      const files = synthesize(topology, FIXED_SECRETS);
       const dir = join(GOLDEN_DIR, dirName);
 
       if (UPDATE) {

@@ -2,7 +2,8 @@
 // containers / volumes / networks it is told about, and lets a test script any method
 // (throw, wait for an abort, change state). No engine, no processes.
 import { COMPOSE_LABELS, LABEL_MANAGED } from '../../src/labels.js';
-import { EnvironmentError } from '../../src/errors.js';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { EnvironmentError, FailedError } from '../../src/errors.js';
 import { redisNodes, sentinelNodes } from '../../src/model/nodes.js';
 import type { Topology } from '../../src/model/schema.js';
 import type {
@@ -31,6 +32,8 @@ export class FakeRuntime implements Runtime {
   readonly networksOf = new Map<string, string[]>();
   readonly localImages = new Set<string>();
   held: HeldPort[] = [];
+  /** Files inside containers, by `<id>:<path>` (copyFrom reads them, copyTo writes them). */
+  readonly files = new Map<string, Buffer>();
   projectList: ProjectLocation[] = [];
   logText = 'redis-ha: first start\nsome log line';
   /** Overrides of single methods (the default behaviour is then skipped). */
@@ -84,6 +87,19 @@ export class FakeRuntime implements Runtime {
   async connect(network: string, id: string, options?: { aliases?: string[] }) {
     const s = this.record('connect', [network, id, options]);
     if (s) return s(network, id, options);
+  }
+  async copyFrom(id: string, pathInContainer: string, hostPath: string) {
+    const s = this.record('copyFrom', [id, pathInContainer, hostPath]);
+    if (s) return s(id, pathInContainer, hostPath);
+    const content = this.files.get(`${id}:${pathInContainer}`);
+    if (content === undefined) throw new FailedError(`docker cp failed: no such file ${pathInContainer} in ${id}`);
+    writeFileSync(hostPath, content);
+  }
+  async copyTo(id: string, hostPath: string, pathInContainer: string) {
+    const s = this.record('copyTo', [id, hostPath, pathInContainer]);
+    if (s) return s(id, hostPath, pathInContainer);
+    // A directory is remembered by its name only.
+    this.files.set(`${id}:${pathInContainer}`, statSync(hostPath).isDirectory() ? Buffer.from(`dir ${hostPath}`) : readFileSync(hostPath));
   }
   async logs(id: string, options: { lines: number }) {
     const s = this.record('logs', [id, options]);

@@ -58,15 +58,15 @@ describe('compose v2 code path and side-by-side deployments', { timeout: 240_000
 
     // --keep-data: containers and network go, the data volumes stay (and the password that
     // opens them), and a later deploy picks the data up again.
-    const password = readFileSync(join(work.dir, '.redis-ha', 'it-v1', '.env'), 'utf8').match(/^REDIS_PASSWORD=(.*)$/m)![1]!;
-    const writer = new Redis({ host: '127.0.0.1', port: 8051, password, retryStrategy: () => null });
+    const password = readFileSync(join(work.dir, '.redis-ha', 'it-v1', 'secrets', 'admin'), 'utf8').trim();
+    const writer = new Redis({ host: '127.0.0.1', port: 8051, username: 'admin', password, retryStrategy: () => null });
     writer.on('error', () => undefined);
     await writer.set('kept', 'across cleanup --keep-data');
     await writer.call('WAIT', '2', '2000');
     writer.disconnect();
     const kept = await runCli(['cleanup', '--name', 'it-v1', '--keep-data'], { cwd: work.dir });
     assert.equal(kept.exitCode, 0, kept.stderr);
-    assert.deepEqual(readdirSync(join(work.dir, '.redis-ha', 'it-v1')).sort(), ['.env', '.redis-ha-manifest.json']);
+    assert.deepEqual(readdirSync(join(work.dir, '.redis-ha', 'it-v1')).sort(), ['.redis-ha-manifest.json', 'secrets']);
     assert.deepEqual(projectResources('it-v1').containers, []);
     assert.equal(projectResources('it-v1').volumes.length, 3, 'the three data volumes are kept');
     const again = await runCli(['deploy', 'basic', '--name', 'it-v1', '--port-base', '8050', '--json', ...IMAGE_FLAGS], {
@@ -74,7 +74,7 @@ describe('compose v2 code path and side-by-side deployments', { timeout: 240_000
       env: { REDIS_HA_COMPOSE: 'v1' },
     });
     assert.equal(again.exitCode, 0, again.stderr);
-    const reader = new Redis({ host: '127.0.0.1', port: 8051, password, retryStrategy: () => null });
+    const reader = new Redis({ host: '127.0.0.1', port: 8051, username: 'admin', password, retryStrategy: () => null });
     reader.on('error', () => undefined);
     try {
       assert.equal(await reader.get('kept'), 'across cleanup --keep-data');

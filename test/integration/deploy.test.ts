@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import type { StatusSnapshot } from '../../src/health/status.js';
 import type { DeployResult } from '../../src/commands/deploy.js';
 import { sentinelClientOptions } from '../../src/probes/sentinel-client.js';
+import type { Credentials } from '../../src/probes/connect.js';
 import type { Topology } from '../../src/model/schema.js';
 import {
   IMAGE_FLAGS,
@@ -30,13 +31,15 @@ interface Deployed {
   name: string;
   cwd: string;
   dir: string;
-  password: string;
+  /** The users redis-ha itself and client applications log in as (secrets/admin, secrets/app). */
+  admin: Credentials;
+  app: Credentials;
   topology: Topology;
   result: DeployResult;
 }
 
-function readPassword(dir: string): string {
-  return readFileSync(join(dir, '.env'), 'utf8').match(/^REDIS_PASSWORD=(.*)$/m)?.[1] ?? '';
+function readUser(dir: string, username: string): Credentials {
+  return { username, password: readFileSync(join(dir, 'secrets', username), 'utf8').trim() };
 }
 
 async function deployPreset(cwd: string, preset: string, name: string, portBase: number, extra: string[] = []): Promise<Deployed> {
@@ -51,15 +54,18 @@ async function deployPreset(cwd: string, preset: string, name: string, portBase:
     name,
     cwd,
     dir,
-    password: readPassword(dir),
+    admin: readUser(dir, 'admin'),
+    app: readUser(dir, 'app'),
     topology: JSON.parse(readFileSync(join(dir, 'topology.json'), 'utf8')) as Topology,
     result,
   };
 }
 
+const runId = (info: string) => /^run_id:(\w+)/m.exec(info)?.[1] ?? '';
+
 /** A plain client that never reconnects on its own, so no test leaves a retry loop running. */
-function client(port: number, password: string): Redis {
-  const r = new Redis({ host: '127.0.0.1', port, password, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null });
+function client(port: number, auth: Credentials): Redis {
+  const r = new Redis({ host: '127.0.0.1', port, ...auth, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null });
   r.on('error', () => undefined);
   return r;
 }
@@ -76,7 +82,7 @@ async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeou
 
 /** Writes through `writePort`, then reads the value back from every replica's own port. */
 async function writeAndReadEverywhere(d: Deployed, writePort: number, key: string): Promise<void> {
-  const writer = client(writePort, d.password);
+  const writer = client(writePort, d.admin);
   try {
     assert.equal(await writer.set(key, `value-of-${key}`), 'OK');
   } finally {
@@ -84,7 +90,7 @@ async function writeAndReadEverywhere(d: Deployed, writePort: number, key: strin
   }
   const replicaPorts = d.topology.replicas ? Array.from({ length: d.topology.replicas }, (_, i) => d.topology.portBase + i + 2) : [];
   for (const port of replicaPorts) {
-    const reader = client(port, d.password);
+    const reader = client(port, d.admin);
     try {
       const value = await eventually(() => reader.get(key), (v) => v === `value-of-${key}`, 5000);
       assert.equal(value, `value-of-${key}`, `replica on port ${port} did not get ${key}`);
@@ -103,7 +109,7 @@ async function statusJson(d: Deployed): Promise<{ exitCode: number; snapshot: St
 async function rolesFromNodes(d: Deployed): Promise<Record<string, string>> {
   const roles: Record<string, string> = {};
   for (let i = 1; i <= d.topology.replicas + 1; i++) {
-    const r = client(d.topology.portBase + i, d.password);
+    const r = client(d.topology.portBase + i, d.admin);
     try {
       roles[`redis-${i}`] = (await r.info('replication')).match(/^role:(\w+)/m)?.[1] ?? '?';
     } finally {
@@ -162,7 +168,7 @@ for (const [preset, portBase] of [
       it('routes writes through HAProxy to the master and reads to a replica', async (t) => {
         if (!requireDocker(t) || !d) return;
         await writeAndReadEverywhere(d, d.topology.haproxy.writePort, 'via-haproxy');
-        const reader = client(d.topology.haproxy.readPort, d.password);
+        const reader = client(d.topology.haproxy.readPort, d.admin);
         try {
           assert.match(await reader.info('replication'), /^role:slave/m);
           assert.equal(await reader.get('via-haproxy'), 'value-of-via-haproxy');
@@ -185,14 +191,25 @@ for (const [preset, portBase] of [
     if (preset !== 'basic') {
       it('lets a host-side ioredis Sentinel client find the master, before and after a failover', async (t) => {
         if (!requireDocker(t) || !d) return;
-        const redis = new Redis(sentinelClientOptions(d.topology, d.password));
+        const redis = new Redis(sentinelClientOptions(d.topology, d.app));
         redis.on('error', () => undefined);
         try {
+          // The client logs in as app (no CONFIG, no ROLE): which node it reached is told by
+          // the run_id of INFO server, matched with each node's as admin sees it.
+          const names = new Map<string, string>();
+          for (let i = 1; i <= d.topology.replicas + 1; i++) {
+            const admin = client(d.topology.portBase + i, d.admin);
+            try {
+              names.set(runId(await admin.info('server')), `redis-${i}`);
+            } finally {
+              admin.disconnect();
+            }
+          }
+          const nodeOf = async () => names.get(runId(await redis.info('server')));
           assert.equal(await redis.set('sentinel-client', 'before'), 'OK');
-          const [, before] = (await redis.config('GET', 'replica-announce-ip')) as string[];
-          assert.equal(before, 'redis-1');
+          assert.equal(await nodeOf(), 'redis-1');
           // A real failover, decided by the Sentinels (non-destructive: the old master is demoted).
-          const sentinel = client(d.topology.portBase + 101, d.password);
+          const sentinel = client(d.topology.portBase + 101, d.admin);
           try {
             assert.equal(await sentinel.call('SENTINEL', 'FAILOVER', 'mymaster'), 'OK');
             const master = await eventually(
@@ -205,7 +222,7 @@ for (const [preset, portBase] of [
               async () => {
                 try {
                   await redis.set('sentinel-client', 'after');
-                  return ((await redis.config('GET', 'replica-announce-ip')) as string[])[1];
+                  return await nodeOf();
                 } catch {
                   return undefined;
                 }
@@ -242,9 +259,9 @@ for (const [preset, portBase] of [
 
     it('keeps the data on a redeploy, re-creating nothing', async (t) => {
       if (!requireDocker(t) || !d) return;
-      const w = client(portBase + 1, d.password);
+      const w = client(portBase + 1, d.admin);
       const { snapshot } = await statusJson(d);
-      const master = client(snapshot.nodes.find((n) => n.role === 'master')!.hostPort, d.password);
+      const master = client(snapshot.nodes.find((n) => n.role === 'master')!.hostPort, d.admin);
       try {
         await master.set('survives-redeploy', 'yes');
       } finally {
@@ -257,7 +274,7 @@ for (const [preset, portBase] of [
       assert.equal(again.result.firstDeploy, false);
       assert.deepEqual(projectContainerIds(name), idsBefore, 'same container ids: nothing was re-created');
       const { snapshot: after } = await statusJson(d);
-      const m = client(after.nodes.find((n) => n.role === 'master')!.hostPort, d.password);
+      const m = client(after.nodes.find((n) => n.role === 'master')!.hostPort, d.admin);
       try {
         assert.equal(await m.get('survives-redeploy'), 'yes');
       } finally {

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { Observer } from '../../src/failover/observe.js';
 import { haproxyClientOptions, Workload } from '../../src/failover/workload.js';
 import { sentinelClientOptions } from '../../src/probes/sentinel-client.js';
+import { NO_AUTH } from '../../src/probes/connect.js';
 import { redisNodes, sentinelNodes } from '../../src/model/nodes.js';
 import { requireBinary, run, startBackground, waitFor } from '../helpers/binaries.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
@@ -47,7 +48,7 @@ function observerFor(): Observer {
   return new Observer({
     nodes: [{ name: node.name, host, port: node.hostPort }],
     sentinels: sentinels.map((s) => ({ name: s.name, host, port: s.hostPort })),
-    password: '',
+    auth: NO_AUTH,
     masterName: t.sentinel.masterName,
     now: () => performance.now(),
   });
@@ -57,7 +58,7 @@ describe('failover clients print nothing on stderr', { concurrency: false }, () 
   it('against closed ports: observers (polls, Sentinel subscriptions) and a direct workload client', async () => {
     const observer = observerFor();
     // (The Sentinel-aware client's connect() waits until a Sentinel answers: tested below.)
-    const workload = new Workload([{ via: 'direct', options: haproxyClientOptions(host, node.hostPort, '') }], {
+    const workload = new Workload([{ via: 'direct', options: haproxyClientOptions(host, node.hostPort, NO_AUTH) }], {
       rate: 20,
       durability: 'async',
       prefix: 'closed',
@@ -94,7 +95,7 @@ describe('failover clients print nothing on stderr', { concurrency: false }, () 
     );
 
     const observer = observerFor();
-    const workload = new Workload([{ via: 'sentinel', options: sentinelClientOptions(t, '', host) }], {
+    const workload = new Workload([{ via: 'sentinel', options: sentinelClientOptions(t, NO_AUTH, host) }], {
       rate: 50,
       durability: 'async',
       prefix: 'fo-clients',

@@ -11,7 +11,9 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { parseConfigLine, splitConfigLine } from '../../src/model/redis-config-line.js';
 import { REFUSED_REDIS_DIRECTIVES, REFUSED_REDIS_PREFIXES } from '../../src/model/redis-directives.js';
 import { renderRedisConfig } from '../../src/synth/configs.js';
-import { COMPOSE_FILE, ENV_FILE, synthesize } from '../../src/synth/synthesize.js';
+import { aclHashes } from '../../src/synth/secrets.js';
+import { COMPOSE_FILE, synthesize } from '../../src/synth/synthesize.js';
+import { FIXED_SECRETS } from '../helpers/secrets.js';
 import { requireBinary, run, startBackground, waitFor } from '../helpers/binaries.js';
 import { CONFIG_LINE_CASES, DISGUISED_REPLICAOF } from '../helpers/redis-config-lines.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
@@ -35,7 +37,7 @@ interface Started {
  * Starts redis-server with `lines` after a base config that keeps it off TCP and the disk,
  * and stops it when the test ends. Returns when it answers PING or has exited.
  */
-async function startRedis(t: TestContext, lines: string[], base = true): Promise<Started> {
+async function startRedis(t: TestContext, lines: string[], base = true, admin?: string): Promise<Started> {
   const dir = join(root, `redis-${++counter}`);
   await run('mkdir', ['-p', dir]);
   const socket = join(dir, 'redis.sock');
@@ -44,7 +46,10 @@ async function startRedis(t: TestContext, lines: string[], base = true): Promise
   await writeFile(conf, [...head, ...lines, `unixsocket ${socket}`, 'unixsocketperm 700', ''].join('\n'));
   const server = startBackground('redis-server', [conf, '--daemonize', 'no'], { cwd: dir });
   t.after(() => server.stop());
-  const cli = (...args: string[]) => run('redis-cli', ['-s', socket, '--raw', ...args], { timeoutMs: 5000 });
+  // admin: the password of the ACL user admin, when `lines` turn the default user off.
+  const login = admin ? ['--user', 'admin', '--no-auth-warning'] : [];
+  const env = admin ? { ...process.env, REDISCLI_AUTH: admin } : process.env;
+  const cli = (...args: string[]) => run('redis-cli', ['-s', socket, '--raw', ...login, ...args], { timeoutMs: 5000, env });
   const up = await waitFor(() => server.exited() || cli('PING').stdout.trim() === 'PONG', 10_000);
   assert.ok(up, `redis-server neither answered nor exited:\n${server.output()}`);
   if (server.exited()) return { refused: server.output(), configGet: () => [] };
@@ -135,11 +140,12 @@ describe('a rendered redis.conf with accepted extraConfig entries', () => {
     if (!requireBinary(t, 'redis-server') || !requireBinary(t, 'redis-cli')) return;
     const extraConfig = ['hz 50', '  notify-keyspace-events "Ex"', "Latency-Tracking 'no'", '# a comment', ''];
     const topology = topologyOf('basic', { redis: { extraConfig } });
-    const rendered = renderRedisConfig(topology, 'redis-2')
+    // With the ACL users of an auth deployment (the default), as the containers get it.
+    const rendered = renderRedisConfig(topology, 'redis-2', aclHashes(FIXED_SECRETS))
       .split('\n')
       // Off TCP and the disk: the rendered port, dir and replicaof are for the container.
       .filter((l) => !/^(port|bind|dir|replicaof|replica-announce-ip) /.test(l));
-    const redis = await startRedis(t, rendered, true);
+    const redis = await startRedis(t, rendered, true, FIXED_SECRETS.admin);
     assert.equal(redis.refused, undefined, redis.refused);
     assert.deepEqual(redis.configGet('hz'), ['hz', '50']);
     assert.deepEqual(redis.configGet('notify-keyspace-events'), ['notify-keyspace-events', 'xE']);
@@ -148,14 +154,16 @@ describe('a rendered redis.conf with accepted extraConfig entries', () => {
 });
 
 describe('docker-compose and "$"', () => {
-  it('a "$" in compose.yaml reaches Compose as a literal, never as the password from .env', async (t) => {
+  it('a "$" in compose.yaml reaches Compose as a literal, never as a variable from a .env', async (t) => {
     if (!requireBinary(t, 'docker-compose')) return;
     // topologyOf() skips the rules, as a future field without its own rule would.
     const topology = topologyOf('basic', { redis: { image: 'x/redis:${REDIS_PASSWORD}' } });
-    const files = synthesize(topology, { password: 'do-not-leak-4d1f' });
+    const files = synthesize(topology, FIXED_SECRETS);
     const dir = join(root, `compose-${++counter}`);
     await run('mkdir', ['-p', dir]);
-    await writeFile(join(dir, ENV_FILE), files.get(ENV_FILE)!);
+    // redis-ha writes no .env any more (secrets are files), but Compose still reads one that
+    // an operator put in the directory, and the shell's environment.
+    await writeFile(join(dir, '.env'), 'REDIS_PASSWORD=do-not-leak-4d1f\n');
     const config = (compose: string) => {
       const path = join(dir, COMPOSE_FILE);
       return writeFile(path, compose).then(() =>
@@ -165,8 +173,7 @@ describe('docker-compose and "$"', () => {
     const escaped = await config(files.get(COMPOSE_FILE)!);
     assert.equal(escaped.status, 0, escaped.stderr);
     const images = (out: string) => [...new Set(out.split('\n').filter((l) => l.trim().startsWith('image:')).map((l) => l.trim()))];
-    // Compose prints the literal back escaped, as it would need it again. (The password is
-    // in the services' environment through env_file today; that is issue 8's secrets item.)
+    // Compose prints the literal back escaped, as it would need it again.
     assert.deepEqual(images(escaped.stdout), ['image: x/redis:$${REDIS_PASSWORD}']);
     // Control: unescaped, Compose substitutes the password (what the escape prevents).
     const raw = await config(files.get(COMPOSE_FILE)!.replaceAll('$$', '$'));

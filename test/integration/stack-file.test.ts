@@ -13,9 +13,9 @@ import { loadTopology } from '../../src/model/load.js';
 import { PRESETS } from '../../src/model/schema.js';
 import { STACK_FILE, synthesize } from '../../src/synth/synthesize.js';
 import { IN_CI, requireBinary, run } from '../helpers/binaries.js';
+import { FIXED_SECRETS } from '../helpers/secrets.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 
-const PASSWORD = 'stack-file-password';
 /** Installed by Debian's docker-compose package; read in place, never copied into this repository. */
 const COMPOSE_SPEC = '/usr/lib/python3/dist-packages/compose/config/compose_spec.json';
 
@@ -48,7 +48,7 @@ for (const preset of PRESETS) {
     before(async () => {
       dir = await makeTempDir('redis-ha-stack-');
       const { topology } = await loadTopology({ preset, overrides: [{ path: 'target', value: 'swarm', flag: '--target' }] });
-      const files = synthesize(topology, { password: PASSWORD });
+      const files = synthesize(topology, FIXED_SECRETS);
       for (const [path, content] of files) {
         await mkdir(dirname(join(dir, path)), { recursive: true });
         await writeFile(join(dir, path), content);

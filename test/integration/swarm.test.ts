@@ -107,7 +107,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 1_800_000 }, () => {
     // A client on the host, with the options the snippet prints and the swarm natMap.
     const files = await readDeployment(join(cwd, '.redis-ha', name));
     const hostOf = (service: string) => natMap[`${service}:${service.startsWith('sentinel') ? 26379 : 6379}`]!.host;
-    const client = new Redis(sentinelClientOptions(files.topology, files.password, hostOf));
+    const client = new Redis(sentinelClientOptions(files.topology, files.app, hostOf));
     client.on('error', () => {});
     t.after(() => client.disconnect());
     await client.set('before-kill-node', '1');

@@ -15,10 +15,10 @@ import { readKeyspace } from '../../src/failover/verify.js';
 import { haproxyClientOptions, Workload, type WorkloadPath } from '../../src/failover/workload.js';
 import { probeHost, redisNodes, sentinelNodes } from '../../src/model/nodes.js';
 import { runSwitchover, SwitchoverInterruptedError, type LiveDeployment, type SwitchoverStep } from '../../src/operations/switchover.js';
-import { withConnection } from '../../src/probes/connect.js';
+import { type Credentials, withConnection } from '../../src/probes/connect.js';
 import { sentinelClientOptions } from '../../src/probes/sentinel-client.js';
 import { EXIT } from '../../src/errors.js';
-import { IMAGE_FLAGS, forceRemoveProject, requireDocker, runCli } from '../helpers/docker.js';
+import { dockerSuiteSkip, IMAGE_FLAGS, forceRemoveProject, requireDocker, runCli } from '../helpers/docker.js';
 
 interface CliSwitchover {
   oldMaster: string;
@@ -33,28 +33,30 @@ interface CliSwitchover {
 const priorities = async (d: LiveDeployment) =>
   Object.fromEntries(
     await Promise.all(
-      redisNodes(d.topology).map(async (n) => [n.name, await withConnection({ host: d.host, port: n.hostPort }, d.password, async (r) => Number(((await r.config('GET', 'replica-priority')) as string[])[1]))] as const),
+      redisNodes(d.topology).map(async (n) => [n.name, await withConnection({ host: d.host, port: n.hostPort }, d.auth, async (r) => Number(((await r.config('GET', 'replica-priority')) as string[])[1]))] as const),
     ),
   );
 
 const roleOf = (d: LiveDeployment, name: string) =>
-  withConnection({ host: d.host, port: redisNodes(d.topology).find((n) => n.name === name)!.hostPort }, d.password, async (r) => String(((await r.call('ROLE')) as unknown[])[0]));
+  withConnection({ host: d.host, port: redisNodes(d.topology).find((n) => n.name === name)!.hostPort }, d.auth, async (r) => String(((await r.call('ROLE')) as unknown[])[0]));
 
 const sentinelsName = async (d: LiveDeployment) =>
-  withConnection({ host: d.host, port: sentinelNodes(d.topology)[0]!.hostPort }, d.password, async (r) => ((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', d.topology.sentinel.masterName)) as string[])[0]);
+  withConnection({ host: d.host, port: sentinelNodes(d.topology)[0]!.hostPort }, d.auth, async (r) => ((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', d.topology.sentinel.masterName)) as string[])[0]);
 
 /** A write on `node` answers within 500 ms (not held by a pause): OK, or READONLY on a replica. */
 const writeAnswers = (d: LiveDeployment, name: string) =>
-  withConnection({ host: d.host, port: redisNodes(d.topology).find((n) => n.name === name)!.hostPort }, d.password, (r) => r.set('sw-it:probe', '1').then(String, (e: Error) => e.message.split(' ')[0]!), 500);
+  withConnection({ host: d.host, port: redisNodes(d.topology).find((n) => n.name === name)!.hostPort }, d.auth, (r) => r.set('sw-it:probe', '1').then(String, (e: Error) => e.message.split(' ')[0]!), 500);
 
 for (const [preset, portBase] of [
   ['sentinel', 13800],
   ['full', 13400],
 ] as const) {
-  describe(`switchover on ${preset} (fast profile)`, { concurrency: false }, () => {
+  describe(`switchover on ${preset} (fast profile)`, { concurrency: false, skip: dockerSuiteSkip() }, () => {
     const cwd = mkdtempSync(join(tmpdir(), 'sw-it-'));
     const name = `sw-it-${preset}`;
     let d: LiveDeployment | undefined;
+    // The clients under load log in as applications do (user app); checks and reads as admin.
+    let app: Credentials = {};
     let deployError = '';
 
     before(async () => {
@@ -64,7 +66,8 @@ for (const [preset, portBase] of [
         return;
       }
       const files = await readDeployment(join(cwd, '.redis-ha', name));
-      d = { topology: files.topology, password: files.password, host: probeHost(files.topology) };
+      d = { topology: files.topology, auth: files.admin, host: probeHost(files.topology) };
+      app = files.app;
     });
 
     after(async () => {
@@ -75,8 +78,8 @@ for (const [preset, portBase] of [
 
     /** Runs the CLI switchover under load; returns its result and what the clients saw. */
     async function underLoad(args: string[]) {
-      const paths: WorkloadPath[] = [{ via: 'sentinel', options: sentinelClientOptions(d!.topology, d!.password, d!.host) }];
-      if (d!.topology.haproxy.enabled) paths.push({ via: 'haproxy', options: haproxyClientOptions(d!.host, d!.topology.haproxy.writePort, d!.password) });
+      const paths: WorkloadPath[] = [{ via: 'sentinel', options: sentinelClientOptions(d!.topology, app, d!.host) }];
+      if (d!.topology.haproxy.enabled) paths.push({ via: 'haproxy', options: haproxyClientOptions(d!.host, d!.topology.haproxy.writePort, app) });
       const prefix = `sw-it-${Date.now()}`;
       const workload = new Workload(paths, { rate: 200, durability: 'async', prefix, maxMs: 120_000, now: () => performance.now() });
       await workload.start();
@@ -91,7 +94,7 @@ for (const [preset, portBase] of [
       assert.equal(r.exitCode, 0, r.stderr);
       const result = JSON.parse(r.stdout) as CliSwitchover;
       const node = redisNodes(d!.topology).find((n) => n.name === result.newMaster)!;
-      const { keys } = await readKeyspace(result.newMaster, { host: d!.host, port: node.hostPort }, d!.password, `tf:${prefix}:*`);
+      const { keys } = await readKeyspace(result.newMaster, { host: d!.host, port: node.hostPort }, d!.auth, `tf:${prefix}:*`);
       const acked = workload.ops.filter((o) => o.outcome === 'ok');
       const lost = acked.filter((o) => !keys.has(o.key));
       const sentinelPath = workload.ops.filter((o) => o.via === 'sentinel');
@@ -102,7 +105,7 @@ for (const [preset, portBase] of [
       assert.equal(await sentinelsName(d!), newMaster);
       assert.equal(await roleOf(d!, newMaster), 'master');
       if (d!.topology.haproxy.enabled) {
-        const reached = await withConnection({ host: d!.host, port: d!.topology.haproxy.writePort }, d!.password, async (r) => ((await r.config('GET', 'replica-announce-ip')) as string[])[1]);
+        const reached = await withConnection({ host: d!.host, port: d!.topology.haproxy.writePort }, d!.auth, async (r) => ((await r.config('GET', 'replica-announce-ip')) as string[])[1]);
         assert.equal(reached, newMaster, 'the HAProxy write port reaches the new master');
       }
     }

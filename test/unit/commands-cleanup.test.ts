@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cleanup } from '../../src/commands/cleanup.js';
+import { SECRET_NAMES } from '../../src/synth/secrets.js';
 import { render } from '../../src/commands/render.js';
 import { EXIT, RedisHaError } from '../../src/errors.js';
 import { containersFor, engineDown, FakeRuntime } from '../helpers/fake-runtime.js';
@@ -49,7 +50,7 @@ describe('cleanup against a fake runtime', () => {
     assert.deepEqual(runtime.called('removeVolume').length, 2, 'the engine side is still removed');
   });
 
-  it('--keep-data keeps the volumes and the password (.env), removes the rest', async (t) => {
+  it('--keep-data keeps the volumes and the secrets (secrets/<user>), removes the rest', async (t) => {
     const cwd = await makeTempDir('redis-ha-cmd-cleanup-');
     t.after(() => removeDir(cwd));
     const runtime = new FakeRuntime();
@@ -57,7 +58,8 @@ describe('cleanup against a fake runtime', () => {
     const [r] = await cleanup({ name: 'rt-c', keepData: true }, { runtime, io: captureIo(cwd) });
     assert.deepEqual(runtime.called('removeVolume'), []);
     assert.deepEqual(r!.keptVolumes, ['rt-c_redis-1-data', 'rt-c_redis-2-data']);
-    assert.deepEqual(readdirSync(dir).sort(), ['.env', '.redis-ha-manifest.json']);
+    assert.deepEqual(readdirSync(dir).sort(), ['.redis-ha-manifest.json', 'secrets']);
+    assert.deepEqual(readdirSync(join(dir, 'secrets')).sort(), [...SECRET_NAMES].sort(), 'every user secret, and nothing derived from them');
     assert.deepEqual(runtime.called('removeContainers'), ['removeContainers']);
   });
 

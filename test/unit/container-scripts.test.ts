@@ -1,8 +1,8 @@
 // The shell scripts that run in the containers (templates/scripts/), run here under the
 // shells of both official images (busybox sh: redis:7.4-alpine; dash: the Debian-based
 // redis:7.4) with a fake redis-cli and a fake docker-entrypoint.sh on PATH
-// (test/fixtures/container-scripts/), in temp dirs instead of /usr/local/etc/redis-ha and /data.
-// Plus shellcheck on every script.
+// (test/fixtures/container-scripts/), in temp dirs instead of /usr/local/etc/redis-ha, /data
+// and /run/secrets. Plus shellcheck on every script.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -33,6 +33,10 @@ interface Case {
   /** Files in the config dir (redis.conf / sentinel.conf) and the data dir, by name. */
   conf?: Record<string, string>;
   data?: Record<string, string>;
+  /** Secret files (/run/secrets/<user>) by user; none: a deployment without auth. */
+  secrets?: Record<string, string>;
+  /** Names in the secrets dir that are directories (a secret that exists but cannot be read as a file). */
+  dirsInSecrets?: string[];
   /** Files in the config dir whose text depends on the data dir's path. */
   confFromDataDir?: Record<string, (dataDir: string) => string>;
   /** Kill the script (and whatever it left running) after this long. */
@@ -45,6 +49,8 @@ interface Result {
   ms: number;
   out: string;
   calls: string[];
+  /** The whole argv of every redis-cli call (what `ps` and `docker top` would show). */
+  argv: string[];
   /** The argv the fake docker-entrypoint.sh got, or undefined if it was not exec'd. */
   entrypoint?: string[];
   data: (name: string) => Promise<string | undefined>;
@@ -70,7 +76,11 @@ async function runCase(shell: string[], c: Case): Promise<Result> {
   const confDir = join(dir, 'conf');
   const dataDir = join(dir, 'data');
   const fakeDir = join(dir, 'fake');
+  const secretsDir = join(dir, 'secrets');
   await mkdir(dataDir, { recursive: true });
+  await mkdir(secretsDir, { recursive: true });
+  for (const [user, secret] of Object.entries(c.secrets ?? {})) await writeFile(join(secretsDir, user), secret);
+  for (const name of c.dirsInSecrets ?? []) await mkdir(join(secretsDir, name));
   await mkdir(fakeDir, { recursive: true });
   await cp(SCRIPTS_DIR, join(confDir, 'scripts'), { recursive: true });
   for (const [name, text] of Object.entries(c.conf ?? {})) await writeFile(join(confDir, name), text);
@@ -84,12 +94,14 @@ async function runCase(shell: string[], c: Case): Promise<Result> {
     }
   }
   await writeFile(join(fakeDir, 'calls'), '');
+  await writeFile(join(fakeDir, 'argv'), '');
 
   const env = {
     PATH: `${FAKES_DIR}:${process.env.PATH}`,
     FAKE_REDIS_DIR: fakeDir,
     REDIS_HA_CONF_DIR: confDir,
     REDIS_HA_DATA_DIR: dataDir,
+    REDIS_HA_SECRETS_DIR: secretsDir,
     ...c.env,
   };
   const started = Date.now();
@@ -121,12 +133,13 @@ async function runCase(shell: string[], c: Case): Promise<Result> {
   clearTimeout(timer);
   const ms = Date.now() - started;
   const calls = (await readFile(join(fakeDir, 'calls'), 'utf8')).split('\n').filter(Boolean);
+  const argv = (await readFile(join(fakeDir, 'argv'), 'utf8')).split('\n').filter(Boolean);
   const entrypointFile = join(fakeDir, 'entrypoint');
   const entrypoint = existsSync(entrypointFile)
     ? (await readFile(entrypointFile, 'utf8')).split('\n').slice(0, -1)
     : undefined;
   const data = async (name: string) => readFile(join(dataDir, name), 'utf8').catch(() => undefined);
-  return { code, timedOut, ms, out, calls, entrypoint, data, dataDir };
+  return { code, timedOut, ms, out, calls, argv, entrypoint, data, dataDir };
 }
 
 /** The lines of a config that set the role or a password. */
@@ -148,7 +161,6 @@ const REDIS_ENV = {
   MASTER_NAME: 'mymaster',
   SENTINELS: 'sentinel-1 sentinel-2 sentinel-3',
   SENTINEL_COUNT: '3',
-  REDIS_PASSWORD: 'secret',
 };
 // sentinel-1 restarting: SENTINELS names only its peers, the deployment has three.
 const SENTINEL_ENV = {
@@ -156,8 +168,11 @@ const SENTINEL_ENV = {
   MASTER_NAME: 'mymaster',
   SENTINELS: 'sentinel-2 sentinel-3',
   SENTINEL_COUNT: '3',
-  REDIS_PASSWORD: 'secret',
 };
+// The secret files compose mounts (a trailing newline, as redis-ha writes them).
+const SECRETS = { admin: 'admin-pw\n', replica: 'replica-pw\n', sentinel: 'sentinel-pw\n', health: 'health-pw\n' };
+/** The user and password a call of the fake redis-cli was made with, as it records them. */
+const as = (user: string) => (user ? `user=${user} auth=${user}-pw` : 'user= auth=');
 // A password as a user might supply it: spaces, both quotes, a #, backslashes.
 const NASTY_PASSWORD = `p a"s's #1 \\x41\\`;
 
@@ -188,6 +203,7 @@ for (const shell of SHELLS) {
         const r = await go({
           script: 'redis-start.sh',
           env: REDIS_ENV,
+          secrets: SECRETS,
           conf: { 'redis.conf': REDIS_CONF_REPLICA },
           data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
           replies: {
@@ -209,6 +225,7 @@ for (const shell of SHELLS) {
         const r = await go({
           script: 'redis-start.sh',
           env: REDIS_ENV,
+          secrets: SECRETS,
           conf: { 'redis.conf': REDIS_CONF_REPLICA },
           data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
           replies: { 'sentinel-1': { SENTINEL: addr('redis-3') }, 'sentinel-2': { SENTINEL: addr('redis-3') } },
@@ -222,6 +239,7 @@ for (const shell of SHELLS) {
         const r = await go({
           script: 'redis-start.sh',
           env: REDIS_ENV,
+          secrets: SECRETS,
           conf: { 'redis.conf': REDIS_CONF_REPLICA },
           data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
           replies: { 'sentinel-2': { SENTINEL: addr('redis-2') } },
@@ -239,6 +257,7 @@ for (const shell of SHELLS) {
         const r = await go({
           script: 'redis-start.sh',
           env: REDIS_ENV,
+          secrets: SECRETS,
           conf: { 'redis.conf': REDIS_CONF_REPLICA },
           data: { 'redis.conf': REDIS_CONF },
           replies: { 'sentinel-1': { SENTINEL: addr('redis-1') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
@@ -255,6 +274,7 @@ for (const shell of SHELLS) {
         const r = await go({
           script: 'redis-start.sh',
           env: REDIS_ENV,
+          secrets: SECRETS,
           conf: { 'redis.conf': REDIS_CONF_REPLICA },
           data: { 'redis.conf': `${REDIS_CONF}slaveof redis-2 6379\n` },
         });
@@ -268,6 +288,7 @@ for (const shell of SHELLS) {
         const r = await go({
           script: 'redis-start.sh',
           env: REDIS_ENV,
+          secrets: SECRETS,
           conf: { 'redis.conf': REDIS_CONF_REPLICA },
           data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
           replies: {
@@ -281,36 +302,96 @@ for (const shell of SHELLS) {
         assert.match(r.out, /sentinel-1 replied: NOAUTH Authentication required\.; sentinel-2 replied: NOAUTH/);
       });
 
-      it('quotes the password in the live config the way Redis parses it', async (t) => {
+      it('quotes masterauth (from the replica secret) in the live config the way Redis parses it', async (t) => {
         if (!ready(t)) return;
         const r = await go({
           script: 'redis-start.sh',
-          env: { ...REDIS_ENV, REDIS_PASSWORD: NASTY_PASSWORD },
+          env: REDIS_ENV,
+          secrets: { ...SECRETS, replica: `${NASTY_PASSWORD}\n` },
           conf: { 'redis.conf': REDIS_CONF },
           data: { 'redis.conf': REDIS_CONF },
         });
         assert.equal(r.code, 0, r.out);
         const live = (await r.data('redis.conf')) ?? '';
         const quoted = `"p a\\"s's #1 \\\\x41\\\\"`;
-        assert.ok(live.includes(`\nrequirepass ${quoted}\n`), live);
         assert.ok(live.includes(`\nmasterauth ${quoted}\n`), live);
-        assert.ok(!live.includes(NASTY_PASSWORD.slice(0, 6) + '\n'), live);
+        // Users are the rendered ACL lines (hashes only): no requirepass, no other password.
+        assert.ok(!/^requirepass /m.test(live), live);
+        assert.ok(!live.includes('admin-pw') && !live.includes('health-pw'), live);
       });
 
-      it('writes a live config from which real Redis and Sentinel take the password', async (t) => {
+      it('without secret files (auth disabled) writes no masterauth and calls redis-cli without a user', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+          replies: { 'sentinel-1': { SENTINEL: addr('redis-2') }, 'sentinel-2': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), ['replicaof redis-2 6379'], r.out);
+        assert.ok(!/^masterauth /m.test((await r.data('redis.conf')) ?? ''));
+        assert.equal(r.calls.length, 3, r.calls.join('\n'));
+        assert.ok(r.calls.every((c) => c.endsWith(` ${as('')}`)), r.calls.join('\n'));
+      });
+
+      it('asks the Sentinels as the user health, the password only in REDISCLI_AUTH (never in argv)', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          secrets: SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': REDIS_CONF },
+          replies: { 'sentinel-1': { SENTINEL: addr('redis-2') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(
+          r.calls,
+          ['sentinel-1', 'sentinel-2', 'sentinel-3'].map((h) => `${h} SENTINEL get-master-addr-by-name mymaster ${as('health')}`),
+        );
+        for (const secret of Object.values(SECRETS)) {
+          assert.ok(!r.argv.some((a) => a.includes(secret.trim())), `a secret on a command line: ${r.argv.join('\n')}`);
+        }
+      });
+
+      for (const [label, secret] of [['empty', ''], ['a directory, not a file', undefined]] as const) {
+        it(`refuses to start when a mounted secret is unreadable (${label}), naming the file`, async (t) => {
+          if (!ready(t)) return;
+          const r = await go({
+            script: 'redis-start.sh',
+            env: REDIS_ENV,
+            secrets: secret === undefined ? { admin: SECRETS.admin, health: SECRETS.health } : { ...SECRETS, replica: secret },
+            conf: { 'redis.conf': REDIS_CONF },
+            data: { 'redis.conf': REDIS_CONF },
+            // The unreadable case: /run/secrets/replica exists, but cat cannot read it.
+            dirsInSecrets: secret === undefined ? ['replica'] : [],
+          });
+          assert.notEqual(r.code, 0, r.out);
+          assert.match(r.out, /cannot read the secret .*secrets\/replica/);
+          assert.equal(r.entrypoint, undefined, 'Redis is not started');
+          assert.equal(r.calls.length, 0, 'nothing asked with a missing password');
+        });
+      }
+
+      it('writes a live config from which real Redis and Sentinel take the passwords', async (t) => {
         if (!ready(t) || !requireBinary(t, 'redis-server') || !requireBinary(t, 'redis-sentinel')) return;
+        // An ACL user to log in as, as the rendered configs have (the default user off).
+        const users = 'user default off\nuser admin on >admin-pw ~* &* +@all\n';
         const servers = [
-          { script: 'redis-start.sh', conf: 'redis.conf', binary: 'redis-server', env: REDIS_ENV, extra: '' },
+          { script: 'redis-start.sh', conf: 'redis.conf', binary: 'redis-server', env: REDIS_ENV, extra: '', secret: 'replica' },
           // The rendered monitor line names a port nobody uses: only the config parse matters here.
           { script: 'sentinel-start.sh', conf: 'sentinel.conf', binary: 'redis-sentinel', env: SENTINEL_ENV,
-            extra: 'sentinel monitor mymaster 127.0.0.1 11999 2\n' },
+            extra: 'sentinel monitor mymaster 127.0.0.1 11999 2\n', secret: 'sentinel' },
         ];
         for (const s of servers) {
           // No TCP port: the server listens on a unix socket in the case's own data dir.
           const r = await go({
             script: s.script,
-            env: { ...s.env, REDIS_PASSWORD: NASTY_PASSWORD },
-            confFromDataDir: { [s.conf]: (dir) => `port 0\nunixsocket ${dir}/server.sock\ndir ${dir}\n${s.extra}` },
+            env: s.env,
+            secrets: { ...SECRETS, [s.secret]: `${NASTY_PASSWORD}\n` },
+            confFromDataDir: { [s.conf]: (dir) => `port 0\nunixsocket ${dir}/server.sock\ndir ${dir}\n${users}${s.extra}` },
           });
           assert.equal(r.code, 0, r.out);
           const sock = join(r.dataDir, 'server.sock');
@@ -318,8 +399,8 @@ for (const shell of SHELLS) {
           t.after(() => server.stop());
           assert.ok(await waitFor(() => existsSync(sock), 5000), `${s.binary} did not start:\n${server.output()}`);
           const cli = (...args: string[]) =>
-            run('redis-cli', ['-s', sock, ...args], { env: { ...process.env, REDISCLI_AUTH: NASTY_PASSWORD } }).stdout;
-          assert.equal(cli('PING'), 'PONG\n', `${s.binary} refused the password of its live config`);
+            run('redis-cli', ['-s', sock, '--user', 'admin', '--no-auth-warning', ...args], { env: { ...process.env, REDISCLI_AUTH: 'admin-pw' } }).stdout;
+          assert.equal(cli('PING'), 'PONG\n', `${s.binary} refused the admin user of its live config`);
           const [name, value] = s.binary === 'redis-server' ? ['masterauth', cli('CONFIG', 'GET', 'masterauth')]
             : ['sentinel-pass', cli('SENTINEL', 'CONFIG', 'GET', 'sentinel-pass')];
           assert.equal(value, `${name}\n${NASTY_PASSWORD}\n`);
@@ -332,6 +413,7 @@ for (const shell of SHELLS) {
         const r = await go({
           script: 'redis-start.sh',
           env: REDIS_ENV,
+          secrets: SECRETS,
           conf: { 'redis.conf': REDIS_CONF_REPLICA },
           replies: {
             local: { PING: 'PONG\n', REPLICAOF: 'OK\n', CONFIG: 'OK\n' },
@@ -340,7 +422,11 @@ for (const shell of SHELLS) {
         });
         assert.equal(r.timedOut, false, r.out);
         assert.deepEqual(roleLines(await r.data('redis.conf')), [], 'attaches by command, not by config');
-        assert.ok(r.calls.some((c) => c.startsWith('local REPLICAOF redis-1 6379 ')), r.calls.join('\n'));
+        // PING as health; REPLICAOF and CONFIG REWRITE as admin (health may not).
+        assert.ok(r.calls.includes(`local PING ${as('health')}`), r.calls.join('\n'));
+        assert.ok(r.calls.includes(`redis-1 PING ${as('health')}`), r.calls.join('\n'));
+        assert.ok(r.calls.includes(`local REPLICAOF redis-1 6379 ${as('admin')}`), r.calls.join('\n'));
+        assert.ok(r.calls.includes(`local CONFIG REWRITE ${as('admin')}`), r.calls.join('\n'));
         assert.equal(await r.data('.redis-ha-attaching'), undefined, 'the marker goes once attached');
       });
 
@@ -349,6 +435,7 @@ for (const shell of SHELLS) {
         const r = await go({
           script: 'redis-start.sh',
           env: { ...REDIS_ENV, REDIS_HA_ATTACH_TIMEOUT_S: '1' },
+          secrets: SECRETS,
           conf: { 'redis.conf': REDIS_CONF_REPLICA },
           replies: { local: { PING: 'PONG\n', REPLICAOF: 'OK\n', CONFIG: 'OK\n' } },
           timeoutMs: 8000,
@@ -366,6 +453,7 @@ for (const shell of SHELLS) {
         const r = await go({
           script: 'redis-start.sh',
           env: { ...REDIS_ENV, REDIS_HA_ATTACH_TIMEOUT_S: '1' },
+          secrets: SECRETS,
           conf: { 'redis.conf': REDIS_CONF_REPLICA },
           timeoutMs: 8000,
         });
@@ -385,6 +473,7 @@ for (const shell of SHELLS) {
         const r = await go({
           script: 'sentinel-start.sh',
           env: SENTINEL_ENV,
+          secrets: SECRETS,
           conf: { 'sentinel.conf': SENTINEL_CONF },
           data: { 'sentinel.conf': SENTINEL_CONF },
           replies: { 'sentinel-2': { SENTINEL: addr('redis-2') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
@@ -400,6 +489,7 @@ for (const shell of SHELLS) {
         const r = await go({
           script: 'sentinel-start.sh',
           env: SENTINEL_ENV,
+          secrets: SECRETS,
           conf: { 'sentinel.conf': SENTINEL_CONF },
           data: { 'sentinel.conf': SENTINEL_CONF },
           replies: { 'sentinel-2': { SENTINEL: addr('redis-2') } },
@@ -415,6 +505,7 @@ for (const shell of SHELLS) {
         const r = await go({
           script: 'sentinel-start.sh',
           env: SENTINEL_ENV,
+          secrets: SECRETS,
           conf: { 'sentinel.conf': SENTINEL_CONF },
           data: { 'sentinel.conf': SENTINEL_CONF },
           replies: { 'sentinel-2': { SENTINEL: addr('redis-3') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
@@ -423,35 +514,68 @@ for (const shell of SHELLS) {
         assert.equal(monitorLine(await r.data('sentinel.conf')), 'sentinel monitor mymaster redis-1 6379 2', r.out);
       });
 
-      it('keeps its last state on no answer or an error reply, and writes quoted auth lines', async (t) => {
+      it('keeps its last state on no answer or an error reply, with the users of now and quoted auth lines', async (t) => {
         if (!ready(t)) return;
+        // Rendered: the users of now (hashes) and who this Sentinel is; the last state holds
+        // an older user line and Sentinel's own unquoted rewrite of the passwords.
+        const rendered = `${SENTINEL_CONF}user default off\nuser sentinel on #newhash -@all +ping\nsentinel auth-user mymaster sentinel\nsentinel sentinel-user sentinel\n`;
         const r = await go({
           script: 'sentinel-start.sh',
-          env: { ...SENTINEL_ENV, REDIS_PASSWORD: NASTY_PASSWORD },
-          conf: { 'sentinel.conf': SENTINEL_CONF },
-          data: { 'sentinel.conf': `${SENTINEL_CONF}requirepass "old"\nsentinel auth-pass mymaster "old"\n` },
+          env: SENTINEL_ENV,
+          secrets: { ...SECRETS, sentinel: `${NASTY_PASSWORD}\n` },
+          conf: { 'sentinel.conf': rendered },
+          data: {
+            'sentinel.conf': `${SENTINEL_CONF}user sentinel on #oldhash -@all\nsentinel auth-user mymaster sentinel\nsentinel auth-pass mymaster old\nsentinel sentinel-pass old\n`,
+          },
           replies: { 'sentinel-2': { SENTINEL: NOAUTH } },
         });
         assert.equal(r.code, 0, r.out);
         const live = (await r.data('sentinel.conf')) ?? '';
         assert.equal(monitorLine(live), 'sentinel monitor mymaster redis-1 6379 2', r.out);
         const quoted = `"p a\\"s's #1 \\\\x41\\\\"`;
-        const auth = live.split('\n').filter((l) => /^(requirepass|sentinel (auth|sentinel)-pass) /.test(l));
+        const auth = live.split('\n').filter((l) => /^(requirepass|user|sentinel (auth|sentinel)-(pass|user)) /.test(l));
         assert.deepEqual(auth, [
-          `requirepass ${quoted}`,
+          'user default off',
+          'user sentinel on #newhash -@all +ping',
+          'sentinel auth-user mymaster sentinel',
+          'sentinel sentinel-user sentinel',
           `sentinel auth-pass mymaster ${quoted}`,
           `sentinel sentinel-pass ${quoted}`,
         ]);
+        assert.ok(r.calls.every((c) => c.endsWith(` ${as('health')}`)), r.calls.join('\n'));
+      });
+
+      it('without secret files (auth disabled) writes no auth lines', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({ script: 'sentinel-start.sh', env: SENTINEL_ENV, conf: { 'sentinel.conf': SENTINEL_CONF } });
+        assert.equal(r.code, 0, r.out);
+        assert.equal(await r.data('sentinel.conf'), SENTINEL_CONF);
+        assert.ok(r.calls.every((c) => c.endsWith(` ${as('')}`)), r.calls.join('\n'));
+      });
+
+      it('refuses to start when its secret is mounted but empty', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: SENTINEL_ENV,
+          secrets: { ...SECRETS, sentinel: '' },
+          conf: { 'sentinel.conf': SENTINEL_CONF },
+        });
+        assert.notEqual(r.code, 0, r.out);
+        assert.match(r.out, /cannot read the secret .*secrets\/sentinel/);
+        assert.equal(r.entrypoint, undefined);
       });
     });
 
     describe('sentinel-health.sh', () => {
       const health = (replies: Replies) =>
-        go({ script: 'sentinel-health.sh', env: { MASTER_NAME: 'mymaster', REDIS_PASSWORD: 'secret' }, replies });
+        go({ script: 'sentinel-health.sh', env: { MASTER_NAME: 'mymaster' }, secrets: SECRETS, replies });
 
-      it('passes when the Sentinel names a master', async (t) => {
+      it('passes when the Sentinel names a master, asked as the user health', async (t) => {
         if (!ready(t)) return;
-        assert.equal((await health({ local: { SENTINEL: addr('redis-1') } })).code, 0);
+        const r = await health({ local: { SENTINEL: addr('redis-1') } });
+        assert.equal(r.code, 0);
+        assert.deepEqual(r.calls, [`local SENTINEL get-master-addr-by-name mymaster ${as('health')}`]);
       });
       it('fails on an error reply (NOAUTH)', async (t) => {
         if (!ready(t)) return;
@@ -474,7 +598,7 @@ for (const shell of SHELLS) {
     describe('redis-health.sh', () => {
       const info = (...lines: string[]) => `# Replication\r\n${lines.join('\r\n')}\r\n`;
       const health = (replies: Replies, data: Record<string, string> = {}) =>
-        go({ script: 'redis-health.sh', env: { REDIS_PASSWORD: 'secret' }, replies, data });
+        go({ script: 'redis-health.sh', env: {}, secrets: SECRETS, replies, data });
 
       it('passes for a master', async (t) => {
         if (!ready(t)) return;
@@ -484,7 +608,7 @@ for (const shell of SHELLS) {
         if (!ready(t)) return;
         const r = await health({ local: { INFO: info('role:slave', 'master_host:redis-1', 'master_link_status:up') } });
         assert.equal(r.code, 0);
-        assert.ok(r.calls.every((c) => c.endsWith('auth=set')), 'uses the password');
+        assert.deepEqual(r.calls, [`local INFO replication ${as('health')}`], 'as the user health, with its secret');
       });
       it('fails for a replica whose link is down', async (t) => {
         if (!ready(t)) return;

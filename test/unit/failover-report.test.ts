@@ -1,7 +1,7 @@
 // The --report HTML: one self-contained file (no external URL), a section per scenario.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bucketOps, renderHtmlReport } from '../../src/failover/html-report.js';
+import { bucketOps, renderHtmlReport } from '../../src/report/html-report.js';
 import type { Recording } from '../../src/failover/recording.js';
 import type { ScenarioResult } from '../../src/failover/run.js';
 

@@ -205,9 +205,9 @@ describe('connection snippets', () => {
     const t = await sentinelTopology();
     assert.deepEqual(natMap(t)['redis-2:6379'], { host: '127.0.0.1', port: 7002 });
     assert.deepEqual(natMap(t)['sentinel-3:26379'], { host: '127.0.0.1', port: 7103 });
-    const masked = snippets(t, 's3cret', false);
+    const masked = snippets(t, { username: 'app', password: 's3cret' }, false);
     for (const text of Object.values(masked)) assert.ok(!String(text).includes('s3cret'));
     assert.match(masked.ioredis!, /'redis-2:6379': \{ host: '127\.0\.0\.1', port: 7002 \}/);
-    assert.match(snippets(t, 's3cret', true).ioredis!, /password: 's3cret'/);
+    assert.match(snippets(t, { username: 'app', password: 's3cret' }, true).ioredis!, /username: 'app',\n  password: 's3cret'/);
   });
 });

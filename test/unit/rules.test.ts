@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import type { Problem } from '../../src/model/problems.js';
 import { checkRules } from '../../src/model/rules.js';
 import type { Topology } from '../../src/model/schema.js';
-import { topologyOf } from '../helpers/topology.js';
+import { isDefaultMaxmemoryNotice, problemsOf, topologyOf } from '../helpers/topology.js';
+import { DEFAULT_MAXMEMORY, redisMemoryLimit } from '../../src/model/memory.js';
 
 const at = (problems: Problem[], path: string) => problems.filter((p) => p.path === path);
 
@@ -238,7 +239,7 @@ describe('rules: redis.extraConfig', () => {
         severity: 'error',
         path: 'redis.extraConfig.0',
         message:
-          '"replicaof" cannot be set in extraConfig: the role of each node is decided by redis-ha and Sentinel; a master named here receives the data and the password',
+          '"replicaof" cannot be set in extraConfig: the role of each node is decided by redis-ha and Sentinel; a master named here receives the data and the replication secret',
         hint: 'let Sentinel decide (redis-1 starts as master)',
       },
     ]);
@@ -392,5 +393,42 @@ describe('rules: all at once', () => {
       problems.filter((p) => p.severity === 'error').map((p) => p.path),
       ['sentinel.quorum', 'redis.extraConfig.0', 'haproxy.statsPort', 'auth.enabled'],
     );
+  });
+});
+
+describe('rules: redis.maxmemory', () => {
+  it('none set: the default applies, with a warning that names it and the container limit', async () => {
+    const { valid, problems } = await problemsOf({ preset: 'sentinel' }, { withDefaultNotices: true });
+    assert.equal(valid, true);
+    assert.deepEqual(problems.map((p) => [p.severity, p.path]), [['warning', 'redis.maxmemory']]);
+    assert.match(problems[0]!.message, /^no redis\.maxmemory set: each node gets 256mb \(container memory limit 576m\); past it writes are refused$/);
+    assert.equal(topologyOf('sentinel').redis.maxmemory, DEFAULT_MAXMEMORY);
+  });
+
+  it('set: no warning, and the value is kept', async () => {
+    const { problems } = await problemsOf({ preset: 'sentinel', overrides: [{ path: 'redis.maxmemory', value: '1gb', flag: '--set' }] }, { withDefaultNotices: true });
+    assert.deepEqual(problems, []);
+    assert.equal(topologyOf('sentinel', { redis: { maxmemory: '1gb' } }).redis.maxmemory, '1gb');
+  });
+
+  it('0: a warning that nothing bounds Redis or its container', () => {
+    const problems = checkRules(topologyOf('basic', { redis: { maxmemory: 0 } }));
+    assert.deepEqual(problems.map((p) => p.path), ['redis.maxmemory']);
+    assert.match(problems[0]!.message, /no limit; Redis may take all of the host's memory, and its containers get no memory limit/);
+  });
+
+  it('an evicting policy is named in the default warning', async () => {
+    const { problems } = await problemsOf(
+      { preset: 'basic', overrides: [{ path: 'redis.maxmemoryPolicy', value: 'allkeys-lru', flag: '--set' }] },
+      { withDefaultNotices: true },
+    );
+    assert.match(problems.find(isDefaultMaxmemoryNotice)?.message ?? '', /keys are evicted \(allkeys-lru\)$/);
+  });
+
+  it('the container memory limit follows maxmemory: twice it plus 64 MiB; none for 0', () => {
+    assert.equal(redisMemoryLimit('256mb'), '576m');
+    assert.equal(redisMemoryLimit('1gb'), '2112m');
+    assert.equal(redisMemoryLimit('100m'), `${Math.ceil((2 * 100e6) / 1024 ** 2) + 64}m`);
+    assert.equal(redisMemoryLimit(0), undefined);
   });
 });

@@ -16,6 +16,7 @@ import { COMPOSE_FILE, synthesize } from '../../src/synth/synthesize.js';
 import { CONFIG_LINE_CASES, DISGUISED_REPLICAOF } from '../helpers/redis-config-lines.js';
 import { REPO_ROOT } from '../helpers/repo.js';
 import { topologyOf } from '../helpers/topology.js';
+import { FIXED_SECRETS } from '../helpers/secrets.js';
 
 const extraConfigProblems = (...extraConfig: string[]) => checkRules(topologyOf('basic', { redis: { extraConfig } }));
 
@@ -293,7 +294,7 @@ describe('compose: "$" never reaches Compose unescaped', () => {
   it('a "$" that got past the model reaches compose.yaml as "$$" (Compose reads a literal "$")', () => {
     // topologyOf() skips the rules, as a future field without a rule would.
     const t = topologyOf('basic', { redis: { image: 'x/redis:${REDIS_PASSWORD}' } });
-    const compose = parse(synthesize(t, { password: 'p' }).get(COMPOSE_FILE)!) as {
+    const compose = parse(synthesize(t, FIXED_SECRETS).get(COMPOSE_FILE)!) as {
       services: Record<string, { image: string }>;
     };
     assert.equal(compose.services['redis-1']!.image, 'x/redis:$${REDIS_PASSWORD}');
@@ -301,7 +302,7 @@ describe('compose: "$" never reaches Compose unescaped', () => {
 
   it('the presets render no "$" at all into compose.yaml (nothing to escape today)', () => {
     for (const preset of ['basic', 'sentinel', 'full'] as const) {
-      assert.doesNotMatch(synthesize(topologyOf(preset), { password: 'p' }).get(COMPOSE_FILE)!, /\$/, preset);
+      assert.doesNotMatch(synthesize(topologyOf(preset), FIXED_SECRETS).get(COMPOSE_FILE)!, /\$/, preset);
     }
   });
 });

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { SentinelConnector } from 'ioredis';
 import { QuietSentinelConnector, sentinelClientOptions } from '../../src/probes/sentinel-client.js';
+import { NO_AUTH } from '../../src/probes/connect.js';
 import { jsSource, snippets } from '../../src/report/snippets.js';
 import { REPO_ROOT } from '../helpers/repo.js';
 import { topologyOf } from '../helpers/topology.js';
@@ -33,14 +34,14 @@ function evaluate(snippet: string): { options: Record<string, unknown>; events: 
 }
 
 describe('ioredis snippet', () => {
-  for (const [label, overrides, password] of [
-    ['sentinel, auth', {}, "s3cr'et\\x"],
-    ['full, 5 Sentinels, no auth', { sentinel: { count: 5, quorum: 3 }, auth: { enabled: false } }, ''],
+  for (const [label, overrides, auth] of [
+    ['sentinel, auth', {}, { username: 'app', password: "s3cr'et\\x" }],
+    ['full, 5 Sentinels, no auth', { sentinel: { count: 5, quorum: 3 }, auth: { enabled: false } }, NO_AUTH],
   ] as const) {
     it(`evaluated, yields the options test-failover measures with (${label})`, () => {
       const t = topologyOf(label.startsWith('full') ? 'full' : 'sentinel', { portBase: 8000, ...overrides });
-      const { options, events, release } = evaluate(snippets(t, password, true).ioredis!);
-      const expected = sentinelClientOptions(t, password) as Record<string, unknown>;
+      const { options, events, release } = evaluate(snippets(t, auth, true).ioredis!);
+      const expected = sentinelClientOptions(t, auth) as Record<string, unknown>;
       assert.deepEqual(Object.keys(options), Object.keys(expected));
       for (const [key, want] of Object.entries(expected)) {
         const got = options[key];
@@ -70,7 +71,7 @@ describe('ioredis snippet', () => {
 
   it('masks the password unless asked, in both snippets', () => {
     const t = topologyOf('sentinel');
-    const masked = snippets(t, 's3cret', false);
+    const masked = snippets(t, { username: 'app', password: 's3cret' }, false);
     assert.ok(!masked.ioredis!.includes('s3cret') && !masked.redisPy!.includes('s3cret'));
     assert.equal(evaluate(masked.ioredis!).options.password, '********');
   });

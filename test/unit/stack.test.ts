@@ -12,25 +12,27 @@ import { buildStack, StackError, type StackFile } from '../../src/synth/stack.js
 import { COMPOSE_FILE, STACK_FILE, synthesize } from '../../src/synth/synthesize.js';
 import { toLoadOptions } from '../../src/commands/topology-options.js';
 import { loadTopology } from '../../src/model/load.js';
+import { FIXED_SECRETS } from '../helpers/secrets.js';
 import { problemsOf, topologyOf } from '../helpers/topology.js';
 
-const PASSWORD = 'unit-password';
 const swarm = (preset: 'basic' | 'sentinel' | 'full', extra: Record<string, unknown> = {}) =>
   topologyOf(preset, { target: 'swarm', bind: '0.0.0.0', ...extra });
 
 /** The stack as written to stack.yaml, read back. */
 function stackOf(t: Topology): StackFile {
-  const text = synthesize(t, { password: PASSWORD }).get(STACK_FILE);
+  const text = synthesize(t, FIXED_SECRETS).get(STACK_FILE);
   assert.ok(text, 'stack.yaml is rendered for target swarm');
   return parse(text) as StackFile;
 }
 
 /** A compose object and the files it mounts, to feed buildStack() by hand. */
 function composeAndFiles(t: Topology): { compose: ComposeFile; files: Map<string, string> } {
-  const files = synthesize(t, { password: PASSWORD });
+  const files = synthesize(t, FIXED_SECRETS);
   const compose = buildCompose(t, { redisConfigs: new Map(), sentinelConfigs: new Map(), scripts: '' });
   return { compose, files };
 }
+
+const composeOf = (t: Topology) => buildCompose(t, { redisConfigs: new Map(), sentinelConfigs: new Map(), scripts: '' });
 
 describe('stack: --target', () => {
   it('--target swarm sets target in the topology', async () => {
@@ -49,14 +51,14 @@ describe('stack: --target', () => {
 
 describe('stack: which file is written', () => {
   it('target swarm writes stack.yaml and no compose.yaml; target compose the reverse', () => {
-    const onSwarm = synthesize(swarm('sentinel'), { password: PASSWORD });
+    const onSwarm = synthesize(swarm('sentinel'), FIXED_SECRETS);
     assert.ok(onSwarm.has(STACK_FILE) && !onSwarm.has(COMPOSE_FILE));
-    const onCompose = synthesize(topologyOf('sentinel'), { password: PASSWORD });
+    const onCompose = synthesize(topologyOf('sentinel'), FIXED_SECRETS);
     assert.ok(onCompose.has(COMPOSE_FILE) && !onCompose.has(STACK_FILE));
   });
 
   it('the header says that ports bind every address of the node', () => {
-    const text = synthesize(swarm('full'), { password: PASSWORD }).get(STACK_FILE)!;
+    const text = synthesize(swarm('full'), FIXED_SECRETS).get(STACK_FILE)!;
     assert.match(text, /^# .*\n# Deploy from this directory: docker stack deploy -c stack.yaml redis-ha\n# Ports are published in host mode .* EVERY address/);
   });
 });
@@ -107,12 +109,45 @@ for (const preset of ['basic', 'sentinel', 'full'] as const) {
       assert.equal(new Set(sentinelsOn).size, sentinelsOn.length, `Sentinels on distinct nodes: ${sentinelsOn.join(' ')}`);
     });
 
-    it('no bind mount: volumes are named node-local ones, files come as configs', () => {
+    it('no bind mount: volumes are named node-local ones or tmpfs, files come as configs', () => {
       for (const [name, s] of services) {
-        for (const v of s.volumes ?? []) assert.ok(v.split(':')[0]! in stack.volumes, `${name}: ${v} is a named volume`);
+        for (const v of s.volumes ?? []) {
+          if (typeof v === 'string') assert.ok(v.split(':')[0]! in stack.volumes, `${name}: ${v} is a named volume`);
+          else assert.equal(v.type, 'tmpfs', `${name}: ${JSON.stringify(v)}`);
+        }
       }
       for (const volume of Object.values(stack.volumes)) assert.equal(volume.driver, 'local');
-      assert.deepEqual(stack.services['redis-1']!.volumes, ['redis-1-data:/data']);
+      assert.deepEqual(stack.services['redis-1']!.volumes, [
+        'redis-1-data:/data',
+        { type: 'tmpfs', target: '/tmp', tmpfs: { size: 16 * 1024 * 1024 } },
+      ]);
+    });
+
+    it('the hardening carries over where Swarm has it; what it has not is dropped, not passed on', () => {
+      for (const [name, s] of services) {
+        assert.match(String(s.user), /^\d+(:\d+)?$/, `${name} runs as a numeric non-root user`);
+        assert.notEqual(String(s.user).split(':')[0], '0', name);
+        assert.equal(s.read_only, true, name);
+        assert.deepEqual(s.cap_drop, ['ALL'], name);
+        assert.deepEqual(s.logging, { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } }, name);
+        assert.equal(s.deploy.resources?.limits?.memory, composeOf(t).services[name]!.mem_limit, `${name}: the memory limit under deploy.resources`);
+        for (const key of ['security_opt', 'pids_limit', 'tmpfs', 'mem_limit']) assert.ok(!(key in s), `${name} has no ${key}`);
+      }
+    });
+
+    it('every secret is a rendered file, mounted 0400 and owned by the uid the service runs as', () => {
+      const files = synthesize(t, FIXED_SECRETS);
+      const withSecrets = services.filter(([, s]) => s.secrets?.length);
+      assert.ok(withSecrets.length >= redisNodes(t).length, 'the nodes read secrets');
+      for (const [name, s] of withSecrets) {
+        const [uid, gid] = String(s.user).split(':');
+        for (const ref of s.secrets!) {
+          assert.deepEqual(ref, { source: ref.source, target: ref.source, uid, ...(gid ? { gid } : {}), mode: 0o400 }, name);
+          const secret = stack.secrets![ref.source]!;
+          assert.ok(files.has(secret.file.slice(2)), `${ref.source}: ${secret.file} is rendered`);
+        }
+      }
+      assert.deepEqual(stack.services['redis-1']!.secrets!.map((r) => r.source), ['replica', 'health', 'admin']);
     });
 
     it('the network is an attachable overlay, and every service is on it', () => {
@@ -130,7 +165,7 @@ for (const preset of ['basic', 'sentinel', 'full'] as const) {
     });
 
     it('every config is a rendered file, hash-named, mounted where compose mounts it, scripts 0555', () => {
-      const files = synthesize(t, { password: PASSWORD });
+      const files = synthesize(t, FIXED_SECRETS);
       for (const [key, config] of Object.entries(stack.configs ?? {})) {
         assert.ok(files.has(config.file.slice(2)), `${key}: ${config.file} is rendered`);
         assert.match(config.name, new RegExp(`^${t.name}_${key.replace('.', '\\.')}-[0-9a-f]{10}$`));
@@ -189,7 +224,7 @@ describe('stack: derived from the compose object', () => {
     files.set('secrets/replication', 'secret-1');
     const hardened = {
       ...compose,
-      secrets: { replication: { file: './secrets/replication' } },
+      secrets: { ...compose.secrets, replication: { file: './secrets/replication' } },
       services: {
         ...compose.services,
         'redis-1': { ...compose.services['redis-1']!, read_only: true, cap_drop: ['ALL'], secrets: ['replication'], mem_limit: '256m' },
@@ -200,15 +235,22 @@ describe('stack: derived from the compose object', () => {
     const redis1 = stack.services['redis-1']!;
     assert.equal(redis1.read_only, true);
     assert.deepEqual(redis1.cap_drop, ['ALL']);
-    assert.deepEqual(redis1.secrets, [{ source: 'replication', target: 'replication', mode: 0o400 }]);
+    assert.deepEqual(redis1.secrets, [{ source: 'replication', target: 'replication', uid: '999', mode: 0o400 }]);
     assert.deepEqual(redis1.deploy.resources, { limits: { memory: '256m' } });
     assert.ok(!('mem_limit' in redis1));
-    assert.deepEqual(stack.services['sentinel-1']!.deploy.resources, { limits: { cpus: '0.5' } });
+    assert.deepEqual(stack.services['sentinel-1']!.deploy.resources, { limits: { cpus: '0.5', memory: '64m' } }, 'deploy: and mem_limit merged');
     assert.equal(stack.services['sentinel-1']!.deploy.endpoint_mode, 'dnsrr');
     assert.match(stack.secrets!.replication!.name, /^redis-ha_replication-[0-9a-f]{10}$/);
     assert.equal(stack.secrets!.replication!.file, './secrets/replication');
     files.set('secrets/replication', 'secret-2');
     assert.notEqual(buildStack(t, hardened, files).secrets!.replication!.name, stack.secrets!.replication!.name);
+  });
+
+  it('refuses a service with secrets that runs as a user name (Swarm owns secrets by number)', () => {
+    const t = swarm('full');
+    const { compose, files } = composeAndFiles(t);
+    compose.services.haproxy!.user = 'haproxy';
+    assert.throws(() => buildStack(t, compose, files), (err: Error) => err instanceof StackError && /haproxy runs as user "haproxy"/.test(err.message));
   });
 
   it('refuses a bind mount of a host path, naming the service', () => {

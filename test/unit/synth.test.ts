@@ -6,12 +6,12 @@ import type { PresetName } from '../../src/model/schema.js';
 import type { ComposeFile } from '../../src/synth/compose.js';
 import { sentinelId } from '../../src/synth/configs.js';
 import { synthesize } from '../../src/synth/synthesize.js';
+import { aclHash, SECRET_NAMES } from '../../src/synth/secrets.js';
+import { FIXED_SECRETS } from '../helpers/secrets.js';
 import { topologyOf } from '../helpers/topology.js';
 
-const PASSWORD = 'unit-test-password-9f3b';
-
 function render(preset: PresetName, overrides: Record<string, unknown> = {}) {
-  return synthesize(topologyOf(preset, overrides), { password: PASSWORD });
+  return synthesize(topologyOf(preset, overrides), FIXED_SECRETS);
 }
 
 function fileOf(files: Map<string, string>, path: string): string {
@@ -85,7 +85,7 @@ describe('compose: volumes and mounts', () => {
     assert.ok(
       compose.services['sentinel-3']?.volumes?.includes('./sentinel/sentinel-3.conf:/usr/local/etc/redis-ha/sentinel.conf:ro'),
     );
-    assert.deepEqual(compose.services.haproxy?.volumes, ['./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro']);
+    assert.deepEqual(compose.services.haproxy?.volumes, ['./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro', './scripts:/usr/local/etc/redis-ha/scripts:ro']);
   });
 
   it('every bind mount (source starting with ./) is read-only', () => {
@@ -301,9 +301,10 @@ describe('haproxy.cfg', () => {
     assert.ok(!reply('redis-1').includes(expectOf('redis-10')), 'redis-10 does not match a reply naming redis-1');
   });
 
-  it('checks authenticate with ${REDIS_PASSWORD} when auth is on, and not at all when it is off', () => {
+  it('checks authenticate as health (password filled in at start) when auth is on, and not at all when it is off', () => {
     const on = fileOf(render('full'), 'haproxy/haproxy.cfg');
-    assert.ok(on.includes('tcp-check send "AUTH ${REDIS_PASSWORD}\\r\\n"'));
+    assert.ok(on.includes('tcp-check send "AUTH health @@health@@\\r\\n"'));
+    assert.ok(on.includes('http-request auth realm redis-ha unless { http_auth(stats_users) }'), 'stats ask for a login');
     const off = fileOf(render('full', { auth: { enabled: false } }), 'haproxy/haproxy.cfg');
     assert.ok(!off.includes('AUTH'));
   });
@@ -311,29 +312,58 @@ describe('haproxy.cfg', () => {
 
 describe('secrets and determinism', () => {
   for (const preset of ['basic', 'sentinel', 'full'] as const) {
-    it(`${preset}: the password appears in .env and in no other file`, () => {
+    it(`${preset}: each secret is in its own file under secrets/ and in no other file (configs hold hashes)`, () => {
       const files = render(preset);
-      assert.ok(fileOf(files, '.env').includes(`REDIS_PASSWORD=${PASSWORD}`));
-      const leaking = [...files].filter(([path, content]) => path !== '.env' && content.includes(PASSWORD)).map(([p]) => p);
-      assert.deepEqual(leaking, []);
+      for (const name of SECRET_NAMES) {
+        assert.equal(fileOf(files, `secrets/${name}`), `${FIXED_SECRETS[name]}\n`);
+        const leaking = [...files]
+          .filter(([path, content]) => !path.startsWith('secrets/') && content.includes(FIXED_SECRETS[name]))
+          .map(([p]) => p);
+        assert.deepEqual(leaking, [], `the secret of ${name} leaks`);
+      }
+      assert.ok(fileOf(files, 'redis/redis-1.conf').includes(`user app on #${aclHash(FIXED_SECRETS.app)} `));
+      assert.ok(!files.has('.env'), 'no .env any more');
+      assert.match(fileOf(files, '.gitignore'), /^secrets\/$/m);
+      const compose = fileOf(files, 'compose.yaml');
+      assert.ok(!/environment:[^]*PASSWORD/.test(compose), 'no password variable in any environment');
     });
   }
 
-  it('auth disabled: .env has an empty REDIS_PASSWORD', () => {
-    assert.match(fileOf(render('basic', { auth: { enabled: false } }), '.env'), /^REDIS_PASSWORD=$/m);
+  it('full: the exporter password file maps exactly this deployment\'s nodes and Sentinels', () => {
+    const map = JSON.parse(fileOf(render('full'), 'secrets/exporter-passwords.json')) as Record<string, string>;
+    assert.deepEqual(Object.keys(map).sort(), [
+      'redis://redis-1:6379', 'redis://redis-2:6379', 'redis://redis-3:6379',
+      'redis://sentinel-1:26379', 'redis://sentinel-2:26379', 'redis://sentinel-3:26379',
+    ]);
+    assert.ok(Object.values(map).every((pw) => pw === FIXED_SECRETS.exporter));
+  });
+
+  it('each service mounts only the secrets it reads', () => {
+    const s = composeOf(render('full')).services;
+    assert.deepEqual(s['redis-1']?.secrets, ['replica', 'health', 'admin']);
+    assert.deepEqual(s['sentinel-1']?.secrets, ['sentinel', 'health']);
+    assert.deepEqual(s.haproxy?.secrets, ['health', 'haproxy-stats']);
+    assert.deepEqual(s.exporter?.secrets, ['exporter-passwords']);
+  });
+
+  it('auth disabled: no users, no secret files, nothing mounted', () => {
+    const files = render('full', { auth: { enabled: false } });
+    assert.deepEqual([...files.keys()].filter((p) => p.startsWith('secrets/')), []);
+    assert.ok(!fileOf(files, 'redis/redis-1.conf').includes('user '));
+    assert.equal(composeOf(files).secrets, undefined);
   });
 
   it('two synthesize() calls with the same input give identical maps (keys, order, content)', () => {
     const t = topologyOf('full', { replicas: 4, sentinel: { count: 5, quorum: 3 } });
-    const a = synthesize(t, { password: PASSWORD });
-    const b = synthesize(structuredClone(t), { password: PASSWORD });
+    const a = synthesize(t, FIXED_SECRETS);
+    const b = synthesize(structuredClone(t), FIXED_SECRETS);
     assert.deepEqual([...a.entries()], [...b.entries()]);
   });
 
   it('synthesize() does not modify the topology it is given', () => {
     const t = topologyOf('full');
     const before = structuredClone(t);
-    synthesize(t, { password: PASSWORD });
+    synthesize(t, FIXED_SECRETS);
     assert.deepEqual(t, before);
   });
 

@@ -4,6 +4,37 @@
 nl='
 '
 
+# Secrets are files, never environment variables: /run/secrets/<user> (compose secrets),
+# present only when the deployment has auth. (Overridable only so that tests can run the
+# scripts without root.)
+SECRETS_DIR=${REDIS_HA_SECRETS_DIR:-/run/secrets}
+
+# The password of user $1 from its secret file; nothing when the deployment has no auth
+# (no file). Fails, saying why, when the file is there but unreadable or empty.
+secret() {
+  [ -e "$SECRETS_DIR/$1" ] || return 0
+  _secret=$(cat "$SECRETS_DIR/$1" 2>/dev/null) || _secret=""
+  if [ -z "$_secret" ]; then
+    echo "redis-ha: cannot read the secret $SECRETS_DIR/$1 (empty, or not readable by uid $(id -u))" >&2
+    return 1
+  fi
+  printf '%s' "$_secret"
+}
+
+# rcli SECONDS USER ARGS...: redis-cli as USER, ending after SECONDS. The password reaches
+# redis-cli through REDISCLI_AUTH for that one process (never on a command line, which
+# `ps` and `docker top` show); without auth, no user.
+rcli() {
+  _t=$1 _u=$2
+  shift 2
+  _pw=$(secret "$_u") || return 1
+  if [ -n "$_pw" ]; then
+    REDISCLI_AUTH=$_pw timeout "$_t" redis-cli --no-auth-warning --user "$_u" "$@"
+  else
+    timeout "$_t" redis-cli --no-auth-warning "$@"
+  fi
+}
+
 # True when $1 is a reply to SENTINEL get-master-addr-by-name as redis-cli --raw prints it
 # (trailing newlines stripped): a host line and a numeric port line, nothing else.
 # redis-cli prints an error reply (NOAUTH ..., LOADING ...) the same way and exits 0, but an
@@ -23,7 +54,7 @@ is_master_addr() {
 # (an error such as NOAUTH). Only the first form has a port after two words ending in ":".
 sentinels_answers() {
   for s in ${SENTINELS:-}; do
-    if ! reply=$(timeout 2 redis-cli --no-auth-warning -h "$s" -p 26379 --raw \
+    if ! reply=$(rcli 2 health -h "$s" -p 26379 --raw \
       SENTINEL get-master-addr-by-name "$MASTER_NAME" 2>/dev/null); then
       echo "$s: no answer"
     elif is_master_addr "$reply"; then

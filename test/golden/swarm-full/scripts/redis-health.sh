@@ -1,7 +1,9 @@
 #!/bin/sh
 # redis-ha: healthy = answers, and is either a master or a replica whose link is up.
 # Sentinels start only once every replica is healthy, so they see all of them at once.
-[ -n "${REDIS_PASSWORD:-}" ] && export REDISCLI_AUTH="$REDIS_PASSWORD"
+# Runs as the redis user, as the user "health" (PING, INFO, ROLE only).
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "${REDIS_HA_CONF_DIR:-/usr/local/etc/redis-ha}/scripts/common.sh"
 # Still attaching to its master on a first start, or gave up doing so (see redis-start.sh);
 # what this prints shows in `docker inspect` (State.Health.Log).
 attaching=${REDIS_HA_DATA_DIR:-/data}/.redis-ha-attaching
@@ -13,10 +15,10 @@ fi
 # On swarm (REDIS_HA_HEALTH=alive): answering is healthy. Swarm drops an unhealthy task from
 # DNS and replaces it, so a replica must not turn unhealthy when its master dies.
 if [ "${REDIS_HA_HEALTH:-ready}" = alive ]; then
-  timeout 2 redis-cli --no-auth-warning PING >/dev/null || exit 1
+  rcli 2 health PING >/dev/null || exit 1
   exit 0
 fi
-info=$(timeout 2 redis-cli --no-auth-warning INFO replication) || exit 1
+info=$(rcli 2 health INFO replication) || exit 1
 case "$info" in
   *role:master*) exit 0 ;;
   *master_link_status:up*) exit 0 ;;

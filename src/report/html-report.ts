@@ -1,8 +1,9 @@
 // The --report file: ONE self-contained HTML page (inline CSS, inline SVG drawn here; no
 // script, no network) with a timeline per scenario: ok and failed writes per 100 ms, the
 // role of each node, Sentinel events as markers, the outage window shaded.
-import type { Recording } from './recording.js';
-import type { ScenarioResult } from './run.js';
+import type { Recording } from '../failover/recording.js';
+import type { ScenarioResult } from '../failover/run.js';
+import { cellText, FAILOVER_COLUMNS } from './failover-columns.js';
 
 export interface ReportInput {
   deployment: string;
@@ -89,14 +90,10 @@ function chart(r: ScenarioResult): string {
   return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="timeline of ${esc(r.scenario)}">${parts.join('')}</svg>`;
 }
 
-const cell = (v: unknown) => `<td>${esc(v === null || v === undefined ? '-' : String(v))}</td>`;
 
 export function renderHtmlReport(input: ReportInput): string {
   const rows = input.scenarios
-    .map(
-      (s) =>
-        `<tr class="${s.passed ? 'pass' : 'fail'}">${cell(s.scenario)}${cell(s.passed ? 'pass' : 'FAIL')}${cell(s.oldMaster)}${cell(s.newMaster)}${cell(s.timings.switchMasterMs)}${cell(s.timings.sentinelClientWriteGapMs)}${cell(s.timings.haproxyWriteGapMs)}${cell(s.writes.acked)}${cell(s.writes.failed)}${cell(s.writes.indeterminate)}${cell(s.writes.resolvedApplied)}${cell(s.writes.resolvedNotApplied)}${cell(s.writes.lostAcked)}${cell(s.dualMaster.windowMs)}${cell(s.dualMaster.haproxyRoutedToOldMaster)}${cell(s.rejoin.resync)}</tr>`,
-    )
+    .map((s) => `<tr class="${s.passed ? 'pass' : 'fail'}">${FAILOVER_COLUMNS.map((c) => `<td>${esc(cellText(c.value(s)))}</td>`).join('')}</tr>`)
     .join('\n');
   const sections = input.scenarios
     .map(
@@ -121,7 +118,7 @@ td:first-child,th:first-child{text-align:left}tr.fail td{background:#fff5f5}
 </style></head><body>
 <h1>test-failover: ${esc(input.deployment)}</h1>
 <p>preset ${esc(input.preset)}, profile ${esc(input.profile)}, ${esc(input.generatedAt)}. Times in ms from the fault. Indeterminate writes (timed out) are read back from the final master once the topology is healthy and every node holds the same keys: applied, not applied, or left unresolved.</p>
-<table><tr><th>scenario</th><th>result</th><th>old master</th><th>new master</th><th>switch ms</th><th>sentinel-client gap ms</th><th>haproxy gap ms</th><th>acked</th><th>failed</th><th>indet. (unresolved)</th><th>indet. → applied</th><th>indet. → not applied</th><th>lost acked</th><th>dual-master ms</th><th>haproxy→old</th><th>resync</th></tr>
+<table><tr>${FAILOVER_COLUMNS.map((c) => `<th>${esc(c.long)}</th>`).join('')}</tr>
 ${rows}
 </table>
 ${sections}

@@ -1,0 +1,275 @@
+// Restoring a backup into a running deployment: every node ends up with the backup's keys
+// and the same digest, and no second master appears on the way.
+//
+// Order, and why:
+// 1. Check the file with the deployment's own redis-check-rdb (in one of its containers):
+//    nothing is touched before the file is known good.
+// 2. Stop the Sentinels. Stopped Sentinels cannot fail over while the nodes are down, keep
+//    their state as it was (current master, epoch, peers) with no setting to put back
+//    afterwards, and a half-done restore leaves them stopped rather than reconfigured.
+//    Clients asking a Sentinel, and HAProxy's write check (which needs the Sentinels), get no
+//    master meanwhile: writes fail instead of reaching a node about to be replaced.
+// 3. On every node, turn persistence off in memory and remove its data files, then stop it:
+//    a stopped node writes nothing (no RDB on SIGTERM), so old data cannot come back.
+// 4. Put the RDB into the stopped master's volume (docker cp works on a stopped container):
+//    with AOF, as the base of a fresh AOF directory (Redis 7 multi-part AOF: a manifest naming
+//    one base file, which may be an RDB). With `appendonly yes` Redis loads only the AOF and
+//    ignores dump.rdb: an RDB next to no AOF would start an EMPTY master (redis/redis#12484).
+//    Before Redis 7, an AOF that is a bare RDB preamble works the same way.
+// 5. Start the master (it keeps its role: no Sentinel answers, so redis-start.sh keeps the
+//    last one), wait until it has loaded the backup's key count; then the replicas, which
+//    find no data of their own and full-sync; then the Sentinels; wait until healthy.
+// 6. Every node's keyspace digest must match the master's, and its key count the backup's.
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FailedError, UsageError } from '../errors.js';
+import type { Deployment } from '../deployment.js';
+import { checkReplication, takeSnapshot } from '../health/status.js';
+import { probeNodes } from '../probes/deployment.js';
+import { waitFor, type Clock } from '../health/wait.js';
+import { redisNodes, sentinelNodes } from '../model/nodes.js';
+import { parseInfo, withConnection, type Credentials, type Endpoint } from '../probes/connect.js';
+import { digestKeyspace, parseKeyspace, readKeyspaceCounts, totalKeys, type KeyspaceDigest } from '../probes/keyspace.js';
+import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
+import { checkRdbInContainer } from './check-rdb.js';
+import type { BackupManifest } from './backup-file.js';
+
+/** What a restore would replace: read-only, for the refusal without --yes and for the restore. */
+export interface RestorePlan {
+  deployment: string;
+  master?: string;
+  nodes: { service: string; role?: string; keys?: number; error?: string }[];
+  sentinels: string[];
+}
+
+export async function planRestore(d: Deployment): Promise<RestorePlan> {
+  const nodes = await probeNodes(d);
+  const counts = await Promise.all(
+    redisNodes(d.topology).map((n) => readKeyspaceCounts({ host: d.host, port: n.hostPort }, d.auth).then(totalKeys, () => undefined)),
+  );
+  const masters = nodes.filter((n) => n.role === 'master');
+  return {
+    deployment: d.topology.name,
+    master: masters.length === 1 ? masters[0]!.service : undefined,
+    nodes: nodes.map((n, i) => ({
+      service: n.service,
+      role: n.reachable ? (n.role === 'master' ? 'master' : 'replica') : undefined,
+      keys: counts[i],
+      error: n.reachable ? undefined : n.error,
+    })),
+    sentinels: sentinelNodes(d.topology).map((s) => s.name),
+  };
+}
+
+export interface RestoreOutcome {
+  master: string;
+  keys: number;
+  nodes: { node: string; keys: number; digest: string }[];
+  /** Milliseconds from the start of the restore until each step was done (verified: totalMs). */
+  timings: { checkedMs: number; stoppedMs: number; masterLoadedMs: number; replicasSyncedMs: number; healthyMs: number; totalMs: number };
+}
+
+export interface RestoreOptions {
+  timeoutMs: number;
+  clock?: Clock;
+  /** One line per step, for the operator. */
+  onStep?: (text: string) => void;
+}
+
+const configValue = async (endpoint: Endpoint, auth: Credentials, name: string): Promise<string | undefined> =>
+  withConnection(endpoint, auth, async (r) => ((await r.config('GET', name)) as string[])[1], 5000);
+
+export async function restoreData(
+  d: Deployment,
+  runtime: Runtime,
+  file: string,
+  manifest: BackupManifest,
+  options: RestoreOptions,
+): Promise<RestoreOutcome> {
+  const t = d.topology;
+  const say = options.onStep ?? (() => undefined);
+  const t0 = performance.now();
+  const ms = () => Math.round(performance.now() - t0);
+  const containers = await runtime.containers(t.name);
+  const byService = new Map(containers.map((c) => [c.service, c]));
+  const redis = redisNodes(t);
+  const notRunning = redis.filter((n) => byService.get(n.name)?.state !== 'running').map((n) => n.name);
+  if (notRunning.length) {
+    throw new FailedError(
+      `${notRunning.join(', ')} ${notRunning.length > 1 ? 'are' : 'is'} not running; nothing was touched`,
+      `bring the deployment back first (\`redis-ha deploy ... --name ${t.name}\`), then restore`,
+    );
+  }
+  const checker = byService.get(redis[0]!.name)!;
+  say(`checking ${file} with redis-check-rdb of ${t.redis.image} (in ${checker.service})`);
+  const check = await checkRdbInContainer(runtime, checker.id, file);
+  if (!check.ok) {
+    throw new UsageError(
+      `backup ${file} refused by redis-check-rdb of ${t.redis.image}: ${check.problem}; nothing was touched`,
+      'the file is damaged, or was written by a newer Redis than this image; use another backup or a matching --redis-image',
+    );
+  }
+  if (check.keysRead !== undefined && check.keysRead !== manifest.keys) {
+    throw new UsageError(
+      `backup ${file} refused: it holds ${check.keysRead} keys, its manifest says ${manifest.keys}; nothing was touched`,
+      'the file and manifest do not belong together; use the pair written by `redis-ha backup`',
+    );
+  }
+  const checkedMs = ms();
+
+  const plan = await planRestore(d);
+  if (!plan.master) {
+    throw new FailedError(
+      `no single master in ${t.name} (${plan.nodes.map((n) => `${n.service}: ${n.role ?? n.error}`).join(', ')}); nothing was touched`,
+      `check with \`redis-ha status --name ${t.name}\``,
+    );
+  }
+  const master = plan.master;
+  const masterContainer = byService.get(master)!;
+  const endpointOf = (service: string) => ({ host: d.host, port: redis.find((n) => n.name === service)!.hostPort });
+  const masterEndpoint = endpointOf(master);
+  const version = parseInfo(await withConnection(masterEndpoint, d.auth, (r) => r.info('server'), 5000)).redis_version ?? '0';
+  const dataDir = (await configValue(masterEndpoint, d.auth, 'dir')) ?? '/data';
+  const dbfilename = (await configValue(masterEndpoint, d.auth, 'dbfilename')) ?? 'dump.rdb';
+  const appendfilename = (await configValue(masterEndpoint, d.auth, 'appendfilename')) ?? 'appendonly.aof';
+  const multipartAof = Number(version.split('.')[0]) >= 7;
+  const appenddirname = multipartAof ? ((await configValue(masterEndpoint, d.auth, 'appenddirname')) ?? 'appendonlydir') : undefined;
+
+  // What goes into the master's data directory, staged on the host first.
+  const staging = await mkdtemp(join(tmpdir(), 'redis-ha-restore-'));
+  const stopped = new Set<ContainerInfo>();
+  let step = 'stopping the Sentinels';
+  try {
+    let source = file;
+    let target = `${dataDir}/${dbfilename}`;
+    if (t.redis.persistence === 'aof') {
+      if (appenddirname) {
+        const dir = join(staging, appenddirname);
+        await mkdir(dir, { mode: 0o700 });
+        const base = `${appendfilename}.1.base.rdb`;
+        await copyFile(file, join(dir, base));
+        await writeFile(join(dir, `${appendfilename}.manifest`), `file ${base} seq 1 type b\n`, { mode: 0o600 });
+        source = dir;
+        target = `${dataDir}/${appenddirname}`;
+      } else {
+        target = `${dataDir}/${appendfilename}`;
+      }
+    }
+
+    const sentinels = sentinelNodes(t).map((s) => byService.get(s.name)).filter((c): c is ContainerInfo => Boolean(c));
+    if (sentinels.length) say(`stopping ${sentinels.length} Sentinel(s): no failover while the nodes are down`);
+    const stop = (c: ContainerInfo) => {
+      stopped.add(c);
+      return runtime.containerAction('stop', c.id, { graceSeconds: 10 });
+    };
+    await Promise.all(sentinels.map(stop));
+
+    step = 'clearing the data of every node';
+    say(`clearing the data of ${redis.map((n) => n.name).join(', ')} and stopping them`);
+    const dataFiles = [dbfilename, appendfilename, ...(appenddirname ? [appenddirname] : [])].map((f) => `${dataDir}/${f}`);
+    await Promise.all(
+      redis.map(async (n) => {
+        // Nothing written on the way down: no AOF, no RDB on SIGTERM.
+        await withConnection(endpointOf(n.name), d.auth, async (r) => {
+          await r.config('SET', 'appendonly', 'no');
+          await r.config('SET', 'save', '');
+        }, 10_000);
+        const rm = await runtime.exec(byService.get(n.name)!.id, ['rm', '-rf', '--', ...dataFiles]);
+        if (rm.exitCode !== 0) throw new FailedError(`removing the data files of ${n.name} failed: ${rm.stderr.trim()}`);
+      }),
+    );
+    step = 'stopping the Redis nodes';
+    await Promise.all(redis.map((n) => stop(byService.get(n.name)!)));
+    const stoppedMs = ms();
+
+    step = `putting the backup into ${master}'s volume`;
+    say(`putting the backup into ${master}'s volume as ${target}`);
+    await runtime.copyTo(masterContainer.id, source, target);
+
+    step = `starting ${master}`;
+    say(`starting ${master} (loads ${manifest.keys} keys)`);
+    await runtime.containerAction('start', masterContainer.id);
+    stopped.delete(masterContainer);
+    const loadedKeys = await waitFor(
+      `${master} to load the backup`,
+      async () => {
+        const info = await withConnection(masterEndpoint, d.auth, (r) => r.info(), 2000).catch((err: Error) => `error:${err.message}`);
+        if (info.startsWith('error:')) return { verdict: 'waiting', value: 0, state: info };
+        const fields = parseInfo(info);
+        if (fields.loading === '1') return { verdict: 'waiting', value: 0, state: 'loading' };
+        if (fields.role !== 'master') return { verdict: 'fatal', value: 0, state: `${master} came back as ${fields.role}` };
+        const keys = totalKeys(parseKeyspace(info));
+        return { verdict: 'done', value: keys, state: `${keys} keys` };
+      },
+      { timeoutMs: options.timeoutMs, intervalMs: 100, clock: options.clock },
+    );
+    if (loadedKeys !== manifest.keys) {
+      throw new FailedError(`${master} loaded ${loadedKeys} keys, the backup holds ${manifest.keys} (keys whose TTL ran out are dropped on load)`);
+    }
+    if (t.redis.persistence === 'none') {
+      // Loaded; a later restart of a node without persistence must come back empty, not with the backup.
+      await runtime.exec(masterContainer.id, ['rm', '-f', target]);
+    }
+    const masterLoadedMs = ms();
+
+    step = 'starting the replicas';
+    const replicas = redis.filter((n) => n.name !== master).map((n) => byService.get(n.name)!);
+    if (replicas.length) say(`starting ${replicas.map((c) => c.service).join(', ')} (full sync from ${master})`);
+    await Promise.all(replicas.map((c) => runtime.containerAction('start', c.id).then(() => stopped.delete(c))));
+    await waitFor(
+      'the replicas to be linked and caught up',
+      async () => {
+        const check = checkReplication(await probeNodes(d), { caughtUp: true });
+        return { verdict: check.ok ? 'done' : 'waiting', value: undefined, state: check.detail };
+      },
+      { timeoutMs: options.timeoutMs, intervalMs: 100, clock: options.clock },
+    );
+    const replicasSyncedMs = ms();
+
+    step = 'starting the Sentinels';
+    if (sentinels.length) say(`starting ${sentinels.length} Sentinel(s)`);
+    await Promise.all(sentinels.map((c) => runtime.containerAction('start', c.id).then(() => stopped.delete(c))));
+    step = 'waiting until healthy';
+    await waitFor(
+      `${t.name} to become healthy`,
+      async () => {
+        const s = await takeSnapshot(d, await runtime.containers(t.name), { caughtUp: true });
+        const failing = s.checks.find((c) => !c.ok);
+        return { verdict: s.healthy ? 'done' : 'waiting', value: undefined, state: failing ? `${failing.name}: ${failing.detail}` : 'healthy' };
+      },
+      { timeoutMs: options.timeoutMs, intervalMs: 100, clock: options.clock },
+    );
+    const healthyMs = ms();
+
+    step = 'comparing every node with the backup';
+    say('comparing the keyspace digest of every node');
+    const digests: (KeyspaceDigest & { node: string })[] = await Promise.all(
+      redis.map(async (n) => ({ node: n.name, ...(await digestKeyspace(endpointOf(n.name), d.auth)) })),
+    );
+    const reference = digests.find((x) => x.node === master)!;
+    const off = digests.filter((x) => x.keys !== manifest.keys || x.digest !== reference.digest);
+    if (off.length) {
+      throw new FailedError(
+        `after the restore ${off.map((x) => `${x.node} has ${x.keys} keys, digest ${x.digest}`).join('; ')} (backup: ${manifest.keys} keys; ${master}: digest ${reference.digest})`,
+      );
+    }
+    return {
+      master,
+      keys: manifest.keys,
+      nodes: digests.map((x) => ({ node: x.node, keys: x.keys, digest: x.digest })),
+      timings: { checkedMs, stoppedMs, masterLoadedMs, replicasSyncedMs, healthyMs, totalMs: ms() },
+    };
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // Never leave the deployment stopped: start what this restore stopped, then say where it failed.
+    const restarted = await Promise.all([...stopped].map((c) => runtime.containerAction('start', c.id).then(() => c.service, () => undefined)));
+    throw new FailedError(
+      `restore of ${t.name} failed while ${step}: ${(err as Error).message}${restarted.filter(Boolean).length ? `; started again: ${restarted.filter(Boolean).join(', ')}` : ''}`,
+      `the data may be partly restored: check with \`redis-ha status --name ${t.name}\` and run the restore again`,
+      { cause: err },
+    );
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}

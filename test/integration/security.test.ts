@@ -1,0 +1,127 @@
+// The secure default, checked live on a real `deploy full`: no process is root (healthchecks
+// included), no secret in any container's `docker inspect` or in `compose config`, every
+// container hardened, the live configs private, the exporter returns no key value, HAProxy's
+// stats ask for a login. (Per-user permissions: real-tools.test.ts, against real binaries.)
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { forceRemoveProject, IMAGE_FLAGS, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
+
+const NAME = 'se-sec';
+const PORT_BASE = 12400;
+
+const docker = (...args: string[]) => spawnSync('docker', args, { encoding: 'utf8' });
+
+describe('security of the default deployment (live)', { timeout: 300_000 }, () => {
+  const work = tempWorkdir('redis-ha-security-');
+  const dir = join(work.dir, '.redis-ha', NAME);
+  let deployed = false;
+  let ids: string[] = [];
+  const secret = (name: string) => readFileSync(join(dir, 'secrets', name), 'utf8').trim();
+
+  before(async () => {
+    if (spawnSync('docker', ['info'], { stdio: 'ignore' }).status !== 0) return;
+    forceRemoveProject(NAME);
+    const r = await runCli(['deploy', 'full', '--name', NAME, '--port-base', String(PORT_BASE), '--profile', 'fast', ...IMAGE_FLAGS], {
+      cwd: work.dir,
+      timeoutMs: 240_000,
+    });
+    assert.equal(r.exitCode, 0, `deploy failed:\n${r.stderr}\n${r.stdout}`);
+    deployed = true;
+    ids = docker('ps', '-q', '--filter', `label=com.docker.compose.project=${NAME}`).stdout.split('\n').filter(Boolean);
+  });
+  after(async () => {
+    if (deployed) await runCli(['cleanup', '--name', NAME], { cwd: work.dir, timeoutMs: 120_000 });
+    forceRemoveProject(NAME);
+    work.remove();
+  });
+
+  it('no process of any container runs as root, healthchecks included (docker top, over several health intervals)', async (t) => {
+    if (!requireDocker(t) || !deployed) return;
+    assert.equal(ids.length, 8, 'redis x3, sentinel x3, haproxy, exporter');
+    let sawHealthcheck = false;
+    for (let round = 0; round < 10; round++) {
+      for (const id of ids) {
+        const rows = docker('top', id, '-o', 'uid,pid,cmd').stdout.trim().split('\n').slice(1);
+        assert.ok(rows.length > 0, `docker top ${id} lists processes`);
+        for (const row of rows) {
+          const [uid] = row.trim().split(/\s+/);
+          assert.notEqual(uid, '0', `a root process in ${id}: ${row}`);
+          if (/redis-cli .*--user health/.test(row)) sawHealthcheck = true;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    assert.ok(sawHealthcheck, 'a healthcheck process was caught running (and it was not root)');
+  });
+
+  it('no secret value is in any container\'s docker inspect, nor in compose config', (t) => {
+    if (!requireDocker(t) || !deployed) return;
+    const inspect = docker('inspect', ...ids).stdout;
+    const config = spawnSync('docker-compose', ['-p', NAME, 'config'], { cwd: dir, encoding: 'utf8' }).stdout;
+    assert.ok(inspect.length > 1000 && config.includes('services:'));
+    const names = readdirSync(join(dir, 'secrets')).filter((f) => !f.endsWith('.json'));
+    assert.deepEqual(names.sort(), ['admin', 'app', 'exporter', 'haproxy-stats', 'health', 'replica', 'sentinel']);
+    for (const n of names) {
+      assert.ok(!inspect.includes(secret(n)), `the ${n} secret is in docker inspect`);
+      assert.ok(!config.includes(secret(n)), `the ${n} secret is in compose config`);
+    }
+    assert.doesNotMatch(inspect, /REDIS_PASSWORD/);
+  });
+
+  it('every container: non-root user, cap_drop ALL, no-new-privileges, read-only root, pids and memory limits, rotated logs', (t) => {
+    if (!requireDocker(t) || !deployed) return;
+    for (const c of JSON.parse(docker('inspect', ...ids).stdout) as any[]) {
+      const name = c.Name as string;
+      assert.ok(c.Config.User && !/^(0|root)(:|$)/.test(c.Config.User), `${name} user ${c.Config.User}`);
+      assert.deepEqual(c.HostConfig.CapDrop, ['ALL'], name);
+      assert.equal(c.HostConfig.CapAdd, null, name);
+      assert.ok(c.HostConfig.SecurityOpt?.includes('no-new-privileges:true'), name);
+      assert.equal(c.HostConfig.ReadonlyRootfs, true, name);
+      assert.ok(c.HostConfig.PidsLimit > 0, `${name} pids limit`);
+      assert.ok(c.HostConfig.Memory > 0, `${name} memory limit`);
+      // The nodes: the default maxmemory (256mb) twice over plus 64 MiB.
+      if (/redis-\d/.test(name)) assert.equal(c.HostConfig.Memory, 576 * 1024 ** 2, `${name} memory limit from maxmemory`);
+      assert.equal(c.HostConfig.LogConfig.Type, 'json-file', name);
+      assert.equal(c.HostConfig.LogConfig.Config['max-size'], '10m', name);
+      for (const p of Object.values(c.HostConfig.PortBindings ?? {}) as { HostIp: string }[][]) {
+        for (const b of p) assert.equal(b.HostIp, '127.0.0.1', `${name} publishes on loopback only`);
+      }
+    }
+  });
+
+  it('live configs in /data are mode 0600 and owned by the redis user', (t) => {
+    if (!requireDocker(t) || !deployed) return;
+    for (const [service, file] of [['redis-1', 'redis.conf'], ['sentinel-1', 'sentinel.conf']]) {
+      const id = docker('ps', '-q', '--filter', `label=com.docker.compose.project=${NAME}`, '--filter', `label=com.docker.compose.service=${service}`).stdout.trim();
+      const r = docker('exec', id, 'stat', '-c', '%a %U', `/data/${file}`);
+      assert.equal(r.stdout.trim(), '600 redis', `${service} /data/${file}`);
+    }
+  });
+
+  it('the exporter returns no key value (check-single-keys), HAProxy stats ask for a login', async (t) => {
+    if (!requireDocker(t) || !deployed) return;
+    const app = new Redis({ host: '127.0.0.1', port: PORT_BASE + 200, username: 'app', password: secret('app'), maxRetriesPerRequest: 1, retryStrategy: () => null });
+    app.on('error', () => undefined);
+    try {
+      assert.equal(await app.set('secret:card', '4111-1111-1111-1111'), 'OK');
+    } finally {
+      app.disconnect();
+    }
+    for (const node of ['redis-1', 'redis-2', 'redis-3']) {
+      const url = `http://127.0.0.1:${PORT_BASE + 300}/scrape?target=redis://${node}:6379&check-single-keys=secret:card&check-keys=secret:*`;
+      const text = await (await fetch(url)).text();
+      assert.match(text, /^redis_up 1$/m, `${node} is still scraped`);
+      assert.doesNotMatch(text, /4111/, `${node}: the exporter leaks the key's value`);
+      assert.doesNotMatch(text, /redis_key_value/, node);
+    }
+    const stats = `http://127.0.0.1:${PORT_BASE + 202}`;
+    assert.equal((await fetch(`${stats}/stats`)).status, 401);
+    assert.equal((await fetch(`${stats}/metrics`)).status, 401);
+    const auth = `Basic ${Buffer.from(`stats:${secret('haproxy-stats')}`).toString('base64')}`;
+    assert.equal((await fetch(`${stats}/stats;csv`, { headers: { authorization: auth } })).status, 200);
+  });
+});
