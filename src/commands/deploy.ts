@@ -9,11 +9,16 @@ import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
 import { tail } from '../runtime/exec.js';
 import { preflight } from '../runtime/preflight.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { endpoints, snippets, type Endpoint, type Snippets } from '../report/snippets.js';
 import { formatProblems, printJson, style, symbols } from '../report/style.js';
 import { TaskList } from '../report/tasks.js';
-import { COMPOSE_FILE } from '../synth/synthesize.js';
+import { COMPOSE_FILE, STACK_FILE } from '../synth/synthesize.js';
+import { hostsOf, type Deployment } from '../deployment.js';
+import { parseNodeHosts, readNodeHosts, writeNodeHosts } from '../runtime/node-hosts.js';
+import { swarmPreflight, type SwarmPreflight } from '../runtime/swarm-preflight.js';
+import { serviceAddresses } from '../runtime/swarm-plan.js';
+import { isSwarmRuntime, type SwarmRuntime } from '../runtime/swarm.js';
 import type { CommandContext } from './context.js';
 import { render, type RenderOptions } from './render.js';
 import { readFile } from 'node:fs/promises';
@@ -37,6 +42,8 @@ export interface DeployOptions extends RenderOptions {
    * topology no longer has.
    */
   strategy?: 'rolling' | 'recreate';
+  /** Swarm: `NODE=DOCKER_HOST` per node (recorded in the deployment directory for later commands). */
+  nodeHost?: string[];
   /** A backup to start a new deployment from (see deploy-restore.ts). */
   restore?: string;
 }
@@ -114,8 +121,19 @@ function interrupted(name: string, stage: Stage, detail: string): RedisHaError {
   );
 }
 
+/** The swarm runtime for a deployment directory: the hosts recorded there, overridden by --node-host. */
+export async function swarmRuntimeFor(ctx: Pick<CommandContext, 'runtime' | 'runtimeFor'>, dir: string, nodeHost: string[] | undefined): Promise<SwarmRuntime> {
+  const given = parseNodeHosts(nodeHost);
+  const runtime = ctx.runtimeFor ? ctx.runtimeFor('swarm', { ...(await readNodeHosts(dir)), ...given }) : ctx.runtime;
+  if (!isSwarmRuntime(runtime)) throw new EnvironmentError('this deployment targets swarm, but no Swarm runtime was handed to the command');
+  return runtime;
+}
+
 export async function deploy(options: DeployOptions, ctx: DeployContext): Promise<DeployResult> {
-  const { runtime, signal, io } = ctx;
+  const { signal, io } = ctx;
+  let runtime = ctx.runtime;
+  // Bad --node-host values are refused before anything is written.
+  parseNodeHosts(options.nodeHost);
   // performance.now() counts from the process start: the timings include Node's start-up.
   const since = () => Math.round(performance.now());
   const tasks = new TaskList(io.stderr, io.live, options.progress !== false, io.columns);
@@ -136,6 +154,8 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       throw err;
     }
     const t = rendered.topology;
+    const swarm = t.target === 'swarm' ? await swarmRuntimeFor(ctx, rendered.files.dir, options.nodeHost) : undefined;
+    if (swarm) runtime = swarm;
     const timings: DeployTimings = { renderMs: since(), preflightMs: 0, composeUpMs: 0, totalMs: 0 };
     tasks.finish('render', 'done', rendered.files.dir);
     const checks = options.wait === false ? [] : applicableChecks(t);
@@ -144,22 +164,26 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     // Ctrl-C (the signal) stops redis-ha, not what it started: a pull is cancelled, `compose up`
     // is let finish (a first deploy is then rolled back), the wait stops.
     tasks.start('preflight');
-    let pre;
+    let pre: { engine: string; tool: string; existing: ContainerInfo[] };
+    let swarmPre: SwarmPreflight | undefined;
     try {
-      pre = await preflight(runtime, t, signal);
+      if (swarm) pre = swarmPre = await swarmPreflight(swarm, t, signal);
+      else pre = await preflight(runtime, t, signal);
       signal.throwIfAborted();
     } catch (err) {
       tasks.finish('preflight', signal.aborted ? 'skipped' : 'failed');
       throw signal.aborted ? interrupted(t.name, 'preflight', '') : err;
     }
     timings.preflightMs = since();
-    tasks.finish('preflight', 'done', `engine ${pre.engine}, compose ${pre.tool}`);
+    tasks.finish('preflight', 'done', `engine ${pre.engine}, ${swarmPre ? `swarm of ${swarmPre.nodes.length} nodes` : `compose ${pre.tool}`}`);
+    if (swarmPre) rendered.warnings.push(...swarmPre.warnings);
     const toolVersion = runtime.toolVersion().catch(() => 'unknown');
 
-    const project = { name: t.name, dir: rendered.files.dir, file: join(rendered.files.dir, COMPOSE_FILE) };
+    const project = { name: t.name, dir: rendered.files.dir, file: join(rendered.files.dir, swarm ? STACK_FILE : COMPOSE_FILE) };
     const firstDeploy = pre.existing.length === 0;
     if (signal.aborted) throw interrupted(t.name, 'preflight', '');
-    const d = { topology: t, auth: rendered.admin, stats: rendered.stats, host: probeHost(t) };
+    const d: Deployment = { topology: t, auth: rendered.admin, stats: rendered.stats, host: probeHost(t) };
+    if (swarm && swarmPre) d.hostOf = serviceAddresses(swarmPre.plan.pinned, swarmPre.nodes, (s) => swarm.nodesRunning(s));
     const strategy = options.strategy ?? 'rolling';
     let rollout: DeployResult['rollout'];
     // Onto a live deployment: the changes, one node at a time (or, recreate, all at once and then
@@ -188,6 +212,11 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     } else {
       tasks.start('up');
       try {
+        if (swarm && swarmPre) {
+          // Later commands reach every node the same way; a first deploy's placement labels.
+          await writeNodeHosts(project.dir, swarm.nodeHosts);
+          await swarm.addNodeLabels(swarmPre.plan.add);
+        }
         await runtime.up(project);
       } catch (err) {
         tasks.finish('up', 'failed');
@@ -273,9 +302,9 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       waited: checks.length > 0,
       timings,
       warnings: rendered.warnings,
-      endpoints: endpoints(t),
-      snippets: snippets(t, rendered.app, Boolean(options.showSecrets)),
-      natMap: natMap(t, d.host),
+      endpoints: endpoints(t, d.hostOf),
+      snippets: snippets(t, rendered.app, Boolean(options.showSecrets), d.hostOf),
+      natMap: natMap(t, hostsOf(d)),
       status: snapshot,
       ...(rollout ? { rollout } : {}),
       restored,

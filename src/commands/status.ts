@@ -3,6 +3,10 @@ import { lines, type Io } from '../io.js';
 import { readDeployment } from '../files/deployment.js';
 import { takeSnapshot, type StatusSnapshot } from '../health/status.js';
 import { probeHost } from '../model/nodes.js';
+import type { TargetName } from '../model/schema.js';
+import type { Deployment } from '../deployment.js';
+import { swarmHostOf } from '../runtime/swarm-plan.js';
+import { swarmRuntimeFor } from './deploy.js';
 import { printJson, style, symbols } from '../report/style.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
@@ -10,14 +14,27 @@ import { locateDeployment } from './locate.js';
 export interface StatusOptions {
   name?: string;
   dir?: string;
+  /** compose | swarm; default: the deployment's own (topology.json). */
+  target?: TargetName;
+  /** Swarm: `NODE=DOCKER_HOST` per node (default: those recorded at deploy). */
+  nodeHost?: string[];
 }
 
-export async function status(options: StatusOptions, ctx: Pick<CommandContext, 'runtime' | 'io'>): Promise<StatusSnapshot> {
+export async function status(options: StatusOptions, ctx: Pick<CommandContext, 'runtime' | 'io' | 'runtimeFor'>): Promise<StatusSnapshot> {
   const files = await readDeployment(await locateDeployment(options, ctx.runtime, ctx.io.cwd));
-  await ctx.runtime.checkEngine();
   const t = files.topology;
-  const containers = await ctx.runtime.containers(t.name);
-  return takeSnapshot({ topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) }, containers, { caughtUp: false });
+  const d: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
+  let runtime = ctx.runtime;
+  if ((options.target ?? t.target) === 'swarm') {
+    const swarm = await swarmRuntimeFor(ctx, files.dir, options.nodeHost);
+    runtime = swarm;
+    await runtime.checkEngine();
+    d.hostOf = await swarmHostOf(swarm, t);
+  } else {
+    await runtime.checkEngine();
+  }
+  const containers = await runtime.containers(t.name);
+  return takeSnapshot(d, containers, { caughtUp: false });
 }
 
 
@@ -28,6 +45,10 @@ export function formatStatus(s: StatusSnapshot): string {
   const out: string[] = [];
   const head = s.healthy ? `${symbols.ok()} healthy` : `${symbols.fail()} ${style.bad('unhealthy')}`;
   out.push(`${style.bold(s.deployment)} (${s.preset}): ${head}${s.master ? `, master ${style.bold(s.master)}` : ''}`);
+  if (s.containers.some((c) => c.node)) {
+    out.push('', 'Tasks:');
+    for (const c of s.containers) out.push(`  ${c.service.padEnd(10)} ${(c.node ?? '?').padEnd(12)} ${c.state}${c.health ? `/${c.health}` : ''}`);
+  }
   out.push('', 'Nodes:');
   out.push(style.dim('  service    port   role     link  offset        lag(bytes)  lag(s)  replicas'));
   for (const n of s.nodes) {

@@ -6,6 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import { SECRET_NAMES, SECRET_PATTERN, SECRETS_DIR, secretPath, type Secrets } from '../synth/secrets.js';
 import { isExecutable, isSecretFile } from '../synth/synthesize.js';
+import { NODE_HOSTS_FILE } from '../paths.js';
 
 export const MANIFEST_FILE = '.redis-ha-manifest.json';
 
@@ -92,7 +93,8 @@ export async function writeDeployment(
 ): Promise<WriteResult> {
   const previous = (await readManifest(dir)) ?? [];
   const present = await listFiles(dir);
-  const foreign = present.filter((f) => f !== MANIFEST_FILE && !previous.includes(f));
+  // nodes.json is deploy's record of the swarm nodes' engines, beside the rendered files.
+  const foreign = present.filter((f) => f !== MANIFEST_FILE && f !== NODE_HOSTS_FILE && !previous.includes(f));
   if (foreign.length > 0 && !options.force) {
     const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
     throw new UsageError(

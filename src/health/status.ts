@@ -1,6 +1,6 @@
 // A snapshot of a deployment as its parts see it, and the checks that say whether it is
 // healthy. Used by `status` (once or --watch) and by `deploy` (polled until green).
-import type { Deployment } from '../deployment.js';
+import { hostsOf, type Deployment } from '../deployment.js';
 import { natMap, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { ContainerInfo } from '../runtime/runtime.js';
@@ -39,7 +39,8 @@ export interface StatusSnapshot {
   takenAt: string;
   healthy: boolean;
   master?: string;
-  containers: { service: string; state: string; health?: string }[];
+  /** On swarm also the node each task runs on. */
+  containers: { service: string; state: string; health?: string; node?: string }[];
   nodes: NodeStatus[];
   sentinels: SentinelStatus[];
   haproxy?: { reachable: boolean; error?: string; servers: HaproxyServerState[]; writeReaches?: string; readReaches?: string };
@@ -235,10 +236,10 @@ export async function takeSnapshot(
     takenAt: new Date().toISOString(),
     healthy: false,
     master,
-    containers: containers.map((c) => ({ service: c.service, state: c.state, health: c.health })),
+    containers: containers.map((c) => ({ service: c.service, state: c.state, health: c.health, ...(c.node ? { node: c.node } : {}) })),
     nodes,
     sentinels,
-    natMap: natMap(t, d.host),
+    natMap: natMap(t, hostsOf(d)),
     drift,
     checks,
   };

@@ -28,11 +28,13 @@ export interface OptionEntry {
   comment?: string;
 }
 
-/** `auth`: who the client logs in as, on the nodes and the Sentinels (the user app for applications). */
-export function sentinelClientEntries(t: Topology, auth: Credentials, host = probeHost(t)): OptionEntry[] {
+/** `auth`: who the client logs in as, on the nodes and the Sentinels (the user app for applications).
+ * `host`: one address for every service (compose), or the address of each service's node (swarm). */
+export function sentinelClientEntries(t: Topology, auth: Credentials, host: string | ((service: string) => string) = probeHost(t)): OptionEntry[] {
+  const hostOf = typeof host === 'string' ? () => host : host;
   return [
     { key: 'Connector', value: QuietSentinelConnector, comment: "ioredis's own connections to the Sentinels (failover detector) have no 'error' listener: without this class they print 'Unhandled error event' while a Sentinel is down" },
-    { key: 'sentinels', value: sentinelNodes(t).map((s) => ({ host, port: s.hostPort })) },
+    { key: 'sentinels', value: sentinelNodes(t).map((s) => ({ host: hostOf(s.name), port: s.hostPort })) },
     { key: 'name', value: t.sentinel.masterName },
     { key: 'username', value: auth.username },
     { key: 'password', value: auth.password },
@@ -69,7 +71,7 @@ export function sentinelClientEntries(t: Topology, auth: Credentials, host = pro
   ];
 }
 
-export function sentinelClientOptions(t: Topology, auth: Credentials, host = probeHost(t)): RedisOptions {
+export function sentinelClientOptions(t: Topology, auth: Credentials, host: string | ((service: string) => string) = probeHost(t)): RedisOptions {
   return Object.fromEntries(sentinelClientEntries(t, auth, host).map((e) => [e.key, e.value])) as RedisOptions;
 }
 

@@ -10,6 +10,7 @@ import type { ContainerAction, ContainerInfo, HeldPort, PortBinding } from './ru
 interface InspectJson {
   Id: string;
   Name: string;
+  Created?: string;
   State: { Status: string; ExitCode: number; Health?: { Status: string } };
   Config: { Labels: Record<string, string> | null };
   HostConfig?: { PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
@@ -81,6 +82,7 @@ export class DockerCli {
         labels,
         ports: bindings(c.NetworkSettings.Ports),
         networks: Object.keys(c.NetworkSettings.Networks ?? {}),
+        created: c.Created,
       };
     });
   }

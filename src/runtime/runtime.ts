@@ -25,6 +25,10 @@ export interface ContainerInfo {
   /** container port ("6379/tcp") -> host ports bound now */
   ports: Record<string, PortBinding[]>;
   networks: string[];
+  /** The swarm node whose engine runs it (undefined on compose: one engine). */
+  node?: string;
+  /** When the container was created (ISO time), if known. */
+  created?: string;
 }
 
 /** A host port some container holds, in any state (a restarting or created container holds it too). */

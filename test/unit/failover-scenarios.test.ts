@@ -8,7 +8,9 @@ import type { PresetName } from '../../src/model/schema.js';
 import { topologyOf } from '../helpers/topology.js';
 
 const FAILOVERS = ['kill-master', 'stop-master', 'pause-master', 'partition-master'];
-const ALL = [...FAILOVERS, 'kill-sentinel', 'sentinel-majority-loss', 'restart-replica', 'switchover', 'rolling-restart'];
+const COMPOSE_ALL = [...FAILOVERS, 'kill-sentinel', 'sentinel-majority-loss', 'restart-replica', 'switchover', 'rolling-restart'];
+const NODE_FAULTS = ['kill-node', 'partition-node', 'drain-node'];
+const ALL = [...COMPOSE_ALL, ...NODE_FAULTS];
 
 interface Row {
   preset: PresetName;
@@ -80,9 +82,9 @@ const ROWS: Row[] = [
         'cannot run on deployment redis-ha (preset sentinel, 0 replicas, 3 Sentinels): kill-master needs at least 1 replica (it has 0); restart-replica needs at least 1 replica (it has 0)',
     },
   },
-  { preset: 'sentinel', replicas: 1, sentinels: [3, 2], selected: ALL, skipped: [] },
-  { preset: 'sentinel', replicas: 2, sentinels: [5, 3], selected: ALL, skipped: [] },
-  { preset: 'full', replicas: 2, selected: ALL, skipped: [] },
+  { preset: 'sentinel', replicas: 1, sentinels: [3, 2], selected: COMPOSE_ALL, skipped: [] },
+  { preset: 'sentinel', replicas: 2, sentinels: [5, 3], selected: COMPOSE_ALL, skipped: [] },
+  { preset: 'full', replicas: 2, selected: COMPOSE_ALL, skipped: [] },
   {
     preset: 'sentinel',
     replicas: 2,
@@ -157,6 +159,24 @@ describe('failover scenario selection', () => {
       }
     });
   }
+
+  it('node faults run on swarm only, and a compose deployment does not list them as skipped', () => {
+    assert.deepEqual(selectScenarios(topologyOf('sentinel'), undefined), { selected: COMPOSE_ALL, skipped: [] });
+    // The rolling restart is the compose runtime's; on swarm it is skipped with its reason.
+    assert.deepEqual(selectScenarios(topologyOf('sentinel', { target: 'swarm' }), undefined), {
+      selected: ALL.filter((s) => s !== 'rolling-restart'),
+      skipped: ['rolling-restart needs target compose (it targets swarm)'],
+    });
+    assert.equal(
+      usageMessage(() => selectScenarios(topologyOf('sentinel'), ['kill-node'])),
+      'cannot run on deployment redis-ha (preset sentinel, 2 replicas, 3 Sentinels): kill-node needs target swarm (it targets compose)',
+    );
+    // With 2 Sentinels one node's loss leaves no majority: named, not attempted.
+    assert.match(
+      usageMessage(() => selectScenarios(topologyOf('sentinel', { target: 'swarm', sentinel: { count: 2, quorum: 2 } }), ['kill-node'])),
+      /kill-node needs Sentinels that still reach the quorum and a majority with one of them down \(it has 2 with quorum 2: 1 left, 2 needed\)/,
+    );
+  });
 
   it('names unknown scenarios and lists the valid ones', () => {
     assert.equal(usageMessage(() => selectScenarios(topologyOf('sentinel'), ['kill-everything'])), 'unknown scenario(s): kill-everything');
