@@ -178,7 +178,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
       if (!c) throw new Error(`no container for ${service} in project ${t.name}`);
       return c;
     };
-    const disturbedAt = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), auth: d.auth, host: d.host, hostOf: d.hostOf, signal: o.signal });
+    const disturbedAt = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), auth: d.auth, stats: d.stats, host: d.host, hostOf: d.hostOf, signal: o.signal });
     if (typeof disturbedAt === 'number') faultAt = disturbedAt;
 
     setPhase('hold');

@@ -30,6 +30,8 @@ export interface FaultContext {
   note: (line: string) => void;
   /** For planned operations that talk to Redis themselves (switchover). */
   auth: Credentials;
+  /** HAProxy's stats login (a rolling restart waits for HAProxy to agree). */
+  stats?: Credentials;
   host: string;
   /** On swarm: the address of each service's node. */
   hostOf?: (service: string) => string;
@@ -238,7 +240,7 @@ export const SCENARIOS = [
     needs: [NEEDS.compose, NEEDS.sentinels, NEEDS.replica],
     inject: async (ctx) => {
       const startedAt = performance.now();
-      const deployment = { topology: ctx.topology, auth: ctx.auth, host: ctx.host };
+      const deployment = { topology: ctx.topology, auth: ctx.auth, stats: ctx.stats, host: ctx.host };
       const r = await runRollout(planRollingRestart(ctx.topology, ctx.oldMaster), {
         runtime: ctx.runtime,
         deployment,
