@@ -10,7 +10,7 @@ import { LABEL_MANAGED, SWARM_LABELS } from '../labels.js';
 import { DockerCli } from './docker.js';
 import { CommandRunner } from './exec.js';
 import { nodeEnv, type NodeHosts } from './node-hosts.js';
-import type { ContainerAction, ContainerInfo, ExecOptions, HeldPort, ProjectLocation, ProjectSpec, Runtime, UpOptions } from './runtime.js';
+import type { ContainerAction, CopyToOptions, ContainerInfo, ExecOptions, HeldPort, ProjectLocation, ProjectSpec, Runtime, UpOptions } from './runtime.js';
 
 export interface SwarmNode {
   id: string;
@@ -271,11 +271,11 @@ export class SwarmRuntime implements Runtime {
   }
 
   copyFrom(id: string, pathInContainer: string, hostPath: string) {
-    return this.node(this.nodeOf(id)).copy(`${id}:${pathInContainer}`, hostPath);
+    return this.node(this.nodeOf(id)).copyFrom(id, pathInContainer, hostPath);
   }
 
-  copyTo(id: string, hostPath: string, pathInContainer: string) {
-    return this.node(this.nodeOf(id)).copy(hostPath, `${id}:${pathInContainer}`);
+  copyTo(id: string, hostPath: string, pathInContainer: string, options: CopyToOptions) {
+    return this.node(this.nodeOf(id)).copyTo(id, hostPath, pathInContainer, options);
   }
 
   async removeContainers(ids: string[], options: { graceSeconds: number }): Promise<void> {
