@@ -10,7 +10,7 @@ import type { ContainerAction, ContainerInfo, HeldPort, PortBinding } from './ru
 interface InspectJson {
   Id: string;
   Name: string;
-  State: { Status: string; ExitCode: number; Health?: { Status: string } };
+  State: { Status: string; ExitCode: number; StartedAt?: string; Health?: { Status: string } };
   Config: { Labels: Record<string, string> | null };
   HostConfig?: { PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
   NetworkSettings: {
@@ -78,6 +78,7 @@ export class DockerCli {
         state: c.State.Status,
         health: c.State.Health?.Status,
         exitCode: c.State.ExitCode,
+        startedAt: c.State.StartedAt,
         labels,
         ports: bindings(c.NetworkSettings.Ports),
         networks: Object.keys(c.NetworkSettings.Networks ?? {}),
