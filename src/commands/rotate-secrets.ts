@@ -6,7 +6,7 @@ import { readDeployment } from '../files/deployment.js';
 import { loadOrCreateSecrets, newSecret, writeDeployment } from '../files/writer.js';
 import { lines, type Io } from '../io.js';
 import { probeHost } from '../model/nodes.js';
-import { finish, rotate, type RotationOutcome } from '../operations/rotate-secrets.js';
+import { checkRunning, finish, rotate, type RotationOutcome } from '../operations/rotate-secrets.js';
 import { planRotation } from '../operations/rotate-secrets-plan.js';
 import { printJson, style, symbols } from '../report/style.js';
 import { buildCompose } from '../synth/compose.js';
@@ -45,6 +45,10 @@ export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<Com
   const plan = planRotation({ topology: t, users: options.user, finish: Boolean(options.finish), inProgress: rotations });
   await runtime.checkEngine();
   signal.throwIfAborted();
+  const compose = buildCompose(t, { redisConfigs: new Map(), sentinelConfigs: new Map(), scripts: '' });
+  const mounts = Object.fromEntries(Object.entries(compose.services).map(([name, s]) => [name, s.secrets ?? []]));
+  // Before anything is written: a stopped service would miss the change.
+  checkRunning(t, await runtime.containers(t.name), mounts);
 
   const current = (r: Rotations): Secrets =>
     Object.fromEntries(Object.entries(secrets).map(([n, v]) => [n, r[n as SecretName] ? currentSecret(r[n as SecretName]!) : v])) as Secrets;
@@ -60,8 +64,6 @@ export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<Com
     await writeFiles(state);
     lines(io).err(style.dim(`begin     new secrets for ${plan.begin.join(', ')} in secrets/<user>.next; the configs accept both`));
   }
-  const compose = buildCompose(t, { redisConfigs: new Map(), sentinelConfigs: new Map(), scripts: '' });
-  const mounts = Object.fromEntries(Object.entries(compose.services).map(([name, s]) => [name, s.secrets ?? []]));
   // Re-read: the admin login redis-ha uses is what secrets/admin holds now.
   const admin = { username: 'admin', password: current(state).admin };
   const context = {

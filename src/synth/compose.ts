@@ -94,7 +94,7 @@ function hardened(user: string, pids: number): Partial<ComposeService> {
  */
 const hash = (...parts: string[]) =>
   createHash('sha256')
-    .update(parts.map((p) => p.replace(/#[0-9a-f]{64}/g, '#')).join('\0'))
+    .update(parts.map((p) => p.replace(/(?: #[0-9a-f]{64})+/g, ' #')).join('\0'))
     .digest('hex')
     .slice(0, 16);
 
