@@ -2,7 +2,9 @@
 // during the change:
 //   1. add:      ACL SETUSER <user> >new on every node and Sentinel where the user exists (the
 //                rendered configs already carry both hashes, so a node that restarts meanwhile
-//                accepts both too), CONFIG REWRITE on the nodes;
+//                accepts both too). No CONFIG REWRITE: it fsyncs on the node's main thread
+//                (a write stall on a busy disk), and redis-start.sh rebuilds the live config
+//                from the rendered file and /run/secrets at every start anyway;
 //   2. switch:   secrets/<user> gets the new password (in place: the containers' bind mounts see
 //                it at once), the old one is kept in secrets/<user>.old;
 //   3. consumers: masterauth (CONFIG SET), Sentinel auth-pass / sentinel-pass, HAProxy (reload),
@@ -105,7 +107,6 @@ export function checkRunning(t: Topology, containers: ContainerInfo[], mounts: R
 
 /** Step 1: the new password is accepted everywhere the user exists (the old one still is). */
 async function addPasswords(c: RotationContext, rotations: Rotations, users: SecretName[], actions: string[]): Promise<void> {
-  const touched = new Set<string>();
   for (const user of users) {
     const r = rotations[user]!;
     await Promise.all(
@@ -115,15 +116,11 @@ async function addPasswords(c: RotationContext, rotations: Rotations, users: Sec
           if (have.includes(aclHash(pw))) continue;
           await on(c, s, (x) => x.call('ACL', 'SETUSER', user, `>${pw}`));
           actions.push(`${s.ref.name}: ACL SETUSER ${user} >${pw === r.new ? 'new' : 'old'}`);
-          if (s.kind === 'redis') touched.add(s.ref.name);
         }
       }),
     );
     abortIfAsked(c);
   }
-  // The live config in /data holds the users too (Sentinel's own CONFIG REWRITE would write
-  // them on the next failover anyway); redis-start.sh rebuilds it from the rendered file at start.
-  for (const ref of redisNodes(c.topology).filter((n) => touched.has(n.name))) await on(c, { ref, kind: 'redis' }, (x) => x.call('CONFIG', 'REWRITE'));
 }
 
 /** A consumer of a secret: what it holds now (a problem, or undefined) and how to move it. */
@@ -156,10 +153,7 @@ function consumers(c: RotationContext, rotations: Rotations, users: SecretName[]
         name: `${ref.name} masterauth`,
         stale: async () => ((await on(c, s, (x) => x.call('CONFIG', 'GET', 'masterauth')) as string[])[1] === pw ? undefined : 'masterauth is the old password'),
         move: async () => {
-          await on(c, s, async (x) => {
-            await x.call('CONFIG', 'SET', 'masterauth', pw);
-            await x.call('CONFIG', 'REWRITE');
-          });
+          await on(c, s, (x) => x.call('CONFIG', 'SET', 'masterauth', pw));
           return `${ref.name}: CONFIG SET masterauth`;
         },
       });
@@ -239,8 +233,14 @@ function consumers(c: RotationContext, rotations: Rotations, users: SecretName[]
 }
 
 async function staleConsumers(list: Consumer[]): Promise<{ consumer: Consumer; problem: string }[]> {
-  // Checks only read (docker exec takes a few hundred ms each on a busy machine): all at once.
-  const problems = await Promise.all(list.map((consumer) => consumer.stale()));
+  // Two at a time: most checks are a `docker exec`, and a burst of a dozen of them on a small
+  // busy machine starved the Redis master of CPU for a second (client commands timed out).
+  const problems: (string | undefined)[] = new Array(list.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < list.length; i = next++) problems[i] = await list[i]!.stale();
+  };
+  await Promise.all([worker(), worker()]);
   return list.flatMap((consumer, i) => (problems[i] ? [{ consumer, problem: problems[i]! }] : []));
 }
 
@@ -311,10 +311,7 @@ export async function finish(c: RotationContext, rotations: Rotations, users: Se
     for (const s of servers(c.topology, u)) {
       if (!(await passwordHashes(c, s, u)).includes(old)) continue;
       // By its hash: the old password itself is not sent again.
-      await on(c, s, async (x) => {
-        await x.call('ACL', 'SETUSER', u, `!${old}`);
-        if (s.kind === 'redis') await x.call('CONFIG', 'REWRITE');
-      });
+      await on(c, s, (x) => x.call('ACL', 'SETUSER', u, `!${old}`));
       actions.push(`${s.ref.name}: ACL SETUSER ${u} !<old>`);
     }
   }
