@@ -233,8 +233,8 @@ function consumers(c: RotationContext, rotations: Rotations, users: SecretName[]
 }
 
 async function staleConsumers(list: Consumer[]): Promise<{ consumer: Consumer; problem: string }[]> {
-  // Two at a time: most checks are a `docker exec`, and a burst of a dozen of them on a small
-  // busy machine starved the Redis master of CPU for a second (client commands timed out).
+  // Two at a time: most checks are a `docker exec`; a dozen at once is a burst of processes
+  // on a small machine that also runs the deployment.
   const problems: (string | undefined)[] = new Array(list.length);
   let next = 0;
   const worker = async () => {

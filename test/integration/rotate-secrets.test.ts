@@ -7,7 +7,8 @@
 // node and Sentinel (and at HAProxy's stats login), the new ones work, and a kill-master still
 // fails over: Sentinel, replication, HAProxy checks and the exporter all use the new secrets.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,9 @@ import { SECRET_NAMES, type SecretName } from '../../src/synth/secrets.js';
 import { containerId, dockerSuiteSkip, forceRemoveProject, IMAGE_FLAGS, requireDocker, runCli } from '../helpers/docker.js';
 
 const NAME = 'rs-rotate';
+// While a workload runs, never a synchronous child process: it blocks this process's event
+// loop, and the workload's commands in flight then time out here, not on the server.
+const run = promisify(execFile);
 const PORT_BASE = 18400;
 
 const readSecrets = (dir: string) =>
@@ -127,7 +131,8 @@ describe('rotate-secrets on full (fast profile), under load', { concurrency: fal
         assert.equal(readFileSync(join(dir, 'secrets', `${n}.old`), 'utf8').trim(), old[n], `${n}.old keeps the old one`);
       }
       // No secret reached a command line or the log of any container.
-      const logs = spawnSync('sh', ['-c', `for c in $(docker ps -q --filter label=com.docker.compose.project=${NAME}); do docker logs $c 2>&1; docker top $c -eo args; done`], { encoding: 'utf8' }).stdout;
+      const logs = (await run('sh', ['-c', `for c in $(docker ps -q --filter label=com.docker.compose.project=${NAME}); do docker logs $c 2>&1; docker top $c -eo pid,args; done`], { maxBuffer: 64 << 20 })).stdout;
+      assert.match(logs, /redis-server/, 'the process lists were read');
       for (const n of SECRET_NAMES) assert.ok(!logs.includes(fresh[n]) && !logs.includes(old[n]), `the ${n} secret is not in any container log or process list`);
 
       // Mid-rotation both passwords work, for every user where it exists...
@@ -140,8 +145,9 @@ describe('rotate-secrets on full (fast profile), under load', { concurrency: fal
       // ...also on a replica that restarts now (it builds its config from the rendered file).
       const master = await masterName();
       const replica = redisNodes(t).find((n) => n.name !== master)!;
+      const replicaId = (await run('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${NAME}`, '--filter', `label=com.docker.compose.service=${replica.name}`])).stdout.trim();
       mark(`restart ${replica.name}`);
-      spawnSync('docker', ['restart', '-t', '2', containerId(NAME, replica.name)], { stdio: 'ignore' });
+      await run('docker', ['restart', '-t', '2', replicaId]);
       const deadline = Date.now() + 30_000;
       let link = '';
       while (Date.now() < deadline) {
