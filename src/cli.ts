@@ -16,6 +16,8 @@ import { backup, printBackup } from './commands/backup.js';
 import { printRestore, restore } from './commands/restore.js';
 import { printSwitchover, switchover, type SwitchoverOptions } from './commands/switchover.js';
 import { labCommand } from './commands/lab-cli.js';
+import { printRotateSecrets, rotateSecrets, type RotateSecretsOptions } from './commands/rotate-secrets.js';
+import { SECRET_NAMES } from './synth/secrets.js';
 import type { CommandContext } from './commands/context.js';
 import { EXIT, RedisHaError, UsageError } from './errors.js';
 import { lines, type Io } from './io.js';
@@ -213,6 +215,20 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
         const result = await switchover(args as SwitchoverOptions, ctx);
         printSwitchover(result, Boolean(args.json), io);
       },
+    )
+    .command(
+      'rotate-secrets',
+      'New secrets without downtime: add new passwords beside the old ones and move every internal consumer to them; --finish removes the old ones',
+      (y) =>
+        y
+          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
+          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+          .option('user', { type: 'string', array: true, choices: [...SECRET_NAMES], describe: 'Only this user (repeatable) [default: every user]' })
+          .option('finish', { type: 'boolean', describe: 'Remove the old passwords (refused while a consumer still holds one)' })
+          .example('$0 rotate-secrets --name shop', 'Every user: new passwords accepted, consumers moved; prints what clients must change')
+          .example('$0 rotate-secrets --name shop --finish', 'Once clients use secrets/app: the old passwords are refused')
+          .example('$0 rotate-secrets --name shop --user app --user health', 'Only these users'),
+      async (args) => printRotateSecrets(await rotateSecrets(args as RotateSecretsOptions, ctx), Boolean(args.json), io),
     )
     .command(labCommand(ctx, setExit))
     .command(

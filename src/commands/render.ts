@@ -32,8 +32,9 @@ export async function render(options: RenderOptions, ctx: { cwd: string }): Prom
   const auth = topology.auth.enabled;
   // Secrets are read (or generated) only with auth; without it no secret file is written,
   // and the ones of an earlier render are removed with the rest of what it no longer makes.
-  const { secrets, created } = auth ? await loadOrCreateSecrets(dir) : { secrets: undefined, created: [] };
-  const files = await writeDeployment(dir, synthesize(topology, secrets), { force: options.force });
+  // A rotation in progress (`rotate-secrets`) is kept: both passwords stay in the configs.
+  const { secrets, created, rotations } = auth ? await loadOrCreateSecrets(dir) : { secrets: undefined, created: [], rotations: {} };
+  const files = await writeDeployment(dir, synthesize(topology, secrets, rotations), { force: options.force });
   const login = (username: string, password: string | undefined): Credentials => (password ? { username, password } : NO_AUTH);
   return {
     topology,

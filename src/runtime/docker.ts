@@ -13,7 +13,7 @@ interface InspectJson {
   Id: string;
   Name: string;
   Created?: string;
-  State: { Status: string; ExitCode: number; Health?: { Status: string } };
+  State: { Status: string; ExitCode: number; StartedAt?: string; Health?: { Status: string } };
   Config: { Labels: Record<string, string> | null; User?: string };
   HostConfig?: { PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
   NetworkSettings: {
@@ -81,6 +81,7 @@ export class DockerCli {
         state: c.State.Status,
         health: c.State.Health?.Status,
         exitCode: c.State.ExitCode,
+        startedAt: c.State.StartedAt,
         labels,
         ports: bindings(c.NetworkSettings.Ports),
         networks: Object.keys(c.NetworkSettings.Networks ?? {}),

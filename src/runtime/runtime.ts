@@ -21,6 +21,8 @@ export interface ContainerInfo {
   /** starting | healthy | unhealthy, or undefined without a healthcheck */
   health?: string;
   exitCode: number;
+  /** When its process last started (ISO 8601), if the engine says. */
+  startedAt?: string;
   labels: Record<string, string>;
   /** container port ("6379/tcp") -> host ports bound now */
   ports: Record<string, PortBinding[]>;

@@ -87,7 +87,16 @@ function hardened(user: string, pids: number): Partial<ComposeService> {
   };
 }
 
-const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
+/**
+ * The config-hash label. Password hashes (`#<sha256>` in user lines) are left out: a secret
+ * rotation changes them in the rendered files and in the running nodes at once (ACL SETUSER),
+ * so it must not make the next `deploy` re-create every node (all at once, an outage).
+ */
+const hash = (...parts: string[]) =>
+  createHash('sha256')
+    .update(parts.map((p) => p.replace(/(?: #[0-9a-f]{64})+/g, ' #')).join('\0'))
+    .digest('hex')
+    .slice(0, 16);
 
 /**
  * A service's config hash: what re-creating it would change. The definition (image, ports,
