@@ -1,5 +1,6 @@
 // `redis-ha render`: topology -> files on disk. Starts nothing.
 import { lines, type Io } from '../io.js';
+import { loadOrCreateCertificates } from '../files/certificates.js';
 import { loadOrCreateSecrets, writeDeployment, type WriteResult } from '../files/writer.js';
 import { type Credentials, NO_AUTH } from '../probes/connect.js';
 import { STATS_USER } from '../synth/secrets.js';
@@ -20,6 +21,8 @@ export interface RenderResult {
   files: WriteResult;
   /** Users whose secret this render generated (none without auth). */
   secretsCreated: string[];
+  /** Certificates this render issued ("CA", service names; none without TLS or when all were kept). */
+  certificatesIssued: string[];
   /** Who redis-ha logs in as (admin), who clients log in as (app), HAProxy's stats login. Never printed. */
   admin: Credentials;
   app: Credentials;
@@ -33,13 +36,16 @@ export async function render(options: RenderOptions, ctx: { cwd: string }): Prom
   // Secrets are read (or generated) only with auth; without it no secret file is written,
   // and the ones of an earlier render are removed with the rest of what it no longer makes.
   const { secrets, created } = auth ? await loadOrCreateSecrets(dir) : { secrets: undefined, created: [] };
-  const files = await writeDeployment(dir, synthesize(topology, secrets), { force: options.force });
+  // Certificates likewise: issued on the first render, kept by later ones while still good.
+  const tls = await loadOrCreateCertificates(dir, topology);
+  const files = await writeDeployment(dir, synthesize(topology, secrets, tls.files), { force: options.force });
   const login = (username: string, password: string | undefined): Credentials => (password ? { username, password } : NO_AUTH);
   return {
     topology,
     warnings,
     files,
     secretsCreated: created,
+    certificatesIssued: tls.issued,
     admin: login('admin', secrets?.admin),
     app: login('app', secrets?.app),
     stats: login(STATS_USER, secrets?.['haproxy-stats']),
@@ -69,6 +75,13 @@ export function printRenderResult(result: RenderResult, json: boolean, io: Io): 
   for (const f of files.removed) out(`  removed   ${f}`);
   if (result.secretsCreated.length) {
     out(style.dim(`  new secrets generated for ${result.secretsCreated.join(', ')}: secrets/<user> (directory mode 0700; kept out of git by .gitignore)`));
+  }
+  if (result.certificatesIssued.length) {
+    out(
+      style.dim(
+        `  new TLS certificates issued for ${result.certificatesIssued.join(', ')}: tls/ (clients need tls/ca.crt${result.certificatesIssued.includes('CA') ? ', a new CA' : ''})`,
+      ),
+    );
   }
   if (files.removed.includes(LEGACY_ENV_FILE)) {
     out(

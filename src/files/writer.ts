@@ -6,6 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import { SECRET_NAMES, SECRET_PATTERN, SECRETS_DIR, secretPath, type Secrets } from '../synth/secrets.js';
 import { isExecutable, isSecretFile } from '../synth/synthesize.js';
+import { TLS_DIR } from '../synth/tls.js';
 
 export const MANIFEST_FILE = '.redis-ha-manifest.json';
 
@@ -73,7 +74,7 @@ export async function loadOrCreateSecrets(dir: string): Promise<{ secrets: Secre
 }
 
 /**
- * File modes: the container scripts executable, the rest 0644 - secret files included.
+ * File modes: the container scripts executable, the rest 0644 - secret files (and TLS keys) included.
  * Secret files are private through their directory (secrets/, mode 0700: no other host user
  * can reach them), not their own mode: compose (v1 and v2) bind-mounts file secrets with the
  * host's owner and mode, and the containers run as their own non-root users (redis 999,
@@ -103,9 +104,11 @@ export async function writeDeployment(
 
   const result: WriteResult = { dir, written: [], unchanged: [], removed: [] };
   await mkdir(dir, { recursive: true });
-  if ([...files.keys()].some(isSecretFile)) {
-    await mkdir(join(dir, SECRETS_DIR), { recursive: true, mode: 0o700 });
-    await chmod(join(dir, SECRETS_DIR), 0o700);
+  // secrets/ and tls/ (which holds the keys) are private through their directory mode.
+  for (const privateDir of [SECRETS_DIR, TLS_DIR]) {
+    if (![...files.keys()].some((f) => f.startsWith(`${privateDir}/`))) continue;
+    await mkdir(join(dir, privateDir), { recursive: true, mode: 0o700 });
+    await chmod(join(dir, privateDir), 0o700);
   }
   for (const [path, content] of files) {
     const target = join(dir, path);

@@ -13,6 +13,7 @@ import type { Topology } from '../model/schema.js';
 import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_PRESET } from '../labels.js';
 import { redisMemoryLimit } from '../model/memory.js';
 import { containerSecret, EXPORTER_PASSWORD_FILE, type SecretName, secretPath } from './secrets.js';
+import { CA_CERT_FILE, CONTAINER_CA, certFile, TLS_CA_SECRET, tlsCertSecret, tlsKeySecret, tlsSecretFile, type TlsFiles } from './tls.js';
 
 
 /** Where the rendered files appear inside the containers. */
@@ -95,6 +96,8 @@ export interface ServiceInputs {
   sentinelConfigs: Map<string, string>;
   haproxyConfig?: string;
   scripts: string;
+  /** The TLS files, when the deployment speaks TLS: a service re-created with a new certificate loads it. */
+  tls?: TlsFiles;
 }
 
 /**
@@ -127,11 +130,21 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
   // environment variables: nothing secret shows in `docker inspect` or `compose config`.
   // Each service gets only the ones it reads.
   const secretsUsed = new Set<string>();
-  const mount = (...names: (SecretName | 'exporter-passwords')[]) => {
-    if (!t.auth.enabled) return {};
-    for (const n of names) secretsUsed.add(n);
-    return { secrets: names };
+  // With TLS, the CA certificate and the service's own certificate and key are secrets too
+  // (a bind mount of tls/ would hand every container every key, and cannot cross Swarm nodes).
+  const tlsOn = t.tls.enabled;
+  const mount = (names: (SecretName | 'exporter-passwords')[], tlsService?: string | null) => {
+    const all: string[] = [
+      ...(t.auth.enabled ? names : []),
+      ...(tlsOn && tlsService !== undefined ? [TLS_CA_SECRET] : []),
+      ...(tlsOn && tlsService ? [tlsCertSecret(tlsService), tlsKeySecret(tlsService)] : []),
+    ];
+    for (const n of all) secretsUsed.add(n);
+    return all.length ? { secrets: all } : {};
   };
+  /** What a service's container must be re-created for when it changes: its certificate and the CA. */
+  const tlsInputs = (service?: string) =>
+    tlsOn ? [inputs.tls?.get(CA_CERT_FILE) ?? '', service ? (inputs.tls?.get(certFile(service)) ?? '') : ''] : [];
 
   for (const node of nodes) {
     volumes[`${node.name}-data`] = { labels: labels() };
@@ -152,7 +165,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
         SENTINEL_COUNT: String(sentinels.length),
       },
       // replica: masterauth; health: healthcheck, asking the Sentinels; admin: REPLICAOF on a first start.
-      ...mount('replica', 'health', 'admin'),
+      ...mount(['replica', 'health', 'admin'], node.name),
       volumes: [
         `./redis/${node.name}.conf:${CONF_DIR}/redis.conf:ro`,
         `./scripts:${CONF_DIR}/scripts:ro`,
@@ -167,7 +180,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       // notices, and its replicas then copy the empty dataset: leave restarts to the operator.
       restart: t.redis.persistence === 'none' ? 'no' : 'unless-stopped',
       stop_grace_period: '10s',
-      labels: labels(hash(inputs.redisConfigs.get(node.name) ?? '', inputs.scripts)),
+      labels: labels(hash(inputs.redisConfigs.get(node.name) ?? '', inputs.scripts, ...tlsInputs(node.name))),
     };
   }
 
@@ -191,7 +204,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
         SENTINEL_COUNT: String(sentinels.length),
       },
       // sentinel: auth-pass (to the nodes) and sentinel-pass (to the peers); health: healthcheck.
-      ...mount('sentinel', 'health'),
+      ...mount(['sentinel', 'health'], sentinel.name),
       volumes: [
         `./sentinel/${sentinel.name}.conf:${CONF_DIR}/sentinel.conf:ro`,
         `./scripts:${CONF_DIR}/scripts:ro`,
@@ -204,7 +217,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       healthcheck: healthcheck('sentinel-health.sh'),
       restart: 'unless-stopped',
       stop_grace_period: '10s',
-      labels: labels(hash(inputs.sentinelConfigs.get(sentinel.name) ?? '', inputs.scripts)),
+      labels: labels(hash(inputs.sentinelConfigs.get(sentinel.name) ?? '', inputs.scripts, ...tlsInputs(sentinel.name))),
     };
   }
 
@@ -218,7 +231,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       mem_limit: '128m',
       // Fills the passwords into a private copy of haproxy.cfg, then starts HAProxy.
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/haproxy-start.sh`],
-      ...mount('health', 'haproxy-stats'),
+      ...mount(['health', 'haproxy-stats'], 'haproxy'),
       volumes: ['./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro', `./scripts:${CONF_DIR}/scripts:ro`],
       ports: [
         publish(t.haproxy.writePort, HAPROXY_WRITE_PORT),
@@ -227,7 +240,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       ],
       networks: [t.network],
       restart: 'unless-stopped',
-      labels: labels(hash(inputs.haproxyConfig ?? '', inputs.scripts)),
+      labels: labels(hash(inputs.haproxyConfig ?? '', inputs.scripts, ...tlsInputs('haproxy'))),
     };
   }
 
@@ -245,17 +258,21 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       command: [
         '--redis.addr=',
         ...(t.auth.enabled ? ['--redis.user=exporter', `--redis.password-file=${containerSecret('exporter-passwords')}`] : []),
+        // With TLS the targets are rediss://<node>:6379, verified against the deployment's CA
+        // (and their service name). No client certificate: Redis does not ask for one.
+        ...(tlsOn ? [`--tls-ca-cert-file=${CONTAINER_CA}`] : []),
       ],
-      ...mount('exporter-passwords'),
+      // The CA only (null: no certificate of its own).
+      ...mount(['exporter-passwords'], null),
       ports: [publish(t.exporter.port, EXPORTER_PORT)],
       networks: [t.network],
       restart: 'unless-stopped',
-      labels: labels(),
+      labels: labels(tlsOn ? hash(...tlsInputs()) : undefined),
     };
   }
 
   // No top-level `name:` (Compose v1 rejects it): every call passes `-p` (by hand: `docker-compose -p <name>`).
-  const secretFile = (n: string) => `./${secretPath(n === 'exporter-passwords' ? EXPORTER_PASSWORD_FILE : n)}`;
+  const secretFile = (n: string) => `./${tlsSecretFile(n) ?? secretPath(n === 'exporter-passwords' ? EXPORTER_PASSWORD_FILE : n)}`;
   return escapeInterpolation({
     services,
     ...(secretsUsed.size ? { secrets: Object.fromEntries([...secretsUsed].sort().map((n) => [n, { file: secretFile(n) }])) } : {}),

@@ -18,4 +18,10 @@ awk -v dir=/run/secrets '
     print
   }' "$rendered" >"$live.tmp"
 mv "$live.tmp" "$live"
+# With TLS: HAProxy reads its certificate and key from one file (bind ... ssl crt), on the
+# tmpfs like the config, readable by this user only (umask 077).
+if [ -e /run/secrets/tls-haproxy.crt ]; then
+  cat /run/secrets/tls-haproxy.crt /run/secrets/tls-haproxy.key >/tmp/haproxy.pem.tmp
+  mv /tmp/haproxy.pem.tmp /tmp/haproxy.pem
+fi
 exec docker-entrypoint.sh haproxy -f "$live"

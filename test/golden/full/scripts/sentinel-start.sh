@@ -45,10 +45,11 @@ elif [ -f "$live" ]; then
   echo "redis-ha: no majority of the ${SENTINEL_COUNT:-?} Sentinels names a master (${seen:-none asked}); keeping this Sentinel's last state"
   # ...with the users and passwords of now (they may have changed since that state was
   # written), and quoted again: Sentinel's own rewrite (7.0) writes auth-pass and
-  # sentinel-pass unquoted.
+  # sentinel-pass unquoted. The ports and TLS settings are the rendered ones too (TLS may
+  # have been turned on or off since).
   {
-    grep -vE '^(requirepass|user|sentinel auth-pass|sentinel auth-user|sentinel sentinel-pass|sentinel sentinel-user) ' "$live"
-    grep -E '^(user|sentinel auth-user|sentinel sentinel-user) ' "$rendered" || true
+    grep -vE '^(requirepass|user|sentinel auth-pass|sentinel auth-user|sentinel sentinel-pass|sentinel sentinel-user|port|tls-[a-z-]+) ' "$live"
+    grep -E '^(user|sentinel auth-user|sentinel sentinel-user|port|tls-[a-z-]+) ' "$rendered" || true
   } | with_auth >"$live.tmp"
   mv "$live.tmp" "$live"
 else
