@@ -4,6 +4,8 @@ import { loadOrCreateCertificates } from '../files/certificates.js';
 import { loadOrCreateSecrets, writeDeployment, type WriteResult } from '../files/writer.js';
 import { type Credentials, NO_AUTH } from '../probes/connect.js';
 import { STATS_USER } from '../synth/secrets.js';
+import { CA_CERT_FILE } from '../synth/tls.js';
+import { join } from 'node:path';
 import { loadTopology } from '../model/load.js';
 import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
@@ -39,7 +41,9 @@ export async function render(options: RenderOptions, ctx: { cwd: string }): Prom
   // Certificates likewise: issued on the first render, kept by later ones while still good.
   const tls = await loadOrCreateCertificates(dir, topology);
   const files = await writeDeployment(dir, synthesize(topology, secrets, tls.files), { force: options.force });
-  const login = (username: string, password: string | undefined): Credentials => (password ? { username, password } : NO_AUTH);
+  const caPem = tls.files.get(CA_CERT_FILE);
+  const trust = caPem ? { tls: { ca: caPem, caFile: join(dir, CA_CERT_FILE) } } : {};
+  const login = (username: string, password: string | undefined): Credentials => ({ ...(password ? { username, password } : NO_AUTH), ...trust });
   return {
     topology,
     warnings,
@@ -48,7 +52,7 @@ export async function render(options: RenderOptions, ctx: { cwd: string }): Prom
     certificatesIssued: tls.issued,
     admin: login('admin', secrets?.admin),
     app: login('app', secrets?.app),
-    stats: login(STATS_USER, secrets?.['haproxy-stats']),
+    stats: secrets ? { username: STATS_USER, password: secrets['haproxy-stats'] } : NO_AUTH,
   };
 }
 

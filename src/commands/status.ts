@@ -65,7 +65,7 @@ export function formatStatus(s: StatusSnapshot): string {
   }
   if (s.exporter) {
     out.push('', 'Exporter:');
-    out.push(`  ${s.exporter.targets.map((x) => `${x.target.replace('redis://', '')} redis_up=${x.up ?? '?'}`).join(', ')}`);
+    out.push(`  ${s.exporter.targets.map((x) => `${x.target.replace(/^rediss?:\/\//, '')} redis_up=${x.up ?? '?'}`).join(', ')}`);
   }
   out.push('', 'Checks:');
   for (const c of s.checks) out.push(`  ${c.ok ? symbols.ok() : symbols.fail()} ${c.name.padEnd(12)} ${c.ok ? style.dim(c.detail) : c.detail}`);
