@@ -10,6 +10,7 @@ import { IMAGE_FLAGS } from './images.js';
 import { timeBaseline } from './baseline.js';
 import { benchFailover } from './failover.js';
 import { benchSwitchover } from './switchover.js';
+import { benchTls } from './tls.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -80,9 +81,16 @@ async function main() {
     console.log(JSON.stringify(switchover, null, 2));
   }
 
+  let tls: object | undefined;
+  if (process.env.BENCH_SKIP_TLS !== '1') {
+    tls = await benchTls({ runs: RUNS, log });
+    console.log('\nTLS beside plain text (full, fast profile), medians and ratios TLS / plain:');
+    console.log(JSON.stringify(tls, null, 2));
+  }
+
   await mkdir(RESULTS, { recursive: true });
   const file = `${RESULTS}${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  await writeFile(file, `${JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length }, runs: RUNS, timeToHealthy, failover, switchover }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length }, runs: RUNS, timeToHealthy, failover, switchover, tls }, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
 }
 

@@ -1,5 +1,6 @@
 // `redis-ha status`: what every part of a deployment says now. Exit 0 only when healthy.
 import { lines, type Io } from '../io.js';
+import { readCertificateExpiry } from '../files/certificates.js';
 import { readDeployment } from '../files/deployment.js';
 import { takeSnapshot, type StatusSnapshot } from '../health/status.js';
 import { probeHost } from '../model/nodes.js';
@@ -17,7 +18,8 @@ export async function status(options: StatusOptions, ctx: Pick<CommandContext, '
   await ctx.runtime.checkEngine();
   const t = files.topology;
   const containers = await ctx.runtime.containers(t.name);
-  return takeSnapshot({ topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) }, containers, { caughtUp: false });
+  const certificates = await readCertificateExpiry(files.dir, t);
+  return takeSnapshot({ topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) }, containers, { caughtUp: false, certificates });
 }
 
 
@@ -67,8 +69,18 @@ export function formatStatus(s: StatusSnapshot): string {
     out.push('', 'Exporter:');
     out.push(`  ${s.exporter.targets.map((x) => `${x.target.replace(/^rediss?:\/\//, '')} redis_up=${x.up ?? '?'}`).join(', ')}`);
   }
+  if (s.certificates?.length) {
+    out.push('', 'Certificates (TLS):');
+    for (const c of s.certificates) {
+      const left = c.daysLeft < 0 ? style.bad('expired') : c.warning ? style.warn(`${c.daysLeft} days left`) : `${c.daysLeft} days left`;
+      out.push(`  ${c.warning ? symbols.warn() : ' '} ${c.name.padEnd(11)} until ${c.notAfter.slice(0, 10)}, ${left}  ${style.dim(c.file)}`);
+    }
+  }
   out.push('', 'Checks:');
-  for (const c of s.checks) out.push(`  ${c.ok ? symbols.ok() : symbols.fail()} ${c.name.padEnd(12)} ${c.ok ? style.dim(c.detail) : c.detail}`);
+  for (const c of s.checks) {
+    const warned = c.ok && c.name === 'certificates' && c.detail.startsWith('warning');
+    out.push(`  ${!c.ok ? symbols.fail() : warned ? symbols.warn() : symbols.ok()} ${c.name.padEnd(12)} ${c.ok && !warned ? style.dim(c.detail) : c.detail}`);
+  }
   return out.join('\n');
 }
 

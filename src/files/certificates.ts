@@ -188,3 +188,24 @@ export async function loadOrCreateCertificates(dir: string, t: Topology, now = n
   }
   return { files, issued };
 }
+
+export interface CertificateExpiry {
+  /** "CA" or the service the certificate is for. */
+  name: string;
+  file: string;
+  /** ISO time the certificate ends. */
+  notAfter: string;
+}
+
+/** When each certificate in <dir>/tls/ ends (the CA first), for `status`. None without TLS. */
+export async function readCertificateExpiry(dir: string, t: Topology): Promise<CertificateExpiry[]> {
+  if (!t.tls?.enabled) return [];
+  const wanted = [{ name: 'CA', file: CA_CERT_FILE }, ...certificateRequests(t).map((r) => ({ name: r.service, file: certFile(r.service) }))];
+  const out: CertificateExpiry[] = [];
+  for (const { name, file } of wanted) {
+    const pem = await readText(join(dir, file));
+    if (pem === undefined) throw new UsageError(`the certificate of ${name} is missing (${join(dir, file)})`, 'render the deployment again (`redis-ha render` or `deploy`) to issue it');
+    out.push({ name, file, notAfter: new Date(new X509Certificate(pem).validTo).toISOString() });
+  }
+  return out;
+}

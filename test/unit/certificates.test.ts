@@ -10,7 +10,9 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { render } from '../../src/commands/render.js';
 import { UsageError } from '../../src/errors.js';
-import { loadOrCreateCertificates } from '../../src/files/certificates.js';
+import { loadOrCreateCertificates, readCertificateExpiry } from '../../src/files/certificates.js';
+import { formatStatus } from '../../src/commands/status.js';
+import { checkCertificates } from '../../src/health/status.js';
 import { readManifest } from '../../src/files/writer.js';
 import { CA_CERT_FILE, CA_KEY_FILE, certFile, certificateRequests, keyFile, type TlsFiles } from '../../src/synth/tls.js';
 import { withTempDir } from '../helpers/tmp.js';
@@ -167,3 +169,50 @@ describe('render --tls', () => {
       assert.ok(off.files.removed.includes('tls/ca.key'));
     }));
 });
+
+describe('status: certificate expiry', () => {
+  it('days left per certificate, read from tls/: the CA and every service', () =>
+    withTempDir(async (dir) => {
+      const now = new Date();
+      await writeTls(dir, (await loadOrCreateCertificates(dir, full(), now)).files);
+      const expiry = await readCertificateExpiry(dir, full());
+      assert.deepEqual(expiry.map((e) => e.name), ['CA', 'redis-1', 'redis-2', 'redis-3', 'sentinel-1', 'sentinel-2', 'sentinel-3', 'haproxy']);
+      const { certificates, check } = checkCertificates(expiry, now);
+      assert.equal(certificates[0]!.daysLeft, 3649);
+      assert.equal(certificates[1]!.daysLeft, 824);
+      assert.ok(check.ok && !certificates.some((c) => c.warning));
+      assert.match(check.detail, /^8 valid, the first to end: redis-1 in 824 days$/);
+      assert.deepEqual(await readCertificateExpiry(dir, topologyOf('full')), [], 'nothing without TLS');
+    }));
+
+  it('a warning under 30 days (still healthy); expired is a failed check naming the fix', () => {
+    const now = new Date('2030-01-01T00:00:00Z');
+    const certs = [
+      { name: 'CA', file: 'tls/ca.crt', notAfter: '2039-01-01T00:00:00.000Z' },
+      { name: 'redis-1', file: 'tls/redis-1.crt', notAfter: '2030-01-20T00:00:00.000Z' },
+    ];
+    const soon = checkCertificates(certs, now);
+    assert.equal(soon.certificates[1]!.daysLeft, 19);
+    assert.ok(soon.certificates[1]!.warning && !soon.certificates[0]!.warning);
+    assert.ok(soon.check.ok);
+    assert.match(soon.check.detail, /^warning: redis-1 ends in 19 days; run `redis-ha deploy` again to renew$/);
+    const text = formatStatus({ ...EMPTY_SNAPSHOT, certificates: soon.certificates, checks: [soon.check] }).replace(/\x1b\[[0-9;]*m/g, '');
+    assert.match(text, /Certificates \(TLS\):\n.*CA +until 2039-01-01, 3287 days left.*\n *! redis-1 +until 2030-01-20, 19 days left/);
+    assert.match(text, /! certificates +warning: redis-1 ends in 19 days/);
+    const late = checkCertificates(certs, new Date('2030-02-01T00:00:00Z'));
+    assert.equal(late.check.ok, false);
+    assert.match(late.check.detail, /^expired: redis-1 \(2030-01-20\); run `redis-ha deploy` again/);
+  });
+});
+
+const EMPTY_SNAPSHOT = {
+  deployment: 'tl-unit',
+  preset: 'full',
+  takenAt: '2030-01-01T00:00:00Z',
+  healthy: true,
+  containers: [],
+  nodes: [],
+  sentinels: [],
+  natMap: {},
+  checks: [],
+};
