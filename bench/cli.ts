@@ -4,7 +4,7 @@ import { execa } from 'execa';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
-export async function cli(args: string[], timeoutMs = 600_000): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const r = await execa(process.execPath, [CLI, ...args], { reject: false, timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' }, stdin: 'ignore' });
+export async function cli(args: string[], timeoutMs = 600_000, env: Record<string, string> = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const r = await execa(process.execPath, [CLI, ...args], { reject: false, timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1', ...env }, stdin: 'ignore' });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }

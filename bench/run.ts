@@ -1,6 +1,8 @@
-// `npm run bench`: time to healthy per preset (3 deploys each, medians, with the split),
-// side by side with a hand-written baseline compose file; then the failover benchmark.
-// Prints a table and writes bench/results/<timestamp>.json. Not a test: figures, not verdicts.
+// `npm run bench`: every speed target, side by side in one run: time to healthy per preset
+// (3 deploys each, medians, with the split) beside a hand-written compose file; kill-master per
+// profile; switchover beside kill-master; rolling deploy beside recreate; hardening beside the
+// version before it; swarm (3 lab nodes, as root) beside compose. BENCH_SKIP_<PART>=1 skips a
+// part. Prints the figures and writes bench/results/<timestamp>.json. Not a test: figures, not verdicts.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { DeployResult } from '../src/commands/deploy.js';
@@ -11,6 +13,9 @@ import { timeBaseline } from './baseline.js';
 import { benchFailover } from './failover.js';
 import { benchSwitchover } from './switchover.js';
 import { benchTls } from './tls.js';
+import { benchSwarm } from './swarm.js';
+import { benchHardening } from './hardening.js';
+import { benchRolling } from './rolling.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -88,9 +93,30 @@ async function main() {
     console.log(JSON.stringify(tls, null, 2));
   }
 
+  let rolling: object | undefined;
+  if (process.env.BENCH_SKIP_ROLLING !== '1') {
+    rolling = await benchRolling({ runs: RUNS, log });
+    console.log('\nRolling deploy of a redis.conf change beside recreate (full, fast profile), medians:');
+    console.log(JSON.stringify(rolling, null, 2));
+  }
+
+  let hardening: object | undefined;
+  if (process.env.BENCH_SKIP_HARDENING !== '1') {
+    hardening = await benchHardening({ runs: RUNS, log });
+    console.log('\nTime to healthy with users, secret files and hardening beside the version before them, medians:');
+    console.log(JSON.stringify(hardening, null, 2));
+  }
+
+  let swarm: object | undefined;
+  if (process.env.BENCH_SKIP_SWARM !== '1') {
+    swarm = await benchSwarm({ runs: RUNS, log });
+    console.log('\nSwarm (3 lab nodes) beside compose (one host), full, fast profile, medians:');
+    console.log(JSON.stringify(swarm, null, 2));
+  }
+
   await mkdir(RESULTS, { recursive: true });
   const file = `${RESULTS}${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  await writeFile(file, `${JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length }, runs: RUNS, timeToHealthy, failover, switchover, tls }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length }, runs: RUNS, timeToHealthy, failover, switchover, tls, rolling, hardening, swarm }, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
 }
 

@@ -16,12 +16,15 @@ import { backup, printBackup } from './commands/backup.js';
 import { printRestore, restore } from './commands/restore.js';
 import { printSwitchover, switchover, type SwitchoverOptions } from './commands/switchover.js';
 import { labCommand } from './commands/lab-cli.js';
+import { printRotateSecrets, rotateSecrets, type RotateSecretsOptions } from './commands/rotate-secrets.js';
+import { SECRET_NAMES } from './synth/secrets.js';
 import type { CommandContext } from './commands/context.js';
 import { EXIT, RedisHaError, UsageError } from './errors.js';
 import { lines, type Io } from './io.js';
 import { TopologyError } from './model/problems.js';
 import { disableColor, formatProblems, printJson, style } from './report/style.js';
-import { ComposeRuntime } from './runtime/compose.js';
+import { RuntimeFactory } from './runtime/factory.js';
+import { TARGETS } from './model/schema.js';
 
 export interface GlobalArgs {
   json?: boolean;
@@ -33,6 +36,13 @@ const presetPositional = <T>(y: Argv<T>, required: boolean) =>
     type: 'string',
     describe: `Preset: ${PRESET_CHOICES.join(', ')}${required ? '' : ' (or "preset:" in --file)'}`,
   });
+
+const nodeHostOption = {
+  type: 'string',
+  array: true,
+  describe: 'Swarm: NODE=DOCKER_HOST (unix://, ssh://, tcp://) of each node\'s engine, repeatable [default: recorded at deploy, else a Docker context named like the node]',
+} as const;
+const targetOption = { type: 'string', choices: TARGETS, describe: 'compose or swarm [default: the deployment\'s own target]' } as const;
 
 export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: number) => void) {
   const { io } = ctx;
@@ -76,11 +86,19 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
           .option('timeout', { type: 'number', default: 120, describe: 'Seconds to wait for health' })
           .option('wait', { type: 'boolean', default: true, describe: 'Wait for health (--no-wait: return after compose up)' })
           .option('show-secrets', { type: 'boolean', describe: 'Print the password in the connection snippets' })
-          .option('restore', { type: 'string', describe: 'Start a NEW deployment from a backup (an .rdb written by `redis-ha backup`)' })
+          .option('strategy', {
+            choices: ['rolling', 'recreate'] as const,
+            default: 'rolling' as const,
+            describe: 'Onto a live deployment: rolling (one node at a time, switchover before the master) or recreate (every changed service at once)',
+          })
+          .option('node-host', nodeHostOption)
           .example('$0 deploy sentinel', 'Master, 2 replicas, 3 Sentinels on 127.0.0.1:7001-7003 and 7101-7103')
+          .example('$0 deploy full --replicas 3', 'Onto a live deployment: adds redis-4, nothing else restarts')
+          .option('restore', { type: 'string', describe: 'Start a NEW deployment from a backup (an .rdb written by `redis-ha backup`)' })
           .example('$0 deploy sentinel --name shop2 --port-base 8000 --restore shop-20250101T120000Z.rdb', 'A new deployment holding the data of a backup')
           .example('$0 deploy full --profile fast', 'With HAProxy (writes :7200, reads :7201) and 1 s failure detection')
-          .example('$0 deploy sentinel --name b --port-base 8000', 'A second deployment beside the first'),
+          .example('$0 deploy sentinel --name b --port-base 8000', 'A second deployment beside the first')
+          .example('$0 deploy full --target swarm --node-host node1=unix:///run/redis-ha-lab/node1/docker.sock ...', 'On a swarm (DOCKER_HOST: a manager), one --node-host per node'),
       async (args) => {
         const result = await deploy({ ...(args as DeployOptions), progress: !args.json }, ctx);
         printDeployResult(result, Boolean(args.json), io);
@@ -94,6 +112,8 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
           .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
           .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
           .option('watch', { type: 'boolean', describe: 'Refresh every second until Ctrl-C' })
+          .option('target', targetOption)
+          .option('node-host', nodeHostOption)
           .example('$0 status', 'The deployment in ./.redis-ha')
           .example('$0 status --name shop --json', 'As JSON, with the natMap for host-side clients')
           .example('redis-ha status --name shop >/dev/null && echo ready', 'Gate a CI job on health'),
@@ -118,6 +138,8 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
           .option('keep-data', { type: 'boolean', describe: 'Keep the data volumes and the secrets (secrets/<user>) for a later deploy' })
           .option('keep-files', { type: 'boolean', describe: 'Keep the generated files' })
           .option('all', { type: 'boolean', describe: 'Every redis-ha deployment on this engine (found by label)' })
+          .option('target', targetOption)
+          .option('node-host', nodeHostOption)
           .example('$0 cleanup', 'Remove the deployment in ./.redis-ha')
           .example('$0 cleanup --name shop --keep-data', 'Remove containers, keep the data for the next deploy')
           .example('$0 cleanup --all', 'Remove every redis-ha deployment'),
@@ -161,11 +183,13 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
           .option('scenario', {
             type: 'string',
             array: true,
-            describe: 'Scenario to run (repeatable): all, kill-master, stop-master, pause-master, partition-master, kill-sentinel, sentinel-majority-loss, restart-replica, switchover [default: those that fit the preset]',
+            describe: 'Scenario to run (repeatable): all, kill-master, stop-master, pause-master, partition-master, kill-sentinel, sentinel-majority-loss, restart-replica, switchover; on swarm also kill-node, partition-node, drain-node [default: those that fit the deployment]',
           })
           .option('rate', { type: 'number', default: 200, describe: 'Writes per second on each client path' })
           .option('durability', { choices: ['async', 'wait'] as const, default: 'async' as const, describe: 'wait: acknowledge a write only after WAIT 1 (a replica has it)' })
           .option('report', { type: 'string', describe: 'Write a self-contained HTML timeline report to this file' })
+          .option('target', targetOption)
+          .option('node-host', nodeHostOption)
           .example('$0 test-failover --name shop', 'Every scenario that fits the preset')
           .example('$0 test-failover --scenario kill-master --durability wait --json', 'One scenario, WAIT after each write, as JSON')
           .example('$0 test-failover --scenario all --report failover.html', 'With an HTML timeline per scenario'),
@@ -191,6 +215,20 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
         const result = await switchover(args as SwitchoverOptions, ctx);
         printSwitchover(result, Boolean(args.json), io);
       },
+    )
+    .command(
+      'rotate-secrets',
+      'New secrets without downtime: add new passwords beside the old ones and move every internal consumer to them; --finish removes the old ones',
+      (y) =>
+        y
+          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
+          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+          .option('user', { type: 'string', array: true, choices: [...SECRET_NAMES], describe: 'Only this user (repeatable) [default: every user]' })
+          .option('finish', { type: 'boolean', describe: 'Remove the old passwords (refused while a consumer still holds one)' })
+          .example('$0 rotate-secrets --name shop', 'Every user: new passwords accepted, consumers moved; prints what clients must change')
+          .example('$0 rotate-secrets --name shop --finish', 'Once clients use secrets/app: the old passwords are refused')
+          .example('$0 rotate-secrets --name shop --user app --user health', 'Only these users'),
+      async (args) => printRotateSecrets(await rotateSecrets(args as RotateSecretsOptions, ctx), Boolean(args.json), io),
     )
     .command(labCommand(ctx, setExit))
     .command(
@@ -267,7 +305,7 @@ const io: Io = {
   columns: process.stdout.columns || process.stderr.columns || 100,
   cwd: process.cwd(),
 };
-const runtime = new ComposeRuntime(process.env);
+const runtimes = new RuntimeFactory(process.env);
 // One interrupt path. The first Ctrl-C / SIGTERM aborts the signal: each command stops at its
 // next stage and says in what state it leaves things (deploy lets a running `compose up`
 // finish, test-failover heals every fault). The children run in their own process group, so
@@ -279,12 +317,12 @@ const onSignal = (sig: NodeJS.Signals) => {
     interrupt.abort();
     return;
   }
-  const killed = runtime.killChildren();
+  const killed = runtimes.killChildren();
   process.stderr.write(`\n${sig} again: quitting now${killed ? ` (ended ${killed} running docker command(s))` : ''}; check with \`redis-ha status\`\n`);
   process.exit(EXIT.interrupted);
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 // Children never outlive redis-ha (execa does not clean up detached children itself).
-process.on('exit', () => runtime.killChildren());
-process.exitCode = await main(hideBin(process.argv), { runtime, signal: interrupt.signal, io });
+process.on('exit', () => runtimes.killChildren());
+process.exitCode = await main(hideBin(process.argv), { runtime: runtimes.default, runtimeFor: runtimes.runtimeFor, signal: interrupt.signal, io });

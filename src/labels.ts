@@ -15,3 +15,11 @@ export const COMPOSE_LABELS = {
   workingDir: 'com.docker.compose.project.working_dir',
   configFiles: 'com.docker.compose.project.config_files',
 } as const;
+
+/** Set by Docker Swarm (`docker stack deploy`) on what a stack creates. */
+export const SWARM_LABELS = {
+  /** The stack name, on services, containers, networks, volumes, configs, secrets. */
+  project: 'com.docker.stack.namespace',
+  /** `<stack>_<service>` on containers. */
+  service: 'com.docker.swarm.service.name',
+} as const;

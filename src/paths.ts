@@ -17,5 +17,8 @@ export const PACKAGE_ROOT = findPackageRoot();
 export const TEMPLATES_DIR = join(PACKAGE_ROOT, 'templates');
 export const PRESETS_DIR = join(PACKAGE_ROOT, 'presets');
 
+/** Written by deploy on swarm, not by render: how to reach each node's engine (runtime/node-hosts.ts). */
+export const NODE_HOSTS_FILE = 'nodes.json';
+
 /** Default output directory of a deployment, relative to the working directory. */
 export const defaultOutDir = (name: string, cwd: string) => join(cwd, '.redis-ha', name);

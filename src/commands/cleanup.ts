@@ -3,11 +3,17 @@
 // Only resources carrying both the project label and redis-ha's own label are touched.
 import { lines, type Io } from '../io.js';
 import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
+import type { TargetName } from '../model/schema.js';
+import { removeNodeHosts } from '../runtime/node-hosts.js';
+import type { SwarmRuntime } from '../runtime/swarm.js';
+import { swarmRuntimeFor } from './deploy.js';
 import { deploymentDir, hasDeployment, readDeployment } from '../files/deployment.js';
 import { readManifest, removeDeploymentFiles } from '../files/writer.js';
 import { LABEL_MANAGED } from '../labels.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { STACK_FILE } from '../synth/synthesize.js';
+import { NODE_HOSTS_FILE } from '../paths.js';
 import { SECRET_NAMES, secretPath } from '../synth/secrets.js';
 import { TLS_DIR } from '../synth/tls.js';
 import { printJson, style, symbols } from '../report/style.js';
@@ -20,6 +26,10 @@ export interface CleanupOptions {
   all?: boolean;
   keepData?: boolean;
   keepFiles?: boolean;
+  /** compose | swarm; default: the deployment's own (topology.json), else compose. */
+  target?: TargetName;
+  /** Swarm: `NODE=DOCKER_HOST` per node (default: those recorded at deploy). */
+  nodeHost?: string[];
 }
 
 export interface CleanupResult {
@@ -29,6 +39,10 @@ export interface CleanupResult {
   volumes: string[];
   keptVolumes: string[];
   files: string[];
+  /** Swarm: the stack's configs and secrets, and redis-ha's placement labels (`node: key`). */
+  configs?: string[];
+  secrets?: string[];
+  nodeLabels?: string[];
 }
 
 async function cleanupOne(runtime: Runtime, name: string, dir: string, options: CleanupOptions): Promise<CleanupResult> {
@@ -62,8 +76,58 @@ async function cleanupOne(runtime: Runtime, name: string, dir: string, options: 
   };
 }
 
-export async function cleanup(options: CleanupOptions, ctx: Pick<CommandContext, 'runtime' | 'io'>): Promise<CleanupResult[]> {
-  const { runtime, io } = ctx;
+/**
+ * A stack: `docker stack rm` (its services, network, configs, secrets), waiting until its
+ * containers are gone on every node; then, unless --keep-data, its volumes on every node and its
+ * placement labels (they pin services to where the data was). Only what carries the stack's
+ * namespace label and (volumes, networks) redis-ha's own; never another stack.
+ */
+async function cleanupStack(runtime: SwarmRuntime, name: string, dir: string, options: CleanupOptions): Promise<CleanupResult> {
+  const containers = (await runtime.allContainers(name)).filter((c) => c.labels[LABEL_MANAGED] === 'true');
+  const [networks, configs, secrets, volumes, nodeLabels] = await Promise.all([
+    runtime.networks(name),
+    runtime.stackObjects('config', name),
+    runtime.stackObjects('secret', name),
+    runtime.volumes(name),
+    runtime.nodeLabels(name),
+  ]);
+  await runtime.down({ name, dir, file: join(dir, STACK_FILE) }, { volumes: !options.keepData });
+  let files: string[] = [];
+  if (!options.keepFiles && existsSync(dir)) {
+    // Kept data keeps the way to its nodes (nodes.json) and its secrets.
+    if (!options.keepData && (await removeNodeHosts(dir))) files.push(NODE_HOSTS_FILE);
+    files = [...files, ...(await removeDeploymentFiles(dir, { keep: options.keepData ? SECRET_NAMES.map(secretPath) : [] }))];
+  }
+  return {
+    deployment: name,
+    containers: [...new Set(containers.map((c) => `${c.service}@${c.node}`))],
+    networks,
+    volumes: options.keepData ? [] : volumes,
+    keptVolumes: options.keepData ? volumes : [],
+    files,
+    configs,
+    secrets,
+    nodeLabels: options.keepData ? [] : nodeLabels,
+  };
+}
+
+export async function cleanup(options: CleanupOptions, ctx: Pick<CommandContext, 'runtime' | 'io' | 'runtimeFor'>): Promise<CleanupResult[]> {
+  const { io } = ctx;
+  let runtime = ctx.runtime;
+  const located = options.all ? undefined : await locateDeployment(options, runtime, io.cwd);
+  const topology = located ? await readDeployment(located).then((d) => d.topology).catch(() => undefined) : undefined;
+  if ((options.target ?? topology?.target) === 'swarm') {
+    const swarm = await swarmRuntimeFor(ctx, located ?? io.cwd, options.nodeHost);
+    await swarm.checkEngine();
+    await swarm.checkTool();
+    if (options.all) {
+      const projects = await swarm.projects();
+      const results: CleanupResult[] = [];
+      for (const p of projects) results.push(await cleanupStack(swarm, p.name, deploymentDir({ name: p.name }, io.cwd), options));
+      return results;
+    }
+    return [await cleanupStack(swarm, topology?.name ?? options.name ?? basename(located!), located!, options)];
+  }
   await runtime.checkEngine();
   if (options.all) {
     const projects = await runtime.projects();
@@ -74,10 +138,9 @@ export async function cleanup(options: CleanupOptions, ctx: Pick<CommandContext,
       }),
     );
   }
-  const dir = await locateDeployment(options, runtime, io.cwd);
+  const dir = located!;
   // The name recorded in the rendered files wins; else the one asked for, else the directory's.
-  const recorded = await readDeployment(dir).then((d) => d.topology.name).catch(() => undefined);
-  const name = recorded ?? options.name ?? basename(dir);
+  const name = topology?.name ?? options.name ?? basename(dir);
   return [await cleanupOne(runtime, name, dir, options)];
 }
 
@@ -86,7 +149,7 @@ export function printCleanup(results: CleanupResult[], json: boolean, io: Io): v
   if (json) return printJson(io.stdout, results);
   if (!results.length) out(`${symbols.ok()} no redis-ha deployment found; nothing to remove`);
   for (const r of results) {
-    const nothing = !r.containers.length && !r.networks.length && !r.volumes.length && !r.files.length;
+    const nothing = !r.containers.length && !r.networks.length && !r.volumes.length && !r.files.length && !r.configs?.length && !r.secrets?.length && !r.nodeLabels?.length;
     if (nothing && !r.keptVolumes.length) {
       out(`${symbols.ok()} ${style.bold(r.deployment)}: nothing left to remove`);
       continue;
@@ -96,6 +159,9 @@ export function printCleanup(results: CleanupResult[], json: boolean, io: Io): v
     if (r.networks.length) out(`  networks   ${r.networks.join(', ')}`);
     if (r.volumes.length) out(`  volumes    ${r.volumes.join(', ')}`);
     if (r.keptVolumes.length) out(`  kept data  ${r.keptVolumes.join(', ')} (--keep-data)`);
+    if (r.configs?.length) out(`  configs    ${r.configs.join(', ')}`);
+    if (r.secrets?.length) out(`  secrets    ${r.secrets.join(', ')}`);
+    if (r.nodeLabels?.length) out(`  labels     ${r.nodeLabels.join(', ')}`);
     if (r.files.length) out(`  files      ${r.files.length} generated file(s)`);
   }
 }

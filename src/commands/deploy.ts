@@ -9,13 +9,21 @@ import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
 import { tail } from '../runtime/exec.js';
 import { preflight } from '../runtime/preflight.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { endpoints, snippets, type Endpoint, type Snippets } from '../report/snippets.js';
 import { formatProblems, printJson, style, symbols } from '../report/style.js';
 import { TaskList } from '../report/tasks.js';
-import { COMPOSE_FILE } from '../synth/synthesize.js';
+import { COMPOSE_FILE, STACK_FILE } from '../synth/synthesize.js';
+import { hostsOf, type Deployment } from '../deployment.js';
+import { parseNodeHosts, readNodeHosts, writeNodeHosts } from '../runtime/node-hosts.js';
+import { swarmPreflight, type SwarmPreflight } from '../runtime/swarm-preflight.js';
+import { serviceAddresses } from '../runtime/swarm-plan.js';
+import { isSwarmRuntime, type SwarmRuntime } from '../runtime/swarm.js';
 import type { CommandContext } from './context.js';
 import { render, type RenderOptions } from './render.js';
+import { readFile } from 'node:fs/promises';
+import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
+import { readRolloutInput, renderedConfigHashes, runRollout, type RolloutResult } from '../operations/rolling.js';
 import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
 import type { RestoreOutcome } from '../operations/restore.js';
 
@@ -27,6 +35,15 @@ export interface DeployOptions extends RenderOptions {
   showSecrets?: boolean;
   /** Show the live task list (the CLI turns it off for --json). */
   progress?: boolean;
+  /**
+   * Onto a live deployment: rolling (default) changes one node at a time with a switchover
+   * before the master; recreate runs one `compose up` that re-creates every changed service at
+   * once (development). Both then apply Sentinel settings live, reload HAProxy, remove what the
+   * topology no longer has.
+   */
+  strategy?: 'rolling' | 'recreate';
+  /** Swarm: `NODE=DOCKER_HOST` per node (recorded in the deployment directory for later commands). */
+  nodeHost?: string[];
   /** A backup to start a new deployment from (see deploy-restore.ts). */
   restore?: string;
 }
@@ -41,6 +58,7 @@ export interface DeployTimings {
   sentinelsConvergedMs?: number;
   haproxyRoutingMs?: number;
   exporterMs?: number;
+  driftMs?: number;
   totalMs: number;
 }
 
@@ -58,6 +76,8 @@ export interface DeployResult {
   snippets: Snippets;
   natMap: StatusSnapshot['natMap'];
   status?: StatusSnapshot;
+  /** A deploy onto a live deployment: what changed, step by step. */
+  rollout?: { strategy: 'rolling' | 'recreate'; plan: string[]; steps: RolloutResult['steps']; switchovers: RolloutResult['switchovers'] };
   /** With --restore: what was restored, per node key count and digest. */
   restored?: RestoreOutcome & { file: string };
 }
@@ -68,6 +88,7 @@ const CHECK_TASKS: { check: CheckName; title: string; timing: keyof DeployTiming
   { check: 'sentinels', title: 'Sentinels agree, see every node, CKQUORUM OK', timing: 'sentinelsConvergedMs' },
   { check: 'haproxy', title: 'HAProxy routes writes to the master, reads to a replica', timing: 'haproxyRoutingMs' },
   { check: 'exporter', title: 'exporter serves redis_up 1 for every node', timing: 'exporterMs' },
+  { check: 'drift', title: 'every process runs the rendered settings', timing: 'driftMs' },
 ];
 
 function applicableChecks(t: Topology) {
@@ -100,8 +121,19 @@ function interrupted(name: string, stage: Stage, detail: string): RedisHaError {
   );
 }
 
+/** The swarm runtime for a deployment directory: the hosts recorded there, overridden by --node-host. */
+export async function swarmRuntimeFor(ctx: Pick<CommandContext, 'runtime' | 'runtimeFor'>, dir: string, nodeHost: string[] | undefined): Promise<SwarmRuntime> {
+  const given = parseNodeHosts(nodeHost);
+  const runtime = ctx.runtimeFor ? ctx.runtimeFor('swarm', { ...(await readNodeHosts(dir)), ...given }) : ctx.runtime;
+  if (!isSwarmRuntime(runtime)) throw new EnvironmentError('this deployment targets swarm, but no Swarm runtime was handed to the command');
+  return runtime;
+}
+
 export async function deploy(options: DeployOptions, ctx: DeployContext): Promise<DeployResult> {
-  const { runtime, signal, io } = ctx;
+  const { signal, io } = ctx;
+  let runtime = ctx.runtime;
+  // Bad --node-host values are refused before anything is written.
+  parseNodeHosts(options.nodeHost);
   // performance.now() counts from the process start: the timings include Node's start-up.
   const since = () => Math.round(performance.now());
   const tasks = new TaskList(io.stderr, io.live, options.progress !== false, io.columns);
@@ -122,6 +154,8 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       throw err;
     }
     const t = rendered.topology;
+    const swarm = t.target === 'swarm' ? await swarmRuntimeFor(ctx, rendered.files.dir, options.nodeHost) : undefined;
+    if (swarm) runtime = swarm;
     const timings: DeployTimings = { renderMs: since(), preflightMs: 0, composeUpMs: 0, totalMs: 0 };
     tasks.finish('render', 'done', rendered.files.dir);
     const checks = options.wait === false ? [] : applicableChecks(t);
@@ -130,48 +164,85 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     // Ctrl-C (the signal) stops redis-ha, not what it started: a pull is cancelled, `compose up`
     // is let finish (a first deploy is then rolled back), the wait stops.
     tasks.start('preflight');
-    let pre;
+    let pre: { engine: string; tool: string; existing: ContainerInfo[] };
+    let swarmPre: SwarmPreflight | undefined;
     try {
-      pre = await preflight(runtime, t, signal);
+      if (swarm) pre = swarmPre = await swarmPreflight(swarm, t, signal);
+      else pre = await preflight(runtime, t, signal);
       signal.throwIfAborted();
     } catch (err) {
       tasks.finish('preflight', signal.aborted ? 'skipped' : 'failed');
       throw signal.aborted ? interrupted(t.name, 'preflight', '') : err;
     }
     timings.preflightMs = since();
-    tasks.finish('preflight', 'done', `engine ${pre.engine}, compose ${pre.tool}`);
+    tasks.finish('preflight', 'done', `engine ${pre.engine}, ${swarmPre ? `swarm of ${swarmPre.nodes.length} nodes` : `compose ${pre.tool}`}`);
+    if (swarmPre) rendered.warnings.push(...swarmPre.warnings);
     const toolVersion = runtime.toolVersion().catch(() => 'unknown');
 
-    const project = { name: t.name, dir: rendered.files.dir, file: join(rendered.files.dir, COMPOSE_FILE) };
+    const project = { name: t.name, dir: rendered.files.dir, file: join(rendered.files.dir, swarm ? STACK_FILE : COMPOSE_FILE) };
     const firstDeploy = pre.existing.length === 0;
     if (signal.aborted) throw interrupted(t.name, 'preflight', '');
-    tasks.start('up');
-    try {
-      await runtime.up(project);
-    } catch (err) {
-      tasks.finish('up', 'failed');
-      // Roll back a first deploy completely; never touch a deployment that held data before.
-      if (firstDeploy) await runtime.down(project, { volumes: true }).catch(() => undefined);
-      throw new EnvironmentError(
-        `compose up failed for ${t.name}${firstDeploy ? '; rolled back (no containers, networks or volumes left)' : ''}: ${(err as Error).message}`,
-        'read the message above; `redis-ha deploy ... --verbose` shows more',
-        { cause: err },
-      );
-    }
-    timings.composeUpMs = since();
-    tasks.finish('up', 'done', `${pre.tool}${firstDeploy ? '' : ', existing deployment updated in place'}`);
-    if (signal.aborted) {
-      // Interrupted while `up` ran: the user no longer wants a deployment that did not exist before.
-      if (firstDeploy) {
-        const rolledBack = await runtime.down(project, { volumes: true }).then(() => true, () => false);
-        throw interrupted(t.name, 'up', rolledBack
-          ? `during compose up; the first deploy of ${t.name} was rolled back (no containers, networks or volumes left)`
-          : `during compose up; rolling back the first deploy of ${t.name} failed, containers may be left`);
+    const d: Deployment = { topology: t, auth: rendered.admin, stats: rendered.stats, host: probeHost(t) };
+    if (swarm && swarmPre) d.hostOf = serviceAddresses(swarmPre.plan.pinned, swarmPre.nodes, (s) => swarm.nodesRunning(s));
+    const strategy = options.strategy ?? 'rolling';
+    let rollout: DeployResult['rollout'];
+    // Onto a live deployment: the changes, one node at a time (or, recreate, all at once and then
+    // what compose cannot do: live Sentinel settings, HAProxy reload, removals).
+    const applyPlan = async (only?: RolloutPlan['steps'][number]['kind'][]) => {
+      const hashes = renderedConfigHashes(await readFile(project.file, 'utf8'));
+      const input = await readRolloutInput(d, await runtime.containers(t.name), hashes);
+      const plan = planRollout(input);
+      if (only) plan.steps = plan.steps.filter((x) => only.includes(x.kind));
+      const result = await runRollout(plan, { runtime, project, deployment: d, signal, progress: tasks });
+      rollout = { strategy, plan: plan.steps.map(describeStep), steps: result.steps, switchovers: result.switchovers };
+      if (result.interrupted) {
+        tasks.close();
+        throw new RedisHaError(
+          `interrupted during the rolling deploy of ${t.name} after ${result.steps.length} of ${plan.steps.length} steps; the deployment is healthy (checked after the last step)` +
+            (result.notDone.length ? `; still on the old config (or not yet added / removed): ${result.notDone.join(', ')}` : ''),
+          EXIT.interrupted,
+          `deploy again with the same options to finish; see \`redis-ha status --name ${t.name}\``,
+        );
       }
-      throw interrupted(t.name, 'up', `during compose up; deployment ${t.name} is updated and left as it is (health not checked)`);
+    };
+    if (!firstDeploy && strategy === 'rolling' && t.target === 'compose') {
+      tasks.finish('up', 'skipped', 'rolling deploy: one node at a time');
+      await applyPlan();
+      timings.composeUpMs = since();
+    } else {
+      tasks.start('up');
+      try {
+        if (swarm && swarmPre) {
+          // Later commands reach every node the same way; a first deploy's placement labels.
+          await writeNodeHosts(project.dir, swarm.nodeHosts);
+          await swarm.addNodeLabels(swarmPre.plan.add);
+        }
+        await runtime.up(project);
+      } catch (err) {
+        tasks.finish('up', 'failed');
+        // Roll back a first deploy completely; never touch a deployment that held data before.
+        if (firstDeploy) await runtime.down(project, { volumes: true }).catch(() => undefined);
+        throw new EnvironmentError(
+          `compose up failed for ${t.name}${firstDeploy ? '; rolled back (no containers, networks or volumes left)' : ''}: ${(err as Error).message}`,
+          'read the message above; `redis-ha deploy ... --verbose` shows more',
+          { cause: err },
+        );
+      }
+      timings.composeUpMs = since();
+      tasks.finish('up', 'done', `${pre.tool}${firstDeploy ? '' : ', existing deployment updated in place'}`);
+      if (signal.aborted) {
+        // Interrupted while `up` ran: the user no longer wants a deployment that did not exist before.
+        if (firstDeploy) {
+          const rolledBack = await runtime.down(project, { volumes: true }).then(() => true, () => false);
+          throw interrupted(t.name, 'up', rolledBack
+            ? `during compose up; the first deploy of ${t.name} was rolled back (no containers, networks or volumes left)`
+            : `during compose up; rolling back the first deploy of ${t.name} failed, containers may be left`);
+        }
+        throw interrupted(t.name, 'up', `during compose up; deployment ${t.name} is updated and left as it is (health not checked)`);
+      }
+      if (!firstDeploy && t.target === 'compose') await applyPlan(['sentinel-settings', 'remove', 'reset-sentinels', 'haproxy-reload']);
     }
 
-    const d = { topology: t, auth: rendered.admin, stats: rendered.stats, host: probeHost(t) };
     let snapshot: StatusSnapshot | undefined;
     if (checks.length) {
       for (const c of checks) tasks.start(c.check);
@@ -231,10 +302,11 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       waited: checks.length > 0,
       timings,
       warnings: rendered.warnings,
-      endpoints: endpoints(t),
-      snippets: snippets(t, rendered.app, Boolean(options.showSecrets)),
-      natMap: natMap(t, d.host),
+      endpoints: endpoints(t, d.hostOf),
+      snippets: snippets(t, rendered.app, Boolean(options.showSecrets), d.hostOf),
+      natMap: natMap(t, hostsOf(d)),
       status: snapshot,
+      ...(rollout ? { rollout } : {}),
       restored,
     };
   } finally {

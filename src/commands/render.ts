@@ -2,7 +2,7 @@
 import { lines, type Io } from '../io.js';
 import { loadOrCreateCertificates } from '../files/certificates.js';
 import { loadOrCreateSecrets, writeDeployment, type WriteResult } from '../files/writer.js';
-import { type Credentials, NO_AUTH } from '../probes/connect.js';
+import { type Credentials, NO_AUTH } from '../credentials.js';
 import { STATS_USER } from '../synth/secrets.js';
 import { CA_CERT_FILE } from '../synth/tls.js';
 import { join } from 'node:path';
@@ -37,10 +37,11 @@ export async function render(options: RenderOptions, ctx: { cwd: string }): Prom
   const auth = topology.auth.enabled;
   // Secrets are read (or generated) only with auth; without it no secret file is written,
   // and the ones of an earlier render are removed with the rest of what it no longer makes.
-  const { secrets, created } = auth ? await loadOrCreateSecrets(dir) : { secrets: undefined, created: [] };
+  // A rotation in progress (`rotate-secrets`) is kept: both passwords stay in the configs.
+  const { secrets, created, rotations } = auth ? await loadOrCreateSecrets(dir) : { secrets: undefined, created: [], rotations: {} };
   // Certificates likewise: issued on the first render, kept by later ones while still good.
   const tls = await loadOrCreateCertificates(dir, topology);
-  const files = await writeDeployment(dir, synthesize(topology, secrets, tls.files), { force: options.force });
+  const files = await writeDeployment(dir, synthesize(topology, secrets, rotations, tls.files), { force: options.force });
   const caPem = tls.files.get(CA_CERT_FILE);
   const trust = caPem ? { tls: { ca: caPem, caFile: join(dir, CA_CERT_FILE) } } : {};
   const login = (username: string, password: string | undefined): Credentials => ({ ...(password ? { username, password } : NO_AUTH), ...trust });

@@ -4,6 +4,10 @@ import { readCertificateExpiry } from '../files/certificates.js';
 import { readDeployment } from '../files/deployment.js';
 import { takeSnapshot, type StatusSnapshot } from '../health/status.js';
 import { probeHost } from '../model/nodes.js';
+import type { TargetName } from '../model/schema.js';
+import type { Deployment } from '../deployment.js';
+import { swarmHostOf } from '../runtime/swarm-plan.js';
+import { swarmRuntimeFor } from './deploy.js';
 import { printJson, style, symbols } from '../report/style.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
@@ -11,15 +15,28 @@ import { locateDeployment } from './locate.js';
 export interface StatusOptions {
   name?: string;
   dir?: string;
+  /** compose | swarm; default: the deployment's own (topology.json). */
+  target?: TargetName;
+  /** Swarm: `NODE=DOCKER_HOST` per node (default: those recorded at deploy). */
+  nodeHost?: string[];
 }
 
-export async function status(options: StatusOptions, ctx: Pick<CommandContext, 'runtime' | 'io'>): Promise<StatusSnapshot> {
+export async function status(options: StatusOptions, ctx: Pick<CommandContext, 'runtime' | 'io' | 'runtimeFor'>): Promise<StatusSnapshot> {
   const files = await readDeployment(await locateDeployment(options, ctx.runtime, ctx.io.cwd));
-  await ctx.runtime.checkEngine();
   const t = files.topology;
-  const containers = await ctx.runtime.containers(t.name);
+  const d: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
+  let runtime = ctx.runtime;
+  if ((options.target ?? t.target) === 'swarm') {
+    const swarm = await swarmRuntimeFor(ctx, files.dir, options.nodeHost);
+    runtime = swarm;
+    await runtime.checkEngine();
+    d.hostOf = await swarmHostOf(swarm, t);
+  } else {
+    await runtime.checkEngine();
+  }
+  const containers = await runtime.containers(t.name);
   const certificates = await readCertificateExpiry(files.dir, t);
-  return takeSnapshot({ topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) }, containers, { caughtUp: false, certificates });
+  return takeSnapshot(d, containers, { caughtUp: false, certificates });
 }
 
 
@@ -30,6 +47,10 @@ export function formatStatus(s: StatusSnapshot): string {
   const out: string[] = [];
   const head = s.healthy ? `${symbols.ok()} healthy` : `${symbols.fail()} ${style.bad('unhealthy')}`;
   out.push(`${style.bold(s.deployment)} (${s.preset}): ${head}${s.master ? `, master ${style.bold(s.master)}` : ''}`);
+  if (s.containers.some((c) => c.node)) {
+    out.push('', 'Tasks:');
+    for (const c of s.containers) out.push(`  ${c.service.padEnd(10)} ${(c.node ?? '?').padEnd(12)} ${c.state}${c.health ? `/${c.health}` : ''}`);
+  }
   out.push('', 'Nodes:');
   out.push(style.dim('  service    port   role     link  offset        lag(bytes)  lag(s)  replicas'));
   for (const n of s.nodes) {
@@ -75,6 +96,10 @@ export function formatStatus(s: StatusSnapshot): string {
       const left = c.daysLeft < 0 ? style.bad('expired') : c.warning ? style.warn(`${c.daysLeft} days left`) : `${c.daysLeft} days left`;
       out.push(`  ${c.warning ? symbols.warn() : ' '} ${c.name.padEnd(11)} until ${c.notAfter.slice(0, 10)}, ${left}  ${style.dim(c.file)}`);
     }
+  }
+  if (s.drift.length) {
+    out.push('', 'Drift (live differs from rendered):');
+    for (const d of s.drift) out.push(`  ${d.service.padEnd(11)} ${d.setting} ${style.bad(d.live || '""')} (rendered ${d.rendered || '""'})`);
   }
   out.push('', 'Checks:');
   for (const c of s.checks) {

@@ -6,7 +6,11 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
 import { probeHost } from '../model/nodes.js';
-import { HealStack } from '../failover/heal.js';
+import type { TargetName } from '../model/schema.js';
+import type { Deployment } from '../deployment.js';
+import { swarmHostOf } from '../runtime/swarm-plan.js';
+import { swarmRuntimeFor } from './deploy.js';
+import { HealStack } from '../operations/heal.js';
 import { InterruptedError, runScenario, type Progress, type ScenarioResult } from '../failover/run.js';
 import { selectScenarios } from '../failover/scenarios.js';
 import type { Durability } from '../failover/workload.js';
@@ -27,6 +31,10 @@ export interface TestFailoverOptions {
   json?: boolean;
   /** Path of the HTML report to write. */
   report?: string;
+  /** compose | swarm; default: the deployment's own (topology.json). */
+  target?: TargetName;
+  /** Swarm: `NODE=DOCKER_HOST` per node (default: those recorded at deploy). */
+  nodeHost?: string[];
 }
 
 export interface TestFailoverResult {
@@ -46,7 +54,8 @@ export interface TestFailoverContext extends CommandContext {
 }
 
 export async function testFailover(options: TestFailoverOptions, ctx: TestFailoverContext): Promise<TestFailoverResult> {
-  const { runtime, signal } = ctx;
+  const { signal } = ctx;
+  let runtime = ctx.runtime;
   const io = progressIo(ctx.io);
   const rate = options.rate ?? 200;
   if (!Number.isFinite(rate) || rate <= 0 || rate > 5000) throw new UsageError(`--rate ${rate} is out of range`, 'use 1 to 5000 writes per second');
@@ -56,8 +65,15 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   const t = files.topology;
   const { selected: scenarios, skipped } = selectScenarios(t, options.scenario);
   for (const reason of skipped) io.print(style.dim(`skipped: ${reason}`));
-  await runtime.checkEngine();
-  const deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
+  const deployment: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
+  if ((options.target ?? t.target) === 'swarm') {
+    const swarm = await swarmRuntimeFor(ctx, files.dir, options.nodeHost);
+    runtime = swarm;
+    await runtime.checkEngine();
+    deployment.hostOf = await swarmHostOf(swarm, t);
+  } else {
+    await runtime.checkEngine();
+  }
   const run = ctx.runScenario ?? runScenario;
 
   // Ctrl-C (the signal): the running scenario stops, and every injected fault is healed before exit 130.

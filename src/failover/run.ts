@@ -2,14 +2,14 @@
 // inject the fault, hold it, heal, wait for health, verify the data, compute the figures.
 import { randomBytes } from 'node:crypto';
 import { RedisHaError, EXIT } from '../errors.js';
-import type { Deployment } from '../deployment.js';
+import { addressOf, hostsOf, type Deployment } from '../deployment.js';
 import { takeSnapshot } from '../health/status.js';
 import { waitFor, WaitTimeoutError } from '../health/wait.js';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import { withConnection } from '../probes/connect.js';
 import { sentinelClientOptions } from '../probes/sentinel-client.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
-import { HealStack } from './heal.js';
+import { HealStack } from '../operations/heal.js';
 import { countWrites, dualMaster, sentinelMajorityView, timings, type DualMaster, type Timings, type WriteCounts } from './metrics.js';
 import { Observer } from './observe.js';
 import type { Recording } from './recording.js';
@@ -119,7 +119,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
   const now = () => performance.now();
   const prefix = `${name}:${randomBytes(3).toString('hex')}`;
   const nodes = redisNodes(t);
-  const endpoint = (node: string) => ({ host: d.host, port: nodes.find((n) => n.name === node)!.hostPort });
+  const endpoint = (node: string) => ({ host: addressOf(d, node), port: nodes.find((n) => n.name === node)!.hostPort });
   let phase: Phase = 'prepare';
   let workload: Workload | undefined;
   let observer: Observer | undefined;
@@ -151,18 +151,18 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
 
     const t0 = now();
     observer = new Observer({
-      nodes: nodes.map((n) => ({ name: n.name, host: d.host, port: n.hostPort })),
-      sentinels: sentinelNodes(t).map((s) => ({ name: s.name, host: d.host, port: s.hostPort })),
-      haproxyWrite: t.haproxy.enabled ? { host: d.host, port: t.haproxy.writePort } : undefined,
+      nodes: nodes.map((n) => ({ name: n.name, host: addressOf(d, n.name), port: n.hostPort })),
+      sentinels: sentinelNodes(t).map((s) => ({ name: s.name, host: addressOf(d, s.name), port: s.hostPort })),
+      haproxyWrite: t.haproxy.enabled ? { host: addressOf(d, 'haproxy'), port: t.haproxy.writePort } : undefined,
       auth: d.auth,
       masterName: t.sentinel.masterName,
       now,
     });
     await observer.start();
     const paths: WorkloadPath[] = t.sentinel.enabled
-      ? [{ via: 'sentinel', options: sentinelClientOptions(t, d.auth, d.host) }]
-      : [{ via: 'direct', options: haproxyClientOptions(d.host, endpoint(oldMaster).port, d.auth) }];
-    if (t.haproxy.enabled) paths.push({ via: 'haproxy', options: haproxyClientOptions(d.host, t.haproxy.writePort, d.auth) });
+      ? [{ via: 'sentinel', options: sentinelClientOptions(t, d.auth, hostsOf(d)) }]
+      : [{ via: 'direct', options: haproxyClientOptions(addressOf(d, oldMaster), endpoint(oldMaster).port, d.auth) }];
+    if (t.haproxy.enabled) paths.push({ via: 'haproxy', options: haproxyClientOptions(addressOf(d, 'haproxy'), t.haproxy.writePort, d.auth) });
     workload = new Workload(paths, { rate: o.rate, durability: o.durability, prefix, maxMs: 10 * 60_000, now });
     await workload.start();
     setPhase('baseline');
@@ -178,7 +178,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
       if (!c) throw new Error(`no container for ${service} in project ${t.name}`);
       return c;
     };
-    const disturbedAt = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), auth: d.auth, host: d.host, signal: o.signal });
+    const disturbedAt = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), auth: d.auth, stats: d.stats, host: d.host, hostOf: d.hostOf, signal: o.signal });
     if (typeof disturbedAt === 'number') faultAt = disturbedAt;
 
     setPhase('hold');
@@ -203,7 +203,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     } else if (def.expectation === 'no-failover') {
       await sleep(Math.max(3 * downAfter, downAfter + 4000), o.signal);
       const remaining = sentinelNodes(t).at(-1)!;
-      const ck = await withConnection({ host: d.host, port: remaining.hostPort }, d.auth, (r) => r.call('SENTINEL', 'CKQUORUM', t.sentinel.masterName))
+      const ck = await withConnection({ host: addressOf(d, remaining.name), port: remaining.hostPort }, d.auth, (r) => r.call('SENTINEL', 'CKQUORUM', t.sentinel.masterName))
         .then((m) => ({ ok: true, message: String(m) }))
         .catch((err: Error) => ({ ok: false, message: err.message }));
       if (ck.ok) result.failures.push(`CKQUORUM on ${remaining.name} succeeded with a majority of Sentinels down: ${ck.message}`);
@@ -322,10 +322,10 @@ export function judge(
     if (!f.length) r.notes.push('no failover happened: expected, a minority of Sentinels cannot authorize one');
   }
   if (expectation === 'replica-resync' && r.rejoin.resync === 'none') f.push('the restarted replica did not resync (no sync counted on any node)');
-  if (r.durability === 'wait' && (r.scenario === 'kill-master' || r.scenario === 'stop-master') && r.writes.lostAcked > 0) {
+  if (r.durability === 'wait' && (r.scenario === 'kill-master' || r.scenario === 'stop-master' || r.scenario === 'kill-node') && r.writes.lostAcked > 0) {
     f.push(`${r.writes.lostAcked} acknowledged write(s) lost with --durability wait`);
   }
-  if (r.scenario === 'partition-master' && minReplicasToWrite > 0) {
+  if ((r.scenario === 'partition-master' || r.scenario === 'partition-node') && minReplicasToWrite > 0) {
     // The partitioned master accepts writes at most min-replicas-max-lag seconds.
     const bound = rate * minReplicasMaxLagS * 2;
     if (r.writes.lostAcked > bound) f.push(`${r.writes.lostAcked} acknowledged writes lost, more than min-replicas-max-lag ${minReplicasMaxLagS}s allows (~${bound})`);

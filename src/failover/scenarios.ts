@@ -4,9 +4,12 @@ import { UsageError } from '../errors.js';
 import { sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { Credentials } from '../probes/connect.js';
-import { runSwitchover } from '../operations/switchover.js';
+import { runSwitchover, PAUSE_LEASE_MS } from '../operations/switchover.js';
+import { planRollingRestart } from '../operations/rollout-plan.js';
+import { runRollout } from '../operations/rolling.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
-import type { HealStack } from './heal.js';
+import type { HealStack } from '../operations/heal.js';
+import { drainNode, killNode, partitionNode } from './node-faults.js';
 import type { WriteCounts } from './metrics.js';
 import type { Op } from './recording.js';
 
@@ -27,7 +30,11 @@ export interface FaultContext {
   note: (line: string) => void;
   /** For planned operations that talk to Redis themselves (switchover). */
   auth: Credentials;
+  /** HAProxy's stats login (a rolling restart waits for HAProxy to agree). */
+  stats?: Credentials;
   host: string;
+  /** On swarm: the address of each service's node. */
+  hostOf?: (service: string) => string;
   signal: AbortSignal;
 }
 
@@ -60,6 +67,16 @@ export const NEEDS = {
       const needed = Math.max(quorum, majority(count));
       return count - 1 >= needed ? undefined : `it has ${count} with quorum ${quorum}: ${count - 1} left, ${needed} needed`;
     },
+  },
+  // Node faults take a whole swarm node: the runtime must reach every node.
+  swarm: {
+    what: 'target swarm',
+    lacking: (t) => (t.target === 'swarm' ? undefined : `it targets ${t.target}`),
+  },
+  // The rolling way of restarting is the compose runtime's (on swarm, Swarm replaces tasks).
+  compose: {
+    what: 'target compose',
+    lacking: (t) => (t.target === 'compose' ? undefined : `it targets ${t.target}`),
   },
   // A majority stopped and at least one Sentinel still answering (for CKQUORUM): 3 or more.
   sentinelLeftAfterMajorityLoss: {
@@ -195,7 +212,7 @@ export const SCENARIOS = [
     inject: async (ctx) => {
       let pausedAt: number | undefined;
       const r = await runSwitchover({
-        deployment: { topology: ctx.topology, auth: ctx.auth, host: ctx.host },
+        deployment: { topology: ctx.topology, auth: ctx.auth, host: ctx.host, hostOf: ctx.hostOf },
         signal: ctx.signal,
         onStep: (step) => {
           if (step === 'pause') pausedAt = performance.now();
@@ -214,6 +231,64 @@ export const SCENARIOS = [
         ...(writes.lostAcked ? [`${writes.lostAcked} acknowledged write(s) lost in a planned switchover`] : []),
       ];
     },
+  },
+  {
+    name: 'rolling-restart',
+    description: 'every node restarted the rolling way (as deploy --strategy rolling does): replicas, Sentinels, then a switchover and the old master',
+    expectation: 'failover',
+    expected: 'the master moves once; no acknowledged write is lost; writes fail on the HAProxy path only within one switchover',
+    needs: [NEEDS.compose, NEEDS.sentinels, NEEDS.replica],
+    inject: async (ctx) => {
+      const startedAt = performance.now();
+      const deployment = { topology: ctx.topology, auth: ctx.auth, stats: ctx.stats, host: ctx.host };
+      const r = await runRollout(planRollingRestart(ctx.topology, ctx.oldMaster), {
+        runtime: ctx.runtime,
+        deployment,
+        signal: ctx.signal,
+        replace: async (service) => {
+          ctx.heal.push(`start ${service}`, start(ctx, service));
+          await ctx.runtime.containerAction('restart', (await ctx.container(service)).id, { graceSeconds: 10 });
+        },
+      });
+      for (const step of r.steps) ctx.note(`${step.step}: ${(step.ms / 1000).toFixed(1)} s${step.detail ? ` (${step.detail})` : ''}`);
+      if (r.interrupted) ctx.note(`interrupted; not restarted: ${r.notDone.join(', ')}`);
+      return startedAt;
+    },
+    // One switchover's worth: every failed HAProxy write falls in one burst no longer than a
+    // switchover's write pause (its lease); restarting replicas and Sentinels fails none.
+    verify: ({ ops, writes }) => {
+      const bad = ops.filter((o) => o.via === 'haproxy' && o.outcome !== 'ok');
+      const span = bad.length ? Math.max(...bad.map((o) => o.end)) - Math.min(...bad.map((o) => o.start)) : 0;
+      return [
+        ...(writes.lostAcked ? [`${writes.lostAcked} acknowledged write(s) lost in a rolling restart`] : []),
+        ...(span > PAUSE_LEASE_MS ? [`${bad.length} write(s) failed on the HAProxy path over ${Math.round(span)} ms, more than one switchover (${PAUSE_LEASE_MS} ms)`] : []),
+      ];
+    },
+  },
+  {
+    name: 'kill-node',
+    description: "kill every container of the deployment on the master's swarm node at once and drain the node (a host that lost power); reactivate it",
+    expectation: 'failover',
+    expected: "a replica on another node is promoted; the node's Redis rejoins as a replica once the node is back",
+    needs: [NEEDS.swarm, NEEDS.sentinelsAfterOneLoss, NEEDS.replica],
+    inject: (ctx) => killNode(ctx),
+  },
+  {
+    name: 'partition-node',
+    description: "disconnect every container of the deployment on the master's swarm node from the overlay network; reconnect them",
+    expectation: 'failover',
+    expected: 'a replica on another node is promoted; the old master is demoted once reconnected',
+    needs: [NEEDS.swarm, NEEDS.sentinelsAfterOneLoss, NEEDS.replica],
+    inject: (ctx) => partitionNode(ctx),
+  },
+  {
+    name: 'drain-node',
+    description: "planned maintenance: switchover away from the master's swarm node, drain the node, reactivate it",
+    expectation: 'failover',
+    expected: 'the master moves off the node first; no acknowledged write is lost; its tasks come back when it is reactivated',
+    needs: [NEEDS.swarm, NEEDS.sentinelsAfterOneLoss, NEEDS.replica],
+    inject: (ctx) => drainNode(ctx),
+    verify: ({ writes }) => (writes.lostAcked ? [`${writes.lostAcked} acknowledged write(s) lost in a planned drain`] : []),
   },
 ] as const satisfies readonly ScenarioDef[];
 
@@ -251,7 +326,8 @@ export interface Selection {
  */
 export function selectScenarios(t: Topology, requested: string[] | undefined): Selection {
   const fitting = scenariosFor(t);
-  const reasons = SCENARIO_NAMES.flatMap((n) => unfitReason(t, n) ?? []);
+  // Node faults exist only on swarm: a compose deployment does not list them as skipped.
+  const reasons = SCENARIO_NAMES.filter((n) => t.target === 'swarm' || !scenario(n).needs.includes(NEEDS.swarm)).flatMap((n) => unfitReason(t, n) ?? []);
   const where = `deployment ${t.name} (preset ${t.preset}, ${t.replicas} replica${t.replicas === 1 ? '' : 's'}, ${t.sentinel.enabled ? t.sentinel.count : 'no'} Sentinel${t.sentinel.enabled && t.sentinel.count === 1 ? '' : 's'})`;
   if (!requested || requested.length === 0 || requested.includes('all')) {
     if (!fitting.length) throw new UsageError(`no failover scenario fits ${where}: ${reasons.join('; ')}`, 'deploy with at least 1 replica (and Sentinels for the failover scenarios)');

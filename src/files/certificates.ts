@@ -189,6 +189,28 @@ export async function loadOrCreateCertificates(dir: string, t: Topology, now = n
   return { files, issued };
 }
 
+/**
+ * The TLS files of `t` exactly as kept in <dir>/tls/, none issued or renewed: for rewriting the
+ * files of a running deployment (`rotate-secrets`) without touching its certificates. Same
+ * order as loadOrCreateCertificates.
+ */
+export async function readCertificates(dir: string, t: Topology): Promise<TlsFiles> {
+  const files: TlsFiles = new Map();
+  if (!t.tls?.enabled) return files;
+  const paths = [CA_CERT_FILE, CA_KEY_FILE, ...certificateRequests(t).flatMap((r) => [certFile(r.service), keyFile(r.service)])];
+  for (const path of paths) {
+    const text = await readText(join(dir, path));
+    if (text === undefined) {
+      throw new UsageError(
+        `the deployment speaks TLS, but ${join(dir, path)} is missing`,
+        'render the deployment again (`redis-ha render` or `deploy`) to restore it, then run the command again',
+      );
+    }
+    files.set(path, text);
+  }
+  return files;
+}
+
 export interface CertificateExpiry {
   /** "CA" or the service the certificate is for. */
   name: string;

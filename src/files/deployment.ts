@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Topology } from '../model/schema.js';
 import { defaultOutDir } from '../paths.js';
-import { type Credentials, NO_AUTH, type TlsTrust } from '../probes/connect.js';
+import { type Credentials, NO_AUTH, type TlsTrust } from '../credentials.js';
 import { secretPath, STATS_USER } from '../synth/secrets.js';
 import { COMPOSE_FILE, TOPOLOGY_FILE } from '../synth/synthesize.js';
 import { CA_CERT_FILE } from '../synth/tls.js';

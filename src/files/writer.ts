@@ -1,12 +1,22 @@
 // The one place that writes a deployment's files to disk. It records what it wrote in a
 // manifest, refuses to write over files it did not create, and deletes only its own files.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
-import { SECRET_NAMES, SECRET_PATTERN, SECRETS_DIR, secretPath, type Secrets } from '../synth/secrets.js';
+import {
+  nextSecretPath,
+  oldSecretPath,
+  type Rotations,
+  SECRET_NAMES,
+  SECRET_PATTERN,
+  SECRETS_DIR,
+  secretPath,
+  type Secrets,
+} from '../synth/secrets.js';
 import { isExecutable, isSecretFile } from '../synth/synthesize.js';
 import { TLS_DIR } from '../synth/tls.js';
+import { NODE_HOSTS_FILE } from '../paths.js';
 
 export const MANIFEST_FILE = '.redis-ha-manifest.json';
 
@@ -52,25 +62,75 @@ export async function readManifest(dir: string): Promise<string[] | undefined> {
   return manifest.files;
 }
 
+async function readSecretFile(dir: string, path: string): Promise<string | undefined> {
+  const existing = (await readText(join(dir, path)))?.trim();
+  if (existing !== undefined && !SECRET_PATTERN.test(existing)) {
+    throw new UsageError(
+      `${join(dir, path)} does not hold a usable secret (32 or more of A-Z a-z 0-9 _ -)`,
+      'delete the file to have a new secret generated at the next render, or write one of that form into it',
+    );
+  }
+  return existing;
+}
+
+/** A new strong secret: 256 random bits, URL-safe base64 (43 characters). */
+export const newSecret = () => randomBytes(32).toString('base64url');
+
 /**
  * The deployment's secrets: the ones kept in <dir>/secrets/<user>, and a new strong one
- * (256 random bits, URL-safe base64) for each user that has none yet.
+ * for each user that has none yet; and the rotations in progress (`secrets/<user>.next`:
+ * added, `secrets/<user>.old`: switched; see SecretRotation).
  */
-export async function loadOrCreateSecrets(dir: string): Promise<{ secrets: Secrets; created: string[] }> {
+export async function loadOrCreateSecrets(dir: string): Promise<{ secrets: Secrets; created: string[]; rotations: Rotations }> {
   const secrets = {} as Secrets;
   const created: string[] = [];
+  const rotations: Rotations = {};
   for (const name of SECRET_NAMES) {
-    const existing = (await readText(join(dir, secretPath(name))))?.trim();
-    if (existing !== undefined && !SECRET_PATTERN.test(existing)) {
+    const existing = await readSecretFile(dir, secretPath(name));
+    const next = await readSecretFile(dir, nextSecretPath(name));
+    const old = await readSecretFile(dir, oldSecretPath(name));
+    if (existing === undefined && (next !== undefined || old !== undefined)) {
       throw new UsageError(
-        `${join(dir, secretPath(name))} does not hold a usable secret (32 or more of A-Z a-z 0-9 _ -)`,
-        'delete the file to have a new secret generated at the next render, or write one of that form into it',
+        `${join(dir, secretPath(name))} is missing while a rotation of it is in progress (${next !== undefined ? nextSecretPath(name) : oldSecretPath(name)} is there)`,
+        `put the password the deployment uses back into ${secretPath(name)}, or remove the ${SECRETS_DIR}/${name}.* files and render again`,
       );
     }
-    secrets[name] = existing ?? randomBytes(32).toString('base64url');
-    if (existing === undefined) created.push(name);
+    if (next !== undefined) {
+      // Added, or interrupted while switching (both files there): the old one is .old if
+      // the switch had begun, else still secrets/<name>; the switch is redone from the start.
+      rotations[name] = { phase: 'added', old: old ?? existing!, new: next };
+      secrets[name] = old ?? existing!;
+    } else if (old !== undefined) {
+      const switchedAt = (await stat(join(dir, oldSecretPath(name)))).mtimeMs;
+      rotations[name] = { phase: 'switched', old, new: existing!, switchedAt };
+      secrets[name] = existing!;
+    } else {
+      secrets[name] = existing ?? newSecret();
+      if (existing === undefined) created.push(name);
+    }
   }
-  return { secrets, created };
+  return { secrets, created, rotations };
+}
+
+/**
+ * Replaces a secret file's content in the same inode. Compose mounts a file secret as a bind
+ * mount of that inode: a file renamed over it would leave every running container reading the
+ * old secret until it is re-created, and `rotate-secrets` moves running consumers (healthchecks,
+ * HAProxy's reload) to a new secret through that mount. Secrets have one length (43 characters
+ * and a newline), so a rotation overwrites them with a single write and no truncation: a reader
+ * sees the old or the new content, never an empty file.
+ */
+async function overwriteInPlace(target: string, content: string, mode: number): Promise<void> {
+  const file = await open(target, 'r+');
+  try {
+    const bytes = Buffer.from(content);
+    await file.write(bytes, 0, bytes.length, 0);
+    await file.truncate(bytes.length);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await chmod(target, mode);
 }
 
 /**
@@ -93,7 +153,8 @@ export async function writeDeployment(
 ): Promise<WriteResult> {
   const previous = (await readManifest(dir)) ?? [];
   const present = await listFiles(dir);
-  const foreign = present.filter((f) => f !== MANIFEST_FILE && !previous.includes(f));
+  // nodes.json is deploy's record of the swarm nodes' engines, beside the rendered files.
+  const foreign = present.filter((f) => f !== MANIFEST_FILE && f !== NODE_HOSTS_FILE && !previous.includes(f));
   if (foreign.length > 0 && !options.force) {
     const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
     throw new UsageError(
@@ -119,6 +180,13 @@ export async function writeDeployment(
       continue;
     }
     await mkdir(dirname(target), { recursive: true });
+    // Passwords in place (see overwriteInPlace); a TLS key is renamed like its certificate, so
+    // a running container keeps a matching pair until it is re-created.
+    if (path.startsWith(`${SECRETS_DIR}/`) && (await readText(target)) !== undefined) {
+      await overwriteInPlace(target, content, mode);
+      result.written.push(path);
+      continue;
+    }
     // Write then rename: a reader (or a crash) never sees half a file.
     const temp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
     await writeFile(temp, content, { mode });

@@ -1,6 +1,6 @@
 // A snapshot of a deployment as its parts see it, and the checks that say whether it is
 // healthy. Used by `status` (once or --watch) and by `deploy` (polled until green).
-import type { Deployment } from '../deployment.js';
+import { hostsOf, type Deployment } from '../deployment.js';
 import { natMap, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { ContainerInfo } from '../runtime/runtime.js';
@@ -15,10 +15,12 @@ import {
   type SentinelStatus,
 } from '../probes/deployment.js';
 import type { HaproxyServerState } from '../probes/http.js';
+import { probeDrift } from '../probes/drift.js';
+import { findDrift, formatDrift, renderedRedisSettings, type DriftEntry } from './drift.js';
 
 export type { NodeStatus, SentinelStatus };
 
-export type CheckName = 'containers' | 'replication' | 'sentinels' | 'haproxy' | 'exporter' | 'certificates';
+export type CheckName = 'containers' | 'replication' | 'sentinels' | 'haproxy' | 'exporter' | 'drift' | 'certificates';
 
 export interface CheckResult {
   name: CheckName;
@@ -37,7 +39,8 @@ export interface StatusSnapshot {
   takenAt: string;
   healthy: boolean;
   master?: string;
-  containers: { service: string; state: string; health?: string }[];
+  /** On swarm also the node each task runs on. */
+  containers: { service: string; state: string; health?: string; node?: string }[];
   nodes: NodeStatus[];
   sentinels: SentinelStatus[];
   haproxy?: { reachable: boolean; error?: string; servers: HaproxyServerState[]; writeReaches?: string; readReaches?: string };
@@ -46,7 +49,20 @@ export interface StatusSnapshot {
   natMap: Record<string, { host: string; port: number }>;
   /** With TLS: each certificate's end and the days left (warning: fewer than 30). */
   certificates?: CertificateStatus[];
+  /** Live settings that differ from the rendered ones, per node. */
+  drift: DriftEntry[];
   checks: CheckResult[];
+}
+
+/** Every live process runs the rendered settings. */
+export function checkDrift(drift: DriftEntry[]): CheckResult {
+  if (!drift.length) return { name: 'drift', ok: true, detail: 'every node, Sentinel and HAProxy runs the rendered settings' };
+  return {
+    name: 'drift',
+    ok: false,
+    detail: `live differs from rendered: ${drift.map(formatDrift).join('; ')}`,
+    services: [...new Set(drift.map((d) => d.service))],
+  };
 }
 
 /** A certificate as status shows it. */
@@ -250,6 +266,7 @@ export async function takeSnapshot(
   const masters = nodes.filter((n) => n.role === 'master');
   const master = masters.length === 1 ? masters[0]!.service : undefined;
   const sentinels = t.sentinel.enabled ? await probeSentinels(d) : [];
+  const drift = findDrift(t, await probeDrift(d, Object.keys(renderedRedisSettings(t))));
   if (t.sentinel.enabled) checks.push(checkSentinels(t, master, sentinels));
   const snapshot: StatusSnapshot = {
     deployment: t.name,
@@ -257,10 +274,11 @@ export async function takeSnapshot(
     takenAt: new Date().toISOString(),
     healthy: false,
     master,
-    containers: containers.map((c) => ({ service: c.service, state: c.state, health: c.health })),
+    containers: containers.map((c) => ({ service: c.service, state: c.state, health: c.health, ...(c.node ? { node: c.node } : {}) })),
     nodes,
     sentinels,
-    natMap: natMap(t, d.host),
+    natMap: natMap(t, hostsOf(d)),
+    drift,
     checks,
   };
   if (t.haproxy.enabled) {
@@ -273,6 +291,7 @@ export async function takeSnapshot(
     snapshot.exporter = e;
     checks.push(check);
   }
+  checks.push(checkDrift(drift));
   if (options.certificates?.length) {
     const { certificates, check } = checkCertificates(options.certificates, options.now);
     snapshot.certificates = certificates;

@@ -1,6 +1,6 @@
 // The command line that starts one node's Docker engine (pure: argv arrays, never a shell
 // string built from input; the only shell script is the fixed one below, fed by "$@").
-import { type LabNodePlan } from './plan.js';
+import { LAB_HOST_ADDRESS, type LabNodePlan } from './plan.js';
 
 /** A program and its arguments. */
 export interface Argv {
@@ -31,6 +31,10 @@ export function dockerdArgs(node: LabNodePlan): string[] {
     // no docker-proxy process per published port: fewer processes to find at teardown
     '--userland-proxy=false',
     '--cgroup-parent', node.cgroupParent,
+    // The host's resolver is out of reach from the namespaces: every name the embedded DNS does
+    // not know (a service whose task is not healthy yet, a registry) waited 10-20 s for it.
+    // The lab's own resolver on the host address answers NXDOMAIN at once (nxdomain.ts).
+    '--dns', LAB_HOST_ADDRESS,
   ];
 }
 
@@ -45,6 +49,9 @@ export function engineArgv(node: LabNodePlan): Argv {
       `--net=/var/run/netns/${node.netns}`,
       'unshare', '--uts', '--mount', '--propagation', 'slave',
       'sh', '-c', NODE_INIT_SCRIPT, 'lab-node-init', node.name, node.etcDir,
+      // Swarm tasks try to pull their image even when it is local (a registry timeout each
+      // start, no registry here): prefer the local image, as `docker run` does.
+      'env', 'DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1',
       'dockerd', ...dockerdArgs(node),
     ],
   };

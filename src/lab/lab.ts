@@ -8,11 +8,13 @@ import { engineAnswers, killEngine, nodeDocker, startEngine, stopEngine } from '
 import { checkImagesPresent, copyImages, defaultImages } from './images.js';
 import { labMounts, removeLabCgroups, removeLabDirs, unmountLab } from './mounts.js';
 import { createBridge, createNodeNetwork, labLinks, labNamespaces, forwardRulePresent, removeLabNetwork, setLink } from './network.js';
+import { startLabDns } from './nxdomain.js';
 import { checkLabHost } from './preflight.js';
 import {
   LAB_CGROUP_PREFIX,
   LAB_DATA_ROOT,
   LAB_DEFAULT_NODES,
+  LAB_HOST_ADDRESS,
   LAB_MAX_NODES,
   LAB_RUN_ROOT,
   LAB_STATE_FILE,
@@ -190,6 +192,8 @@ async function buildLab(plans: LabNodePlan[], images: string[], ctx: LabContext,
   await mkdir(LAB_RUN_ROOT, { recursive: true, mode: 0o755 });
   await createBridge();
   for (const p of plans) await createNodeNetwork(p);
+  // The engines' --dns: answers NXDOMAIN at once (see nxdomain.ts).
+  startLabDns(LAB_HOST_ADDRESS, `${LAB_RUN_ROOT}/dns.pid`, LAB_RUN_ROOT);
   timings.network = since(t);
   progress?.(`network: bridge rha-lab0 10.77.0.1/24, ${plans.map((p) => `${p.netns} ${p.address}`).join(', ')}`);
   signal?.throwIfAborted();

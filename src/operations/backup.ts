@@ -158,7 +158,7 @@ export async function takeBackup(
     await runtime.copyFrom(container.id, rdbInContainer, staged);
     const { bytes, sha256 } = await sealRdb(staged);
     const copied = performance.now();
-    const check = await checkRdbInContainer(runtime, container.id, staged);
+    const check = await checkRdbInContainer(runtime, container, staged);
     if (!check.ok) {
       throw new FailedError(
         `the RDB saved on ${source.service} fails redis-check-rdb: ${check.problem}; no backup was written`,

@@ -11,7 +11,8 @@
 //    master meanwhile: writes fail instead of reaching a node about to be replaced.
 // 3. On every node, turn persistence off in memory and remove its data files, then stop it:
 //    a stopped node writes nothing (no RDB on SIGTERM), so old data cannot come back.
-// 4. Put the RDB into the stopped master's volume (docker cp works on a stopped container):
+// 4. Put the RDB into the stopped master's volume (docker cp works on a stopped container),
+//    owned by the container's user (the containers run as a non-root user):
 //    with AOF, as the base of a fresh AOF directory (Redis 7 multi-part AOF: a manifest naming
 //    one base file, which may be an RDB). With `appendonly yes` Redis loads only the AOF and
 //    ignores dump.rdb: an RDB next to no AOF would start an EMPTY master (redis/redis#12484).
@@ -33,6 +34,7 @@ import { parseInfo, withConnection, type Credentials, type Endpoint } from '../p
 import { digestKeyspace, parseKeyspace, readKeyspaceCounts, totalKeys, type KeyspaceDigest } from '../probes/keyspace.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { checkRdbInContainer } from './check-rdb.js';
+import { dataOwner } from './data-owner.js';
 import type { BackupManifest } from './backup-file.js';
 
 /** What a restore would replace: read-only, for the refusal without --yes and for the restore. */
@@ -103,7 +105,7 @@ export async function restoreData(
   }
   const checker = byService.get(redis[0]!.name)!;
   say(`checking ${file} with redis-check-rdb of ${t.redis.image} (in ${checker.service})`);
-  const check = await checkRdbInContainer(runtime, checker.id, file);
+  const check = await checkRdbInContainer(runtime, checker, file);
   if (!check.ok) {
     throw new UsageError(
       `backup ${file} refused by redis-check-rdb of ${t.redis.image}: ${check.problem}; nothing was touched`,
@@ -185,7 +187,9 @@ export async function restoreData(
 
     step = `putting the backup into ${master}'s volume`;
     say(`putting the backup into ${master}'s volume as ${target}`);
-    await runtime.copyTo(masterContainer.id, source, target);
+    // Owned by the user Redis runs as (not root, as a plain `docker cp` would make it): it
+    // must read the RDB and, with AOF, write new increments into the directory.
+    await runtime.copyTo(masterContainer.id, source, target, { owner: dataOwner(masterContainer) });
 
     step = `starting ${master}`;
     say(`starting ${master} (loads ${manifest.keys} keys)`);

@@ -11,8 +11,9 @@
 // on success, failure and abort.
 import type { Redis } from 'ioredis';
 import { EXIT, FailedError, RedisHaError } from '../errors.js';
-import { HealStack } from '../failover/heal.js';
+import { HealStack } from './heal.js';
 import { waitFor } from '../health/wait.js';
+import { addressOf } from '../deployment.js';
 import { redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import { type Credentials, pairsToRecord, parseInfo, probeConnection, withConnection, type Endpoint } from '../probes/connect.js';
@@ -24,6 +25,8 @@ export interface LiveDeployment {
   auth: Credentials;
   /** Address the published ports are reached at from this host. */
   host: string;
+  /** On swarm: the address of each service's node. */
+  hostOf?: (service: string) => string;
 }
 
 export type SwitchoverStep = 'read' | 'steer' | 'pause' | 'catch-up' | 'failover' | 'promote' | 'demote' | 'sentinels' | 'haproxy' | 'unpause' | 'restore' | 'resync' | 'heal';
@@ -92,7 +95,7 @@ export async function readLiveView(d: LiveDeployment): Promise<LiveView> {
   const nodes = await Promise.all(
     redisNodes(t).map(async (n): Promise<NodeView> => {
       try {
-        const info = parseInfo(await withConnection({ host: d.host, port: n.hostPort }, d.auth, (r) => r.info()));
+        const info = parseInfo(await withConnection({ host: addressOf(d, n.name), port: n.hostPort }, d.auth, (r) => r.info()));
         const role = info.role === 'master' ? 'master' : 'slave';
         return {
           name: n.name,
@@ -112,7 +115,7 @@ export async function readLiveView(d: LiveDeployment): Promise<LiveView> {
   const sentinels = await Promise.all(
     sentinelNodes(t).map(async (s) => {
       try {
-        return { name: s.name, master: await withConnection({ host: d.host, port: s.hostPort }, d.auth, (r) => sentinelMasterName(r, t.sentinel.masterName)) };
+        return { name: s.name, master: await withConnection({ host: addressOf(d, s.name), port: s.hostPort }, d.auth, (r) => sentinelMasterName(r, t.sentinel.masterName)) };
       } catch (err) {
         return { name: s.name, error: (err as Error).message };
       }
@@ -159,7 +162,7 @@ export async function runSwitchover(o: SwitchoverOptions): Promise<SwitchoverRes
   const endpoint = (name: string): Endpoint => {
     const n = [...redisNodes(t), ...sentinelNodes(t)].find((x) => x.name === name);
     if (!n) throw new Error(`no node ${name}`);
-    return { host: d.host, port: n.hostPort };
+    return { host: addressOf(d, n.name), port: n.hostPort };
   };
   const conns = new Connections(d.auth);
   const node = (name: string) => conns.get(name, endpoint(name));
@@ -346,7 +349,7 @@ export async function runSwitchover(o: SwitchoverOptions): Promise<SwitchoverRes
         `the HAProxy write port to reach ${newMaster}`,
         async () => {
           try {
-            const reached = await withConnection({ host: d.host, port: t.haproxy.writePort }, d.auth, async (r) => {
+            const reached = await withConnection({ host: addressOf(d, 'haproxy'), port: t.haproxy.writePort }, d.auth, async (r) => {
               const [, name] = (await r.config('GET', 'replica-announce-ip')) as string[];
               const role = ((await r.call('ROLE')) as unknown[])[0];
               return `${name} (${String(role)})`;

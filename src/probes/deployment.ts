@@ -1,7 +1,7 @@
 // Probes of a whole deployment through its published ports: every node, every Sentinel,
 // HAProxy (stats, and which node each port lands on), the exporter. What they see, no verdict:
 // health/status.ts judges.
-import type { Deployment } from '../deployment.js';
+import { addressOf, type Deployment } from '../deployment.js';
 import { redisNodes, sentinelNodes, type NodeRef } from '../model/nodes.js';
 import { type Credentials, parseInfo, withConnection } from './connect.js';
 import { probeExporterTarget, probeHaproxyStats, type HaproxyServerState } from './http.js';
@@ -37,7 +37,7 @@ export interface ExporterProbe {
   targets: { target: string; up: number | undefined }[];
 }
 
-const endpointOf = (d: Deployment, n: NodeRef) => ({ host: d.host, port: n.hostPort });
+const endpointOf = (d: Deployment, n: NodeRef) => ({ host: addressOf(d, n.name), port: n.hostPort });
 
 /** Which node a connection through a published port lands on (the node's announced name). */
 export async function nodeBehind(host: string, port: number, auth: Credentials): Promise<{ name: string; role: string }> {
@@ -49,12 +49,12 @@ export async function nodeBehind(host: string, port: number, auth: Credentials):
 }
 
 const behind = (d: Deployment, port: number): Promise<Behind> =>
-  nodeBehind(d.host, port, d.auth).catch((err: Error) => ({ error: err.message }));
+  nodeBehind(addressOf(d, 'haproxy'), port, d.auth).catch((err: Error) => ({ error: err.message }));
 
 export async function probeHaproxy(d: Deployment): Promise<HaproxyProbe> {
   const t = d.topology;
   try {
-    const servers = await probeHaproxyStats(d.host, t.haproxy.statsPort, d.stats);
+    const servers = await probeHaproxyStats(addressOf(d, 'haproxy'), t.haproxy.statsPort, d.stats);
     const [write, read] = await Promise.all([behind(d, t.haproxy.writePort), behind(d, t.haproxy.readPort)]);
     return { reachable: true, servers, write, read };
   } catch (err) {
@@ -67,7 +67,7 @@ export async function probeExporter(d: Deployment): Promise<ExporterProbe> {
   const targets = redisNodes(d.topology).map((n) => `${scheme}://${n.name}:6379`);
   try {
     const results = await Promise.all(
-      targets.map(async (target) => ({ target, up: await probeExporterTarget(d.host, d.topology.exporter.port, target) })),
+      targets.map(async (target) => ({ target, up: await probeExporterTarget(addressOf(d, 'exporter'), d.topology.exporter.port, target) })),
     );
     return { reachable: true, targets: results };
   } catch (err) {

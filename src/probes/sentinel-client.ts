@@ -42,11 +42,13 @@ function tlsEntries(auth: Credentials): OptionEntry[] {
   ];
 }
 
-/** `auth`: who the client logs in as, on the nodes and the Sentinels (the user app for applications). */
-export function sentinelClientEntries(t: Topology, auth: Credentials, host = probeHost(t)): OptionEntry[] {
+/** `auth`: who the client logs in as, on the nodes and the Sentinels (the user app for applications).
+ * `host`: one address for every service (compose), or the address of each service's node (swarm). */
+export function sentinelClientEntries(t: Topology, auth: Credentials, host: string | ((service: string) => string) = probeHost(t)): OptionEntry[] {
+  const hostOf = typeof host === 'string' ? () => host : host;
   return [
     { key: 'Connector', value: QuietSentinelConnector, comment: "ioredis's own connections to the Sentinels (failover detector) have no 'error' listener: without this class they print 'Unhandled error event' while a Sentinel is down" },
-    { key: 'sentinels', value: sentinelNodes(t).map((s) => ({ host, port: s.hostPort })) },
+    { key: 'sentinels', value: sentinelNodes(t).map((s) => ({ host: hostOf(s.name), port: s.hostPort })) },
     { key: 'name', value: t.sentinel.masterName },
     { key: 'username', value: auth.username },
     { key: 'password', value: auth.password },
@@ -59,9 +61,10 @@ export function sentinelClientEntries(t: Topology, auth: Credentials, host = pro
     { key: 'connectTimeout', value: 500 },
     {
       key: 'commandTimeout',
-      value: 2000,
-      // CLIENT PAUSE until Sentinel has switched: about 1.1 to 1.5 s.
-      comment: 'longer than a planned switchover holds writes: a write is delayed and resent on the new master, not timed out',
+      value: 3500,
+      // A switchover holds writes with CLIENT PAUSE until Sentinel has switched: 1.1 to 1.5 s
+      // on a quiet host, up to 2.4 s seen on a loaded one; the pause is a 3 s lease at most.
+      comment: 'longer than a planned switchover can hold writes (its 3 s pause lease): a write is delayed and resent, not timed out',
     },
     { key: 'maxRetriesPerRequest', value: 1 },
     {
@@ -84,7 +87,7 @@ export function sentinelClientEntries(t: Topology, auth: Credentials, host = pro
   ];
 }
 
-export function sentinelClientOptions(t: Topology, auth: Credentials, host = probeHost(t)): RedisOptions {
+export function sentinelClientOptions(t: Topology, auth: Credentials, host: string | ((service: string) => string) = probeHost(t)): RedisOptions {
   return Object.fromEntries(sentinelClientEntries(t, auth, host).map((e) => [e.key, e.value])) as RedisOptions;
 }
 

@@ -12,21 +12,22 @@ export interface Endpoint {
   address: string;
 }
 
-export function endpoints(t: Topology): Endpoint[] {
-  const host = probeHost(t);
+/** `hostOf`: on swarm, the address of the node that publishes each service's ports. */
+export function endpoints(t: Topology, hostOf?: (service: string) => string): Endpoint[] {
+  const at = (service: string) => hostOf?.(service) ?? probeHost(t);
   const list: Endpoint[] = [
-    ...redisNodes(t).map((n) => ({ service: n.name, role: 'redis', address: `${host}:${n.hostPort}` })),
-    ...sentinelNodes(t).map((s) => ({ service: s.name, role: 'sentinel', address: `${host}:${s.hostPort}` })),
+    ...redisNodes(t).map((n) => ({ service: n.name, role: 'redis', address: `${at(n.name)}:${n.hostPort}` })),
+    ...sentinelNodes(t).map((s) => ({ service: s.name, role: 'sentinel', address: `${at(s.name)}:${s.hostPort}` })),
   ];
   if (t.haproxy.enabled) {
     list.push(
-      { service: 'haproxy', role: 'writes (current master)', address: `${host}:${t.haproxy.writePort}` },
-      { service: 'haproxy', role: 'reads (replicas)', address: `${host}:${t.haproxy.readPort}` },
-      { service: 'haproxy', role: 'stats /stats, metrics /metrics', address: `http://${host}:${t.haproxy.statsPort}` },
+      { service: 'haproxy', role: 'writes (current master)', address: `${at('haproxy')}:${t.haproxy.writePort}` },
+      { service: 'haproxy', role: 'reads (replicas)', address: `${at('haproxy')}:${t.haproxy.readPort}` },
+      { service: 'haproxy', role: 'stats /stats, metrics /metrics', address: `http://${at('haproxy')}:${t.haproxy.statsPort}` },
     );
   }
   if (t.exporter.enabled) {
-    list.push({ service: 'exporter', role: `metrics /scrape?target=${t.tls.enabled ? 'rediss' : 'redis'}://redis-1:6379`, address: `http://${host}:${t.exporter.port}` });
+    list.push({ service: 'exporter', role: `metrics /scrape?target=${t.tls.enabled ? 'rediss' : 'redis'}://redis-1:6379`, address: `http://${at('exporter')}:${t.exporter.port}` });
   }
   return list;
 }
@@ -38,8 +39,9 @@ export interface Snippets {
 }
 
 /** Snippets for client applications: they log in as `auth` (the user app; its secret is secrets/app). */
-export function snippets(t: Topology, auth: Credentials, showSecrets: boolean): Snippets {
-  const host = probeHost(t);
+export function snippets(t: Topology, auth: Credentials, showSecrets: boolean, hostOf?: (service: string) => string): Snippets {
+  const at = (service: string) => hostOf?.(service) ?? probeHost(t);
+  const hosts = hostOf ?? probeHost(t);
   const pw = maskSecret(auth.password ?? '', showSecrets);
   const user = auth.username ?? 'app';
   // With TLS: the deployment's CA (its certificates name 127.0.0.1, the host the snippets use).
@@ -49,15 +51,15 @@ export function snippets(t: Topology, auth: Credentials, showSecrets: boolean): 
   const sentinels = sentinelNodes(t);
   const out: Snippets = {
     redisCli: t.haproxy.enabled
-      ? `redis-cli -h ${host} -p ${writePort}${cliAuth}    # writes via HAProxy; reads: -p ${t.haproxy.readPort}`
+      ? `redis-cli -h ${at('haproxy')} -p ${writePort}${cliAuth}    # writes via HAProxy; reads: -p ${t.haproxy.readPort}`
       : sentinels.length
-        ? `redis-cli -h ${host} -p ${sentinels[0]!.hostPort}${cliAuth} SENTINEL get-master-addr-by-name ${t.sentinel.masterName}`
-        : `redis-cli -h ${host} -p ${writePort}${cliAuth}    # redis-1, the master`,
+        ? `redis-cli -h ${at(sentinels[0]!.name)} -p ${sentinels[0]!.hostPort}${cliAuth} SENTINEL get-master-addr-by-name ${t.sentinel.masterName}`
+        : `redis-cli -h ${at('redis-1')} -p ${writePort}${cliAuth}    # redis-1, the master`,
   };
   if (!sentinels.length) return out;
   const client: Credentials = { ...(t.auth.enabled ? { username: user, password: pw } : NO_AUTH), ...(auth.tls ? { tls: auth.tls } : {}) };
-  out.ioredis = ioredisSnippet(sentinelClientEntries(t, client, host));
-  const pyNat = Object.entries(natMap(t, host))
+  out.ioredis = ioredisSnippet(sentinelClientEntries(t, client, hosts));
+  const pyNat = Object.entries(natMap(t, hosts))
     .map(([k, v]) => {
       const [h, p] = k.split(':');
       return `("${h}", ${p}): ("${v.host}", ${v.port})`;
@@ -79,7 +81,7 @@ export function snippets(t: Topology, auth: Credentials, showSecrets: boolean): 
     '        return NAT.get(addr, addr)',
     '    def discover_slaves(self, name):',
     '        return [NAT.get(tuple(a), tuple(a)) for a in super().discover_slaves(name)]',
-    `sentinel = HostSentinel([${sentinels.map((s) => `("${host}", ${s.hostPort})`).join(', ')}],`,
+    `sentinel = HostSentinel([${sentinels.map((s) => `("${at(s.name)}", ${s.hostPort})`).join(', ')}],`,
     `                        sentinel_kwargs={"username": ${pyUser}, "password": ${pyPw}${pySsl ? `, ${pySsl}` : ''}},\n` +
       `                        ${pySslKwargs}username=${pyUser}, password=${pyPw}, socket_timeout=1)`,
     `master = sentinel.master_for("${t.sentinel.masterName}")`,

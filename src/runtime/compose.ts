@@ -7,7 +7,7 @@ import { EnvironmentError } from '../errors.js';
 import { COMPOSE_LABELS, LABEL_MANAGED } from '../labels.js';
 import { DockerCli } from './docker.js';
 import { CommandRunner } from './exec.js';
-import type { ContainerAction, ProjectLocation, ProjectSpec, Runtime, UpOptions } from './runtime.js';
+import type { ContainerAction, CopyToOptions, ProjectLocation, ProjectSpec, Runtime, UpOptions } from './runtime.js';
 
 type Variant = 'v1' | 'v2';
 
@@ -121,11 +121,11 @@ export class ComposeRuntime implements Runtime {
   }
 
   copyFrom(id: string, pathInContainer: string, hostPath: string) {
-    return this.docker.copy(`${id}:${pathInContainer}`, hostPath);
+    return this.docker.copyFrom(id, pathInContainer, hostPath);
   }
 
-  copyTo(id: string, hostPath: string, pathInContainer: string) {
-    return this.docker.copy(hostPath, `${id}:${pathInContainer}`);
+  copyTo(id: string, hostPath: string, pathInContainer: string, options: CopyToOptions) {
+    return this.docker.copyTo(id, hostPath, pathInContainer, options);
   }
 
   logs(id: string, options: { lines: number }) {

@@ -4,14 +4,17 @@
 // caller's (Compose and Swarm set different ones).
 import { EnvironmentError } from '../errors.js';
 import { LABEL_MANAGED } from '../labels.js';
-import type { CommandRunner } from './exec.js';
-import type { ContainerAction, ContainerInfo, HeldPort, PortBinding } from './runtime.js';
+import { posix } from 'node:path';
+import type { CommandRunner, RunOptions } from './exec.js';
+import type { ContainerAction, ContainerInfo, CopyToOptions, HeldPort, PortBinding } from './runtime.js';
+import { tarStream } from './tar.js';
 
 interface InspectJson {
   Id: string;
   Name: string;
-  State: { Status: string; ExitCode: number; Health?: { Status: string } };
-  Config: { Labels: Record<string, string> | null };
+  Created?: string;
+  State: { Status: string; ExitCode: number; StartedAt?: string; Health?: { Status: string } };
+  Config: { Labels: Record<string, string> | null; User?: string };
   HostConfig?: { PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
   NetworkSettings: {
     Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
@@ -40,7 +43,7 @@ export class DockerCli {
     private readonly dockerHost: string | undefined,
   ) {}
 
-  private readonly docker = (args: string[], what: string) => this.runner.runChecked('docker', args, what);
+  private readonly docker = (args: string[], what: string, options?: RunOptions) => this.runner.runChecked('docker', args, what, options);
 
   async checkEngine(): Promise<{ serverVersion: string }> {
     const result = await this.runner.run('docker', ['version', '--format', '{{json .}}']);
@@ -78,9 +81,12 @@ export class DockerCli {
         state: c.State.Status,
         health: c.State.Health?.Status,
         exitCode: c.State.ExitCode,
+        startedAt: c.State.StartedAt,
         labels,
         ports: bindings(c.NetworkSettings.Ports),
         networks: Object.keys(c.NetworkSettings.Networks ?? {}),
+        created: c.Created,
+        user: c.Config.User ?? '',
       };
     });
   }
@@ -154,9 +160,22 @@ export class DockerCli {
     return `${result.stdout}\n${result.stderr}`.trim();
   }
 
-  /** `docker cp`: `from` / `to` are a host path or `<container id>:<path>`. */
-  async copy(from: string, to: string): Promise<void> {
-    await this.docker(['cp', from, to], `docker cp ${from} ${to}`);
+  /** `docker cp` out of a container: `<container id>:<path>` to a host path. */
+  async copyFrom(id: string, pathInContainer: string, hostPath: string): Promise<void> {
+    await this.docker(['cp', `${id}:${pathInContainer}`, hostPath], `docker cp ${id}:${pathInContainer} ${hostPath}`);
+  }
+
+  /**
+   * Into a container as a tar stream on stdin (`docker cp - <id>:<dir>`), every entry owned by
+   * `options.owner`: the engine keeps the uid/gid of the tar headers (see tar.ts for why not a
+   * plain `docker cp` or `-a`). The directory must exist; running or stopped container alike.
+   */
+  async copyTo(id: string, hostPath: string, pathInContainer: string, options: CopyToOptions): Promise<void> {
+    const dir = posix.dirname(pathInContainer);
+    const name = posix.basename(pathInContainer);
+    await this.docker(['cp', '-', `${id}:${dir}`], `docker cp ${hostPath} ${id}:${pathInContainer} (as ${options.owner.uid}:${options.owner.gid})`, {
+      input: tarStream(hostPath, name, options.owner, options.modes),
+    });
   }
 
   async exec(id: string, argv: string[], options: { stdin?: string; timeoutMs?: number } = {}) {

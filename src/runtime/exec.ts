@@ -5,6 +5,7 @@
 // redis-ha alone and the program decides: a `compose up` is let finish, a `docker pull` is
 // cancelled (through `signal`). execa does not clean up detached children on exit, so the
 // runner keeps the live ones and `killAll()` ends them (the CLI calls it when it exits).
+import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { EnvironmentError, FailedError } from '../errors.js';
 
@@ -16,8 +17,8 @@ export interface RunResult {
 
 export interface RunOptions {
   cwd?: string;
-  /** Written to the child's stdin (secrets go here, never into argv). */
-  input?: string;
+  /** Written to the child's stdin (secrets go here, never into argv), or streamed into it (a tar archive). */
+  input?: string | Readable;
   /** Aborting kills the child (SIGTERM). Leave unset for what must be let finish. */
   signal?: AbortSignal;
   timeoutMs?: number;

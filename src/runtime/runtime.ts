@@ -21,10 +21,31 @@ export interface ContainerInfo {
   /** starting | healthy | unhealthy, or undefined without a healthcheck */
   health?: string;
   exitCode: number;
+  /** When its process last started (ISO 8601), if the engine says. */
+  startedAt?: string;
   labels: Record<string, string>;
   /** container port ("6379/tcp") -> host ports bound now */
   ports: Record<string, PortBinding[]>;
   networks: string[];
+  /** The swarm node whose engine runs it (undefined on compose: one engine). */
+  node?: string;
+  /** When the container was created (ISO time), if known. */
+  created?: string;
+  /** The user its process runs as (`user:` of the service: "999:999", a name, or "" for the image's default). */
+  user?: string;
+}
+
+/** Numeric owner of what is copied into a container. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
+export interface CopyToOptions {
+  /** Owner of every file and directory written (the container's user, so that it can read and write them). */
+  owner: FileOwner;
+  /** Mode of files (default 0600) and directories (default 0700). */
+  modes?: { file?: number; dir?: number };
 }
 
 /** A host port some container holds, in any state (a restarting or created container holds it too). */
@@ -90,10 +111,12 @@ export interface Runtime {
   /**
    * Copies a file or directory out of a container (running or stopped) to `hostPath`, and into
    * one (`pathInContainer` must not exist for a directory: it is created with the content).
-   * Works on stopped containers too: the way to put data into a volume before a start.
+   * Works on stopped containers too: the way to put data into a volume before a start. Into a
+   * read-only container only a volume is writable (not its root file system, nor a tmpfs).
+   * What is copied in is owned by `options.owner` (a non-root container cannot read root's 0600 files).
    */
   copyFrom(id: string, pathInContainer: string, hostPath: string): Promise<void>;
-  copyTo(id: string, hostPath: string, pathInContainer: string): Promise<void>;
+  copyTo(id: string, hostPath: string, pathInContainer: string, options: CopyToOptions): Promise<void>;
   /** The last `lines` lines of a container's stdout and stderr. */
   logs(id: string, options: { lines: number }): Promise<string>;
   /** Stops (gracefully, up to `graceSeconds`) and removes containers with their anonymous volumes. */

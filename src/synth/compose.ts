@@ -88,7 +88,40 @@ function hardened(user: string, pids: number): Partial<ComposeService> {
   };
 }
 
-const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
+/**
+ * The config-hash label. Password hashes (`#<sha256>` in user lines) are left out: a secret
+ * rotation changes them in the rendered files and in the running nodes at once (ACL SETUSER),
+ * so it must not make the next `deploy` re-create every node (all at once, an outage).
+ */
+const hash = (...parts: string[]) =>
+  createHash('sha256')
+    .update(parts.map((p) => p.replace(/(?: #[0-9a-f]{64})+/g, ' #')).join('\0'))
+    .digest('hex')
+    .slice(0, 16);
+
+/**
+ * A service's config hash: what re-creating it would change. The definition (image, ports,
+ * mounts, healthcheck) and the files it reads, but not its environment and start order, which
+ * only name the other nodes (scaling changes them, and no node needs a restart for it: the
+ * scripts read them at the next start).
+ */
+function serviceHash(service: Omit<ComposeService, 'labels'>, ...inputs: string[]): string {
+  const { environment: _environment, depends_on: _dependsOn, ...definition } = service;
+  return hash(JSON.stringify(definition), ...inputs);
+}
+
+/**
+ * The part of a rendered sentinel.conf that needs a restart to change. Left out: what a running
+ * Sentinel is told live (SENTINEL SET: quorum, down-after, failover-timeout, parallel-syncs) and
+ * what it learns by itself (known replicas and peers); the rolling deploy applies those live.
+ */
+export function sentinelRestartConfig(conf: string): string {
+  return conf
+    .split('\n')
+    .filter((l) => !/^sentinel (known-replica|known-sentinel|down-after-milliseconds|failover-timeout|parallel-syncs) /.test(l))
+    .map((l) => l.replace(/^(sentinel monitor \S+ \S+ \d+) \d+$/, '$1'))
+    .join('\n');
+}
 
 /** Contents the services read, so a changed config re-creates exactly the services it affects. */
 export interface ServiceInputs {
@@ -148,7 +181,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
 
   for (const node of nodes) {
     volumes[`${node.name}-data`] = { labels: labels() };
-    services[node.name] = {
+    const service: Omit<ComposeService, 'labels'> = {
       image: t.redis.image,
       hostname: node.name,
       ...hardened(REDIS_UID, 256),
@@ -180,13 +213,13 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       // notices, and its replicas then copy the empty dataset: leave restarts to the operator.
       restart: t.redis.persistence === 'none' ? 'no' : 'unless-stopped',
       stop_grace_period: '10s',
-      labels: labels(hash(inputs.redisConfigs.get(node.name) ?? '', inputs.scripts, ...tlsInputs(node.name))),
     };
+    services[node.name] = { ...service, labels: labels(serviceHash(service, inputs.redisConfigs.get(node.name) ?? '', inputs.scripts, ...tlsInputs(node.name))) };
   }
 
   for (const sentinel of sentinels) {
     volumes[`${sentinel.name}-data`] = { labels: labels() };
-    services[sentinel.name] = {
+    const service: Omit<ComposeService, 'labels'> = {
       image: t.redis.image,
       hostname: sentinel.name,
       ...hardened(REDIS_UID, 128),
@@ -206,7 +239,10 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       // sentinel: auth-pass (to the nodes) and sentinel-pass (to the peers); health: healthcheck.
       ...mount(['sentinel', 'health'], sentinel.name),
       volumes: [
-        `./sentinel/${sentinel.name}.conf:${CONF_DIR}/sentinel.conf:ro`,
+        // The directory, not the file: the writer replaces files (rename), and a file mount
+        // would keep showing the old one to a container that is not re-created (a settings
+        // change is applied live), which would then restart with old settings.
+        `./sentinel:${CONF_DIR}/sentinel:ro`,
         `./scripts:${CONF_DIR}/scripts:ro`,
         `${sentinel.name}-data:/data`,
       ],
@@ -217,22 +253,28 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       healthcheck: healthcheck('sentinel-health.sh'),
       restart: 'unless-stopped',
       stop_grace_period: '10s',
-      labels: labels(hash(inputs.sentinelConfigs.get(sentinel.name) ?? '', inputs.scripts, ...tlsInputs(sentinel.name))),
+    };
+    services[sentinel.name] = {
+      ...service,
+      labels: labels(serviceHash(service, sentinelRestartConfig(inputs.sentinelConfigs.get(sentinel.name) ?? ''), inputs.scripts, ...tlsInputs(sentinel.name))),
     };
   }
 
   if (t.haproxy.enabled) {
-    services.haproxy = {
+    const service: Omit<ComposeService, 'labels'> = {
       image: t.haproxy.image,
       hostname: 'haproxy',
       // The image's haproxy user (uid/gid 99), by number like the redis user: Swarm secrets
       // are owned by a numeric uid, and an image without that user still never runs as root.
       ...hardened(HAPROXY_UID, 256),
       mem_limit: '128m',
-      // Fills the passwords into a private copy of haproxy.cfg, then starts HAProxy.
+      // Fills the passwords into a private copy of haproxy.cfg, then starts HAProxy in
+      // master-worker mode: SIGUSR2 reloads a new config with no dropped connection (the
+      // rollout fills the copy again first). The directory is mounted, not the file, so a
+      // reload reads the file render just replaced (a file mount keeps showing the old inode).
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/haproxy-start.sh`],
       ...mount(['health', 'haproxy-stats'], 'haproxy'),
-      volumes: ['./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro', `./scripts:${CONF_DIR}/scripts:ro`],
+      volumes: [`./haproxy:${CONF_DIR}/haproxy:ro`, `./scripts:${CONF_DIR}/scripts:ro`],
       ports: [
         publish(t.haproxy.writePort, HAPROXY_WRITE_PORT),
         publish(t.haproxy.readPort, HAPROXY_READ_PORT),
@@ -240,12 +282,15 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       ],
       networks: [t.network],
       restart: 'unless-stopped',
-      labels: labels(hash(inputs.haproxyConfig ?? '', inputs.scripts, ...tlsInputs('haproxy'))),
     };
+    // The config is left out of the hash: a config change is a reload, not a re-creation
+    // (the running HAProxy serves the hash of what it loaded, see renderHaproxyConfig). Its
+    // certificate is in it: the secret mount keeps the old file, so a new one needs a new container.
+    services.haproxy = { ...service, labels: labels(serviceHash(service, inputs.scripts, ...tlsInputs('haproxy'))) };
   }
 
   if (t.exporter.enabled) {
-    services.exporter = {
+    const service: Omit<ComposeService, 'labels'> = {
       image: t.exporter.image,
       hostname: 'exporter',
       // The image's own non-root user (oliver006/redis_exporter: USER 59000:59000).
@@ -267,8 +312,11 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       ports: [publish(t.exporter.port, EXPORTER_PORT)],
       networks: [t.network],
       restart: 'unless-stopped',
-      labels: labels(tlsOn ? hash(...tlsInputs()) : undefined),
     };
+    // Its password file maps each node and Sentinel to a password, read at start only: a node
+    // added or removed re-creates the exporter.
+    const targets = [...nodes, ...sentinels].map((n) => n.name).join(' ');
+    services.exporter = { ...service, labels: labels(serviceHash(service, targets, ...tlsInputs())) };
   }
 
   // No top-level `name:` (Compose v1 rejects it): every call passes `-p` (by hand: `docker-compose -p <name>`).

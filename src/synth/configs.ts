@@ -58,8 +58,22 @@ export function renderSentinelConfig(t: Topology, node: string, hashes: AclHashe
   });
 }
 
+/**
+ * The HAProxy config, carrying its own hash (of the text rendered with an empty hash) which the
+ * running HAProxy serves on the stats port: what it loaded can be compared with what is rendered.
+ */
 export function renderHaproxyConfig(t: Topology): string {
+  return haproxyTemplate(t, haproxyConfigHash(t));
+}
+
+/** The hash a HAProxy running the rendered config serves at /redis-ha/config-hash. */
+export function haproxyConfigHash(t: Topology): string {
+  return createHash('sha256').update(haproxyTemplate(t, '')).digest('hex').slice(0, 16);
+}
+
+function haproxyTemplate(t: Topology, configHash: string): string {
   return renderTemplate('haproxy.cfg.hbs', {
+    configHash,
     deployment: t.name,
     auth: t.auth.enabled,
     tls: tlsPaths(t, 'haproxy'),

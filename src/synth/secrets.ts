@@ -33,8 +33,38 @@ export const STATS_USER = 'stats';
  */
 export const aclHash = (password: string) => createHash('sha256').update(password).digest('hex');
 
-export function aclHashes(secrets: Secrets): Record<SecretName, string> {
-  return Object.fromEntries(SECRET_NAMES.map((n) => [n, aclHash(secrets[n])])) as Record<SecretName, string>;
+/**
+ * A secret being rotated (`redis-ha rotate-secrets`). Both passwords are accepted meanwhile.
+ * - added:    the new one is in `secrets/<name>.next`; `secrets/<name>` still holds the old
+ *             one, which every consumer uses.
+ * - switched: `secrets/<name>` holds the new one, which consumers are moved to; the old one is
+ *             kept in `secrets/<name>.old` until `rotate-secrets --finish` removes it.
+ */
+export interface SecretRotation {
+  phase: 'added' | 'switched';
+  old: string;
+  new: string;
+  /** Switched: when (ms since the epoch; the mtime of `.old`). A process started before read the old one. */
+  switchedAt?: number;
+}
+export type Rotations = Partial<Record<SecretName, SecretRotation>>;
+export const nextSecretPath = (name: SecretName) => `${secretPath(name)}.next`;
+export const oldSecretPath = (name: SecretName) => `${secretPath(name)}.old`;
+/** What `secrets/<name>` holds in each phase. */
+export const currentSecret = (r: SecretRotation) => (r.phase === 'added' ? r.old : r.new);
+
+/**
+ * Each user's password hashes for the configs, in Redis ACL form without the first `#`
+ * (the templates write `#{{hashes.app}}`): one hash, or during a rotation both, as
+ * `<old> #<new>`, so that a node or Sentinel (re)starting mid-rotation accepts both.
+ */
+export function aclHashes(secrets: Secrets, rotations: Rotations = {}): Record<SecretName, string> {
+  return Object.fromEntries(
+    SECRET_NAMES.map((n) => {
+      const r = rotations[n];
+      return [n, r ? `${aclHash(r.old)} #${aclHash(r.new)}` : aclHash(secrets[n])];
+    }),
+  ) as Record<SecretName, string>;
 }
 
 /** A password that is safe in a URL, a shell word, a Redis config line and an HAProxy quoted string. */

@@ -186,6 +186,14 @@ export function buildStack(t: Topology, compose: ComposeFile, files: ReadonlyMap
       else service[key] = value;
     }
 
+    // Swarm acts on health: an unhealthy task is dropped from DNS and replaced. A replica whose
+    // master just died is not "ready" (link down) yet must stay resolvable and alive, or the
+    // Sentinels lose every replica with the master: on swarm the Redis check is liveness.
+    const health = service.healthcheck as { test?: unknown } | undefined;
+    if (Array.isArray(health?.test) && health.test.some((a) => String(a).endsWith('/redis-health.sh'))) {
+      service.environment = { ...(service.environment as Record<string, string> | undefined), REDIS_HA_HEALTH: 'alive' };
+    }
+
     const namedVolumes: string[] = [];
     const serviceConfigs: NonNullable<StackService['configs']> = [];
     for (const volume of volumes) {

@@ -11,7 +11,18 @@ import {
   renderRedisConfig,
   renderSentinelConfig,
 } from './configs.js';
-import { aclHashes, EXPORTER_PASSWORD_FILE, SECRET_NAMES, SECRETS_DIR, secretPath, type Secrets } from './secrets.js';
+import {
+  aclHashes,
+  currentSecret,
+  EXPORTER_PASSWORD_FILE,
+  nextSecretPath,
+  oldSecretPath,
+  type Rotations,
+  SECRET_NAMES,
+  SECRETS_DIR,
+  secretPath,
+  type Secrets,
+} from './secrets.js';
 import { buildStack, stackHeader } from './stack.js';
 import { readStatic } from './templates.js';
 import { isTlsKeyFile, type TlsFiles } from './tls.js';
@@ -55,13 +66,15 @@ export function renderExporterPasswords(t: Topology, secrets: Secrets): string {
 
 /**
  * Every file of the deployment, keyed by path relative to the output directory, in a fixed
- * order. `secrets` is undefined when auth is disabled (no users, no secret files); `tls` holds
- * the CA and the service certificates (files/certificates.ts) when `tls.enabled`.
+ * order. `secrets` is undefined when auth is disabled (no users, no secret files); they are
+ * what `secrets/<user>` holds. `rotations`: the secrets being rotated (both passwords in the
+ * configs, the other one in `secrets/<user>.next` or `.old`). `tls` holds the CA and the service
+ * certificates (files/certificates.ts) when `tls.enabled`.
  */
-export function synthesize(t: Topology, secrets: Secrets | undefined, tls?: TlsFiles): Map<string, string> {
+export function synthesize(t: Topology, secrets: Secrets | undefined, rotations: Rotations = {}, tls?: TlsFiles): Map<string, string> {
   if (t.tls.enabled && !tls?.size) throw new Error('synthesize: tls.enabled needs the TLS files (loadOrCreateCertificates)');
   const files = new Map<string, string>();
-  const hashes = t.auth.enabled && secrets ? aclHashes(secrets) : undefined;
+  const hashes = t.auth.enabled && secrets ? aclHashes(secrets, rotations) : undefined;
   const redisConfigs = new Map(redisNodes(t).map((n) => [n.name, renderRedisConfig(t, n.name, hashes)]));
   const sentinelConfigs = new Map(sentinelNodes(t).map((s) => [s.name, renderSentinelConfig(t, s.name, hashes)]));
   const haproxyConfig = t.haproxy.enabled ? renderHaproxyConfig(t) : undefined;
@@ -98,8 +111,18 @@ export function synthesize(t: Topology, secrets: Secrets | undefined, tls?: TlsF
   }
   for (const [path, content] of scripts) files.set(path, content);
   if (hashes && secrets) {
-    for (const name of SECRET_NAMES) files.set(secretPath(name), `${secrets[name]}\n`);
-    if (t.exporter.enabled) files.set(secretPath(EXPORTER_PASSWORD_FILE), renderExporterPasswords(t, secrets));
+    for (const name of SECRET_NAMES) {
+      // The other password first: files are written in this order, and secrets/<name> is
+      // overwritten with the new one only once .old holds the old one (see loadOrCreateSecrets).
+      const r = rotations[name];
+      if (r?.phase === 'added') files.set(nextSecretPath(name), `${r.new}\n`);
+      if (r?.phase === 'switched') files.set(oldSecretPath(name), `${r.old}\n`);
+      files.set(secretPath(name), `${r ? currentSecret(r) : secrets[name]}\n`);
+    }
+    if (t.exporter.enabled) {
+      const exporter = rotations.exporter ? currentSecret(rotations.exporter) : secrets.exporter;
+      files.set(secretPath(EXPORTER_PASSWORD_FILE), renderExporterPasswords(t, { ...secrets, exporter }));
+    }
   }
   if (t.tls.enabled && tls) for (const [path, content] of tls) files.set(path, content);
   if (t.target === 'swarm') {

@@ -140,7 +140,7 @@ describe('validate', () => {
     const cwd = await workdir();
     await writeFile(
       join(cwd, 'bad.yaml'),
-      ['preset: full', 'sentinel:', '  quorum: 9', 'haproxy:', '  writePort: 7001', 'bind: 0.0.0.0', 'auth:', '  enabled: false', ''].join(
+      ['preset: full', 'sentinel:', '  quorum: 9', 'haproxy:', '  writePort: 7001', 'bind: 0.0.0.0', 'auth:', '  enabled: false', 'redis:', '  maxmemory: 100mb', ''].join(
         '\n',
       ),
     );
@@ -202,7 +202,9 @@ describe('validate', () => {
     const r = await runCli(['validate', 'sentinel', '--sentinels', '4', '--quorum', '3'], { cwd });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^warning: sentinel\.count \(--sentinels\): 4 Sentinels \(an even number\)/m);
-    assert.match(r.stdout, /is valid: preset sentinel, .*1 warning\(s\)/);
+    // ...and the default maxmemory the preset leaves unset.
+    assert.match(r.stderr, /^warning: redis\.maxmemory .*no redis\.maxmemory set: each node gets 256mb/m);
+    assert.match(r.stdout, /is valid: preset sentinel, .*2 warning\(s\)/);
   });
 });
 
@@ -217,7 +219,7 @@ describe('injection attempts (issue 8): exit 2, nothing written', () => {
     {
       name: 'extraConfig user default on nopass',
       yaml: ['redis:', '  extraConfig: ["user default on nopass"]'],
-      expect: /^error: redis\.extraConfig\.0 \(t\.yaml:3:17\): "user" cannot be set in extraConfig: ACL users/m,
+      expect: /^error: redis\.extraConfig\.0 \(t\.yaml:3:17\): "user" cannot be set in extraConfig: redis-ha renders the ACL users/m,
     },
     {
       name: 'extraConfig include',

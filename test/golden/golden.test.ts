@@ -37,7 +37,7 @@ describe('golden files', () => {
   for (const { preset, dirName, overrides } of VARIANTS) {
     it(`${dirName}: synthesize() output equals test/golden/${dirName}/`, async () => {
       const { topology } = await loadTopology({ preset, overrides });
-      const files = synthesize(topology, FIXED_SECRETS, topology.tls.enabled ? fixedTlsFiles(topology) : undefined);
+      const files = synthesize(topology, FIXED_SECRETS, {}, topology.tls.enabled ? fixedTlsFiles(topology) : undefined);
       const dir = join(GOLDEN_DIR, dirName);
 
       if (UPDATE) {

@@ -9,6 +9,7 @@ import type { Topology } from '../../src/model/schema.js';
 import type {
   ContainerAction,
   ContainerInfo,
+  CopyToOptions,
   ExecOptions,
   HeldPort,
   ProjectLocation,
@@ -95,9 +96,9 @@ export class FakeRuntime implements Runtime {
     if (content === undefined) throw new FailedError(`docker cp failed: no such file ${pathInContainer} in ${id}`);
     writeFileSync(hostPath, content);
   }
-  async copyTo(id: string, hostPath: string, pathInContainer: string) {
-    const s = this.record('copyTo', [id, hostPath, pathInContainer]);
-    if (s) return s(id, hostPath, pathInContainer);
+  async copyTo(id: string, hostPath: string, pathInContainer: string, options: CopyToOptions) {
+    const s = this.record('copyTo', [id, hostPath, pathInContainer, options]);
+    if (s) return s(id, hostPath, pathInContainer, options);
     // A directory is remembered by its name only.
     this.files.set(`${id}:${pathInContainer}`, statSync(hostPath).isDirectory() ? Buffer.from(`dir ${hostPath}`) : readFileSync(hostPath));
   }
@@ -189,5 +190,7 @@ export function containersFor(t: Topology, state: Partial<Pick<ContainerInfo, 's
     labels: { [COMPOSE_LABELS.project]: t.name, [COMPOSE_LABELS.service]: service, [LABEL_MANAGED]: 'true' },
     ports: {},
     networks: [`${t.name}_redis-ha`],
+    // As synth renders it: the redis user by number (haproxy's 99:99 does not matter here).
+    user: service === 'haproxy' ? '99:99' : '999',
   }));
 }

@@ -87,6 +87,27 @@ async function waitReplicated(portBase: number, pass: Credentials): Promise<void
   }
 }
 
+/** BGREWRITEAOF on a node and wait until it is done and succeeded. */
+async function rewriteAof(port: number, auth: Credentials): Promise<void> {
+  const r = client(port, auth);
+  try {
+    await r.call('BGREWRITEAOF');
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const info = await r.info('persistence');
+      if (info.includes('aof_rewrite_in_progress:0') && info.includes('aof_rewrite_scheduled:0')) {
+        assert.match(info, /aof_last_bgrewrite_status:ok/, info);
+        assert.match(info, /aof_last_write_status:ok/, info);
+        return;
+      }
+      assert.ok(Date.now() < deadline, `BGREWRITEAOF did not finish: ${info}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    r.disconnect();
+  }
+}
+
 describe('backup and restore on the real engine', { timeout: TIMEOUT, skip: dockerSuiteSkip() }, () => {
   const work = tempWorkdir('redis-ha-backup-');
   let passA: Credentials = {};
@@ -222,6 +243,16 @@ describe('backup and restore on the real engine', { timeout: TIMEOUT, skip: dock
     const id = spawnSync('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${A.name}`, '--filter', 'label=com.docker.compose.service=redis-1'], { encoding: 'utf8' }).stdout.trim();
     const ls = spawnSync('docker', ['exec', id, 'ls', '/data/appendonlydir'], { encoding: 'utf8' }).stdout;
     assert.match(ls, /appendonly\.aof\.1\.base\.rdb/);
+    // Owned by the redis user (999, the containers are not root), not by root as a plain `docker cp` makes it.
+    const owners = spawnSync('docker', ['exec', id, 'ls', '-lnA', '/data', '/data/appendonlydir'], { encoding: 'utf8' }).stdout;
+    for (const line of owners.split('\n').filter((l) => /^[-d]/.test(l))) assert.match(line, /^\S+\s+\d+\s+999\s/, `not owned by 999: ${line}\n${owners}`);
+    // No temporary copy of redis-check-rdb left in the data volume.
+    assert.doesNotMatch(owners, /redis-ha-check/);
+    // Redis can write into the restored AOF directory: a rewrite replaces the base file.
+    await rewriteAof(A.portBase + 1, passA);
+    const after = spawnSync('docker', ['exec', id, 'ls', '/data/appendonlydir'], { encoding: 'utf8' }).stdout;
+    assert.doesNotMatch(after, /appendonly\.aof\.1\.base\.rdb/, after);
+    assert.match(after, /appendonly\.aof\.\d+\.base\.rdb/, after);
     t.diagnostic(`restore of ${keys} keys: ${JSON.stringify(result.timings)}`);
   });
 
@@ -242,6 +273,28 @@ describe('backup and restore on the real engine', { timeout: TIMEOUT, skip: dock
     for (const [i, x] of digests.entries()) {
       assert.equal(x.keys, keys, `redis-${i + 1} keys`);
       assert.equal(x.digest, reference, `redis-${i + 1} digest`);
+    }
+    // The restored dump.rdb is the redis user's, and Redis can save over it.
+    const id = spawnSync('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${B.name}`, '--filter', 'label=com.docker.compose.service=redis-1'], { encoding: 'utf8' }).stdout.trim();
+    const before = spawnSync('docker', ['exec', id, 'ls', '-lnA', '/data'], { encoding: 'utf8' }).stdout;
+    assert.match(before, /^-rw-------\s+\d+\s+999\s.*dump\.rdb$/m, before);
+    assert.doesNotMatch(before, /redis-ha-check/);
+    const master = client(B.portBase + 1, adminAuth(work.dir, B.name));
+    try {
+      const last = Number((await master.info('persistence')).match(/rdb_saves:(\d+)/)?.[1]);
+      await master.call('BGSAVE');
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const info = await master.info('persistence');
+        if (Number(info.match(/rdb_saves:(\d+)/)?.[1]) > last && info.includes('rdb_bgsave_in_progress:0')) {
+          assert.match(info, /rdb_last_bgsave_status:ok/);
+          break;
+        }
+        assert.ok(Date.now() < deadline, `BGSAVE did not finish: ${info}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      master.disconnect();
     }
     t.diagnostic(`deploy --restore: healthy ${result.timings.totalMs} ms, restore ${result.restored?.timings.totalMs} ms`);
   });

@@ -154,7 +154,7 @@ for (const [preset, portBase] of [
     it('reports healthy with every check of the preset', (t) => {
       if (!requireDocker(t) || !d) return;
       assert.equal(d.result.healthy, true);
-      const expected = { basic: ['containers', 'replication'], sentinel: ['containers', 'replication', 'sentinels'], full: ['containers', 'replication', 'sentinels', 'haproxy', 'exporter'] }[preset];
+      const expected = { basic: ['containers', 'replication', 'drift'], sentinel: ['containers', 'replication', 'sentinels', 'drift'], full: ['containers', 'replication', 'sentinels', 'haproxy', 'exporter', 'drift'] }[preset];
       assert.deepEqual(d.result.status?.checks.map((c) => c.name), expected);
       assert.ok(d.result.status?.checks.every((c) => c.ok));
     });

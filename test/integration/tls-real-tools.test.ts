@@ -59,7 +59,7 @@ describe('TLS configs on the real tools', () => {
     dir = await makeTempDir('redis-ha-tls-render-');
     topology = topologyOf('full', { tls: { enabled: true }, profile: 'fast' });
     const tls = await loadOrCreateCertificates(dir, topology);
-    files = synthesize(topology, SECRETS, tls.files);
+    files = synthesize(topology, SECRETS, {}, tls.files);
     for (const [path, content] of files) {
       await mkdir(dirname(join(dir, path)), { recursive: true });
       await writeFile(join(dir, path), content);

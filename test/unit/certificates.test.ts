@@ -10,10 +10,13 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { render } from '../../src/commands/render.js';
 import { UsageError } from '../../src/errors.js';
-import { loadOrCreateCertificates, readCertificateExpiry } from '../../src/files/certificates.js';
+import { loadOrCreateCertificates, readCertificateExpiry, readCertificates } from '../../src/files/certificates.js';
 import { formatStatus } from '../../src/commands/status.js';
 import { checkCertificates } from '../../src/health/status.js';
-import { readManifest } from '../../src/files/writer.js';
+import { readManifest, writeDeployment } from '../../src/files/writer.js';
+import { synthesize } from '../../src/synth/synthesize.js';
+import { nextSecretPath, secretPath } from '../../src/synth/secrets.js';
+import { FIXED_SECRETS } from '../helpers/secrets.js';
 import { CA_CERT_FILE, CA_KEY_FILE, certFile, certificateRequests, keyFile, type TlsFiles } from '../../src/synth/tls.js';
 import { withTempDir } from '../helpers/tmp.js';
 import { topologyOf, writeTopologyFile } from '../helpers/topology.js';
@@ -147,6 +150,52 @@ describe('certificates: later renders', () => {
     }));
 });
 
+describe('certificates: read as kept (rotate-secrets)', () => {
+  it('the files exactly as on disk, in the order render uses, none issued even within 30 days of the end', () =>
+    withTempDir(async (dir) => {
+      const now = new Date();
+      const first = await loadOrCreateCertificates(dir, full(), new Date(now.getTime() - 800 * DAY));
+      await writeTls(dir, first.files);
+      const kept = await readCertificates(dir, full());
+      assert.deepEqual([...kept.keys()], [...first.files.keys()]);
+      assert.deepEqual(kept, first.files);
+      assert.equal((await loadOrCreateCertificates(dir, full(), now)).issued.length, 7, 'a render would renew them');
+      assert.equal((await readCertificates(dir, topologyOf('full'))).size, 0, 'nothing without TLS');
+    }));
+
+  it('a missing file is refused, naming it and the fix', () =>
+    withTempDir(async (dir) => {
+      await writeTls(dir, (await loadOrCreateCertificates(dir, full())).files);
+      const { rm } = await import('node:fs/promises');
+      await rm(join(dir, keyFile('sentinel-2')));
+      await assert.rejects(readCertificates(dir, full()), (err: Error) => {
+        assert.ok(err instanceof UsageError);
+        assert.match(err.message, /speaks TLS, but .*tls\/sentinel-2\.key is missing/);
+        assert.match((err as UsageError).hint ?? '', /render the deployment again/);
+        return true;
+      });
+    }));
+
+  it('a rotation and TLS in one render: both passwords and every TLS file; a secret is rewritten in place, a renewed key renamed like its certificate', () =>
+    withTempDir(async (dir) => {
+      const t = full();
+      const tls = await loadOrCreateCertificates(dir, t);
+      const NEW = 'n'.repeat(43);
+      const files = synthesize(t, FIXED_SECRETS, { app: { phase: 'added', old: FIXED_SECRETS.app, new: NEW } }, tls.files);
+      assert.equal(files.get(nextSecretPath('app')), `${NEW}\n`);
+      for (const path of tls.files.keys()) assert.equal(files.get(path), tls.files.get(path), path);
+      await writeDeployment(dir, files);
+      const inode = async (f: string) => (await stat(join(dir, f))).ino;
+      const before = { secret: await inode(secretPath('health')), key: await inode(keyFile('redis-1')) };
+      const renewed = await loadOrCreateCertificates('/nonexistent-redis-ha-dir', t);
+      const next = synthesize(t, { ...FIXED_SECRETS, health: 'h'.repeat(43) }, {}, new Map([...tls.files, [keyFile('redis-1'), renewed.files.get(keyFile('redis-1'))!]]));
+      await writeDeployment(dir, next, { force: true });
+      assert.equal(await inode(secretPath('health')), before.secret, 'secrets/health: same inode (the bind mounts see it)');
+      assert.notEqual(await inode(keyFile('redis-1')), before.key, 'tls/redis-1.key: replaced by rename');
+      assert.equal(await readFile(join(dir, keyFile('redis-1')), 'utf8'), renewed.files.get(keyFile('redis-1')));
+    }));
+});
+
 describe('render --tls', () => {
   it('writes tls/ (mode 0700) with the keys as the secret files are written, keeps them on the next render, and ignores keys in git', () =>
     withTempDir(async (cwd) => {
@@ -214,5 +263,6 @@ const EMPTY_SNAPSHOT = {
   nodes: [],
   sentinels: [],
   natMap: {},
+  drift: [],
   checks: [],
 };

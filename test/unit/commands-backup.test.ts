@@ -135,11 +135,13 @@ describe('restore refusals against a fake runtime', () => {
     assert.equal(err.exitCode, EXIT.usage);
     assert.match(err.message, /refused by redis-check-rdb of redis-ha-local\/redis:7\.0: \[offset 116\] RDB CRC error; \[additional info\] While doing: check-sum; nothing was touched/);
     const calls = s.runtime.calls.filter((c) => ACTIONS.includes(c.method));
-    // The file went to the container's /tmp, was checked there and removed: never into /data.
+    // The file went to a hidden temporary name in the data volume (the only place `docker cp`
+    // reaches in a read-only container), owned by the redis user, was checked there and removed.
     assert.deepEqual(calls.map((c) => c.method), ['copyTo', 'exec', 'exec']);
-    assert.match(String(calls[0]!.args[2]), /^\/tmp\/redis-ha-check-[0-9a-f]+\.rdb$/);
+    assert.match(String(calls[0]!.args[2]), /^\/data\/\.redis-ha-check-[0-9a-f]+\.rdb$/);
+    assert.deepEqual(calls[0]!.args[3], { owner: { uid: 999, gid: 999 } });
     assert.deepEqual((calls[1]!.args[1] as string[])[0], 'redis-check-rdb');
-    assert.deepEqual((calls[2]!.args[1] as string[]).slice(0, 2), ['rm', '-f']);
+    assert.deepEqual(calls[2]!.args[1], ['rm', '-f', calls[0]!.args[2]]);
   });
 
   it('a file holding another key count than its manifest says: exit 2, no node stopped', async (t) => {

@@ -23,7 +23,13 @@ const IMAGE = 'redis-ha-local/redis:7.0';
 // the fake `up` (as the container would be), so preflight still finds the port free.
 let redis: Background | undefined;
 async function startRedis(): Promise<void> {
-  redis = startBackground('redis-server', ['--port', String(PORT_BASE + 1), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  // The settings the rendered redis.conf sets (AOF in a temp dir): the drift check compares them.
+  const dir = await makeTempDir('redis-ha-cmd-deploy-data-');
+  redis = startBackground('redis-server', [
+    '--port', String(PORT_BASE + 1), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes',
+    '--repl-diskless-sync-delay', '0', '--repl-backlog-size', '16mb', '--maxmemory', '256mb',
+  ]);
+  after(() => removeDir(dir));
   const answers = () =>
     new Promise<boolean>((resolve) => {
       const socket = createConnection(PORT_BASE + 1, '127.0.0.1');
@@ -118,10 +124,25 @@ describe('deploy against a fake runtime', () => {
     s.runtime.script.up = async () => {
       throw new Error('boom');
     };
-    const err = await failure(run(s));
+    const err = await failure(run(s, { strategy: 'recreate' }));
     assert.equal(err.exitCode, EXIT.environment);
     assert.doesNotMatch(err.message, /rolled back/);
     assert.deepEqual(s.runtime.called('down'), []);
+  });
+
+  it('a rolling redeploy whose up of one node fails: exit 3, names the node, nothing rolled back', async (t) => {
+    t.after(cleanupDir);
+    // Live containers without the rendered config hash: redis-1 has to be re-created.
+    s.runtime.containersOf.set(NAME, containersFor(topologyOf(s.cwd)));
+    s.runtime.script.up = async () => {
+      throw new Error('boom');
+    };
+    const err = await failure(run(s));
+    assert.equal(err.exitCode, EXIT.environment);
+    assert.match(err.message, /compose up of redis-1 failed during the rolling deploy of rt-unit-deploy .*nothing is rolled back.*boom/);
+    const up = s.runtime.calls.filter((c) => c.method === 'up');
+    assert.deepEqual(up.map((c) => c.args[1]), [{ services: ['redis-1'], noDeps: true, forceRecreate: true }]);
+    assert.deepEqual(s.runtime.called('down', 'removeContainers'), []);
   });
 
   it('--no-wait returns right after up, polling nothing', async (t) => {
@@ -233,7 +254,7 @@ describe('deploy against a fake runtime', () => {
       s.runtime.script.up = async () => {
         s.abort.abort();
       };
-      const err = await failure(run(s));
+      const err = await failure(run(s, { strategy: 'recreate' }));
       assert.equal(err.exitCode, EXIT.interrupted);
       assert.match(err.message, /left as it is/);
       assert.deepEqual(s.runtime.called('down'), []);

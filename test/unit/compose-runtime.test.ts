@@ -1,6 +1,7 @@
 // ComposeRuntime's docker / compose argv and JSON reading, against a fake `docker` on PATH
 // that records its argv and stdin and answers canned JSON. No engine involved.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +17,7 @@ case "$1" in
   inspect) cat "$FAKE_DIR/inspect.json" ;;
   volume|network) : ;;
   exec) cat > "$FAKE_DIR/stdin.txt"; cut -d' ' -f5 /proc/$$/stat ;;
+  cp) [ "$2" = - ] && cat > "$FAKE_DIR/cp.tar" ;;
   compose) echo "2.99.0-fake" ;;
 esac
 `;
@@ -83,6 +85,15 @@ describe('ComposeRuntime against a fake docker CLI', () => {
     assert.ok(argvLog().includes('exec -i a-id redis-cli --no-auth-warning'));
     const ownGroup = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[2];
     assert.notEqual(r.stdout.trim(), ownGroup, 'a Ctrl-C to our process group does not reach the child');
+  });
+
+  it('copyTo streams a tar into `docker cp - <id>:<dir>`, every entry owned by the given user (GNU tar reads it)', async () => {
+    writeFileSync(join(dir, 'backup.rdb'), 'REDIS0010-fake-content');
+    await runtime.copyTo('c-id', join(dir, 'backup.rdb'), '/data/dump.rdb', { owner: { uid: 999, gid: 999 } });
+    assert.equal(argvLog().at(-1), 'cp - c-id:/data');
+    const listing = execFileSync('tar', ['--numeric-owner', '-tvf', join(dir, 'cp.tar')], { encoding: 'utf8' });
+    assert.match(listing, /^-rw------- 999\/999 +22 .* dump\.rdb\n$/);
+    assert.equal(execFileSync('tar', ['-xOf', join(dir, 'cp.tar'), 'dump.rdb'], { encoding: 'utf8' }), 'REDIS0010-fake-content');
   });
 
   it('names DOCKER_HOST when no engine answers', async () => {

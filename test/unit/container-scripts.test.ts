@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { existsSync, readdirSync } from 'node:fs';
 import { IN_CI, requireBinary, run, startBackground, waitFor, which } from '../helpers/binaries.js';
@@ -83,9 +83,15 @@ async function runCase(shell: string[], c: Case): Promise<Result> {
   for (const name of c.dirsInSecrets ?? []) await mkdir(join(secretsDir, name));
   await mkdir(fakeDir, { recursive: true });
   await cp(SCRIPTS_DIR, join(confDir, 'scripts'), { recursive: true });
-  for (const [name, text] of Object.entries(c.conf ?? {})) await writeFile(join(confDir, name), text);
+  for (const [name, text] of Object.entries(c.conf ?? {})) {
+    await mkdir(dirname(join(confDir, name)), { recursive: true });
+    await writeFile(join(confDir, name), text);
+  }
   for (const [name, text] of Object.entries(c.data ?? {})) await writeFile(join(dataDir, name), text);
-  for (const [name, render] of Object.entries(c.confFromDataDir ?? {})) await writeFile(join(confDir, name), render(dataDir));
+  for (const [name, render] of Object.entries(c.confFromDataDir ?? {})) {
+    await mkdir(dirname(join(confDir, name)), { recursive: true });
+    await writeFile(join(confDir, name), render(dataDir));
+  }
   for (const [host, commands] of Object.entries(c.replies ?? {})) {
     await mkdir(join(fakeDir, host), { recursive: true });
     for (const [command, reply] of Object.entries(commands)) {
@@ -162,6 +168,8 @@ const REDIS_ENV = {
   SENTINELS: 'sentinel-1 sentinel-2 sentinel-3',
   SENTINEL_COUNT: '3',
 };
+/** Where sentinel-1's rendered config is mounted (the directory of every Sentinel's). */
+const SENTINEL_RENDERED = 'sentinel/sentinel-1.conf';
 // sentinel-1 restarting: SENTINELS names only its peers, the deployment has three.
 const SENTINEL_ENV = {
   NODE_NAME: 'sentinel-1',
@@ -380,9 +388,9 @@ for (const shell of SHELLS) {
         // An ACL user to log in as, as the rendered configs have (the default user off).
         const users = 'user default off\nuser admin on >admin-pw ~* &* +@all\n';
         const servers = [
-          { script: 'redis-start.sh', conf: 'redis.conf', binary: 'redis-server', env: REDIS_ENV, extra: '', secret: 'replica' },
+          { script: 'redis-start.sh', conf: 'redis.conf', live: 'redis.conf', binary: 'redis-server', env: REDIS_ENV, extra: '', secret: 'replica' },
           // The rendered monitor line names a port nobody uses: only the config parse matters here.
-          { script: 'sentinel-start.sh', conf: 'sentinel.conf', binary: 'redis-sentinel', env: SENTINEL_ENV,
+          { script: 'sentinel-start.sh', conf: SENTINEL_RENDERED, live: 'sentinel.conf', binary: 'redis-sentinel', env: SENTINEL_ENV,
             extra: 'sentinel monitor mymaster 127.0.0.1 11999 2\n', secret: 'sentinel' },
         ];
         for (const s of servers) {
@@ -395,7 +403,7 @@ for (const shell of SHELLS) {
           });
           assert.equal(r.code, 0, r.out);
           const sock = join(r.dataDir, 'server.sock');
-          const server = startBackground(s.binary, [join(r.dataDir, s.conf)]);
+          const server = startBackground(s.binary, [join(r.dataDir, s.live)]);
           t.after(() => server.stop());
           assert.ok(await waitFor(() => existsSync(sock), 5000), `${s.binary} did not start:\n${server.output()}`);
           const cli = (...args: string[]) =>
@@ -474,7 +482,7 @@ for (const shell of SHELLS) {
           script: 'sentinel-start.sh',
           env: SENTINEL_ENV,
           secrets: SECRETS,
-          conf: { 'sentinel.conf': SENTINEL_CONF },
+          conf: { [SENTINEL_RENDERED]: SENTINEL_CONF },
           data: { 'sentinel.conf': SENTINEL_CONF },
           replies: { 'sentinel-2': { SENTINEL: addr('redis-2') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
         });
@@ -490,7 +498,7 @@ for (const shell of SHELLS) {
           script: 'sentinel-start.sh',
           env: SENTINEL_ENV,
           secrets: SECRETS,
-          conf: { 'sentinel.conf': SENTINEL_CONF },
+          conf: { [SENTINEL_RENDERED]: SENTINEL_CONF },
           data: { 'sentinel.conf': SENTINEL_CONF },
           replies: { 'sentinel-2': { SENTINEL: addr('redis-2') } },
         });
@@ -506,9 +514,86 @@ for (const shell of SHELLS) {
           script: 'sentinel-start.sh',
           env: SENTINEL_ENV,
           secrets: SECRETS,
-          conf: { 'sentinel.conf': SENTINEL_CONF },
+          conf: { [SENTINEL_RENDERED]: SENTINEL_CONF },
           data: { 'sentinel.conf': SENTINEL_CONF },
           replies: { 'sentinel-2': { SENTINEL: addr('redis-3') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.equal(monitorLine(await r.data('sentinel.conf')), 'sentinel monitor mymaster redis-1 6379 2', r.out);
+      });
+
+      it('with no majority keeps only what it learnt (master, epochs, replicas), never old settings or removed peers', async (t) => {
+        if (!ready(t)) return;
+        // Rendered now: the fast profile, quorum 2, two peers (a third one was removed).
+        const rendered = [
+          'port 26379',
+          'sentinel myid aaaa',
+          'sentinel monitor mymaster redis-1 6379 2',
+          'sentinel down-after-milliseconds mymaster 1000',
+          'sentinel failover-timeout mymaster 6000',
+          'sentinel parallel-syncs mymaster 1',
+          'sentinel known-replica mymaster redis-2 6379',
+          'sentinel known-sentinel mymaster sentinel-2 26379 bbbb',
+          'sentinel known-sentinel mymaster sentinel-3 26379 cccc',
+          '',
+        ].join('\n');
+        // Its own state, as Sentinel 7.0 rewrote it: old settings, a failover learnt (redis-2
+        // is master, epoch 3), a peer that has since been removed (sentinel-4).
+        const state = [
+          'port 26379',
+          'sentinel myid aaaa',
+          'sentinel monitor mymaster redis-2 6379 3',
+          'sentinel down-after-milliseconds mymaster 5000',
+          'sentinel failover-timeout mymaster 30000',
+          'sentinel parallel-syncs mymaster 2',
+          'sentinel auth-pass mymaster old',
+          'sentinel config-epoch mymaster 3',
+          'sentinel leader-epoch mymaster 3',
+          'sentinel known-replica mymaster redis-1 6379',
+          'sentinel known-replica mymaster redis-3 6379',
+          'sentinel known-sentinel mymaster sentinel-2 26379 bbbb',
+          'sentinel known-sentinel mymaster sentinel-4 26379 dddd',
+          'sentinel current-epoch 3',
+          '',
+        ].join('\n');
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: SENTINEL_ENV,
+          secrets: SECRETS,
+          conf: { [SENTINEL_RENDERED]: rendered },
+          data: { 'sentinel.conf': state },
+          replies: { 'sentinel-2': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.match(r.out, /no majority.*keeping what this Sentinel learnt \(master redis-2 6379/);
+        const live = ((await r.data('sentinel.conf')) ?? '').split('\n');
+        const sentinelLines = live.filter((l) => l.startsWith('sentinel ')).sort();
+        assert.deepEqual(sentinelLines, [
+          `sentinel auth-pass mymaster "sentinel-pw"`,
+          'sentinel config-epoch mymaster 3',
+          'sentinel current-epoch 3',
+          'sentinel down-after-milliseconds mymaster 1000',
+          'sentinel failover-timeout mymaster 6000',
+          'sentinel known-replica mymaster redis-1 6379',
+          'sentinel known-replica mymaster redis-3 6379',
+          'sentinel known-sentinel mymaster sentinel-2 26379 bbbb',
+          'sentinel known-sentinel mymaster sentinel-3 26379 cccc',
+          'sentinel leader-epoch mymaster 3',
+          'sentinel monitor mymaster redis-2 6379 2',
+          'sentinel myid aaaa',
+          'sentinel parallel-syncs mymaster 1',
+          `sentinel sentinel-pass "sentinel-pw"`,
+        ]);
+      });
+
+      it('with no majority and a state that names no master, starts from the rendered one', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: SENTINEL_ENV,
+          secrets: SECRETS,
+          conf: { [SENTINEL_RENDERED]: SENTINEL_CONF },
+          data: { 'sentinel.conf': 'port 26379\n' },
         });
         assert.equal(r.code, 0, r.out);
         assert.equal(monitorLine(await r.data('sentinel.conf')), 'sentinel monitor mymaster redis-1 6379 2', r.out);
@@ -523,7 +608,7 @@ for (const shell of SHELLS) {
           script: 'sentinel-start.sh',
           env: SENTINEL_ENV,
           secrets: { ...SECRETS, sentinel: `${NASTY_PASSWORD}\n` },
-          conf: { 'sentinel.conf': rendered },
+          conf: { [SENTINEL_RENDERED]: rendered },
           data: {
             'sentinel.conf': `${SENTINEL_CONF}user sentinel on #oldhash -@all\nsentinel auth-user mymaster sentinel\nsentinel auth-pass mymaster old\nsentinel sentinel-pass old\n`,
           },
@@ -547,7 +632,7 @@ for (const shell of SHELLS) {
 
       it('without secret files (auth disabled) writes no auth lines', async (t) => {
         if (!ready(t)) return;
-        const r = await go({ script: 'sentinel-start.sh', env: SENTINEL_ENV, conf: { 'sentinel.conf': SENTINEL_CONF } });
+        const r = await go({ script: 'sentinel-start.sh', env: SENTINEL_ENV, conf: { [SENTINEL_RENDERED]: SENTINEL_CONF } });
         assert.equal(r.code, 0, r.out);
         assert.equal(await r.data('sentinel.conf'), SENTINEL_CONF);
         assert.ok(r.calls.every((c) => c.endsWith(` ${as('')}`)), r.calls.join('\n'));
@@ -559,7 +644,7 @@ for (const shell of SHELLS) {
           script: 'sentinel-start.sh',
           env: SENTINEL_ENV,
           secrets: { ...SECRETS, sentinel: '' },
-          conf: { 'sentinel.conf': SENTINEL_CONF },
+          conf: { [SENTINEL_RENDERED]: SENTINEL_CONF },
         });
         assert.notEqual(r.code, 0, r.out);
         assert.match(r.out, /cannot read the secret .*secrets\/sentinel/);
@@ -712,7 +797,7 @@ for (const shell of SHELLS) {
           script: 'sentinel-start.sh',
           env: SENTINEL_ENV,
           secrets: TLS_SECRETS,
-          conf: { 'sentinel.conf': rendered },
+          conf: { [SENTINEL_RENDERED]: rendered },
           data: { 'sentinel.conf': SENTINEL_CONF },
         });
         assert.equal(r.code, 0, r.out);

@@ -8,7 +8,9 @@ import type { PresetName } from '../../src/model/schema.js';
 import { topologyOf } from '../helpers/topology.js';
 
 const FAILOVERS = ['kill-master', 'stop-master', 'pause-master', 'partition-master'];
-const ALL = [...FAILOVERS, 'kill-sentinel', 'sentinel-majority-loss', 'restart-replica', 'switchover'];
+const COMPOSE_ALL = [...FAILOVERS, 'kill-sentinel', 'sentinel-majority-loss', 'restart-replica', 'switchover', 'rolling-restart'];
+const NODE_FAULTS = ['kill-node', 'partition-node', 'drain-node'];
+const ALL = [...COMPOSE_ALL, ...NODE_FAULTS];
 
 interface Row {
   preset: PresetName;
@@ -36,6 +38,7 @@ const ROWS: Row[] = [
       'kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has none)',
       'sentinel-majority-loss needs at least 3 Sentinels, so that one still answers with a majority stopped (it has none)',
       'switchover needs Sentinels (it has none)',
+      'rolling-restart needs Sentinels (it has none)',
     ],
     unfit: {
       request: ['kill-master', 'restart-replica'],
@@ -52,7 +55,8 @@ const ROWS: Row[] = [
         'partition-master needs Sentinels (it has none) and at least 1 replica (it has 0); ' +
         'kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has none) and at least 1 replica (it has 0); ' +
         'sentinel-majority-loss needs at least 3 Sentinels, so that one still answers with a majority stopped (it has none) and at least 1 replica (it has 0); ' +
-        'restart-replica needs at least 1 replica (it has 0); switchover needs Sentinels (it has none) and at least 1 replica (it has 0)',
+        'restart-replica needs at least 1 replica (it has 0); switchover needs Sentinels (it has none) and at least 1 replica (it has 0); ' +
+        'rolling-restart needs Sentinels (it has none) and at least 1 replica (it has 0)',
     },
     unfit: {
       request: ['restart-replica'],
@@ -68,7 +72,7 @@ const ROWS: Row[] = [
         'no failover scenario fits deployment redis-ha (preset sentinel, 0 replicas, 3 Sentinels): kill-master needs at least 1 replica (it has 0); ' +
         'stop-master needs at least 1 replica (it has 0); pause-master needs at least 1 replica (it has 0); partition-master needs at least 1 replica (it has 0); ' +
         'kill-sentinel needs at least 1 replica (it has 0); sentinel-majority-loss needs at least 1 replica (it has 0); restart-replica needs at least 1 replica (it has 0); ' +
-        'switchover needs at least 1 replica (it has 0)',
+        'switchover needs at least 1 replica (it has 0); rolling-restart needs at least 1 replica (it has 0)',
     },
     // Before: restart-replica ran with no replica ("no container for undefined") and
     // kill-master was refused for missing Sentinels.
@@ -78,14 +82,14 @@ const ROWS: Row[] = [
         'cannot run on deployment redis-ha (preset sentinel, 0 replicas, 3 Sentinels): kill-master needs at least 1 replica (it has 0); restart-replica needs at least 1 replica (it has 0)',
     },
   },
-  { preset: 'sentinel', replicas: 1, sentinels: [3, 2], selected: ALL, skipped: [] },
-  { preset: 'sentinel', replicas: 2, sentinels: [5, 3], selected: ALL, skipped: [] },
-  { preset: 'full', replicas: 2, selected: ALL, skipped: [] },
+  { preset: 'sentinel', replicas: 1, sentinels: [3, 2], selected: COMPOSE_ALL, skipped: [] },
+  { preset: 'sentinel', replicas: 2, sentinels: [5, 3], selected: COMPOSE_ALL, skipped: [] },
+  { preset: 'full', replicas: 2, selected: COMPOSE_ALL, skipped: [] },
   {
     preset: 'sentinel',
     replicas: 2,
     sentinels: [2, 2],
-    selected: [...FAILOVERS, 'restart-replica', 'switchover'],
+    selected: [...FAILOVERS, 'restart-replica', 'switchover', 'rolling-restart'],
     skipped: [
       'kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has 2 with quorum 2: 1 left, 2 needed)',
       'sentinel-majority-loss needs at least 3 Sentinels, so that one still answers with a majority stopped (it has 2)',
@@ -100,7 +104,7 @@ const ROWS: Row[] = [
     preset: 'sentinel',
     replicas: 1,
     sentinels: [1, 1],
-    selected: [...FAILOVERS, 'restart-replica', 'switchover'],
+    selected: [...FAILOVERS, 'restart-replica', 'switchover', 'rolling-restart'],
     skipped: [
       'kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has 1 with quorum 1: 0 left, 1 needed)',
       'sentinel-majority-loss needs at least 3 Sentinels, so that one still answers with a majority stopped (it has 1)',
@@ -116,7 +120,7 @@ const ROWS: Row[] = [
     preset: 'sentinel',
     replicas: 2,
     sentinels: [3, 3],
-    selected: [...FAILOVERS, 'sentinel-majority-loss', 'restart-replica', 'switchover'],
+    selected: [...FAILOVERS, 'sentinel-majority-loss', 'restart-replica', 'switchover', 'rolling-restart'],
     skipped: ['kill-sentinel needs Sentinels that still reach the quorum and a majority with one of them down (it has 3 with quorum 3: 2 left, 3 needed)'],
   },
 ];
@@ -155,6 +159,24 @@ describe('failover scenario selection', () => {
       }
     });
   }
+
+  it('node faults run on swarm only, and a compose deployment does not list them as skipped', () => {
+    assert.deepEqual(selectScenarios(topologyOf('sentinel'), undefined), { selected: COMPOSE_ALL, skipped: [] });
+    // The rolling restart is the compose runtime's; on swarm it is skipped with its reason.
+    assert.deepEqual(selectScenarios(topologyOf('sentinel', { target: 'swarm' }), undefined), {
+      selected: ALL.filter((s) => s !== 'rolling-restart'),
+      skipped: ['rolling-restart needs target compose (it targets swarm)'],
+    });
+    assert.equal(
+      usageMessage(() => selectScenarios(topologyOf('sentinel'), ['kill-node'])),
+      'cannot run on deployment redis-ha (preset sentinel, 2 replicas, 3 Sentinels): kill-node needs target swarm (it targets compose)',
+    );
+    // With 2 Sentinels one node's loss leaves no majority: named, not attempted.
+    assert.match(
+      usageMessage(() => selectScenarios(topologyOf('sentinel', { target: 'swarm', sentinel: { count: 2, quorum: 2 } }), ['kill-node'])),
+      /kill-node needs Sentinels that still reach the quorum and a majority with one of them down \(it has 2 with quorum 2: 1 left, 2 needed\)/,
+    );
+  });
 
   it('names unknown scenarios and lists the valid ones', () => {
     assert.equal(usageMessage(() => selectScenarios(topologyOf('sentinel'), ['kill-everything'])), 'unknown scenario(s): kill-everything');

@@ -64,7 +64,8 @@ describe('lab engine argv', () => {
     // hostname and /etc/docker come in as "$1" "$2", never spliced into the script
     assert.deepEqual(args.slice(sh + 3, sh + 6), ['lab-node-init', 'node2', '/var/lib/redis-ha-lab/node2/etc-docker']);
     assert.ok(!args[sh + 2]!.includes('node2'));
-    assert.equal(args[sh + 6], 'dockerd');
+    // local images are used by swarm tasks without a registry round-trip first
+    assert.deepEqual(args.slice(sh + 6, sh + 9), ['env', 'DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1', 'dockerd']);
   });
 
   it("gives dockerd the node's own roots, socket, pidfile, config, address ranges and cgroup parent", () => {
@@ -79,6 +80,8 @@ describe('lab engine argv', () => {
     assert.equal(flag('--default-address-pool'), 'base=10.78.48.0/20,size=24');
     assert.equal(flag('--cgroup-parent'), '/redis-ha-lab-node3');
     assert.ok(a.includes('--userland-proxy=false'));
+    // unknown names fail at once (nothing answers DNS there) instead of timing out on the host's resolver
+    assert.equal(flag('--dns'), '10.77.0.1');
     assert.ok(!a.some((x) => x.startsWith('tcp://')), 'no TCP listener');
   });
 });

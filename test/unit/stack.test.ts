@@ -188,7 +188,7 @@ describe('stack: HAProxy and the exporter', () => {
     assert.deepEqual(stack.services.haproxy!.deploy.placement, { max_replicas_per_node: 1 });
     assert.equal(stack.services.haproxy!.deploy.replicas, 2);
     assert.equal(stackOf(swarm('full', { swarm: { haproxyReplicas: 3 } })).services.haproxy!.deploy.replicas, 3);
-    assert.equal(stack.services.haproxy!.configs![0]!.target, '/usr/local/etc/haproxy/haproxy.cfg');
+    assert.equal(stack.services.haproxy!.configs![0]!.target, '/usr/local/etc/redis-ha/haproxy/haproxy.cfg');
   });
 
   it('the exporter runs once, anywhere', () => {

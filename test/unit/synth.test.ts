@@ -79,13 +79,26 @@ describe('compose: volumes and mounts', () => {
     }
   });
 
-  it('each node mounts its own config read-only', () => {
+  it('each node mounts its config read-only; Sentinels and HAProxy the directory (a live change must show in it)', () => {
     const compose = composeOf(render('full'));
     assert.ok(compose.services['redis-2']?.volumes?.includes('./redis/redis-2.conf:/usr/local/etc/redis-ha/redis.conf:ro'));
-    assert.ok(
-      compose.services['sentinel-3']?.volumes?.includes('./sentinel/sentinel-3.conf:/usr/local/etc/redis-ha/sentinel.conf:ro'),
-    );
-    assert.deepEqual(compose.services.haproxy?.volumes, ['./haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro', './scripts:/usr/local/etc/redis-ha/scripts:ro']);
+    assert.ok(compose.services['sentinel-3']?.volumes?.includes('./sentinel:/usr/local/etc/redis-ha/sentinel:ro'));
+    assert.deepEqual(compose.services.haproxy?.volumes, ['./haproxy:/usr/local/etc/redis-ha/haproxy:ro', './scripts:/usr/local/etc/redis-ha/scripts:ro']);
+  });
+
+  it('config hashes: a Sentinel setting or a new replica re-creates no Sentinel; an image change re-creates', () => {
+    const hashes = (c: ReturnType<typeof composeOf>) =>
+      Object.fromEntries(Object.entries(c.services).map(([name, s]) => [name, s.labels['io.redis-ha.config-hash']]));
+    const base = hashes(composeOf(render('full')));
+    const fast = hashes(composeOf(render('full', { profile: 'fast', sentinel: { quorum: 1, parallelSyncs: 2 } })));
+    for (const s of ['sentinel-1', 'sentinel-2', 'sentinel-3', 'redis-1', 'redis-2', 'haproxy']) assert.equal(fast[s], base[s], s);
+    const more = hashes(composeOf(render('full', { replicas: 3 })));
+    for (const s of ['sentinel-1', 'sentinel-2', 'redis-1', 'redis-2', 'haproxy']) assert.equal(more[s], base[s], s);
+    const maxmemory = hashes(composeOf(render('full', { redis: { maxmemory: '512mb' } })));
+    assert.notEqual(maxmemory['redis-2'], base['redis-2']);
+    assert.equal(maxmemory['sentinel-1'], base['sentinel-1']);
+    const image = hashes(composeOf(render('full', { haproxy: { image: 'haproxy:2.8' } })));
+    assert.notEqual(image.haproxy, base.haproxy);
   });
 
   it('every bind mount (source starting with ./) is read-only', () => {

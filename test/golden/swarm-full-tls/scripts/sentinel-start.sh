@@ -2,7 +2,8 @@
 # redis-ha: starts one Sentinel; runs at every container start.
 # The Sentinel monitors the master its peers name (it may have changed since rendering) when
 # they are a majority of all the deployment's Sentinels (see majority_master in common.sh);
-# otherwise it keeps its own last state, and on first start the rendered one.
+# otherwise it keeps what it learnt (master, epochs, replicas) with the rendered settings, and
+# on first start the rendered state.
 # Env: NODE_NAME, MASTER_NAME, SENTINELS (the other Sentinels), SENTINEL_COUNT (all of them,
 # this one included). Secrets (files, with auth): /run/secrets/sentinel (auth-pass to the
 # nodes, sentinel-pass to the peers), health (asking the peers).
@@ -13,7 +14,7 @@ umask 077
 # The directories are overridable only so that tests can run this script without root.
 conf_dir=${REDIS_HA_CONF_DIR:-/usr/local/etc/redis-ha}
 data_dir=${REDIS_HA_DATA_DIR:-/data}
-rendered=$conf_dir/sentinel.conf
+rendered=$conf_dir/sentinel/$NODE_NAME.conf
 live=$data_dir/sentinel.conf
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -32,6 +33,12 @@ with_auth() {
   fi
 }
 
+# "host port" of the master the Sentinel state in $1 follows; fails when it names none.
+learnt_master() {
+  learnt=$(sed -n "s/^sentinel monitor $MASTER_NAME \([^ ]*\) \([0-9]*\) [0-9]*\$/\1 \2/p" "$1" | head -n 1)
+  [ -n "$learnt" ] && echo "$learnt"
+}
+
 answers=$(sentinels_answers)
 answer=$(majority_master "$answers")
 seen=$(answers_summary "$answers")
@@ -41,15 +48,17 @@ if [ -n "$answer" ]; then
   sed -e "s/^sentinel monitor $MASTER_NAME [^ ]* [0-9]* /sentinel monitor $MASTER_NAME $answer /" \
       -e '/^sentinel known-replica /d' "$rendered" | with_auth >"$live.tmp"
   mv "$live.tmp" "$live"
-elif [ -f "$live" ]; then
-  echo "redis-ha: no majority of the ${SENTINEL_COUNT:-?} Sentinels names a master (${seen:-none asked}); keeping this Sentinel's last state"
-  # ...with the users and passwords of now (they may have changed since that state was
-  # written), and quoted again: Sentinel's own rewrite (7.0) writes auth-pass and
-  # sentinel-pass unquoted. The ports and TLS settings are the rendered ones too (TLS may
-  # have been turned on or off since).
+elif [ -f "$live" ] && learnt=$(learnt_master "$live"); then
+  echo "redis-ha: no majority of the ${SENTINEL_COUNT:-?} Sentinels names a master (${seen:-none asked}); keeping what this Sentinel learnt (master $learnt, epochs, known replicas) with the rendered settings"
+  # Only what it learnt comes from its own state: the master it follows, the epochs and the
+  # replicas it knows. Every setting (quorum, down-after, failover-timeout, parallel-syncs,
+  # auth, port and tls-* lines, ...) comes from the rendered file, so a restart never brings
+  # back old settings (TLS may have been turned on or off since); so do the peers (fixed names
+  # and ids: a peer removed since is not brought back).
   {
-    grep -vE '^(requirepass|user|sentinel auth-pass|sentinel auth-user|sentinel sentinel-pass|sentinel sentinel-user|port|tls-[a-z-]+) ' "$live"
-    grep -E '^(user|sentinel auth-user|sentinel sentinel-user|port|tls-[a-z-]+) ' "$rendered" || true
+    sed -e "s/^sentinel monitor $MASTER_NAME [^ ]* [0-9]* /sentinel monitor $MASTER_NAME $learnt /" \
+        -e '/^sentinel known-replica /d' "$rendered"
+    grep -E "^sentinel (current-epoch|config-epoch $MASTER_NAME|leader-epoch $MASTER_NAME|known-replica $MASTER_NAME) " "$live" || true
   } | with_auth >"$live.tmp"
   mv "$live.tmp" "$live"
 else

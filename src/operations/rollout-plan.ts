@@ -1,0 +1,164 @@
+// What a deploy onto a live deployment changes, and in which order (pure, no I/O): from the
+// rendered config hashes against the live containers' labels, the master, the Sentinels'
+// live settings and the hash of the config HAProxy loaded. One node at a time, replicas
+// first, then Sentinels, then the master (a switchover first); scaling adds before anything
+// else and removes last, then resets every Sentinel so that it forgets what was removed.
+import { redisNodes, sentinelNodes } from '../model/nodes.js';
+import type { Topology } from '../model/schema.js';
+
+export interface LiveService {
+  service: string;
+  /** The io.redis-ha.config-hash label of its container. */
+  configHash?: string;
+}
+
+export interface RolloutInput {
+  /** The topology just rendered. */
+  topology: Topology;
+  /** service -> config hash label in the rendered compose file. */
+  renderedHashes: Record<string, string>;
+  /** The deployment's containers now. */
+  live: LiveService[];
+  /** The current master (by a majority of Sentinels, else by its own ROLE); undefined when none is known. */
+  master?: string;
+  /** Per Sentinel: its settings as SENTINEL MASTER reports them (undefined when it did not answer). */
+  sentinelSettings: { service: string; settings?: Record<string, string> }[];
+  /** The rendered Sentinel settings (SENTINEL SET names and values). */
+  renderedSentinelSettings: Record<string, string>;
+  /** HAProxy: the hash of the config it serves (undefined: none served) and the rendered one. */
+  haproxyLoadedHash?: string;
+  haproxyRenderedHash?: string;
+}
+
+export type RolloutStep =
+  /** A service the deployment did not run: created (up --no-deps). */
+  | { kind: 'add'; service: string; role: 'replica' | 'sentinel' | 'haproxy' | 'exporter' }
+  /** Re-created one at a time; the master only after a switchover away from it. */
+  | { kind: 'recreate'; service: string; role: 'replica' | 'sentinel' | 'master' | 'haproxy' | 'exporter' }
+  /** SENTINEL SET on each Sentinel whose settings differ (no restart). */
+  | { kind: 'sentinel-settings'; changes: { service: string; settings: Record<string, string> }[] }
+  /** A planned master change; `avoid`: nodes about to be removed, never promoted. */
+  | { kind: 'switchover'; from: string; avoid: string[]; reason: string }
+  /** Removed containers (and their data) of nodes the topology no longer has. */
+  | { kind: 'remove'; services: string[] }
+  /** SENTINEL RESET on each Sentinel, one at a time, waiting until it has re-learnt. */
+  | { kind: 'reset-sentinels'; forget: string[] }
+  /** Master-worker reload of HAProxy with its new config: no connection dropped. */
+  | { kind: 'haproxy-reload' };
+
+export interface RolloutPlan {
+  steps: RolloutStep[];
+  /** Redis nodes and Sentinels the deployment runs during the rollout (the union of old and new). */
+  replicas: number;
+  sentinels: number;
+}
+
+const index = (name: string) => Number(name.slice(name.lastIndexOf('-') + 1));
+const byIndex = (a: string, b: string) => index(a) - index(b);
+
+export function planRollout(input: RolloutInput): RolloutPlan {
+  const t = input.topology;
+  const liveHash = new Map(input.live.map((l) => [l.service, l.configHash]));
+  const liveRedis = input.live.map((l) => l.service).filter((s) => /^redis-\d+$/.test(s)).sort(byIndex);
+  const liveSentinels = input.live.map((l) => l.service).filter((s) => /^sentinel-\d+$/.test(s)).sort(byIndex);
+  const wantedRedis = redisNodes(t).map((n) => n.name);
+  const wantedSentinels = sentinelNodes(t).map((n) => n.name);
+  const isLive = (s: string) => liveHash.has(s);
+  const changed = (s: string) => isLive(s) && liveHash.get(s) !== input.renderedHashes[s];
+  const steps: RolloutStep[] = [];
+
+  // 1. New replicas first: they attach to the master and give a later switchover more choice.
+  for (const s of wantedRedis.filter((n) => !isLive(n))) steps.push({ kind: 'add', service: s, role: 'replica' });
+  // 2. Changed replicas, one at a time (the master is handled last).
+  for (const s of wantedRedis.filter((n) => n !== input.master && changed(n))) steps.push({ kind: 'recreate', service: s, role: 'replica' });
+  // 3. New Sentinels (the others learn them from their hello messages).
+  for (const s of wantedSentinels.filter((n) => !isLive(n))) steps.push({ kind: 'add', service: s, role: 'sentinel' });
+  // 4. Settings a Sentinel takes live, while every Sentinel (old and new) runs: a quorum that
+  //    shrinks is set before Sentinels go away, one that grows after they came.
+  const changes = input.sentinelSettings
+    .filter((s) => s.settings && wantedSentinels.includes(s.service))
+    .map((s) => ({
+      service: s.service,
+      settings: Object.fromEntries(Object.entries(input.renderedSentinelSettings).filter(([k, v]) => s.settings![k] !== v)),
+    }))
+    .filter((c) => Object.keys(c.settings).length > 0);
+  if (changes.length) steps.push({ kind: 'sentinel-settings', changes });
+  // 5. Changed Sentinels, one at a time.
+  for (const s of wantedSentinels.filter(changed)) steps.push({ kind: 'recreate', service: s, role: 'sentinel' });
+  // 6. The master: switch away first (when it changes or goes), then re-create it as a replica.
+  const removedRedis = liveRedis.filter((n) => !wantedRedis.includes(n));
+  if (input.master && (changed(input.master) || removedRedis.includes(input.master))) {
+    const going = removedRedis.includes(input.master);
+    if (t.sentinel.enabled) {
+      steps.push({
+        kind: 'switchover',
+        from: input.master,
+        avoid: removedRedis,
+        reason: going ? `${input.master} is removed (replicas: ${t.replicas})` : `${input.master} runs an old config`,
+      });
+    }
+    if (!going) steps.push({ kind: 'recreate', service: input.master, role: 'master' });
+  }
+  // 7. Scale down: remove what the topology no longer has, then make every Sentinel forget it.
+  const removedSentinels = liveSentinels.filter((n) => !wantedSentinels.includes(n));
+  const removed = [...removedRedis, ...removedSentinels];
+  if (removed.length) steps.push({ kind: 'remove', services: removed });
+  if (removed.length && wantedSentinels.length) steps.push({ kind: 'reset-sentinels', forget: removed });
+  // 8. HAProxy and the exporter: re-created for a new image or definition; HAProxy reloads a new config.
+  for (const [service, enabled] of [['haproxy', t.haproxy.enabled], ['exporter', t.exporter.enabled]] as const) {
+    if (!enabled) continue;
+    if (!isLive(service)) steps.push({ kind: 'add', service, role: service });
+    else if (changed(service)) steps.push({ kind: 'recreate', service, role: service });
+    else if (service === 'haproxy' && input.haproxyLoadedHash !== input.haproxyRenderedHash) steps.push({ kind: 'haproxy-reload' });
+  }
+  for (const service of ['haproxy', 'exporter'] as const) {
+    const enabled = service === 'haproxy' ? t.haproxy.enabled : t.exporter.enabled;
+    if (!enabled && isLive(service)) steps.push({ kind: 'remove', services: [service] });
+  }
+  return {
+    steps,
+    replicas: Math.max(wantedRedis.length, liveRedis.length) - 1,
+    sentinels: Math.max(wantedSentinels.length, liveSentinels.length),
+  };
+}
+
+/** Every Redis node and Sentinel restarted the rolling way (test-failover's rolling-restart). */
+export function planRollingRestart(t: Topology, master: string): RolloutPlan {
+  const replicas = redisNodes(t).map((n) => n.name).filter((n) => n !== master);
+  const steps: RolloutStep[] = [
+    ...replicas.map((service): RolloutStep => ({ kind: 'recreate', service, role: 'replica' })),
+    ...sentinelNodes(t).map((n): RolloutStep => ({ kind: 'recreate', service: n.name, role: 'sentinel' })),
+    ...(t.sentinel.enabled ? [{ kind: 'switchover', from: master, avoid: [], reason: 'restarting it' } satisfies RolloutStep] : []),
+    { kind: 'recreate', service: master, role: 'master' },
+  ];
+  return { steps, replicas: t.replicas, sentinels: sentinelNodes(t).length };
+}
+
+/** One line per step, for the task list and the JSON result. */
+export function describeStep(s: RolloutStep): string {
+  switch (s.kind) {
+    case 'add':
+      return `add ${s.service} (new ${s.role})`;
+    case 'recreate':
+      return s.role === 'master' ? `re-create ${s.service} (the old master) as a replica` : `re-create ${s.service} (${s.role})`;
+    case 'sentinel-settings':
+      return `SENTINEL SET ${[...new Set(s.changes.flatMap((c) => Object.entries(c.settings).map(([k, v]) => `${k} ${v}`)))].join(', ')} on ${s.changes.map((c) => c.service).join(', ')}`;
+    case 'switchover':
+      return `switchover away from ${s.from} (${s.reason})`;
+    case 'remove':
+      return `remove ${s.services.join(', ')}`;
+    case 'reset-sentinels':
+      return `SENTINEL RESET on each Sentinel, one at a time (forget ${s.forget.join(', ')})`;
+    case 'haproxy-reload':
+      return 'reload HAProxy with its new config (master-worker, no connection dropped)';
+  }
+}
+
+/** The services a step re-creates or adds: what still runs the old config if it is not done. */
+export function stepServices(s: RolloutStep): string[] {
+  if (s.kind === 'add' || s.kind === 'recreate') return [s.service];
+  if (s.kind === 'sentinel-settings') return s.changes.map((c) => c.service);
+  if (s.kind === 'haproxy-reload') return ['haproxy'];
+  if (s.kind === 'remove') return s.services;
+  return [];
+}

@@ -1,0 +1,144 @@
+// planRollout(): which services a deploy onto a live deployment touches, and in which order,
+// from the rendered config hashes against the live labels (pure; hashes from synthesize()).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { renderedSentinelSettings } from '../../src/health/drift.js';
+import type { PresetName, Topology } from '../../src/model/schema.js';
+import { describeStep, planRollout, type RolloutInput } from '../../src/operations/rollout-plan.js';
+import { renderedConfigHashes } from '../../src/operations/rolling.js';
+import { haproxyConfigHash } from '../../src/synth/configs.js';
+import { synthesize } from '../../src/synth/synthesize.js';
+import { FIXED_SECRETS } from '../helpers/secrets.js';
+import { topologyOf } from '../helpers/topology.js';
+
+const hashesOf = (t: Topology) => renderedConfigHashes(synthesize(t, FIXED_SECRETS).get('compose.yaml')!);
+
+/** A live deployment rendered from `before`, deployed again as `after`. */
+function input(
+  before: Topology,
+  after: Topology,
+  live: { master?: string; sentinelSettings?: Record<string, string>; haproxyLoaded?: string } = {},
+): RolloutInput {
+  const liveHashes = hashesOf(before);
+  return {
+    topology: after,
+    renderedHashes: hashesOf(after),
+    live: Object.entries(liveHashes).map(([service, configHash]) => ({ service, configHash })),
+    master: live.master ?? 'redis-1',
+    sentinelSettings: Object.keys(liveHashes)
+      .filter((s) => s.startsWith('sentinel-'))
+      .map((service) => ({ service, settings: live.sentinelSettings ?? renderedSentinelSettings(before) })),
+    renderedSentinelSettings: renderedSentinelSettings(after),
+    haproxyLoadedHash: before.haproxy.enabled ? (live.haproxyLoaded ?? haproxyConfigHash(before)) : undefined,
+    haproxyRenderedHash: after.haproxy.enabled ? haproxyConfigHash(after) : undefined,
+  };
+}
+
+const plan = (preset: PresetName, before: Record<string, unknown>, after: Record<string, unknown>, live = {}) =>
+  planRollout(input(topologyOf(preset, before), topologyOf(preset, after), live)).steps.map(describeStep);
+
+describe('rollout plan', () => {
+  it('no change: no step', () => {
+    assert.deepEqual(plan('full', {}, {}), []);
+  });
+
+  it('a redis.conf change: replicas one at a time, then a switchover, then the old master; nothing else', () => {
+    assert.deepEqual(plan('full', {}, { redis: { maxmemory: '512mb' } }), [
+      're-create redis-2 (replica)',
+      're-create redis-3 (replica)',
+      'switchover away from redis-1 (redis-1 runs an old config)',
+      're-create redis-1 (the old master) as a replica',
+    ]);
+  });
+
+  it('follows the live master, whichever node it is', () => {
+    assert.deepEqual(plan('sentinel', {}, { redis: { maxmemoryPolicy: 'allkeys-lru' } }, { master: 'redis-2' }), [
+      're-create redis-1 (replica)',
+      're-create redis-3 (replica)',
+      'switchover away from redis-2 (redis-2 runs an old config)',
+      're-create redis-2 (the old master) as a replica',
+    ]);
+  });
+
+  it('without Sentinels the master is re-created last, with no switchover', () => {
+    assert.deepEqual(plan('basic', {}, { redis: { maxmemory: '1gb' } }), [
+      're-create redis-2 (replica)',
+      're-create redis-3 (replica)',
+      're-create redis-1 (the old master) as a replica',
+    ]);
+  });
+
+  it('a profile change default -> fast: SENTINEL SET on every Sentinel, no restart, HAProxy untouched', () => {
+    assert.deepEqual(plan('full', { profile: 'default' }, { profile: 'fast' }), [
+      'SENTINEL SET down-after-milliseconds 1000, failover-timeout 6000 on sentinel-1, sentinel-2, sentinel-3',
+    ]);
+  });
+
+  it('a Sentinel that drifted by hand is set back, the others are left alone', () => {
+    const t = topologyOf('sentinel', {});
+    const i = input(t, t);
+    i.sentinelSettings[1]!.settings = { ...renderedSentinelSettings(t), 'down-after-milliseconds': '9999' };
+    assert.deepEqual(planRollout(i).steps, [
+      { kind: 'sentinel-settings', changes: [{ service: 'sentinel-2', settings: { 'down-after-milliseconds': '5000' } }] },
+    ]);
+  });
+
+  it('a HAProxy config change is a reload, an image change a re-creation', () => {
+    assert.deepEqual(plan('full', {}, { haproxy: { checkIntervalMs: 1000 } }), ['reload HAProxy with its new config (master-worker, no connection dropped)']);
+    assert.deepEqual(plan('full', {}, { haproxy: { image: 'haproxy:2.8-alpine' } }), ['re-create haproxy (haproxy)']);
+    // A HAProxy that loaded something else (a config from before) is reloaded too.
+    assert.deepEqual(plan('full', {}, {}, { haproxyLoaded: 'something-else' }), ['reload HAProxy with its new config (master-worker, no connection dropped)']);
+  });
+
+  it('scale up replicas: adds only the new node; no Sentinel restarts; HAProxy reloads (a new server); the exporter gets its new target', () => {
+    assert.deepEqual(plan('full', { replicas: 2 }, { replicas: 3 }), [
+      'add redis-4 (new replica)',
+      'reload HAProxy with its new config (master-worker, no connection dropped)',
+      // Its password file (one entry per target) is read at start only.
+      're-create exporter (exporter)',
+    ]);
+  });
+
+  it('scale down replicas: removes, then resets every Sentinel; a removed master is switched away first, to a node that stays', () => {
+    assert.deepEqual(plan('sentinel', { replicas: 3 }, { replicas: 1 }), [
+      'remove redis-3, redis-4',
+      'SENTINEL RESET on each Sentinel, one at a time (forget redis-3, redis-4)',
+    ]);
+    const p = planRollout(input(topologyOf('sentinel', { replicas: 3 }), topologyOf('sentinel', { replicas: 1 }), { master: 'redis-4' }));
+    assert.deepEqual(p.steps[0], { kind: 'switchover', from: 'redis-4', avoid: ['redis-3', 'redis-4'], reason: 'redis-4 is removed (replicas: 1)' });
+    assert.deepEqual(p.steps.slice(1).map(describeStep), [
+      'remove redis-3, redis-4',
+      'SENTINEL RESET on each Sentinel, one at a time (forget redis-3, redis-4)',
+    ]);
+    assert.equal(p.replicas, 3, 'the rollout runs with every node there until the removal');
+  });
+
+  it('scale Sentinels 5 -> 3 with quorum 3 -> 2: the quorum is set while all five run, then two go and the rest reset', () => {
+    assert.deepEqual(plan('sentinel', { sentinel: { count: 5, quorum: 3 } }, { sentinel: { count: 3, quorum: 2 } }), [
+      'SENTINEL SET quorum 2 on sentinel-1, sentinel-2, sentinel-3',
+      'remove sentinel-4, sentinel-5',
+      'SENTINEL RESET on each Sentinel, one at a time (forget sentinel-4, sentinel-5)',
+    ]);
+  });
+
+  it('scale Sentinels 3 -> 5 with quorum 2 -> 3: new Sentinels first, then the quorum', () => {
+    assert.deepEqual(plan('sentinel', {}, { sentinel: { count: 5, quorum: 3 } }), [
+      'add sentinel-4 (new sentinel)',
+      'add sentinel-5 (new sentinel)',
+      'SENTINEL SET quorum 3 on sentinel-1, sentinel-2, sentinel-3',
+    ]);
+  });
+
+  it('a script or image change re-creates Sentinels one at a time, after the replicas and before the master', () => {
+    const steps = plan('sentinel', {}, { redis: { image: 'redis:7.2' } });
+    assert.deepEqual(steps, [
+      're-create redis-2 (replica)',
+      're-create redis-3 (replica)',
+      're-create sentinel-1 (sentinel)',
+      're-create sentinel-2 (sentinel)',
+      're-create sentinel-3 (sentinel)',
+      'switchover away from redis-1 (redis-1 runs an old config)',
+      're-create redis-1 (the old master) as a replica',
+    ]);
+  });
+});
