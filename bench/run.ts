@@ -12,6 +12,7 @@ import { IMAGE_FLAGS } from './images.js';
 import { timeBaseline } from './baseline.js';
 import { benchFailover } from './failover.js';
 import { benchSwitchover } from './switchover.js';
+import { benchTls } from './tls.js';
 import { benchSwarm } from './swarm.js';
 import { benchHardening } from './hardening.js';
 import { benchRolling } from './rolling.js';
@@ -85,6 +86,13 @@ async function main() {
     console.log(JSON.stringify(switchover, null, 2));
   }
 
+  let tls: object | undefined;
+  if (process.env.BENCH_SKIP_TLS !== '1') {
+    tls = await benchTls({ runs: RUNS, log });
+    console.log('\nTLS beside plain text (full, fast profile), medians and ratios TLS / plain:');
+    console.log(JSON.stringify(tls, null, 2));
+  }
+
   let rolling: object | undefined;
   if (process.env.BENCH_SKIP_ROLLING !== '1') {
     rolling = await benchRolling({ runs: RUNS, log });
@@ -108,7 +116,7 @@ async function main() {
 
   await mkdir(RESULTS, { recursive: true });
   const file = `${RESULTS}${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  await writeFile(file, `${JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length }, runs: RUNS, timeToHealthy, failover, switchover, rolling, hardening, swarm }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length }, runs: RUNS, timeToHealthy, failover, switchover, tls, rolling, hardening, swarm }, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
 }
 

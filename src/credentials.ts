@@ -1,10 +1,26 @@
-// Who logs in: a Redis ACL user and its password. Shared vocabulary of the files that read a
-// deployment's secrets, the probes that use them and the commands that pass them on.
+// Who logs in: a Redis ACL user and its password, and with TLS the CA to trust. Shared
+// vocabulary of the files that read a deployment's secrets, the probes that use them and the
+// commands that pass them on.
 
-/** A Redis ACL user and its password; both undefined when the deployment has no auth. */
+/**
+ * What a client of a TLS deployment trusts: the deployment's private CA (PEM text), and the
+ * file it is kept in (<out>/tls/ca.crt, which printed snippets name). The certificates carry
+ * 127.0.0.1 and the service names, so Node's default host check passes on the published ports.
+ */
+export interface TlsTrust {
+  ca: string;
+  caFile: string;
+}
+
+/**
+ * How a client logs in: a Redis ACL user and its password (both undefined when the deployment
+ * has no auth), and with TLS the CA to trust. The CA travels with the login so that every
+ * connection built from a deployment's credentials speaks TLS when the deployment does.
+ */
 export interface Credentials {
   username?: string;
   password?: string;
+  tls?: TlsTrust;
 }
 
 export const NO_AUTH: Credentials = {};

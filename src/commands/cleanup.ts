@@ -9,12 +9,13 @@ import { removeNodeHosts } from '../runtime/node-hosts.js';
 import type { SwarmRuntime } from '../runtime/swarm.js';
 import { swarmRuntimeFor } from './deploy.js';
 import { deploymentDir, hasDeployment, readDeployment } from '../files/deployment.js';
-import { removeDeploymentFiles } from '../files/writer.js';
+import { readManifest, removeDeploymentFiles } from '../files/writer.js';
 import { LABEL_MANAGED } from '../labels.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { STACK_FILE } from '../synth/synthesize.js';
 import { NODE_HOSTS_FILE } from '../paths.js';
 import { SECRET_NAMES, secretPath } from '../synth/secrets.js';
+import { TLS_DIR } from '../synth/tls.js';
 import { printJson, style, symbols } from '../report/style.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
@@ -57,9 +58,14 @@ async function cleanupOne(runtime: Runtime, name: string, dir: string, options: 
   if (!options.keepData) {
     for (const v of volumes) await runtime.removeVolume(v);
   }
-  // Kept data keeps its secrets (secrets/<user>): the next deploy must open what it kept.
+  // Kept data keeps its secrets (secrets/<user>): the next deploy must open what it kept. And
+  // its TLS files: clients that were handed ca.crt keep trusting the next deploy.
+  const keep = async () => [
+    ...SECRET_NAMES.map(secretPath),
+    ...((await readManifest(dir)) ?? []).filter((f) => f.startsWith(`${TLS_DIR}/`)),
+  ];
   const files =
-    options.keepFiles || !existsSync(dir) ? [] : await removeDeploymentFiles(dir, { keep: options.keepData ? SECRET_NAMES.map(secretPath) : [] });
+    options.keepFiles || !existsSync(dir) ? [] : await removeDeploymentFiles(dir, { keep: options.keepData ? await keep() : [] });
   return {
     deployment: name,
     containers: containers.map((c) => c.service),

@@ -1,8 +1,11 @@
 // `redis-ha render`: topology -> files on disk. Starts nothing.
 import { lines, type Io } from '../io.js';
+import { loadOrCreateCertificates } from '../files/certificates.js';
 import { loadOrCreateSecrets, writeDeployment, type WriteResult } from '../files/writer.js';
-import { type Credentials, NO_AUTH } from '../probes/connect.js';
+import { type Credentials, NO_AUTH } from '../credentials.js';
 import { STATS_USER } from '../synth/secrets.js';
+import { CA_CERT_FILE } from '../synth/tls.js';
+import { join } from 'node:path';
 import { loadTopology } from '../model/load.js';
 import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
@@ -20,6 +23,8 @@ export interface RenderResult {
   files: WriteResult;
   /** Users whose secret this render generated (none without auth). */
   secretsCreated: string[];
+  /** Certificates this render issued ("CA", service names; none without TLS or when all were kept). */
+  certificatesIssued: string[];
   /** Who redis-ha logs in as (admin), who clients log in as (app), HAProxy's stats login. Never printed. */
   admin: Credentials;
   app: Credentials;
@@ -34,16 +39,21 @@ export async function render(options: RenderOptions, ctx: { cwd: string }): Prom
   // and the ones of an earlier render are removed with the rest of what it no longer makes.
   // A rotation in progress (`rotate-secrets`) is kept: both passwords stay in the configs.
   const { secrets, created, rotations } = auth ? await loadOrCreateSecrets(dir) : { secrets: undefined, created: [], rotations: {} };
-  const files = await writeDeployment(dir, synthesize(topology, secrets, rotations), { force: options.force });
-  const login = (username: string, password: string | undefined): Credentials => (password ? { username, password } : NO_AUTH);
+  // Certificates likewise: issued on the first render, kept by later ones while still good.
+  const tls = await loadOrCreateCertificates(dir, topology);
+  const files = await writeDeployment(dir, synthesize(topology, secrets, rotations, tls.files), { force: options.force });
+  const caPem = tls.files.get(CA_CERT_FILE);
+  const trust = caPem ? { tls: { ca: caPem, caFile: join(dir, CA_CERT_FILE) } } : {};
+  const login = (username: string, password: string | undefined): Credentials => ({ ...(password ? { username, password } : NO_AUTH), ...trust });
   return {
     topology,
     warnings,
     files,
     secretsCreated: created,
+    certificatesIssued: tls.issued,
     admin: login('admin', secrets?.admin),
     app: login('app', secrets?.app),
-    stats: login(STATS_USER, secrets?.['haproxy-stats']),
+    stats: secrets ? { username: STATS_USER, password: secrets['haproxy-stats'] } : NO_AUTH,
   };
 }
 
@@ -70,6 +80,13 @@ export function printRenderResult(result: RenderResult, json: boolean, io: Io): 
   for (const f of files.removed) out(`  removed   ${f}`);
   if (result.secretsCreated.length) {
     out(style.dim(`  new secrets generated for ${result.secretsCreated.join(', ')}: secrets/<user> (directory mode 0700; kept out of git by .gitignore)`));
+  }
+  if (result.certificatesIssued.length) {
+    out(
+      style.dim(
+        `  new TLS certificates issued for ${result.certificatesIssued.join(', ')}: tls/ (clients need tls/ca.crt${result.certificatesIssued.includes('CA') ? ', a new CA' : ''})`,
+      ),
+    );
   }
   if (files.removed.includes(LEGACY_ENV_FILE)) {
     out(

@@ -2,6 +2,8 @@
 // Without --finish: new passwords added beside the old ones, every internal consumer moved to
 // them, and what clients must change printed. With --finish: the old ones removed.
 import { join } from 'node:path';
+import type { Credentials } from '../credentials.js';
+import { readCertificates } from '../files/certificates.js';
 import { readDeployment } from '../files/deployment.js';
 import { loadOrCreateSecrets, newSecret, writeDeployment } from '../files/writer.js';
 import { lines, type Io } from '../io.js';
@@ -42,6 +44,8 @@ export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<Com
   const files = await readDeployment(await locateDeployment(options, runtime, io.cwd));
   const t = files.topology;
   const { secrets, rotations } = await loadOrCreateSecrets(files.dir);
+  // With TLS: the certificates as they are (none issued here: a rotation changes passwords only).
+  const tlsFiles = await readCertificates(files.dir, t);
   const plan = planRotation({ topology: t, users: options.user, finish: Boolean(options.finish), inProgress: rotations });
   await runtime.checkEngine();
   signal.throwIfAborted();
@@ -54,7 +58,7 @@ export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<Com
     Object.fromEntries(Object.entries(secrets).map(([n, v]) => [n, r[n as SecretName] ? currentSecret(r[n as SecretName]!) : v])) as Secrets;
   const writeFiles = async (r: Rotations) => {
     // force: the directory is this deployment's own (read above); files beside it stay untouched.
-    await writeDeployment(files.dir, synthesize(t, current(r), r), { force: true });
+    await writeDeployment(files.dir, synthesize(t, current(r), r, tlsFiles), { force: true });
   };
   const state: Rotations = { ...rotations };
   for (const u of plan.begin) state[u] = { phase: 'added', old: secrets[u], new: newSecret() };
@@ -65,7 +69,7 @@ export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<Com
     lines(io).err(style.dim(`begin     new secrets for ${plan.begin.join(', ')} in secrets/<user>.next; the configs accept both`));
   }
   // Re-read: the admin login redis-ha uses is what secrets/admin holds now.
-  const admin = { username: 'admin', password: current(state).admin };
+  const admin: Credentials = { ...files.admin, username: 'admin', password: current(state).admin };
   const context = {
     topology: t,
     auth: admin,

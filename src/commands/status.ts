@@ -1,5 +1,6 @@
 // `redis-ha status`: what every part of a deployment says now. Exit 0 only when healthy.
 import { lines, type Io } from '../io.js';
+import { readCertificateExpiry } from '../files/certificates.js';
 import { readDeployment } from '../files/deployment.js';
 import { takeSnapshot, type StatusSnapshot } from '../health/status.js';
 import { probeHost } from '../model/nodes.js';
@@ -34,7 +35,8 @@ export async function status(options: StatusOptions, ctx: Pick<CommandContext, '
     await runtime.checkEngine();
   }
   const containers = await runtime.containers(t.name);
-  return takeSnapshot(d, containers, { caughtUp: false });
+  const certificates = await readCertificateExpiry(files.dir, t);
+  return takeSnapshot(d, containers, { caughtUp: false, certificates });
 }
 
 
@@ -86,14 +88,24 @@ export function formatStatus(s: StatusSnapshot): string {
   }
   if (s.exporter) {
     out.push('', 'Exporter:');
-    out.push(`  ${s.exporter.targets.map((x) => `${x.target.replace('redis://', '')} redis_up=${x.up ?? '?'}`).join(', ')}`);
+    out.push(`  ${s.exporter.targets.map((x) => `${x.target.replace(/^rediss?:\/\//, '')} redis_up=${x.up ?? '?'}`).join(', ')}`);
+  }
+  if (s.certificates?.length) {
+    out.push('', 'Certificates (TLS):');
+    for (const c of s.certificates) {
+      const left = c.daysLeft < 0 ? style.bad('expired') : c.warning ? style.warn(`${c.daysLeft} days left`) : `${c.daysLeft} days left`;
+      out.push(`  ${c.warning ? symbols.warn() : ' '} ${c.name.padEnd(11)} until ${c.notAfter.slice(0, 10)}, ${left}  ${style.dim(c.file)}`);
+    }
   }
   if (s.drift.length) {
     out.push('', 'Drift (live differs from rendered):');
     for (const d of s.drift) out.push(`  ${d.service.padEnd(11)} ${d.setting} ${style.bad(d.live || '""')} (rendered ${d.rendered || '""'})`);
   }
   out.push('', 'Checks:');
-  for (const c of s.checks) out.push(`  ${c.ok ? symbols.ok() : symbols.fail()} ${c.name.padEnd(12)} ${c.ok ? style.dim(c.detail) : c.detail}`);
+  for (const c of s.checks) {
+    const warned = c.ok && c.name === 'certificates' && c.detail.startsWith('warning');
+    out.push(`  ${!c.ok ? symbols.fail() : warned ? symbols.warn() : symbols.ok()} ${c.name.padEnd(12)} ${c.ok && !warned ? style.dim(c.detail) : c.detail}`);
+  }
   return out.join('\n');
 }
 

@@ -21,6 +21,7 @@ export interface TopologyArgs {
   redisImage?: string;
   haproxyImage?: string;
   exporterImage?: string;
+  tls?: boolean;
   out?: string;
 }
 
@@ -38,6 +39,7 @@ const FLAG_PATHS: [keyof TopologyArgs, string, string][] = [
   ['redisImage', 'redis.image', '--redis-image'],
   ['haproxyImage', 'haproxy.image', '--haproxy-image'],
   ['exporterImage', 'exporter.image', '--exporter-image'],
+  ['tls', 'tls.enabled', '--tls'],
 ];
 
 export function toLoadOptions(args: TopologyArgs, cwd: string): LoadOptions {
@@ -64,6 +66,7 @@ export function withTopologyOptions<T>(yargs: Argv<T>) {
     .option('bind', { type: 'string', describe: 'Host address for published ports [default: 127.0.0.1]', group: 'Topology:' })
     .option('port-base', { type: 'number', describe: 'First port of the published range [default: 7000]', group: 'Topology:' })
     .option('persistence', { type: 'string', choices: ['none', 'rdb', 'aof'], describe: 'Redis persistence [default: aof]', group: 'Topology:' })
+    .option('tls', { type: 'boolean', describe: 'TLS on every Redis, Sentinel and HAProxy port; a private CA in <out>/tls/ [default: off]', group: 'Topology:' })
     .option('redis-image', { type: 'string', describe: 'Image for Redis and Sentinel', group: 'Images:' })
     .option('haproxy-image', { type: 'string', describe: 'Image for HAProxy', group: 'Images:' })
     .option('exporter-image', { type: 'string', describe: 'Image for redis_exporter', group: 'Images:' })

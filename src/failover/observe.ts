@@ -2,7 +2,7 @@
 // node's ROLE and every Sentinel's named master every 100 ms, the Sentinels' events, and
 // which node a new connection to the HAProxy write port reaches.
 import { Redis } from 'ioredis';
-import { type Credentials, withConnection, type Endpoint } from '../probes/connect.js';
+import { type Credentials, tlsOption, withConnection, type Endpoint } from '../probes/connect.js';
 import type { HaproxyRouteSample, RoleSample, SentinelEvent, SentinelViewSample } from './recording.js';
 
 export const POLL_MS = 100;
@@ -31,6 +31,7 @@ function pollConnection(e: Endpoint, auth: Credentials): Redis {
     port: e.port,
     username: auth.username,
     password: auth.password,
+    ...tlsOption(auth),
     connectTimeout: 300,
     commandTimeout: 300,
     maxRetriesPerRequest: 0,
@@ -110,6 +111,7 @@ export class Observer {
         port: sentinel.port,
         username: auth.username,
         password: auth.password,
+        ...tlsOption(auth),
         connectTimeout: 500,
         retryStrategy: () => 200,
         maxRetriesPerRequest: null,

@@ -3,7 +3,7 @@
 // client users are told to use, and in `full` through the HAProxy write port.
 import { Redis, type RedisOptions } from 'ioredis';
 import { keepConnected } from '../probes/sentinel-client.js';
-import type { Credentials } from '../probes/connect.js';
+import { type Credentials, tlsOption } from '../probes/connect.js';
 import type { Op, Outcome, Via } from './recording.js';
 
 export type Durability = 'async' | 'wait';
@@ -39,6 +39,7 @@ export function haproxyClientOptions(host: string, port: number, auth: Credentia
     port,
     username: auth.username,
     password: auth.password,
+    ...tlsOption(auth),
     connectTimeout: 500,
     commandTimeout: 1000,
     maxRetriesPerRequest: 1,

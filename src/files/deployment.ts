@@ -5,9 +5,10 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Topology } from '../model/schema.js';
 import { defaultOutDir } from '../paths.js';
-import { type Credentials, NO_AUTH } from '../credentials.js';
+import { type Credentials, NO_AUTH, type TlsTrust } from '../credentials.js';
 import { secretPath, STATS_USER } from '../synth/secrets.js';
 import { COMPOSE_FILE, TOPOLOGY_FILE } from '../synth/synthesize.js';
+import { CA_CERT_FILE } from '../synth/tls.js';
 
 export interface DeploymentFiles {
   dir: string;
@@ -19,6 +20,19 @@ export interface DeploymentFiles {
   app: Credentials;
   /** HAProxy's /stats and /metrics login. */
   stats: Credentials;
+  /** With TLS, the CA clients trust (also inside admin and app). */
+  tls?: TlsTrust;
+}
+
+/** The CA of a TLS deployment (<dir>/tls/ca.crt); undefined without TLS. */
+export async function readTlsTrust(dir: string, topology: Topology): Promise<TlsTrust | undefined> {
+  if (!topology.tls?.enabled) return undefined;
+  const caFile = join(dir, CA_CERT_FILE);
+  const ca = await readFile(caFile, 'utf8').catch(() => '');
+  if (!ca.includes('BEGIN CERTIFICATE')) {
+    throw new UsageError(`the deployment speaks TLS, but its CA certificate is missing (${caFile})`, 'render the deployment again (`redis-ha render` or `deploy`): it keeps the CA key and writes ca.crt');
+  }
+  return { ca, caFile };
 }
 
 /** The credentials of one user of a rendered deployment; none when auth is disabled. */
@@ -61,12 +75,17 @@ export async function readDeployment(dir: string): Promise<DeploymentFiles> {
     );
   }
   const topology = JSON.parse(topologyText) as Topology;
+  // Rendered before TLS existed: no TLS.
+  topology.tls ??= { enabled: false };
+  const tls = await readTlsTrust(dir, topology);
+  const withTls = (c: Credentials): Credentials => (tls ? { ...c, tls } : c);
   return {
     dir,
     composeFile: join(dir, COMPOSE_FILE),
     topology,
-    admin: await readCredentials(dir, topology, 'admin'),
-    app: await readCredentials(dir, topology, 'app'),
+    admin: withTls(await readCredentials(dir, topology, 'admin')),
+    app: withTls(await readCredentials(dir, topology, 'app')),
     stats: await readCredentials(dir, topology, STATS_USER, 'haproxy-stats'),
+    ...(tls ? { tls } : {}),
   };
 }

@@ -15,6 +15,7 @@ import {
   type Secrets,
 } from '../synth/secrets.js';
 import { isExecutable, isSecretFile } from '../synth/synthesize.js';
+import { TLS_DIR } from '../synth/tls.js';
 import { NODE_HOSTS_FILE } from '../paths.js';
 
 export const MANIFEST_FILE = '.redis-ha-manifest.json';
@@ -133,7 +134,7 @@ async function overwriteInPlace(target: string, content: string, mode: number): 
 }
 
 /**
- * File modes: the container scripts executable, the rest 0644 - secret files included.
+ * File modes: the container scripts executable, the rest 0644 - secret files (and TLS keys) included.
  * Secret files are private through their directory (secrets/, mode 0700: no other host user
  * can reach them), not their own mode: compose (v1 and v2) bind-mounts file secrets with the
  * host's owner and mode, and the containers run as their own non-root users (redis 999,
@@ -164,9 +165,11 @@ export async function writeDeployment(
 
   const result: WriteResult = { dir, written: [], unchanged: [], removed: [] };
   await mkdir(dir, { recursive: true });
-  if ([...files.keys()].some(isSecretFile)) {
-    await mkdir(join(dir, SECRETS_DIR), { recursive: true, mode: 0o700 });
-    await chmod(join(dir, SECRETS_DIR), 0o700);
+  // secrets/ and tls/ (which holds the keys) are private through their directory mode.
+  for (const privateDir of [SECRETS_DIR, TLS_DIR]) {
+    if (![...files.keys()].some((f) => f.startsWith(`${privateDir}/`))) continue;
+    await mkdir(join(dir, privateDir), { recursive: true, mode: 0o700 });
+    await chmod(join(dir, privateDir), 0o700);
   }
   for (const [path, content] of files) {
     const target = join(dir, path);
@@ -177,7 +180,9 @@ export async function writeDeployment(
       continue;
     }
     await mkdir(dirname(target), { recursive: true });
-    if (isSecretFile(path) && (await readText(target)) !== undefined) {
+    // Passwords in place (see overwriteInPlace); a TLS key is renamed like its certificate, so
+    // a running container keeps a matching pair until it is re-created.
+    if (path.startsWith(`${SECRETS_DIR}/`) && (await readText(target)) !== undefined) {
       await overwriteInPlace(target, content, mode);
       result.written.push(path);
       continue;

@@ -20,7 +20,7 @@ import { findDrift, formatDrift, renderedRedisSettings, type DriftEntry } from '
 
 export type { NodeStatus, SentinelStatus };
 
-export type CheckName = 'containers' | 'replication' | 'sentinels' | 'haproxy' | 'exporter' | 'drift';
+export type CheckName = 'containers' | 'replication' | 'sentinels' | 'haproxy' | 'exporter' | 'drift' | 'certificates';
 
 export interface CheckResult {
   name: CheckName;
@@ -47,6 +47,8 @@ export interface StatusSnapshot {
   exporter?: { reachable: boolean; targets: { target: string; up: number | undefined }[] };
   /** For clients outside the compose network: announced address -> published address. */
   natMap: Record<string, { host: string; port: number }>;
+  /** With TLS: each certificate's end and the days left (warning: fewer than 30). */
+  certificates?: CertificateStatus[];
   /** Live settings that differ from the rendered ones, per node. */
   drift: DriftEntry[];
   checks: CheckResult[];
@@ -61,6 +63,42 @@ export function checkDrift(drift: DriftEntry[]): CheckResult {
     detail: `live differs from rendered: ${drift.map(formatDrift).join('; ')}`,
     services: [...new Set(drift.map((d) => d.service))],
   };
+}
+
+/** A certificate as status shows it. */
+export interface CertificateStatus {
+  name: string;
+  file: string;
+  notAfter: string;
+  daysLeft: number;
+  /** Fewer than CERT_WARN_DAYS left (a render renews it). */
+  warning: boolean;
+}
+
+/** Days before its end from which a certificate is a warning; the next render renews it. */
+export const CERT_WARN_DAYS = 30;
+
+/**
+ * Certificates: an expired one fails (clients and peers refuse the handshake); fewer than 30
+ * days left is a warning, which `render` / `deploy` clears by issuing a new one.
+ */
+export function checkCertificates(
+  certs: { name: string; file: string; notAfter: string }[],
+  now = new Date(),
+): { certificates: CertificateStatus[]; check: CheckResult } {
+  const certificates = certs.map((c) => {
+    const daysLeft = Math.floor((Date.parse(c.notAfter) - now.getTime()) / 86_400_000);
+    return { ...c, daysLeft, warning: daysLeft < CERT_WARN_DAYS };
+  });
+  const expired = certificates.filter((c) => Date.parse(c.notAfter) <= now.getTime());
+  const soon = certificates.filter((c) => c.warning && !expired.includes(c));
+  const least = certificates.reduce((a, c) => (c.daysLeft < a.daysLeft ? c : a), certificates[0]!);
+  const detail = expired.length
+    ? `expired: ${expired.map((c) => `${c.name} (${c.notAfter.slice(0, 10)})`).join(', ')}; run \`redis-ha deploy\` again to issue new ones`
+    : soon.length
+      ? `warning: ${soon.map((c) => `${c.name} ends in ${c.daysLeft} days`).join(', ')}; run \`redis-ha deploy\` again to renew`
+      : `${certificates.length} valid, the first to end: ${least.name} in ${least.daysLeft} days`;
+  return { certificates, check: { name: 'certificates', ok: expired.length === 0, detail, services: expired.map((c) => c.name).filter((n) => n !== 'CA') } };
 }
 
 export function checkContainers(t: Topology, containers: ContainerInfo[]): CheckResult {
@@ -219,7 +257,7 @@ export function checkExporter(p: ExporterProbe): { snapshot: NonNullable<StatusS
 export async function takeSnapshot(
   d: Deployment,
   containers: ContainerInfo[],
-  options: { caughtUp: boolean },
+  options: { caughtUp: boolean; certificates?: { name: string; file: string; notAfter: string }[]; now?: Date },
 ): Promise<StatusSnapshot> {
   const t = d.topology;
   const checks: CheckResult[] = [checkContainers(t, containers)];
@@ -254,6 +292,11 @@ export async function takeSnapshot(
     checks.push(check);
   }
   checks.push(checkDrift(drift));
+  if (options.certificates?.length) {
+    const { certificates, check } = checkCertificates(options.certificates, options.now);
+    snapshot.certificates = certificates;
+    checks.push(check);
+  }
   snapshot.healthy = checks.every((c) => c.ok);
   return snapshot;
 }

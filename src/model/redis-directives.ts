@@ -17,8 +17,8 @@ const listener: RefusedDirective = {
 };
 const tls: RefusedDirective = {
   reason:
-    'TLS decides who can connect; redis-ha does not set it up, so its checks, replication (user replica), Sentinel (user sentinel), HAProxy and the exporter would not speak it',
-  hint: REMOVE,
+    'redis-ha sets TLS up for every node, Sentinel, HAProxy and the exporter together (certificates in <out>/tls/); a tls-* line here would change one side only, and replication, Sentinel, HAProxy\'s checks or the exporter would stop reaching the node',
+  hint: 'set tls.enabled: true in the topology (or pass --tls), and remove this entry',
 };
 const password: RefusedDirective = {
   reason:

@@ -124,6 +124,9 @@ export const topologyInputSchema = z
       .default('redis-ha'),
     healthcheckIntervalMs: z.number().int().min(100).max(30000).default(250),
     auth: z.object({ enabled: z.boolean().default(true) }).strict().default({}),
+    // TLS on every Redis, Sentinel and HAProxy port, with a private CA generated on the first
+    // render (<out>/tls/; see src/synth/tls.ts and README "TLS").
+    tls: z.object({ enabled: z.boolean().default(false) }).strict().default({}),
     redis: redisSchema.default({}),
     sentinel: sentinelSchema.default({}),
     haproxy: haproxySchema.default({}),

@@ -325,8 +325,9 @@ export async function finish(c: RotationContext, rotations: Rotations, users: Se
   const wrong: string[] = [];
   for (const u of users) {
     for (const s of servers(c.topology, u)) {
+      // With TLS the admin login's CA is kept: the proof is about the password, not the handshake.
       const login = (password: string) =>
-        withConnection({ host: c.host, port: s.ref.hostPort }, { username: u, password }, (x) => x.ping(), 3000).then(
+        withConnection({ host: c.host, port: s.ref.hostPort }, { ...c.auth, username: u, password }, (x) => x.ping(), 3000).then(
           () => true,
           () => false,
         );

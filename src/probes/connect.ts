@@ -8,7 +8,10 @@ export interface Endpoint {
 
 import type { Credentials } from '../credentials.js';
 
-export { NO_AUTH, type Credentials } from '../credentials.js';
+export { NO_AUTH, type Credentials, type TlsTrust } from '../credentials.js';
+
+/** ioredis's `tls` option for these credentials (none without TLS). */
+export const tlsOption = (auth: Credentials): { tls?: { ca: string } } => (auth.tls ? { tls: { ca: auth.tls.ca } } : {});
 
 export function probeConnection(endpoint: Endpoint, auth: Credentials, timeoutMs = 1000): Redis {
   return new Redis({
@@ -16,6 +19,7 @@ export function probeConnection(endpoint: Endpoint, auth: Credentials, timeoutMs
     port: endpoint.port,
     username: auth.username,
     password: auth.password,
+    ...tlsOption(auth),
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,

@@ -63,7 +63,8 @@ export async function probeHaproxy(d: Deployment): Promise<HaproxyProbe> {
 }
 
 export async function probeExporter(d: Deployment): Promise<ExporterProbe> {
-  const targets = redisNodes(d.topology).map((n) => `redis://${n.name}:6379`);
+  const scheme = d.topology.tls?.enabled ? 'rediss' : 'redis';
+  const targets = redisNodes(d.topology).map((n) => `${scheme}://${n.name}:6379`);
   try {
     const results = await Promise.all(
       targets.map(async (target) => ({ target, up: await probeExporterTarget(addressOf(d, 'exporter'), d.topology.exporter.port, target) })),

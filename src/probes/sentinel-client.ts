@@ -26,6 +26,20 @@ export interface OptionEntry {
   key: keyof RedisOptions & string;
   value: unknown;
   comment?: string;
+  /** The code printed for the value when it is not the value itself (the CA: read from its file). */
+  source?: string;
+}
+
+/** With TLS: the CA for the data connections and the Sentinel connections, both over TLS. */
+function tlsEntries(auth: Credentials): OptionEntry[] {
+  if (!auth.tls) return [];
+  const ca = { ca: auth.tls.ca };
+  const source = `{ ca: readFileSync(${JSON.stringify(auth.tls.caFile)}) }`;
+  return [
+    { key: 'tls', value: ca, source, comment: 'the nodes speak TLS only; their certificates name 127.0.0.1, the address natMap leads to' },
+    { key: 'sentinelTLS', value: ca, source, comment: 'the Sentinels too' },
+    { key: 'enableTLSForSentinelMode', value: true, comment: 'without it ioredis connects to the master Sentinel names in plain text' },
+  ];
 }
 
 /** `auth`: who the client logs in as, on the nodes and the Sentinels (the user app for applications).
@@ -40,6 +54,7 @@ export function sentinelClientEntries(t: Topology, auth: Credentials, host: stri
     { key: 'password', value: auth.password },
     { key: 'sentinelUsername', value: auth.username },
     { key: 'sentinelPassword', value: auth.password },
+    ...tlsEntries(auth),
     { key: 'natMap', value: natMap(t, host), comment: 'Sentinels announce in-network names (redis-2:6379); map them to the published ports' },
     { key: 'updateSentinels', value: false, comment: 'Sentinels found through others are announced by in-network name: unreachable here' },
     { key: 'failoverDetector', value: true, comment: 'subscribe to +switch-master on the Sentinels: reconnect to the new master at once' },

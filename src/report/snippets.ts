@@ -27,7 +27,7 @@ export function endpoints(t: Topology, hostOf?: (service: string) => string): En
     );
   }
   if (t.exporter.enabled) {
-    list.push({ service: 'exporter', role: 'metrics /scrape?target=redis://redis-1:6379', address: `http://${at('exporter')}:${t.exporter.port}` });
+    list.push({ service: 'exporter', role: `metrics /scrape?target=${t.tls.enabled ? 'rediss' : 'redis'}://redis-1:6379`, address: `http://${at('exporter')}:${t.exporter.port}` });
   }
   return list;
 }
@@ -44,7 +44,9 @@ export function snippets(t: Topology, auth: Credentials, showSecrets: boolean, h
   const hosts = hostOf ?? probeHost(t);
   const pw = maskSecret(auth.password ?? '', showSecrets);
   const user = auth.username ?? 'app';
-  const cliAuth = t.auth.enabled ? ` --user ${user} -a '${pw}' --no-auth-warning` : '';
+  // With TLS: the deployment's CA (its certificates name 127.0.0.1, the host the snippets use).
+  const caFile = auth.tls?.caFile;
+  const cliAuth = (caFile ? ` --tls --cacert ${shellWord(caFile)}` : '') + (t.auth.enabled ? ` --user ${user} -a '${pw}' --no-auth-warning` : '');
   const writePort = t.haproxy.enabled ? t.haproxy.writePort : redisNodes(t)[0]!.hostPort;
   const sentinels = sentinelNodes(t);
   const out: Snippets = {
@@ -55,7 +57,7 @@ export function snippets(t: Topology, auth: Credentials, showSecrets: boolean, h
         : `redis-cli -h ${at('redis-1')} -p ${writePort}${cliAuth}    # redis-1, the master`,
   };
   if (!sentinels.length) return out;
-  const client: Credentials = t.auth.enabled ? { username: user, password: pw } : NO_AUTH;
+  const client: Credentials = { ...(t.auth.enabled ? { username: user, password: pw } : NO_AUTH), ...(auth.tls ? { tls: auth.tls } : {}) };
   out.ioredis = ioredisSnippet(sentinelClientEntries(t, client, hosts));
   const pyNat = Object.entries(natMap(t, hosts))
     .map(([k, v]) => {
@@ -66,6 +68,9 @@ export function snippets(t: Topology, auth: Credentials, showSecrets: boolean, h
   // A JSON string is a valid Python string literal, whatever the password holds.
   const pyPw = t.auth.enabled ? JSON.stringify(pw) : 'None';
   const pyUser = t.auth.enabled ? JSON.stringify(user) : 'None';
+  // ssl_check_hostname: the certificates carry 127.0.0.1 (and the service names).
+  const pySsl = caFile ? `"ssl": True, "ssl_ca_certs": ${JSON.stringify(caFile)}, "ssl_check_hostname": True` : '';
+  const pySslKwargs = caFile ? `ssl=True, ssl_ca_certs=${JSON.stringify(caFile)}, ssl_check_hostname=True, ` : '';
   out.redisPy = [
     'from redis.sentinel import Sentinel',
     '# Sentinels announce in-network names; map them to the ports published on this host.',
@@ -77,12 +82,15 @@ export function snippets(t: Topology, auth: Credentials, showSecrets: boolean, h
     '    def discover_slaves(self, name):',
     '        return [NAT.get(tuple(a), tuple(a)) for a in super().discover_slaves(name)]',
     `sentinel = HostSentinel([${sentinels.map((s) => `("${at(s.name)}", ${s.hostPort})`).join(', ')}],`,
-    `                        sentinel_kwargs={"username": ${pyUser}, "password": ${pyPw}},\n` +
-      `                        username=${pyUser}, password=${pyPw}, socket_timeout=1)`,
+    `                        sentinel_kwargs={"username": ${pyUser}, "password": ${pyPw}${pySsl ? `, ${pySsl}` : ''}},\n` +
+      `                        ${pySslKwargs}username=${pyUser}, password=${pyPw}, socket_timeout=1)`,
     `master = sentinel.master_for("${t.sentinel.masterName}")`,
   ].join('\n');
   return out;
 }
+
+/** A path as one shell word (single-quoted unless plain). */
+const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const isClass = (v: unknown): v is { name: string } => typeof v === 'function' && /^class\b/.test(String(v));
@@ -112,9 +120,10 @@ export function ioredisSnippet(entries: OptionEntry[]): string {
   const classes = entries.filter((e) => isClass(e.value));
   return [
     classes.length ? "import Redis, { SentinelConnector } from 'ioredis';" : "import Redis from 'ioredis';",
+    ...(entries.some((e) => e.source?.includes('readFileSync(')) ? ["import { readFileSync } from 'node:fs';"] : []),
     ...classes.flatMap((e) => [`// ${e.comment ?? e.key}`, String(e.value)]),
     'const redis = new Redis({',
-    ...entries.map((e) => `  ${e.key}: ${jsSource(e.value, '  ')},${e.comment && !isClass(e.value) ? `  // ${e.comment}` : ''}`),
+    ...entries.map((e) => `  ${e.key}: ${e.source ?? jsSource(e.value, '  ')},${e.comment && !isClass(e.value) ? `  // ${e.comment}` : ''}`),
     '});',
     "redis.on('error', () => {});  // connection errors: ioredis reconnects by itself (log err.message if you like)",
     '// ioredis can end a Sentinel client for good when a failover is announced while it is',

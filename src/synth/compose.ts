@@ -13,6 +13,7 @@ import type { Topology } from '../model/schema.js';
 import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_PRESET } from '../labels.js';
 import { redisMemoryLimit } from '../model/memory.js';
 import { containerSecret, EXPORTER_PASSWORD_FILE, type SecretName, secretPath } from './secrets.js';
+import { CA_CERT_FILE, CONTAINER_CA, certFile, TLS_CA_SECRET, tlsCertSecret, tlsKeySecret, tlsSecretFile, type TlsFiles } from './tls.js';
 
 
 /** Where the rendered files appear inside the containers. */
@@ -128,6 +129,8 @@ export interface ServiceInputs {
   sentinelConfigs: Map<string, string>;
   haproxyConfig?: string;
   scripts: string;
+  /** The TLS files, when the deployment speaks TLS: a service re-created with a new certificate loads it. */
+  tls?: TlsFiles;
 }
 
 /**
@@ -160,11 +163,21 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
   // environment variables: nothing secret shows in `docker inspect` or `compose config`.
   // Each service gets only the ones it reads.
   const secretsUsed = new Set<string>();
-  const mount = (...names: (SecretName | 'exporter-passwords')[]) => {
-    if (!t.auth.enabled) return {};
-    for (const n of names) secretsUsed.add(n);
-    return { secrets: names };
+  // With TLS, the CA certificate and the service's own certificate and key are secrets too
+  // (a bind mount of tls/ would hand every container every key, and cannot cross Swarm nodes).
+  const tlsOn = t.tls.enabled;
+  const mount = (names: (SecretName | 'exporter-passwords')[], tlsService?: string | null) => {
+    const all: string[] = [
+      ...(t.auth.enabled ? names : []),
+      ...(tlsOn && tlsService !== undefined ? [TLS_CA_SECRET] : []),
+      ...(tlsOn && tlsService ? [tlsCertSecret(tlsService), tlsKeySecret(tlsService)] : []),
+    ];
+    for (const n of all) secretsUsed.add(n);
+    return all.length ? { secrets: all } : {};
   };
+  /** What a service's container must be re-created for when it changes: its certificate and the CA. */
+  const tlsInputs = (service?: string) =>
+    tlsOn ? [inputs.tls?.get(CA_CERT_FILE) ?? '', service ? (inputs.tls?.get(certFile(service)) ?? '') : ''] : [];
 
   for (const node of nodes) {
     volumes[`${node.name}-data`] = { labels: labels() };
@@ -185,7 +198,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
         SENTINEL_COUNT: String(sentinels.length),
       },
       // replica: masterauth; health: healthcheck, asking the Sentinels; admin: REPLICAOF on a first start.
-      ...mount('replica', 'health', 'admin'),
+      ...mount(['replica', 'health', 'admin'], node.name),
       volumes: [
         `./redis/${node.name}.conf:${CONF_DIR}/redis.conf:ro`,
         `./scripts:${CONF_DIR}/scripts:ro`,
@@ -201,7 +214,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       restart: t.redis.persistence === 'none' ? 'no' : 'unless-stopped',
       stop_grace_period: '10s',
     };
-    services[node.name] = { ...service, labels: labels(serviceHash(service, inputs.redisConfigs.get(node.name) ?? '', inputs.scripts)) };
+    services[node.name] = { ...service, labels: labels(serviceHash(service, inputs.redisConfigs.get(node.name) ?? '', inputs.scripts, ...tlsInputs(node.name))) };
   }
 
   for (const sentinel of sentinels) {
@@ -224,7 +237,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
         SENTINEL_COUNT: String(sentinels.length),
       },
       // sentinel: auth-pass (to the nodes) and sentinel-pass (to the peers); health: healthcheck.
-      ...mount('sentinel', 'health'),
+      ...mount(['sentinel', 'health'], sentinel.name),
       volumes: [
         // The directory, not the file: the writer replaces files (rename), and a file mount
         // would keep showing the old one to a container that is not re-created (a settings
@@ -243,7 +256,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     };
     services[sentinel.name] = {
       ...service,
-      labels: labels(serviceHash(service, sentinelRestartConfig(inputs.sentinelConfigs.get(sentinel.name) ?? ''), inputs.scripts)),
+      labels: labels(serviceHash(service, sentinelRestartConfig(inputs.sentinelConfigs.get(sentinel.name) ?? ''), inputs.scripts, ...tlsInputs(sentinel.name))),
     };
   }
 
@@ -260,7 +273,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       // rollout fills the copy again first). The directory is mounted, not the file, so a
       // reload reads the file render just replaced (a file mount keeps showing the old inode).
       entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/haproxy-start.sh`],
-      ...mount('health', 'haproxy-stats'),
+      ...mount(['health', 'haproxy-stats'], 'haproxy'),
       volumes: [`./haproxy:${CONF_DIR}/haproxy:ro`, `./scripts:${CONF_DIR}/scripts:ro`],
       ports: [
         publish(t.haproxy.writePort, HAPROXY_WRITE_PORT),
@@ -271,8 +284,9 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       restart: 'unless-stopped',
     };
     // The config is left out of the hash: a config change is a reload, not a re-creation
-    // (the running HAProxy serves the hash of what it loaded, see renderHaproxyConfig).
-    services.haproxy = { ...service, labels: labels(serviceHash(service, inputs.scripts)) };
+    // (the running HAProxy serves the hash of what it loaded, see renderHaproxyConfig). Its
+    // certificate is in it: the secret mount keeps the old file, so a new one needs a new container.
+    services.haproxy = { ...service, labels: labels(serviceHash(service, inputs.scripts, ...tlsInputs('haproxy'))) };
   }
 
   if (t.exporter.enabled) {
@@ -289,8 +303,12 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       command: [
         '--redis.addr=',
         ...(t.auth.enabled ? ['--redis.user=exporter', `--redis.password-file=${containerSecret('exporter-passwords')}`] : []),
+        // With TLS the targets are rediss://<node>:6379, verified against the deployment's CA
+        // (and their service name). No client certificate: Redis does not ask for one.
+        ...(tlsOn ? [`--tls-ca-cert-file=${CONTAINER_CA}`] : []),
       ],
-      ...mount('exporter-passwords'),
+      // The CA only (null: no certificate of its own).
+      ...mount(['exporter-passwords'], null),
       ports: [publish(t.exporter.port, EXPORTER_PORT)],
       networks: [t.network],
       restart: 'unless-stopped',
@@ -298,11 +316,11 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     // Its password file maps each node and Sentinel to a password, read at start only: a node
     // added or removed re-creates the exporter.
     const targets = [...nodes, ...sentinels].map((n) => n.name).join(' ');
-    services.exporter = { ...service, labels: labels(serviceHash(service, targets)) };
+    services.exporter = { ...service, labels: labels(serviceHash(service, targets, ...tlsInputs())) };
   }
 
   // No top-level `name:` (Compose v1 rejects it): every call passes `-p` (by hand: `docker-compose -p <name>`).
-  const secretFile = (n: string) => `./${secretPath(n === 'exporter-passwords' ? EXPORTER_PASSWORD_FILE : n)}`;
+  const secretFile = (n: string) => `./${tlsSecretFile(n) ?? secretPath(n === 'exporter-passwords' ? EXPORTER_PASSWORD_FILE : n)}`;
   return escapeInterpolation({
     services,
     ...(secretsUsed.size ? { secrets: Object.fromEntries([...secretsUsed].sort().map((n) => [n, { file: secretFile(n) }])) } : {}),

@@ -4,6 +4,11 @@ import { INITIAL_MASTER, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { SecretName } from './secrets.js';
 import { renderTemplate } from './templates.js';
+import { CONTAINER_CA, containerCert, containerKey } from './tls.js';
+
+/** The TLS file paths a service's config names (inside its container); undefined without TLS. */
+const tlsPaths = (t: Topology, service: string) =>
+  t.tls.enabled ? { ca: CONTAINER_CA, cert: containerCert(service), key: containerKey(service) } : undefined;
 
 /** SHA-256 of each user's password (Redis ACL `#<hash>`); undefined without auth. */
 export type AclHashes = Record<SecretName, string> | undefined;
@@ -17,6 +22,7 @@ export function renderRedisConfig(t: Topology, node: string, hashes: AclHashes):
   return renderTemplate('redis.conf.hbs', {
     deployment: t.name,
     node,
+    tls: tlsPaths(t, node),
     bind: t.bind,
     auth: t.auth.enabled && hashes !== undefined,
     hashes,
@@ -35,6 +41,7 @@ export function renderSentinelConfig(t: Topology, node: string, hashes: AclHashe
   return renderTemplate('sentinel.conf.hbs', {
     deployment: t.name,
     node,
+    tls: tlsPaths(t, node),
     auth: t.auth.enabled && hashes !== undefined,
     hashes,
     myid: sentinelId(t.name, node),
@@ -69,6 +76,7 @@ function haproxyTemplate(t: Topology, configHash: string): string {
     configHash,
     deployment: t.name,
     auth: t.auth.enabled,
+    tls: tlsPaths(t, 'haproxy'),
     quorum: t.sentinel.quorum,
     masterName: t.sentinel.masterName,
     checkIntervalMs: t.haproxy.checkIntervalMs,
@@ -94,6 +102,7 @@ export function renderAlertRules(t: Topology): string {
 export function renderPrometheusConfig(t: Topology): string {
   return renderTemplate('prometheus/prometheus.yml.hbs', {
     deployment: t.name,
+    scheme: t.tls.enabled ? 'rediss' : 'redis',
     network: t.network,
     bind: t.bind,
     exporterPort: t.exporter.port,

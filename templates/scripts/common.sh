@@ -21,12 +21,17 @@ secret() {
   printf '%s' "$_secret"
 }
 
+# The deployment's CA, mounted only when it speaks TLS: then every redis-cli call is TLS,
+# verified against it (no client certificate: Redis does not ask for one).
+TLS_CA=$SECRETS_DIR/tls-ca.crt
+
 # rcli SECONDS USER ARGS...: redis-cli as USER, ending after SECONDS. The password reaches
 # redis-cli through REDISCLI_AUTH for that one process (never on a command line, which
 # `ps` and `docker top` show); without auth, no user.
 rcli() {
   _t=$1 _u=$2
   shift 2
+  if [ -e "$TLS_CA" ]; then set -- --tls --cacert "$TLS_CA" "$@"; fi
   _pw=$(secret "$_u") || return 1
   if [ -n "$_pw" ]; then
     REDISCLI_AUTH=$_pw timeout "$_t" redis-cli --no-auth-warning --user "$_u" "$@"

@@ -1,6 +1,7 @@
 // Golden files: the whole synthesize() output of each preset, with fixed secrets,
 // against test/golden/<preset>/ in the source tree, and with `target: swarm` against
-// test/golden/swarm-<preset>/. UPDATE_GOLDEN=1 rewrites them.
+// test/golden/swarm-<preset>/, and full with TLS (full-tls, swarm-full-tls) with fixed
+// stand-ins for the certificates. UPDATE_GOLDEN=1 rewrites them.
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
@@ -9,7 +10,7 @@ import { loadTopology } from '../../src/model/load.js';
 import { PRESETS } from '../../src/model/schema.js';
 import { synthesize } from '../../src/synth/synthesize.js';
 import { GOLDEN_DIR } from '../helpers/repo.js';
-import { FIXED_SECRETS } from '../helpers/secrets.js';
+import { FIXED_SECRETS, fixedTlsFiles } from '../helpers/secrets.js';
 
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
@@ -21,16 +22,22 @@ async function listFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-const VARIANTS = PRESETS.flatMap((preset) => [
-  { preset, dirName: preset, overrides: [] },
-  { preset, dirName: `swarm-${preset}`, overrides: [{ path: 'target', value: 'swarm', flag: '--target' }] },
-]);
+const TLS = { path: 'tls.enabled', value: true, flag: '--tls' };
+const VARIANTS = [
+  ...PRESETS.flatMap((preset) => [
+    { preset, dirName: preset, overrides: [] as (typeof TLS)[] },
+    { preset, dirName: `swarm-${preset}`, overrides: [{ path: 'target', value: 'swarm', flag: '--target' }] },
+  ]),
+  // TLS, with fixed stand-ins for the certificates (real ones are random).
+  { preset: 'full' as const, dirName: 'full-tls', overrides: [TLS] },
+  { preset: 'full' as const, dirName: 'swarm-full-tls', overrides: [TLS, { path: 'target', value: 'swarm', flag: '--target' }] },
+];
 
 describe('golden files', () => {
   for (const { preset, dirName, overrides } of VARIANTS) {
     it(`${dirName}: synthesize() output equals test/golden/${dirName}/`, async () => {
       const { topology } = await loadTopology({ preset, overrides });
-      const files = synthesize(topology, FIXED_SECRETS);
+      const files = synthesize(topology, FIXED_SECRETS, {}, topology.tls.enabled ? fixedTlsFiles(topology) : undefined);
       const dir = join(GOLDEN_DIR, dirName);
 
       if (UPDATE) {

@@ -712,6 +712,100 @@ for (const shell of SHELLS) {
         assert.match(r.out, /attaching to redis-1 6379/);
       });
     });
+
+    describe('with TLS (the CA mounted as /run/secrets/tls-ca.crt)', () => {
+      const TLS_SECRETS = { ...SECRETS, 'tls-ca.crt': '-----BEGIN CERTIFICATE-----\n' };
+      const caOf = (r: Result) => join(r.dataDir, '..', 'secrets', 'tls-ca.crt');
+      const overTls = (r: Result, user: string) => ` ${as(user)} tls=${caOf(r)}`;
+
+      it('redis-start.sh: every redis-cli call (Sentinels, PING, REPLICAOF) is --tls --cacert <the CA>', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          // No Sentinels: a first start, which attaches to the rendered master.
+          env: { ...REDIS_ENV, SENTINELS: '', SENTINEL_COUNT: '0' },
+          secrets: TLS_SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          replies: { local: { PING: 'PONG\n', REPLICAOF: 'OK\n', CONFIG: 'OK\n' }, 'redis-1': { PING: 'PONG\n' } },
+        });
+        assert.equal(r.code, 0, r.out);
+        await waitFor(async () => (await r.data('.redis-ha-attaching')) === undefined, 5000);
+        const calls = (await readFile(join(r.dataDir, '..', 'fake', 'calls'), 'utf8')).split('\n').filter(Boolean);
+        assert.ok(calls.some((c) => c.startsWith('local REPLICAOF redis-1 6379')), calls.join('\n'));
+        for (const c of calls) assert.ok(c.endsWith(overTls(r, c.includes('REPLICAOF') || c.includes('CONFIG') ? 'admin' : 'health')), c);
+        // The flags come among the options, before the command (the fake stops at the first non-option).
+        const argv = (await readFile(join(r.dataDir, '..', 'fake', 'argv'), 'utf8')).split('\n').filter(Boolean);
+        assert.equal(argv.length, calls.length);
+        assert.ok(argv.every((a) => a.includes(` --tls --cacert ${caOf(r)} `)), argv.join('\n'));
+      });
+
+      it('redis-start.sh asks the Sentinels over TLS', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({
+          script: 'redis-start.sh',
+          env: REDIS_ENV,
+          secrets: TLS_SECRETS,
+          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+          data: { 'redis.conf': REDIS_CONF },
+          replies: { 'sentinel-1': { SENTINEL: addr('redis-2') }, 'sentinel-2': { SENTINEL: addr('redis-2') } },
+        });
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), ['replicaof redis-2 6379'], r.out);
+        assert.deepEqual(
+          r.calls,
+          ['sentinel-1', 'sentinel-2', 'sentinel-3'].map((h) => `${h} SENTINEL get-master-addr-by-name mymaster${overTls(r, 'health')}`),
+        );
+      });
+
+      it('the healthchecks pass over TLS, and fail when the CA cannot be read', async (t) => {
+        if (!ready(t)) return;
+        const info = '# Replication\r\nrole:master\r\n';
+        const redis = await go({ script: 'redis-health.sh', env: {}, secrets: TLS_SECRETS, replies: { local: { INFO: info } } });
+        assert.equal(redis.code, 0, redis.out);
+        assert.deepEqual(redis.calls, [`local INFO replication${overTls(redis, 'health')}`]);
+        const sentinel = await go({
+          script: 'sentinel-health.sh',
+          env: { MASTER_NAME: 'mymaster' },
+          secrets: TLS_SECRETS,
+          replies: { local: { SENTINEL: addr('redis-1') } },
+        });
+        assert.equal(sentinel.code, 0, sentinel.out);
+        assert.deepEqual(sentinel.calls, [`local SENTINEL get-master-addr-by-name mymaster${overTls(sentinel, 'health')}`]);
+        // A CA that is there but is no file (the fake fails as redis-cli does): unhealthy.
+        const broken = await go({
+          script: 'redis-health.sh',
+          env: {},
+          secrets: SECRETS,
+          dirsInSecrets: ['tls-ca.crt'],
+          replies: { local: { INFO: info } },
+        });
+        assert.equal(broken.code, 1, broken.out);
+      });
+
+      it('without the CA (no TLS) no call has --tls', async (t) => {
+        if (!ready(t)) return;
+        const r = await go({ script: 'redis-health.sh', env: {}, secrets: SECRETS, replies: { local: { INFO: '# Replication\r\nrole:master\r\n' } } });
+        assert.equal(r.code, 0);
+        assert.ok(r.argv.every((a) => !a.includes('--tls')), r.argv.join('\n'));
+      });
+
+      it('sentinel-start.sh keeping its last state takes the rendered port and TLS lines (TLS turned on since)', async (t) => {
+        if (!ready(t)) return;
+        const tlsLines = ['port 0', 'tls-port 26379', 'tls-cert-file /run/secrets/tls-sentinel-1.crt', 'tls-replication yes'];
+        const rendered = `${tlsLines.join('\n')}\n${SENTINEL_CONF.replace('port 26379\n', '')}`;
+        const r = await go({
+          script: 'sentinel-start.sh',
+          env: SENTINEL_ENV,
+          secrets: TLS_SECRETS,
+          conf: { [SENTINEL_RENDERED]: rendered },
+          data: { 'sentinel.conf': SENTINEL_CONF },
+        });
+        assert.equal(r.code, 0, r.out);
+        const live = ((await r.data('sentinel.conf')) ?? '').split('\n');
+        assert.deepEqual(live.filter((l) => /^(port|tls-)/.test(l)), tlsLines, live.join('\n'));
+        assert.ok(r.calls.every((c) => c.endsWith(overTls(r, 'health'))), r.calls.join('\n'));
+      });
+    });
   });
 }
 

@@ -5,7 +5,7 @@
 // not running.
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { render } from '../../src/commands/render.js';
@@ -171,5 +171,35 @@ describe('rotate-secrets against a fake runtime', () => {
     assert.equal(err.exitCode, EXIT.usage);
     assert.match(err.message, /nothing to finish/);
     assert.deepEqual(runtime.called(), [], 'the engine was not asked');
+  });
+  it('with TLS: refuses (exit 2) a missing certificate file before asking the engine; begun, it keeps every TLS file as it was', async (t) => {
+    const cwd = await makeTempDir('redis-ha-cmd-rotate-');
+    t.after(() => removeDir(cwd));
+    const rendered = await render({ preset: 'full', name: 'rs-unit', portBase: 18900, tls: true } as never, { cwd });
+    const dir = join(cwd, '.redis-ha/rs-unit');
+    const key = await readFile(join(dir, 'tls/haproxy.key'), 'utf8');
+    await rm(join(dir, 'tls/haproxy.key'));
+    const missing = new FakeRuntime();
+    const err = await rotateSecrets({ name: 'rs-unit' }, { runtime: missing, io: captureIo(cwd), signal: new AbortController().signal }).then(
+      () => assert.fail('expected a refusal'),
+      (e: unknown) => e as RedisHaError,
+    );
+    assert.equal(err.exitCode, EXIT.usage);
+    assert.match(err.message, /speaks TLS, but .*tls\/haproxy\.key is missing/);
+    assert.deepEqual(missing.called(), [], 'the engine was not asked');
+    assert.equal(existsSync(join(dir, 'secrets/app.next')), false);
+
+    await writeFile(join(dir, 'tls/haproxy.key'), key);
+    const tlsBefore = Object.fromEntries(await Promise.all(['ca.crt', 'ca.key', 'redis-1.crt', 'redis-1.key', 'haproxy.crt', 'haproxy.key'].map(async (f) => [f, await readFile(join(dir, 'tls', f), 'utf8')])));
+    const runtime = new FakeRuntime();
+    runtime.containersOf.set('rs-unit', containersFor(rendered.topology));
+    // Nothing listens on the deployment's ports here: the rotation stops at its first login,
+    // after the new secrets and configs were written with the TLS files synthesize needs.
+    await rotateSecrets({ name: 'rs-unit', user: ['app'] }, { runtime, io: captureIo(cwd), signal: new AbortController().signal }).then(
+      () => assert.fail('expected the first login to fail'),
+      (e: unknown) => assert.doesNotMatch(String(e), /needs the TLS files/),
+    );
+    assert.ok(existsSync(join(dir, 'secrets/app.next')), 'the rotation began: secrets/app.next written');
+    for (const [f, text] of Object.entries(tlsBefore)) assert.equal(await readFile(join(dir, 'tls', f), 'utf8'), text, `tls/${f} unchanged`);
   });
 });

@@ -2,6 +2,9 @@
 // with: evaluated as a user would paste it, it builds exactly sentinelClientOptions().
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SentinelConnector } from 'ioredis';
 import { QuietSentinelConnector, sentinelClientOptions } from '../../src/probes/sentinel-client.js';
@@ -13,7 +16,7 @@ import { topologyOf } from '../helpers/topology.js';
 const IMPORT = "import Redis, { SentinelConnector } from 'ioredis';";
 
 /** Runs the snippet with a Redis that records its options and listeners instead of connecting. */
-function evaluate(snippet: string): { options: Record<string, unknown>; events: string[]; release: unknown } {
+function evaluate(snippet: string, globals: Record<string, unknown> = {}): { options: Record<string, unknown>; events: string[]; release: unknown } {
   const [first, ...rest] = snippet.split('\n');
   assert.equal(first, IMPORT);
   const made: { options: Record<string, unknown>; events: string[] }[] = [];
@@ -27,8 +30,8 @@ function evaluate(snippet: string): { options: Record<string, unknown>; events: 
       return this;
     }
   }
-  const run = new Function('Redis', 'SentinelConnector', `${rest.join('\n')}\nreturn release;`) as (r: unknown, s: unknown) => unknown;
-  const release = run(RecordingRedis, SentinelConnector);
+  const run = new Function('Redis', 'SentinelConnector', ...Object.keys(globals), `${rest.join('\n')}\nreturn release;`) as (...a: unknown[]) => unknown;
+  const release = run(RecordingRedis, SentinelConnector, ...Object.values(globals));
   assert.equal(made.length, 1, 'the snippet creates one client');
   return { ...made[0]!, release };
 }
@@ -68,6 +71,39 @@ describe('ioredis snippet', () => {
       assert.equal(typeof release, 'function');
     });
   }
+
+  it('with TLS: tls and sentinelTLS read the CA from <out>/tls/ca.crt, enableTLSForSentinelMode; redis-py and redis-cli trust it too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redis-ha-snippet-'));
+    try {
+      const caFile = join(dir, 'ca.crt');
+      const ca = '-----BEGIN CERTIFICATE-----\nfixed\n-----END CERTIFICATE-----\n';
+      writeFileSync(caFile, ca);
+      const t = topologyOf('full', { tls: { enabled: true } });
+      const auth = { username: 'app', password: 'pw', tls: { ca, caFile } };
+      const printed = snippets(t, auth, true);
+      const [first, second, ...rest] = printed.ioredis!.split('\n');
+      assert.equal(first, IMPORT);
+      assert.equal(second, "import { readFileSync } from 'node:fs';");
+      assert.match(printed.ioredis!, new RegExp(`tls: \\{ ca: readFileSync\\(${JSON.stringify(caFile).replace(/[.]/g, '\\.')}\\) \\}`));
+      const { options } = evaluate([first, ...rest].join('\n'), { readFileSync });
+      const expected = sentinelClientOptions(t, auth) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(options), Object.keys(expected));
+      for (const key of ['tls', 'sentinelTLS']) {
+        assert.equal(String((options[key] as { ca: Buffer }).ca), ca, `${key}: the CA file's text`);
+        assert.deepEqual(expected[key], { ca }, `${key} in the options test-failover uses`);
+      }
+      assert.equal(options.enableTLSForSentinelMode, true);
+      assert.equal(expected.enableTLSForSentinelMode, true);
+      assert.match(printed.redisPy!, new RegExp(`sentinel_kwargs=\\{"username": "app", "password": "pw", "ssl": True, "ssl_ca_certs": ${JSON.stringify(caFile).replace(/[.]/g, '\\.')}, "ssl_check_hostname": True\\}`));
+      assert.match(printed.redisPy!, /\n\s+ssl=True, ssl_ca_certs="[^"]+ca\.crt", ssl_check_hostname=True, username="app"/);
+      assert.match(printed.redisCli, new RegExp(`^redis-cli -h 127\\.0\\.0\\.1 -p 7200 --tls --cacert ${caFile.replace(/[.]/g, '\\.')} --user app`));
+      // Without TLS none of it.
+      const plain = snippets(topologyOf('full'), { username: 'app', password: 'pw' }, true);
+      assert.ok(!/tls|ssl|readFileSync/i.test(`${plain.ioredis}${plain.redisPy}${plain.redisCli}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('masks the password unless asked, in both snippets', () => {
     const t = topologyOf('sentinel');

@@ -23,6 +23,13 @@ awk -v dir=/run/secrets '
     }
     print
   }' "$rendered" >"$live.tmp"
+# With TLS: HAProxy reads its certificate and key from one file (bind ... ssl crt), on the
+# tmpfs like the config, readable by this user only (umask 077). Joined in every mode, before
+# the check of a reload: the config names it, and a reload then serves the mounted pair.
+if [ -e /run/secrets/tls-haproxy.crt ]; then
+  cat /run/secrets/tls-haproxy.crt /run/secrets/tls-haproxy.key >/tmp/haproxy.pem.tmp
+  mv /tmp/haproxy.pem.tmp /tmp/haproxy.pem
+fi
 if [ "${1:-}" = reload ]; then
   haproxy -q -c -f "$live.tmp"
   mv "$live.tmp" "$live"

@@ -52,8 +52,9 @@ elif [ -f "$live" ] && learnt=$(learnt_master "$live"); then
   echo "redis-ha: no majority of the ${SENTINEL_COUNT:-?} Sentinels names a master (${seen:-none asked}); keeping what this Sentinel learnt (master $learnt, epochs, known replicas) with the rendered settings"
   # Only what it learnt comes from its own state: the master it follows, the epochs and the
   # replicas it knows. Every setting (quorum, down-after, failover-timeout, parallel-syncs,
-  # auth, ...) comes from the rendered file, so a restart never brings back old settings; so
-  # do the peers (fixed names and ids: a peer removed since is not brought back).
+  # auth, port and tls-* lines, ...) comes from the rendered file, so a restart never brings
+  # back old settings (TLS may have been turned on or off since); so do the peers (fixed names
+  # and ids: a peer removed since is not brought back).
   {
     sed -e "s/^sentinel monitor $MASTER_NAME [^ ]* [0-9]* /sentinel monitor $MASTER_NAME $learnt /" \
         -e '/^sentinel known-replica /d' "$rendered"

@@ -1,0 +1,99 @@
+# redis-ha: shell functions shared by the start and health scripts (sourced).
+# shellcheck shell=sh
+
+nl='
+'
+
+# Secrets are files, never environment variables: /run/secrets/<user> (compose secrets),
+# present only when the deployment has auth. (Overridable only so that tests can run the
+# scripts without root.)
+SECRETS_DIR=${REDIS_HA_SECRETS_DIR:-/run/secrets}
+
+# The password of user $1 from its secret file; nothing when the deployment has no auth
+# (no file). Fails, saying why, when the file is there but unreadable or empty.
+secret() {
+  [ -e "$SECRETS_DIR/$1" ] || return 0
+  _secret=$(cat "$SECRETS_DIR/$1" 2>/dev/null) || _secret=""
+  if [ -z "$_secret" ]; then
+    echo "redis-ha: cannot read the secret $SECRETS_DIR/$1 (empty, or not readable by uid $(id -u))" >&2
+    return 1
+  fi
+  printf '%s' "$_secret"
+}
+
+# The deployment's CA, mounted only when it speaks TLS: then every redis-cli call is TLS,
+# verified against it (no client certificate: Redis does not ask for one).
+TLS_CA=$SECRETS_DIR/tls-ca.crt
+
+# rcli SECONDS USER ARGS...: redis-cli as USER, ending after SECONDS. The password reaches
+# redis-cli through REDISCLI_AUTH for that one process (never on a command line, which
+# `ps` and `docker top` show); without auth, no user.
+rcli() {
+  _t=$1 _u=$2
+  shift 2
+  if [ -e "$TLS_CA" ]; then set -- --tls --cacert "$TLS_CA" "$@"; fi
+  _pw=$(secret "$_u") || return 1
+  if [ -n "$_pw" ]; then
+    REDISCLI_AUTH=$_pw timeout "$_t" redis-cli --no-auth-warning --user "$_u" "$@"
+  else
+    timeout "$_t" redis-cli --no-auth-warning "$@"
+  fi
+}
+
+# True when $1 is a reply to SENTINEL get-master-addr-by-name as redis-cli --raw prints it
+# (trailing newlines stripped): a host line and a numeric port line, nothing else.
+# redis-cli prints an error reply (NOAUTH ..., LOADING ...) the same way and exits 0, but an
+# error is one line; nil (no such master) is empty.
+is_master_addr() {
+  addr_host=${1%%"$nl"*}
+  addr_port=${1#*"$nl"}
+  [ "$addr_host" != "$1" ] || return 1
+  # A host name, IPv4 or IPv6 address; nothing that the start scripts' sed would misread.
+  case "$addr_host" in '' | *[!A-Za-z0-9._:-]*) return 1 ;; esac
+  case "$addr_port" in '' | *[!0-9]*) return 1 ;; esac
+}
+
+# One line per Sentinel in $SENTINELS (2 s each): "<sentinel>: <host> <port>" when it names a
+# master for $MASTER_NAME; "<sentinel>: no answer" when it is down or silent, "<sentinel>:
+# names no master" on nil; otherwise "<sentinel> replied: " and the first line of its reply
+# (an error such as NOAUTH). Only the first form has a port after two words ending in ":".
+sentinels_answers() {
+  for s in ${SENTINELS:-}; do
+    if ! reply=$(rcli 2 health -h "$s" -p 26379 --raw \
+      SENTINEL get-master-addr-by-name "$MASTER_NAME" 2>/dev/null); then
+      echo "$s: no answer"
+    elif is_master_addr "$reply"; then
+      echo "$s: $addr_host $addr_port"
+    elif [ -z "$reply" ]; then
+      echo "$s: names no master"
+    else
+      printf '%s replied: %s\n' "$s" "${reply%%"$nl"*}"
+    fi
+  done
+}
+
+# The master ("host port") that a majority of the deployment's $SENTINEL_COUNT Sentinels name
+# in $1 (the lines of sentinels_answers); empty when none has one. A majority of all the
+# Sentinels, not of those that answered: one Sentinel, or one side of a split, may hold a
+# stale view (it missed a failover while cut off), and the majority is what Sentinel itself
+# needs to authorize a failover. For sentinel-start.sh $SENTINELS lists the peers only, the
+# count includes the Sentinel that is starting (it cannot answer yet).
+majority_master() {
+  case "${SENTINEL_COUNT:-}" in
+    '' | *[!0-9]*) echo "redis-ha: SENTINEL_COUNT is not set; trusting no Sentinel answer" >&2; return 0 ;;
+  esac
+  printf '%s\n' "$1" | awk -v total="$SENTINEL_COUNT" '
+    $1 ~ /:$/ && NF == 3 && $3 ~ /^[0-9]+$/ { n[$2 " " $3]++ }
+    END { for (a in n) if (2 * n[a] > total) { print a; exit } }'
+}
+
+# The answers of sentinels_answers on one line, for the log.
+answers_summary() {
+  printf '%s\n' "$1" | awk 'NF { printf "%s%s", sep, $0; sep = "; " }'
+}
+
+# $1 as a Redis config value: in double quotes, with " and \ escaped, which is how Redis
+# (and Sentinel) split config lines, so that spaces, quotes, # and backslashes survive.
+config_quote() {
+  printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"
+}

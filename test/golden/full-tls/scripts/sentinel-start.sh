@@ -1,0 +1,69 @@
+#!/bin/sh
+# redis-ha: starts one Sentinel; runs at every container start.
+# The Sentinel monitors the master its peers name (it may have changed since rendering) when
+# they are a majority of all the deployment's Sentinels (see majority_master in common.sh);
+# otherwise it keeps what it learnt (master, epochs, replicas) with the rendered settings, and
+# on first start the rendered state.
+# Env: NODE_NAME, MASTER_NAME, SENTINELS (the other Sentinels), SENTINEL_COUNT (all of them,
+# this one included). Secrets (files, with auth): /run/secrets/sentinel (auth-pass to the
+# nodes, sentinel-pass to the peers), health (asking the peers).
+set -eu
+# The live config holds those passwords: readable by the redis user only.
+umask 077
+
+# The directories are overridable only so that tests can run this script without root.
+conf_dir=${REDIS_HA_CONF_DIR:-/usr/local/etc/redis-ha}
+data_dir=${REDIS_HA_DATA_DIR:-/data}
+rendered=$conf_dir/sentinel/$NODE_NAME.conf
+live=$data_dir/sentinel.conf
+
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$conf_dir/scripts/common.sh"
+
+# Read once up front: a mounted but unreadable secret stops the start here, saying which.
+sentinel_pass=$(secret sentinel)
+secret health >/dev/null
+
+with_auth() {
+  cat
+  if [ -n "$sentinel_pass" ]; then
+    quoted=$(config_quote "$sentinel_pass")
+    # printf, not echo: dash's echo would turn the escaped backslashes back into single ones.
+    printf 'sentinel auth-pass %s %s\nsentinel sentinel-pass %s\n' "$MASTER_NAME" "$quoted" "$quoted"
+  fi
+}
+
+# "host port" of the master the Sentinel state in $1 follows; fails when it names none.
+learnt_master() {
+  learnt=$(sed -n "s/^sentinel monitor $MASTER_NAME \([^ ]*\) \([0-9]*\) [0-9]*\$/\1 \2/p" "$1" | head -n 1)
+  [ -n "$learnt" ] && echo "$learnt"
+}
+
+answers=$(sentinels_answers)
+answer=$(majority_master "$answers")
+seen=$(answers_summary "$answers")
+if [ -n "$answer" ]; then
+  echo "redis-ha: a majority of the $SENTINEL_COUNT Sentinels name ${answer% *} as master ($seen)"
+  # Monitor the current master; known replicas are learnt from it at once.
+  sed -e "s/^sentinel monitor $MASTER_NAME [^ ]* [0-9]* /sentinel monitor $MASTER_NAME $answer /" \
+      -e '/^sentinel known-replica /d' "$rendered" | with_auth >"$live.tmp"
+  mv "$live.tmp" "$live"
+elif [ -f "$live" ] && learnt=$(learnt_master "$live"); then
+  echo "redis-ha: no majority of the ${SENTINEL_COUNT:-?} Sentinels names a master (${seen:-none asked}); keeping what this Sentinel learnt (master $learnt, epochs, known replicas) with the rendered settings"
+  # Only what it learnt comes from its own state: the master it follows, the epochs and the
+  # replicas it knows. Every setting (quorum, down-after, failover-timeout, parallel-syncs,
+  # auth, port and tls-* lines, ...) comes from the rendered file, so a restart never brings
+  # back old settings (TLS may have been turned on or off since); so do the peers (fixed names
+  # and ids: a peer removed since is not brought back).
+  {
+    sed -e "s/^sentinel monitor $MASTER_NAME [^ ]* [0-9]* /sentinel monitor $MASTER_NAME $learnt /" \
+        -e '/^sentinel known-replica /d' "$rendered"
+    grep -E "^sentinel (current-epoch|config-epoch $MASTER_NAME|leader-epoch $MASTER_NAME|known-replica $MASTER_NAME) " "$live" || true
+  } | with_auth >"$live.tmp"
+  mv "$live.tmp" "$live"
+else
+  echo "redis-ha: first start; monitoring the rendered master"
+  with_auth <"$rendered" >"$live.tmp"
+  mv "$live.tmp" "$live"
+fi
+exec docker-entrypoint.sh redis-server "$live" --sentinel
