@@ -5,12 +5,12 @@
 // 2048 one (every healthcheck, HAProxy check and probe makes one), and OpenSSL (Redis,
 // HAProxy), Go (redis_exporter), Node and Python all take them.
 import { webcrypto, X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 // @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API first.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { UsageError } from '../errors.js';
+import { readText } from './writer.js';
 import type { Topology } from '../model/schema.js';
 import {
   CA_CERT_FILE,
@@ -30,15 +30,6 @@ x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 const DAY_MS = 86_400_000;
 const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
-
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
 
 /** PEM text ending in a newline: files that are joined (HAProxy's cert + key) stay valid PEM. */
 const pemText = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);

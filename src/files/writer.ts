@@ -32,7 +32,8 @@ export interface WriteResult {
   removed: string[];
 }
 
-async function readText(path: string): Promise<string | undefined> {
+/** A file's text, or undefined when it does not exist (any other error is thrown). */
+export async function readText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
