@@ -68,17 +68,10 @@ export async function partitionNode(ctx: FaultContext): Promise<void> {
 export async function drainNode(ctx: FaultContext): Promise<number | undefined> {
   const swarm = swarmOf(ctx);
   const { node } = await nodeOf(ctx, ctx.oldMaster);
-  let pausedAt: number | undefined;
-  const r = await runSwitchover({
-    deployment: { topology: ctx.topology, auth: ctx.auth, host: ctx.host, hostOf: ctx.hostOf },
-    signal: ctx.signal,
-    onStep: (step) => {
-      if (step === 'pause') pausedAt = performance.now();
-    },
-  });
+  const r = await runSwitchover({ deployment: { topology: ctx.topology, auth: ctx.auth, host: ctx.host, hostOf: ctx.hostOf }, signal: ctx.signal });
   ctx.note(`switchover ${r.oldMaster} -> ${r.newMaster} first: paused ${r.timings.pausedMs} ms`);
   ctx.heal.push(`reactivate node ${node}`, reactivate(swarm, node));
   await swarm.setAvailability(node, 'drain');
   ctx.note(`drained ${node}`);
-  return pausedAt;
+  return r.pausedAt;
 }

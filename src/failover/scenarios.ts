@@ -210,18 +210,11 @@ export const SCENARIOS = [
     expected: 'the master moves to a replica; no write fails on the Sentinel client path, none acknowledged is lost; the old master resyncs partially',
     needs: [NEEDS.sentinels, NEEDS.replica],
     inject: async (ctx) => {
-      let pausedAt: number | undefined;
-      const r = await runSwitchover({
-        deployment: { topology: ctx.topology, auth: ctx.auth, host: ctx.host, hostOf: ctx.hostOf },
-        signal: ctx.signal,
-        onStep: (step) => {
-          if (step === 'pause') pausedAt = performance.now();
-        },
-      });
+      const r = await runSwitchover({ deployment: { topology: ctx.topology, auth: ctx.auth, host: ctx.host, hostOf: ctx.hostOf }, signal: ctx.signal });
       const x = r.timings;
       ctx.note(`switchover ${r.oldMaster} -> ${r.newMaster}: paused ${x.pausedMs} ms (catch-up ${x.catchUpMs}, promoted ${x.promotedMs}, Sentinels ${x.sentinelSwitchMs}, HAProxy +${x.haproxyAgreeMs ?? '-'} ms), old master resync ${r.resync.kind}`);
       for (const n of r.notes) ctx.note(n);
-      return pausedAt;
+      return r.pausedAt;
     },
     // Writes are delayed by the pause and retried on the new master, never failed.
     verify: ({ ops, writes }) => {

@@ -65,6 +65,8 @@ export interface SwitchoverResult {
   target: string | null;
   sentinel: string;
   steered: { node: string; priority: number }[];
+  /** performance.now() of this process when CLIENT PAUSE was sent: the moment clients were first held. */
+  pausedAt: number;
   timings: SwitchoverTimings;
   /** How the old master rejoined: sync counters served by the new master during the switch. */
   resync: { kind: 'partial' | 'full' | 'none'; partial: number; full: number; oldMasterLinked: boolean };
@@ -403,6 +405,7 @@ export async function runSwitchover(o: SwitchoverOptions): Promise<SwitchoverRes
       target: plan.target ?? null,
       sentinel: plan.sentinel,
       steered,
+      pausedAt,
       timings: {
         steerMs: Math.round(steerMs),
         pausedMs: Math.round(pausedMs),

@@ -4,7 +4,7 @@
 // no write failed on the Sentinel path, every acknowledged write is on the new master, the old
 // master rejoined with a partial resync, priorities are restored, HAProxy reaches the new
 // master. Then, in process, an abort before and after SENTINEL FAILOVER: nothing stays paused
-// or steered, and no master is left half-switched.
+// or steered, and no master is left half-switched; and the reported pause moment (pausedAt).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -212,6 +212,15 @@ for (const [preset, portBase] of [
       assert.equal(await writeAnswers(d, master), 'READONLY', 'the old master answers at once: not paused, not a master');
       assert.equal(await writeAnswers(d, target), 'OK');
       assert.deepEqual(await priorities(d), before);
+    });
+
+    it('in process: reports the moment writes were paused (pausedAt), between the pause and catch-up steps', { timeout: 120_000 }, async (t) => {
+      if (!requireDocker(t)) return;
+      assert.ok(d, `deploy failed: ${deployError}`);
+      const seen = new Map<SwitchoverStep, number>();
+      const r = await runSwitchover({ deployment: d, onStep: (step) => seen.set(step, performance.now()) });
+      assert.ok(r.pausedAt >= seen.get('pause')! && r.pausedAt <= seen.get('catch-up')!, `pausedAt ${r.pausedAt}, steps ${JSON.stringify([...seen])}`);
+      await checkAgreement(r.newMaster);
     });
   });
 }
