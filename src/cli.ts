@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { presets, printPresets } from './commands/presets.js';
 import { printRenderResult, render } from './commands/render.js';
 import { withTopologyOptions, PRESET_CHOICES, type TopologyArgs } from './commands/topology-options.js';
+import { nodeHostOption, withDeploymentOptions, withTargetOptions } from './commands/deployment-options.js';
 import { printValidateResult, validate } from './commands/validate.js';
 import { deploy, printDeployResult, type DeployOptions } from './commands/deploy.js';
 import { printStatus, status, watchStatus } from './commands/status.js';
@@ -18,13 +19,13 @@ import { printSwitchover, switchover, type SwitchoverOptions } from './commands/
 import { labCommand } from './commands/lab-cli.js';
 import { printRotateSecrets, rotateSecrets, type RotateSecretsOptions } from './commands/rotate-secrets.js';
 import { SECRET_NAMES } from './synth/secrets.js';
+import { NEEDS, SCENARIO_NAMES, scenario } from './failover/scenarios.js';
 import type { CommandContext } from './commands/context.js';
 import { EXIT, RedisHaError, UsageError } from './errors.js';
 import { lines, type Io } from './io.js';
 import { TopologyError } from './model/problems.js';
 import { disableColor, formatProblems, printJson, style } from './report/style.js';
 import { RuntimeFactory } from './runtime/factory.js';
-import { TARGETS } from './model/schema.js';
 
 export interface GlobalArgs {
   json?: boolean;
@@ -37,12 +38,15 @@ const presetPositional = <T>(y: Argv<T>, required: boolean) =>
     describe: `Preset: ${PRESET_CHOICES.join(', ')}${required ? '' : ' (or "preset:" in --file)'}`,
   });
 
-const nodeHostOption = {
-  type: 'string',
-  array: true,
-  describe: 'Swarm: NODE=DOCKER_HOST (unix://, ssh://, tcp://) of each node\'s engine, repeatable [default: recorded at deploy, else a Docker context named like the node]',
-} as const;
-const targetOption = { type: 'string', choices: TARGETS, describe: 'compose or swarm [default: the deployment\'s own target]' } as const;
+/** The scenarios, from their table: "all, kill-master, ...; on compose also ...; on swarm also ...". */
+const scenarioList = () => {
+  const only = (need: (typeof NEEDS)[keyof typeof NEEDS]) => SCENARIO_NAMES.filter((n) => scenario(n).needs.includes(need));
+  const [compose, swarm] = [only(NEEDS.compose), only(NEEDS.swarm)];
+  const everywhere = SCENARIO_NAMES.filter((n) => !compose.includes(n) && !swarm.includes(n));
+  return `all, ${everywhere.join(', ')}; on compose also ${compose.join(', ')}; on swarm also ${swarm.join(', ')}`;
+};
+
+const forceOption = { type: 'boolean', describe: 'Write into a directory holding files redis-ha did not create' } as const;
 
 export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: number) => void) {
   const { io } = ctx;
@@ -58,7 +62,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
       'Write the compose file and every config of a topology (starts nothing)',
       (y) =>
         withTopologyOptions(presetPositional(y, true))
-          .option('force', { type: 'boolean', describe: 'Write into a directory holding files redis-ha did not create' })
+          .option('force', forceOption)
           .example('$0 render sentinel', 'Files for 1 master, 2 replicas, 3 Sentinels in ./.redis-ha/redis-ha/')
           .example('$0 render full --name shop --port-base 8000', 'A second deployment beside the first')
           .example('$0 render --file topology.yaml --replicas 3', 'A topology file, with one field overridden'),
@@ -82,7 +86,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
       'Render, start with Docker Compose, and wait until every check is green',
       (y) =>
         withTopologyOptions(presetPositional(y, true))
-          .option('force', { type: 'boolean', describe: 'Write into a directory holding files redis-ha did not create' })
+          .option('force', forceOption)
           .option('timeout', { type: 'number', default: 120, describe: 'Seconds to wait for health' })
           .option('wait', { type: 'boolean', default: true, describe: 'Wait for health (--no-wait: return after compose up)' })
           .option('show-secrets', { type: 'boolean', describe: 'Print the password in the connection snippets' })
@@ -108,15 +112,13 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
       'status',
       'Show every node, Sentinel, HAProxy backend and the exporter; exit 0 only when healthy',
       (y) =>
-        y
-          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
-          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
-          .option('watch', { type: 'boolean', describe: 'Refresh every second until Ctrl-C' })
-          .option('target', targetOption)
-          .option('node-host', nodeHostOption)
+        withTargetOptions(
+          withDeploymentOptions(y)
+            .option('watch', { type: 'boolean', describe: 'Refresh every second until Ctrl-C' })
+        )
           .example('$0 status', 'The deployment in ./.redis-ha')
           .example('$0 status --name shop --json', 'As JSON, with the natMap for host-side clients')
-          .example('redis-ha status --name shop >/dev/null && echo ready', 'Gate a CI job on health'),
+          .example('$0 status --name shop >/dev/null && echo ready', 'Gate a CI job on health'),
       async (args) => {
         let snapshot;
         if (args.watch && !args.json) {
@@ -132,14 +134,12 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
       'cleanup',
       "Remove a deployment's containers, network, volumes and generated files",
       (y) =>
-        y
-          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
-          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
-          .option('keep-data', { type: 'boolean', describe: 'Keep the data volumes and the secrets (secrets/<user>) for a later deploy' })
-          .option('keep-files', { type: 'boolean', describe: 'Keep the generated files' })
-          .option('all', { type: 'boolean', describe: 'Every redis-ha deployment on this engine (found by label)' })
-          .option('target', targetOption)
-          .option('node-host', nodeHostOption)
+        withTargetOptions(
+          withDeploymentOptions(y)
+            .option('keep-data', { type: 'boolean', describe: 'Keep the data volumes and the secrets (secrets/<user>) for a later deploy' })
+            .option('keep-files', { type: 'boolean', describe: 'Keep the generated files' })
+            .option('all', { type: 'boolean', describe: 'Every redis-ha deployment on this engine (found by label)' })
+        )
           .example('$0 cleanup', 'Remove the deployment in ./.redis-ha')
           .example('$0 cleanup --name shop --keep-data', 'Remove containers, keep the data for the next deploy')
           .example('$0 cleanup --all', 'Remove every redis-ha deployment'),
@@ -149,9 +149,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
       'backup',
       'Save a consistent RDB of a deployment (taken on a replica) with a JSON manifest beside it',
       (y) =>
-        y
-          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
-          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+        withDeploymentOptions(y)
           .option('out', { type: 'string', describe: 'The RDB file to write (mode 0600; FILE.json beside it) [default: ./<name>-<UTC time>.rdb]' })
           .option('timeout', { type: 'number', default: 600, describe: 'Seconds to wait for the BGSAVE' })
           .example('$0 backup --name shop', 'Writes ./shop-20250101T120000Z.rdb and ./shop-20250101T120000Z.rdb.json')
@@ -162,10 +160,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
       'restore <file>',
       "Replace a deployment's data with a backup (checked first; without --yes only says what it would replace)",
       (y) =>
-        y
-          .positional('file', { type: 'string', demandOption: true, describe: 'The .rdb written by `redis-ha backup` (its .rdb.json beside it)' })
-          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
-          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+        withDeploymentOptions(y.positional('file', { type: 'string', demandOption: true, describe: 'The .rdb written by `redis-ha backup` (its .rdb.json beside it)' }))
           .option('yes', { type: 'boolean', describe: 'Really replace every node\'s data' })
           .option('timeout', { type: 'number', default: 120, describe: 'Seconds for each wait (load, sync, health)' })
           .example('$0 restore shop-20250101T120000Z.rdb --name shop', 'Says what would be replaced; changes nothing (exit 2)')
@@ -177,19 +172,17 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
       'test-failover',
       'Inject failures (kill, stop, pause, partition the master; Sentinels down; replica restart) under load and report outage, lost writes, dual masters',
       (y) =>
-        y
-          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
-          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
-          .option('scenario', {
-            type: 'string',
-            array: true,
-            describe: 'Scenario to run (repeatable): all, kill-master, stop-master, pause-master, partition-master, kill-sentinel, sentinel-majority-loss, restart-replica, switchover; on swarm also kill-node, partition-node, drain-node [default: those that fit the deployment]',
-          })
-          .option('rate', { type: 'number', default: 200, describe: 'Writes per second on each client path' })
-          .option('durability', { choices: ['async', 'wait'] as const, default: 'async' as const, describe: 'wait: acknowledge a write only after WAIT 1 (a replica has it)' })
-          .option('report', { type: 'string', describe: 'Write a self-contained HTML timeline report to this file' })
-          .option('target', targetOption)
-          .option('node-host', nodeHostOption)
+        withTargetOptions(
+          withDeploymentOptions(y)
+            .option('scenario', {
+              type: 'string',
+              array: true,
+              describe: `Scenario to run (repeatable): ${scenarioList()} [default: those that fit the deployment]`,
+            })
+            .option('rate', { type: 'number', default: 200, describe: 'Writes per second on each client path' })
+            .option('durability', { choices: ['async', 'wait'] as const, default: 'async' as const, describe: 'wait: acknowledge a write only after WAIT 1 (a replica has it)' })
+            .option('report', { type: 'string', describe: 'Write a self-contained HTML timeline report to this file' })
+        )
           .example('$0 test-failover --name shop', 'Every scenario that fits the preset')
           .example('$0 test-failover --scenario kill-master --durability wait --json', 'One scenario, WAIT after each write, as JSON')
           .example('$0 test-failover --scenario all --report failover.html', 'With an HTML timeline per scenario'),
@@ -203,9 +196,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
       'switchover',
       'Move the master to a replica with no acknowledged write lost: pause writes, let Sentinel fail over, unpause',
       (y) =>
-        y
-          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
-          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+        withDeploymentOptions(y)
           .option('to', { type: 'string', describe: 'The replica to promote, e.g. redis-2 [default: the most up-to-date replica Sentinel picks]' })
           .option('timeout', { type: 'number', default: 60, describe: 'Seconds for the whole switchover' })
           .example('$0 switchover', 'Hand the master role of the deployment in ./.redis-ha to a replica')
@@ -220,9 +211,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
       'rotate-secrets',
       'New secrets without downtime: add new passwords beside the old ones and move every internal consumer to them; --finish removes the old ones',
       (y) =>
-        y
-          .option('name', { type: 'string', describe: 'Deployment name [default: the only one in ./.redis-ha, else redis-ha]' })
-          .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
+        withDeploymentOptions(y)
           .option('user', { type: 'string', array: true, choices: [...SECRET_NAMES], describe: 'Only this user (repeatable) [default: every user]' })
           .option('finish', { type: 'boolean', describe: 'Remove the old passwords (refused while a consumer still holds one)' })
           .example('$0 rotate-secrets --name shop', 'Every user: new passwords accepted, consumers moved; prints what clients must change')

@@ -9,6 +9,7 @@ import { which } from '../helpers/binaries.js';
 import { CLI_PATH } from '../helpers/repo.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { billionLaughsYaml } from '../helpers/topology.js';
+import { SCENARIO_NAMES } from '../../src/failover/scenarios.js';
 
 let root: string;
 before(async () => {
@@ -387,6 +388,26 @@ describe('command line', () => {
     const r = await runCli(['render', '--help'], { cwd: root });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Examples:\n\s+redis-ha render sentinel/);
+  });
+
+  it('test-failover --help names every scenario of the table, each once', async () => {
+    const r = await runCli(['test-failover', '--help'], { cwd: root });
+    assert.equal(r.code, 0, r.stderr);
+    const listed = /Scenario to run \(repeatable\): (.*?) \[default/.exec(r.stdout.replace(/\s+/g, ' '))?.[1] ?? '';
+    const names = listed.split(/[,;] (?:on \w+ also )?/);
+    assert.deepEqual([...names].sort(), ['all', ...SCENARIO_NAMES].sort(), listed);
+  });
+
+  it('the commands on an existing deployment take --name and --dir; those reaching every node --target and --node-host', async () => {
+    for (const command of ['status', 'cleanup', 'backup', 'restore', 'test-failover', 'switchover', 'rotate-secrets']) {
+      const r = await runCli([command, '--help'], { cwd: root });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /--name +Deployment name \[default: the only one in \.\/\.redis-ha, else redis-ha\]/, command);
+      assert.match(r.stdout, /--dir +Deployment directory \(instead of --name\)/, command);
+      const reachesNodes = ['status', 'cleanup', 'test-failover'].includes(command);
+      assert.equal(/--target +compose or swarm \[default: the deployment's own target\]/.test(r.stdout), reachesNodes, `${command} --target`);
+      assert.equal(/--node-host +Swarm: NODE=DOCKER_HOST/.test(r.stdout), reachesNodes, `${command} --node-host`);
+    }
   });
 
   it('an unknown command exits 2 and names it', async () => {
