@@ -27,7 +27,7 @@ const NOAUTH: Reply = 'NOAUTH Authentication required.\n\n';
 const NIL: Reply = '\n';
 
 interface Case {
-  script: string;
+  script: Script;
   env: Record<string, string>;
   replies?: Replies;
   /** Files in the config dir (redis.conf / sentinel.conf) and the data dir, by name. */
@@ -184,6 +184,17 @@ const as = (user: string) => (user ? `user=${user} auth=${user}-pw` : 'user= aut
 // A password as a user might supply it: spaces, both quotes, a #, backslashes.
 const NASTY_PASSWORD = `p a"s's #1 \\x41\\`;
 
+type Script = 'redis-start.sh' | 'sentinel-start.sh' | 'redis-health.sh' | 'sentinel-health.sh';
+/** What each script finds when a test says nothing else: redis-3 or sentinel-1 restarting, rendered as above, every secret mounted. */
+const FIXTURES: Record<Script, Omit<Case, 'script'>> = {
+  'redis-start.sh': { env: REDIS_ENV, secrets: SECRETS, conf: { 'redis.conf': REDIS_CONF_REPLICA } },
+  'sentinel-start.sh': { env: SENTINEL_ENV, secrets: SECRETS, conf: { [SENTINEL_RENDERED]: SENTINEL_CONF } },
+  'redis-health.sh': { env: {}, secrets: SECRETS },
+  'sentinel-health.sh': { env: { MASTER_NAME: 'mymaster' }, secrets: SECRETS },
+};
+/** The case of one test: the script's fixture with what the test changes. */
+const fixture = (script: Script, changes: Partial<Omit<Case, 'script'>> = {}): Case => ({ script, ...FIXTURES[script], ...changes });
+
 describe('container scripts: shellcheck', () => {
   it('finds nothing in any script of templates/scripts/', (t: TestContext) => {
     if (!which('shellcheck')) {
@@ -203,17 +214,13 @@ describe('container scripts: shellcheck', () => {
 for (const shell of SHELLS) {
   describe(`container scripts under ${shell.name}`, () => {
     const ready = (t: TestContext) => requireBinary(t, shell.binary);
-    const go = (c: Case) => runCase(shell.argv, c);
+    const go = (script: Script, changes?: Partial<Omit<Case, 'script'>>) => runCase(shell.argv, fixture(script, changes));
 
     describe('redis-start.sh', () => {
       it('follows a majority of the Sentinels (2 of 3; the third does not answer in time)', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
-          env: REDIS_ENV,
-          secrets: SECRETS,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
-          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+        const r = await go('redis-start.sh', {
+          data: { 'redis.conf': REDIS_CONF_REPLICA },
           replies: {
             'sentinel-1': { SENTINEL: addr('redis-2') },
             'sentinel-2': { SENTINEL: 'hang' },
@@ -230,12 +237,8 @@ for (const shell of SHELLS) {
 
       it('becomes master when a majority names this node', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
-          env: REDIS_ENV,
-          secrets: SECRETS,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
-          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+        const r = await go('redis-start.sh', {
+          data: { 'redis.conf': REDIS_CONF_REPLICA },
           replies: { 'sentinel-1': { SENTINEL: addr('redis-3') }, 'sentinel-2': { SENTINEL: addr('redis-3') } },
         });
         assert.equal(r.code, 0, r.out);
@@ -244,12 +247,8 @@ for (const shell of SHELLS) {
 
       it('keeps its last role when only one Sentinel of three answers, and logs what it saw', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
-          env: REDIS_ENV,
-          secrets: SECRETS,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
-          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+        const r = await go('redis-start.sh', {
+          data: { 'redis.conf': REDIS_CONF_REPLICA },
           replies: { 'sentinel-2': { SENTINEL: addr('redis-2') } },
         });
         assert.equal(r.code, 0, r.out);
@@ -262,11 +261,7 @@ for (const shell of SHELLS) {
       it('keeps its last role on a 1-vs-1 split (not resolved by host name)', async (t) => {
         if (!ready(t)) return;
         // Last role: master. Either split answer would make it a replica.
-        const r = await go({
-          script: 'redis-start.sh',
-          env: REDIS_ENV,
-          secrets: SECRETS,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+        const r = await go('redis-start.sh', {
           data: { 'redis.conf': REDIS_CONF },
           replies: { 'sentinel-1': { SENTINEL: addr('redis-1') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
         });
@@ -279,11 +274,7 @@ for (const shell of SHELLS) {
 
       it('keeps its last role when no Sentinel answers', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
-          env: REDIS_ENV,
-          secrets: SECRETS,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+        const r = await go('redis-start.sh', {
           data: { 'redis.conf': `${REDIS_CONF}slaveof redis-2 6379\n` },
         });
         assert.equal(r.code, 0, r.out);
@@ -293,12 +284,8 @@ for (const shell of SHELLS) {
 
       it('takes no error reply (NOAUTH) for an answer', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
-          env: REDIS_ENV,
-          secrets: SECRETS,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
-          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+        const r = await go('redis-start.sh', {
+          data: { 'redis.conf': REDIS_CONF_REPLICA },
           replies: {
             'sentinel-1': { SENTINEL: NOAUTH },
             'sentinel-2': { SENTINEL: NOAUTH },
@@ -312,9 +299,7 @@ for (const shell of SHELLS) {
 
       it('quotes masterauth (from the replica secret) in the live config the way Redis parses it', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
-          env: REDIS_ENV,
+        const r = await go('redis-start.sh', {
           secrets: { ...SECRETS, replica: `${NASTY_PASSWORD}\n` },
           conf: { 'redis.conf': REDIS_CONF },
           data: { 'redis.conf': REDIS_CONF },
@@ -330,11 +315,9 @@ for (const shell of SHELLS) {
 
       it('without secret files (auth disabled) writes no masterauth and calls redis-cli without a user', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
-          env: REDIS_ENV,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
-          data: { 'redis.conf': `${REDIS_CONF}replicaof redis-1 6379\n` },
+        const r = await go('redis-start.sh', {
+          secrets: {},
+          data: { 'redis.conf': REDIS_CONF_REPLICA },
           replies: { 'sentinel-1': { SENTINEL: addr('redis-2') }, 'sentinel-2': { SENTINEL: addr('redis-2') } },
         });
         assert.equal(r.code, 0, r.out);
@@ -346,11 +329,7 @@ for (const shell of SHELLS) {
 
       it('asks the Sentinels as the user health, the password only in REDISCLI_AUTH (never in argv)', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
-          env: REDIS_ENV,
-          secrets: SECRETS,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+        const r = await go('redis-start.sh', {
           data: { 'redis.conf': REDIS_CONF },
           replies: { 'sentinel-1': { SENTINEL: addr('redis-2') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
         });
@@ -367,9 +346,7 @@ for (const shell of SHELLS) {
       for (const [label, secret] of [['empty', ''], ['a directory, not a file', undefined]] as const) {
         it(`refuses to start when a mounted secret is unreadable (${label}), naming the file`, async (t) => {
           if (!ready(t)) return;
-          const r = await go({
-            script: 'redis-start.sh',
-            env: REDIS_ENV,
+          const r = await go('redis-start.sh', {
             secrets: secret === undefined ? { admin: SECRETS.admin, health: SECRETS.health } : { ...SECRETS, replica: secret },
             conf: { 'redis.conf': REDIS_CONF },
             data: { 'redis.conf': REDIS_CONF },
@@ -388,17 +365,16 @@ for (const shell of SHELLS) {
         // An ACL user to log in as, as the rendered configs have (the default user off).
         const users = 'user default off\nuser admin on >admin-pw ~* &* +@all\n';
         const servers = [
-          { script: 'redis-start.sh', conf: 'redis.conf', live: 'redis.conf', binary: 'redis-server', env: REDIS_ENV, extra: '', secret: 'replica' },
+          { script: 'redis-start.sh' as const, conf: 'redis.conf', live: 'redis.conf', binary: 'redis-server', extra: '', secret: 'replica' },
           // The rendered monitor line names a port nobody uses: only the config parse matters here.
-          { script: 'sentinel-start.sh', conf: SENTINEL_RENDERED, live: 'sentinel.conf', binary: 'redis-sentinel', env: SENTINEL_ENV,
+          { script: 'sentinel-start.sh' as const, conf: SENTINEL_RENDERED, live: 'sentinel.conf', binary: 'redis-sentinel',
             extra: 'sentinel monitor mymaster 127.0.0.1 11999 2\n', secret: 'sentinel' },
         ];
         for (const s of servers) {
           // No TCP port: the server listens on a unix socket in the case's own data dir.
-          const r = await go({
-            script: s.script,
-            env: s.env,
+          const r = await go(s.script, {
             secrets: { ...SECRETS, [s.secret]: `${NASTY_PASSWORD}\n` },
+            conf: {}, // written from the data dir instead, below
             confFromDataDir: { [s.conf]: (dir) => `port 0\nunixsocket ${dir}/server.sock\ndir ${dir}\n${users}${s.extra}` },
           });
           assert.equal(r.code, 0, r.out);
@@ -418,11 +394,7 @@ for (const shell of SHELLS) {
 
       it('on a first start attaches to the rendered master with REPLICAOF', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
-          env: REDIS_ENV,
-          secrets: SECRETS,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
+        const r = await go('redis-start.sh', {
           replies: {
             local: { PING: 'PONG\n', REPLICAOF: 'OK\n', CONFIG: 'OK\n' },
             'redis-1': { PING: 'PONG\n' },
@@ -440,11 +412,8 @@ for (const shell of SHELLS) {
 
       it('gives up waiting for an unreachable master within its bound, says why, and leaves Redis to retry', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
+        const r = await go('redis-start.sh', {
           env: { ...REDIS_ENV, REDIS_HA_ATTACH_TIMEOUT_S: '1' },
-          secrets: SECRETS,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
           replies: { local: { PING: 'PONG\n', REPLICAOF: 'OK\n', CONFIG: 'OK\n' } },
           timeoutMs: 8000,
         });
@@ -458,11 +427,8 @@ for (const shell of SHELLS) {
 
       it('gives up when its own Redis never answers, and stays unhealthy', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
+        const r = await go('redis-start.sh', {
           env: { ...REDIS_ENV, REDIS_HA_ATTACH_TIMEOUT_S: '1' },
-          secrets: SECRETS,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
           timeoutMs: 8000,
         });
         assert.equal(r.timedOut, false, `the attach loop never gave up:\n${r.out}`);
@@ -478,11 +444,7 @@ for (const shell of SHELLS) {
 
       it('monitors the master both peers name (2 of 3 Sentinels with itself)', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'sentinel-start.sh',
-          env: SENTINEL_ENV,
-          secrets: SECRETS,
-          conf: { [SENTINEL_RENDERED]: SENTINEL_CONF },
+        const r = await go('sentinel-start.sh', {
           data: { 'sentinel.conf': SENTINEL_CONF },
           replies: { 'sentinel-2': { SENTINEL: addr('redis-2') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
         });
@@ -494,11 +456,7 @@ for (const shell of SHELLS) {
 
       it('keeps its last state when one peer of three Sentinels answers', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'sentinel-start.sh',
-          env: SENTINEL_ENV,
-          secrets: SECRETS,
-          conf: { [SENTINEL_RENDERED]: SENTINEL_CONF },
+        const r = await go('sentinel-start.sh', {
           data: { 'sentinel.conf': SENTINEL_CONF },
           replies: { 'sentinel-2': { SENTINEL: addr('redis-2') } },
         });
@@ -510,11 +468,7 @@ for (const shell of SHELLS) {
 
       it('keeps its last state on a split between its peers', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'sentinel-start.sh',
-          env: SENTINEL_ENV,
-          secrets: SECRETS,
-          conf: { [SENTINEL_RENDERED]: SENTINEL_CONF },
+        const r = await go('sentinel-start.sh', {
           data: { 'sentinel.conf': SENTINEL_CONF },
           replies: { 'sentinel-2': { SENTINEL: addr('redis-3') }, 'sentinel-3': { SENTINEL: addr('redis-2') } },
         });
@@ -556,10 +510,7 @@ for (const shell of SHELLS) {
           'sentinel current-epoch 3',
           '',
         ].join('\n');
-        const r = await go({
-          script: 'sentinel-start.sh',
-          env: SENTINEL_ENV,
-          secrets: SECRETS,
+        const r = await go('sentinel-start.sh', {
           conf: { [SENTINEL_RENDERED]: rendered },
           data: { 'sentinel.conf': state },
           replies: { 'sentinel-2': { SENTINEL: addr('redis-2') } },
@@ -588,11 +539,7 @@ for (const shell of SHELLS) {
 
       it('with no majority and a state that names no master, starts from the rendered one', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'sentinel-start.sh',
-          env: SENTINEL_ENV,
-          secrets: SECRETS,
-          conf: { [SENTINEL_RENDERED]: SENTINEL_CONF },
+        const r = await go('sentinel-start.sh', {
           data: { 'sentinel.conf': 'port 26379\n' },
         });
         assert.equal(r.code, 0, r.out);
@@ -604,9 +551,7 @@ for (const shell of SHELLS) {
         // Rendered: the users of now (hashes) and who this Sentinel is; the last state holds
         // an older user line and Sentinel's own unquoted rewrite of the passwords.
         const rendered = `${SENTINEL_CONF}user default off\nuser sentinel on #newhash -@all +ping\nsentinel auth-user mymaster sentinel\nsentinel sentinel-user sentinel\n`;
-        const r = await go({
-          script: 'sentinel-start.sh',
-          env: SENTINEL_ENV,
+        const r = await go('sentinel-start.sh', {
           secrets: { ...SECRETS, sentinel: `${NASTY_PASSWORD}\n` },
           conf: { [SENTINEL_RENDERED]: rendered },
           data: {
@@ -632,7 +577,7 @@ for (const shell of SHELLS) {
 
       it('without secret files (auth disabled) writes no auth lines', async (t) => {
         if (!ready(t)) return;
-        const r = await go({ script: 'sentinel-start.sh', env: SENTINEL_ENV, conf: { [SENTINEL_RENDERED]: SENTINEL_CONF } });
+        const r = await go('sentinel-start.sh', { secrets: {} });
         assert.equal(r.code, 0, r.out);
         assert.equal(await r.data('sentinel.conf'), SENTINEL_CONF);
         assert.ok(r.calls.every((c) => c.endsWith(` ${as('')}`)), r.calls.join('\n'));
@@ -640,12 +585,7 @@ for (const shell of SHELLS) {
 
       it('refuses to start when its secret is mounted but empty', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'sentinel-start.sh',
-          env: SENTINEL_ENV,
-          secrets: { ...SECRETS, sentinel: '' },
-          conf: { [SENTINEL_RENDERED]: SENTINEL_CONF },
-        });
+        const r = await go('sentinel-start.sh', { secrets: { ...SECRETS, sentinel: '' } });
         assert.notEqual(r.code, 0, r.out);
         assert.match(r.out, /cannot read the secret .*secrets\/sentinel/);
         assert.equal(r.entrypoint, undefined);
@@ -654,7 +594,7 @@ for (const shell of SHELLS) {
 
     describe('sentinel-health.sh', () => {
       const health = (replies: Replies) =>
-        go({ script: 'sentinel-health.sh', env: { MASTER_NAME: 'mymaster' }, secrets: SECRETS, replies });
+        go('sentinel-health.sh', { replies });
 
       it('passes when the Sentinel names a master, asked as the user health', async (t) => {
         if (!ready(t)) return;
@@ -683,7 +623,7 @@ for (const shell of SHELLS) {
     describe('redis-health.sh', () => {
       const info = (...lines: string[]) => `# Replication\r\n${lines.join('\r\n')}\r\n`;
       const health = (replies: Replies, data: Record<string, string> = {}) =>
-        go({ script: 'redis-health.sh', env: {}, secrets: SECRETS, replies, data });
+        go('redis-health.sh', { replies, data });
 
       it('passes for a master', async (t) => {
         if (!ready(t)) return;
@@ -720,12 +660,10 @@ for (const shell of SHELLS) {
 
       it('redis-start.sh: every redis-cli call (Sentinels, PING, REPLICAOF) is --tls --cacert <the CA>', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
+        const r = await go('redis-start.sh', {
           // No Sentinels: a first start, which attaches to the rendered master.
           env: { ...REDIS_ENV, SENTINELS: '', SENTINEL_COUNT: '0' },
           secrets: TLS_SECRETS,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
           replies: { local: { PING: 'PONG\n', REPLICAOF: 'OK\n', CONFIG: 'OK\n' }, 'redis-1': { PING: 'PONG\n' } },
         });
         assert.equal(r.code, 0, r.out);
@@ -741,11 +679,8 @@ for (const shell of SHELLS) {
 
       it('redis-start.sh asks the Sentinels over TLS', async (t) => {
         if (!ready(t)) return;
-        const r = await go({
-          script: 'redis-start.sh',
-          env: REDIS_ENV,
+        const r = await go('redis-start.sh', {
           secrets: TLS_SECRETS,
-          conf: { 'redis.conf': REDIS_CONF_REPLICA },
           data: { 'redis.conf': REDIS_CONF },
           replies: { 'sentinel-1': { SENTINEL: addr('redis-2') }, 'sentinel-2': { SENTINEL: addr('redis-2') } },
         });
@@ -760,31 +695,20 @@ for (const shell of SHELLS) {
       it('the healthchecks pass over TLS, and fail when the CA cannot be read', async (t) => {
         if (!ready(t)) return;
         const info = '# Replication\r\nrole:master\r\n';
-        const redis = await go({ script: 'redis-health.sh', env: {}, secrets: TLS_SECRETS, replies: { local: { INFO: info } } });
+        const redis = await go('redis-health.sh', { secrets: TLS_SECRETS, replies: { local: { INFO: info } } });
         assert.equal(redis.code, 0, redis.out);
         assert.deepEqual(redis.calls, [`local INFO replication${overTls(redis, 'health')}`]);
-        const sentinel = await go({
-          script: 'sentinel-health.sh',
-          env: { MASTER_NAME: 'mymaster' },
-          secrets: TLS_SECRETS,
-          replies: { local: { SENTINEL: addr('redis-1') } },
-        });
+        const sentinel = await go('sentinel-health.sh', { secrets: TLS_SECRETS, replies: { local: { SENTINEL: addr('redis-1') } } });
         assert.equal(sentinel.code, 0, sentinel.out);
         assert.deepEqual(sentinel.calls, [`local SENTINEL get-master-addr-by-name mymaster${overTls(sentinel, 'health')}`]);
         // A CA that is there but is no file (the fake fails as redis-cli does): unhealthy.
-        const broken = await go({
-          script: 'redis-health.sh',
-          env: {},
-          secrets: SECRETS,
-          dirsInSecrets: ['tls-ca.crt'],
-          replies: { local: { INFO: info } },
-        });
+        const broken = await go('redis-health.sh', { dirsInSecrets: ['tls-ca.crt'], replies: { local: { INFO: info } } });
         assert.equal(broken.code, 1, broken.out);
       });
 
       it('without the CA (no TLS) no call has --tls', async (t) => {
         if (!ready(t)) return;
-        const r = await go({ script: 'redis-health.sh', env: {}, secrets: SECRETS, replies: { local: { INFO: '# Replication\r\nrole:master\r\n' } } });
+        const r = await go('redis-health.sh', { replies: { local: { INFO: '# Replication\r\nrole:master\r\n' } } });
         assert.equal(r.code, 0);
         assert.ok(r.argv.every((a) => !a.includes('--tls')), r.argv.join('\n'));
       });
@@ -793,9 +717,7 @@ for (const shell of SHELLS) {
         if (!ready(t)) return;
         const tlsLines = ['port 0', 'tls-port 26379', 'tls-cert-file /run/secrets/tls-sentinel-1.crt', 'tls-replication yes'];
         const rendered = `${tlsLines.join('\n')}\n${SENTINEL_CONF.replace('port 26379\n', '')}`;
-        const r = await go({
-          script: 'sentinel-start.sh',
-          env: SENTINEL_ENV,
+        const r = await go('sentinel-start.sh', {
           secrets: TLS_SECRETS,
           conf: { [SENTINEL_RENDERED]: rendered },
           data: { 'sentinel.conf': SENTINEL_CONF },
