@@ -17,7 +17,7 @@ import { COMPOSE_FILE, STACK_FILE } from '../synth/synthesize.js';
 import { hostsOf, type Deployment } from '../deployment.js';
 import { parseNodeHosts, readNodeHosts, writeNodeHosts } from '../runtime/node-hosts.js';
 import { swarmPreflight, type SwarmPreflight } from '../runtime/swarm-preflight.js';
-import { serviceAddresses } from '../runtime/swarm-plan.js';
+import { serviceAddresses, swarmHostOf } from '../runtime/swarm-plan.js';
 import { isSwarmRuntime, type SwarmRuntime } from '../runtime/swarm.js';
 import type { CommandContext } from './context.js';
 import { render, type RenderOptions } from './render.js';
@@ -127,6 +127,22 @@ export async function swarmRuntimeFor(ctx: Pick<CommandContext, 'runtime' | 'run
   const runtime = ctx.runtimeFor ? ctx.runtimeFor('swarm', { ...(await readNodeHosts(dir)), ...given }) : ctx.runtime;
   if (!isSwarmRuntime(runtime)) throw new EnvironmentError('this deployment targets swarm, but no Swarm runtime was handed to the command');
   return runtime;
+}
+
+/** The engine a command on a live deployment talks to, checked: the swarm's when it targets swarm (--target overrides), with the node of each service. */
+export async function liveEngine(
+  ctx: Pick<CommandContext, 'runtime' | 'runtimeFor'>,
+  dir: string,
+  t: Topology,
+  options: { target?: string; nodeHost?: string[] },
+): Promise<{ runtime: Runtime; hostOf?: (service: string) => string }> {
+  if ((options.target ?? t.target) !== 'swarm') {
+    await ctx.runtime.checkEngine();
+    return { runtime: ctx.runtime };
+  }
+  const swarm = await swarmRuntimeFor(ctx, dir, options.nodeHost);
+  await swarm.checkEngine();
+  return { runtime: swarm, hostOf: await swarmHostOf(swarm, t) };
 }
 
 export async function deploy(options: DeployOptions, ctx: DeployContext): Promise<DeployResult> {

@@ -6,8 +6,7 @@ import { takeSnapshot, type StatusSnapshot } from '../health/status.js';
 import { probeHost } from '../model/nodes.js';
 import type { TargetName } from '../model/schema.js';
 import type { Deployment } from '../deployment.js';
-import { swarmHostOf } from '../runtime/swarm-plan.js';
-import { swarmRuntimeFor } from './deploy.js';
+import { liveEngine } from './deploy.js';
 import { printJson, style, symbols } from '../report/style.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
@@ -24,16 +23,8 @@ export interface StatusOptions {
 export async function status(options: StatusOptions, ctx: Pick<CommandContext, 'runtime' | 'io' | 'runtimeFor'>): Promise<StatusSnapshot> {
   const files = await readDeployment(await locateDeployment(options, ctx.runtime, ctx.io.cwd));
   const t = files.topology;
-  const d: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
-  let runtime = ctx.runtime;
-  if ((options.target ?? t.target) === 'swarm') {
-    const swarm = await swarmRuntimeFor(ctx, files.dir, options.nodeHost);
-    runtime = swarm;
-    await runtime.checkEngine();
-    d.hostOf = await swarmHostOf(swarm, t);
-  } else {
-    await runtime.checkEngine();
-  }
+  const { runtime, hostOf } = await liveEngine(ctx, files.dir, t, options);
+  const d: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t), hostOf };
   const containers = await runtime.containers(t.name);
   const certificates = await readCertificateExpiry(files.dir, t);
   return takeSnapshot(d, containers, { caughtUp: false, certificates });

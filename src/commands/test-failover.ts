@@ -8,8 +8,7 @@ import { readDeployment } from '../files/deployment.js';
 import { probeHost } from '../model/nodes.js';
 import type { TargetName } from '../model/schema.js';
 import type { Deployment } from '../deployment.js';
-import { swarmHostOf } from '../runtime/swarm-plan.js';
-import { swarmRuntimeFor } from './deploy.js';
+import { liveEngine } from './deploy.js';
 import { HealStack } from '../operations/heal.js';
 import { InterruptedError, runScenario, type Progress, type ScenarioResult } from '../failover/run.js';
 import { selectScenarios } from '../failover/scenarios.js';
@@ -55,25 +54,17 @@ export interface TestFailoverContext extends CommandContext {
 
 export async function testFailover(options: TestFailoverOptions, ctx: TestFailoverContext): Promise<TestFailoverResult> {
   const { signal } = ctx;
-  let runtime = ctx.runtime;
   const io = progressIo(ctx.io);
   const rate = options.rate ?? 200;
   if (!Number.isFinite(rate) || rate <= 0 || rate > 5000) throw new UsageError(`--rate ${rate} is out of range`, 'use 1 to 5000 writes per second');
   const durability = options.durability ?? 'async';
   if (durability !== 'async' && durability !== 'wait') throw new UsageError(`--durability ${durability}: use async or wait`);
-  const files = await readDeployment(await locateDeployment(options, runtime, ctx.io.cwd));
+  const files = await readDeployment(await locateDeployment(options, ctx.runtime, ctx.io.cwd));
   const t = files.topology;
   const { selected: scenarios, skipped } = selectScenarios(t, options.scenario);
   for (const reason of skipped) io.print(style.dim(`skipped: ${reason}`));
-  const deployment: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
-  if ((options.target ?? t.target) === 'swarm') {
-    const swarm = await swarmRuntimeFor(ctx, files.dir, options.nodeHost);
-    runtime = swarm;
-    await runtime.checkEngine();
-    deployment.hostOf = await swarmHostOf(swarm, t);
-  } else {
-    await runtime.checkEngine();
-  }
+  const { runtime, hostOf } = await liveEngine(ctx, files.dir, t, options);
+  const deployment: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t), hostOf };
   const run = ctx.runScenario ?? runScenario;
 
   // Ctrl-C (the signal): the running scenario stops, and every injected fault is healed before exit 130.

@@ -8,10 +8,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { render } from '../../src/commands/render.js';
 import { status, watchStatus } from '../../src/commands/status.js';
+import { liveEngine } from '../../src/commands/deploy.js';
+import type { Runtime } from '../../src/runtime/runtime.js';
 import { EXIT, RedisHaError } from '../../src/errors.js';
 import { containersFor, engineDown, FakeRuntime } from '../helpers/fake-runtime.js';
 import { captureIo } from '../helpers/io.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
+import { topologyOf } from '../helpers/topology.js';
 
 const NAME = 'rt-unit-status';
 
@@ -105,5 +108,43 @@ describe('status against a fake runtime', () => {
     const err = await rejection(status({ name: NAME }, { runtime, io: captureIo(cwd) }));
     assert.equal(err.exitCode, EXIT.environment);
     assert.match(err.message, /DOCKER_HOST/);
+  });
+});
+
+describe('liveEngine (the engine status and test-failover talk to)', () => {
+  const node = (hostname: string, address: string) => ({ id: hostname, hostname, address, state: 'ready', availability: 'active', manager: true, labels: {} });
+
+  it('on compose: the runtime handed in, its engine checked; no swarm runtime asked for, no hostOf', async (t) => {
+    const cwd = await makeTempDir('redis-ha-cmd-status-');
+    t.after(() => removeDir(cwd));
+    const runtime = new FakeRuntime();
+    const asked: unknown[] = [];
+    const engine = await liveEngine({ runtime, runtimeFor: (...a) => (asked.push(a), runtime) }, cwd, topologyOf('sentinel'), {});
+    assert.equal(engine.runtime, runtime);
+    assert.equal(engine.hostOf, undefined);
+    assert.deepEqual(runtime.called(), ['checkEngine']);
+    assert.deepEqual(asked, []);
+  });
+
+  it('--target swarm: the swarm runtime for --node-host, its engine checked, each pinned service at its node', async (t) => {
+    const cwd = await makeTempDir('redis-ha-cmd-status-');
+    t.after(() => removeDir(cwd));
+    const swarm = Object.assign(new FakeRuntime(), {
+      kind: 'swarm',
+      nodes: async () => [node('node1', '10.9.0.1'), node('node2', '10.9.0.2'), node('node3', '10.9.0.3')],
+      nodesRunning: () => [],
+    });
+    const asked: unknown[] = [];
+    const topology = topologyOf('sentinel', { swarm: { nodes: ['node1', 'node2', 'node3'] } });
+    const engine = await liveEngine(
+      { runtime: new FakeRuntime(), runtimeFor: (...a) => (asked.push(a), swarm as unknown as Runtime) },
+      cwd,
+      topology,
+      { target: 'swarm', nodeHost: ['node2=ssh://node2'] },
+    );
+    assert.equal(engine.runtime, swarm);
+    assert.deepEqual(asked, [['swarm', { node2: 'ssh://node2' }]]);
+    assert.deepEqual(swarm.called(), ['checkEngine']);
+    assert.deepEqual(['redis-1', 'redis-2', 'sentinel-3'].map((s) => engine.hostOf?.(s)), ['10.9.0.1', '10.9.0.2', '10.9.0.3']);
   });
 });
