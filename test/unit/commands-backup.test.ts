@@ -15,12 +15,13 @@ import { backup, fileTimestamp } from '../../src/commands/backup.js';
 import { deploy } from '../../src/commands/deploy.js';
 import { render } from '../../src/commands/render.js';
 import { restore } from '../../src/commands/restore.js';
-import { EXIT, RedisHaError } from '../../src/errors.js';
+import { EXIT } from '../../src/errors.js';
 import type { NodeStatus } from '../../src/probes/deployment.js';
 import { parseKeyspace } from '../../src/probes/keyspace.js';
 import type { Runtime } from '../../src/runtime/runtime.js';
 import { containersFor, FakeRuntime } from '../helpers/fake-runtime.js';
 import { captureIo } from '../helpers/io.js';
+import { rejection } from '../helpers/rejection.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 
 const NAME = 'bk-unit';
@@ -43,15 +44,6 @@ const RDB_CRC = `[offset 0] Checking RDB file /tmp/x.rdb
 [info] 2 keys read
 [info] 0 expires
 [info] 0 already expired`;
-
-async function rejection(p: Promise<unknown>): Promise<RedisHaError> {
-  const err = await p.then(
-    () => assert.fail('expected a refusal'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof RedisHaError, String(err));
-  return err;
-}
 
 /** A rendered sentinel deployment (its containers in the fake) and a valid backup pair of `keys` keys. */
 async function setup(t: { after: (fn: () => Promise<void>) => void }, keys = 3) {

@@ -8,11 +8,12 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { deploy, type DeployOptions } from '../../src/commands/deploy.js';
-import { EXIT, RedisHaError } from '../../src/errors.js';
+import { EXIT } from '../../src/errors.js';
 import type { Topology } from '../../src/model/schema.js';
 import { requireBinary, startBackground, waitFor, type Background } from '../helpers/binaries.js';
 import { containersFor, engineDown, FakeRuntime } from '../helpers/fake-runtime.js';
 import { captureIo, fakeClock, type CapturedIo } from '../helpers/io.js';
+import { rejection } from '../helpers/rejection.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 
 const NAME = 'rt-unit-deploy';
@@ -69,16 +70,6 @@ async function run(s: Setup, extra: Partial<DeployOptions> = {}, clock = fakeClo
   return deploy({ ...s.options, ...extra }, { runtime: s.runtime, signal: s.abort.signal, io: s.io, clock });
 }
 
-/** The error a run rejects with (fails the test when it resolves). */
-async function failure(p: Promise<unknown>): Promise<RedisHaError> {
-  const err = await p.then(
-    () => assert.fail('expected the command to fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof RedisHaError, `not a RedisHaError: ${String(err)}`);
-  return err;
-}
-
 describe('deploy against a fake runtime', () => {
   let s: Setup;
   beforeEach(async () => {
@@ -111,7 +102,7 @@ describe('deploy against a fake runtime', () => {
     s.runtime.script.up = async () => {
       throw new Error('port is already allocated');
     };
-    const err = await failure(run(s));
+    const err = await rejection(run(s));
     assert.equal(err.exitCode, EXIT.environment);
     assert.match(err.message, /compose up failed for rt-unit-deploy; rolled back .*port is already allocated/);
     const down = s.runtime.calls.find((c) => c.method === 'down');
@@ -124,7 +115,7 @@ describe('deploy against a fake runtime', () => {
     s.runtime.script.up = async () => {
       throw new Error('boom');
     };
-    const err = await failure(run(s, { strategy: 'recreate' }));
+    const err = await rejection(run(s, { strategy: 'recreate' }));
     assert.equal(err.exitCode, EXIT.environment);
     assert.doesNotMatch(err.message, /rolled back/);
     assert.deepEqual(s.runtime.called('down'), []);
@@ -137,7 +128,7 @@ describe('deploy against a fake runtime', () => {
     s.runtime.script.up = async () => {
       throw new Error('boom');
     };
-    const err = await failure(run(s));
+    const err = await rejection(run(s));
     assert.equal(err.exitCode, EXIT.environment);
     assert.match(err.message, /compose up of redis-1 failed during the rolling deploy of rt-unit-deploy .*nothing is rolled back.*boom/);
     const up = s.runtime.calls.filter((c) => c.method === 'up');
@@ -161,7 +152,7 @@ describe('deploy against a fake runtime', () => {
     s.runtime.logText = 'redis-ha: still starting, line from runtime.logs';
     const clock = fakeClock();
     const started = performance.now();
-    const err = await failure(run(s, { timeout: 5 }, clock));
+    const err = await rejection(run(s, { timeout: 5 }, clock));
     assert.ok(performance.now() - started < 1000, 'a 5 s wait runs on the fake clock');
     assert.equal(err.exitCode, EXIT.failed);
     assert.match(err.message, /timed out after 5\.0 s waiting for the deployment to become healthy/);
@@ -177,7 +168,7 @@ describe('deploy against a fake runtime', () => {
     s.runtime.script.checkEngine = async () => {
       throw engineDown();
     };
-    const err = await failure(run(s));
+    const err = await rejection(run(s));
     assert.equal(err.exitCode, EXIT.environment);
     assert.match(err.message, /Docker engine is not reachable at .*DOCKER_HOST/);
     assert.deepEqual(s.runtime.called('up', 'down'), []);
@@ -186,7 +177,7 @@ describe('deploy against a fake runtime', () => {
   it('refuses a port a restarting container holds (not listening, so a listen test passes), naming the container', async (t) => {
     t.after(cleanupDir);
     s.runtime.held = [{ hostIp: '127.0.0.1', hostPort: PORT_BASE + 1, container: 'other_redis_1', state: 'restarting', project: 'other' }];
-    const err = await failure(run(s));
+    const err = await rejection(run(s));
     assert.equal(err.exitCode, EXIT.environment);
     assert.match(err.message, /port already in use: 127\.0\.0\.1:10901 \(redis-1; held by container other_redis_1, restarting\)/);
     assert.deepEqual(s.runtime.called('up'), []);
@@ -199,7 +190,7 @@ describe('deploy against a fake runtime', () => {
         s.abort.abort();
         return { serverVersion: 'x' };
       };
-      const err = await failure(run(s));
+      const err = await rejection(run(s));
       assert.equal(err.exitCode, EXIT.interrupted);
       assert.match(err.message, /interrupted before compose up; nothing was started/);
       assert.deepEqual(s.runtime.called('imageExists', 'pullImage'), [], 'no image work after the abort');
@@ -217,7 +208,7 @@ describe('deploy against a fake runtime', () => {
           options?.signal?.addEventListener('abort', () => resolve({ ok: false, message: 'cancelled' }));
           setImmediate(() => s.abort.abort());
         });
-      const err = await failure(run(s));
+      const err = await rejection(run(s));
       assert.equal(err.exitCode, EXIT.interrupted);
       assert.equal(pullSignal?.aborted, true, 'the pull received the signal and saw it abort');
       assert.deepEqual(s.runtime.called('up', 'down'), []);
@@ -230,7 +221,7 @@ describe('deploy against a fake runtime', () => {
         s.abort.abort();
         return 'x';
       };
-      const err = await failure(run(s));
+      const err = await rejection(run(s));
       assert.equal(err.exitCode, EXIT.interrupted);
       assert.match(err.message, /interrupted before compose up; nothing was started/);
       assert.deepEqual(s.runtime.called('up'), []);
@@ -242,7 +233,7 @@ describe('deploy against a fake runtime', () => {
         s.abort.abort();
         await new Promise((r) => setTimeout(r, 5));
       };
-      const err = await failure(run(s));
+      const err = await rejection(run(s));
       assert.equal(err.exitCode, EXIT.interrupted);
       assert.match(err.message, /interrupted during compose up; the first deploy of rt-unit-deploy was rolled back/);
       assert.deepEqual(s.runtime.calls.find((c) => c.method === 'down')?.args[1], { volumes: true });
@@ -254,7 +245,7 @@ describe('deploy against a fake runtime', () => {
       s.runtime.script.up = async () => {
         s.abort.abort();
       };
-      const err = await failure(run(s, { strategy: 'recreate' }));
+      const err = await rejection(run(s, { strategy: 'recreate' }));
       assert.equal(err.exitCode, EXIT.interrupted);
       assert.match(err.message, /left as it is/);
       assert.deepEqual(s.runtime.called('down'), []);
@@ -270,7 +261,7 @@ describe('deploy against a fake runtime', () => {
         if (++polls === 3) s.abort.abort();
         await sleep(ms);
       };
-      const err = await failure(run(s, { timeout: 60 }, clock));
+      const err = await rejection(run(s, { timeout: 60 }, clock));
       assert.equal(err.exitCode, EXIT.interrupted);
       assert.match(err.message, /interrupted while waiting for health; deployment rt-unit-deploy is started and left as it is/);
       assert.match(err.hint ?? '', /redis-ha status --name rt-unit-deploy.*redis-ha cleanup --name rt-unit-deploy/);

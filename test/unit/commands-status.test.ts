@@ -10,9 +10,10 @@ import { render } from '../../src/commands/render.js';
 import { status, watchStatus } from '../../src/commands/status.js';
 import { liveEngine } from '../../src/commands/deploy.js';
 import type { Runtime } from '../../src/runtime/runtime.js';
-import { EXIT, RedisHaError } from '../../src/errors.js';
+import { EXIT } from '../../src/errors.js';
 import { containersFor, engineDown, FakeRuntime } from '../helpers/fake-runtime.js';
 import { captureIo } from '../helpers/io.js';
+import { rejection } from '../helpers/rejection.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { topologyOf } from '../helpers/topology.js';
 
@@ -23,15 +24,6 @@ async function rendered(cwd: string, out?: string) {
   const file = join(cwd, 'topology.yaml');
   await writeFile(file, `preset: basic\nname: ${NAME}\nreplicas: 0\nportBase: 10950\n`);
   return render({ file, out }, { cwd });
-}
-
-async function rejection(p: Promise<unknown>): Promise<RedisHaError> {
-  const err = await p.then(
-    () => assert.fail('expected a failure'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof RedisHaError, String(err));
-  return err;
 }
 
 describe('status against a fake runtime', () => {

@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { render } from '../../src/commands/render.js';
 import { testFailover } from '../../src/commands/test-failover.js';
-import { EXIT, RedisHaError } from '../../src/errors.js';
+import { EXIT } from '../../src/errors.js';
 import { InterruptedError, type runScenario } from '../../src/failover/run.js';
 import { containersFor, engineDown, FakeRuntime } from '../helpers/fake-runtime.js';
 import { captureIo } from '../helpers/io.js';
+import { rejection } from '../helpers/rejection.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 
 const NAME = 'rt-unit-tf';
@@ -24,15 +25,6 @@ async function setup() {
   const runtime = new FakeRuntime();
   runtime.containersOf.set(NAME, containersFor(r.topology));
   return { cwd, runtime, io: captureIo(cwd), abort: new AbortController() };
-}
-
-async function rejection(p: Promise<unknown>): Promise<RedisHaError> {
-  const err = await p.then(
-    () => assert.fail('expected a failure'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof RedisHaError, String(err));
-  return err;
 }
 
 describe('test-failover against a fake runtime', () => {

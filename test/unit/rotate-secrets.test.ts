@@ -19,6 +19,7 @@ import { COMPOSE_FILE, synthesize } from '../../src/synth/synthesize.js';
 import { containersFor, FakeRuntime } from '../helpers/fake-runtime.js';
 import { captureIo } from '../helpers/io.js';
 import { FIXED_SECRETS } from '../helpers/secrets.js';
+import { rejection } from '../helpers/rejection.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { topologyOf } from '../helpers/topology.js';
 
@@ -148,10 +149,7 @@ describe('rotate-secrets against a fake runtime', () => {
     containers.find((c) => c.service === 'redis-2')!.state = 'exited';
     runtime.containersOf.set('rs-unit', containers);
     const before = await readFile(join(cwd, '.redis-ha/rs-unit/secrets/app'), 'utf8');
-    const err = await rotateSecrets({ name: 'rs-unit' }, { runtime, io: captureIo(cwd), signal: new AbortController().signal }).then(
-      () => assert.fail('expected a refusal'),
-      (e: unknown) => e as RedisHaError,
-    );
+    const err = await rejection(rotateSecrets({ name: 'rs-unit' }, { runtime, io: captureIo(cwd), signal: new AbortController().signal }));
     assert.equal(err.exitCode, EXIT.failed);
     assert.match(err.message, /needs every service of rs-unit running; not running: redis-2/);
     assert.equal(await readFile(join(cwd, '.redis-ha/rs-unit/secrets/app'), 'utf8'), before);
@@ -164,10 +162,7 @@ describe('rotate-secrets against a fake runtime', () => {
     t.after(() => removeDir(cwd));
     await render({ preset: 'full', name: 'rs-unit', portBase: 18900 } as never, { cwd });
     const runtime = new FakeRuntime();
-    const err = await rotateSecrets({ name: 'rs-unit', finish: true }, { runtime, io: captureIo(cwd), signal: new AbortController().signal }).then(
-      () => assert.fail('expected a refusal'),
-      (e: unknown) => e as RedisHaError,
-    );
+    const err = await rejection(rotateSecrets({ name: 'rs-unit', finish: true }, { runtime, io: captureIo(cwd), signal: new AbortController().signal }));
     assert.equal(err.exitCode, EXIT.usage);
     assert.match(err.message, /nothing to finish/);
     assert.deepEqual(runtime.called(), [], 'the engine was not asked');
@@ -180,10 +175,7 @@ describe('rotate-secrets against a fake runtime', () => {
     const key = await readFile(join(dir, 'tls/haproxy.key'), 'utf8');
     await rm(join(dir, 'tls/haproxy.key'));
     const missing = new FakeRuntime();
-    const err = await rotateSecrets({ name: 'rs-unit' }, { runtime: missing, io: captureIo(cwd), signal: new AbortController().signal }).then(
-      () => assert.fail('expected a refusal'),
-      (e: unknown) => e as RedisHaError,
-    );
+    const err = await rejection(rotateSecrets({ name: 'rs-unit' }, { runtime: missing, io: captureIo(cwd), signal: new AbortController().signal }));
     assert.equal(err.exitCode, EXIT.usage);
     assert.match(err.message, /speaks TLS, but .*tls\/haproxy\.key is missing/);
     assert.deepEqual(missing.called(), [], 'the engine was not asked');
