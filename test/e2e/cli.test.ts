@@ -371,11 +371,12 @@ describe('presets', () => {
 });
 
 describe('an error nothing caught (a bug)', () => {
-  // Injected with --import into the real CLI: a rejection nobody handles, and an exception
-  // thrown from a timer, 200 ms in (after `presets` has printed, while the process still runs).
+  // Injected with --import into the real CLI once the command is done (its handlers are
+  // registered after the CLI's modules load): a rejection nobody handles, an exception thrown
+  // from a timer.
   for (const [origin, code, what] of [
-    ['unhandledRejection', "setTimeout(() => Promise.reject(new Error('injected: Connection is closed.')), 200)", 'a promise was rejected with nothing to handle it'],
-    ['uncaughtException', "setTimeout(() => { throw new Error('injected: Connection is closed.'); }, 200)", 'an exception was thrown with nothing to catch it'],
+    ['unhandledRejection', "process.once('beforeExit', () => { Promise.reject(new Error('injected: Connection is closed.')); })", 'a promise was rejected with nothing to handle it'],
+    ['uncaughtException', "process.once('beforeExit', () => setTimeout(() => { throw new Error('injected: Connection is closed.'); }))", 'an exception was thrown with nothing to catch it'],
   ] as const) {
     it(`${origin}: reported as a bug with its message, the process does not die on it, exit 70`, () => {
       const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(code)}`, CLI_PATH, 'presets'], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
