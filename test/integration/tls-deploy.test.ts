@@ -174,7 +174,8 @@ describe('deploy full --tls, used from the host', { concurrency: false, skip: do
     // "Connection is closed." that once ended this run in sentinel-majority-loss).
     assert.ok(r.exitCode === 0 || r.exitCode === 1, `test-failover exited ${r.exitCode}: ${r.stderr.slice(-3000)}`);
     assert.doesNotMatch(r.stderr, /internal error|Unhandled|Connection is closed\.\n\s+at /);
-    const res = JSON.parse(r.stdout) as { scenarios: Scenario[] };
+    const res = JSON.parse(r.stdout) as { scenarios?: Scenario[]; error?: string };
+    assert.ok(res.scenarios, `test-failover gave no result: ${res.error ?? r.stdout.slice(-1000)}`);
     // Every compose scenario of the table (the node faults are swarm's).
     assert.deepEqual(res.scenarios.map((s) => s.scenario), scenariosFor(topologyOf('full', { tls: { enabled: true } })));
     for (const s of res.scenarios) {
