@@ -18,6 +18,7 @@ import { printRestore, restore } from './commands/restore.js';
 import { printSwitchover, switchover, type SwitchoverOptions } from './commands/switchover.js';
 import { labCommand } from './commands/lab-cli.js';
 import { printRotateSecrets, rotateSecrets, type RotateSecretsOptions } from './commands/rotate-secrets.js';
+import { LastResort } from './commands/last-resort.js';
 import { SECRET_NAMES } from './synth/secrets.js';
 import { NEEDS, SCENARIO_NAMES, scenario } from './failover/scenarios.js';
 import type { CommandContext } from './commands/context.js';
@@ -240,7 +241,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
     .version()
     .wrap(Math.min(110, io.columns))
     .epilogue(
-      'Exit codes: 0 ok, 1 unhealthy or a check/scenario failed, 2 bad input (nothing changed), 3 environment not ready (Docker, ports, images), 130 interrupted.\nDocs: README.md. Colors: set NO_COLOR=1 to turn them off.',
+      'Exit codes: 0 ok, 1 unhealthy or a check/scenario failed, 2 bad input (nothing changed), 3 environment not ready (Docker, ports, images), 70 internal error (a bug), 130 interrupted.\nDocs: README.md. Colors: set NO_COLOR=1 to turn them off.',
     )
     .fail((message, error) => {
       if (error) throw error;
@@ -314,4 +315,26 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 // Children never outlive redis-ha (execa does not clean up detached children itself).
 process.on('exit', () => runtimes.killChildren());
-process.exitCode = await main(hideBin(process.argv), { runtime: runtimes.default, runtimeFor: runtimes.runtimeFor, signal: interrupt.signal, io });
+// An error nothing caught is a bug: reported, then the command stops as on Ctrl-C (and heals)
+// instead of Node ending the process with faults still injected; exit 70. If the command has
+// not stopped two minutes later, quit (a second Ctrl-C quits at once, as always).
+const lastResort = new LastResort({
+  stderr: process.stderr,
+  verbose: process.argv.includes('--verbose'),
+  stop: () => {
+    if (!interrupt.signal.aborted) interrupt.abort();
+    setTimeout(() => {
+      process.stderr.write('redis-ha: did not stop within 120 s of the internal error; quitting, check with `redis-ha status`\n');
+      process.exit(EXIT.internal);
+    }, 120_000).unref();
+  },
+});
+process.on('unhandledRejection', (err) => {
+  lastResort.handle('unhandledRejection', err);
+  process.exitCode = lastResort.exitCode(Number(process.exitCode ?? 0));
+});
+process.on('uncaughtException', (err) => {
+  lastResort.handle('uncaughtException', err);
+  process.exitCode = lastResort.exitCode(Number(process.exitCode ?? 0));
+});
+process.exitCode = lastResort.exitCode(await main(hideBin(process.argv), { runtime: runtimes.default, runtimeFor: runtimes.runtimeFor, signal: interrupt.signal, io }));

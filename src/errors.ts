@@ -9,6 +9,8 @@ export const EXIT = {
   usage: 2,
   /** The environment is not ready: Docker missing, engine down, port taken, image missing. */
   environment: 3,
+  /** An error nothing caught: a bug in redis-ha (reported, the command stopped and healed). */
+  internal: 70,
   /** Interrupted (Ctrl-C), after healing and cleaning up. */
   interrupted: 130,
 } as const;

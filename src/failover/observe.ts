@@ -3,6 +3,7 @@
 // which node a new connection to the HAProxy write port reaches.
 import { Redis } from 'ioredis';
 import { type Credentials, tlsOption, withConnection, type Endpoint } from '../probes/connect.js';
+import { QuietSentinelConnector } from '../probes/sentinel-client.js';
 import type { HaproxyRouteSample, RoleSample, SentinelEvent, SentinelViewSample } from './recording.js';
 
 export const POLL_MS = 100;
@@ -106,17 +107,20 @@ export class Observer {
           }
         }),
       );
-      const sub = new Redis({
-        host: sentinel.host,
-        port: sentinel.port,
-        username: auth.username,
-        password: auth.password,
-        ...tlsOption(auth),
-        connectTimeout: 500,
-        retryStrategy: () => 200,
-        maxRetriesPerRequest: null,
-      });
-      sub.on('error', () => undefined);
+      // quiet(): errors listened for, and the SUBSCRIBE ioredis resends after a reconnect
+      // settled, so that stop() while it is due does not end the process.
+      const sub = QuietSentinelConnector.quiet(
+        new Redis({
+          host: sentinel.host,
+          port: sentinel.port,
+          username: auth.username,
+          password: auth.password,
+          ...tlsOption(auth),
+          connectTimeout: 500,
+          retryStrategy: () => 200,
+          maxRetriesPerRequest: null,
+        }),
+      );
       sub.on('message', (channel: string, message: string) => {
         this.events.push({ t: now(), sentinel: sentinel.name, type: channel, detail: message });
       });

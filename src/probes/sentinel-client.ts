@@ -11,13 +11,27 @@ import type { Credentials } from './connect.js';
  * failover detector) and never listens for their errors: while a Sentinel is down each
  * reconnect prints "[ioredis] Unhandled error event: ... ECONNREFUSED" on stderr. This
  * connector listens; the detector reconnects by itself (sentinelReconnectStrategy).
+ *
+ * It also settles the SUBSCRIBE that ioredis (6.0.0) sends on its own after a reconnect and
+ * never awaits: a detector closed while that reply is due (a failover, or the client
+ * reconnecting, replaces the detector) rejects it with "Connection is closed." and Node ends
+ * the process on the unhandled rejection (fixed upstream by ioredis PR #2187, unreleased).
+ * `quiet()` does both for any subscriber connection to a Sentinel.
  */
 // @ts-expect-error ioredis declares connectToSentinel private; it is the only place those connections are made
 export class QuietSentinelConnector extends SentinelConnector {
-  override connectToSentinel(endpoint: unknown, options: unknown): Redis {
-    const client: Redis = super['connectToSentinel'](endpoint, options);
+  static quiet(client: Redis): Redis {
     client.on('error', () => {});
+    for (const command of ['subscribe', 'psubscribe', 'ssubscribe'] as const) {
+      const send = client[command].bind(client) as (...args: unknown[]) => Promise<unknown>;
+      // The caller still gets the rejection; the copy ioredis drops is handled.
+      Object.assign(client, { [command]: (...args: unknown[]) => { const reply = send(...args); reply.catch(() => {}); return reply; } });
+    }
     return client;
+  }
+
+  override connectToSentinel(endpoint: unknown, options: unknown): Redis {
+    return QuietSentinelConnector.quiet(super['connectToSentinel'](endpoint, options));
   }
 }
 
@@ -47,7 +61,7 @@ function tlsEntries(auth: Credentials): OptionEntry[] {
 export function sentinelClientEntries(t: Topology, auth: Credentials, host: string | ((service: string) => string) = probeHost(t)): OptionEntry[] {
   const hostOf = typeof host === 'string' ? () => host : host;
   return [
-    { key: 'Connector', value: QuietSentinelConnector, comment: "ioredis's own connections to the Sentinels (failover detector) have no 'error' listener: without this class they print 'Unhandled error event' while a Sentinel is down" },
+    { key: 'Connector', value: QuietSentinelConnector, comment: "ioredis's own connections to the Sentinels (failover detector) have no 'error' listener, and the SUBSCRIBE they resend after a reconnect has no handler: without this class they print 'Unhandled error event' while a Sentinel is down, and a failover at the wrong moment ends the process with an unhandled 'Connection is closed.'" },
     { key: 'sentinels', value: sentinelNodes(t).map((s) => ({ host: hostOf(s.name), port: s.hostPort })) },
     { key: 'name', value: t.sentinel.masterName },
     { key: 'username', value: auth.username },

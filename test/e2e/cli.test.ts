@@ -1,5 +1,6 @@
 // The built CLI (node dist/src/cli.js), run as a user runs it, in temp directories.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -368,6 +369,25 @@ describe('presets', () => {
     );
     for (const p of list) assert.ok(p.description.length > 10, `${p.name} has a description`);
   });
+});
+
+describe('an error nothing caught (a bug)', () => {
+  // Injected with --import into the real CLI once the command is done (its handlers are
+  // registered after the CLI's modules load): a rejection nobody handles, an exception thrown
+  // from a timer.
+  for (const [origin, code, what] of [
+    ['unhandledRejection', "process.once('beforeExit', () => { Promise.reject(new Error('injected: Connection is closed.')); })", 'a promise was rejected with nothing to handle it'],
+    ['uncaughtException', "process.once('beforeExit', () => setTimeout(() => { throw new Error('injected: Connection is closed.'); }))", 'an exception was thrown with nothing to catch it'],
+  ] as const) {
+    it(`${origin}: reported as a bug with its message, the process does not die on it, exit 70`, () => {
+      const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(code)}`, CLI_PATH, 'presets'], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 70, r.stderr);
+      assert.match(r.stdout, /^basic\s/m, 'the command itself ran');
+      assert.match(r.stderr, new RegExp(`redis-ha: internal error \\(a bug in redis-ha; please report it\\): ${what}: injected: Connection is closed\\.`));
+      assert.match(r.stderr, /stopping at the next safe point, as on Ctrl-C/);
+      assert.doesNotMatch(r.stderr, /Node\.js v\d+/, "not Node's own crash report");
+    });
+  }
 });
 
 describe('command line', () => {

@@ -1,8 +1,8 @@
 // `deploy full --tls` on the real engine, used from the host as the printed snippets say:
 // HAProxy's write and read ports route over TLS (and refuse plain text and a foreign CA), the
 // redis-py snippet (ssl=True, ssl_ca_certs) works, `status` shows every certificate's expiry,
-// and test-failover's kill-master and switchover (the ioredis snippet's options, over TLS)
-// lose no acknowledged write.
+// and every test-failover scenario (the ioredis snippet's options, over TLS) passes without
+// losing an acknowledged write, in one run that the process survives.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { loadOrCreateCertificates } from '../../src/files/certificates.js';
+import { scenariosFor } from '../../src/failover/scenarios.js';
 import { CA_CERT_FILE } from '../../src/synth/tls.js';
 import { IN_CI, run } from '../helpers/binaries.js';
 import { dockerSuiteSkip, forceRemoveProject, IMAGE_FLAGS, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
@@ -163,26 +164,31 @@ describe('deploy full --tls, used from the host', { concurrency: false, skip: do
     assert.notEqual(noCa.status, 0, 'a client trusting the system CAs only must fail');
   });
 
-  it('test-failover kill-master and switchover over TLS: no acknowledged write lost', { timeout: 600_000 }, async (t) => {
+  it('test-failover --scenario all over TLS: the process survives every scenario, each passes, no acknowledged write lost', { timeout: 900_000 }, async (t) => {
     if (!requireDocker(t)) return;
     assert.ok(deployed, deployError);
-    const r = await runCli(['test-failover', '--name', NAME, '--scenario', 'kill-master', '--scenario', 'switchover', '--json'], {
-      cwd: work.dir,
-      timeoutMs: 540_000,
-    });
-    const res = JSON.parse(r.stdout) as { scenarios: Scenario[] };
-    assert.deepEqual(res.scenarios.map((s) => s.scenario), ['kill-master', 'switchover']);
+    const started = performance.now();
+    const r = await runCli(['test-failover', '--name', NAME, '--scenario', 'all', '--json'], { cwd: work.dir, timeoutMs: 840_000 });
+    t.diagnostic(`test-failover --scenario all over TLS took ${Math.round((performance.now() - started) / 1000)} s`);
+    // Exit 70 is the CLI's last resort (an error nothing caught, e.g. ioredis's unhandled
+    // "Connection is closed." that once ended this run in sentinel-majority-loss).
+    assert.ok(r.exitCode === 0 || r.exitCode === 1, `test-failover exited ${r.exitCode}: ${r.stderr.slice(-3000)}`);
+    assert.doesNotMatch(r.stderr, /internal error|Unhandled|Connection is closed\.\n\s+at /);
+    const res = JSON.parse(r.stdout) as { scenarios?: Scenario[]; error?: string };
+    assert.ok(res.scenarios, `test-failover gave no result: ${res.error ?? r.stdout.slice(-1000)}`);
+    // Every compose scenario of the table (the node faults are swarm's).
+    assert.deepEqual(res.scenarios.map((s) => s.scenario), scenariosFor(topologyOf('full', { tls: { enabled: true } })));
     for (const s of res.scenarios) {
       assert.ok(s.writes.acked > 0, `${s.scenario}: writes were acknowledged over TLS`);
       assert.equal(s.writes.lostAcked, 0, `${s.scenario}: ${s.failures.join('; ')}`);
     }
-    const killMaster = res.scenarios[0]!;
-    assert.ok(killMaster.passed, `kill-master: ${killMaster.failures.join('; ')}`);
     // switchover also demands that no write fail at all, which holds only while the pause
-    // (about 1.1 s on a quiet machine) stays under the client's 2 s commandTimeout: on a
-    // machine loaded past that it fails over plain text too (measured: load 38 on 2 cores,
-    // paused 2.3-2.8 s with and without TLS). Reported, not asserted.
-    const switchover = res.scenarios[1]!;
+    // (about 1.1 s on a quiet machine) stays under the client's commandTimeout: on a machine
+    // loaded past that it fails over plain text too (measured: load 38 on 2 cores, paused
+    // 2.3-2.8 s with and without TLS). Reported, not asserted; every other bar is.
+    const failed = res.scenarios.flatMap((s) => s.failures.filter((f) => !(s.scenario === 'switchover' && /not acknowledged on the Sentinel client path/.test(f))).map((f) => `${s.scenario}: ${f}`));
+    assert.deepEqual(failed, []);
+    const switchover = res.scenarios.find((s) => s.scenario === 'switchover')!;
     if (!switchover.passed) t.diagnostic(`switchover over TLS did not pass its no-failed-write bar: ${switchover.failures.join('; ')}`);
     // And the admin still reaches the (new) master over TLS through HAProxy afterwards.
     const role = await tlsCall(WRITE_PORT, ca, 'admin', admin, (r) => r.call('ROLE') as Promise<unknown[]>);
