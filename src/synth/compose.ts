@@ -60,7 +60,6 @@ export interface ComposeService {
 
 export interface ComposeNetwork {
   internal?: boolean;
-  driver_opts?: Record<string, string>;
   labels: Record<string, string>;
 }
 
@@ -156,9 +155,12 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
   //   bridge and publishes no port for a container that is only on internal networks: the
   //   exporter is only here, so whatever target it is asked for it reaches nothing beyond this
   //   deployment's containers (and, on Docker 20.10, the host's own addresses: see README).
-  // - front (`<network>-front`, IP masquerade off): the services that publish ports (Redis and
-  //   Sentinels, whose ports host-side Sentinel clients use as printed; HAProxy). Without
-  //   masquerade its containers get no NAT to the outside; published ports still work.
+  // - front (`<network>-front`, an ordinary bridge): the services that publish ports (Redis and
+  //   Sentinels, whose ports host-side Sentinel clients use as printed; HAProxy). Not without
+  //   IP masquerade: Docker's embedded DNS forwards a name it does not know (a stopped or
+  //   partitioned node's) to the host's resolver from the container's own namespace; without NAT
+  //   no answer comes back, the lookup blocks for seconds and Sentinel enters TILT (measured:
+  //   partition-master then never failed over).
   // Names: Docker's embedded DNS answers from the first of the asking container's networks that
   // knows the name, and it orders internal networks last (libnetwork sandbox epHeap). So between
   // two services on both networks (replication, Sentinel, HAProxy's checks) a name resolves to
@@ -356,7 +358,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     ...(secretsUsed.size ? { secrets: Object.fromEntries([...secretsUsed].sort().map((n) => [n, { file: secretFile(n) }])) } : {}),
     networks: {
       [t.network]: { internal: true, labels: labels() },
-      [front]: { driver_opts: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' }, labels: labels() },
+      [front]: { labels: labels() },
     },
     volumes,
   });
