@@ -148,20 +148,24 @@ export const SCENARIOS = [
   },
   {
     name: 'partition-master',
-    description: 'disconnect the master from the compose network; reconnect it (with its DNS alias) later',
+    description: 'disconnect the master from every compose network (back and front); reconnect it (with its DNS alias) later',
     expectation: 'failover',
     expected: 'a replica is promoted; the old master is demoted once reconnected',
     needs: [NEEDS.sentinels, NEEDS.replica],
     inject: async (ctx) => {
       const c = await ctx.container(ctx.oldMaster);
-      const network = c.networks[0];
-      if (!network) throw new Error(`${ctx.oldMaster} is on no network`);
-      ctx.heal.push(`reconnect ${ctx.oldMaster} to ${network}`, async () => {
+      // Every network: its peers resolve its name to its front address (Docker's DNS answers from
+      // non-internal networks first), the exporter to its back one, host clients use the front.
+      const networks = [...c.networks];
+      if (networks.length === 0) throw new Error(`${ctx.oldMaster} is on no network`);
+      ctx.heal.push(`reconnect ${ctx.oldMaster} to ${networks.join(', ')}`, async () => {
         const now = await ctx.container(ctx.oldMaster);
-        if (!now.networks.includes(network)) await ctx.runtime.connect(network, now.id, { aliases: [ctx.oldMaster] });
+        for (const network of networks) {
+          if (!now.networks.includes(network)) await ctx.runtime.connect(network, now.id, { aliases: [ctx.oldMaster] });
+        }
       });
-      await ctx.runtime.disconnect(network, c.id);
-      ctx.note(`disconnected ${ctx.oldMaster} from ${network}`);
+      for (const network of networks) await ctx.runtime.disconnect(network, c.id);
+      ctx.note(`disconnected ${ctx.oldMaster} from ${networks.join(', ')}`);
     },
   },
   {

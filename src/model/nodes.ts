@@ -51,7 +51,6 @@ export function publishedPorts(t: Topology): { port: number; service: string; pa
       { port: t.haproxy.statsPort, service: 'haproxy', path: 'haproxy.statsPort' },
     );
   }
-  if (t.exporter.enabled) ports.push({ port: t.exporter.port, service: 'exporter', path: 'exporter.port' });
   return ports;
 }
 

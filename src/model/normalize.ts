@@ -10,7 +10,6 @@ export const PORT_OFFSETS = {
   haproxyWrite: 200,
   haproxyRead: 201,
   haproxyStats: 202,
-  exporter: 300,
 } as const;
 
 export function normalize(parsed: z.output<typeof topologyInputSchema>): Topology {
@@ -29,10 +28,6 @@ export function normalize(parsed: z.output<typeof topologyInputSchema>): Topolog
       writePort: parsed.haproxy.writePort ?? base + PORT_OFFSETS.haproxyWrite,
       readPort: parsed.haproxy.readPort ?? base + PORT_OFFSETS.haproxyRead,
       statsPort: parsed.haproxy.statsPort ?? base + PORT_OFFSETS.haproxyStats,
-    },
-    exporter: {
-      ...parsed.exporter,
-      port: parsed.exporter.port ?? base + PORT_OFFSETS.exporter,
     },
   };
 }

@@ -212,6 +212,27 @@ const componentRules: Rule = (t) => {
       error('replicas', 'the HAProxy read port needs at least 1 replica to send reads to', 'set replicas to 1 or more'),
     );
   }
+  // redis_exporter has no login and dials whatever /scrape?target= names: it is published
+  // nowhere, and only HAProxy's stats port (behind its login, passing only this deployment's
+  // node and Sentinel names) reaches it. Without HAProxy nothing could read its metrics.
+  if (t.exporter.enabled && !t.haproxy.enabled) {
+    problems.push(
+      error(
+        'exporter.enabled',
+        "the exporter is served only through HAProxy's stats port (behind its login, for this deployment's nodes and Sentinels only), so it needs HAProxy",
+        'set haproxy.enabled: true (and sentinel.enabled: true), use the full preset, or set exporter.enabled: false',
+      ),
+    );
+  }
+  if (t.exporter.enabled && t.exporter.port !== undefined) {
+    problems.push(
+      warning(
+        'exporter.port',
+        `exporter.port ${t.exporter.port} is ignored: the exporter publishes no port any more; its metrics are at http://<bind>:<haproxy.statsPort>/scrape?target=<node> (login stats)`,
+        'remove exporter.port',
+      ),
+    );
+  }
   return problems;
 };
 

@@ -88,6 +88,7 @@ const exporterSchema = z
   .object({
     enabled: z.boolean().default(false),
     image: z.string().min(1).default('oliver006/redis_exporter:v1.62.0'),
+    /** No longer used (the exporter publishes no port): accepted with a warning, so older topology files still load. */
     port: port.optional(),
   })
   .strict();
@@ -148,5 +149,5 @@ export interface Topology extends Omit<Parsed, 'redis' | 'sentinel' | 'haproxy' 
   redis: Parsed['redis'] & { maxmemory: string | 0 };
   sentinel: Parsed['sentinel'] & { downAfterMs: number; failoverTimeoutMs: number };
   haproxy: Parsed['haproxy'] & { writePort: number; readPort: number; statsPort: number };
-  exporter: Parsed['exporter'] & { port: number };
+  exporter: Parsed['exporter'];
 }

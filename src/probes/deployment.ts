@@ -62,12 +62,12 @@ export async function probeHaproxy(d: Deployment): Promise<HaproxyProbe> {
   }
 }
 
+/** The exporter publishes no port: it is asked through HAProxy's stats port, with the stats login, by node name. */
 export async function probeExporter(d: Deployment): Promise<ExporterProbe> {
-  const scheme = d.topology.tls?.enabled ? 'rediss' : 'redis';
-  const targets = redisNodes(d.topology).map((n) => `${scheme}://${n.name}:6379`);
+  const targets = redisNodes(d.topology).map((n) => n.name);
   try {
     const results = await Promise.all(
-      targets.map(async (target) => ({ target, up: await probeExporterTarget(addressOf(d, 'exporter'), d.topology.exporter.port, target) })),
+      targets.map(async (target) => ({ target, up: await probeExporterTarget(addressOf(d, 'haproxy'), d.topology.haproxy.statsPort, target, d.stats) })),
     );
     return { reachable: true, targets: results };
   } catch (err) {

@@ -42,8 +42,8 @@ export function metricValue(text: string, name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** redis_up for one node, as the exporter scrapes it. */
-export async function probeExporterTarget(host: string, port: number, target: string): Promise<number | undefined> {
-  const text = await fetchText(`http://${host}:${port}/scrape?target=${encodeURIComponent(target)}`, 5000);
+/** redis_up for one node (by service name), as the exporter scrapes it, asked through HAProxy's stats port (`host`:`port`, `login`). */
+export async function probeExporterTarget(host: string, port: number, target: string, login?: Credentials): Promise<number | undefined> {
+  const text = await fetchText(`http://${host}:${port}/scrape?target=${encodeURIComponent(target)}`, 5000, login);
   return metricValue(text, 'redis_up');
 }

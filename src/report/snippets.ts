@@ -27,7 +27,8 @@ export function endpoints(t: Topology, hostOf?: (service: string) => string): En
     );
   }
   if (t.exporter.enabled) {
-    list.push({ service: 'exporter', role: `metrics /scrape?target=${t.tls.enabled ? 'rediss' : 'redis'}://redis-1:6379`, address: `http://${at('exporter')}:${t.exporter.port}` });
+    // Through HAProxy's stats port (its login): the exporter itself publishes no port.
+    list.push({ service: 'exporter', role: 'metrics /scrape?target=redis-1 (any node or Sentinel; login stats)', address: `http://${at('haproxy')}:${t.haproxy.statsPort}` });
   }
   return list;
 }

@@ -1,7 +1,6 @@
 // The compose file as a typed object. Serialized with `yaml` by synthesize().
 import { createHash } from 'node:crypto';
 import {
-  EXPORTER_PORT,
   HAPROXY_READ_PORT,
   HAPROXY_STATS_PORT,
   HAPROXY_WRITE_PORT,
@@ -15,6 +14,12 @@ import { redisMemoryLimit } from '../model/memory.js';
 import { containerSecret, EXPORTER_PASSWORD_FILE, type SecretName, secretPath } from './secrets.js';
 import { CA_CERT_FILE, CONTAINER_CA, certFile, TLS_CA_SECRET, tlsCertSecret, tlsKeySecret, tlsSecretFile, type TlsFiles } from './tls.js';
 
+
+/**
+ * The front network of a deployment: the services that publish ports (Redis, Sentinels,
+ * HAProxy) are on it beside the back network `network`. See buildCompose().
+ */
+export const frontNetwork = (t: Pick<Topology, 'network'>) => `${t.network}-front`;
 
 /** Where the rendered files appear inside the containers. */
 const CONF_DIR = '/usr/local/etc/redis-ha';
@@ -53,10 +58,15 @@ export interface ComposeService {
   labels: Record<string, string>;
 }
 
+export interface ComposeNetwork {
+  internal?: boolean;
+  labels: Record<string, string>;
+}
+
 export interface ComposeFile {
   services: Record<string, ComposeService>;
   secrets?: Record<string, { file: string }>;
-  networks: Record<string, { labels: Record<string, string> }>;
+  networks: Record<string, ComposeNetwork>;
   volumes: Record<string, { labels: Record<string, string> }>;
 }
 
@@ -140,6 +150,26 @@ export interface ServiceInputs {
  * Everything else is generated here. escapeInterpolation() covers whatever a new field adds.
  */
 export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
+  // Two networks (README "Networks"):
+  // - back (`network`, internal: true): every service. Docker forwards nothing off an internal
+  //   bridge and publishes no port for a container that is only on internal networks: the
+  //   exporter is only here, so whatever target it is asked for it reaches nothing beyond this
+  //   deployment's containers (and, on Docker 20.10, the host's own addresses: see README).
+  // - front (`<network>-front`, an ordinary bridge): the services that publish ports (Redis and
+  //   Sentinels, whose ports host-side Sentinel clients use as printed; HAProxy). Not without
+  //   IP masquerade: Docker's embedded DNS forwards a name it does not know (a stopped or
+  //   partitioned node's) to the host's resolver from the container's own namespace; without NAT
+  //   no answer comes back, the lookup blocks for seconds and Sentinel enters TILT (measured:
+  //   partition-master then never failed over).
+  // Names: Docker's embedded DNS answers from the first of the asking container's networks that
+  // knows the name, and it orders internal networks last (libnetwork sandbox epHeap). So between
+  // two services on both networks (replication, Sentinel, HAProxy's checks) a name resolves to
+  // the FRONT address, always (checked live on 20.10: every such lookup, from every side); from
+  // the exporter, which is only on back, every name resolves to the back address. Compose v1
+  // gives every network the service-name alias, so the front cannot be left without names.
+  // Either way each name has one answer, and a partition cuts a container from both networks.
+  const front = frontNetwork(t);
+  const published = [t.network, front];
   const labels = (configHash?: string): Record<string, string> => ({
     [LABEL_MANAGED]: 'true',
     [LABEL_PRESET]: t.preset,
@@ -205,7 +235,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
         `${node.name}-data:/data`,
       ],
       ports: [publish(node.hostPort, node.port)],
-      networks: [t.network],
+      networks: published,
       // No depends_on between nodes: they all start at once, and a replica attaches as soon
       // as its master answers (redis-start.sh).
       healthcheck: healthcheck('redis-health.sh'),
@@ -247,7 +277,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
         `${sentinel.name}-data:/data`,
       ],
       ports: [publish(sentinel.hostPort, sentinel.port)],
-      networks: [t.network],
+      networks: published,
       // Sentinels start once every replica is linked, so each sees all of them at once.
       depends_on: Object.fromEntries(nodes.map((n) => [n.name, { condition: 'service_healthy' as const }])),
       healthcheck: healthcheck('sentinel-health.sh'),
@@ -280,7 +310,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
         publish(t.haproxy.readPort, HAPROXY_READ_PORT),
         publish(t.haproxy.statsPort, HAPROXY_STATS_PORT),
       ],
-      networks: [t.network],
+      networks: published,
       restart: 'unless-stopped',
     };
     // The config is left out of the hash: a config change is a reload, not a re-creation
@@ -309,7 +339,9 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       ],
       // The CA only (null: no certificate of its own).
       ...mount(['exporter-passwords'], null),
-      ports: [publish(t.exporter.port, EXPORTER_PORT)],
+      // No published port and only the internal back network: redis_exporter has no login and
+      // dials whatever /scrape?target= names. It is reached only through HAProxy's stats port
+      // (behind the stats login), which passes only this deployment's node and Sentinel names.
       networks: [t.network],
       restart: 'unless-stopped',
     };
@@ -324,7 +356,10 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
   return escapeInterpolation({
     services,
     ...(secretsUsed.size ? { secrets: Object.fromEntries([...secretsUsed].sort().map((n) => [n, { file: secretFile(n) }])) } : {}),
-    networks: { [t.network]: { labels: labels() } },
+    networks: {
+      [t.network]: { internal: true, labels: labels() },
+      [front]: { labels: labels() },
+    },
     volumes,
   });
 }

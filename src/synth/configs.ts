@@ -1,6 +1,6 @@
 // Redis, Sentinel, HAProxy and Prometheus files for a topology, from the templates.
 import { createHash } from 'node:crypto';
-import { INITIAL_MASTER, redisNodes, sentinelNodes } from '../model/nodes.js';
+import { EXPORTER_PORT, INITIAL_MASTER, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { SecretName } from './secrets.js';
 import { renderTemplate } from './templates.js';
@@ -84,6 +84,7 @@ function haproxyTemplate(t: Topology, configHash: string): string {
     checkTimeoutMs: Math.min(1000, t.haproxy.checkIntervalMs),
     nodes: redisNodes(t).map((n) => ({ name: n.name })),
     sentinels: sentinelNodes(t).map((s) => s.name),
+    exporter: t.exporter.enabled ? { scheme: t.tls.enabled ? 'rediss' : 'redis', port: EXPORTER_PORT } : undefined,
   });
 }
 
@@ -105,8 +106,7 @@ export function renderPrometheusConfig(t: Topology): string {
     scheme: t.tls.enabled ? 'rediss' : 'redis',
     network: t.network,
     bind: t.bind,
-    exporterPort: t.exporter.port,
-    haproxy: t.haproxy.enabled,
+    auth: t.auth.enabled,
     haproxyStatsPort: t.haproxy.statsPort,
     nodes: redisNodes(t).map((n) => n.name),
     sentinels: sentinelNodes(t).map((s) => s.name),

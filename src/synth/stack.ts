@@ -7,7 +7,11 @@
 // - secrets become Swarm secrets the same way; named volumes stay node-local (driver local),
 //   so every service with a volume is pinned to one node (model/placement.ts);
 // - no service VIPs and no ingress mesh (they mislead Sentinel, and need IPVS): `endpoint_mode:
-//   dnsrr`, an attachable overlay network, ports published in host mode on the task's node;
+//   dnsrr`, ONE attachable overlay network, ports published in host mode on the task's node.
+//   Compose's back (internal) and front networks collapse into it: an internal overlay would
+//   take the published ports and the egress of every task on it, and a second overlay per task
+//   was not tested on a swarm. The exporter still publishes no port and is reached only through
+//   HAProxy's stats port with its exact target list; it keeps the overlay's egress (README);
 // - what `docker stack deploy` ignores (restart, depends_on, container_name) is converted or dropped;
 // - the hardening of the compose services carries over where Swarm has it (user, read_only,
 //   cap_drop, init, logging, the memory limit under deploy.resources); `tmpfs` becomes a tmpfs
@@ -234,6 +238,8 @@ export function buildStack(t: Topology, compose: ComposeFile, files: ReadonlyMap
 
     services[name] = {
       ...service,
+      // One overlay (see the top of this file).
+      ...(service.networks ? { networks: [t.network] } : {}),
       image: String(rest.image),
       // One task per service (or identical ones, HAProxy): the name Sentinel and replicas announce.
       hostname: typeof rest.hostname === 'string' ? rest.hostname : name,
@@ -269,9 +275,7 @@ export function buildStack(t: Topology, compose: ComposeFile, files: ReadonlyMap
   const stack: StackFile = {
     version: STACK_VERSION,
     services,
-    networks: Object.fromEntries(
-      Object.entries(compose.networks).map(([key, network]) => [key, { ...network, driver: 'overlay', attachable: true }]),
-    ),
+    networks: { [t.network]: { labels: compose.networks[t.network]?.labels ?? objectLabels, driver: 'overlay', attachable: true } },
     volumes: Object.fromEntries(Object.entries(compose.volumes).map(([key, volume]) => [key, { ...volume, driver: 'local' }])),
   };
   if (Object.keys(configs).length > 0) stack.configs = configs;

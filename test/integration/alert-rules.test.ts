@@ -9,9 +9,9 @@ import { requireBinary, run } from '../helpers/binaries.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { topologyOf } from '../helpers/topology.js';
 
-/** A series as the per-node job (`/scrape?target=...`, kind=redis) labels it. */
+/** A series as the per-node job (through HAProxy: `/scrape?target=<node>`, kind=redis; instance is the node's name) labels it. */
 const perNode = (node: string, role: 'master' | 'slave') =>
-  `redis_instance_info{deployment="redis-ha", job="redis-ha-redis-ha", kind="redis", instance="redis://${node}:6379", redis_mode="standalone", role="${role}"}`;
+  `redis_instance_info{deployment="redis-ha", job="redis-ha-redis-ha", kind="redis", instance="${node}", redis_mode="standalone", role="${role}"}`;
 
 interface AlertTest {
   series: { series: string; values: string }[];
@@ -94,7 +94,7 @@ describe('alert rules (promtool test rules)', () => {
             { series: perNode('redis-2', 'slave'), values: '1x40' },
             {
               series:
-                'redis_instance_info{deployment="redis-ha", job="redis-ha-redis-ha-exporter", instance="exporter:9121", redis_mode="standalone", role="master"}',
+                'redis_instance_info{deployment="redis-ha", job="redis-ha-redis-ha-exporter", instance="haproxy:8404", redis_mode="standalone", role="master"}',
               values: '1x40',
             },
           ],

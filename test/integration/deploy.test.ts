@@ -177,10 +177,12 @@ for (const [preset, portBase] of [
         }
       });
 
-      it('has the exporter cover every node', async (t) => {
+      it("has the exporter cover every node (through HAProxy's stats port, with its login)", async (t) => {
         if (!requireDocker(t) || !d) return;
+        const stats = readUser(d.dir, 'haproxy-stats');
+        const authorization = `Basic ${Buffer.from(`stats:${stats.password}`).toString('base64')}`;
         for (let i = 1; i <= d.topology.replicas + 1; i++) {
-          const res = await fetch(`http://127.0.0.1:${d.topology.exporter.port}/scrape?target=redis://redis-${i}:6379`);
+          const res = await fetch(`http://127.0.0.1:${d.topology.haproxy.statsPort}/scrape?target=redis-${i}`, { headers: { authorization } });
           const text = await res.text();
           assert.match(text, /^redis_up 1$/m, `redis-${i}`);
           assert.match(text, /^redis_instance_info\{.*role="(master|slave)"/m, `redis-${i}`);

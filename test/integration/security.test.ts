@@ -111,9 +111,11 @@ describe('security of the default deployment (live)', { timeout: 300_000 }, () =
     } finally {
       app.disconnect();
     }
+    const auth = `Basic ${Buffer.from(`stats:${secret('haproxy-stats')}`).toString('base64')}`;
+    // The exporter publishes no port: through HAProxy's stats port, which drops every parameter but the target.
     for (const node of ['redis-1', 'redis-2', 'redis-3']) {
-      const url = `http://127.0.0.1:${PORT_BASE + 300}/scrape?target=redis://${node}:6379&check-single-keys=secret:card&check-keys=secret:*`;
-      const text = await (await fetch(url)).text();
+      const url = `http://127.0.0.1:${PORT_BASE + 202}/scrape?target=${node}&check-single-keys=secret:card&check-keys=secret:*`;
+      const text = await (await fetch(url, { headers: { authorization: auth } })).text();
       assert.match(text, /^redis_up 1$/m, `${node} is still scraped`);
       assert.doesNotMatch(text, /4111/, `${node}: the exporter leaks the key's value`);
       assert.doesNotMatch(text, /redis_key_value/, node);
@@ -121,7 +123,6 @@ describe('security of the default deployment (live)', { timeout: 300_000 }, () =
     const stats = `http://127.0.0.1:${PORT_BASE + 202}`;
     assert.equal((await fetch(`${stats}/stats`)).status, 401);
     assert.equal((await fetch(`${stats}/metrics`)).status, 401);
-    const auth = `Basic ${Buffer.from(`stats:${secret('haproxy-stats')}`).toString('base64')}`;
     assert.equal((await fetch(`${stats}/stats;csv`, { headers: { authorization: auth } })).status, 200);
   });
 });

@@ -155,9 +155,11 @@ describe('TLS configs on the real tools', () => {
     assert.equal(r.status, 0, `docker-compose config failed:\n${r.stdout}${r.stderr}`);
   });
 
-  it('promtool accepts the prometheus.yml with rediss:// targets', (t) => {
+  it('promtool accepts the prometheus.yml; HAProxy hands the exporter rediss:// targets', (t) => {
     if (!requireBinary(t, 'promtool')) return;
-    assert.match(files.get('prometheus/prometheus.yml')!, /- rediss:\/\/redis-1:6379/);
+    // Prometheus names the node; HAProxy writes the URI, with the TLS scheme.
+    assert.match(files.get('prometheus/prometheus.yml')!, /^ {10}- redis-1$/m);
+    assert.match(files.get('haproxy/haproxy.cfg')!, /set-query target=rediss:\/\/%\[url_param\(target\)\]:6379 /);
     const r = run('promtool', ['check', 'config', join(dir, 'prometheus/prometheus.yml')]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });

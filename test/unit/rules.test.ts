@@ -299,12 +299,23 @@ describe('rules: published ports', () => {
     ]);
   });
 
-  it('exporter.port equal to a sentinel port is an error on exporter.port', () => {
+  it('exporter.port (no longer published) is a warning, never a port clash', () => {
     const problems = checkRules(topologyOf('full', { exporter: { port: 7101 } }));
     assert.deepEqual(
-      problems.map((p) => [p.severity, p.path, p.message]),
-      [['error', 'exporter.port', 'port 7101 for exporter is already used by sentinel-1']],
+      problems.map((p) => [p.severity, p.path]),
+      [['warning', 'exporter.port']],
     );
+    assert.match(problems[0]!.message, /ignored: the exporter publishes no port/);
+  });
+
+  it('the exporter without HAProxy is an error naming the fix (it is served only through the stats port)', () => {
+    const problems = checkRules(topologyOf('sentinel', { exporter: { enabled: true } }));
+    assert.deepEqual(
+      problems.map((p) => [p.severity, p.path]),
+      [['error', 'exporter.enabled']],
+    );
+    assert.match(problems[0]!.message, /needs HAProxy/);
+    assert.match(problems[0]!.hint!, /haproxy\.enabled: true.*exporter\.enabled: false/);
   });
 
   it('readPort equal to writePort is an error', () => {
@@ -317,12 +328,12 @@ describe('rules: published ports', () => {
 
   it('a port above 65535 is an error (rule level; the schema bounds keep every port lower)', () => {
     const t = topologyOf('full');
-    const bad: Topology = { ...t, exporter: { ...t.exporter, port: 65800 } };
+    const bad: Topology = { ...t, haproxy: { ...t.haproxy, statsPort: 65800 } };
     assert.deepEqual(checkRules(bad), [
       {
         severity: 'error',
-        path: 'exporter.port',
-        message: 'port 65800 for exporter is out of range (1-65535)',
+        path: 'haproxy.statsPort',
+        message: 'port 65800 for haproxy is out of range (1-65535)',
         hint: 'lower portBase or set the port explicitly',
       },
     ]);

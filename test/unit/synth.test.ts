@@ -53,8 +53,10 @@ describe('compose: services', () => {
   it('every port is published on 127.0.0.1 by default', () => {
     const compose = composeOf(render('full'));
     const ports = Object.values(compose.services).flatMap((s) => s.ports ?? []);
-    assert.equal(ports.length, 3 + 3 + 3 + 1);
+    // Redis, Sentinels, HAProxy; the exporter publishes none.
+    assert.equal(ports.length, 3 + 3 + 3);
     for (const p of ports) assert.match(p, /^127\.0\.0\.1:\d+:\d+$/);
+    assert.equal(compose.services.exporter!.ports, undefined);
   });
 
   it('published host ports follow portBase (redis-i -> base+i, sentinel-i -> base+100+i)', () => {
@@ -387,5 +389,55 @@ describe('secrets and determinism', () => {
     const label = 'io.redis-ha.config-hash';
     assert.notEqual(a['redis-1']?.labels[label], b['redis-1']?.labels[label]);
     assert.equal(a['sentinel-1']?.labels[label], b['sentinel-1']?.labels[label]);
+  });
+});
+
+describe('networks and the exporter behind HAProxy', () => {
+  const files = render('full', { name: 'shop', network: 'net' });
+  const compose = composeOf(files);
+  const haproxy = fileOf(files, 'haproxy/haproxy.cfg');
+
+  it('the back network is internal; the front one an ordinary bridge (its NAT carries DNS forwarding)', () => {
+    assert.deepEqual(Object.keys(compose.networks), ['net', 'net-front']);
+    assert.equal(compose.networks.net!.internal, true);
+    assert.equal(compose.networks['net-front']!.internal, undefined);
+    assert.deepEqual(Object.keys(compose.networks['net-front']!), ['labels'], 'no driver options: IP masquerade stays on');
+  });
+
+  it('services that publish ports are on both networks; the exporter only on the back one, with no port', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      if (name === 'exporter') continue;
+      assert.ok(s.ports?.length, `${name} publishes`);
+      assert.deepEqual(s.networks, ['net', 'net-front'], name);
+    }
+    assert.deepEqual(compose.services.exporter!.networks, ['net']);
+    assert.equal(compose.services.exporter!.ports, undefined);
+  });
+
+  it("haproxy.cfg passes /scrape only for this deployment's node and Sentinel names, after the stats login", () => {
+    const lines = directives(haproxy);
+    const at = (l: string) => lines.indexOf(l);
+    assert.ok(at('acl exporter_node url_param(target) -m str redis-1 redis-2 redis-3') > 0);
+    assert.ok(at('acl exporter_sentinel url_param(target) -m str sentinel-1 sentinel-2 sentinel-3') > 0);
+    const deny = at('http-request deny deny_status 403 if exporter_scrape !exporter_node !exporter_sentinel');
+    assert.ok(deny > at('http-request auth realm redis-ha unless { http_auth(stats_users) }'), 'the login comes first');
+    assert.ok(at('use_backend exporter if exporter_scrape || exporter_own') > deny);
+    // The backend rewrites the whole query to the URI of the name that was let through.
+    assert.ok(lines.includes('http-request set-query target=redis://%[url_param(target)]:6379 if { path /scrape } { url_param(target) -m str redis-1 redis-2 redis-3 }'));
+    assert.ok(lines.includes('http-request set-query target=redis://%[url_param(target)]:26379 if { path /scrape } { url_param(target) -m str sentinel-1 sentinel-2 sentinel-3 }'));
+    assert.ok(lines.includes('server exporter exporter:9121'));
+  });
+
+  it('prometheus.yml scrapes every node and Sentinel by name through HAProxy, with the stats login', () => {
+    const prom = parse(fileOf(files, 'prometheus/prometheus.yml')) as {
+      scrape_configs: { job_name: string; metrics_path?: string; basic_auth?: { username: string; password_file: string }; static_configs: { targets: string[] }[]; relabel_configs?: { replacement?: string }[] }[];
+    };
+    const [scrape, own, stats] = prom.scrape_configs;
+    assert.deepEqual(scrape!.static_configs.flatMap((c) => c.targets), ['redis-1', 'redis-2', 'redis-3', 'sentinel-1', 'sentinel-2', 'sentinel-3']);
+    assert.equal(scrape!.relabel_configs!.at(-1)!.replacement, 'haproxy:8404');
+    assert.equal(own!.metrics_path, '/exporter/metrics');
+    for (const job of [scrape!, own!, stats!]) assert.deepEqual(job.basic_auth, { username: 'stats', password_file: '../secrets/haproxy-stats' }, job.job_name);
+    const open = parse(fileOf(render('full', { auth: { enabled: false } }), 'prometheus/prometheus.yml')) as typeof prom;
+    for (const job of open.scrape_configs) assert.equal(job.basic_auth, undefined, job.job_name);
   });
 });
