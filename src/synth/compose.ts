@@ -16,10 +16,12 @@ import { CA_CERT_FILE, CONTAINER_CA, certFile, TLS_CA_SECRET, tlsCertSecret, tls
 
 
 /**
- * The front network of a deployment: the services that publish ports (Redis, Sentinels,
- * HAProxy) are on it beside the back network `network`. See buildCompose().
+ * The back network of a deployment (internal): every service is on it, the exporter only on
+ * it. The front network keeps the name `network`, so a deployment rendered before the back
+ * network existed gains it in a rolling deploy (Compose cannot change a network's `internal`
+ * setting in place; adding a network is a re-creation of each container). See buildCompose().
  */
-export const frontNetwork = (t: Pick<Topology, 'network'>) => `${t.network}-front`;
+export const backNetwork = (t: Pick<Topology, 'network'>) => `${t.network}-back`;
 
 /** Where the rendered files appear inside the containers. */
 const CONF_DIR = '/usr/local/etc/redis-ha';
@@ -151,12 +153,12 @@ export interface ServiceInputs {
  */
 export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
   // Two networks (README "Networks"):
-  // - back (`network`, internal: true): every service. Docker forwards nothing off an internal
-  //   bridge and publishes no port for a container that is only on internal networks: the
+  // - back (`<network>-back`, internal: true): every service. Docker forwards nothing off an
+  //   internal bridge and publishes no port for a container that is only on internal networks: the
   //   exporter is only here, so whatever target it is asked for it reaches nothing beyond this
   //   deployment's containers (and, on Docker 20.10, the host's own addresses: see README).
-  // - front (`<network>-front`, an ordinary bridge): the services that publish ports (Redis and
-  //   Sentinels, whose ports host-side Sentinel clients use as printed; HAProxy). Not without
+  // - front (`network`, an ordinary bridge; the one network of earlier versions, so it keeps its
+  //   name and settings): the services that publish ports (Redis and Sentinels, whose ports host-side Sentinel clients use as printed; HAProxy). Not without
   //   IP masquerade: Docker's embedded DNS forwards a name it does not know (a stopped or
   //   partitioned node's) to the host's resolver from the container's own namespace; without NAT
   //   no answer comes back, the lookup blocks for seconds and Sentinel enters TILT (measured:
@@ -168,8 +170,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
   // the exporter, which is only on back, every name resolves to the back address. Compose v1
   // gives every network the service-name alias, so the front cannot be left without names.
   // Either way each name has one answer, and a partition cuts a container from both networks.
-  const front = frontNetwork(t);
-  const published = [t.network, front];
+  const back = backNetwork(t);
+  const published = [back, t.network];
   const labels = (configHash?: string): Record<string, string> => ({
     [LABEL_MANAGED]: 'true',
     [LABEL_PRESET]: t.preset,
@@ -342,7 +344,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
       // No published port and only the internal back network: redis_exporter has no login and
       // dials whatever /scrape?target= names. It is reached only through HAProxy's stats port
       // (behind the stats login), which passes only this deployment's node and Sentinel names.
-      networks: [t.network],
+      networks: [back],
       restart: 'unless-stopped',
     };
     // Its password file maps each node and Sentinel to a password, read at start only: a node
@@ -357,8 +359,8 @@ export function buildCompose(t: Topology, inputs: ServiceInputs): ComposeFile {
     services,
     ...(secretsUsed.size ? { secrets: Object.fromEntries([...secretsUsed].sort().map((n) => [n, { file: secretFile(n) }])) } : {}),
     networks: {
-      [t.network]: { internal: true, labels: labels() },
-      [front]: { labels: labels() },
+      [t.network]: { labels: labels() },
+      [back]: { internal: true, labels: labels() },
     },
     volumes,
   });

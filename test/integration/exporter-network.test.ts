@@ -22,8 +22,8 @@ import { containerId, dockerSuiteSkip, forceRemoveProject, IMAGE_FLAGS, LOCAL_IM
 
 const NAME = 'xp-net';
 const PORT_BASE = 42000;
-const BACK = `${NAME}_redis-ha`;
-const FRONT = `${NAME}_redis-ha-front`;
+const BACK = `${NAME}_redis-ha-back`;
+const FRONT = `${NAME}_redis-ha`;
 /** A network of this test's own, outside the deployment. */
 const OUTSIDE = 'xp-net-outside';
 const OUTSIDE_LISTENER = 'xp-net-outside-listener';
