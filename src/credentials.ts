@@ -10,6 +10,13 @@
 export interface TlsTrust {
   ca: string;
   caFile: string;
+  /**
+   * On swarm: the service names the deployment's certificates carry. Host-side clients dial a
+   * node's address, which no certificate names (node addresses are not known when they are
+   * issued), and check instead that the certificate names one of these services: the CA is the
+   * deployment's own and signs nothing else, so this is the service-name check, not a weaker one.
+   */
+  serverNames?: string[];
 }
 
 /**

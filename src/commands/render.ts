@@ -4,7 +4,7 @@ import { loadOrCreateCertificates } from '../files/certificates.js';
 import { loadOrCreateSecrets, writeDeployment, type WriteResult } from '../files/writer.js';
 import { type Credentials, NO_AUTH } from '../credentials.js';
 import { STATS_USER } from '../synth/secrets.js';
-import { CA_CERT_FILE } from '../synth/tls.js';
+import { CA_CERT_FILE, swarmServerNames } from '../synth/tls.js';
 import { join } from 'node:path';
 import { loadTopology } from '../model/load.js';
 import type { Problem } from '../model/problems.js';
@@ -43,7 +43,8 @@ export async function render(options: RenderOptions, ctx: { cwd: string }): Prom
   const tls = await loadOrCreateCertificates(dir, topology);
   const files = await writeDeployment(dir, synthesize(topology, secrets, rotations, tls.files), { force: options.force });
   const caPem = tls.files.get(CA_CERT_FILE);
-  const trust = caPem ? { tls: { ca: caPem, caFile: join(dir, CA_CERT_FILE) } } : {};
+  const serverNames = swarmServerNames(topology);
+  const trust = caPem ? { tls: { ca: caPem, caFile: join(dir, CA_CERT_FILE), ...(serverNames ? { serverNames } : {}) } } : {};
   const login = (username: string, password: string | undefined): Credentials => ({ ...(password ? { username, password } : NO_AUTH), ...trust });
   return {
     topology,

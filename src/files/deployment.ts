@@ -8,7 +8,7 @@ import { defaultOutDir } from '../paths.js';
 import { type Credentials, NO_AUTH, type TlsTrust } from '../credentials.js';
 import { secretPath, STATS_USER } from '../synth/secrets.js';
 import { COMPOSE_FILE, TOPOLOGY_FILE } from '../synth/synthesize.js';
-import { CA_CERT_FILE } from '../synth/tls.js';
+import { CA_CERT_FILE, swarmServerNames } from '../synth/tls.js';
 
 export interface DeploymentFiles {
   dir: string;
@@ -32,7 +32,8 @@ export async function readTlsTrust(dir: string, topology: Topology): Promise<Tls
   if (!ca.includes('BEGIN CERTIFICATE')) {
     throw new UsageError(`the deployment speaks TLS, but its CA certificate is missing (${caFile})`, 'render the deployment again (`redis-ha render` or `deploy`): it keeps the CA key and writes ca.crt');
   }
-  return { ca, caFile };
+  const serverNames = swarmServerNames(topology);
+  return { ca, caFile, ...(serverNames ? { serverNames } : {}) };
 }
 
 /** The credentials of one user of a rendered deployment; none when auth is disabled. */

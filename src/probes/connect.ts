@@ -1,4 +1,5 @@
 // One-shot ioredis connections for probes: fail fast, never retry on their own.
+import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { Redis } from 'ioredis';
 
 export interface Endpoint {
@@ -10,8 +11,17 @@ import type { Credentials } from '../credentials.js';
 
 export { NO_AUTH, type Credentials, type TlsTrust } from '../credentials.js';
 
+/**
+ * Node's host check, widened to the deployment's service names when it has them (swarm: see
+ * TlsTrust.serverNames): the certificate must name the host dialled or one of those services.
+ */
+export function serviceIdentityCheck(serverNames: readonly string[]): (host: string, cert: PeerCertificate) => Error | undefined {
+  return (host, cert) => (serverNames.some((n) => checkServerIdentity(n, cert) === undefined) ? undefined : checkServerIdentity(host, cert));
+}
+
 /** ioredis's `tls` option for these credentials (none without TLS). */
-export const tlsOption = (auth: Credentials): { tls?: { ca: string } } => (auth.tls ? { tls: { ca: auth.tls.ca } } : {});
+export const tlsOption = (auth: Credentials): { tls?: ConnectionOptions } =>
+  auth.tls ? { tls: { ca: auth.tls.ca, ...(auth.tls.serverNames ? { checkServerIdentity: serviceIdentityCheck(auth.tls.serverNames) } : {}) } } : {};
 
 export function probeConnection(endpoint: Endpoint, auth: Credentials, timeoutMs = 1000): Redis {
   return new Redis({

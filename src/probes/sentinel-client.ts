@@ -4,7 +4,7 @@
 import { SentinelConnector, type Redis, type RedisOptions } from 'ioredis';
 import { natMap, probeHost, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import type { Credentials } from './connect.js';
+import { type Credentials, serviceIdentityCheck } from './connect.js';
 
 /**
  * ioredis opens connections of its own to every Sentinel to follow +switch-master (the
@@ -47,10 +47,18 @@ export interface OptionEntry {
 /** With TLS: the CA for the data connections and the Sentinel connections, both over TLS. */
 function tlsEntries(auth: Credentials): OptionEntry[] {
   if (!auth.tls) return [];
-  const ca = { ca: auth.tls.ca };
-  const source = `{ ca: readFileSync(${JSON.stringify(auth.tls.caFile)}) }`;
+  const names = auth.tls.serverNames;
+  const readCa = `ca: readFileSync(${JSON.stringify(auth.tls.caFile)})`;
+  // On swarm natMap leads to node addresses, which no certificate names: check the service name.
+  const ca = { ca: auth.tls.ca, ...(names ? { checkServerIdentity: serviceIdentityCheck(names) } : {}) };
+  const source = names
+    ? `{ ${readCa}, checkServerIdentity: (host, cert) => (${JSON.stringify(names)}.some((n) => !checkServerIdentity(n, cert)) ? undefined : checkServerIdentity(host, cert)) }`
+    : `{ ${readCa} }`;
+  const comment = names
+    ? "the nodes speak TLS only; natMap leads to node addresses, so the certificate must name one of the deployment's services (its CA signs nothing else)"
+    : 'the nodes speak TLS only; their certificates name 127.0.0.1, the address natMap leads to';
   return [
-    { key: 'tls', value: ca, source, comment: 'the nodes speak TLS only; their certificates name 127.0.0.1, the address natMap leads to' },
+    { key: 'tls', value: ca, source, comment },
     { key: 'sentinelTLS', value: ca, source, comment: 'the Sentinels too' },
     { key: 'enableTLSForSentinelMode', value: true, comment: 'without it ioredis connects to the master Sentinel names in plain text' },
   ];

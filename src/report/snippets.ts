@@ -69,9 +69,13 @@ export function snippets(t: Topology, auth: Credentials, showSecrets: boolean, h
   // A JSON string is a valid Python string literal, whatever the password holds.
   const pyPw = t.auth.enabled ? JSON.stringify(pw) : 'None';
   const pyUser = t.auth.enabled ? JSON.stringify(user) : 'None';
-  // ssl_check_hostname: the certificates carry 127.0.0.1 (and the service names).
-  const pySsl = caFile ? `"ssl": True, "ssl_ca_certs": ${JSON.stringify(caFile)}, "ssl_check_hostname": True` : '';
-  const pySslKwargs = caFile ? `ssl=True, ssl_ca_certs=${JSON.stringify(caFile)}, ssl_check_hostname=True, ` : '';
+  // ssl_check_hostname: on compose the certificates carry 127.0.0.1 (and the service names). On
+  // swarm the NAT leads to node addresses, which no certificate names: the chain is still
+  // verified against the deployment's own CA (ssl_cert_reqs defaults to required), which signs
+  // only its services.
+  const checkHost = auth.tls?.serverNames ? 'False' : 'True';
+  const pySsl = caFile ? `"ssl": True, "ssl_ca_certs": ${JSON.stringify(caFile)}, "ssl_check_hostname": ${checkHost}` : '';
+  const pySslKwargs = caFile ? `ssl=True, ssl_ca_certs=${JSON.stringify(caFile)}, ssl_check_hostname=${checkHost}, ` : '';
   out.redisPy = [
     'from redis.sentinel import Sentinel',
     '# Sentinels announce in-network names; map them to the ports published on this host.',
@@ -122,6 +126,7 @@ export function ioredisSnippet(entries: OptionEntry[]): string {
   return [
     classes.length ? "import Redis, { SentinelConnector } from 'ioredis';" : "import Redis from 'ioredis';",
     ...(entries.some((e) => e.source?.includes('readFileSync(')) ? ["import { readFileSync } from 'node:fs';"] : []),
+    ...(entries.some((e) => e.source?.includes('checkServerIdentity(')) ? ["import { checkServerIdentity } from 'node:tls';"] : []),
     ...classes.flatMap((e) => [`// ${e.comment ?? e.key}`, String(e.value)]),
     'const redis = new Redis({',
     ...entries.map((e) => `  ${e.key}: ${e.source ?? jsSource(e.value, '  ')},${e.comment && !isClass(e.value) ? `  // ${e.comment}` : ''}`),

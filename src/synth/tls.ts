@@ -84,5 +84,14 @@ export function certificateRequests(t: Topology): CertificateRequest[] {
   return requests;
 }
 
+/**
+ * On swarm, the names host-side clients check certificates against (TlsTrust.serverNames):
+ * every service with a certificate. Undefined on compose, where every certificate names
+ * 127.0.0.1, the address clients dial.
+ */
+export function swarmServerNames(t: Topology): string[] | undefined {
+  return t.tls.enabled && t.target === 'swarm' ? certificateRequests(t).map((r) => r.service) : undefined;
+}
+
 /** The rendered TLS files: path under <out> -> PEM text. */
 export type TlsFiles = Map<string, string>;

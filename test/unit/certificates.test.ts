@@ -17,7 +17,9 @@ import { readManifest, writeDeployment } from '../../src/files/writer.js';
 import { synthesize } from '../../src/synth/synthesize.js';
 import { nextSecretPath, secretPath } from '../../src/synth/secrets.js';
 import { FIXED_SECRETS } from '../helpers/secrets.js';
-import { CA_CERT_FILE, CA_KEY_FILE, certFile, certificateRequests, keyFile, type TlsFiles } from '../../src/synth/tls.js';
+import { CA_CERT_FILE, CA_KEY_FILE, certFile, certificateRequests, keyFile, swarmServerNames, type TlsFiles } from '../../src/synth/tls.js';
+import { serviceIdentityCheck } from '../../src/probes/connect.js';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { withTempDir } from '../helpers/tmp.js';
 import { topologyOf, writeTopologyFile } from '../helpers/topology.js';
 
@@ -97,6 +99,27 @@ describe('certificates: issued on the first render', () => {
     const caParsed = new x509.X509Certificate(files.get(CA_CERT_FILE)!);
     assert.equal(caParsed.getExtension(x509.KeyUsagesExtension)!.usages, x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign);
     assert.equal(caParsed.getExtension(x509.BasicConstraintsExtension)!.pathLength, 0);
+  });
+});
+
+describe('certificates: the host check of clients on swarm', () => {
+  it("a node address no certificate names passes only when the certificate names one of the deployment's services", async () => {
+    const t = full({ target: 'swarm', bind: '0.0.0.0' });
+    const names = swarmServerNames(t)!;
+    assert.deepEqual(names, certificateRequests(t).map((r) => r.service));
+    assert.equal(swarmServerNames(full()), undefined, 'compose: the certificates name 127.0.0.1, the address clients dial');
+    const { files } = await loadOrCreateCertificates('/nonexistent-redis-ha-dir', t);
+    const peer = (service: string) => new X509Certificate(files.get(certFile(service))!).toLegacyObject() as PeerCertificate;
+    // Node's own check refuses the node address (what clients dial on swarm) ...
+    assert.ok(checkServerIdentity('10.77.0.12', peer('redis-2')) instanceof Error);
+    // ... the widened one takes it for a certificate of one of the services ...
+    assert.equal(serviceIdentityCheck(names)('10.77.0.12', peer('redis-2')), undefined);
+    assert.equal(serviceIdentityCheck(names)('10.77.0.12', peer('haproxy')), undefined);
+    // ... and not for one naming none of them (another deployment's redis-2 is named the same:
+    // what tells them apart is the CA, which the TLS handshake checks before this).
+    assert.ok(serviceIdentityCheck(['redis-9', 'sentinel-9'])('10.77.0.12', peer('redis-2')) instanceof Error);
+    // The host itself still counts.
+    assert.equal(serviceIdentityCheck([])('127.0.0.1', peer('redis-2')), undefined);
   });
 });
 

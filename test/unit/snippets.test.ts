@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { checkServerIdentity } from 'node:tls';
 import { SentinelConnector } from 'ioredis';
 import { QuietSentinelConnector, sentinelClientOptions } from '../../src/probes/sentinel-client.js';
 import { NO_AUTH } from '../../src/probes/connect.js';
@@ -103,6 +104,29 @@ describe('ioredis snippet', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('with TLS on swarm: the certificate must name one of the services (natMap leads to node addresses); redis-py checks the chain only', () => {
+    const ca = '-----BEGIN CERTIFICATE-----\nfixed\n-----END CERTIFICATE-----\n';
+    const t = topologyOf('sentinel', { tls: { enabled: true }, target: 'swarm', bind: '0.0.0.0' });
+    const serverNames = ['redis-1', 'redis-2', 'redis-3', 'sentinel-1', 'sentinel-2', 'sentinel-3'];
+    const auth = { username: 'app', password: 'pw', tls: { ca, caFile: '/x/tls/ca.crt', serverNames } };
+    const printed = snippets(t, auth, true, (s) => `10.0.0.${s.endsWith('1') ? 1 : 2}`);
+    const [first, second, third, ...rest] = printed.ioredis!.split('\n');
+    assert.equal(second, "import { readFileSync } from 'node:fs';");
+    assert.equal(third, "import { checkServerIdentity } from 'node:tls';");
+    const { options } = evaluate([first, ...rest].join('\n'), { readFileSync: () => ca, checkServerIdentity });
+    const check = (options.tls as { checkServerIdentity: (h: string, c: unknown) => unknown }).checkServerIdentity;
+    const expected = (sentinelClientOptions(t, auth) as { tls: { checkServerIdentity: (h: string, c: unknown) => unknown } }).tls.checkServerIdentity;
+    // Printed and used agree on certificates that name a service, a node address, or nothing known.
+    const cert = (names: string) => ({ subject: { CN: names.split(',')[0]! }, subjectaltname: names });
+    for (const c of [cert('DNS:redis-2, DNS:localhost, IP Address:127.0.0.1'), cert('DNS:evil'), cert('IP Address:10.0.0.2')]) {
+      assert.equal(check('10.0.0.2', c) === undefined, expected('10.0.0.2', c) === undefined, c.subjectaltname);
+    }
+    assert.equal(check('10.0.0.2', cert('DNS:redis-2')), undefined);
+    assert.ok(check('10.0.0.2', cert('DNS:evil')) instanceof Error);
+    assert.match(printed.redisPy!, /"ssl_check_hostname": False/);
+    assert.match(printed.redisPy!, /ssl_check_hostname=False, username/);
   });
 
   it('masks the password unless asked, in both snippets', () => {
