@@ -10,6 +10,7 @@ import { runRollout } from '../operations/rolling.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import type { HealStack } from '../operations/heal.js';
 import { drainNode, killNode, partitionNode } from './node-faults.js';
+import { cutOff, keepDown } from './swarm-holds.js';
 import type { WriteCounts } from './metrics.js';
 import type { Op } from './recording.js';
 
@@ -104,11 +105,15 @@ export interface ScenarioDef {
 
 const start = (ctx: FaultContext, service: string) => async () => ctx.runtime.containerAction('start', (await ctx.container(service)).id);
 
-/** kill / stop / restart a service's container, with `start` pushed on the heal stack first. */
+/**
+ * kill / stop / restart a service's container, with `start` pushed on the heal stack first. A
+ * killed or stopped one stays down until healed, on swarm too (keepDown).
+ */
 async function takeDown(ctx: FaultContext, service: string, action: 'kill' | 'stop' | 'restart', graceSeconds?: number): Promise<void> {
   const c = await ctx.container(service);
   ctx.heal.push(`start ${service}`, start(ctx, service));
   await ctx.runtime.containerAction(action, c.id, { graceSeconds });
+  if (action !== 'restart') await keepDown(ctx, service);
 }
 
 const kill = (ctx: FaultContext, service: string) => takeDown(ctx, service, 'kill');
@@ -148,20 +153,13 @@ export const SCENARIOS = [
   },
   {
     name: 'partition-master',
-    description: 'disconnect the master from the compose network; reconnect it (with its DNS alias) later',
+    description: 'disconnect the master from its network; reconnect it (with its DNS alias) later (on swarm Swarm then replaces its task)',
     expectation: 'failover',
     expected: 'a replica is promoted; the old master is demoted once reconnected',
     needs: [NEEDS.sentinels, NEEDS.replica],
     inject: async (ctx) => {
-      const c = await ctx.container(ctx.oldMaster);
-      const network = c.networks[0];
-      if (!network) throw new Error(`${ctx.oldMaster} is on no network`);
-      ctx.heal.push(`reconnect ${ctx.oldMaster} to ${network}`, async () => {
-        const now = await ctx.container(ctx.oldMaster);
-        if (!now.networks.includes(network)) await ctx.runtime.connect(network, now.id, { aliases: [ctx.oldMaster] });
-      });
-      await ctx.runtime.disconnect(network, c.id);
-      ctx.note(`disconnected ${ctx.oldMaster} from ${network}`);
+      const networks = await cutOff(ctx, [await ctx.container(ctx.oldMaster)]);
+      ctx.note(`disconnected ${ctx.oldMaster} from ${networks.join(', ')}`);
     },
   },
   {
