@@ -190,7 +190,10 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
           .option('report', { type: 'string', describe: 'Write a self-contained HTML timeline report to this file' })
           .option('target', targetOption)
           .option('node-host', nodeHostOption)
+          .option('node-fault', { type: 'string', describe: 'kill-node: containers (kill the deployment\'s containers on the node, drain it) or engine (lab nodes: kill the node\'s whole engine, a power loss) [default: containers]' })
+          .option('partition', { type: 'string', describe: 'partition-node: network (disconnect the node\'s containers from the overlay) or link (lab nodes: the node\'s link down) [default: network]' })
           .example('$0 test-failover --name shop', 'Every scenario that fits the preset')
+          .example('$0 test-failover --scenario kill-node --node-fault engine --durability wait', 'On the lab: a node whose whole engine dies')
           .example('$0 test-failover --scenario kill-master --durability wait --json', 'One scenario, WAIT after each write, as JSON')
           .example('$0 test-failover --scenario all --report failover.html', 'With an HTML timeline per scenario'),
       async (args) => {

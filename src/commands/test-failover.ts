@@ -19,6 +19,8 @@ import { renderHtmlReport } from '../report/html-report.js';
 import { printJson, style } from '../report/style.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
+import { labNodeFaultHooks, needsLab, parseNodeFaultModes } from './node-fault-modes.js';
+import type { NodeFaultOptions } from '../failover/node-faults.js';
 
 export interface TestFailoverOptions {
   name?: string;
@@ -35,6 +37,10 @@ export interface TestFailoverOptions {
   target?: TargetName;
   /** Swarm: `NODE=DOCKER_HOST` per node (default: those recorded at deploy). */
   nodeHost?: string[];
+  /** kill-node: `containers` (default) or `engine` (lab nodes: the node's whole engine). */
+  nodeFault?: string;
+  /** partition-node: `network` (default) or `link` (lab nodes: the node's link down). */
+  partition?: string;
 }
 
 export interface TestFailoverResult {
@@ -43,6 +49,9 @@ export interface TestFailoverResult {
   profile: string;
   rate: number;
   durability: Durability;
+  /** How kill-node / partition-node inject, when the run includes them. */
+  nodeFault?: string;
+  partition?: string;
   passed: boolean;
   scenarios: Omit<ScenarioResult, 'recording'>[];
   report?: string;
@@ -64,13 +73,16 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   const files = await readDeployment(await locateDeployment(options, runtime, ctx.io.cwd));
   const t = files.topology;
   const { selected: scenarios, skipped } = selectScenarios(t, options.scenario);
+  const modes = parseNodeFaultModes(options, scenarios, options.target ?? t.target);
   for (const reason of skipped) io.print(style.dim(`skipped: ${reason}`));
   const deployment: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
+  const nodeFaults: NodeFaultOptions = { ...modes };
   if ((options.target ?? t.target) === 'swarm') {
     const swarm = await swarmRuntimeFor(ctx, files.dir, options.nodeHost);
     runtime = swarm;
     await runtime.checkEngine();
     deployment.hostOf = await swarmHostOf(swarm, t);
+    if (needsLab(modes)) nodeFaults.hooks = await labNodeFaultHooks(modes, (await swarm.nodes()).map((n) => n.hostname), swarm.nodeHosts);
   } else {
     await runtime.checkEngine();
   }
@@ -91,7 +103,7 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   try {
     for (const name of scenarios) {
       signal.throwIfAborted();
-      const r = await run(name, { deployment, runtime, rate, durability, signal, heal, onProgress });
+      const r = await run(name, { deployment, runtime, rate, durability, signal, heal, nodeFaults, onProgress });
       results.push(r);
       io.print(formatScenarioLine(r));
     }
@@ -111,6 +123,8 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
     profile: t.profile,
     rate,
     durability,
+    ...(scenarios.includes('kill-node') ? { nodeFault: modes.kill } : {}),
+    ...(scenarios.includes('partition-node') ? { partition: modes.partition } : {}),
     passed: results.every((r) => r.passed),
     scenarios: results.map(({ recording: _recording, ...rest }) => rest),
   };

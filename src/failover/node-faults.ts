@@ -1,10 +1,18 @@
 // Faults of a whole swarm node (test-failover on swarm): every container of the deployment on
 // the master's node at once, as a host failure takes them. Each pushes its heal first.
-// - kill-node: SIGKILL them all at the same instant and drain the node, so Swarm cannot
-//   restart them there (a host that lost power); healed by reactivating the node, where Swarm
-//   starts the pinned tasks again on their data.
-// - partition-node: cut them all from the overlay network; healed by reconnecting (with aliases)
-//   and having Swarm replace their tasks (swarm-holds.ts).
+// - kill-node, mode `containers`: SIGKILL them all at the same instant and drain the node, so
+//   Swarm cannot restart them there (a host that lost power); healed by reactivating the node,
+//   where Swarm starts the pinned tasks again on their data.
+//   Mode `engine` (lab nodes only, through hooks the command hands in: failover/ knows no lab):
+//   SIGKILL the node's whole engine (dockerd, containerd, shims, containers) as a power loss;
+//   healed by starting the engine again (waited for until the swarm lists it Ready), where
+//   Swarm starts the node's tasks again on their data.
+// - partition-node, mode `network`: cut them all from the overlay network; healed by
+//   reconnecting (with aliases) and having Swarm replace their tasks (swarm-holds.ts).
+//   Mode `link` (lab nodes only): take the node's link down (cut from every node and the host,
+//   its engine still running); healed by bringing it up.
+// The whole-node modes first move the runtime to a manager on another node: the one the
+// runtime used may be the node that goes dark.
 // - drain-node: planned maintenance: a switchover first when the node holds the master, then
 //   drain (Swarm stops its tasks gracefully), then reactivate.
 import { runSwitchover } from '../operations/switchover.js';
@@ -29,7 +37,37 @@ async function nodeOf(ctx: FaultContext, service: string): Promise<{ node: strin
 
 const reactivate = (swarm: SwarmRuntime, node: string) => async () => swarm.setAvailability(node, 'active');
 
+export type NodeFaultMode = 'containers' | 'engine';
+export type PartitionMode = 'network' | 'link';
+export const NODE_FAULT_MODES: readonly NodeFaultMode[] = ['containers', 'engine'];
+export const PARTITION_MODES: readonly PartitionMode[] = ['network', 'link'];
+
+/** What the lab can do to a whole node (given by the command; only for lab nodes). */
+export interface NodeFaultHooks {
+  /** SIGKILL the node's engine, containerd, shims and containers at once. */
+  killEngine(node: string): Promise<void>;
+  /** Start the node's engine again; resolves once the swarm lists the node Ready. */
+  restartEngine(node: string): Promise<void>;
+  /** Take the node's network link down (false) or up (true). */
+  setLink(node: string, up: boolean): Promise<void>;
+}
+
+/** How kill-node and partition-node inject their fault this run. */
+export interface NodeFaultOptions {
+  kill: NodeFaultMode;
+  partition: PartitionMode;
+  /** Required for `engine` and `link`. */
+  hooks?: NodeFaultHooks;
+}
+
+function hooksOf(ctx: FaultContext, mode: string): NodeFaultHooks {
+  const hooks = ctx.nodeFaults?.hooks;
+  if (!hooks) throw new Error(`node fault mode ${mode} needs the lab's hooks (the command gives them for lab nodes only)`);
+  return hooks;
+}
+
 export async function killNode(ctx: FaultContext): Promise<void> {
+  if (ctx.nodeFaults?.kill === 'engine') return killNodeEngine(ctx);
   const swarm = swarmOf(ctx);
   const { node, containers } = await nodeOf(ctx, ctx.oldMaster);
   ctx.heal.push(`reactivate node ${node}`, reactivate(swarm, node));
@@ -40,7 +78,32 @@ export async function killNode(ctx: FaultContext): Promise<void> {
   ctx.note(`killed ${containers.map((c) => c.service).join(', ')} on ${node}${failed ? ` (${failed} kill(s) failed)` : ''}, drained ${node}`);
 }
 
+async function killNodeEngine(ctx: FaultContext): Promise<void> {
+  const swarm = swarmOf(ctx);
+  const hooks = hooksOf(ctx, 'engine');
+  const { node, containers } = await nodeOf(ctx, ctx.oldMaster);
+  const manager = await swarm.useManagerOtherThan(node);
+  if (manager) ctx.note(`talking to the swarm through ${manager} while ${node} is down`);
+  // No drain: a dead engine starts nothing, and a real power loss drains nothing either.
+  ctx.heal.push(`restart the engine of ${node}`, () => hooks.restartEngine(node));
+  await hooks.killEngine(node);
+  ctx.note(`killed the engine of ${node} (dockerd, containerd and ${containers.map((c) => c.service).join(', ')})`);
+}
+
+async function partitionNodeLink(ctx: FaultContext): Promise<void> {
+  const swarm = swarmOf(ctx);
+  const hooks = hooksOf(ctx, 'link');
+  const { node, containers } = await nodeOf(ctx, ctx.oldMaster);
+  // A manager cut off alone has no quorum: it answers no swarm-wide question.
+  const manager = await swarm.useManagerOtherThan(node);
+  if (manager) ctx.note(`talking to the swarm through ${manager} while ${node} is cut off`);
+  ctx.heal.push(`bring the link of ${node} up`, () => hooks.setLink(node, true));
+  await hooks.setLink(node, false);
+  ctx.note(`took the link of ${node} down (${containers.map((c) => c.service).join(', ')} cut off)`);
+}
+
 export async function partitionNode(ctx: FaultContext): Promise<void> {
+  if (ctx.nodeFaults?.partition === 'link') return partitionNodeLink(ctx);
   const { node, containers } = await nodeOf(ctx, ctx.oldMaster);
   const networks = await cutOff(ctx, containers);
   ctx.note(`disconnected ${containers.map((c) => c.service).join(', ')} on ${node} from ${networks.join(', ')}`);

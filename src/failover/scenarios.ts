@@ -9,7 +9,7 @@ import { planRollingRestart } from '../operations/rollout-plan.js';
 import { runRollout } from '../operations/rolling.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import type { HealStack } from '../operations/heal.js';
-import { drainNode, killNode, partitionNode } from './node-faults.js';
+import { drainNode, killNode, partitionNode, type NodeFaultOptions } from './node-faults.js';
 import { cutOff, keepDown } from './swarm-holds.js';
 import type { WriteCounts } from './metrics.js';
 import type { Op } from './recording.js';
@@ -36,6 +36,8 @@ export interface FaultContext {
   host: string;
   /** On swarm: the address of each service's node. */
   hostOf?: (service: string) => string;
+  /** How kill-node / partition-node inject (default: containers / network). */
+  nodeFaults?: NodeFaultOptions;
   signal: AbortSignal;
 }
 
@@ -265,7 +267,7 @@ export const SCENARIOS = [
   },
   {
     name: 'kill-node',
-    description: "kill every container of the deployment on the master's swarm node at once and drain the node (a host that lost power); reactivate it",
+    description: "kill every container of the deployment on the master's swarm node at once and drain the node (a host that lost power); reactivate it. --node-fault engine (lab): kill the node's whole engine; start it again",
     expectation: 'failover',
     expected: "a replica on another node is promoted; the node's Redis rejoins as a replica once the node is back",
     needs: [NEEDS.swarm, NEEDS.sentinelsAfterOneLoss, NEEDS.replica],
@@ -273,7 +275,7 @@ export const SCENARIOS = [
   },
   {
     name: 'partition-node',
-    description: "disconnect every container of the deployment on the master's swarm node from the overlay network; reconnect them",
+    description: "disconnect every container of the deployment on the master's swarm node from the overlay network; reconnect them. --partition link (lab): take the node's link down; bring it up",
     expectation: 'failover',
     expected: 'a replica on another node is promoted; the old master is demoted once reconnected',
     needs: [NEEDS.swarm, NEEDS.sentinelsAfterOneLoss, NEEDS.replica],

@@ -57,8 +57,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SwarmRuntime implements Runtime {
   readonly kind = 'swarm';
-  private readonly runner: CommandRunner;
-  private readonly manager: DockerCli;
+  private runner: CommandRunner;
+  private manager: DockerCli;
+  /** Runners replaced by useManagerOtherThan (their children are still ended by killChildren). */
+  private readonly formerRunners: CommandRunner[] = [];
   private readonly nodeClis = new Map<string, { runner: CommandRunner; docker: DockerCli }>();
   /** container id -> node, learnt from every listing. */
   private readonly where = new Map<string, string>();
@@ -89,6 +91,7 @@ export class SwarmRuntime implements Runtime {
 
   killChildren(): number {
     let killed = this.runner.killAll();
+    for (const runner of this.formerRunners) killed += runner.killAll();
     for (const { runner } of this.nodeClis.values()) killed += runner.killAll();
     return killed;
   }
@@ -105,6 +108,32 @@ export class SwarmRuntime implements Runtime {
     return cli.docker;
   }
 
+
+  /**
+   * Before a fault that takes `node`'s engine or link away: when the manager redis-ha talks to
+   * is that node, talk to the swarm through the first other node (by --node-host) whose engine
+   * is a manager with the swarm's control plane. Returns the node switched to, or undefined
+   * when no switch was needed. Fails when no other manager answers.
+   */
+  async useManagerOtherThan(node: string): Promise<string | undefined> {
+    const current = await this.runner.run('docker', ['info', '--format', '{{.Name}}']);
+    if (current.exitCode === 0 && current.stdout.trim() !== node) return undefined;
+    for (const other of Object.keys(this.hosts).sort()) {
+      if (other === node) continue;
+      const env = nodeEnv(this.env, this.hosts, other);
+      const runner = new CommandRunner(env);
+      const r = await runner.run('docker', ['info', '--format', '{{.Name}} {{.Swarm.ControlAvailable}}']);
+      if (r.exitCode !== 0 || r.stdout.trim() !== `${other} true`) continue;
+      this.formerRunners.push(this.runner);
+      this.runner = runner;
+      this.manager = new DockerCli(runner, SWARM_LABELS, env.DOCKER_HOST);
+      return other;
+    }
+    throw new EnvironmentError(
+      `the manager redis-ha talks to runs on ${node}, and no other node given with --node-host is a swarm manager that answers`,
+      'give the engine of another manager: --node-host NODE=DOCKER_HOST',
+    );
+  }
 
   private managerDocker(args: string[], what: string, cwd?: string) {
     return this.runner.runChecked('docker', args, what, { cwd });
