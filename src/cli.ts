@@ -154,6 +154,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
           .option('dir', { type: 'string', describe: 'Deployment directory (instead of --name)' })
           .option('out', { type: 'string', describe: 'The RDB file to write (mode 0600; FILE.json beside it) [default: ./<name>-<UTC time>.rdb]' })
           .option('timeout', { type: 'number', default: 600, describe: 'Seconds to wait for the BGSAVE' })
+          .option('node-host', nodeHostOption)
           .example('$0 backup --name shop', 'Writes ./shop-20250101T120000Z.rdb and ./shop-20250101T120000Z.rdb.json')
           .example('$0 backup --name shop --out /backups/shop.rdb --json', 'To a chosen file, the manifest as JSON on stdout'),
       async (args) => printBackup(await backup(args, ctx), Boolean(args.json), io),
