@@ -144,6 +144,16 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     t.diagnostic(`kill-node (engine) + partition-node (link): ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const labRun = JSON.parse(lab.stdout);
     for (const s of labRun.scenarios as Scenario[]) t.diagnostic(line(s));
+    if (lab.exitCode !== 0) {
+      // What Swarm did with the tasks (asked through node2 and node3: node1 may be the one that died).
+      for (const i of [2, 3]) {
+        const tasks = await docker(i, ['stack', 'ps', name, '--no-trunc', '--format', '{{.Name}} {{.Node}} {{.DesiredState}} {{.CurrentState}} {{.Error}}']).catch((e: Error) => [e.message]);
+        if (tasks.length) {
+          t.diagnostic(`tasks (via node${i}):\n${tasks.join('\n')}`);
+          break;
+        }
+      }
+    }
     assert.equal(lab.exitCode, 0, lab.stdout + lab.stderr);
     assert.equal(labRun.nodeFault, 'engine');
     assert.equal(labRun.partition, 'link');
