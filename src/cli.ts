@@ -153,6 +153,7 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
         withDeploymentOptions(y)
           .option('out', { type: 'string', describe: 'The RDB file to write (mode 0600; FILE.json beside it) [default: ./<name>-<UTC time>.rdb]' })
           .option('timeout', { type: 'number', default: 600, describe: 'Seconds to wait for the BGSAVE' })
+          .option('node-host', nodeHostOption)
           .example('$0 backup --name shop', 'Writes ./shop-20250101T120000Z.rdb and ./shop-20250101T120000Z.rdb.json')
           .example('$0 backup --name shop --out /backups/shop.rdb --json', 'To a chosen file, the manifest as JSON on stdout'),
       async (args) => printBackup(await backup(args, ctx), Boolean(args.json), io),
@@ -183,8 +184,11 @@ export function buildCli(argv: string[], ctx: CommandContext, setExit: (code: nu
             .option('rate', { type: 'number', default: 200, describe: 'Writes per second on each client path' })
             .option('durability', { choices: ['async', 'wait'] as const, default: 'async' as const, describe: 'wait: acknowledge a write only after WAIT 1 (a replica has it)' })
             .option('report', { type: 'string', describe: 'Write a self-contained HTML timeline report to this file' })
+            .option('node-fault', { type: 'string', describe: 'kill-node: containers (kill the deployment\'s containers on the node, drain it) or engine (lab nodes: kill the node\'s whole engine, a power loss) [default: containers]' })
+            .option('partition', { type: 'string', describe: 'partition-node: network (disconnect the node\'s containers from the overlay) or link (lab nodes: the node\'s link down) [default: network]' }),
         )
           .example('$0 test-failover --name shop', 'Every scenario that fits the preset')
+          .example('$0 test-failover --scenario kill-node --node-fault engine --durability wait', 'On the lab: a node whose whole engine dies')
           .example('$0 test-failover --scenario kill-master --durability wait --json', 'One scenario, WAIT after each write, as JSON')
           .example('$0 test-failover --scenario all --report failover.html', 'With an HTML timeline per scenario'),
       async (args) => {

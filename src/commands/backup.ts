@@ -11,6 +11,9 @@ import { probeHost } from '../model/nodes.js';
 import { printJson, style, symbols } from '../report/style.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
+import type { Deployment } from '../deployment.js';
+import { swarmHostOf } from '../runtime/swarm-plan.js';
+import { swarmRuntimeFor } from './deploy.js';
 
 export interface BackupOptions {
   name?: string;
@@ -19,6 +22,8 @@ export interface BackupOptions {
   out?: string;
   /** Seconds to wait for the BGSAVE. */
   timeout?: number;
+  /** Swarm: `NODE=DOCKER_HOST` per node (default: those recorded at deploy). */
+  nodeHost?: string[];
 }
 
 /** 2024-05-01T12:00:00.123Z -> 20240501T120000Z */
@@ -33,10 +38,15 @@ export async function backup(options: BackupOptions, ctx: CommandContext & { clo
     if (existsSync(path)) throw new UsageError(`${path} already exists; nothing was written`, 'choose another --out, or move the old backup away');
   }
   if (!existsSync(resolve(file, '..'))) throw new UsageError(`the directory of ${file} does not exist; nothing was written`, 'create it, or choose another --out');
-  await runtime.checkEngine();
+  const d: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
+  // On swarm the source node may run on any node: its engine (through the Swarm runtime) copies
+  // the file out, and its node's address reaches its published port.
+  const engine = t.target === 'swarm' ? await swarmRuntimeFor(ctx, files.dir, options.nodeHost) : runtime;
+  await engine.checkEngine();
+  if (t.target === 'swarm') d.hostOf = await swarmHostOf(engine as Awaited<ReturnType<typeof swarmRuntimeFor>>, t);
   signal.throwIfAborted();
-  const containers = await runtime.containers(t.name);
-  return takeBackup({ topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) }, runtime, containers, {
+  const containers = await engine.containers(t.name);
+  return takeBackup(d, engine, containers, {
     file,
     timeoutMs: (options.timeout ?? 600) * 1000,
     signal,

@@ -6,6 +6,7 @@
 // redis-check-rdb before any container runs; one restore path, tested once, is worth more.
 // Nothing is written or started before the file is verified and the deployment is known to be
 // new; a file the image's redis-check-rdb refuses removes the fresh deployment again.
+import { refuseSwarmRestore } from './restore.js';
 import { resolve } from 'node:path';
 import { verifyBackupFile, type BackupManifest } from '../operations/backup-file.js';
 import { restoreData, type RestoreOutcome } from '../operations/restore.js';
@@ -32,6 +33,7 @@ export async function prepareDeployRestore(
   const file = resolve(cwd, options.restore);
   const manifest = await verifyBackupFile(file);
   const { topology } = await loadTopology(toLoadOptions(options, cwd));
+  refuseSwarmRestore(topology.target, topology.name);
   await runtime.checkEngine();
   const [containers, volumes] = await Promise.all([runtime.containers(topology.name), runtime.volumes(topology.name)]);
   if (containers.length || volumes.length) {

@@ -4,7 +4,7 @@ import { lines, type Io } from '../io.js';
 import { resolve } from 'node:path';
 import { verifyBackupFile, type BackupManifest } from '../operations/backup-file.js';
 import { planRestore, restoreData, type RestoreOutcome, type RestorePlan } from '../operations/restore.js';
-import { EXIT, RedisHaError } from '../errors.js';
+import { EXIT, RedisHaError, UsageError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
 import type { Clock } from '../health/wait.js';
 import { probeHost } from '../model/nodes.js';
@@ -29,6 +29,19 @@ export interface RestoreResult extends RestoreOutcome {
   backup: Pick<BackupManifest, 'createdAt' | 'deployment' | 'keys' | 'redisVersion'>;
 }
 
+/**
+ * Restore stops the Sentinels and every node and starts them one by one; on swarm, Swarm
+ * replaces a stopped task within seconds (restart_policy any), with the old data, before the
+ * RDB is in place. Not supported there: refused before anything is read or changed.
+ */
+export function refuseSwarmRestore(target: string, name: string): void {
+  if (target !== 'swarm') return;
+  throw new UsageError(
+    `restore is not supported on swarm (deployment ${name} targets swarm): it stops every node and starts them in order, and Swarm would restart the stopped tasks on their old data first; nothing was changed`,
+    'restore into a compose deployment (`redis-ha deploy sentinel --restore FILE`), or load the RDB by hand; `redis-ha backup` works on swarm',
+  );
+}
+
 /** Exit 2 without --yes: what would be replaced, as a sentence. */
 export function describeLoss(plan: RestorePlan): string {
   const nodes = plan.nodes.map((n) => `${n.service} (${n.role ?? 'unreachable'}, ${n.keys === undefined ? 'key count unknown' : `${n.keys} keys`})`);
@@ -41,6 +54,7 @@ export async function restore(options: RestoreCommandOptions, ctx: CommandContex
   const file = resolve(io.cwd, options.file);
   const files = await readDeployment(await locateDeployment(options, runtime, io.cwd));
   const t = files.topology;
+  refuseSwarmRestore(t.target, t.name);
   // The file first: a damaged backup is refused before the deployment is even looked at.
   const manifest = await verifyBackupFile(file);
   await runtime.checkEngine();

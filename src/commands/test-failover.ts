@@ -18,6 +18,9 @@ import { renderHtmlReport } from '../report/html-report.js';
 import { printJson, style } from '../report/style.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
+import { labNodeFaultHooks, needsLab, parseNodeFaultModes } from './node-fault-modes.js';
+import type { NodeFaultOptions } from '../failover/node-faults.js';
+import { isSwarmRuntime } from '../runtime/swarm.js';
 
 export interface TestFailoverOptions {
   name?: string;
@@ -34,6 +37,10 @@ export interface TestFailoverOptions {
   target?: TargetName;
   /** Swarm: `NODE=DOCKER_HOST` per node (default: those recorded at deploy). */
   nodeHost?: string[];
+  /** kill-node: `containers` (default) or `engine` (lab nodes: the node's whole engine). */
+  nodeFault?: string;
+  /** partition-node: `network` (default) or `link` (lab nodes: the node's link down). */
+  partition?: string;
 }
 
 export interface TestFailoverResult {
@@ -42,6 +49,9 @@ export interface TestFailoverResult {
   profile: string;
   rate: number;
   durability: Durability;
+  /** How kill-node / partition-node inject, when the run includes them. */
+  nodeFault?: string;
+  partition?: string;
   passed: boolean;
   scenarios: Omit<ScenarioResult, 'recording'>[];
   report?: string;
@@ -62,9 +72,12 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   const files = await readDeployment(await locateDeployment(options, ctx.runtime, ctx.io.cwd));
   const t = files.topology;
   const { selected: scenarios, skipped } = selectScenarios(t, options.scenario);
+  const modes = parseNodeFaultModes(options, scenarios, options.target ?? t.target);
   for (const reason of skipped) io.print(style.dim(`skipped: ${reason}`));
   const { runtime, hostOf } = await liveEngine(ctx, files.dir, t, options);
   const deployment: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t), hostOf };
+  const nodeFaults: NodeFaultOptions = { ...modes };
+  if (needsLab(modes) && isSwarmRuntime(runtime)) nodeFaults.hooks = await labNodeFaultHooks(modes, (await runtime.nodes()).map((n) => n.hostname), runtime.nodeHosts);
   const run = ctx.runScenario ?? runScenario;
 
   // Ctrl-C (the signal): the running scenario stops, and every injected fault is healed before exit 130.
@@ -82,7 +95,7 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   try {
     for (const name of scenarios) {
       signal.throwIfAborted();
-      const r = await run(name, { deployment, runtime, rate, durability, signal, heal, onProgress });
+      const r = await run(name, { deployment, runtime, rate, durability, signal, heal, nodeFaults, onProgress });
       results.push(r);
       io.print(formatScenarioLine(r));
     }
@@ -102,6 +115,8 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
     profile: t.profile,
     rate,
     durability,
+    ...(scenarios.includes('kill-node') ? { nodeFault: modes.kill } : {}),
+    ...(scenarios.includes('partition-node') ? { partition: modes.partition } : {}),
     passed: results.every((r) => r.passed),
     scenarios: results.map(({ recording: _recording, ...rest }) => rest),
   };

@@ -1,15 +1,25 @@
 // Faults of a whole swarm node (test-failover on swarm): every container of the deployment on
 // the master's node at once, as a host failure takes them. Each pushes its heal first.
-// - kill-node: SIGKILL them all at the same instant and drain the node, so Swarm cannot
-//   restart them there (a host that lost power); healed by reactivating the node, where Swarm
-//   starts the pinned tasks again on their data.
-// - partition-node: cut them all from the overlay network; healed by reconnecting (with aliases).
+// - kill-node, mode `containers`: SIGKILL them all at the same instant and drain the node, so
+//   Swarm cannot restart them there (a host that lost power); healed by reactivating the node,
+//   where Swarm starts the pinned tasks again on their data.
+//   Mode `engine` (lab nodes only, through hooks the command hands in: failover/ knows no lab):
+//   SIGKILL the node's whole engine (dockerd, containerd, shims, containers) as a power loss;
+//   healed by starting the engine again (waited for until the swarm lists it Ready), where
+//   Swarm starts the node's tasks again on their data.
+// - partition-node, mode `network`: cut them all from the overlay network; healed by
+//   reconnecting (with aliases) and having Swarm replace their tasks (swarm-holds.ts).
+//   Mode `link` (lab nodes only): take the node's link down (cut from every node and the host,
+//   its engine still running); healed by bringing it up.
+// The whole-node modes first move the runtime to a manager on another node: the one the
+// runtime used may be the node that goes dark.
 // - drain-node: planned maintenance: a switchover first when the node holds the master, then
 //   drain (Swarm stops its tasks gracefully), then reactivate.
 import { runSwitchover } from '../operations/switchover.js';
 import type { ContainerInfo } from '../runtime/runtime.js';
 import { isSwarmRuntime, type SwarmRuntime } from '../runtime/swarm.js';
 import type { FaultContext } from './scenarios.js';
+import { cutOff } from './swarm-holds.js';
 
 function swarmOf(ctx: FaultContext): SwarmRuntime {
   if (!isSwarmRuntime(ctx.runtime)) throw new Error('node faults need the swarm runtime (target swarm)');
@@ -27,7 +37,37 @@ async function nodeOf(ctx: FaultContext, service: string): Promise<{ node: strin
 
 const reactivate = (swarm: SwarmRuntime, node: string) => async () => swarm.setAvailability(node, 'active');
 
+export type NodeFaultMode = 'containers' | 'engine';
+export type PartitionMode = 'network' | 'link';
+export const NODE_FAULT_MODES: readonly NodeFaultMode[] = ['containers', 'engine'];
+export const PARTITION_MODES: readonly PartitionMode[] = ['network', 'link'];
+
+/** What the lab can do to a whole node (given by the command; only for lab nodes). */
+export interface NodeFaultHooks {
+  /** SIGKILL the node's engine, containerd, shims and containers at once. */
+  killEngine(node: string): Promise<void>;
+  /** Start the node's engine again; resolves once the swarm lists the node Ready. */
+  restartEngine(node: string): Promise<void>;
+  /** Take the node's network link down (false) or up (true). */
+  setLink(node: string, up: boolean): Promise<void>;
+}
+
+/** How kill-node and partition-node inject their fault this run. */
+export interface NodeFaultOptions {
+  kill: NodeFaultMode;
+  partition: PartitionMode;
+  /** Required for `engine` and `link`. */
+  hooks?: NodeFaultHooks;
+}
+
+function hooksOf(ctx: FaultContext, mode: string): NodeFaultHooks {
+  const hooks = ctx.nodeFaults?.hooks;
+  if (!hooks) throw new Error(`node fault mode ${mode} needs the lab's hooks (the command gives them for lab nodes only)`);
+  return hooks;
+}
+
 export async function killNode(ctx: FaultContext): Promise<void> {
+  if (ctx.nodeFaults?.kill === 'engine') return killNodeEngine(ctx);
   const swarm = swarmOf(ctx);
   const { node, containers } = await nodeOf(ctx, ctx.oldMaster);
   ctx.heal.push(`reactivate node ${node}`, reactivate(swarm, node));
@@ -38,30 +78,35 @@ export async function killNode(ctx: FaultContext): Promise<void> {
   ctx.note(`killed ${containers.map((c) => c.service).join(', ')} on ${node}${failed ? ` (${failed} kill(s) failed)` : ''}, drained ${node}`);
 }
 
-export async function partitionNode(ctx: FaultContext): Promise<void> {
+async function killNodeEngine(ctx: FaultContext): Promise<void> {
   const swarm = swarmOf(ctx);
+  const hooks = hooksOf(ctx, 'engine');
   const { node, containers } = await nodeOf(ctx, ctx.oldMaster);
-  // Reconnecting by hand gives a task back its address but not its name in Swarm's service
-  // discovery on the other nodes (only what Swarm attaches is announced): the heal then has
-  // Swarm replace the node's tasks (same node, same volume), as a host back from a partition
-  // whose engine re-attaches its containers. Pushed first: the heal stack runs newest first,
-  // so this runs after the reconnects.
-  const services = [...new Set(containers.map((c) => c.service))];
-  ctx.heal.push(`replace the tasks on ${node} (${services.join(', ')})`, async () => {
-    await swarm.up({ name: ctx.topology.name, dir: '', file: '' }, { services });
-  });
-  const cut: { service: string; network: string }[] = [];
-  for (const c of containers) {
-    for (const network of c.networks.filter((n) => n !== 'ingress' && n !== 'docker_gwbridge' && n !== 'bridge')) {
-      ctx.heal.push(`reconnect ${c.service} to ${network}`, async () => {
-        const now = await ctx.container(c.service);
-        if (!now.networks.includes(network)) await swarm.connect(network, now.id, { aliases: [c.service] });
-      });
-      cut.push({ service: c.service, network });
-    }
-  }
-  await Promise.all(cut.map(async ({ service, network }) => swarm.disconnect(network, containers.find((c) => c.service === service)!.id)));
-  ctx.note(`disconnected ${cut.map((x) => x.service).join(', ')} on ${node} from ${[...new Set(cut.map((x) => x.network))].join(', ')}`);
+  const manager = await swarm.useManagerOtherThan(node);
+  if (manager) ctx.note(`talking to the swarm through ${manager} while ${node} is down`);
+  // No drain: a dead engine starts nothing, and a real power loss drains nothing either.
+  ctx.heal.push(`restart the engine of ${node}`, () => hooks.restartEngine(node));
+  await hooks.killEngine(node);
+  ctx.note(`killed the engine of ${node} (dockerd, containerd and ${containers.map((c) => c.service).join(', ')})`);
+}
+
+async function partitionNodeLink(ctx: FaultContext): Promise<void> {
+  const swarm = swarmOf(ctx);
+  const hooks = hooksOf(ctx, 'link');
+  const { node, containers } = await nodeOf(ctx, ctx.oldMaster);
+  // A manager cut off alone has no quorum: it answers no swarm-wide question.
+  const manager = await swarm.useManagerOtherThan(node);
+  if (manager) ctx.note(`talking to the swarm through ${manager} while ${node} is cut off`);
+  ctx.heal.push(`bring the link of ${node} up`, () => hooks.setLink(node, true));
+  await hooks.setLink(node, false);
+  ctx.note(`took the link of ${node} down (${containers.map((c) => c.service).join(', ')} cut off)`);
+}
+
+export async function partitionNode(ctx: FaultContext): Promise<void> {
+  if (ctx.nodeFaults?.partition === 'link') return partitionNodeLink(ctx);
+  const { node, containers } = await nodeOf(ctx, ctx.oldMaster);
+  const networks = await cutOff(ctx, containers);
+  ctx.note(`disconnected ${containers.map((c) => c.service).join(', ')} on ${node} from ${networks.join(', ')}`);
 }
 
 /** Resolves with the moment clients were first disturbed (the switchover's pause), when there was one. */

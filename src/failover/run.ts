@@ -14,6 +14,7 @@ import { countWrites, dualMaster, sentinelMajorityView, timings, type DualMaster
 import { Observer } from './observe.js';
 import type { Recording } from './recording.js';
 import { scenario, type ScenarioName } from './scenarios.js';
+import type { NodeFaultMode, NodeFaultOptions, PartitionMode } from './node-faults.js';
 import { deleteKeys, readKeyspace, readSyncCounters, readValues, resyncKind, type NodeKeyspace, type SyncCounters } from './verify.js';
 import { haproxyClientOptions, Workload, type Durability, type WorkloadPath } from './workload.js';
 
@@ -43,6 +44,8 @@ export interface ScenarioResult {
   rejoin: { oldMasterRole: string | null; resync: 'full' | 'partial' | 'none' };
   keyspace: { consistent: boolean; nodes: NodeKeyspace[] };
   durability: Durability;
+  /** kill-node and partition-node only: how the fault went in (containers | engine, network | link). */
+  faultMode?: NodeFaultMode | PartitionMode;
   /** Raw data for the HTML report; not printed with --json. */
   recording?: Recording;
 }
@@ -54,6 +57,8 @@ export interface RunOptions {
   durability: Durability;
   signal: AbortSignal;
   heal: HealStack;
+  /** How kill-node / partition-node inject (default: containers / network). */
+  nodeFaults?: NodeFaultOptions;
   onProgress?: (p: Progress) => void;
 }
 
@@ -116,6 +121,8 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
   const t = d.topology;
   const def = scenario(name);
   const result = emptyResult(name, o.durability, def.expected);
+  if (name === 'kill-node') result.faultMode = o.nodeFaults?.kill ?? 'containers';
+  if (name === 'partition-node') result.faultMode = o.nodeFaults?.partition ?? 'network';
   const now = () => performance.now();
   const prefix = `${name}:${randomBytes(3).toString('hex')}`;
   const nodes = redisNodes(t);
@@ -178,7 +185,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
       if (!c) throw new Error(`no container for ${service} in project ${t.name}`);
       return c;
     };
-    const disturbedAt = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), auth: d.auth, stats: d.stats, host: d.host, hostOf: d.hostOf, signal: o.signal });
+    const disturbedAt = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), auth: d.auth, stats: d.stats, host: d.host, hostOf: d.hostOf, nodeFaults: o.nodeFaults, signal: o.signal });
     if (typeof disturbedAt === 'number') faultAt = disturbedAt;
 
     setPhase('hold');

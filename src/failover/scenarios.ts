@@ -9,7 +9,8 @@ import { planRollingRestart } from '../operations/rollout-plan.js';
 import { runRollout } from '../operations/rolling.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import type { HealStack } from '../operations/heal.js';
-import { drainNode, killNode, partitionNode } from './node-faults.js';
+import { drainNode, killNode, partitionNode, type NodeFaultOptions } from './node-faults.js';
+import { cutOff, keepDown } from './swarm-holds.js';
 import type { WriteCounts } from './metrics.js';
 import type { Op } from './recording.js';
 
@@ -35,6 +36,8 @@ export interface FaultContext {
   host: string;
   /** On swarm: the address of each service's node. */
   hostOf?: (service: string) => string;
+  /** How kill-node / partition-node inject (default: containers / network). */
+  nodeFaults?: NodeFaultOptions;
   signal: AbortSignal;
 }
 
@@ -104,11 +107,15 @@ export interface ScenarioDef {
 
 const start = (ctx: FaultContext, service: string) => async () => ctx.runtime.containerAction('start', (await ctx.container(service)).id);
 
-/** kill / stop / restart a service's container, with `start` pushed on the heal stack first. */
+/**
+ * kill / stop / restart a service's container, with `start` pushed on the heal stack first. A
+ * killed or stopped one stays down until healed, on swarm too (keepDown).
+ */
 async function takeDown(ctx: FaultContext, service: string, action: 'kill' | 'stop' | 'restart', graceSeconds?: number): Promise<void> {
   const c = await ctx.container(service);
   ctx.heal.push(`start ${service}`, start(ctx, service));
   await ctx.runtime.containerAction(action, c.id, { graceSeconds });
+  if (action !== 'restart') await keepDown(ctx, service);
 }
 
 const kill = (ctx: FaultContext, service: string) => takeDown(ctx, service, 'kill');
@@ -148,23 +155,12 @@ export const SCENARIOS = [
   },
   {
     name: 'partition-master',
-    description: 'disconnect the master from every compose network (back and front); reconnect it (with its DNS alias) later',
+    description: 'disconnect the master from every network it is on (compose: back and front); reconnect it (with its DNS alias) later (on swarm Swarm then replaces its task)',
     expectation: 'failover',
     expected: 'a replica is promoted; the old master is demoted once reconnected',
     needs: [NEEDS.sentinels, NEEDS.replica],
     inject: async (ctx) => {
-      const c = await ctx.container(ctx.oldMaster);
-      // Every network: its peers resolve its name to its front address (Docker's DNS answers from
-      // non-internal networks first), the exporter to its back one, host clients use the front.
-      const networks = [...c.networks];
-      if (networks.length === 0) throw new Error(`${ctx.oldMaster} is on no network`);
-      ctx.heal.push(`reconnect ${ctx.oldMaster} to ${networks.join(', ')}`, async () => {
-        const now = await ctx.container(ctx.oldMaster);
-        for (const network of networks) {
-          if (!now.networks.includes(network)) await ctx.runtime.connect(network, now.id, { aliases: [ctx.oldMaster] });
-        }
-      });
-      for (const network of networks) await ctx.runtime.disconnect(network, c.id);
+      const networks = await cutOff(ctx, [await ctx.container(ctx.oldMaster)]);
       ctx.note(`disconnected ${ctx.oldMaster} from ${networks.join(', ')}`);
     },
   },
@@ -264,7 +260,7 @@ export const SCENARIOS = [
   },
   {
     name: 'kill-node',
-    description: "kill every container of the deployment on the master's swarm node at once and drain the node (a host that lost power); reactivate it",
+    description: "kill every container of the deployment on the master's swarm node at once and drain the node (a host that lost power); reactivate it. --node-fault engine (lab): kill the node's whole engine; start it again",
     expectation: 'failover',
     expected: "a replica on another node is promoted; the node's Redis rejoins as a replica once the node is back",
     needs: [NEEDS.swarm, NEEDS.sentinelsAfterOneLoss, NEEDS.replica],
@@ -272,7 +268,7 @@ export const SCENARIOS = [
   },
   {
     name: 'partition-node',
-    description: "disconnect every container of the deployment on the master's swarm node from the overlay network; reconnect them",
+    description: "disconnect every container of the deployment on the master's swarm node from the overlay network; reconnect them. --partition link (lab): take the node's link down; bring it up",
     expectation: 'failover',
     expected: 'a replica on another node is promoted; the old master is demoted once reconnected',
     needs: [NEEDS.swarm, NEEDS.sentinelsAfterOneLoss, NEEDS.replica],

@@ -3,7 +3,7 @@
 // Runtime, checked by the image's own redis-check-rdb, written beside its manifest.
 import { basename, join } from 'node:path';
 import { FailedError } from '../errors.js';
-import type { Deployment } from '../deployment.js';
+import { addressOf, type Deployment } from '../deployment.js';
 import { probeNodes, type NodeStatus } from '../probes/deployment.js';
 import { waitFor, type Clock } from '../health/wait.js';
 import { redisNodes } from '../model/nodes.js';
@@ -133,7 +133,7 @@ export async function takeBackup(
   const container = containers.find((c) => c.service === source.service && c.state === 'running');
   if (!container) throw new FailedError(`no running container for ${source.service}`, `check with \`redis-ha status --name ${t.name}\``);
   const ref = redisNodes(t).find((n) => n.name === source.service)!;
-  const endpoint = { host: d.host, port: ref.hostPort };
+  const endpoint = { host: addressOf(d, ref.name), port: ref.hostPort };
 
   const [config, serverInfo] = await withConnection(
     endpoint,

@@ -30,7 +30,7 @@ const ms = (v: number | null) => (v === null ? '-' : `${v}`);
 export function formatScenarioLine(r: Omit<ScenarioResult, 'recording'>): string {
   const head = r.passed ? symbols.ok() : symbols.fail();
   const lines = [
-    `${head} ${style.bold(r.scenario)}: ${r.oldMaster ?? '?'} -> ${r.newMaster ?? '?'}, switch ${ms(r.timings.switchMasterMs)} ms, write gap sentinel-client ${ms(r.timings.sentinelClientWriteGapMs)} ms / haproxy ${ms(r.timings.haproxyWriteGapMs)} ms, acked ${r.writes.acked}, lost ${r.writes.lostAcked}, indeterminate ${r.writes.indeterminate} (read back: ${r.writes.resolvedApplied} applied, ${r.writes.resolvedNotApplied} not applied)`,
+    `${head} ${style.bold(r.scenario)}${r.faultMode ? ` (${r.faultMode})` : ''}: ${r.oldMaster ?? '?'} -> ${r.newMaster ?? '?'}, switch ${ms(r.timings.switchMasterMs)} ms, write gap sentinel-client ${ms(r.timings.sentinelClientWriteGapMs)} ms / haproxy ${ms(r.timings.haproxyWriteGapMs)} ms, acked ${r.writes.acked}, lost ${r.writes.lostAcked}, indeterminate ${r.writes.indeterminate} (read back: ${r.writes.resolvedApplied} applied, ${r.writes.resolvedNotApplied} not applied)`,
   ];
   for (const f of r.failures) lines.push(`    ${style.bad(f)}`);
   return lines.join('\n');

@@ -57,8 +57,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SwarmRuntime implements Runtime {
   readonly kind = 'swarm';
-  private readonly runner: CommandRunner;
-  private readonly manager: DockerCli;
+  private runner: CommandRunner;
+  private manager: DockerCli;
+  /** Runners replaced by useManagerOtherThan (their children are still ended by killChildren). */
+  private readonly formerRunners: CommandRunner[] = [];
   private readonly nodeClis = new Map<string, { runner: CommandRunner; docker: DockerCli }>();
   /** container id -> node, learnt from every listing. */
   private readonly where = new Map<string, string>();
@@ -89,6 +91,7 @@ export class SwarmRuntime implements Runtime {
 
   killChildren(): number {
     let killed = this.runner.killAll();
+    for (const runner of this.formerRunners) killed += runner.killAll();
     for (const { runner } of this.nodeClis.values()) killed += runner.killAll();
     return killed;
   }
@@ -105,6 +108,32 @@ export class SwarmRuntime implements Runtime {
     return cli.docker;
   }
 
+
+  /**
+   * Before a fault that takes `node`'s engine or link away: when the manager redis-ha talks to
+   * is that node, talk to the swarm through the first other node (by --node-host) whose engine
+   * is a manager with the swarm's control plane. Returns the node switched to, or undefined
+   * when no switch was needed. Fails when no other manager answers.
+   */
+  async useManagerOtherThan(node: string): Promise<string | undefined> {
+    const current = await this.runner.run('docker', ['info', '--format', '{{.Name}}']);
+    if (current.exitCode === 0 && current.stdout.trim() !== node) return undefined;
+    for (const other of Object.keys(this.hosts).sort()) {
+      if (other === node) continue;
+      const env = nodeEnv(this.env, this.hosts, other);
+      const runner = new CommandRunner(env);
+      const r = await runner.run('docker', ['info', '--format', '{{.Name}} {{.Swarm.ControlAvailable}}']);
+      if (r.exitCode !== 0 || r.stdout.trim() !== `${other} true`) continue;
+      this.formerRunners.push(this.runner);
+      this.runner = runner;
+      this.manager = new DockerCli(runner, SWARM_LABELS, env.DOCKER_HOST);
+      return other;
+    }
+    throw new EnvironmentError(
+      `the manager redis-ha talks to runs on ${node}, and no other node given with --node-host is a swarm manager that answers`,
+      'give the engine of another manager: --node-host NODE=DOCKER_HOST',
+    );
+  }
 
   private managerDocker(args: string[], what: string, cwd?: string) {
     return this.runner.runChecked('docker', args, what, { cwd });
@@ -242,19 +271,44 @@ export class SwarmRuntime implements Runtime {
    * Fault injection and healing through the container's node. `start` is Swarm's job: it
    * replaces a killed or stopped task with a new container (restart_policy any); starting the
    * old one too would run two copies of the service on one volume. So `start` waits until the
-   * service has a running task again (60 s).
+   * service has a running task again (60 s). `restart` is Swarm's too: a `docker restart` of a
+   * task container brings the old container back beside the replacement Swarm starts, which
+   * then fails to bind the published port until Swarm kills the old one (40 s seen in the lab).
+   * Here it is a forced service update (graceful stop, new task on the same node and volume),
+   * waited for until the new task runs.
    */
   async containerAction(action: ContainerAction, id: string, options?: { graceSeconds?: number; signal?: string }): Promise<void> {
-    if (action !== 'start') return this.node(this.nodeOf(id)).containerAction(action, id, options);
+    if (action !== 'start' && action !== 'restart') return this.node(this.nodeOf(id)).containerAction(action, id, options);
     const task = this.tasks.get(id);
     if (!task) throw new FailedError(`container ${id.slice(0, 12)} was not seen on any swarm node`);
+    if (action === 'restart') await this.managerDocker(forceUpdateArgv(task.project, task.service), `docker service update --force ${task.project}_${task.service}`);
+    await this.waitRunning(task.project, task.service, action === 'restart' ? id : undefined);
+  }
+
+  /** Waits (60 s) until `service` has a running task (other than the container `not`). */
+  private async waitRunning(project: string, service: string, not?: string): Promise<void> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const now = await this.containers(task.project);
-      if (now.some((c) => c.service === task.service && c.state === 'running')) return;
-      if (Date.now() > deadline) throw new FailedError(`Swarm did not start a new task of ${task.project}_${task.service} within 60 s`, `see \`docker service ps ${task.project}_${task.service} --no-trunc\``);
+      const now = await this.containers(project);
+      if (now.some((c) => c.service === service && c.state === 'running' && c.id !== not)) return;
+      if (Date.now() > deadline) throw new FailedError(`Swarm did not start a new task of ${project}_${service} within 60 s`, `see \`docker service ps ${project}_${service} --no-trunc\``);
       await sleep(500);
     }
+  }
+
+  /** The replica count a replicated service is set to (undefined for a global one). */
+  async serviceReplicas(project: string, service: string): Promise<number | undefined> {
+    const r = await this.managerDocker(['service', 'inspect', '--format', '{{if .Spec.Mode.Replicated}}{{.Spec.Mode.Replicated.Replicas}}{{end}}', `${project}_${service}`], `docker service inspect ${project}_${service}`);
+    const n = Number.parseInt(r.stdout.trim(), 10);
+    return Number.isInteger(n) ? n : undefined;
+  }
+
+  /**
+   * Sets a service's replica count without waiting (`docker service scale --detach`): 0 keeps a
+   * killed task from being replaced, as a killed container stays down on Compose.
+   */
+  async scaleService(project: string, service: string, replicas: number): Promise<void> {
+    await this.managerDocker(['service', 'scale', '--detach', `${project}_${service}=${replicas}`], `scaling ${project}_${service} to ${replicas}`);
   }
 
   /** Overlay networks are swarm-scoped: the container's own engine attaches and detaches it. */
@@ -465,7 +519,7 @@ export class SwarmRuntime implements Runtime {
   }
 
   async stopServices(project: ProjectSpec, services: string[]): Promise<void> {
-    for (const s of services) await this.managerDocker(['service', 'scale', '--detach', `${project.name}_${s}=0`], `scaling ${project.name}_${s} to 0`);
+    for (const s of services) await this.scaleService(project.name, s, 0);
   }
 
   async removeServices(project: ProjectSpec, services: string[]): Promise<void> {
