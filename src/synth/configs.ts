@@ -82,6 +82,10 @@ function haproxyTemplate(t: Topology, configHash: string): string {
     checkIntervalMs: t.haproxy.checkIntervalMs,
     // A check must end before the next one starts.
     checkTimeoutMs: Math.min(1000, t.haproxy.checkIntervalMs),
+    // Every server's first check has ended (HAProxy spreads them over one interval), with
+    // 200 ms for the first DNS answers.
+    warmupMs: t.haproxy.checkIntervalMs + Math.min(1000, t.haproxy.checkIntervalMs) + 200,
+    firstNode: redisNodes(t)[0]!.name,
     nodes: redisNodes(t).map((n) => ({ name: n.name })),
     sentinels: sentinelNodes(t).map((s) => s.name),
     exporter: t.exporter.enabled ? { scheme: t.tls.enabled ? 'rediss' : 'redis', port: EXPORTER_PORT } : undefined,

@@ -61,16 +61,19 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     await rm(cwd, { recursive: true, force: true });
   });
 
-  const deploy = async (preset: string, name: string) => {
+  const deploy = async (preset: string, name: string, extra: string[] = []) => {
     deployed.add(name);
-    return runCli(['deploy', preset, '--target', 'swarm', '--name', name, '--bind', '0.0.0.0', '--profile', 'fast', ...IMAGES, ...NODE_HOSTS, '--timeout', '120', '--json'], { cwd, env, timeoutMs: 300_000 });
+    return runCli(['deploy', preset, '--target', 'swarm', '--name', name, '--bind', '0.0.0.0', '--profile', 'fast', ...IMAGES, ...NODE_HOSTS, ...extra, '--timeout', '120', '--json'], { cwd, env, timeoutMs: 300_000 });
   };
 
+  // sentinel over TLS: host-side clients (status's probes, test-failover's workload) dial node
+  // addresses, which no certificate names, and check the service name instead.
   for (const preset of ['basic', 'sentinel', 'full']) {
-    it(`${preset}: deploys healthy, one Redis node and one Sentinel per node; status sees every task; cleanup leaves nothing on any node`, async (t) => {
+    const tls = preset === 'sentinel';
+    it(`${preset}${tls ? ' over TLS' : ''}: deploys healthy, one Redis node and one Sentinel per node; status sees every task;${tls ? ' kill-master from the host over TLS;' : ''} cleanup leaves nothing on any node`, async (t) => {
       if (!requireLab(t, unavailable)) return;
       const name = `sw-${preset}`;
-      const r = await deploy(preset, name);
+      const r = await deploy(preset, name, tls ? ['--tls'] : []);
       assert.equal(r.exitCode, 0, r.stdout + r.stderr);
       const result = JSON.parse(r.stdout);
       assert.equal(result.healthy, true);
@@ -87,6 +90,14 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
       const status = await runCli(['status', '--name', name, '--json'], { cwd, env });
       assert.equal(status.exitCode, 0, status.stdout + status.stderr);
       assert.equal(JSON.parse(status.stdout).containers.filter((c: { node?: string }) => c.node).length, tasks.length);
+      if (tls) {
+        const fo = await runCli(['test-failover', '--name', name, '--scenario', 'kill-master', '--json'], { cwd, env, timeoutMs: 300_000 });
+        const s = JSON.parse(fo.stdout).scenarios[0];
+        t.diagnostic(`TLS on swarm, ${line(s)}`);
+        assert.equal(fo.exitCode, 0, fo.stdout.slice(-3000) + fo.stderr.slice(-2000));
+        assert.equal(s.passed, true, s.failures.join('; '));
+        assert.ok(s.writes.acked > 0, 'the workload wrote over TLS');
+      }
 
       const clean = await runCli(['cleanup', '--name', name, '--json'], { cwd, env, timeoutMs: 180_000 });
       assert.equal(clean.exitCode, 0, clean.stdout + clean.stderr);
