@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { nodeDocker } from '../../src/lab/engine.js';
 import { createLab, destroyLab, nodePlan } from '../../src/lab/lab.js';
 import { readDeployment } from '../../src/files/deployment.js';
-import { sentinelClientOptions } from '../../src/probes/sentinel-client.js';
+import { keepConnected, sentinelClientOptions } from '../../src/probes/sentinel-client.js';
 import { runCli } from '../helpers/docker.js';
 import { labUnavailable, requireLab } from '../helpers/lab.js';
 
@@ -129,7 +129,13 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     const hostOf = (service: string) => natMap[`${service}:${service.startsWith('sentinel') ? 26379 : 6379}`]!.host;
     const client = new Redis(sentinelClientOptions(files.topology, files.app, hostOf));
     client.on('error', () => {});
-    t.after(() => client.disconnect());
+    // As the snippet prints it: ioredis can end a Sentinel client for good when a failover is
+    // announced while it reconnects (one did, after the node faults); keepConnected connects again.
+    const release = keepConnected(client);
+    t.after(() => {
+      release();
+      client.disconnect();
+    });
     await client.set('before-kill-node', '1');
 
     let started = Date.now();
