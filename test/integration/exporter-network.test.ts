@@ -80,7 +80,7 @@ describe('the exporter behind HAProxy, the back and front networks (live)', { ti
 
   before(async () => {
     forceRemoveProject(NAME);
-    docker('rm', '-f', OUTSIDE_LISTENER);
+    docker('rm', '-f', '-v', OUTSIDE_LISTENER);
     docker('network', 'rm', OUTSIDE);
     const r = await runCli(['deploy', 'full', '--name', NAME, '--port-base', String(PORT_BASE), '--profile', 'fast', ...IMAGE_FLAGS], {
       cwd: work.dir,
@@ -90,7 +90,7 @@ describe('the exporter behind HAProxy, the back and front networks (live)', { ti
     deployed = true;
   });
   after(async () => {
-    docker('rm', '-f', OUTSIDE_LISTENER);
+    docker('rm', '-f', '-v', OUTSIDE_LISTENER);
     docker('network', 'rm', OUTSIDE);
     if (deployed) await runCli(['cleanup', '--name', NAME], { cwd: work.dir, timeoutMs: 120_000 });
     forceRemoveProject(NAME);
