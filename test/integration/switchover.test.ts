@@ -217,6 +217,21 @@ for (const [preset, portBase] of [
     it('in process: reports the moment writes were paused (pausedAt), between the pause and catch-up steps', { timeout: 120_000 }, async (t) => {
       if (!requireDocker(t)) return;
       assert.ok(d, `deploy failed: ${deployError}`);
+      // The test before aborted right after SENTINEL FAILOVER: the Sentinels finish that failover
+      // (reconfiguring the replicas) on their own, and refuse another until then (INPROG).
+      const inProgress = async () => {
+        for (const s of sentinelNodes(d!.topology)) {
+          const fields = await withConnection({ host: d!.host, port: s.hostPort }, d!.auth, async (r) => (await r.call('SENTINEL', 'MASTER', d!.topology.sentinel.masterName)) as string[]);
+          const flags = fields[fields.indexOf('flags') + 1] ?? '';
+          if (flags.includes('failover_in_progress')) return `${s.name}: ${flags}`;
+        }
+        return undefined;
+      };
+      const deadline = Date.now() + 60_000;
+      for (let busy = await inProgress(); busy; busy = await inProgress()) {
+        assert.ok(Date.now() < deadline, `the aborted switchover's failover still in progress after 60 s (${busy})`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
       const seen = new Map<SwitchoverStep, number>();
       const r = await runSwitchover({ deployment: d, onStep: (step) => seen.set(step, performance.now()) });
       assert.ok(r.pausedAt >= seen.get('pause')! && r.pausedAt <= seen.get('catch-up')!, `pausedAt ${r.pausedAt}, steps ${JSON.stringify([...seen])}`);
