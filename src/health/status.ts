@@ -202,6 +202,8 @@ export function checkSentinels(t: Topology, master: string | undefined, sentinel
       continue;
     }
     if (s.master !== master) say(`names ${s.master} as master`);
+    // What Sentinel clients check before they use a master (redis-py's check_master_state).
+    else if (/s_down|o_down/.test(s.masterFlags ?? '')) say(`flags the master ${s.masterFlags} (clients asking it find no master)`);
     const missing = expectedReplicas.filter((r) => !s.replicasOk?.includes(r));
     if (missing.length) say(`does not see replica(s) ${missing.join(', ')}`);
     if ((s.otherSentinels?.length ?? 0) < sentinels.length - 1) say(`sees ${s.otherSentinels?.length ?? 0} of ${sentinels.length - 1} other Sentinels`);

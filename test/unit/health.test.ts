@@ -142,6 +142,11 @@ describe('health checks on a snapshot', () => {
     assert.equal(r.ok, false);
     assert.equal(r.detail, 'sentinel-3 names redis-2 as master; sentinel-3 does not see replica(s) redis-2');
     assert.deepEqual(r.services, ['sentinel-3']);
+    // A Sentinel that names the master but holds it subjectively down: Sentinel clients skip it.
+    const sdown = checkSentinels(t, 'redis-1', [...three.slice(0, 2), { ...good('sentinel-3'), masterFlags: 's_down,master' }]);
+    assert.equal(sdown.ok, false);
+    assert.equal(sdown.detail, 'sentinel-3 flags the master s_down,master (clients asking it find no master)');
+    assert.equal(checkSentinels(t, 'redis-1', three.map((x) => ({ ...x, masterFlags: 'master' }))).ok, true);
   });
 });
 
