@@ -21,7 +21,8 @@ import { Redis } from 'ioredis';
 import { containerId, dockerSuiteSkip, forceRemoveProject, IMAGE_FLAGS, LOCAL_IMAGES, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
 
 const NAME = 'xp-net';
-const PORT_BASE = 42000;
+// Below the ephemeral port range (32768+): a client socket's local port must never take a published one.
+const PORT_BASE = 19400;
 const BACK = `${NAME}_redis-ha-back`;
 const FRONT = `${NAME}_redis-ha`;
 /** A network of this test's own, outside the deployment. */
