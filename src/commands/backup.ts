@@ -12,8 +12,7 @@ import { printJson, style, symbols } from '../report/style.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 import type { Deployment } from '../deployment.js';
-import { swarmHostOf } from '../runtime/swarm-plan.js';
-import { swarmRuntimeFor } from './deploy.js';
+import { liveEngine } from './deploy.js';
 
 export interface BackupOptions {
   name?: string;
@@ -38,12 +37,10 @@ export async function backup(options: BackupOptions, ctx: CommandContext & { clo
     if (existsSync(path)) throw new UsageError(`${path} already exists; nothing was written`, 'choose another --out, or move the old backup away');
   }
   if (!existsSync(resolve(file, '..'))) throw new UsageError(`the directory of ${file} does not exist; nothing was written`, 'create it, or choose another --out');
-  const d: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
   // On swarm the source node may run on any node: its engine (through the Swarm runtime) copies
   // the file out, and its node's address reaches its published port.
-  const engine = t.target === 'swarm' ? await swarmRuntimeFor(ctx, files.dir, options.nodeHost) : runtime;
-  await engine.checkEngine();
-  if (t.target === 'swarm') d.hostOf = await swarmHostOf(engine as Awaited<ReturnType<typeof swarmRuntimeFor>>, t);
+  const { runtime: engine, hostOf } = await liveEngine(ctx, files.dir, t, options);
+  const d: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t), hostOf };
   signal.throwIfAborted();
   const containers = await engine.containers(t.name);
   return takeBackup(d, engine, containers, {

@@ -78,28 +78,33 @@ export async function killNode(ctx: FaultContext): Promise<void> {
   ctx.note(`killed ${containers.map((c) => c.service).join(', ')} on ${node}${failed ? ` (${failed} kill(s) failed)` : ''}, drained ${node}`);
 }
 
-async function killNodeEngine(ctx: FaultContext): Promise<void> {
+/**
+ * Before a whole-node mode takes the master's node dark: the lab's hooks, the node and its
+ * containers, and the runtime moved to a manager on another node (a manager cut off alone has
+ * no quorum and answers no swarm-wide question; a dead one answers nothing).
+ */
+async function darkenMasterNode(ctx: FaultContext, mode: 'engine' | 'link', state: string) {
   const swarm = swarmOf(ctx);
-  const hooks = hooksOf(ctx, 'engine');
+  const hooks = hooksOf(ctx, mode);
   const { node, containers } = await nodeOf(ctx, ctx.oldMaster);
   const manager = await swarm.useManagerOtherThan(node);
-  if (manager) ctx.note(`talking to the swarm through ${manager} while ${node} is down`);
+  if (manager) ctx.note(`talking to the swarm through ${manager} while ${node} is ${state}`);
+  return { hooks, node, services: containers.map((c) => c.service).join(', ') };
+}
+
+async function killNodeEngine(ctx: FaultContext): Promise<void> {
+  const { hooks, node, services } = await darkenMasterNode(ctx, 'engine', 'down');
   // No drain: a dead engine starts nothing, and a real power loss drains nothing either.
   ctx.heal.push(`restart the engine of ${node}`, () => hooks.restartEngine(node));
   await hooks.killEngine(node);
-  ctx.note(`killed the engine of ${node} (dockerd, containerd and ${containers.map((c) => c.service).join(', ')})`);
+  ctx.note(`killed the engine of ${node} (dockerd, containerd and ${services})`);
 }
 
 async function partitionNodeLink(ctx: FaultContext): Promise<void> {
-  const swarm = swarmOf(ctx);
-  const hooks = hooksOf(ctx, 'link');
-  const { node, containers } = await nodeOf(ctx, ctx.oldMaster);
-  // A manager cut off alone has no quorum: it answers no swarm-wide question.
-  const manager = await swarm.useManagerOtherThan(node);
-  if (manager) ctx.note(`talking to the swarm through ${manager} while ${node} is cut off`);
+  const { hooks, node, services } = await darkenMasterNode(ctx, 'link', 'cut off');
   ctx.heal.push(`bring the link of ${node} up`, () => hooks.setLink(node, true));
   await hooks.setLink(node, false);
-  ctx.note(`took the link of ${node} down (${containers.map((c) => c.service).join(', ')} cut off)`);
+  ctx.note(`took the link of ${node} down (${services} cut off)`);
 }
 
 export async function partitionNode(ctx: FaultContext): Promise<void> {

@@ -72,6 +72,8 @@ export function haproxyConfigHash(t: Topology): string {
 }
 
 function haproxyTemplate(t: Topology, configHash: string): string {
+  // A check must end before the next one starts.
+  const checkTimeoutMs = Math.min(1000, t.haproxy.checkIntervalMs);
   return renderTemplate('haproxy.cfg.hbs', {
     configHash,
     deployment: t.name,
@@ -80,11 +82,10 @@ function haproxyTemplate(t: Topology, configHash: string): string {
     quorum: t.sentinel.quorum,
     masterName: t.sentinel.masterName,
     checkIntervalMs: t.haproxy.checkIntervalMs,
-    // A check must end before the next one starts.
-    checkTimeoutMs: Math.min(1000, t.haproxy.checkIntervalMs),
+    checkTimeoutMs,
     // Every server's first check has ended (HAProxy spreads them over one interval), with
     // 200 ms for the first DNS answers.
-    warmupMs: t.haproxy.checkIntervalMs + Math.min(1000, t.haproxy.checkIntervalMs) + 200,
+    warmupMs: t.haproxy.checkIntervalMs + checkTimeoutMs + 200,
     firstNode: redisNodes(t)[0]!.name,
     nodes: redisNodes(t).map((n) => ({ name: n.name })),
     sentinels: sentinelNodes(t).map((s) => s.name),
