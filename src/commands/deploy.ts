@@ -20,7 +20,7 @@ import { swarmPreflight, type SwarmPreflight } from '../runtime/swarm-preflight.
 import { serviceAddresses, swarmHostOf } from '../runtime/swarm-plan.js';
 import { isSwarmRuntime, type SwarmRuntime } from '../runtime/swarm.js';
 import type { CommandContext } from './context.js';
-import { render, type RenderOptions } from './render.js';
+import { engineFeatures, render, type RenderOptions } from './render.js';
 import { readFile } from 'node:fs/promises';
 import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
 import { readRolloutInput, renderedConfigHashes, runRollout, type RolloutResult } from '../operations/rolling.js';
@@ -163,14 +163,23 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     const pendingRestore = options.restore ? await prepareDeployRestore({ ...options, restore: options.restore }, runtime, io.cwd) : undefined;
     tasks.start('render');
     let rendered;
+    let swarm: SwarmRuntime | undefined;
     try {
-      rendered = await render(options, { cwd: io.cwd });
+      // The files use what the engine takes (healthcheck.start_interval on Engine >= 25). The
+      // engine of a swarm deployment is known only from its rendered directory: asked then, and
+      // rendered again in the rare case it differs from the local one.
+      const features = await engineFeatures(runtime);
+      rendered = await render(options, { cwd: io.cwd, features });
+      if (rendered.topology.target === 'swarm') {
+        swarm = await swarmRuntimeFor(ctx, rendered.files.dir, options.nodeHost);
+        const swarmFeatures = await engineFeatures(swarm);
+        if (swarmFeatures.healthcheckStartInterval !== features.healthcheckStartInterval) rendered = await render(options, { cwd: io.cwd, features: swarmFeatures });
+      }
     } catch (err) {
       tasks.finish('render', 'failed');
       throw err;
     }
     const t = rendered.topology;
-    const swarm = t.target === 'swarm' ? await swarmRuntimeFor(ctx, rendered.files.dir, options.nodeHost) : undefined;
     if (swarm) runtime = swarm;
     const timings: DeployTimings = { renderMs: since(), preflightMs: 0, composeUpMs: 0, totalMs: 0 };
     tasks.finish('render', 'done', rendered.files.dir);

@@ -11,6 +11,8 @@ import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
 import { formatProblems, printJson, style, symbols } from '../report/style.js';
 import { LEGACY_ENV_FILE, synthesize } from '../synth/synthesize.js';
+import type { EngineFeatures } from '../synth/compose.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { outDir, toLoadOptions, type TopologyArgs } from './topology-options.js';
 
 export interface RenderOptions extends TopologyArgs {
@@ -31,7 +33,13 @@ export interface RenderResult {
   stats: Credentials;
 }
 
-export async function render(options: RenderOptions, ctx: { cwd: string }): Promise<RenderResult> {
+/** What `runtime`'s engine takes that the files may use; an engine that does not answer gets files any engine takes (its preflight says why it failed). */
+export async function engineFeatures(runtime: Runtime): Promise<EngineFeatures> {
+  return { healthcheckStartInterval: await runtime.healthcheckStartInterval().catch(() => false) };
+}
+
+/** `ctx.features`: what the engine that will run the files takes (deploy asks it; `render` alone writes files any engine takes). */
+export async function render(options: RenderOptions, ctx: { cwd: string; features?: EngineFeatures }): Promise<RenderResult> {
   const { topology, warnings } = await loadTopology(toLoadOptions(options, ctx.cwd));
   const dir = outDir(options, topology.name, ctx.cwd);
   const auth = topology.auth.enabled;
@@ -41,7 +49,7 @@ export async function render(options: RenderOptions, ctx: { cwd: string }): Prom
   const { secrets, created, rotations } = auth ? await loadOrCreateSecrets(dir) : { secrets: undefined, created: [], rotations: {} };
   // Certificates likewise: issued on the first render, kept by later ones while still good.
   const tls = await loadOrCreateCertificates(dir, topology);
-  const files = await writeDeployment(dir, synthesize(topology, secrets, rotations, tls.files), { force: options.force });
+  const files = await writeDeployment(dir, synthesize(topology, secrets, rotations, tls.files, ctx.features), { force: options.force });
   const caPem = tls.files.get(CA_CERT_FILE);
   const serverNames = swarmServerNames(topology);
   const trust = caPem ? { tls: { ca: caPem, caFile: join(dir, CA_CERT_FILE), ...(serverNames ? { serverNames } : {}) } } : {};

@@ -17,6 +17,7 @@ import { currentSecret, oldSecretPath, type Rotations, secretPath, type SecretNa
 import { synthesize } from '../synth/synthesize.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
+import { engineFeatures } from './render.js';
 
 export interface RotateSecretsOptions {
   name?: string;
@@ -48,6 +49,8 @@ export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<Com
   const tlsFiles = await readCertificates(files.dir, t);
   const plan = planRotation({ topology: t, users: options.user, finish: Boolean(options.finish), inProgress: rotations });
   await runtime.checkEngine();
+  // Rendered as deploy did: for what this engine takes.
+  const features = await engineFeatures(runtime);
   signal.throwIfAborted();
   const compose = buildCompose(t, { redisConfigs: new Map(), sentinelConfigs: new Map(), scripts: '' });
   const mounts = Object.fromEntries(Object.entries(compose.services).map(([name, s]) => [name, s.secrets ?? []]));
@@ -58,7 +61,7 @@ export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<Com
     Object.fromEntries(Object.entries(secrets).map(([n, v]) => [n, r[n as SecretName] ? currentSecret(r[n as SecretName]!) : v])) as Secrets;
   const writeFiles = async (r: Rotations) => {
     // force: the directory is this deployment's own (read above); files beside it stay untouched.
-    await writeDeployment(files.dir, synthesize(t, current(r), r, tlsFiles), { force: true });
+    await writeDeployment(files.dir, synthesize(t, current(r), r, tlsFiles, features), { force: true });
   };
   const state: Rotations = { ...rotations };
   for (const u of plan.begin) state[u] = { phase: 'added', old: secrets[u], new: newSecret() };

@@ -123,7 +123,14 @@ export const topologyInputSchema = z
       .string()
       .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a valid Docker network name')
       .default('redis-ha'),
-    healthcheckIntervalMs: z.number().int().min(100).max(30000).default(250),
+    // Container healthchecks report liveness to Docker (`docker ps`, Swarm's task state); they
+    // gate nothing at start (redis-ha probes from the host), so they run rarely: see README.
+    healthcheckIntervalMs: z
+      .number()
+      .int()
+      .min(10000, 'container healthchecks gate nothing at start (redis-ha probes the deployment from the host); below 10000 ms they only burn CPU at rest')
+      .max(300000)
+      .default(10000),
     auth: z.object({ enabled: z.boolean().default(true) }).strict().default({}),
     // TLS on every Redis, Sentinel and HAProxy port, with a private CA generated on the first
     // render (<out>/tls/; see src/synth/tls.ts and README "TLS").

@@ -7,7 +7,7 @@ import { EnvironmentError } from '../errors.js';
 import { COMPOSE_LABELS, LABEL_MANAGED } from '../labels.js';
 import { DockerCli } from './docker.js';
 import { CommandRunner } from './exec.js';
-import type { ContainerAction, CopyToOptions, ProjectLocation, ProjectSpec, Runtime, UpOptions } from './runtime.js';
+import { apiAtLeast, START_INTERVAL_API, type ContainerAction, type CopyToOptions, type ProjectLocation, type ProjectSpec, type Runtime, type UpOptions } from './runtime.js';
 
 type Variant = 'v1' | 'v2';
 
@@ -50,6 +50,11 @@ export class ComposeRuntime implements Runtime {
 
   checkEngine() {
     return this.docker.checkEngine();
+  }
+
+  async healthcheckStartInterval(): Promise<boolean> {
+    const [engine, { variant }] = await Promise.all([this.docker.checkEngine(), this.detect()]);
+    return variant === 'v2' && apiAtLeast(engine.apiVersion, START_INTERVAL_API);
   }
 
   async checkTool(): Promise<{ name: string }> {

@@ -6,7 +6,7 @@ import { EnvironmentError } from '../errors.js';
 import { LABEL_MANAGED } from '../labels.js';
 import { posix } from 'node:path';
 import type { CommandRunner, RunOptions } from './exec.js';
-import type { ContainerAction, ContainerInfo, CopyToOptions, HeldPort, PortBinding } from './runtime.js';
+import type { ContainerAction, ContainerInfo, CopyToOptions, EngineVersion, HeldPort, PortBinding } from './runtime.js';
 import { tarStream } from './tar.js';
 
 interface InspectJson {
@@ -45,9 +45,9 @@ export class DockerCli {
 
   private readonly docker = (args: string[], what: string, options?: RunOptions) => this.runner.runChecked('docker', args, what, options);
 
-  async checkEngine(): Promise<{ serverVersion: string }> {
+  async checkEngine(): Promise<EngineVersion> {
     const result = await this.runner.run('docker', ['version', '--format', '{{json .}}']);
-    let parsed: { Server?: { Version?: string } | null } = {};
+    let parsed: { Server?: { Version?: string; ApiVersion?: string } | null; Client?: { ApiVersion?: string } | null } = {};
     try {
       parsed = JSON.parse(result.stdout || '{}');
     } catch {
@@ -60,7 +60,7 @@ export class DockerCli {
         'start the engine (e.g. `dockerd` or `systemctl start docker`), check DOCKER_HOST, and try `docker info`',
       );
     }
-    return { serverVersion: parsed.Server.Version };
+    return { serverVersion: parsed.Server.Version, apiVersion: parsed.Server.ApiVersion ?? '0', clientApiVersion: parsed.Client?.ApiVersion ?? '0' };
   }
 
   private async inspectRaw(ids: string[]): Promise<InspectJson[]> {

@@ -89,9 +89,37 @@ export interface ExecOptions {
 
 export type ContainerAction = 'kill' | 'stop' | 'start' | 'pause' | 'unpause' | 'restart';
 
+export interface EngineVersion {
+  serverVersion: string;
+  /** The engine's API version ("1.41" for Engine 20.10, "1.44" for 25.0). */
+  apiVersion: string;
+  /** The newest API version the docker CLI speaks. */
+  clientApiVersion: string;
+}
+
+/** a >= b for API versions such as "1.41" (numeric per part). */
+export function apiAtLeast(version: string, wanted: string): boolean {
+  const [a = [], b = []] = [version, wanted].map((v) => v.split('.').map(Number));
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
+
+/** API 1.44 (Docker Engine 25): `healthcheck.start_interval`. */
+export const START_INTERVAL_API = '1.44';
+
 export interface Runtime {
   /** Fails (EnvironmentError) when no engine answers, naming DOCKER_HOST. */
-  checkEngine(): Promise<{ serverVersion: string }>;
+  checkEngine(): Promise<EngineVersion>;
+  /**
+   * Whether the engine and the deploy tool take `healthcheck.start_interval` (engine API >= 1.44
+   * and Compose v2, or the docker CLI's stack deploy at API >= 1.44): Compose v1 refuses the key,
+   * Compose v2 refuses it for an older engine.
+   */
+  healthcheckStartInterval(): Promise<boolean>;
   /** Fails when the deploy tool (compose) is missing; `name` e.g. "v1" or "v2". */
   checkTool(): Promise<{ name: string }>;
   /** Version of the deploy tool (may be slow: asked lazily). */

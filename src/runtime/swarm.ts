@@ -10,7 +10,7 @@ import { LABEL_MANAGED, SWARM_LABELS } from '../labels.js';
 import { DockerCli } from './docker.js';
 import { CommandRunner } from './exec.js';
 import { nodeEnv, type NodeHosts } from './node-hosts.js';
-import type { ContainerAction, CopyToOptions, ContainerInfo, ExecOptions, HeldPort, ProjectLocation, ProjectSpec, Runtime, UpOptions } from './runtime.js';
+import { apiAtLeast, START_INTERVAL_API, type ContainerAction, type CopyToOptions, type ContainerInfo, type ExecOptions, type HeldPort, type ProjectLocation, type ProjectSpec, type Runtime, type UpOptions } from './runtime.js';
 
 export interface SwarmNode {
   id: string;
@@ -141,6 +141,12 @@ export class SwarmRuntime implements Runtime {
 
   checkEngine() {
     return this.manager.checkEngine();
+  }
+
+  /** The manager's engine and the docker CLI that runs `stack deploy` both at API >= 1.44. */
+  async healthcheckStartInterval(): Promise<boolean> {
+    const engine = await this.manager.checkEngine();
+    return apiAtLeast(engine.apiVersion, START_INTERVAL_API) && apiAtLeast(engine.clientApiVersion, START_INTERVAL_API);
   }
 
   /** The swarm as the manager sees it; fails when this engine is no manager of an active swarm. */

@@ -54,7 +54,11 @@ export class FakeRuntime implements Runtime {
 
   async checkEngine() {
     const s = this.record('checkEngine', []);
-    return s ? s() : { serverVersion: '20.10.99-fake' };
+    return s ? s() : { serverVersion: '20.10.99-fake', apiVersion: '1.41', clientApiVersion: '1.41' };
+  }
+  async healthcheckStartInterval() {
+    const s = this.record('healthcheckStartInterval', []);
+    return s ? s() : false;
   }
   async checkTool() {
     const s = this.record('checkTool', []);

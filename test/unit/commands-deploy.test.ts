@@ -148,7 +148,7 @@ describe('deploy against a fake runtime', () => {
 
   it('times out (not fatal) naming the failing check, with the container logs from the runtime', async (t) => {
     t.after(cleanupDir);
-    s.runtime.onUp = (project) => s.runtime.containersOf.set(project.name, containersFor(topologyOf(s.cwd), { health: 'starting' }));
+    s.runtime.onUp = (project) => s.runtime.containersOf.set(project.name, containersFor(topologyOf(s.cwd), { state: 'restarting', health: undefined }));
     s.runtime.logText = 'redis-ha: still starting, line from runtime.logs';
     const clock = fakeClock();
     const started = performance.now();
@@ -188,7 +188,7 @@ describe('deploy against a fake runtime', () => {
       t.after(cleanupDir);
       s.runtime.script.checkEngine = async () => {
         s.abort.abort();
-        return { serverVersion: 'x' };
+        return { serverVersion: 'x', apiVersion: '1.41', clientApiVersion: '1.41' };
       };
       const err = await rejection(run(s));
       assert.equal(err.exitCode, EXIT.interrupted);
@@ -253,7 +253,7 @@ describe('deploy against a fake runtime', () => {
 
     it('during the wait: stops waiting, leaves the deployment, says how to inspect / remove it, exit 130', async (t) => {
       t.after(cleanupDir);
-      s.runtime.onUp = (project) => s.runtime.containersOf.set(project.name, containersFor(topologyOf(s.cwd), { health: 'starting' }));
+      s.runtime.onUp = (project) => s.runtime.containersOf.set(project.name, containersFor(topologyOf(s.cwd), { state: 'restarting', health: undefined }));
       let polls = 0;
       const clock = fakeClock();
       const sleep = clock.sleep;

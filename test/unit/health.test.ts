@@ -109,7 +109,7 @@ describe('health checks on a snapshot', () => {
     assert.match(checkReplication(nodes, { caughtUp: false }).detail, /redis-2 -> redis-3:6379/);
   });
 
-  it('containers: an exited or unhealthy container is fatal (waiting cannot help), a starting one is not', async () => {
+  it('containers: an exited or unhealthy container is fatal (waiting cannot help), a restarting one is not; one before its first healthcheck is ready', async () => {
     const t = await sentinelTopology();
     const all = ['redis-1', 'redis-2', 'redis-3', 'sentinel-1', 'sentinel-2', 'sentinel-3'];
     const healthy = all.map((s) => container(s, 'running', 'healthy'));
@@ -118,9 +118,13 @@ describe('health checks on a snapshot', () => {
     assert.equal(exited.fatal, true);
     assert.equal(exited.detail, 'redis-1 exited (code 137)');
     assert.equal(checkContainers(t, [...healthy.slice(1), container('redis-1', 'running', 'unhealthy')]).fatal, true);
+    const restarting = checkContainers(t, [...healthy.slice(1), container('redis-1', 'restarting')]);
+    assert.equal(restarting.ok, false);
+    assert.equal(restarting.fatal, undefined);
+    // Container healthchecks gate nothing: the host-side probes of the other checks decide.
     const starting = checkContainers(t, [...healthy.slice(1), container('redis-1', 'running', 'starting')]);
-    assert.equal(starting.ok, false);
-    assert.equal(starting.fatal, undefined);
+    assert.equal(starting.ok, true);
+    assert.equal(starting.detail, '6 running (1 before their first container healthcheck)');
     assert.deepEqual(checkContainers(t, healthy.slice(1)).services, ['redis-1']);
   });
 

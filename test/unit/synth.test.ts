@@ -3,15 +3,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { PresetName } from '../../src/model/schema.js';
-import type { ComposeFile } from '../../src/synth/compose.js';
+import type { ComposeFile, EngineFeatures } from '../../src/synth/compose.js';
 import { sentinelId } from '../../src/synth/configs.js';
 import { synthesize } from '../../src/synth/synthesize.js';
 import { aclHash, SECRET_NAMES } from '../../src/synth/secrets.js';
 import { FIXED_SECRETS } from '../helpers/secrets.js';
 import { topologyOf } from '../helpers/topology.js';
 
-function render(preset: PresetName, overrides: Record<string, unknown> = {}) {
-  return synthesize(topologyOf(preset, overrides), FIXED_SECRETS);
+function render(preset: PresetName, overrides: Record<string, unknown> = {}, features?: EngineFeatures) {
+  return synthesize(topologyOf(preset, overrides), FIXED_SECRETS, {}, undefined, features);
 }
 
 function fileOf(files: Map<string, string>, path: string): string {
@@ -125,18 +125,15 @@ describe('compose: volumes and mounts', () => {
 });
 
 describe('compose: start order and health', () => {
-  it('every sentinel depends on every redis node being healthy', () => {
-    const compose = composeOf(render('sentinel', { replicas: 4 }));
-    const expected = Object.fromEntries(
-      ['redis-1', 'redis-2', 'redis-3', 'redis-4', 'redis-5'].map((n) => [n, { condition: 'service_healthy' }]),
-    );
-    for (const s of ['sentinel-1', 'sentinel-2', 'sentinel-3']) assert.deepEqual(compose.services[s]?.depends_on, expected, s);
+  it('one wave: no service waits for another (no depends_on)', () => {
+    const compose = composeOf(render('full', { replicas: 4 }));
+    for (const [name, s] of Object.entries(compose.services)) assert.ok(!('depends_on' in s), name);
   });
 
   it('redis nodes start together (no depends_on); a first-start replica attaches by REPLICAOF and is unhealthy until then', () => {
     const files = render('basic');
     const compose = composeOf(files);
-    for (const n of ['redis-1', 'redis-2', 'redis-3']) assert.equal(compose.services[n]?.depends_on, undefined, n);
+    for (const n of ['redis-1', 'redis-2', 'redis-3']) assert.ok(compose.services[n] && !('depends_on' in compose.services[n]), n);
     assert.match(files.get('scripts/redis-start.sh')!, /REPLICAOF \$attach/);
     // (what the scripts do with it: test/unit/container-scripts.test.ts)
     assert.match(files.get('scripts/redis-health.sh')!, /\.redis-ha-attaching\b[\s\S]*exit 1/);
@@ -159,20 +156,23 @@ describe('compose: start order and health', () => {
     assert.equal(none.services['sentinel-1']?.restart, 'unless-stopped');
   });
 
-  it('healthcheck intervals are sub-second by default', () => {
-    const compose = composeOf(render('full'));
-    const withHealth = Object.entries(compose.services).filter(([, s]) => s.healthcheck);
-    assert.ok(withHealth.length >= 6);
-    for (const [name, s] of withHealth) {
-      const m = /^(\d+)ms$/.exec(s.healthcheck!.interval);
-      assert.ok(m, `${name}: interval ${s.healthcheck!.interval} is in ms`);
-      assert.ok(Number(m[1]) < 1000, `${name}: interval ${s.healthcheck!.interval} is below 1 s`);
+  it('healthchecks run every 10 s at rest; fast (start_interval) only during the start period, and only for engines that take it', () => {
+    for (const features of [undefined, { healthcheckStartInterval: false }, { healthcheckStartInterval: true }]) {
+      const compose = composeOf(render('full', {}, features));
+      const withHealth = Object.entries(compose.services).filter(([, s]) => s.healthcheck);
+      assert.ok(withHealth.length >= 6);
+      for (const [name, s] of withHealth) {
+        assert.equal(s.healthcheck!.interval, '10s', name);
+        assert.equal(s.healthcheck!.start_period, '30s', name);
+        assert.equal(s.healthcheck!.start_interval, features?.healthcheckStartInterval ? '1s' : undefined, name);
+      }
     }
   });
 
-  it('healthcheckIntervalMs sets the interval', () => {
-    const compose = composeOf(render('basic', { healthcheckIntervalMs: 400 }));
-    assert.equal(compose.services['redis-1']?.healthcheck?.interval, '400ms');
+  it('healthcheckIntervalMs sets the interval; below 10 s it is refused, saying why', () => {
+    const compose = composeOf(render('basic', { healthcheckIntervalMs: 12500 }));
+    assert.equal(compose.services['redis-1']?.healthcheck?.interval, '12500ms');
+    assert.throws(() => topologyOf('basic', { healthcheckIntervalMs: 250 }), /gate nothing at start/);
   });
 });
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # redis-ha: healthy = answers, and is either a master or a replica whose link is up.
-# Sentinels start only once every replica is healthy, so they see all of them at once.
+# Docker runs it every 10 s at rest (healthcheckIntervalMs); nothing waits on it: redis-ha probes from the host.
 # Runs as the redis user, as the user "health" (PING, INFO, ROLE only).
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "${REDIS_HA_CONF_DIR:-/usr/local/etc/redis-ha}/scripts/common.sh"
