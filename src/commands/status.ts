@@ -97,6 +97,11 @@ export function formatStatus(s: StatusSnapshot): string {
     const warned = c.ok && c.name === 'certificates' && c.detail.startsWith('warning');
     out.push(`  ${!c.ok ? symbols.fail() : warned ? symbols.warn() : symbols.ok()} ${c.name.padEnd(12)} ${c.ok && !warned ? style.dim(c.detail) : c.detail}`);
   }
+  out.push(
+    style.dim(
+      `\nThe checks are probed from this host. Container healthchecks (docker ps) run every ${s.containerHealthcheckIntervalMs / 1000} s once a container is up: they tell Docker a process is alive, and gate nothing.`,
+    ),
+  );
   return out.join('\n');
 }
 

@@ -41,6 +41,12 @@ export interface StatusSnapshot {
   master?: string;
   /** On swarm also the node each task runs on. */
   containers: { service: string; state: string; health?: string; node?: string }[];
+  /**
+   * How often Docker runs the container healthchecks once a container is up. They are Docker's
+   * view (`docker ps`, Swarm's task state); healthy is what the checks below, probed from the
+   * host, say.
+   */
+  containerHealthcheckIntervalMs: number;
   nodes: NodeStatus[];
   sentinels: SentinelStatus[];
   haproxy?: { reachable: boolean; error?: string; servers: HaproxyServerState[]; writeReaches?: string; readReaches?: string };
@@ -285,6 +291,7 @@ export async function takeSnapshot(
     healthy: false,
     master,
     containers: containers.map((c) => ({ service: c.service, state: c.state, health: c.health, ...(c.node ? { node: c.node } : {}) })),
+    containerHealthcheckIntervalMs: t.healthcheckIntervalMs,
     nodes,
     sentinels,
     natMap: natMap(t, hostsOf(d)),

@@ -271,6 +271,7 @@ describe('status: certificate expiry', () => {
     const text = formatStatus({ ...EMPTY_SNAPSHOT, certificates: soon.certificates, checks: [soon.check] }).replace(/\x1b\[[0-9;]*m/g, '');
     assert.match(text, /Certificates \(TLS\):\n.*CA +until 2039-01-01, 3287 days left.*\n *! redis-1 +until 2030-01-20, 19 days left/);
     assert.match(text, /! certificates +warning: redis-1 ends in 19 days/);
+    assert.match(text, /Container healthchecks \(docker ps\) run every 10 s once a container is up/);
     const late = checkCertificates(certs, new Date('2030-02-01T00:00:00Z'));
     assert.equal(late.check.ok, false);
     assert.match(late.check.detail, /^expired: redis-1 \(2030-01-20\); run `redis-ha deploy` again/);
@@ -281,6 +282,7 @@ const EMPTY_SNAPSHOT = {
   deployment: 'tl-unit',
   preset: 'full',
   takenAt: '2030-01-01T00:00:00Z',
+  containerHealthcheckIntervalMs: 10000,
   healthy: true,
   containers: [],
   nodes: [],
