@@ -70,7 +70,7 @@ export async function benchRolling(options: { runs?: number; log?: (line: string
     );
     await topology(maxmemory);
     await workload.start();
-    let deployMs = 0;
+    let deployMs: number;
     try {
       await sleep(1000);
       const started = performance.now();

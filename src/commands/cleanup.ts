@@ -113,7 +113,7 @@ async function cleanupStack(runtime: SwarmRuntime, name: string, dir: string, op
 
 export async function cleanup(options: CleanupOptions, ctx: Pick<CommandContext, 'runtime' | 'io' | 'runtimeFor'>): Promise<CleanupResult[]> {
   const { io } = ctx;
-  let runtime = ctx.runtime;
+  const runtime = ctx.runtime;
   const located = options.all ? undefined : await locateDeployment(options, runtime, io.cwd);
   const topology = located ? await readDeployment(located).then((d) => d.topology).catch(() => undefined) : undefined;
   if ((options.target ?? topology?.target) === 'swarm') {
@@ -145,7 +145,7 @@ export async function cleanup(options: CleanupOptions, ctx: Pick<CommandContext,
 }
 
 export function printCleanup(results: CleanupResult[], json: boolean, io: Io): void {
-  const { out, err } = lines(io);
+  const { out } = lines(io);
   if (json) return printJson(io.stdout, results);
   if (!results.length) out(`${symbols.ok()} no redis-ha deployment found; nothing to remove`);
   for (const r of results) {

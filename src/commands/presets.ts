@@ -8,7 +8,7 @@ export async function presets() {
 }
 
 export function printPresets(list: Awaited<ReturnType<typeof presets>>, json: boolean, io: Io): void {
-  const { out, err } = lines(io);
+  const { out } = lines(io);
   if (json) return printJson(io.stdout, list);
   const width = Math.max(...list.map((p) => p.name.length));
   for (const p of list) out(`${style.bold(p.name.padEnd(width))}  ${p.description}`);

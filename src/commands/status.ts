@@ -135,7 +135,7 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export function printStatus(s: StatusSnapshot, json: boolean, io: Io): void {
-  const { out, err } = lines(io);
+  const { out } = lines(io);
   if (json) printJson(io.stdout, s);
   else out(formatStatus(s));
 }

@@ -129,7 +129,7 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
 }
 
 export function printTestFailover(r: TestFailoverResult, json: boolean, io: Io): void {
-  const { out, err } = lines(io);
+  const { out } = lines(io);
   if (json) printJson(io.stdout, r);
   else out(formatSummary(r));
 }

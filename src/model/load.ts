@@ -169,7 +169,10 @@ function describeSource(
 /** Keys allowed at a path in the schema, for "did you mean". */
 function knownKeys(path: (string | number)[]): string[] {
   // Walk the zod object shapes (unwrapping defaults/optionals).
+  // zod's internals (_def.innerType, shape) are not in its public types: walked untyped.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let schema: any = topologyInputSchema;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const unwrap = (s: any): any => (s?._def?.innerType ? unwrap(s._def.innerType) : s);
   for (const key of path) {
     schema = unwrap(schema);

@@ -4,7 +4,6 @@ import {
   HAPROXY_READ_PORT,
   HAPROXY_STATS_PORT,
   HAPROXY_WRITE_PORT,
-  INITIAL_MASTER,
   redisNodes,
   sentinelNodes,
 } from '../model/nodes.js';

@@ -272,7 +272,7 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
       (e: unknown) => e,
     );
     assert.ok(err instanceof RedisHaError, String(err));
-    assert.equal(err.exitCode, EXIT.interrupted);
+    assert.equal(err.exitCode, EXIT.interrupted, stderr.slice(-2000));
     assert.match(err.message, /after 1 of 4 steps; the deployment is healthy/, err.message);
     const notDone = err.message.match(/still on the old config \(or not yet added \/ removed\): (.*)$/)?.[1]?.split(', ') ?? [];
     assert.equal(notDone.length, 2, err.message);

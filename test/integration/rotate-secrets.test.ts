@@ -112,8 +112,8 @@ describe('rotate-secrets on full (fast profile), under load', { concurrency: fal
     const events: string[] = [];
     const mark = (what: string) => events.push(`${what} at ${Math.round(performance.now() - t0)} ms`);
     await a.start();
-    let rotateMs = 0;
-    let finishMs = 0;
+    let rotateMs: number;
+    let finishMs: number;
     let fresh: Record<SecretName, string>;
     try {
       await new Promise((res) => setTimeout(res, 1000));

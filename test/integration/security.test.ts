@@ -74,8 +74,22 @@ describe('security of the default deployment (live)', { timeout: 300_000 }, () =
 
   it('every container: non-root user, cap_drop ALL, no-new-privileges, read-only root, pids and memory limits, rotated logs', (t) => {
     if (!requireDocker(t) || !deployed) return;
-    for (const c of JSON.parse(docker('inspect', ...ids).stdout) as any[]) {
-      const name = c.Name as string;
+    type Inspected = {
+      Name: string;
+      Config: { User?: string };
+      HostConfig: {
+        CapDrop: string[] | null;
+        CapAdd: string[] | null;
+        SecurityOpt?: string[];
+        ReadonlyRootfs: boolean;
+        PidsLimit: number;
+        Memory: number;
+        LogConfig: { Type: string; Config: Record<string, string> };
+        PortBindings?: Record<string, { HostIp: string }[]> | null;
+      };
+    };
+    for (const c of JSON.parse(docker('inspect', ...ids).stdout) as Inspected[]) {
+      const name = c.Name;
       assert.ok(c.Config.User && !/^(0|root)(:|$)/.test(c.Config.User), `${name} user ${c.Config.User}`);
       assert.deepEqual(c.HostConfig.CapDrop, ['ALL'], name);
       assert.equal(c.HostConfig.CapAdd, null, name);
@@ -87,7 +101,7 @@ describe('security of the default deployment (live)', { timeout: 300_000 }, () =
       if (/redis-\d/.test(name)) assert.equal(c.HostConfig.Memory, 576 * 1024 ** 2, `${name} memory limit from maxmemory`);
       assert.equal(c.HostConfig.LogConfig.Type, 'json-file', name);
       assert.equal(c.HostConfig.LogConfig.Config['max-size'], '10m', name);
-      for (const p of Object.values(c.HostConfig.PortBindings ?? {}) as { HostIp: string }[][]) {
+      for (const p of Object.values(c.HostConfig.PortBindings ?? {})) {
         for (const b of p) assert.equal(b.HostIp, '127.0.0.1', `${name} publishes on loopback only`);
       }
     }

@@ -80,7 +80,7 @@ base_fs() { # root  -- dirs/files every image needs for name resolution
 
 do_import() { # root name hash change...
   local root="$1" name="$2" hash="$3"; shift 3
-  local args=() c stopsignal= old_id
+  local args=() c stopsignal='' old_id
   old_id="$(docker image inspect -f '{{.Id}}' "$name" 2>/dev/null || true)"
   for c in "$@" "LABEL $HASH_LABEL=$hash"; do
     case "$c" in STOPSIGNAL\ *) stopsignal="${c#STOPSIGNAL }" ;; *) args+=(--change "$c") ;; esac

@@ -2,6 +2,8 @@
 # Smoke-test the local images built by build-images.sh with real containers on a
 # throw-away user-defined network. Exits non-zero if any check fails; always removes
 # every container / network / anonymous volume it created.
+# `check && ok ... || fail ...`: ok only prints (it cannot fail), so fail runs exactly when the check does.
+# shellcheck disable=SC2015
 set -euo pipefail
 
 REDIS_IMG=redis-ha-local/redis:7.0
@@ -62,6 +64,7 @@ sentinel resolve-hostnames yes
 sentinel announce-hostnames yes
 sentinel monitor m $M 6379 1
 sentinel down-after-milliseconds m 5000"
+# shellcheck disable=SC2016 # $1 is expanded by the container's sh, not here
 run "$S" --entrypoint sh "$REDIS_IMG" -c \
   'printf "%s\n" "$1" >/data/sentinel.conf && exec docker-entrypoint.sh redis-server /data/sentinel.conf --sentinel' sh "$CONF"
 if wait_for 20 sh -c "docker exec $S redis-cli -p 26379 sentinel get-master-addr-by-name m | head -1 | grep -qx '$M'"; then

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck and dash: the container scripts' unit tests (dash is the Debian image's /bin/sh)
+# dash and shellcheck: the container scripts' unit tests (dash is the Debian image's /bin/sh)
 PKGS=(docker.io docker-compose busybox-static redis-server redis-sentinel redis-tools
       haproxy prometheus-redis-exporter prometheus shellcheck dash iproute2 python3-redis)
 # services the packages above may start on install; they would squat 6379/26379/9121/9090
@@ -34,6 +34,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   trap - EXIT
   # Belt and braces: stop anything the packages did start anyway (no-op when not running).
   for s in "${SERVICES[@]}"; do
+    # shellcheck disable=SC2015 # either may fail: nothing to stop is fine
     [ -x "/etc/init.d/$s" ] && service "$s" stop >/dev/null 2>&1 || true
   done
 fi

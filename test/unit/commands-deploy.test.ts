@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, beforeEach, describe, it } from 'node:test';
 import { deploy, type DeployOptions } from '../../src/commands/deploy.js';
 import { EXIT } from '../../src/errors.js';
 import type { Topology } from '../../src/model/schema.js';
