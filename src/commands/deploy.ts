@@ -165,16 +165,10 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     let rendered;
     let swarm: SwarmRuntime | undefined;
     try {
-      // The files use what the engine takes (healthcheck.start_interval on Engine >= 25). The
-      // engine of a swarm deployment is known only from its rendered directory: asked then, and
-      // rendered again in the rare case it differs from the local one.
-      const features = await engineFeatures(runtime);
-      rendered = await render(options, { cwd: io.cwd, features });
-      if (rendered.topology.target === 'swarm') {
-        swarm = await swarmRuntimeFor(ctx, rendered.files.dir, options.nodeHost);
-        const swarmFeatures = await engineFeatures(swarm);
-        if (swarmFeatures.healthcheckStartInterval !== features.healthcheckStartInterval) rendered = await render(options, { cwd: io.cwd, features: swarmFeatures });
-      }
+      // The compose file uses what the engine takes (healthcheck.start_interval on Engine >= 25;
+      // a stack file does not depend on it).
+      rendered = await render(options, { cwd: io.cwd, features: await engineFeatures(runtime) });
+      if (rendered.topology.target === 'swarm') swarm = await swarmRuntimeFor(ctx, rendered.files.dir, options.nodeHost);
     } catch (err) {
       tasks.finish('render', 'failed');
       throw err;

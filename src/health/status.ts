@@ -43,7 +43,7 @@ export interface StatusSnapshot {
   containers: { service: string; state: string; health?: string; node?: string }[];
   /**
    * How often Docker runs the container healthchecks once a container is up. They are Docker's
-   * view (`docker ps`, Swarm's task state); healthy is what the checks below, probed from the
+   * view (`docker ps`; none on swarm); healthy is what the checks below, probed from the
    * host, say.
    */
   containerHealthcheckIntervalMs: number;

@@ -123,7 +123,7 @@ export const topologyInputSchema = z
       .string()
       .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a valid Docker network name')
       .default('redis-ha'),
-    // Container healthchecks report liveness to Docker (`docker ps`, Swarm's task state); they
+    // Container healthchecks report liveness to Docker (`docker ps`; compose only: see synth/stack.ts); they
     // gate nothing at start (redis-ha probes from the host), so they run rarely: see README.
     healthcheckIntervalMs: z
       .number()

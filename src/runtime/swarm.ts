@@ -10,7 +10,7 @@ import { LABEL_MANAGED, SWARM_LABELS } from '../labels.js';
 import { DockerCli } from './docker.js';
 import { CommandRunner } from './exec.js';
 import { nodeEnv, type NodeHosts } from './node-hosts.js';
-import { apiAtLeast, START_INTERVAL_API, type ContainerAction, type CopyToOptions, type ContainerInfo, type ExecOptions, type HeldPort, type ProjectLocation, type ProjectSpec, type Runtime, type UpOptions } from './runtime.js';
+import type { ContainerAction, CopyToOptions, ContainerInfo, ExecOptions, HeldPort, ProjectLocation, ProjectSpec, Runtime, UpOptions } from './runtime.js';
 
 export interface SwarmNode {
   id: string;
@@ -143,10 +143,9 @@ export class SwarmRuntime implements Runtime {
     return this.manager.checkEngine();
   }
 
-  /** The manager's engine and the docker CLI that runs `stack deploy` both at API >= 1.44. */
+  /** Never: the stack file format (3.8) has no start_interval, and stacks carry no container healthchecks (synth/stack.ts). */
   async healthcheckStartInterval(): Promise<boolean> {
-    const engine = await this.manager.checkEngine();
-    return apiAtLeast(engine.apiVersion, START_INTERVAL_API) && apiAtLeast(engine.clientApiVersion, START_INTERVAL_API);
+    return false;
   }
 
   /** The swarm as the manager sees it; fails when this engine is no manager of an active swarm. */

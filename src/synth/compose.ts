@@ -186,7 +186,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs, features: Engin
     ...(configHash ? { [LABEL_CONFIG_HASH]: configHash } : {}),
   });
   const publish = (hostPort: number, containerPort: number) => `${t.bind}:${hostPort}:${containerPort}`;
-  // Container healthchecks tell Docker (`docker ps`, restarts, Swarm's task state) whether a
+  // Container healthchecks tell Docker (`docker ps`, restarts; a stack has none: synth/stack.ts) whether a
   // process is alive and in its role. Nothing waits on them: no depends_on, and redis-ha's own
   // probes from the host decide when a deployment is healthy. So at rest they run rarely (each
   // one is a shell, a redis-cli and a `runc exec`: at 250 ms they kept both cores of a small

@@ -190,13 +190,12 @@ export function buildStack(t: Topology, compose: ComposeFile, files: ReadonlyMap
       else service[key] = value;
     }
 
-    // Swarm acts on health: an unhealthy task is dropped from DNS and replaced. A replica whose
-    // master just died is not "ready" (link down) yet must stay resolvable and alive, or the
-    // Sentinels lose every replica with the master: on swarm the Redis check is liveness.
-    const health = service.healthcheck as { test?: unknown } | undefined;
-    if (Array.isArray(health?.test) && health.test.some((a) => String(a).endsWith('/redis-health.sh'))) {
-      service.environment = { ...(service.environment as Record<string, string> | undefined), REDIS_HA_HEALTH: 'alive' };
-    }
+    // No container healthchecks on Swarm: a task enters the service's DNS only once its
+    // healthcheck has passed, the engine runs the first check one full interval (10 s) after the
+    // start, and the stack file format (3.8) has no start_interval. With them every (re)started
+    // task stayed unresolvable for 10 s, Sentinels could not reach it. A task whose process exits
+    // is still replaced; redis-ha's probes decide health, as on compose.
+    if (service.healthcheck) service.healthcheck = { disable: true };
 
     const namedVolumes: string[] = [];
     const serviceConfigs: NonNullable<StackService['configs']> = [];

@@ -164,6 +164,13 @@ for (const preset of ['basic', 'sentinel', 'full'] as const) {
       }
     });
 
+    it('no container healthcheck (a task would stay out of DNS until its first check, 10 s after its start): disabled where compose has one', () => {
+      const checked = Object.entries(composeOf(t).services).filter(([, c]) => c.healthcheck).map(([n]) => n);
+      assert.ok(checked.length >= redisNodes(t).length, checked.join(', '));
+      for (const [name, s] of services) assert.deepEqual(s.healthcheck, checked.includes(name) ? { disable: true } : undefined, name);
+      for (const [name, s] of services) assert.ok(!JSON.stringify(s.environment ?? {}).includes('REDIS_HA_HEALTH'), name);
+    });
+
     it('every config is a rendered file, hash-named, mounted where compose mounts it, scripts 0555', () => {
       const files = synthesize(t, FIXED_SECRETS);
       for (const [key, config] of Object.entries(stack.configs ?? {})) {

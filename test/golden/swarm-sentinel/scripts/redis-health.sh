@@ -12,12 +12,6 @@ if [ -f "$attaching" ]; then
   tail -n +2 "$attaching"
   exit 1
 fi
-# On swarm (REDIS_HA_HEALTH=alive): answering is healthy. Swarm drops an unhealthy task from
-# DNS and replaces it, so a replica must not turn unhealthy when its master dies.
-if [ "${REDIS_HA_HEALTH:-ready}" = alive ]; then
-  rcli 2 health PING >/dev/null || exit 1
-  exit 0
-fi
 info=$(rcli 2 health INFO replication) || exit 1
 case "$info" in
   *role:master*) exit 0 ;;
