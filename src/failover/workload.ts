@@ -32,6 +32,22 @@ export function classifyError(err: Error): Outcome {
   return 'indeterminate';
 }
 
+/**
+ * A `--durability wait` write from its two replies: `SET` and `WAIT 1` are sent together on one
+ * connection, and each reply notes the connection it came on. WAIT counts the replicas that
+ * acknowledged what *its own connection* wrote: if the client reconnected between the two
+ * replies (ioredis resends a command in flight), the WAIT was answered by a new connection, maybe
+ * to another node, and says nothing about the SET. Such a write is not acknowledged: its SET
+ * reached some node, whether it survives is unknown (indeterminate).
+ */
+export function waitOutcome(setConnection: number, waitConnection: number, acked: number): { outcome: Outcome; error?: string } {
+  if (setConnection !== waitConnection) {
+    return { outcome: 'indeterminate', error: 'SET and WAIT answered on different connections (the client reconnected between them): not acknowledged' };
+  }
+  if (acked < 1) return { outcome: 'failed', error: 'WAIT: no replica acknowledged' };
+  return { outcome: 'ok' };
+}
+
 /** Options for the HAProxy write port: a plain client that reconnects fast. */
 export function haproxyClientOptions(host: string, port: number, auth: Credentials): RedisOptions {
   return {
@@ -112,15 +128,21 @@ export class Workload {
     this.ops.push(op);
     const run = async () => {
       try {
-        await c.redis.set(key, value);
+        // Both commands written in the same tick, so on the same connection, in order (queued
+        // together while offline); each reply notes the connection current when it arrived.
+        const set = c.redis.set(key, value).then(() => c.connId);
         if (this.options.durability === 'wait') {
-          const acked = Number(await c.redis.call('WAIT', '1', String(WAIT_TIMEOUT_MS)));
-          if (acked < 1) {
-            op.outcome = 'failed';
-            op.error = 'WAIT: no replica acknowledged';
-            return;
-          }
+          const wait = c.redis.call('WAIT', '1', String(WAIT_TIMEOUT_MS)).then((acked) => ({ acked: Number(acked), connection: c.connId }));
+          // Both settle before judging (one rejected early must not leave the other unobserved).
+          const [setReply, waitReply] = await Promise.allSettled([set, wait]);
+          if (setReply.status === 'rejected') throw setReply.reason;
+          if (waitReply.status === 'rejected') throw waitReply.reason;
+          const verdict = waitOutcome(setReply.value, waitReply.value.connection, waitReply.value.acked);
+          op.outcome = verdict.outcome;
+          if (verdict.error) op.error = verdict.error;
+          return;
         }
+        await set;
         op.outcome = 'ok';
       } catch (err) {
         op.outcome = classifyError(err as Error);
