@@ -2,9 +2,9 @@
 import { lines, type Io } from '../io.js';
 import { join } from 'node:path';
 import { EnvironmentError, EXIT, FailedError, RedisHaError } from '../errors.js';
-import { takeSnapshot, type CheckName, type StatusSnapshot } from '../health/status.js';
+import { type CheckName, type StatusSnapshot } from '../health/status.js';
 import { natMap, probeHost } from '../model/nodes.js';
-import { waitFor, WaitTimeoutError, type Clock } from '../health/wait.js';
+import { WaitTimeoutError, type Clock } from '../health/wait.js';
 import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
 import { tail } from '../runtime/exec.js';
@@ -26,6 +26,7 @@ import { describeStep, planRollout, type RolloutPlan } from '../operations/rollo
 import { readRolloutInput, renderedConfigHashes, runRollout, type RolloutResult } from '../operations/rolling.js';
 import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
 import type { RestoreOutcome } from '../operations/restore.js';
+import { waitHealthy } from '../health/wait-healthy.js';
 
 export interface DeployOptions extends RenderOptions {
   /** Seconds to wait for health. */
@@ -266,10 +267,13 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     if (checks.length) {
       for (const c of checks) tasks.start(c.check);
       try {
-        snapshot = await waitFor(
-          'the deployment to become healthy',
-          async () => {
-            const s = await takeSnapshot(d, await runtime.containers(t.name), { caughtUp: true });
+        snapshot = await waitHealthy(runtime, d, {
+          caughtUp: true,
+          timeoutMs: (options.timeout ?? 120) * 1000,
+          condition: 'the deployment to become healthy',
+          signal,
+          clock: ctx.clock,
+          onPoll: (s) => {
             for (const c of checks) {
               const result = s.checks.find((r) => r.name === c.check);
               if (!result) continue;
@@ -280,15 +284,8 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
                 tasks.update(c.check, result.detail);
               }
             }
-            const failing = s.checks.find((r) => !r.ok);
-            return {
-              verdict: s.healthy ? 'done' : failing?.fatal ? 'fatal' : 'waiting',
-              value: s,
-              state: failing ? `${failing.name}: ${failing.detail}` : 'healthy',
-            };
           },
-          { timeoutMs: (options.timeout ?? 120) * 1000, intervalMs: 100, signal, clock: ctx.clock },
-        );
+        });
       } catch (err) {
         if (!(err instanceof WaitTimeoutError)) {
           for (const c of checks) if (timings[c.timing] === undefined) tasks.finish(c.check, 'skipped');

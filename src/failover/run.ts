@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { RedisHaError, EXIT } from '../errors.js';
 import { addressOf, hostsOf, type Deployment } from '../deployment.js';
-import { takeSnapshot } from '../health/status.js';
 import { waitFor, WaitTimeoutError } from '../health/wait.js';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import { withConnection } from '../probes/connect.js';
@@ -17,6 +16,7 @@ import { scenario, type ScenarioName } from './scenarios.js';
 import type { NodeFaultMode, NodeFaultOptions, PartitionMode } from './node-faults.js';
 import { deleteKeys, readKeyspace, readSyncCounters, readValues, resyncKind, type NodeKeyspace, type SyncCounters } from './verify.js';
 import { haproxyClientOptions, Workload, type Durability, type WorkloadPath } from './workload.js';
+import { waitHealthy } from '../health/wait-healthy.js';
 
 export type Phase = 'prepare' | 'baseline' | 'fault' | 'hold' | 'heal' | 'recover' | 'verify' | 'done';
 
@@ -103,19 +103,6 @@ const emptyResult = (scenario: ScenarioName, durability: Durability, expected: s
   durability,
 });
 
-async function waitHealthy(runtime: Runtime, d: Deployment, caughtUp: boolean, signal: AbortSignal, timeoutMs = HEALTH_TIMEOUT_MS) {
-  return waitFor(
-    caughtUp ? 'the topology to be healthy and replicas caught up' : 'the topology to be healthy',
-    async () => {
-      const snap = await takeSnapshot(d, await runtime.containers(d.topology.name), { caughtUp });
-      const failing = snap.checks.filter((c) => !c.ok);
-      // Not fatal here: an unhealthy container may come back (restart policy, healing).
-      return { verdict: snap.healthy ? 'done' : 'waiting', value: snap, state: failing.map((c) => `${c.name}: ${c.detail}`).join('; ') };
-    },
-    { timeoutMs, intervalMs: 500, signal },
-  );
-}
-
 export async function runScenario(name: ScenarioName, o: RunOptions): Promise<ScenarioResult> {
   const d = o.deployment;
   const t = d.topology;
@@ -144,7 +131,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     setPhase('prepare');
     let before;
     try {
-      before = await waitHealthy(o.runtime, d, true, o.signal, 60_000);
+      before = await waitHealthy(o.runtime, d, { caughtUp: true, timeoutMs: 60_000, failFast: false, signal: o.signal });
     } catch (err) {
       if (o.signal.aborted) throw new InterruptedError();
       result.failures.push(`not healthy before the fault: ${(err as Error).message}`);
@@ -229,11 +216,12 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     try {
       // The workload keeps running while the healed node comes back: that is when a
       // returning old master could be handed writes.
-      await waitHealthy(o.runtime, d, false, o.signal);
+      // Not failing fast: an unhealthy container may come back (restart policy, healing).
+      await waitHealthy(o.runtime, d, { caughtUp: false, timeoutMs: HEALTH_TIMEOUT_MS, failFast: false, signal: o.signal });
       await workload.stop();
       // Longer limit: after a full resync the replica must receive and load the RDB before its
       // link is up and it has caught up.
-      after = await waitHealthy(o.runtime, d, true, o.signal, 120_000);
+      after = await waitHealthy(o.runtime, d, { caughtUp: true, timeoutMs: 120_000, failFast: false, signal: o.signal });
     } catch (err) {
       if (o.signal.aborted) throw new InterruptedError();
       result.failures.push(`not healthy after healing: ${err instanceof WaitTimeoutError ? err.message : String(err)}`);

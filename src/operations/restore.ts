@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FailedError, UsageError } from '../errors.js';
 import type { Deployment } from '../deployment.js';
-import { checkReplication, takeSnapshot } from '../health/status.js';
+import { checkReplication } from '../health/status.js';
 import { probeNodes } from '../probes/deployment.js';
 import { waitFor, type Clock } from '../health/wait.js';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
@@ -36,6 +36,7 @@ import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { checkRdbInContainer } from './check-rdb.js';
 import { dataOwner } from './data-owner.js';
 import type { BackupManifest } from './backup-file.js';
+import { waitHealthy } from '../health/wait-healthy.js';
 
 /** What a restore would replace: read-only, for the refusal without --yes and for the restore. */
 export interface RestorePlan {
@@ -235,15 +236,7 @@ export async function restoreData(
     if (sentinels.length) say(`starting ${sentinels.length} Sentinel(s)`);
     await Promise.all(sentinels.map((c) => runtime.containerAction('start', c.id).then(() => stopped.delete(c))));
     step = 'waiting until healthy';
-    await waitFor(
-      `${t.name} to become healthy`,
-      async () => {
-        const s = await takeSnapshot(d, await runtime.containers(t.name), { caughtUp: true });
-        const failing = s.checks.find((c) => !c.ok);
-        return { verdict: s.healthy ? 'done' : 'waiting', value: undefined, state: failing ? `${failing.name}: ${failing.detail}` : 'healthy' };
-      },
-      { timeoutMs: options.timeoutMs, intervalMs: 100, clock: options.clock },
-    );
+    await waitHealthy(runtime, d, { caughtUp: true, timeoutMs: options.timeoutMs, failFast: false, condition: `${t.name} to become healthy`, clock: options.clock });
     const healthyMs = ms();
 
     step = 'comparing every node with the backup';

@@ -7,7 +7,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { Deployment } from '../deployment.js';
 import { EnvironmentError, FailedError } from '../errors.js';
-import { takeSnapshot, type CheckName, type StatusSnapshot } from '../health/status.js';
+import { type CheckName, type StatusSnapshot } from '../health/status.js';
 import { renderedSentinelSettings } from '../health/drift.js';
 import { waitFor, WaitTimeoutError } from '../health/wait.js';
 import { LABEL_CONFIG_HASH } from '../labels.js';
@@ -20,6 +20,7 @@ import { haproxyConfigHash } from '../synth/configs.js';
 import { describeStep, stepServices, type RolloutInput, type RolloutPlan, type RolloutStep } from './rollout-plan.js';
 import { majorityMaster } from './switchover-plan.js';
 import { readLiveView, runSwitchover, type SwitchoverResult } from './switchover.js';
+import { waitHealthy } from '../health/wait-healthy.js';
 
 /** What a task list offers (report/tasks.ts TaskList fits). */
 export interface RolloutProgress {
@@ -114,17 +115,16 @@ export async function runRollout(plan: RolloutPlan, ctx: RolloutContext): Promis
   /** Waits until the deployment (as it runs now) passes the steady checks. */
   const steady = async (id: string): Promise<StatusSnapshot> => {
     try {
-      return await waitFor(
-        'the deployment to be steady again',
-        async () => {
-          const containers = await runtime.containers(t.name);
-          const s = await takeSnapshot({ ...d, topology: topologyNow(t, containers) }, containers, { caughtUp: true });
-          const failing = s.checks.find((c) => STEADY.includes(c.name) && !c.ok);
+      return await waitHealthy(runtime, d, {
+        caughtUp: true,
+        checks: STEADY,
+        timeoutMs: stepTimeoutMs,
+        condition: 'the deployment to be steady again',
+        deploymentNow: (containers) => ({ ...d, topology: topologyNow(t, containers) }),
+        onPoll: (_s, failing) => {
           if (failing) progress?.update(id, `${failing.name}: ${failing.detail}`);
-          return { verdict: failing ? (failing.fatal ? 'fatal' : 'waiting') : 'done', value: s, state: failing ? `${failing.name}: ${failing.detail}` : 'steady' };
         },
-        { timeoutMs: stepTimeoutMs, intervalMs: 100 },
-      );
+      });
     } catch (err) {
       if (err instanceof WaitTimeoutError) throw new FailedError(`rollout: ${err.message}`, `inspect with \`redis-ha status --name ${t.name}\`; deploy again to resume`);
       throw err;
