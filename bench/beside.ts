@@ -56,7 +56,8 @@ export function beside(
   const row: Beside = { label, unit: options.unit ?? 'ms', figure, floorLabel, floor, ratio, difference };
   if (options.target) {
     row.target = options.target;
-    row.met = 'ratio' in options.target ? (ratio ? ratio.median <= options.target.ratio : null) : difference === null ? null : difference <= options.target.plus;
+    // Compared without dividing, so that a floor of 0 (no gap at all) still gives a verdict.
+    row.met = !figure || !floor ? null : 'ratio' in options.target ? figure.median <= options.target.ratio * floor.median : figure.median - floor.median <= options.target.plus;
   }
   return row;
 }
