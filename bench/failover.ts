@@ -3,6 +3,7 @@
 // (`npm run bench`); deploys its own deployments (<prefix>-failover-*) and always removes them.
 import { median } from '../src/failover/metrics.js';
 import { cli } from './cli.js';
+import { removeDeployment } from './deploy.js';
 import { IMAGE_FLAGS } from './images.js';
 import { benchName, DEPLOY_PORT_BASE } from './settings.js';
 
@@ -34,7 +35,7 @@ export async function benchFailover(options: { runs?: number; profiles?: string[
     const figures: RunFigures[] = [];
     try {
       const deployed = await cli(['deploy', 'full', '--profile', p.profile, '--name', p.name, '--port-base', String(p.portBase), ...IMAGE_FLAGS, '--json'], 300_000);
-      if (deployed.exitCode !== 0) throw new Error(`deploy ${p.name} failed: ${deployed.stderr.slice(-500)}`);
+      if (deployed.exitCode !== 0) throw new Error(`deploy ${p.name} failed: ${(deployed.stderr.trim() || deployed.stdout).slice(-500)}`);
       for (let i = 0; i < runs; i++) {
         const r = await cli(['test-failover', '--name', p.name, '--scenario', 'kill-master', '--json'], 600_000);
         const s = (JSON.parse(r.stdout) as { scenarios: { passed: boolean; timings: Record<string, number | null> }[] }).scenarios[0]!;
@@ -47,7 +48,7 @@ export async function benchFailover(options: { runs?: number; profiles?: string[
         log(`failover bench ${p.profile} run ${i + 1}: ${JSON.stringify(figures.at(-1))}`);
       }
     } finally {
-      await cli(['cleanup', '--name', p.name], 180_000);
+      await removeDeployment(p.name);
     }
     const medians = {
       sentinelClientWriteGapMs: median(figures.map((f) => f.sentinelClientWriteGapMs)),

@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { median } from '../src/failover/metrics.js';
 import { cli } from './cli.js';
+import { removeDeployment } from './deploy.js';
 import { IMAGE_FLAGS } from './images.js';
 import { benchName, DEPLOY_PORT_BASE } from './settings.js';
 
@@ -50,7 +51,7 @@ export async function benchSwitchover(options: { runs?: number; log?: (line: str
   const byScenario: Record<'switchover' | 'kill-master', RunFigures[]> = { switchover: [], 'kill-master': [] };
   try {
     const deployed = await cli(['deploy', 'full', '--profile', 'fast', '--name', name, '--port-base', portBase, ...IMAGE_FLAGS, '--json'], 300_000);
-    if (deployed.exitCode !== 0) throw new Error(`deploy ${name} failed: ${deployed.stderr.slice(-500)}`);
+    if (deployed.exitCode !== 0) throw new Error(`deploy ${name} failed: ${(deployed.stderr.trim() || deployed.stdout).slice(-500)}`);
     for (let i = 0; i < runs; i++) {
       const r = await cli(['test-failover', '--name', name, '--scenario', 'switchover', '--scenario', 'kill-master', '--json'], 600_000);
       let parsed: { scenarios?: ScenarioJson[]; error?: string } = {};
@@ -71,7 +72,7 @@ export async function benchSwitchover(options: { runs?: number; log?: (line: str
       }
     }
   } finally {
-    await cli(['cleanup', '--name', name], 180_000);
+    await removeDeployment(name);
   }
   const summary = (list: RunFigures[]) => ({
     runs: list,
