@@ -95,7 +95,7 @@ export function formatSummary(rows: readonly Beside[]): string[] {
     r.label,
     r.figure ? formatValue(r.unit, r.figure.median) : '-',
     `${r.floorLabel} ${r.floor ? formatValue(r.unit, r.floor.median) : '-'}`,
-    r.ratio ? `x${r.ratio.median.toFixed(2)} ${signed(r.unit, r.difference)}` : '-',
+    `${r.ratio ? `x${r.ratio.median.toFixed(2)}` : 'x-'} ${signed(r.unit, r.difference)}`.trim(),
     formatTarget(r.unit, r.target!),
     verdict(r.met),
   ]);

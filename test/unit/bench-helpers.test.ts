@@ -54,6 +54,8 @@ describe('beside', () => {
     const lines = formatSummary([beside('a', [1], 'f', [1]), beside('b', [90], 'f', [100], { target: { plus: 100 } })]);
     assert.equal(lines.length, 2);
     assert.match(lines[1]!, /^b +90 ms +f 100 ms +x0\.90 -10 ms +<= \+100 ms +met$/);
+    // A floor of 0: no ratio, the difference still shown.
+    assert.match(formatSummary([beside('c', [300], 'f', [0], { target: { ratio: 1.1 } })])[1]!, / x- \+300 ms +<= 1\.1x +MISSED$/);
   });
 });
 
