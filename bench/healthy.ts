@@ -3,8 +3,8 @@
 // and beside the tutorial compose file until it converged (baseline.ts). Interleaved: each run
 // deploys every preset and starts its floor, then the tutorial file, so all see the same machine.
 import { beside, type Beside } from './beside.js';
-import { timeBaseline } from './baseline.js';
-import { deploy, removeDeployment } from './deploy.js';
+import { timeBaseline, type TutorialTimings } from './baseline.js';
+import { deploy, removeDeployment, type Deployed } from './deploy.js';
 import { PRESET_SHAPES, timeFloor } from './floor-compose.js';
 import { IMAGE_FLAGS } from './images.js';
 import { benchName } from './settings.js';
@@ -14,7 +14,7 @@ const PRESETS = ['basic', 'sentinel', 'full'] as const;
 const TARGETS: Record<string, { floor?: number; tutorial?: number }> = { sentinel: { floor: 1.25, tutorial: 0.6 }, full: { floor: 1.35 } };
 
 export async function benchHealthy(options: { runs: number; log: (line: string) => void }): Promise<{ rows: Beside[]; runs: object }> {
-  const runs = { deploy: {} as Record<string, object[]>, floor: {} as Record<string, number[]>, tutorial: [] as object[] };
+  const runs = { deploy: {} as Record<string, ({ wallMs: number } & Deployed['timings'])[]>, floor: {} as Record<string, number[]>, tutorial: [] as TutorialTimings[] };
   for (let i = 0; i < options.runs; i++) {
     for (const preset of PRESETS) {
       const name = benchName(preset);
@@ -26,14 +26,14 @@ export async function benchHealthy(options: { runs: number; log: (line: string) 
       }
       const floorMs = await timeFloor(benchName(`floor-${preset}`), PRESET_SHAPES[preset]!);
       (runs.floor[preset] ??= []).push(floorMs);
-      options.log(`time to healthy run ${i + 1} ${preset}: ${Math.round((runs.deploy[preset]!.at(-1) as { wallMs: number }).wallMs)} ms, floor ${Math.round(floorMs)} ms`);
+      options.log(`time to healthy run ${i + 1} ${preset}: ${Math.round(runs.deploy[preset]!.at(-1)!.wallMs)} ms, floor ${Math.round(floorMs)} ms`);
     }
     runs.tutorial.push(await timeBaseline(IMAGE_FLAGS[1]!));
-    options.log(`time to healthy run ${i + 1} tutorial file: ${Math.round((runs.tutorial.at(-1) as { totalMs: number }).totalMs)} ms`);
+    options.log(`time to healthy run ${i + 1} tutorial file: ${Math.round(runs.tutorial.at(-1)!.totalMs)} ms`);
   }
-  const tutorial = runs.tutorial.map((t) => (t as { totalMs: number }).totalMs);
+  const tutorial = runs.tutorial.map((t) => t.totalMs);
   const rows = PRESETS.flatMap((preset) => {
-    const wall = runs.deploy[preset]!.map((d) => (d as { wallMs: number }).wallMs);
+    const wall = runs.deploy[preset]!.map((d) => d.wallMs);
     const t = TARGETS[preset] ?? {};
     return [
       beside(`${preset} time to healthy`, wall, 'plain compose up to PING', runs.floor[preset]!, { target: t.floor ? { ratio: t.floor } : undefined }),
