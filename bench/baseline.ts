@@ -2,15 +2,13 @@
 // most tutorials (1 master, 2 replicas, 3 Sentinels, Redis's default replication settings,
 // no healthchecks, Sentinels discovering peers and replicas by themselves), timed with the
 // same probes until replicas are linked and every Sentinel agrees.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { execa } from 'execa';
 import { NO_AUTH } from '../src/probes/connect.js';
 import { probeNode } from '../src/probes/redis.js';
 import { probeSentinel } from '../src/probes/sentinel.js';
+import { sleep, upProject, type ComposeProject } from './compose-project.js';
+import { benchName, COMPOSE_PORT_BASE } from './settings.js';
 
-const PORT_BASE = 8700;
+const PORT_BASE = COMPOSE_PORT_BASE;
 
 function composeFile(image: string): string {
   const sentinelConf = [
@@ -48,28 +46,38 @@ async function converged(): Promise<{ linked: boolean; agreed: boolean }> {
   return { linked, agreed };
 }
 
-/** Milliseconds from `up` to replicas linked and to Sentinels agreeing, for one run. */
-export async function timeBaseline(image: string): Promise<{ composeUpMs: number; replicasLinkedMs: number; sentinelsConvergedMs: number; totalMs: number }> {
-  const dir = await mkdtemp(join(tmpdir(), 'redis-ha-baseline-'));
-  const project = 'bench-baseline';
-  const compose = ['-p', project, '-f', join(dir, 'compose.yaml')];
-  await writeFile(join(dir, 'compose.yaml'), composeFile(image));
-  const started = performance.now();
+export interface TutorialTimings {
+  composeUpMs: number;
+  replicasLinkedMs: number;
+  sentinelsConvergedMs: number;
+  totalMs: number;
+}
+
+/** Starts the tutorial file and waits until it converged; the caller must `down()` it. */
+export async function startTutorial(image: string): Promise<{ project: ComposeProject; timings: TutorialTimings }> {
+  const project = await upProject(benchName('tutorial'), { 'compose.yaml': composeFile(image) });
   try {
-    await execa('docker-compose', [...compose, 'up', '-d'], { stdin: 'ignore' });
+    const started = project.startedAt;
     const composeUpMs = performance.now() - started;
     let replicasLinkedMs: number | undefined;
     for (;;) {
       const state = await converged();
       if (state.linked && replicasLinkedMs === undefined) replicasLinkedMs = performance.now() - started;
       if (state.linked && state.agreed) break;
-      if (performance.now() - started > 120_000) throw new Error('baseline did not converge in 120 s');
-      await new Promise((r) => setTimeout(r, 100));
+      if (performance.now() - started > 120_000) throw new Error('the tutorial compose file did not converge in 120 s');
+      await sleep(100);
     }
     const totalMs = performance.now() - started;
-    return { composeUpMs, replicasLinkedMs: replicasLinkedMs ?? totalMs, sentinelsConvergedMs: totalMs, totalMs };
-  } finally {
-    await execa('docker-compose', [...compose, 'down', '-v', '--remove-orphans'], { reject: false, stdin: 'ignore' });
-    await rm(dir, { recursive: true, force: true });
+    return { project, timings: { composeUpMs, replicasLinkedMs: replicasLinkedMs ?? totalMs, sentinelsConvergedMs: totalMs, totalMs } };
+  } catch (err) {
+    await project.down();
+    throw err;
   }
+}
+
+/** Milliseconds from `up` to replicas linked and to Sentinels agreeing, for one run. */
+export async function timeBaseline(image: string): Promise<TutorialTimings> {
+  const { project, timings } = await startTutorial(image);
+  await project.down();
+  return timings;
 }

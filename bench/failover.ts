@@ -1,31 +1,41 @@
 // Benchmark: kill-master on `full`, with the fast and the default profile, three runs each;
 // medians of the write gaps against the issue's targets. Called from bench/run.ts
-// (`npm run bench`); deploys its own deployments (tf-bench-*) and always removes them.
+// (`npm run bench`); deploys its own deployments (<prefix>-failover-*) and always removes them.
 import { median } from '../src/failover/metrics.js';
 import { cli } from './cli.js';
+import { removeDeployment } from './deploy.js';
 import { IMAGE_FLAGS } from './images.js';
+import { benchName, DEPLOY_PORT_BASE } from './settings.js';
 
 const PROFILES = [
-  { profile: 'fast', name: 'tf-bench-fast', portBase: 9010, downAfterMs: 1000, targets: { sentinelClientWriteGapMs: 2500, haproxyWriteGapMs: 3500 } },
-  { profile: 'default', name: 'tf-bench-default', portBase: 9020, downAfterMs: 5000, targets: { sentinelClientWriteGapMs: 7000, haproxyWriteGapMs: 7000 } },
+  { profile: 'fast', name: benchName('failover-fast'), portBase: DEPLOY_PORT_BASE, downAfterMs: 1000, targets: { sentinelClientWriteGapMs: 2500, haproxyWriteGapMs: 3500 } },
+  { profile: 'default', name: benchName('failover-default'), portBase: DEPLOY_PORT_BASE, downAfterMs: 5000, targets: { sentinelClientWriteGapMs: 7000, haproxyWriteGapMs: 7000 } },
 ] as const;
 
-interface RunFigures {
+export interface RunFigures {
   sentinelClientWriteGapMs: number | null;
   haproxyWriteGapMs: number | null;
   switchMasterMs: number | null;
   passed: boolean;
 }
 
-export async function benchFailover(options: { runs?: number; profiles?: string[]; log?: (line: string) => void } = {}): Promise<object> {
+export interface FailoverProfile {
+  downAfterMs: number;
+  runs: RunFigures[];
+  medians: { sentinelClientWriteGapMs: number | null; haproxyWriteGapMs: number | null; switchMasterMs: number | null };
+  targets: { sentinelClientWriteGapMs: number; haproxyWriteGapMs: number };
+  met: { sentinelClientWriteGapMs: boolean; haproxyWriteGapMs: boolean };
+}
+
+export async function benchFailover(options: { runs?: number; profiles?: string[]; log?: (line: string) => void } = {}): Promise<{ benchmark: string } & Partial<Record<'fast' | 'default', FailoverProfile>>> {
   const runs = options.runs ?? 3;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const out: Record<string, unknown> = {};
+  const out: Partial<Record<'fast' | 'default', FailoverProfile>> = {};
   for (const p of PROFILES.filter((x) => !options.profiles || options.profiles.includes(x.profile))) {
     const figures: RunFigures[] = [];
     try {
       const deployed = await cli(['deploy', 'full', '--profile', p.profile, '--name', p.name, '--port-base', String(p.portBase), ...IMAGE_FLAGS, '--json'], 300_000);
-      if (deployed.exitCode !== 0) throw new Error(`deploy ${p.name} failed: ${deployed.stderr.slice(-500)}`);
+      if (deployed.exitCode !== 0) throw new Error(`deploy ${p.name} failed: ${(deployed.stderr.trim() || deployed.stdout).slice(-500)}`);
       for (let i = 0; i < runs; i++) {
         const r = await cli(['test-failover', '--name', p.name, '--scenario', 'kill-master', '--json'], 600_000);
         const s = (JSON.parse(r.stdout) as { scenarios: { passed: boolean; timings: Record<string, number | null> }[] }).scenarios[0]!;
@@ -38,7 +48,7 @@ export async function benchFailover(options: { runs?: number; profiles?: string[
         log(`failover bench ${p.profile} run ${i + 1}: ${JSON.stringify(figures.at(-1))}`);
       }
     } finally {
-      await cli(['cleanup', '--name', p.name], 180_000);
+      await removeDeployment(p.name);
     }
     const medians = {
       sentinelClientWriteGapMs: median(figures.map((f) => f.sentinelClientWriteGapMs)),

@@ -1,123 +1,101 @@
-// `npm run bench`: every speed target, side by side in one run: time to healthy per preset
-// (3 deploys each, medians, with the split) beside a hand-written compose file; kill-master per
-// profile; switchover beside kill-master; rolling deploy beside recreate; hardening beside the
-// version before it; swarm (3 lab nodes, as root) beside compose. BENCH_SKIP_<PART>=1 skips a
-// part. Prints the figures and writes bench/results/<timestamp>.json. Not a test: figures, not verdicts.
+// `npm run bench`: every figure beside its floor, measured in the same run (../shared/STYLE.md,
+// "hyperfine"). The parts issue 14 cares most about come first: idle CPU per preset; time to
+// healthy beside a plain compose up and the tutorial file; CLI start beside `node -e 0`;
+// failover and switchover beside bare Sentinel processes; how it grows with replicas and
+// Sentinels. Then the older ones: TLS beside plain text, rolling beside recreate, hardening
+// beside the version before it, swarm beside compose. BENCH_SKIP_<PART>=1 skips a part (IDLE,
+// HEALTHY, CLI, BARE, FAILOVER, SWITCHOVER, GROWTH, TLS, ROLLING, HARDENING, SWARM); settings.ts
+// lists the other knobs. Ends with a table of every target, and writes bench/results/<time>.json.
 import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { DeployResult } from '../src/commands/deploy.js';
-import { median } from '../src/failover/metrics.js';
-import { cli } from './cli.js';
-import { IMAGE_FLAGS } from './images.js';
-import { timeBaseline } from './baseline.js';
+import { formatBeside, formatSummary, type Beside } from './beside.js';
+import { benchBareFloor, type BareFloor } from './bare-failover.js';
+import { benchCliStart } from './cli-start.js';
+import { measureIdleCpu } from './cpu.js';
 import { benchFailover } from './failover.js';
+import { bareRows, failoverRows } from './failover-floors.js';
+import { benchGrowth } from './growth.js';
+import { benchHardening } from './hardening.js';
+import { benchHealthy } from './healthy.js';
+import { benchIdle, type IdleResult } from './idle.js';
+import { benchRolling } from './rolling.js';
+import { IDLE_S, IDLE_SLICE_S, log, PORT_BASE, NAME_PREFIX, RUNS, skipped } from './settings.js';
+import { benchSwarm } from './swarm.js';
 import { benchSwitchover } from './switchover.js';
 import { benchTls } from './tls.js';
-import { benchSwarm } from './swarm.js';
-import { benchHardening } from './hardening.js';
-import { benchRolling } from './rolling.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const TARGETS: Record<string, number | undefined> = { sentinel: 4000, full: 5000 };
-const SPLIT = ['composeUpMs', 'replicasLinkedMs', 'sentinelsConvergedMs', 'haproxyRoutingMs', 'totalMs'] as const;
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const results: Record<string, unknown> = {};
+const allRows: Beside[] = [];
+const failed: string[] = [];
 
-/** One deploy: wall clock from spawning the CLI to its exit, plus the CLI's own split. */
-async function timeDeploy(preset: string): Promise<Record<string, number | undefined>> {
-  const name = `bench-${preset}`;
-  await cli(['cleanup', '--name', name]);
-  const started = performance.now();
-  const r = await cli(['deploy', preset, '--name', name, '--port-base', '8300', '--json', ...IMAGE_FLAGS]);
-  const wallMs = performance.now() - started;
+/** Runs one part unless skipped; a part that fails is reported and the bench goes on. */
+async function part<T>(key: string, title: string, run: () => Promise<T>, rows: (r: T) => Beside[] = () => [], extra: (r: T) => string[] = () => []): Promise<T | undefined> {
+  if (skipped(key)) return undefined;
+  log(`\n== ${title}`);
   try {
-    if (r.exitCode !== 0) throw new Error(`deploy ${preset} failed: ${r.stderr.slice(-800)}`);
-    const result = JSON.parse(r.stdout) as DeployResult;
-    return { ...result.timings, wallMs };
-  } finally {
-    await cli(['cleanup', '--name', name]);
+    const r = await run();
+    const mine = rows(r);
+    allRows.push(...mine);
+    console.log(`\n${title}`);
+    for (const row of mine) console.log(formatBeside(row));
+    for (const line of extra(r)) console.log(line);
+    results[key] = { rows: mine, result: r };
+    return r;
+  } catch (err) {
+    failed.push(key);
+    results[key] = { error: (err as Error).message };
+    console.log(`\n${title}: FAILED: ${(err as Error).message}`);
+    return undefined;
   }
 }
 
-const fmt = (ms: number | undefined) => (ms === undefined || Number.isNaN(ms) ? '     -' : `${(ms / 1000).toFixed(2).padStart(6)}`);
-
 async function main() {
-  const timeToHealthy: Record<string, { runs: Record<string, number | undefined>[]; median: Record<string, number | undefined> }> = {};
-  const columns = [...SPLIT, 'wallMs'] as const;
-  const medianOf = (runs: Record<string, number | undefined>[]) =>
-    Object.fromEntries(columns.map((c) => [c, median(runs.map((r) => r[c] ?? null)) ?? undefined]));
+  const idle = await part<IdleResult>('idle', `Idle CPU over ${IDLE_S} s after deploy returned (% of one core; ${cpus().length} cores), spread over ${IDLE_SLICE_S} s slices`, () => benchIdle({ log }), (r) => r.rows, (r) => ['  where it goes (% of one core):', ...r.breakdown]);
 
-  for (const preset of ['basic', 'sentinel', 'full']) {
-    const runs = [];
-    for (let i = 0; i < RUNS; i++) {
-      runs.push(await timeDeploy(preset));
-      log(`time-to-healthy ${preset} run ${i + 1}: ${fmt(runs.at(-1)!.totalMs)} s`);
-    }
-    timeToHealthy[preset] = { runs, median: medianOf(runs) };
-  }
-  const baselineRuns = [];
-  for (let i = 0; i < RUNS; i++) {
-    baselineRuns.push({ ...(await timeBaseline(IMAGE_FLAGS[1]!)), wallMs: undefined });
-    log(`time-to-healthy baseline run ${i + 1}: ${fmt(baselineRuns.at(-1)!.totalMs)} s`);
-  }
-  timeToHealthy['hand-written sentinel compose (baseline)'] = { runs: baselineRuns, median: medianOf(baselineRuns) };
+  await part('healthy', `Time to healthy (wall: spawning deploy to its exit), ${RUNS} runs, interleaved with the floors`, () => benchHealthy({ runs: RUNS, log }), (r) => r.rows);
 
-  console.log(`\nTime to healthy, median of ${RUNS} deploys, seconds from the command's start (wall: process spawn to exit)`);
-  console.log(`${'deployment'.padEnd(42)} ${'up'.padStart(6)} ${'linked'.padStart(6)} ${'sentnl'.padStart(6)} ${'haprxy'.padStart(6)} ${'total'.padStart(6)} ${'wall'.padStart(6)}  target`);
-  for (const [name, { median: m }] of Object.entries(timeToHealthy)) {
-    const target = TARGETS[name];
-    const verdict = target === undefined ? '' : `<= ${(target / 1000).toFixed(1)} s ${m.totalMs !== undefined && m.totalMs <= target ? 'met' : 'MISSED'}`;
-    console.log(`${name.padEnd(42)} ${columns.map((c) => fmt(m[c])).join(' ')}  ${verdict}`);
+  const cliRuns = Number(process.env.BENCH_CLI_RUNS ?? 10);
+  await part('cli', `CLI start, ${cliRuns} runs of each, interleaved`, () => benchCliStart({ runs: cliRuns, log }), (r) => r.rows);
+
+  const bare = await part<BareFloor>('bare', `Bare Sentinel floor (redis-server / redis-sentinel on 127.0.0.1, fast profile's timing), ${RUNS} runs`, () => benchBareFloor({ runs: RUNS, log }), bareRows);
+
+  // BENCH_PROFILES=fast limits the failover part to one profile.
+  const failover = await part('failover', 'Failover (kill-master on full), medians against the absolute targets of issue 8', () => benchFailover({ runs: RUNS, log, profiles: process.env.BENCH_PROFILES?.split(',') }), () => [], (r) => [JSON.stringify(r, null, 2)]);
+  const switchover = await part('switchover', 'Switchover beside kill-master (full, fast profile), medians against issue 9', () => benchSwitchover({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
+  const killMaster = [...(failover?.fast?.runs ?? []), ...(switchover?.['kill-master'].runs ?? [])];
+  const floors = failoverRows(bare, killMaster, switchover?.switchover.runs ?? []);
+  if (floors.length) {
+    console.log('\nFailover and switchover on full (fast profile) beside the bare Sentinel floor');
+    for (const row of floors) console.log(formatBeside(row));
+    allRows.push(...floors);
+    results.failoverBesideBare = floors;
   }
 
-  let failover: object | undefined;
-  if (process.env.BENCH_SKIP_FAILOVER !== '1') {
-    // BENCH_PROFILES=fast limits the failover part to one profile.
-    failover = await benchFailover({ runs: RUNS, log, profiles: process.env.BENCH_PROFILES?.split(',') });
-    console.log('\nFailover (kill-master on full), medians:');
-    console.log(JSON.stringify(failover, null, 2));
-  }
+  await part(
+    'growth',
+    'How it grows (sentinel preset)',
+    async () => benchGrowth({ runs: Number(process.env.BENCH_GROWTH_RUNS ?? 1), nothing: idle?.nothing ?? (await measureIdleCpu(IDLE_S, IDLE_SLICE_S)), log }),
+    (r) => r.rows,
+  );
 
-  let switchover: object | undefined;
-  if (process.env.BENCH_SKIP_SWITCHOVER !== '1') {
-    switchover = await benchSwitchover({ runs: RUNS, log });
-    console.log('\nSwitchover beside kill-master (full, fast profile), medians:');
-    console.log(JSON.stringify(switchover, null, 2));
-  }
+  await part('tls', 'TLS beside plain text (full, fast profile), medians and ratios TLS / plain', () => benchTls({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
+  await part('rolling', 'Rolling deploy of a redis.conf change beside recreate (full, fast profile), medians', () => benchRolling({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
+  await part('hardening', 'Time to healthy with users, secret files and hardening beside the version before them, medians', () => benchHardening({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
+  await part('swarm', 'Swarm (3 lab nodes) beside compose (one host), full, fast profile, medians', () => benchSwarm({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
 
-  let tls: object | undefined;
-  if (process.env.BENCH_SKIP_TLS !== '1') {
-    tls = await benchTls({ runs: RUNS, log });
-    console.log('\nTLS beside plain text (full, fast profile), medians and ratios TLS / plain:');
-    console.log(JSON.stringify(tls, null, 2));
-  }
-
-  let rolling: object | undefined;
-  if (process.env.BENCH_SKIP_ROLLING !== '1') {
-    rolling = await benchRolling({ runs: RUNS, log });
-    console.log('\nRolling deploy of a redis.conf change beside recreate (full, fast profile), medians:');
-    console.log(JSON.stringify(rolling, null, 2));
-  }
-
-  let hardening: object | undefined;
-  if (process.env.BENCH_SKIP_HARDENING !== '1') {
-    hardening = await benchHardening({ runs: RUNS, log });
-    console.log('\nTime to healthy with users, secret files and hardening beside the version before them, medians:');
-    console.log(JSON.stringify(hardening, null, 2));
-  }
-
-  let swarm: object | undefined;
-  if (process.env.BENCH_SKIP_SWARM !== '1') {
-    swarm = await benchSwarm({ runs: RUNS, log });
-    console.log('\nSwarm (3 lab nodes) beside compose (one host), full, fast profile, medians:');
-    console.log(JSON.stringify(swarm, null, 2));
-  }
+  console.log('\nSummary: every target, its figure beside its floor (medians)');
+  for (const line of formatSummary(allRows)) console.log(`  ${line}`);
+  if (failed.length) console.log(`  parts that failed: ${failed.join(', ')}`);
 
   await mkdir(RESULTS, { recursive: true });
   const file = `${RESULTS}${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  await writeFile(file, `${JSON.stringify({ machine: { cores: (await import('node:os')).cpus().length }, runs: RUNS, timeToHealthy, failover, switchover, tls, rolling, hardening, swarm }, null, 2)}\n`);
+  const machine = { cores: cpus().length, cpu: cpus()[0]?.model };
+  await writeFile(file, `${JSON.stringify({ machine, runs: RUNS, idleS: IDLE_S, names: NAME_PREFIX, portBase: PORT_BASE, summary: allRows.filter((r) => r.target), ...results }, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
+  if (failed.length) process.exitCode = 1;
 }
 
 await main();

@@ -3,11 +3,13 @@
 // issue 9's targets. Called from bench/run.ts, or alone:
 //   npm run build && node dist/bench/switchover.js
 // BENCH_SWITCHOVER_NAME / BENCH_SWITCHOVER_PORT_BASE choose the deployment (default
-// tf-bench-switchover on 9030); it is always removed afterwards.
+// <prefix>-switchover on BENCH_PORT_BASE, see settings.ts); it is always removed afterwards.
 import { fileURLToPath } from 'node:url';
 import { median } from '../src/failover/metrics.js';
 import { cli } from './cli.js';
+import { removeDeployment } from './deploy.js';
 import { IMAGE_FLAGS } from './images.js';
+import { benchName, DEPLOY_PORT_BASE } from './settings.js';
 
 export const SWITCHOVER_TARGETS = { sentinelClientWriteGapMs: 1300, sentinelClientFailedWrites: 0, haproxyWriteGapMs: 1500, lostAcked: 0 };
 
@@ -20,7 +22,7 @@ interface ScenarioJson {
   notes: string[];
 }
 
-interface RunFigures {
+export interface RunFigures {
   sentinelClientWriteGapMs: number | null;
   haproxyWriteGapMs: number | null;
   switchMasterMs: number | null;
@@ -41,15 +43,15 @@ const figures = (s: ScenarioJson): RunFigures => ({
   note: [s.notes.find((n) => n.startsWith('switchover ')), ...s.failures].filter(Boolean).join('; ') || undefined,
 });
 
-export async function benchSwitchover(options: { runs?: number; log?: (line: string) => void } = {}): Promise<object> {
+export async function benchSwitchover(options: { runs?: number; log?: (line: string) => void } = {}) {
   const runs = options.runs ?? 3;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const name = process.env.BENCH_SWITCHOVER_NAME ?? 'tf-bench-switchover';
-  const portBase = process.env.BENCH_SWITCHOVER_PORT_BASE ?? '9030';
+  const name = process.env.BENCH_SWITCHOVER_NAME ?? benchName('switchover');
+  const portBase = process.env.BENCH_SWITCHOVER_PORT_BASE ?? String(DEPLOY_PORT_BASE);
   const byScenario: Record<'switchover' | 'kill-master', RunFigures[]> = { switchover: [], 'kill-master': [] };
   try {
     const deployed = await cli(['deploy', 'full', '--profile', 'fast', '--name', name, '--port-base', portBase, ...IMAGE_FLAGS, '--json'], 300_000);
-    if (deployed.exitCode !== 0) throw new Error(`deploy ${name} failed: ${deployed.stderr.slice(-500)}`);
+    if (deployed.exitCode !== 0) throw new Error(`deploy ${name} failed: ${(deployed.stderr.trim() || deployed.stdout).slice(-500)}`);
     for (let i = 0; i < runs; i++) {
       const r = await cli(['test-failover', '--name', name, '--scenario', 'switchover', '--scenario', 'kill-master', '--json'], 600_000);
       let parsed: { scenarios?: ScenarioJson[]; error?: string } = {};
@@ -70,7 +72,7 @@ export async function benchSwitchover(options: { runs?: number; log?: (line: str
       }
     }
   } finally {
-    await cli(['cleanup', '--name', name], 180_000);
+    await removeDeployment(name);
   }
   const summary = (list: RunFigures[]) => ({
     runs: list,

@@ -1,0 +1,106 @@
+// A figure beside its floor (the fastest thing that does the same job, measured in the same
+// run), as hyperfine prints it: both spreads and their ratio, and the target when there is one.
+// Pure: every part of the bench builds its rows with `beside` and prints them with `formatBeside`,
+// and the summary at the end is `formatSummary` of the rows that carry a target.
+
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+  n: number;
+}
+
+/** `ratio`: figure <= k x floor. `plus`: figure <= floor + plus (in the figure's unit). */
+export type Target = { ratio: number } | { plus: number };
+
+export type Unit = 'ms' | '%cpu';
+
+export interface Beside {
+  label: string;
+  unit: Unit;
+  figure: Spread | null;
+  floorLabel: string;
+  floor: Spread | null;
+  /** figure.median / floor.median; min and max from the extremes (figure.min / floor.max ...). */
+  ratio: Spread | null;
+  /** figure.median - floor.median. */
+  difference: number | null;
+  target?: Target;
+  /** null: a figure or the floor is missing. */
+  met?: boolean | null;
+}
+
+/** min / median / max of the finite values (median not rounded, unlike metrics.ts's), or null. */
+export function spread(values: readonly (number | null | undefined)[]): Spread | null {
+  const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return null;
+  const mid = Math.floor(v.length / 2);
+  const median = v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+  return { min: v[0]!, median, max: v.at(-1)!, n: v.length };
+}
+
+export function beside(
+  label: string,
+  figures: readonly (number | null | undefined)[],
+  floorLabel: string,
+  floors: readonly (number | null | undefined)[],
+  options: { unit?: Unit; target?: Target } = {},
+): Beside {
+  const figure = spread(figures);
+  const floor = spread(floors);
+  const ratio =
+    figure && floor && floor.min > 0
+      ? { min: figure.min / floor.max, median: figure.median / floor.median, max: figure.max / floor.min, n: Math.min(figure.n, floor.n) }
+      : null;
+  const difference = figure && floor ? figure.median - floor.median : null;
+  const row: Beside = { label, unit: options.unit ?? 'ms', figure, floorLabel, floor, ratio, difference };
+  if (options.target) {
+    row.target = options.target;
+    // Compared without dividing, so that a floor of 0 (no gap at all) still gives a verdict.
+    row.met = !figure || !floor ? null : 'ratio' in options.target ? figure.median <= options.target.ratio * floor.median : figure.median - floor.median <= options.target.plus;
+  }
+  return row;
+}
+
+export function formatValue(unit: Unit, v: number): string {
+  if (unit === '%cpu') return `${v.toFixed(1)} %`;
+  return Math.abs(v) >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`;
+}
+
+function formatSpread(unit: Unit, s: Spread | null): string {
+  if (!s) return '-';
+  const median = formatValue(unit, s.median);
+  return s.n > 1 ? `${median} (${formatValue(unit, s.min)}..${formatValue(unit, s.max)})` : median;
+}
+
+const formatRatio = (r: Spread | null) => (r ? (r.n > 1 ? `x${r.median.toFixed(2)} (${r.min.toFixed(2)}..${r.max.toFixed(2)})` : `x${r.median.toFixed(2)}`) : 'x-');
+const signed = (unit: Unit, d: number | null) => (d === null ? '' : `${d >= 0 ? '+' : '-'}${formatValue(unit, Math.abs(d))}`);
+
+export function formatTarget(unit: Unit, t: Target): string {
+  return 'ratio' in t ? `<= ${t.ratio}x` : `<= +${formatValue(unit, t.plus)}`;
+}
+
+export const verdict = (met: boolean | null | undefined) => (met === undefined ? '' : met === null ? 'no figure' : met ? 'met' : 'MISSED');
+
+/** One line: `label  figure (min..max)  beside <floor> floor (min..max)  x1.23 (..)  +120 ms  [target  met]`. */
+export function formatBeside(b: Beside): string {
+  const target = b.target ? `  target ${formatTarget(b.unit, b.target)} ${verdict(b.met)}` : '';
+  return `  ${b.label}: ${formatSpread(b.unit, b.figure)}  beside ${b.floorLabel}: ${formatSpread(b.unit, b.floor)}  = ${formatRatio(b.ratio)}, ${signed(b.unit, b.difference)}${target}`;
+}
+
+/** The closing table: every row with a target. */
+export function formatSummary(rows: readonly Beside[]): string[] {
+  const targeted = rows.filter((r) => r.target);
+  const table = targeted.map((r) => [
+    r.label,
+    r.figure ? formatValue(r.unit, r.figure.median) : '-',
+    `${r.floorLabel} ${r.floor ? formatValue(r.unit, r.floor.median) : '-'}`,
+    `${r.ratio ? `x${r.ratio.median.toFixed(2)}` : 'x-'} ${signed(r.unit, r.difference)}`.trim(),
+    formatTarget(r.unit, r.target!),
+    verdict(r.met),
+  ]);
+  const head = ['figure', 'median', 'floor (median)', 'ratio, difference', 'target', ''];
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), ...table.map(line)];
+}

@@ -1,0 +1,119 @@
+// Idle CPU over BENCH_IDLE_S seconds (30) right after `deploy` returned, per preset, beside
+// nothing deployed and beside the tutorial compose file (converged), and what each costs:
+// container healthchecks (execs per minute, and the Docker engine's CPU that starts them),
+// HAProxy checks, Sentinel pings, the exporter. One window each, its spread over the slices.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { beside, formatValue, type Beside } from './beside.js';
+import { startTutorial } from './baseline.js';
+import { measureIdleCpu, type IdleCpu } from './cpu.js';
+import { withDeployment } from './deploy.js';
+import { IMAGE_FLAGS } from './images.js';
+import { benchName, IDLE_S, IDLE_SLICE_S } from './settings.js';
+
+const PRESETS = ['basic', 'sentinel', 'full'] as const;
+
+export interface IdleCosts {
+  healthcheckExecsPerMin: number;
+  /** Docker engine CPU above nothing deployed: dockerd, containerd, shims, and runc for every exec. */
+  engineAboveNothing: number;
+  /** HAProxy's own checks per minute, from the rendered haproxy.cfg (servers with `check` x 60 s / inter). */
+  haproxyChecksPerMin: number | null;
+  /** Sentinel PINGs every instance it knows once a second: sentinels x (nodes + other sentinels) x 60. */
+  sentinelPingsPerMin: number;
+}
+
+const ROLES: [string, RegExp][] = [
+  ['redis nodes', /^redis-\d+$/],
+  ['sentinels', /^sentinel-\d+$/],
+  ['haproxy', /^haproxy$/],
+  ['exporter', /^exporter$/],
+];
+
+/** Per role: CPU % of one core, container count, healthcheck execs per minute. */
+export function byRole(idle: IdleCpu): { role: string; count: number; cpu: number; execsPerMin: number }[] {
+  const out = ROLES.map(([role, re]) => {
+    const mine = idle.services.filter((s) => re.test(s.service));
+    return { role, count: mine.length, cpu: mine.reduce((n, s) => n + (s.cpu ?? 0), 0), execsPerMin: mine.reduce((n, s) => n + s.execsPerMin, 0) };
+  });
+  const rest = idle.services.filter((s) => !ROLES.some(([, re]) => re.test(s.service)));
+  if (rest.length) out.push({ role: 'other', count: rest.length, cpu: rest.reduce((n, s) => n + (s.cpu ?? 0), 0), execsPerMin: rest.reduce((n, s) => n + s.execsPerMin, 0) });
+  return out.filter((r) => r.count > 0);
+}
+
+async function haproxyChecksPerMin(name: string): Promise<number | null> {
+  const cfg = await readFile(resolve('.redis-ha', name, 'haproxy', 'haproxy.cfg'), 'utf8').catch(() => null);
+  const inter = cfg?.match(/default-server .*\binter (\d+)ms/)?.[1];
+  if (!cfg || !inter) return null;
+  const checked = cfg.split('\n').filter((l) => /^\s*server \S+ \S+ .*\bcheck\b/.test(l)).length;
+  return (checked * 60_000) / Number(inter);
+}
+
+function costs(idle: IdleCpu, nothing: IdleCpu, haproxyChecks: number | null): IdleCosts {
+  const roles = byRole(idle);
+  const count = (role: string) => roles.find((r) => r.role === role)?.count ?? 0;
+  const sentinels = count('sentinels');
+  return {
+    healthcheckExecsPerMin: roles.reduce((n, r) => n + r.execsPerMin, 0),
+    engineAboveNothing: idle.engine - nothing.engine,
+    haproxyChecksPerMin: haproxyChecks,
+    sentinelPingsPerMin: sentinels * (count('redis nodes') + sentinels - 1) * 60,
+  };
+}
+
+export function formatBreakdown(label: string, idle: IdleCpu, nothing: IdleCpu, c: IdleCosts | undefined): string[] {
+  const cpu = (v: number) => formatValue('%cpu', v);
+  const lines = [`  ${label}: machine ${cpu(idle.machine)}, Docker engine ${cpu(idle.engine)} (nothing deployed: machine ${cpu(nothing.machine)}, engine ${cpu(nothing.engine)})`];
+  for (const r of byRole(idle)) {
+    const extra =
+      r.role === 'haproxy' && c?.haproxyChecksPerMin != null ? `, its checks ${Math.round(c.haproxyChecksPerMin)}/min` : r.role === 'sentinels' && c ? `, Sentinel pings ${c.sentinelPingsPerMin}/min` : '';
+    lines.push(`    ${`${r.role} (${r.count})`.padEnd(16)} ${cpu(r.cpu).padStart(7)}  healthcheck execs ${Math.round(r.execsPerMin)}/min${extra}`);
+  }
+  if (c) lines.push(`    container healthchecks: ${Math.round(c.healthcheckExecsPerMin)} execs/min; the engine that runs them ${cpu(c.engineAboveNothing)} above nothing deployed`);
+  return lines;
+}
+
+export interface IdleResult {
+  rows: Beside[];
+  breakdown: string[];
+  nothing: IdleCpu;
+  presets: Record<string, { idle: IdleCpu; costs: IdleCosts }>;
+  tutorial: IdleCpu;
+}
+
+/** Idle CPU of one deployment of `preset` (flags: --replicas ...), deployed and removed here. */
+export async function idleOfDeployment(preset: string, name: string, flags: string[], nothing: IdleCpu): Promise<{ idle: IdleCpu; costs: IdleCosts; wallMs: number }> {
+  return withDeployment(preset, name, flags, async (d) => {
+    const idle = await measureIdleCpu(IDLE_S, IDLE_SLICE_S, name);
+    return { idle, costs: costs(idle, nothing, await haproxyChecksPerMin(name)), wallMs: d.wallMs };
+  });
+}
+
+export async function benchIdle(options: { log: (line: string) => void }): Promise<IdleResult> {
+  const nothing = await measureIdleCpu(IDLE_S, IDLE_SLICE_S);
+  options.log(`idle CPU nothing deployed: ${formatValue('%cpu', nothing.machine)}`);
+  const presets: IdleResult['presets'] = {};
+  for (const preset of PRESETS) {
+    const r = await idleOfDeployment(preset, benchName(`idle-${preset}`), [], nothing);
+    presets[preset] = { idle: r.idle, costs: r.costs };
+    options.log(`idle CPU ${preset}: ${formatValue('%cpu', r.idle.machine)}`);
+  }
+  const { project } = await startTutorial(IMAGE_FLAGS[1]!);
+  let tutorial: IdleCpu;
+  try {
+    tutorial = await measureIdleCpu(IDLE_S, IDLE_SLICE_S, project.project);
+  } finally {
+    await project.down();
+  }
+  const rows: Beside[] = [beside('tutorial file idle CPU', tutorial.slices, 'nothing deployed', nothing.slices, { unit: '%cpu' })];
+  const breakdown = [...formatBreakdown('tutorial file', tutorial, nothing, undefined)];
+  for (const preset of PRESETS) {
+    const { idle, costs: c } = presets[preset]!;
+    rows.push(
+      beside(`${preset} idle CPU`, idle.slices, 'nothing deployed', nothing.slices, { unit: '%cpu' }),
+      beside(`${preset} idle CPU`, idle.slices, 'tutorial file', tutorial.slices, { unit: '%cpu' }),
+    );
+    breakdown.push(...formatBreakdown(preset, idle, nothing, c));
+  }
+  return { rows, breakdown, nothing, presets, tutorial };
+}
