@@ -6,7 +6,6 @@
 // HAProxy), Go (redis_exporter), Node and Python all take them.
 import { webcrypto, X509Certificate, createPrivateKey } from 'node:crypto';
 import { join } from 'node:path';
-import type * as X509 from '@peculiar/x509';
 import { UsageError } from '../errors.js';
 import { readText } from './writer.js';
 import type { Topology } from '../model/schema.js';
@@ -23,13 +22,14 @@ import {
   type TlsFiles,
 } from '../synth/tls.js';
 
-let x509Module: Promise<typeof X509> | undefined;
+let x509Module: Promise<typeof import('@peculiar/x509')> | undefined;
 /** @peculiar/x509, loaded when a certificate is issued (only with TLS): it costs every other command 0.2 s to start. */
 const loadX509 = () =>
   (x509Module ??= (async () => {
     // @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API first.
     await import('reflect-metadata');
-    const x509 = await import('@peculiar/x509');
+    // The CommonJS module's exports object: `default` under Node's import() and bundled alike.
+    const x509 = (await import('@peculiar/x509')).default;
     x509.cryptoProvider.set(webcrypto as unknown as Crypto);
     return x509;
   })());
