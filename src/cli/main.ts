@@ -24,7 +24,11 @@ export async function main(argv: string[], env: CliEnvironment): Promise<number>
       await fast(cli);
     } else {
       const { buildCli } = await import('./registry.js');
-      await buildCli(argv, cli).parseAsync();
+      // Given a parse callback, yargs neither prints nor exits the process: what it would
+      // print (the help, the version) comes back here, for the Io.
+      let output = '';
+      await buildCli(argv, cli).parseAsync(argv, {}, (_err, _argv, text) => void (output = text));
+      if (output) env.io.stdout.write(`${output}\n`);
     }
     return exitCode;
   } catch (err) {
