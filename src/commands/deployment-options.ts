@@ -1,7 +1,7 @@
 // The flags every command acting on an existing deployment shares: which deployment (--name,
 // --dir), and for the commands that reach every node, which engine(s) it runs on.
 import type { Argv } from 'yargs';
-import { TARGETS } from '../model/schema.js';
+import { TARGETS } from '../model/names.js';
 
 export const nodeHostOption = {
   type: 'string',

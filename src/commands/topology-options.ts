@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import type { LoadOptions, Override } from '../model/load.js';
-import { PRESETS, PROFILES, TARGETS } from '../model/schema.js';
+import { PRESETS, PROFILES, TARGETS } from '../model/names.js';
 import { defaultOutDir } from '../paths.js';
 
 export interface TopologyArgs {
@@ -74,3 +74,13 @@ export function withTopologyOptions<T>(yargs: Argv<T>) {
 }
 
 export const PRESET_CHOICES = PRESETS;
+
+/** The `[preset]` positional of render, validate and deploy (validate may take it from --file). */
+export const presetPositional = <T>(y: Argv<T>, required: boolean) =>
+  y.positional('preset', {
+    type: 'string',
+    describe: `Preset: ${PRESET_CHOICES.join(', ')}${required ? '' : ' (or "preset:" in --file)'}`,
+  });
+
+/** --force of the commands that write a deployment directory (render, deploy). */
+export const forceOption = { type: 'boolean', describe: 'Write into a directory holding files redis-ha did not create' } as const;

@@ -6,9 +6,6 @@
 // HAProxy), Go (redis_exporter), Node and Python all take them.
 import { webcrypto, X509Certificate, createPrivateKey } from 'node:crypto';
 import { join } from 'node:path';
-// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API first.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { UsageError } from '../errors.js';
 import { readText } from './writer.js';
 import type { Topology } from '../model/schema.js';
@@ -25,7 +22,17 @@ import {
   type TlsFiles,
 } from '../synth/tls.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+let x509Module: Promise<typeof import('@peculiar/x509')> | undefined;
+/** @peculiar/x509, loaded when a certificate is issued (only with TLS): it costs every other command 0.2 s to start. */
+const loadX509 = () =>
+  (x509Module ??= (async () => {
+    // @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API first.
+    await import('reflect-metadata');
+    // The CommonJS module's exports object: `default` under Node's import() and bundled alike.
+    const x509 = (await import('@peculiar/x509')).default;
+    x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+    return x509;
+  })());
 
 const DAY_MS = 86_400_000;
 const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
@@ -35,9 +42,10 @@ const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const pemText = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);
 
 const toPkcs8Pem = async (key: CryptoKey) =>
-  pemText(x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey), 'PRIVATE KEY'));
+  pemText((await loadX509()).PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey), 'PRIVATE KEY'));
 
 async function importSigningKey(pem: string): Promise<CryptoKey> {
+  const x509 = await loadX509();
   const der = x509.PemConverter.decode(pem)[0];
   if (!der) throw new Error('no PEM block');
   return (await webcrypto.subtle.importKey('pkcs8', der, EC_KEY, false, ['sign'])) as unknown as CryptoKey;
@@ -52,6 +60,7 @@ const validity = (days: number, now: Date) => ({
 const serial = () => Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1');
 
 async function issueCa(name: string, now: Date): Promise<{ cert: string; key: string }> {
+  const x509 = await loadX509();
   const keys = await webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -73,6 +82,7 @@ async function issueLeaf(
   ca: { cert: string; key: string },
   now: Date,
 ): Promise<{ cert: string; key: string }> {
+  const x509 = await loadX509();
   const caCert = new x509.X509Certificate(ca.cert);
   const keys = await webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.create({

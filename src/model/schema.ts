@@ -2,14 +2,9 @@
 // renderer and the runtime need is here; nothing here knows about Docker.
 import { z } from 'zod';
 
-export const PRESETS = ['basic', 'sentinel', 'full'] as const;
-export type PresetName = (typeof PRESETS)[number];
+import { PRESETS, PROFILES, TARGETS, type ProfileName } from './names.js';
 
-export const TARGETS = ['compose', 'swarm'] as const;
-export type TargetName = (typeof TARGETS)[number];
-
-export const PROFILES = ['default', 'fast'] as const;
-export type ProfileName = (typeof PROFILES)[number];
+export { PRESETS, PROFILES, TARGETS, type PresetName, type ProfileName, type TargetName } from './names.js';
 
 /** Sentinel timing per profile. `fast` is for tests and demos on a quiet machine. */
 export const PROFILE_TIMINGS: Record<ProfileName, { downAfterMs: number; failoverTimeoutMs: number }> = {

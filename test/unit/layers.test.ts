@@ -27,6 +27,8 @@ const ALLOWED: Record<string, string[]> = {
   lab: ['runtime'],
   report: ['model', 'probes', 'health', 'failover', 'operations'],
   commands: ['model', 'synth', 'files', 'runtime', 'probes', 'health', 'operations', 'failover', 'lab', 'report'],
+  // The command line (src/cli.ts, src/cli/): the registry of commands, and errors turned into exit codes.
+  cli: ['commands', 'model', 'report', 'runtime'],
 };
 
 function sources(dir: string): string[] {
@@ -58,7 +60,7 @@ function edges(): { from: string; to: string; file: string; spec: string }[] {
 describe('layers', () => {
   it('every folder imports only the layers below it', () => {
     const wrong = edges()
-      .filter(({ from, to }) => from !== to && !to.startsWith('shared:') && from !== 'cli')
+      .filter(({ from, to }) => from !== to && !to.startsWith('shared:'))
       .filter(({ from, to }) => !(from.startsWith('shared:') ? SHARED_MAY_IMPORT : ALLOWED[from] ?? []).includes(to))
       .map(({ file, spec, to }) => `${file} imports ${spec} (${to})`);
     assert.deepEqual(wrong, []);

@@ -1,0 +1,49 @@
+// The yargs definition of `redis-ha test-failover`. Its help lists the scenarios from their
+// table (failover/scenarios.ts, which loads the probes): so the builder is async, and runs only
+// for this command, which loads them anyway.
+import type { Argv, CommandModule } from 'yargs';
+import { EXIT } from '../errors.js';
+import type { BuiltArgs, CommandLine, GlobalArgs } from './context.js';
+import { withDeploymentOptions, withTargetOptions } from './deployment-options.js';
+
+/** The scenarios, from their table: "all, kill-master, ...; on compose also ...; on swarm also ...". */
+async function scenarioList(): Promise<string> {
+  const { NEEDS, SCENARIO_NAMES, scenario } = await import('../failover/scenarios.js');
+  const only = (need: (typeof NEEDS)[keyof typeof NEEDS]) => SCENARIO_NAMES.filter((n) => scenario(n).needs.includes(need));
+  const [compose, swarm] = [only(NEEDS.compose), only(NEEDS.swarm)];
+  const everywhere = SCENARIO_NAMES.filter((n) => !compose.includes(n) && !swarm.includes(n));
+  return `all, ${everywhere.join(', ')}; on compose also ${compose.join(', ')}; on swarm also ${swarm.join(', ')}`;
+}
+
+const builder = async (y: Argv<GlobalArgs>) => {
+  const scenarios = await scenarioList();
+  return withTargetOptions(
+    withDeploymentOptions(y)
+      .option('scenario', {
+        type: 'string',
+        array: true,
+        describe: `Scenario to run (repeatable): ${scenarios} [default: those that fit the deployment]`,
+      })
+      .option('rate', { type: 'number', default: 200, describe: 'Writes per second on each client path' })
+      .option('durability', { choices: ['async', 'wait'] as const, default: 'async' as const, describe: 'wait: acknowledge a write only after WAIT 1 (a replica has it)' })
+      .option('report', { type: 'string', describe: 'Write a self-contained HTML timeline report to this file' })
+      .option('node-fault', { type: 'string', describe: 'kill-node: containers (kill the deployment\'s containers on the node, drain it) or engine (lab nodes: kill the node\'s whole engine, a power loss) [default: containers]' })
+      .option('partition', { type: 'string', describe: 'partition-node: network (disconnect the node\'s containers from the overlay) or link (lab nodes: the node\'s link down) [default: network]' }),
+  )
+    .example('$0 test-failover --name shop', 'Every scenario that fits the preset')
+    .example('$0 test-failover --scenario kill-node --node-fault engine --durability wait', 'On the lab: a node whose whole engine dies')
+    .example('$0 test-failover --scenario kill-master --durability wait --json', 'One scenario, WAIT after each write, as JSON')
+    .example('$0 test-failover --scenario all --report failover.html', 'With an HTML timeline per scenario');
+};
+
+export const testFailoverCommand = (cli: CommandLine): CommandModule<GlobalArgs, BuiltArgs<typeof builder>> => ({
+  command: 'test-failover',
+  describe: 'Inject failures (kill, stop, pause, partition the master; Sentinels down; replica restart) under load and report outage, lost writes, dual masters',
+  builder,
+  handler: async (args) => {
+    const { printTestFailover, testFailover } = await import('./test-failover.js');
+    const result = await testFailover(args, await cli.context());
+    printTestFailover(result, Boolean(args.json), cli.io);
+    cli.setExit(result.passed ? EXIT.ok : EXIT.failed);
+  },
+});
