@@ -19,6 +19,8 @@ import { validateCommand } from '../commands/validate-cli.js';
 import { packageVersion } from './version.js';
 
 /** A command of the registry; the arguments each one takes are typed in its own module. */
+// The list mixes commands whose arguments differ; yargs' CommandModule is invariant in them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Command = (cli: CommandLine) => CommandModule<GlobalArgs, any>;
 
 /** The commands, in the order `--help` lists them. */
