@@ -3,7 +3,7 @@ import { DEFAULT_MAXMEMORY } from './memory.js';
 import { PROFILE_TIMINGS, type Topology, type topologyInputSchema } from './schema.js';
 import type { z } from 'zod';
 
-/** Offsets from `portBase` for each published port (see README: "Ports"). */
+/** Offsets from `portBase` for each published port (see docs/topology.md, "Ports"). */
 export const PORT_OFFSETS = {
   redis: 0, // redis-i -> portBase + i
   sentinel: 100, // sentinel-i -> portBase + 100 + i

@@ -1,5 +1,5 @@
 // Redis directives that `redis.extraConfig` may not set, each with the reason. One table:
-// the rules, their tests and the README all read it. A directive is refused when redis-ha
+// the rules, their tests and docs/topology.md all read it. A directive is refused when redis-ha
 // sets it itself (templates/redis.conf.hbs, redis-start.sh), when it decides who can
 // connect or what a connection may do, or when it moves data or the process somewhere
 // redis-ha does not look. Names as Redis 7 knows them, aliases included.

@@ -93,7 +93,7 @@ const nodeName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'must be a node hostname as `docker node ls` shows it');
 
-/** Only read when `target: swarm`. Placement rules: see src/model/placement.ts and README "Docker Swarm". */
+/** Only read when `target: swarm`. Placement rules: see src/model/placement.ts and docs/swarm.md. */
 const swarmSchema = z
   .object({
     // redis-i and sentinel-i run on nodes[(i - 1) % nodes.length]; without it, on nodes that
@@ -119,7 +119,7 @@ export const topologyInputSchema = z
       .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a valid Docker network name')
       .default('redis-ha'),
     // Container healthchecks report liveness to Docker (`docker ps`; compose only: see synth/stack.ts); they
-    // gate nothing at start (redis-ha probes from the host), so they run rarely: see README.
+    // gate nothing at start (redis-ha probes from the host), so they run rarely: see docs/design.md.
     healthcheckIntervalMs: z
       .number()
       .int()
@@ -128,7 +128,7 @@ export const topologyInputSchema = z
       .default(10000),
     auth: z.object({ enabled: z.boolean().default(true) }).strict().default({}),
     // TLS on every Redis, Sentinel and HAProxy port, with a private CA generated on the first
-    // render (<out>/tls/; see src/synth/tls.ts and README "TLS").
+    // render (<out>/tls/; see src/synth/tls.ts and docs/security.md, "TLS").
     tls: z.object({ enabled: z.boolean().default(false) }).strict().default({}),
     redis: redisSchema.default({}),
     sentinel: sentinelSchema.default({}),

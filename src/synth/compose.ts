@@ -160,11 +160,11 @@ export interface ServiceInputs {
  * Everything else is generated here. escapeInterpolation() covers whatever a new field adds.
  */
 export function buildCompose(t: Topology, inputs: ServiceInputs, features: EngineFeatures = PORTABLE): ComposeFile {
-  // Two networks (README "Networks"):
+  // Two networks (docs/security.md, "Networks and the exporter"):
   // - back (`<network>-back`, internal: true): every service. Docker forwards nothing off an
   //   internal bridge and publishes no port for a container that is only on internal networks: the
   //   exporter is only here, so whatever target it is asked for it reaches nothing beyond this
-  //   deployment's containers (and, on Docker 20.10, the host's own addresses: see README).
+  //   deployment's containers (and, on Docker 20.10, the host's own addresses: see docs/security.md).
   // - front (`network`, an ordinary bridge; the one network of earlier versions, so it keeps its
   //   name and settings): the services that publish ports (Redis and Sentinels, whose ports host-side Sentinel clients use as printed; HAProxy). Not without
   //   IP masquerade: Docker's embedded DNS forwards a name it does not know (a stopped or

@@ -1,6 +1,6 @@
 // The Swarm stack file (`docker stack deploy -c stack.yaml <name>`), derived from the compose
 // object: whatever a compose service gains (users, secrets, hardening) flows into the stack.
-// What changes for Swarm, and why (README "Docker Swarm"):
+// What changes for Swarm, and why (docs/swarm.md):
 // - a rendered file cannot be bind-mounted on another node: each becomes a Swarm config, its
 //   name suffixed with a hash of its content (configs are immutable; a changed file is a new
 //   config, and only the services that read it are updated);
@@ -11,7 +11,7 @@
 //   Compose's back (internal) and front networks collapse into it: an internal overlay would
 //   take the published ports and the egress of every task on it, and a second overlay per task
 //   was not tested on a swarm. The exporter still publishes no port and is reached only through
-//   HAProxy's stats port with its exact target list; it keeps the overlay's egress (README);
+//   HAProxy's stats port with its exact target list; it keeps the overlay's egress (docs/swarm.md);
 // - what `docker stack deploy` ignores (restart, depends_on, container_name) is converted or dropped;
 // - the hardening of the compose services carries over where Swarm has it (user, read_only,
 //   cap_drop, init, logging, the memory limit under deploy.resources); `tmpfs` becomes a tmpfs
