@@ -1,6 +1,9 @@
-// test-failover against the real engine: every scenario on `sentinel` and `full` (fast
-// profile, one deployment each, reused), asserting the pass conditions; and an interrupted
-// run (SIGINT during pause-master) that must exit 130 and leave the topology healthy.
+// test-failover against the real engine: every scenario on `full` (fast profile, one
+// deployment, reused; its workload writes through the Sentinel client and HAProxy), and on
+// `sentinel` the ones whose outcome differs in kind (a failover, a partition, a minority of
+// Sentinels, a planned move) with the Sentinel client alone; asserting the pass conditions;
+// --durability wait; and an interrupted run (SIGINT during pause-master) that must exit 130
+// and leave the topology healthy.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,9 +28,11 @@ interface Scenario {
 
 const FAILOVER = ['kill-master', 'stop-master', 'pause-master', 'partition-master', 'kill-sentinel', 'switchover'];
 
-for (const [preset, portBase] of [
-  ['sentinel', 9400],
-  ['full', 9600],
+const COMPOSE_SCENARIOS = SCENARIO_NAMES.filter((n) => !['kill-node', 'partition-node', 'drain-node'].includes(n));
+
+for (const [preset, portBase, scenarios] of [
+  ['sentinel', 9400, ['kill-master', 'partition-master', 'sentinel-majority-loss', 'switchover']],
+  ['full', 9600, COMPOSE_SCENARIOS],
 ] as const) {
   describe(`test-failover on ${preset} (fast profile)`, { concurrency: false, skip: dockerSuiteSkip() }, () => {
     const cwd = mkdtempSync(join(tmpdir(), 'tf-it-'));
@@ -49,16 +54,17 @@ for (const [preset, portBase] of [
       rmSync(cwd, { recursive: true, force: true });
     });
 
-    it('runs every scenario (async durability) and each passes', { timeout: 900_000 }, async (t) => {
+    it(`runs ${scenarios === COMPOSE_SCENARIOS ? 'every scenario' : scenarios.join(', ')} (async durability) and each passes`, { timeout: 900_000 }, async (t) => {
       if (!requireDocker(t)) return;
       assert.ok(deployed, `deploy failed: ${output.slice(-2000)}`);
-      const r = await runCli(['test-failover', '--name', name, '--scenario', 'all', '--json', '--report', join(cwd, 'report.html')], { cwd, timeoutMs: 900_000 });
+      const selected = scenarios === COMPOSE_SCENARIOS ? ['--scenario', 'all'] : scenarios.flatMap((n) => ['--scenario', n]);
+      const r = await runCli(['test-failover', '--name', name, ...selected, '--json', '--report', join(cwd, 'report.html')], { cwd, timeoutMs: 900_000 });
       result = JSON.parse(r.stdout);
       const failed = result!.scenarios.filter((s) => !s.passed).map((s) => `${s.scenario}: ${s.failures.join('; ')}`);
       assert.deepEqual(failed, [], r.stderr.slice(-3000));
       assert.equal(r.exitCode, 0);
-      // Every compose scenario of the table (the node faults are swarm's).
-      assert.deepEqual(result!.scenarios.map((s) => s.scenario), SCENARIO_NAMES.filter((n) => !['kill-node', 'partition-node', 'drain-node'].includes(n)));
+      // On full, every compose scenario of the table (the node faults are swarm's).
+      assert.deepEqual(result!.scenarios.map((s) => s.scenario), [...scenarios]);
     });
 
     it('meets the pass conditions scenario by scenario', (t) => {
@@ -95,16 +101,17 @@ for (const [preset, portBase] of [
       for (const s of result.scenarios) assert.match(html, new RegExp(`<section id="${s.scenario}">`));
     });
 
-    it('with --durability wait, kill-master and stop-master lose no acknowledged write', { timeout: 600_000 }, async (t) => {
-      if (!requireDocker(t)) return;
-      assert.ok(deployed);
-      const r = await runCli(['test-failover', '--name', name, '--scenario', 'kill-master', '--scenario', 'stop-master', '--durability', 'wait', '--json'], { cwd, timeoutMs: 600_000 });
-      const res = JSON.parse(r.stdout) as { scenarios: Scenario[] };
-      for (const s of res.scenarios) assert.equal(s.writes.lostAcked, 0, `${s.scenario}: ${s.failures.join('; ')}`);
-      assert.equal(r.exitCode, 0, res.scenarios.flatMap((s) => s.failures).join('; '));
-    });
-
     if (preset === 'full') {
+      // On full: both client paths.
+      it('with --durability wait, kill-master and stop-master lose no acknowledged write', { timeout: 600_000 }, async (t) => {
+        if (!requireDocker(t)) return;
+        assert.ok(deployed);
+        const r = await runCli(['test-failover', '--name', name, '--scenario', 'kill-master', '--scenario', 'stop-master', '--durability', 'wait', '--json'], { cwd, timeoutMs: 600_000 });
+        const res = JSON.parse(r.stdout) as { scenarios: Scenario[] };
+        for (const s of res.scenarios) assert.equal(s.writes.lostAcked, 0, `${s.scenario}: ${s.failures.join('; ')}`);
+        assert.equal(r.exitCode, 0, res.scenarios.flatMap((s) => s.failures).join('; '));
+      });
+
       it('SIGINT during pause-master exits 130 after healing; the topology ends healthy', { timeout: 300_000 }, async (t) => {
         if (!requireDocker(t)) return;
         assert.ok(deployed);

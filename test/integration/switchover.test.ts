@@ -232,6 +232,14 @@ for (const [preset, portBase] of [
         assert.ok(Date.now() < deadline, `the aborted switchover's failover still in progress after 60 s (${busy})`);
         await new Promise((r) => setTimeout(r, 500));
       }
+      // Then until `status` is healthy again, as an operator checks before a switchover: right
+      // after that failover a Sentinel may not yet count the reconfigured replicas as good
+      // candidates (CI met NOGOODSLAVE here).
+      for (let healthy = false; !healthy; ) {
+        healthy = (await runCli(['status', '--name', name], { cwd })).exitCode === 0;
+        assert.ok(healthy || Date.now() < deadline, 'status not healthy within 60 s of the aborted switchover');
+        if (!healthy) await new Promise((r) => setTimeout(r, 500));
+      }
       const seen = new Map<SwitchoverStep, number>();
       const r = await runSwitchover({ deployment: d, onStep: (step) => seen.set(step, performance.now()) });
       assert.ok(r.pausedAt >= seen.get('pause')! && r.pausedAt <= seen.get('catch-up')!, `pausedAt ${r.pausedAt}, steps ${JSON.stringify([...seen])}`);
