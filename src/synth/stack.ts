@@ -191,9 +191,9 @@ export function buildStack(t: Topology, compose: ComposeFile, files: ReadonlyMap
     }
 
     // No container healthchecks on Swarm: a task enters the service's DNS only once its
-    // healthcheck has passed, the engine runs the first check one full interval (10 s) after the
+    // healthcheck has passed, the engine runs the first check one full interval (a minute) after the
     // start, and the stack file format (3.8) has no start_interval. With them every (re)started
-    // task stayed unresolvable for 10 s, Sentinels could not reach it. A task whose process exits
+    // task stayed unresolvable that long, Sentinels could not reach it. A task whose process exits
     // is still replaced; redis-ha's probes decide health, as on compose.
     if (service.healthcheck) service.healthcheck = { disable: true };
 

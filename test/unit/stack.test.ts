@@ -164,7 +164,7 @@ for (const preset of ['basic', 'sentinel', 'full'] as const) {
       }
     });
 
-    it('no container healthcheck (a task would stay out of DNS until its first check, 10 s after its start): disabled where compose has one', () => {
+    it('no container healthcheck (a task would stay out of DNS until its first check, one interval after its start): disabled where compose has one', () => {
       const checked = Object.entries(composeOf(t).services).filter(([, c]) => c.healthcheck).map(([n]) => n);
       assert.ok(checked.length >= redisNodes(t).length, checked.join(', '));
       for (const [name, s] of services) assert.deepEqual(s.healthcheck, checked.includes(name) ? { disable: true } : undefined, name);

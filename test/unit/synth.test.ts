@@ -156,13 +156,13 @@ describe('compose: start order and health', () => {
     assert.equal(none.services['sentinel-1']?.restart, 'unless-stopped');
   });
 
-  it('healthchecks run every 10 s at rest; fast (start_interval) only during the start period, and only for engines that take it', () => {
+  it('healthchecks run every minute at rest; fast (start_interval) only during the start period, and only for engines that take it', () => {
     for (const features of [undefined, { healthcheckStartInterval: false }, { healthcheckStartInterval: true }]) {
       const compose = composeOf(render('full', {}, features));
       const withHealth = Object.entries(compose.services).filter(([, s]) => s.healthcheck);
       assert.ok(withHealth.length >= 6);
       for (const [name, s] of withHealth) {
-        assert.equal(s.healthcheck!.interval, '10s', name);
+        assert.equal(s.healthcheck!.interval, '60s', name);
         assert.equal(s.healthcheck!.start_period, '30s', name);
         assert.equal(s.healthcheck!.start_interval, features?.healthcheckStartInterval ? '1s' : undefined, name);
       }
