@@ -6,8 +6,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { TargetName } from '../model/schema.js';
 import { removeNodeHosts } from '../runtime/node-hosts.js';
-import type { SwarmRuntime } from '../runtime/swarm.js';
-import { swarmRuntimeFor } from './deploy.js';
+import { swarmRuntimeFor, type SwarmEngine } from './deploy.js';
 import { deploymentDir, hasDeployment, readDeployment } from '../files/deployment.js';
 import { readManifest, removeDeploymentFiles } from '../files/writer.js';
 import { LABEL_MANAGED } from '../labels.js';
@@ -82,14 +81,14 @@ async function cleanupOne(runtime: Runtime, name: string, dir: string, options: 
  * placement labels (they pin services to where the data was). Only what carries the stack's
  * namespace label and (volumes, networks) redis-ha's own; never another stack.
  */
-async function cleanupStack(runtime: SwarmRuntime, name: string, dir: string, options: CleanupOptions): Promise<CleanupResult> {
-  const containers = (await runtime.allContainers(name)).filter((c) => c.labels[LABEL_MANAGED] === 'true');
+async function cleanupStack({ runtime, swarm }: SwarmEngine, name: string, dir: string, options: CleanupOptions): Promise<CleanupResult> {
+  const containers = (await swarm.allContainers(name)).filter((c) => c.labels[LABEL_MANAGED] === 'true');
   const [networks, configs, secrets, volumes, nodeLabels] = await Promise.all([
     runtime.networks(name),
-    runtime.stackObjects('config', name),
-    runtime.stackObjects('secret', name),
+    swarm.stackObjects('config', name),
+    swarm.stackObjects('secret', name),
     runtime.volumes(name),
-    runtime.nodeLabels(name),
+    swarm.nodeLabels(name),
   ]);
   await runtime.down({ name, dir, file: join(dir, STACK_FILE) }, { volumes: !options.keepData });
   let files: string[] = [];
@@ -118,10 +117,10 @@ export async function cleanup(options: CleanupOptions, ctx: Pick<CommandContext,
   const topology = located ? await readDeployment(located).then((d) => d.topology).catch(() => undefined) : undefined;
   if ((options.target ?? topology?.target) === 'swarm') {
     const swarm = await swarmRuntimeFor(ctx, located ?? io.cwd, options.nodeHost);
-    await swarm.checkEngine();
-    await swarm.checkTool();
+    await swarm.runtime.checkEngine();
+    await swarm.runtime.checkTool();
     if (options.all) {
-      const projects = await swarm.projects();
+      const projects = await swarm.runtime.projects();
       const results: CleanupResult[] = [];
       for (const p of projects) results.push(await cleanupStack(swarm, p.name, deploymentDir({ name: p.name }, io.cwd), options));
       return results;

@@ -20,7 +20,6 @@ import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 import { labNodeFaultHooks, needsLab, parseNodeFaultModes } from './node-fault-modes.js';
 import type { NodeFaultOptions } from '../failover/node-faults.js';
-import { isSwarmRuntime } from '../runtime/swarm.js';
 
 export interface TestFailoverOptions {
   name?: string;
@@ -77,7 +76,8 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   const { runtime, hostOf } = await liveEngine(ctx, files.dir, t, options);
   const deployment: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t), hostOf };
   const nodeFaults: NodeFaultOptions = { ...modes };
-  if (needsLab(modes) && isSwarmRuntime(runtime)) nodeFaults.hooks = await labNodeFaultHooks(modes, (await runtime.nodes()).map((n) => n.hostname), runtime.nodeHosts);
+  const swarm = runtime.multiNode;
+  if (needsLab(modes) && swarm) nodeFaults.hooks = await labNodeFaultHooks(modes, (await swarm.nodes()).map((n) => n.hostname), swarm.nodeHosts);
   const run = ctx.runScenario ?? runScenario;
 
   // Ctrl-C (the signal): the running scenario stops, and every injected fault is healed before exit 130.
