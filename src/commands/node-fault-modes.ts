@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { killNodeEngine, restartNodeEngine, setNodeLink, readLabState, type LabState } from '../lab/lab.js';
 import { nodeIndex, nodePlan } from '../lab/plan.js';
 import type { NodeHosts } from '../runtime/node-hosts.js';
-import { NODE_FAULT_MODES, PARTITION_MODES, type NodeFaultHooks, type NodeFaultMode, type PartitionMode } from '../failover/node-faults.js';
+import { NODE_FAULT_MODES, PARTITION_MODES, type NodeFaultHooks, type NodeFaultMode, type PartitionMode } from '../failover/fault-context.js';
 import type { ScenarioName } from '../failover/scenarios.js';
 import type { TargetName } from '../model/schema.js';
 

@@ -19,7 +19,7 @@ import { printJson, style } from '../report/style.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 import { labNodeFaultHooks, needsLab, parseNodeFaultModes } from './node-fault-modes.js';
-import type { NodeFaultOptions } from '../failover/node-faults.js';
+import type { NodeFaultOptions } from '../failover/fault-context.js';
 
 export interface TestFailoverOptions {
   name?: string;

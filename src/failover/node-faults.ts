@@ -17,7 +17,7 @@
 //   drain (Swarm stops its tasks gracefully), then reactivate.
 import { runSwitchover } from '../operations/switchover.js';
 import type { ContainerInfo, MultiNodeEngine } from '../runtime/runtime.js';
-import type { FaultContext } from './scenarios.js';
+import type { FaultContext, NodeFaultHooks } from './fault-context.js';
 import { cutOff } from './swarm-holds.js';
 
 function swarmOf(ctx: FaultContext): MultiNodeEngine {
@@ -36,29 +36,6 @@ async function nodeOf(ctx: FaultContext, service: string): Promise<{ node: strin
 }
 
 const reactivate = (swarm: MultiNodeEngine, node: string) => async () => swarm.setAvailability(node, 'active');
-
-export type NodeFaultMode = 'containers' | 'engine';
-export type PartitionMode = 'network' | 'link';
-export const NODE_FAULT_MODES: readonly NodeFaultMode[] = ['containers', 'engine'];
-export const PARTITION_MODES: readonly PartitionMode[] = ['network', 'link'];
-
-/** What the lab can do to a whole node (given by the command; only for lab nodes). */
-export interface NodeFaultHooks {
-  /** SIGKILL the node's engine, containerd, shims and containers at once. */
-  killEngine(node: string): Promise<void>;
-  /** Start the node's engine again; resolves once the swarm lists the node Ready. */
-  restartEngine(node: string): Promise<void>;
-  /** Take the node's network link down (false) or up (true). */
-  setLink(node: string, up: boolean): Promise<void>;
-}
-
-/** How kill-node and partition-node inject their fault this run. */
-export interface NodeFaultOptions {
-  kill: NodeFaultMode;
-  partition: PartitionMode;
-  /** Required for `engine` and `link`. */
-  hooks?: NodeFaultHooks;
-}
 
 function hooksOf(ctx: FaultContext, mode: string): NodeFaultHooks {
   const hooks = ctx.nodeFaults?.hooks;

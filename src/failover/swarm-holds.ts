@@ -8,7 +8,7 @@
 //   attaches is announced), so the heal also has Swarm replace the tasks (same node, same
 //   volume), as a host back from a partition whose engine re-attaches its containers.
 import type { ContainerInfo } from '../runtime/runtime.js';
-import type { FaultContext } from './scenarios.js';
+import type { FaultContext } from './fault-context.js';
 
 /** Networks Swarm attaches besides the stack's overlay (never cut). */
 const HOST_NETWORKS = new Set(['ingress', 'docker_gwbridge', 'bridge', 'host']);
