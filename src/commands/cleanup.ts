@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { TargetName } from '../model/schema.js';
 import { removeNodeHosts } from '../runtime/node-hosts.js';
-import { swarmRuntimeFor, type SwarmEngine } from './deploy.js';
 import { deploymentDir, hasDeployment, readDeployment } from '../files/deployment.js';
 import { readManifest, removeDeploymentFiles } from '../files/writer.js';
 import { LABEL_MANAGED } from '../labels.js';
@@ -16,7 +15,7 @@ import { NODE_HOSTS_FILE } from '../paths.js';
 import { SECRET_NAMES, secretPath } from '../synth/secrets.js';
 import { TLS_DIR } from '../synth/tls.js';
 import { printJson, style, symbols } from '../report/style.js';
-import type { CommandContext } from './context.js';
+import { swarmRuntimeFor, type SwarmEngine, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 
 export interface CleanupOptions {

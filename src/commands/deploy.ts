@@ -15,10 +15,10 @@ import { formatProblems, printJson, style, symbols } from '../report/style.js';
 import { TaskList } from '../report/tasks.js';
 import { COMPOSE_FILE, STACK_FILE } from '../synth/synthesize.js';
 import { hostsOf, type Deployment } from '../deployment.js';
-import { parseNodeHosts, readNodeHosts, writeNodeHosts } from '../runtime/node-hosts.js';
+import { parseNodeHosts, writeNodeHosts } from '../runtime/node-hosts.js';
 import { swarmPreflight, type SwarmPreflight } from '../runtime/swarm-preflight.js';
-import { serviceAddresses, swarmHostOf } from '../runtime/swarm-plan.js';
-import type { CommandContext } from './context.js';
+import { serviceAddresses } from '../runtime/swarm-plan.js';
+import { swarmRuntimeFor, type CommandContext } from './context.js';
 import { engineFeatures, render, type RenderOptions } from './render.js';
 import { readFile } from 'node:fs/promises';
 import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
@@ -119,37 +119,6 @@ function interrupted(name: string, stage: Stage, detail: string): RedisHaError {
     EXIT.interrupted,
     `see \`redis-ha status --name ${name}\`, remove with \`redis-ha cleanup --name ${name}\``,
   );
-}
-
-/** A swarm as a command sees it: the Runtime (through a manager) and its multi-node part. */
-export interface SwarmEngine {
-  runtime: Runtime;
-  swarm: MultiNodeEngine;
-}
-
-/** The swarm runtime for a deployment directory: the hosts recorded there, overridden by --node-host. */
-export async function swarmRuntimeFor(ctx: Pick<CommandContext, 'runtime' | 'runtimeFor'>, dir: string, nodeHost: string[] | undefined): Promise<SwarmEngine> {
-  const given = parseNodeHosts(nodeHost);
-  const runtime = ctx.runtimeFor ? ctx.runtimeFor('swarm', { ...(await readNodeHosts(dir)), ...given }) : ctx.runtime;
-  const swarm = runtime.multiNode;
-  if (!swarm) throw new EnvironmentError('this deployment targets swarm, but the runtime handed to the command reaches one engine, not a swarm');
-  return { runtime, swarm };
-}
-
-/** The engine a command on a live deployment talks to, checked: the swarm's when it targets swarm (--target overrides), with the node of each service. */
-export async function liveEngine(
-  ctx: Pick<CommandContext, 'runtime' | 'runtimeFor'>,
-  dir: string,
-  t: Topology,
-  options: { target?: string; nodeHost?: string[] },
-): Promise<{ runtime: Runtime; hostOf?: (service: string) => string }> {
-  if ((options.target ?? t.target) !== 'swarm') {
-    await ctx.runtime.checkEngine();
-    return { runtime: ctx.runtime };
-  }
-  const { runtime, swarm } = await swarmRuntimeFor(ctx, dir, options.nodeHost);
-  await runtime.checkEngine();
-  return { runtime, hostOf: await swarmHostOf(swarm, t) };
 }
 
 export async function deploy(options: DeployOptions, ctx: DeployContext): Promise<DeployResult> {

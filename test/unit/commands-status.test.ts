@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { render } from '../../src/commands/render.js';
 import { status, watchStatus } from '../../src/commands/status.js';
-import { liveEngine } from '../../src/commands/deploy.js';
+import { liveEngine } from '../../src/commands/context.js';
 import { EXIT } from '../../src/errors.js';
 import { containersFor, engineDown, FakeRuntime } from '../helpers/fake-runtime.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';
