@@ -5,7 +5,7 @@ import { lines, type Io } from '../io.js';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { TargetName } from '../model/schema.js';
-import { removeNodeHosts } from '../runtime/node-hosts.js';
+import { removeNodeHosts } from '../files/node-hosts.js';
 import { deploymentDir, hasDeployment, readDeployment } from '../files/deployment.js';
 import { readManifest, removeDeploymentFiles } from '../files/writer.js';
 import { LABEL_MANAGED } from '../labels.js';

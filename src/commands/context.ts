@@ -5,7 +5,8 @@ import { EnvironmentError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { Topology } from '../model/schema.js';
 import type { RuntimeFor } from '../runtime/factory.js';
-import { parseNodeHosts, readNodeHosts } from '../runtime/node-hosts.js';
+import { readNodeHosts } from '../files/node-hosts.js';
+import { parseNodeHosts } from '../runtime/node-hosts.js';
 import type { MultiNodeEngine, Runtime } from '../runtime/runtime.js';
 import { swarmHostOf } from '../runtime/swarm-plan.js';
 
@@ -50,7 +51,8 @@ export interface SwarmEngine {
 /** The swarm runtime for a deployment directory: the hosts recorded there, overridden by --node-host. */
 export async function swarmRuntimeFor(ctx: Pick<CommandContext, 'runtime' | 'runtimeFor'>, dir: string, nodeHost: string[] | undefined): Promise<SwarmEngine> {
   const given = parseNodeHosts(nodeHost);
-  const runtime = ctx.runtimeFor ? ctx.runtimeFor('swarm', { ...(await readNodeHosts(dir)), ...given }) : ctx.runtime;
+  const recorded = parseNodeHosts(Object.entries(await readNodeHosts(dir)).map(([node, host]) => `${node}=${host}`));
+  const runtime = ctx.runtimeFor ? ctx.runtimeFor('swarm', { ...recorded, ...given }) : ctx.runtime;
   const swarm = runtime.multiNode;
   if (!swarm) throw new EnvironmentError('this deployment targets swarm, but the runtime handed to the command reaches one engine, not a swarm');
   return { runtime, swarm };

@@ -1,10 +1,10 @@
 // `redis-ha test-failover`: inject faults into a deployed topology, one scenario after the
 // other, and report with figures what happened: outage, lost writes, dual masters, rejoin.
 import { lines, type Io } from '../io.js';
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
+import { writeFileAtomic } from '../files/writer.js';
 import { probeHost } from '../model/nodes.js';
 import type { TargetName } from '../model/schema.js';
 import type { Deployment } from '../deployment.js';
@@ -121,7 +121,7 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   };
   if (options.report) {
     const path = resolve(ctx.io.cwd, options.report);
-    await writeFile(path, renderHtmlReport({ deployment: t.name, preset: t.preset, profile: t.profile, generatedAt: new Date().toISOString(), scenarios: results }));
+    await writeFileAtomic(path, renderHtmlReport({ deployment: t.name, preset: t.preset, profile: t.profile, generatedAt: new Date().toISOString(), scenarios: results }));
     result.report = path;
   }
   return result;
