@@ -3,7 +3,8 @@
 // availability and labels, each node's engine, service replica counts, the stack's configs and
 // secrets, and the manager redis-ha talks through. It behaves as Swarm does where a command
 // depends on it: a killed container stays exited, a drained node's tasks stop, a reactivated
-// node's start again, a service scaled to 0 stops. Every call is recorded in `calls`.
+// node's start again, a service scaled to 0 stops, a disconnected container leaves the network.
+// Every call is recorded in `calls`.
 import { LABEL_MANAGED, SWARM_LABELS } from '../../src/labels.js';
 import type { Topology } from '../../src/model/schema.js';
 import type { NodeHosts } from '../../src/runtime/node-hosts.js';
@@ -12,10 +13,14 @@ import { containersFor, FakeRuntime } from './fake-runtime.js';
 
 type SwarmScript = { [K in keyof MultiNodeEngine]?: MultiNodeEngine[K] extends (...a: infer A) => infer R ? (...a: A) => R : never };
 
-/** A ready, active manager node `nodeN` at 10.9.0.N. */
+/**
+ * A ready, active manager node `nodeN` at 127.0.1.N: on loopback, so that a probe of a port
+ * nothing listens on is refused at once (an unroutable address would wait out a timeout), and a
+ * test can run a real redis-server at a node's address.
+ */
 export function swarmNode(hostname: string, extra: Partial<SwarmNode> = {}): SwarmNode {
   const n = /(\d+)$/.exec(hostname)?.[1] ?? '9';
-  return { id: `id-${hostname}`, hostname, address: `10.9.0.${n}`, state: 'ready', availability: 'active', manager: true, labels: {}, ...extra };
+  return { id: `id-${hostname}`, hostname, address: `127.0.1.${n}`, state: 'ready', availability: 'active', manager: true, labels: {}, ...extra };
 }
 
 /** What each action leaves a container in (as the real engine does; `start` / `restart`: Swarm's new task runs). */
@@ -61,6 +66,20 @@ export class FakeSwarm extends FakeRuntime implements MultiNodeEngine {
   override async containerAction(action: ContainerAction, id: string, options?: { graceSeconds?: number; signal?: string }) {
     await super.containerAction(action, id, options);
     if (!this.script.containerAction) this.setState((c) => c.id === id, STATE_AFTER[action]);
+  }
+
+  override async disconnect(network: string, id: string) {
+    await super.disconnect(network, id);
+    if (!this.script.disconnect) this.setNetworks(id, (list) => list.filter((n) => n !== network));
+  }
+
+  override async connect(network: string, id: string, options?: { aliases?: string[] }) {
+    await super.connect(network, id, options);
+    if (!this.script.connect) this.setNetworks(id, (list) => [...list, network]);
+  }
+
+  private setNetworks(id: string, change: (networks: string[]) => string[]): void {
+    for (const [project, list] of this.containersOf) this.containersOf.set(project, list.map((c) => (c.id === id ? { ...c, networks: change(c.networks) } : c)));
   }
 
   override async down(project: ProjectSpec, options: { volumes: boolean }) {

@@ -131,7 +131,7 @@ describe('liveEngine (the engine status and test-failover talk to)', () => {
     assert.equal(engine.runtime, swarm);
     assert.deepEqual(asked, [['swarm', { node2: 'ssh://node2' }]]);
     assert.deepEqual(swarm.called(), ['checkEngine', 'nodes']);
-    assert.deepEqual(['redis-1', 'redis-2', 'sentinel-3'].map((s) => engine.hostOf?.(s)), ['10.9.0.1', '10.9.0.2', '10.9.0.3']);
+    assert.deepEqual(['redis-1', 'redis-2', 'sentinel-3'].map((s) => engine.hostOf?.(s)), ['127.0.1.1', '127.0.1.2', '127.0.1.3']);
   });
 
   it('--target swarm with a runtime that reaches one engine: exit 3, nothing asked of it', async (t) => {
