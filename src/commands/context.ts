@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { EnvironmentError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { Topology } from '../model/schema.js';
+import type { CommandRunner } from '../runtime/exec.js';
 import type { RuntimeFor } from '../runtime/factory.js';
 import { readNodeHosts } from '../files/node-hosts.js';
 import { parseNodeHosts } from '../runtime/node-hosts.js';
@@ -17,6 +18,8 @@ export interface CommandContext {
   io: Io;
   /** The runtime of a target (compose, swarm); absent in tests that hand one runtime. */
   runtimeFor?: RuntimeFor;
+  /** Runs the programs that are not an engine's (the lab's); ended with the runtimes on a second Ctrl-C. */
+  runner?: CommandRunner;
 }
 
 /** The options every command takes (yargs `global`). */

@@ -76,7 +76,7 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   const deployment: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t), hostOf };
   const nodeFaults: NodeFaultOptions = { ...modes };
   const swarm = runtime.multiNode;
-  if (needsLab(modes) && swarm) nodeFaults.hooks = await labNodeFaultHooks(modes, (await swarm.nodes()).map((n) => n.hostname), swarm.nodeHosts);
+  if (needsLab(modes) && swarm) nodeFaults.hooks = await labNodeFaultHooks(modes, (await swarm.nodes()).map((n) => n.hostname), swarm.nodeHosts, ctx.runner);
   const run = ctx.runScenario ?? runScenario;
 
   // Ctrl-C (the signal): the running scenario stops, and every injected fault is healed before exit 130.
