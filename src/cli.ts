@@ -67,7 +67,7 @@ process.on('uncaughtException', (err) => {
 async function context(): Promise<CommandContext> {
   const { RuntimeFactory } = await import('./runtime/factory.js');
   runtimes ??= new RuntimeFactory(process.env);
-  return { runtime: runtimes.default, runtimeFor: runtimes.runtimeFor, signal: interrupt.signal, io };
+  return { runtime: runtimes.default, runtimeFor: runtimes.runtimeFor, runner: runtimes.runner, signal: interrupt.signal, io };
 }
 
 process.exitCode = lastResort.exitCode(await main(process.argv.slice(2), { io, signal: interrupt.signal, context }));

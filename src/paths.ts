@@ -17,7 +17,7 @@ export const PACKAGE_ROOT = findPackageRoot();
 export const TEMPLATES_DIR = join(PACKAGE_ROOT, 'templates');
 export const PRESETS_DIR = join(PACKAGE_ROOT, 'presets');
 
-/** Written by deploy on swarm, not by render: how to reach each node's engine (runtime/node-hosts.ts). */
+/** Written by deploy on swarm, not by render: how to reach each node's engine (files/node-hosts.ts). */
 export const NODE_HOSTS_FILE = 'nodes.json';
 
 /** Default output directory of a deployment, relative to the working directory. */

@@ -9,10 +9,9 @@ import { readDeployment } from '../files/deployment.js';
 import type { Clock } from '../health/wait.js';
 import { probeHost } from '../model/nodes.js';
 import { printJson, style, symbols } from '../report/style.js';
-import type { CommandContext } from './context.js';
+import { liveEngine, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 import type { Deployment } from '../deployment.js';
-import { liveEngine } from './deploy.js';
 
 export interface BackupOptions {
   name?: string;

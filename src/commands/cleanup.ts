@@ -5,9 +5,7 @@ import { lines, type Io } from '../io.js';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { TargetName } from '../model/schema.js';
-import { removeNodeHosts } from '../runtime/node-hosts.js';
-import type { SwarmRuntime } from '../runtime/swarm.js';
-import { swarmRuntimeFor } from './deploy.js';
+import { removeNodeHosts } from '../files/node-hosts.js';
 import { deploymentDir, hasDeployment, readDeployment } from '../files/deployment.js';
 import { readManifest, removeDeploymentFiles } from '../files/writer.js';
 import { LABEL_MANAGED } from '../labels.js';
@@ -17,7 +15,7 @@ import { NODE_HOSTS_FILE } from '../paths.js';
 import { SECRET_NAMES, secretPath } from '../synth/secrets.js';
 import { TLS_DIR } from '../synth/tls.js';
 import { printJson, style, symbols } from '../report/style.js';
-import type { CommandContext } from './context.js';
+import { swarmRuntimeFor, type SwarmEngine, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 
 export interface CleanupOptions {
@@ -82,14 +80,14 @@ async function cleanupOne(runtime: Runtime, name: string, dir: string, options: 
  * placement labels (they pin services to where the data was). Only what carries the stack's
  * namespace label and (volumes, networks) redis-ha's own; never another stack.
  */
-async function cleanupStack(runtime: SwarmRuntime, name: string, dir: string, options: CleanupOptions): Promise<CleanupResult> {
-  const containers = (await runtime.allContainers(name)).filter((c) => c.labels[LABEL_MANAGED] === 'true');
+async function cleanupStack({ runtime, swarm }: SwarmEngine, name: string, dir: string, options: CleanupOptions): Promise<CleanupResult> {
+  const containers = (await swarm.allContainers(name)).filter((c) => c.labels[LABEL_MANAGED] === 'true');
   const [networks, configs, secrets, volumes, nodeLabels] = await Promise.all([
     runtime.networks(name),
-    runtime.stackObjects('config', name),
-    runtime.stackObjects('secret', name),
+    swarm.stackObjects('config', name),
+    swarm.stackObjects('secret', name),
     runtime.volumes(name),
-    runtime.nodeLabels(name),
+    swarm.nodeLabels(name),
   ]);
   await runtime.down({ name, dir, file: join(dir, STACK_FILE) }, { volumes: !options.keepData });
   let files: string[] = [];
@@ -118,10 +116,10 @@ export async function cleanup(options: CleanupOptions, ctx: Pick<CommandContext,
   const topology = located ? await readDeployment(located).then((d) => d.topology).catch(() => undefined) : undefined;
   if ((options.target ?? topology?.target) === 'swarm') {
     const swarm = await swarmRuntimeFor(ctx, located ?? io.cwd, options.nodeHost);
-    await swarm.checkEngine();
-    await swarm.checkTool();
+    await swarm.runtime.checkEngine();
+    await swarm.runtime.checkTool();
     if (options.all) {
-      const projects = await swarm.projects();
+      const projects = await swarm.runtime.projects();
       const results: CleanupResult[] = [];
       for (const p of projects) results.push(await cleanupStack(swarm, p.name, deploymentDir({ name: p.name }, io.cwd), options));
       return results;

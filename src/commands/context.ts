@@ -1,8 +1,15 @@
-// What the CLI hands every command that talks to the engine.
+// What the CLI hands every command that talks to the engine, and the engine a command on a
+// deployment talks to (the swarm's for a deployment that targets swarm).
 import type { Argv } from 'yargs';
+import { EnvironmentError } from '../errors.js';
 import type { Io } from '../io.js';
+import type { Topology } from '../model/schema.js';
+import type { CommandRunner } from '../runtime/exec.js';
 import type { RuntimeFor } from '../runtime/factory.js';
-import type { Runtime } from '../runtime/runtime.js';
+import { readNodeHosts } from '../files/node-hosts.js';
+import { parseNodeHosts } from '../runtime/node-hosts.js';
+import type { MultiNodeEngine, Runtime } from '../runtime/runtime.js';
+import { swarmHostOf } from '../runtime/swarm-plan.js';
 
 export interface CommandContext {
   runtime: Runtime;
@@ -11,6 +18,8 @@ export interface CommandContext {
   io: Io;
   /** The runtime of a target (compose, swarm); absent in tests that hand one runtime. */
   runtimeFor?: RuntimeFor;
+  /** Runs the programs that are not an engine's (the lab's); ended with the runtimes on a second Ctrl-C. */
+  runner?: CommandRunner;
 }
 
 /** The options every command takes (yargs `global`). */
@@ -35,3 +44,35 @@ export interface CommandLine {
 
 /** The arguments a command's yargs builder hands its handler (typed from the options it declares). */
 export type BuiltArgs<B> = B extends (y: never) => Argv<infer U> | PromiseLike<Argv<infer U>> ? U : never;
+
+/** A swarm as a command sees it: the Runtime (through a manager) and its multi-node part. */
+export interface SwarmEngine {
+  runtime: Runtime;
+  swarm: MultiNodeEngine;
+}
+
+/** The swarm runtime for a deployment directory: the hosts recorded there, overridden by --node-host. */
+export async function swarmRuntimeFor(ctx: Pick<CommandContext, 'runtime' | 'runtimeFor'>, dir: string, nodeHost: string[] | undefined): Promise<SwarmEngine> {
+  const given = parseNodeHosts(nodeHost);
+  const recorded = parseNodeHosts(Object.entries(await readNodeHosts(dir)).map(([node, host]) => `${node}=${host}`));
+  const runtime = ctx.runtimeFor ? ctx.runtimeFor('swarm', { ...recorded, ...given }) : ctx.runtime;
+  const swarm = runtime.multiNode;
+  if (!swarm) throw new EnvironmentError('this deployment targets swarm, but the runtime handed to the command reaches one engine, not a swarm');
+  return { runtime, swarm };
+}
+
+/** The engine a command on a live deployment talks to, checked: the swarm's when it targets swarm (--target overrides), with the node of each service. */
+export async function liveEngine(
+  ctx: Pick<CommandContext, 'runtime' | 'runtimeFor'>,
+  dir: string,
+  t: Topology,
+  options: { target?: string; nodeHost?: string[] },
+): Promise<{ runtime: Runtime; hostOf?: (service: string) => string }> {
+  if ((options.target ?? t.target) !== 'swarm') {
+    await ctx.runtime.checkEngine();
+    return { runtime: ctx.runtime };
+  }
+  const { runtime, swarm } = await swarmRuntimeFor(ctx, dir, options.nodeHost);
+  await runtime.checkEngine();
+  return { runtime, hostOf: await swarmHostOf(swarm, t) };
+}

@@ -9,17 +9,17 @@ import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
 import { tail } from '../runtime/exec.js';
 import { preflight } from '../runtime/preflight.js';
-import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
+import type { ContainerInfo, MultiNodeEngine, Runtime } from '../runtime/runtime.js';
 import { endpoints, snippets, type Endpoint, type Snippets } from '../report/snippets.js';
 import { formatProblems, printJson, style, symbols } from '../report/style.js';
 import { TaskList } from '../report/tasks.js';
 import { COMPOSE_FILE, STACK_FILE } from '../synth/synthesize.js';
 import { hostsOf, type Deployment } from '../deployment.js';
-import { parseNodeHosts, readNodeHosts, writeNodeHosts } from '../runtime/node-hosts.js';
+import { writeNodeHosts } from '../files/node-hosts.js';
+import { parseNodeHosts } from '../runtime/node-hosts.js';
 import { swarmPreflight, type SwarmPreflight } from '../runtime/swarm-preflight.js';
-import { serviceAddresses, swarmHostOf } from '../runtime/swarm-plan.js';
-import { isSwarmRuntime, type SwarmRuntime } from '../runtime/swarm.js';
-import type { CommandContext } from './context.js';
+import { serviceAddresses } from '../runtime/swarm-plan.js';
+import { swarmRuntimeFor, type CommandContext } from './context.js';
 import { engineFeatures, render, type RenderOptions } from './render.js';
 import { readFile } from 'node:fs/promises';
 import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
@@ -122,30 +122,6 @@ function interrupted(name: string, stage: Stage, detail: string): RedisHaError {
   );
 }
 
-/** The swarm runtime for a deployment directory: the hosts recorded there, overridden by --node-host. */
-export async function swarmRuntimeFor(ctx: Pick<CommandContext, 'runtime' | 'runtimeFor'>, dir: string, nodeHost: string[] | undefined): Promise<SwarmRuntime> {
-  const given = parseNodeHosts(nodeHost);
-  const runtime = ctx.runtimeFor ? ctx.runtimeFor('swarm', { ...(await readNodeHosts(dir)), ...given }) : ctx.runtime;
-  if (!isSwarmRuntime(runtime)) throw new EnvironmentError('this deployment targets swarm, but no Swarm runtime was handed to the command');
-  return runtime;
-}
-
-/** The engine a command on a live deployment talks to, checked: the swarm's when it targets swarm (--target overrides), with the node of each service. */
-export async function liveEngine(
-  ctx: Pick<CommandContext, 'runtime' | 'runtimeFor'>,
-  dir: string,
-  t: Topology,
-  options: { target?: string; nodeHost?: string[] },
-): Promise<{ runtime: Runtime; hostOf?: (service: string) => string }> {
-  if ((options.target ?? t.target) !== 'swarm') {
-    await ctx.runtime.checkEngine();
-    return { runtime: ctx.runtime };
-  }
-  const swarm = await swarmRuntimeFor(ctx, dir, options.nodeHost);
-  await swarm.checkEngine();
-  return { runtime: swarm, hostOf: await swarmHostOf(swarm, t) };
-}
-
 export async function deploy(options: DeployOptions, ctx: DeployContext): Promise<DeployResult> {
   const { signal, io } = ctx;
   let runtime = ctx.runtime;
@@ -164,18 +140,17 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     const pendingRestore = options.restore ? await prepareDeployRestore({ ...options, restore: options.restore }, runtime, io.cwd) : undefined;
     tasks.start('render');
     let rendered;
-    let swarm: SwarmRuntime | undefined;
+    let swarm: MultiNodeEngine | undefined;
     try {
       // The compose file uses what the engine takes (healthcheck.start_interval on Engine >= 25;
       // a stack file does not depend on it).
       rendered = await render(options, { cwd: io.cwd, features: await engineFeatures(runtime) });
-      if (rendered.topology.target === 'swarm') swarm = await swarmRuntimeFor(ctx, rendered.files.dir, options.nodeHost);
+      if (rendered.topology.target === 'swarm') ({ runtime, swarm } = await swarmRuntimeFor(ctx, rendered.files.dir, options.nodeHost));
     } catch (err) {
       tasks.finish('render', 'failed');
       throw err;
     }
     const t = rendered.topology;
-    if (swarm) runtime = swarm;
     const timings: DeployTimings = { renderMs: since(), preflightMs: 0, composeUpMs: 0, totalMs: 0 };
     tasks.finish('render', 'done', rendered.files.dir);
     const checks = options.wait === false ? [] : applicableChecks(t);
@@ -187,7 +162,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     let pre: { engine: string; tool: string; existing: ContainerInfo[] };
     let swarmPre: SwarmPreflight | undefined;
     try {
-      if (swarm) pre = swarmPre = await swarmPreflight(swarm, t, signal);
+      if (swarm) pre = swarmPre = await swarmPreflight(runtime, swarm, t, signal);
       else pre = await preflight(runtime, t, signal);
       signal.throwIfAborted();
     } catch (err) {

@@ -9,10 +9,11 @@ import { LAB_DEFAULT_NODES, LAB_MAX_NODES, LAB_MIN_NODES } from '../lab/plan.js'
 import type { CommandLine, GlobalArgs } from './context.js';
 import type { LabCommandContext } from './lab.js';
 
-/** The lab's context from the command's: progress on stderr, none with --json. */
-const labContext = (ctx: Pick<CommandLine, 'signal' | 'io'>, json: boolean): LabCommandContext => ({
+/** The lab's context from the command's: progress on stderr (none with --json), the CLI's runner. */
+const labContext = async (ctx: Pick<CommandLine, 'signal' | 'io' | 'context'>, json: boolean): Promise<LabCommandContext> => ({
   signal: ctx.signal,
   io: { print: json ? undefined : (line) => void ctx.io.stderr.write(`  ${line}\n`) },
+  runner: (await ctx.context()).runner,
 });
 
 const lab = () => import('./lab.js');
@@ -35,7 +36,7 @@ export const labCommand = (ctx: CommandLine): CommandModule<GlobalArgs, GlobalAr
         async (args) => {
           const { labUp, printLabUp } = await lab();
           const json = Boolean(args.json);
-          printLabUp(await labUp({ nodes: args.nodes, image: args.image }, labContext(ctx, json)), json, ctx.io);
+          printLabUp(await labUp({ nodes: args.nodes, image: args.image }, await labContext(ctx, json)), json, ctx.io);
         },
       )
       .command(
@@ -44,7 +45,7 @@ export const labCommand = (ctx: CommandLine): CommandModule<GlobalArgs, GlobalAr
         (c) => c.example('sudo $0 lab down', 'Also after a crash: finds what is left by name'),
         async (args) => {
           const { labDown, printLabDown } = await lab();
-          printLabDown(await labDown({}, labContext(ctx, Boolean(args.json))), Boolean(args.json), ctx.io);
+          printLabDown(await labDown({}, await labContext(ctx, Boolean(args.json))), Boolean(args.json), ctx.io);
         },
       )
       .command(
@@ -53,7 +54,7 @@ export const labCommand = (ctx: CommandLine): CommandModule<GlobalArgs, GlobalAr
         (c) => c.example('sudo $0 lab status --json', 'As JSON'),
         async (args) => {
           const { labStatus, printLabStatus } = await lab();
-          const s = await labStatus({}, labContext(ctx, Boolean(args.json)));
+          const s = await labStatus({}, await labContext(ctx, Boolean(args.json)));
           printLabStatus(s, Boolean(args.json), ctx.io);
           ctx.setExit(s.healthy ? EXIT.ok : EXIT.failed);
         },

@@ -1,10 +1,12 @@
 // `redis-ha lab up | down | status`: a Docker Swarm of N engines on this one Linux machine,
 // each engine in its own network namespace, for trying multi-host topologies (root needed).
 // Plain functions: options in, a result out; printing is separate.
+import { useLabRunner } from '../lab/exec.js';
 import { createLab, destroyLab, inspectLab, type LabDownResult, type LabStatus, type LabUpResult } from '../lab/lab.js';
 import { LAB_STATE_FILE, nodeHostFlags, nodePlan } from '../lab/plan.js';
 import { lines, type Io } from '../io.js';
 import { printJson, style, symbols } from '../report/style.js';
+import type { CommandRunner } from '../runtime/exec.js';
 
 export interface LabIo {
   /** Progress lines for a human (stderr); none with --json. */
@@ -14,6 +16,8 @@ export interface LabIo {
 export interface LabCommandContext {
   signal?: AbortSignal;
   io?: LabIo;
+  /** The command line's runner (CommandContext.runner), which the lab's programs then go through. */
+  runner?: CommandRunner;
 }
 
 export interface LabUpOptions {
@@ -22,14 +26,17 @@ export interface LabUpOptions {
 }
 
 export async function labUp(options: LabUpOptions, ctx: LabCommandContext = {}): Promise<LabUpResult> {
+  if (ctx.runner) useLabRunner(ctx.runner);
   return createLab({ nodes: options.nodes, images: options.image }, { signal: ctx.signal, progress: ctx.io?.print });
 }
 
 export async function labDown(_options: object = {}, ctx: LabCommandContext = {}): Promise<LabDownResult> {
+  if (ctx.runner) useLabRunner(ctx.runner);
   return destroyLab({ signal: ctx.signal, progress: ctx.io?.print });
 }
 
-export async function labStatus(_options: object = {}, _ctx: LabCommandContext = {}): Promise<LabStatus> {
+export async function labStatus(_options: object = {}, ctx: LabCommandContext = {}): Promise<LabStatus> {
+  if (ctx.runner) useLabRunner(ctx.runner);
   return inspectLab();
 }
 

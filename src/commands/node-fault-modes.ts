@@ -4,10 +4,12 @@
 // on the lab's own engines and links, so every node of the swarm must be a node of this
 // machine's lab, reached through the lab's own socket.
 import { UsageError } from '../errors.js';
+import { useLabRunner } from '../lab/exec.js';
 import { killNodeEngine, restartNodeEngine, setNodeLink, readLabState, type LabState } from '../lab/lab.js';
 import { nodeIndex, nodePlan } from '../lab/plan.js';
+import type { CommandRunner } from '../runtime/exec.js';
 import type { NodeHosts } from '../runtime/node-hosts.js';
-import { NODE_FAULT_MODES, PARTITION_MODES, type NodeFaultHooks, type NodeFaultMode, type PartitionMode } from '../failover/node-faults.js';
+import { NODE_FAULT_MODES, PARTITION_MODES, type NodeFaultHooks, type NodeFaultMode, type PartitionMode } from '../failover/fault-context.js';
 import type { ScenarioName } from '../failover/scenarios.js';
 import type { TargetName } from '../model/schema.js';
 
@@ -56,8 +58,8 @@ export function labNodeProblems(nodes: readonly string[], hosts: NodeHosts, lab:
   });
 }
 
-/** The lab's helpers as hooks; refuses (UsageError, exit 2) a swarm whose nodes are not all lab nodes. */
-export async function labNodeFaultHooks(modes: NodeFaultModes, nodes: readonly string[], hosts: NodeHosts): Promise<NodeFaultHooks> {
+/** The lab's helpers as hooks (their programs through `runner`, the CLI's); refuses (UsageError, exit 2) a swarm whose nodes are not all lab nodes. */
+export async function labNodeFaultHooks(modes: NodeFaultModes, nodes: readonly string[], hosts: NodeHosts, runner?: CommandRunner): Promise<NodeFaultHooks> {
   const problems = labNodeProblems(nodes, hosts, await readLabState().catch(() => undefined));
   if (problems.length) {
     const what = [modes.kill === 'engine' ? '--node-fault engine' : '', modes.partition === 'link' ? '--partition link' : ''].filter(Boolean).join(' and ');
@@ -66,6 +68,7 @@ export async function labNodeFaultHooks(modes: NodeFaultModes, nodes: readonly s
       `on any other swarm use --node-fault containers / --partition network (the defaults); for the lab: \`redis-ha lab up\`, deploy with --node-host nodeI=unix:///run/redis-ha-lab/nodeI/docker.sock`,
     );
   }
+  if (runner) useLabRunner(runner);
   return {
     killEngine: async (node) => {
       await killNodeEngine(node);

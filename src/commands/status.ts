@@ -6,9 +6,8 @@ import { takeSnapshot, type StatusSnapshot } from '../health/status.js';
 import { probeHost } from '../model/nodes.js';
 import type { TargetName } from '../model/schema.js';
 import type { Deployment } from '../deployment.js';
-import { liveEngine } from './deploy.js';
 import { printJson, style, symbols } from '../report/style.js';
-import type { CommandContext } from './context.js';
+import { liveEngine, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 
 export interface StatusOptions {

@@ -18,6 +18,19 @@ export interface SwitchoverOptions {
   timeout?: number;
 }
 
+/**
+ * The switchover reaches every node at the deployment's host (127.0.0.1 on compose); on swarm
+ * the nodes answer at their own node's address, which it does not look up yet, so it would
+ * fail with a misleading "no majority". Refused before anything is asked.
+ */
+function refuseSwarmSwitchover(target: string, name: string): void {
+  if (target !== 'swarm') return;
+  throw new UsageError(
+    `switchover is not supported on swarm yet (deployment ${name} targets swarm); nothing was changed`,
+    `on swarm, \`redis-ha test-failover --name ${name} --scenario drain-node\` runs a switchover (then drains the old master's node and reactivates it); on a compose deployment \`redis-ha switchover\` works`,
+  );
+}
+
 export async function switchover(options: SwitchoverOptions, context: Pick<CommandContext, 'runtime' | 'signal' | 'io'>): Promise<SwitchoverResult> {
   const timeout = options.timeout ?? 60;
   if (!Number.isFinite(timeout) || timeout < 5 || timeout > 600) throw new UsageError(`--timeout ${timeout} is out of range`, 'use 5 to 600 seconds');
@@ -26,6 +39,7 @@ export async function switchover(options: SwitchoverOptions, context: Pick<Comma
   }
   const files = await readDeployment(await locateDeployment(options, context.runtime, context.io.cwd));
   const t = files.topology;
+  refuseSwarmSwitchover(t.target, t.name);
   return runSwitchover({
     deployment: { topology: t, auth: files.admin, host: probeHost(t) },
     to: options.to,

@@ -1,14 +1,13 @@
 // `redis-ha test-failover`: inject faults into a deployed topology, one scenario after the
 // other, and report with figures what happened: outage, lost writes, dual masters, rejoin.
 import { lines, type Io } from '../io.js';
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
+import { writeFileAtomic } from '../files/writer.js';
 import { probeHost } from '../model/nodes.js';
 import type { TargetName } from '../model/schema.js';
 import type { Deployment } from '../deployment.js';
-import { liveEngine } from './deploy.js';
 import { HealStack } from '../operations/heal.js';
 import { InterruptedError, runScenario, type Progress, type ScenarioResult } from '../failover/run.js';
 import { selectScenarios } from '../failover/scenarios.js';
@@ -16,11 +15,10 @@ import type { Durability } from '../failover/workload.js';
 import { formatScenarioLine, formatSummary, progressIo, progressLine } from '../report/failover-summary.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { printJson, style } from '../report/style.js';
-import type { CommandContext } from './context.js';
+import { liveEngine, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 import { labNodeFaultHooks, needsLab, parseNodeFaultModes } from './node-fault-modes.js';
-import type { NodeFaultOptions } from '../failover/node-faults.js';
-import { isSwarmRuntime } from '../runtime/swarm.js';
+import type { NodeFaultOptions } from '../failover/fault-context.js';
 
 export interface TestFailoverOptions {
   name?: string;
@@ -77,7 +75,8 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   const { runtime, hostOf } = await liveEngine(ctx, files.dir, t, options);
   const deployment: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t), hostOf };
   const nodeFaults: NodeFaultOptions = { ...modes };
-  if (needsLab(modes) && isSwarmRuntime(runtime)) nodeFaults.hooks = await labNodeFaultHooks(modes, (await runtime.nodes()).map((n) => n.hostname), runtime.nodeHosts);
+  const swarm = runtime.multiNode;
+  if (needsLab(modes) && swarm) nodeFaults.hooks = await labNodeFaultHooks(modes, (await swarm.nodes()).map((n) => n.hostname), swarm.nodeHosts, ctx.runner);
   const run = ctx.runScenario ?? runScenario;
 
   // Ctrl-C (the signal): the running scenario stops, and every injected fault is healed before exit 130.
@@ -122,7 +121,7 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   };
   if (options.report) {
     const path = resolve(ctx.io.cwd, options.report);
-    await writeFile(path, renderHtmlReport({ deployment: t.name, preset: t.preset, profile: t.profile, generatedAt: new Date().toISOString(), scenarios: results }));
+    await writeFileAtomic(path, renderHtmlReport({ deployment: t.name, preset: t.preset, profile: t.profile, generatedAt: new Date().toISOString(), scenarios: results }));
     result.report = path;
   }
   return result;

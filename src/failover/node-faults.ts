@@ -16,49 +16,26 @@
 // - drain-node: planned maintenance: a switchover first when the node holds the master, then
 //   drain (Swarm stops its tasks gracefully), then reactivate.
 import { runSwitchover } from '../operations/switchover.js';
-import type { ContainerInfo } from '../runtime/runtime.js';
-import { isSwarmRuntime, type SwarmRuntime } from '../runtime/swarm.js';
-import type { FaultContext } from './scenarios.js';
+import type { ContainerInfo, MultiNodeEngine } from '../runtime/runtime.js';
+import type { FaultContext, NodeFaultHooks } from './fault-context.js';
 import { cutOff } from './swarm-holds.js';
 
-function swarmOf(ctx: FaultContext): SwarmRuntime {
-  if (!isSwarmRuntime(ctx.runtime)) throw new Error('node faults need the swarm runtime (target swarm)');
-  return ctx.runtime;
+function swarmOf(ctx: FaultContext): MultiNodeEngine {
+  const swarm = ctx.runtime.multiNode;
+  if (!swarm) throw new Error('node faults need a multi-node runtime (target swarm)');
+  return swarm;
 }
 
 /** The node that runs `service`'s task now, and every container of the deployment there. */
 async function nodeOf(ctx: FaultContext, service: string): Promise<{ node: string; containers: ContainerInfo[] }> {
-  const swarm = swarmOf(ctx);
+  swarmOf(ctx); // refused on one engine before anything is looked up
   const c = await ctx.container(service);
   if (!c.node) throw new Error(`${service} runs on no known node`);
-  const containers = (await swarm.containers(ctx.topology.name)).filter((x) => x.node === c.node && x.state === 'running');
+  const containers = (await ctx.runtime.containers(ctx.topology.name)).filter((x) => x.node === c.node && x.state === 'running');
   return { node: c.node, containers };
 }
 
-const reactivate = (swarm: SwarmRuntime, node: string) => async () => swarm.setAvailability(node, 'active');
-
-export type NodeFaultMode = 'containers' | 'engine';
-export type PartitionMode = 'network' | 'link';
-export const NODE_FAULT_MODES: readonly NodeFaultMode[] = ['containers', 'engine'];
-export const PARTITION_MODES: readonly PartitionMode[] = ['network', 'link'];
-
-/** What the lab can do to a whole node (given by the command; only for lab nodes). */
-export interface NodeFaultHooks {
-  /** SIGKILL the node's engine, containerd, shims and containers at once. */
-  killEngine(node: string): Promise<void>;
-  /** Start the node's engine again; resolves once the swarm lists the node Ready. */
-  restartEngine(node: string): Promise<void>;
-  /** Take the node's network link down (false) or up (true). */
-  setLink(node: string, up: boolean): Promise<void>;
-}
-
-/** How kill-node and partition-node inject their fault this run. */
-export interface NodeFaultOptions {
-  kill: NodeFaultMode;
-  partition: PartitionMode;
-  /** Required for `engine` and `link`. */
-  hooks?: NodeFaultHooks;
-}
+const reactivate = (swarm: MultiNodeEngine, node: string) => async () => swarm.setAvailability(node, 'active');
 
 function hooksOf(ctx: FaultContext, mode: string): NodeFaultHooks {
   const hooks = ctx.nodeFaults?.hooks;
@@ -72,7 +49,7 @@ export async function killNode(ctx: FaultContext): Promise<void> {
   const { node, containers } = await nodeOf(ctx, ctx.oldMaster);
   ctx.heal.push(`reactivate node ${node}`, reactivate(swarm, node));
   // The same instant: no container of the node outlives another by a docker round-trip.
-  const results = await Promise.allSettled(containers.map((c) => swarm.containerAction('kill', c.id)));
+  const results = await Promise.allSettled(containers.map((c) => ctx.runtime.containerAction('kill', c.id)));
   await swarm.setAvailability(node, 'drain');
   const failed = results.filter((r) => r.status === 'rejected').length;
   ctx.note(`killed ${containers.map((c) => c.service).join(', ')} on ${node}${failed ? ` (${failed} kill(s) failed)` : ''}, drained ${node}`);

@@ -13,7 +13,7 @@ import { countWrites, dualMaster, sentinelMajorityView, timings, type DualMaster
 import { Observer } from './observe.js';
 import type { Recording } from './recording.js';
 import { scenario, type ScenarioName } from './scenarios.js';
-import type { NodeFaultMode, NodeFaultOptions, PartitionMode } from './node-faults.js';
+import type { NodeFaultMode, NodeFaultOptions, PartitionMode } from './fault-context.js';
 import { deleteKeys, readKeyspace, readSyncCounters, readValues, resyncKind, type NodeKeyspace, type SyncCounters } from './verify.js';
 import { haproxyClientOptions, Workload, type Durability, type WorkloadPath } from './workload.js';
 import { waitHealthy } from '../health/wait-healthy.js';

@@ -3,43 +3,17 @@
 import { UsageError } from '../errors.js';
 import { sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import type { Credentials } from '../probes/connect.js';
 import { runSwitchover, PAUSE_LEASE_MS } from '../operations/switchover.js';
 import { planRollingRestart } from '../operations/rollout-plan.js';
 import { runRollout } from '../operations/rolling.js';
-import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
-import type { HealStack } from '../operations/heal.js';
-import { drainNode, killNode, partitionNode, type NodeFaultOptions } from './node-faults.js';
+import type { FaultContext } from './fault-context.js';
+import { drainNode, killNode, partitionNode } from './node-faults.js';
 import { cutOff, keepDown } from './swarm-holds.js';
 import type { WriteCounts } from './metrics.js';
 import type { Op } from './recording.js';
 
 /** What the scenario expects the Sentinels to do. */
 export type Expectation = 'failover' | 'no-failover' | 'replica-resync';
-
-export interface FaultContext {
-  topology: Topology;
-  /** The engine the faults go through. */
-  runtime: Runtime;
-  heal: HealStack;
-  /** The container of a service, as Docker sees it now. */
-  container: (service: string) => Promise<ContainerInfo>;
-  oldMaster: string;
-  /** A replica of the old master (for restart-replica). */
-  replica: string;
-  /** Notes for the report (what was done). */
-  note: (line: string) => void;
-  /** For planned operations that talk to Redis themselves (switchover). */
-  auth: Credentials;
-  /** HAProxy's stats login (a rolling restart waits for HAProxy to agree). */
-  stats?: Credentials;
-  host: string;
-  /** On swarm: the address of each service's node. */
-  hostOf?: (service: string) => string;
-  /** How kill-node / partition-node inject (default: containers / network). */
-  nodeFaults?: NodeFaultOptions;
-  signal: AbortSignal;
-}
 
 /** Something a scenario needs from the topology, and what the topology has instead. */
 export interface Need {

@@ -8,16 +8,15 @@
 //   attaches is announced), so the heal also has Swarm replace the tasks (same node, same
 //   volume), as a host back from a partition whose engine re-attaches its containers.
 import type { ContainerInfo } from '../runtime/runtime.js';
-import { isSwarmRuntime } from '../runtime/swarm.js';
-import type { FaultContext } from './scenarios.js';
+import type { FaultContext } from './fault-context.js';
 
 /** Networks Swarm attaches besides the stack's overlay (never cut). */
 const HOST_NETWORKS = new Set(['ingress', 'docker_gwbridge', 'bridge', 'host']);
 
-/** On swarm: no new task of `service` until healed (its replica count back). No-op on compose. */
+/** On a multi-node engine (swarm): no new task of `service` until healed (its replica count back). No-op on compose. */
 export async function keepDown(ctx: FaultContext, service: string): Promise<void> {
-  const swarm = ctx.runtime;
-  if (!isSwarmRuntime(swarm)) return;
+  const swarm = ctx.runtime.multiNode;
+  if (!swarm) return;
   const project = ctx.topology.name;
   const replicas = (await swarm.serviceReplicas(project, service)) ?? 1;
   ctx.heal.push(`scale ${service} back to ${replicas}`, () => swarm.scaleService(project, service, replicas));
@@ -32,7 +31,7 @@ export async function cutOff(ctx: FaultContext, containers: ContainerInfo[]): Pr
   const runtime = ctx.runtime;
   const services = [...new Set(containers.map((c) => c.service))];
   // Pushed first: the heal stack runs newest first, so this runs after the reconnects.
-  if (isSwarmRuntime(runtime)) {
+  if (runtime.multiNode) {
     ctx.heal.push(`replace the tasks of ${services.join(', ')}`, async () => {
       for (const service of services) await runtime.containerAction('restart', (await ctx.container(service)).id);
     });

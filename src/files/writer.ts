@@ -147,6 +147,24 @@ export function modeFor(path: string): number {
   return isExecutable(path) ? 0o755 : 0o644;
 }
 
+/**
+ * Writes one file whole: to a temporary name beside it, then renamed over it, so a reader (or a
+ * crash) never sees half a file. The files redis-ha writes go through here (the rendered files,
+ * nodes.json, the failover report), but a backup: operations/backup-file.ts links its pair under
+ * their final names, never replacing a file that appeared meanwhile.
+ */
+export async function writeFileAtomic(target: string, content: string, mode = 0o644): Promise<void> {
+  const temp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(temp, content, { mode });
+    await chmod(temp, mode);
+    await rename(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
 export async function writeDeployment(
   dir: string,
   files: Map<string, string>,
@@ -188,11 +206,7 @@ export async function writeDeployment(
       result.written.push(path);
       continue;
     }
-    // Write then rename: a reader (or a crash) never sees half a file.
-    const temp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
-    await writeFile(temp, content, { mode });
-    await chmod(temp, mode);
-    await rename(temp, target);
+    await writeFileAtomic(target, content, mode);
     result.written.push(path);
   }
   // Files this tool wrote before and no longer generates (e.g. haproxy.cfg after

@@ -2,13 +2,9 @@
 // unix://, ssh://, tcp://), else a Docker context named like the node. The manager (DOCKER_HOST
 // or the current context) sees the services; only each node's own engine sees its containers
 // and volumes, and only there can they be exec'd into, killed or disconnected. Deploy records
-// the map in the deployment directory (nodes.json), so later commands need not repeat it.
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// the map in the deployment directory (nodes.json, files/node-hosts.ts), so later commands need
+// not repeat it.
 import { UsageError } from '../errors.js';
-import { NODE_HOSTS_FILE } from '../paths.js';
-
-export { NODE_HOSTS_FILE };
 
 /** node hostname -> DOCKER_HOST of its engine. */
 export type NodeHosts = Record<string, string>;
@@ -33,27 +29,6 @@ export function parseNodeHosts(values: readonly string[] | undefined): NodeHosts
     throw new UsageError(`--node-host: ${problems.join('; ')}`, 'e.g. --node-host node2=unix:///run/redis-ha-lab/node2/docker.sock or --node-host db2=ssh://admin@db2');
   }
   return hosts;
-}
-
-/** The hosts recorded at deploy (empty when none were). */
-export async function readNodeHosts(dir: string): Promise<NodeHosts> {
-  const text = await readFile(join(dir, NODE_HOSTS_FILE), 'utf8').catch(() => undefined);
-  if (text === undefined) return {};
-  const parsed = JSON.parse(text) as { nodes?: NodeHosts };
-  return parseNodeHosts(Object.entries(parsed.nodes ?? {}).map(([node, host]) => `${node}=${host}`));
-}
-
-/** Records the hosts (merged over those recorded before). Not a secret: addresses only. */
-export async function writeNodeHosts(dir: string, hosts: NodeHosts): Promise<void> {
-  const merged = { ...(await readNodeHosts(dir)), ...hosts };
-  const sorted = Object.fromEntries(Object.entries(merged).sort(([a], [b]) => a.localeCompare(b)));
-  await writeFile(join(dir, NODE_HOSTS_FILE), `${JSON.stringify({ generator: 'redis-ha', nodes: sorted }, null, 2)}\n`, { mode: 0o644 });
-}
-
-export async function removeNodeHosts(dir: string): Promise<boolean> {
-  const existed = (await readFile(join(dir, NODE_HOSTS_FILE)).catch(() => undefined)) !== undefined;
-  await rm(join(dir, NODE_HOSTS_FILE), { force: true });
-  return existed;
 }
 
 /**

@@ -1,8 +1,10 @@
 // The container engine as the rest of redis-ha sees it. Every engine call goes through a
 // Runtime handed down from the CLI: commands, health, failover and probes never run `docker`
-// themselves. Compose (v1/v2) is the first implementation (compose.ts); a Swarm one can
-// follow. No Redis semantics here, and nothing only Compose could honour: a "project" is a
-// compose project or a stack, a "service" a compose service or a stack service.
+// themselves. Compose (v1/v2, compose.ts) and Swarm (swarm.ts) implement it. No Redis
+// semantics here, and nothing only Compose could honour: a "project" is a compose project or a
+// stack, a "service" a compose service or a stack service. What only an engine of several
+// nodes can do is a second interface, MultiNodeEngine, reached through `Runtime.multiNode`.
+import type { NodeHosts } from './node-hosts.js';
 
 export interface PortBinding {
   hostIp: string;
@@ -112,6 +114,12 @@ export function apiAtLeast(version: string, wanted: string): boolean {
 export const START_INTERVAL_API = '1.44';
 
 export interface Runtime {
+  /**
+   * The part only an engine of several nodes has (Swarm); undefined for one engine (Compose).
+   * Callers ask for it instead of testing which runtime they were handed, so a fake can offer it.
+   */
+  readonly multiNode?: MultiNodeEngine;
+
   /** Fails (EnvironmentError) when no engine answers, naming DOCKER_HOST. */
   checkEngine(): Promise<EngineVersion>;
   /**
@@ -171,4 +179,60 @@ export interface Runtime {
   down(project: ProjectSpec, options: { volumes: boolean }): Promise<void>;
   stopServices(project: ProjectSpec, services: string[], options?: { graceSeconds?: number }): Promise<void>;
   removeServices(project: ProjectSpec, services: string[]): Promise<void>;
+}
+
+/** A node of a multi-node engine (a swarm node). */
+export interface SwarmNode {
+  id: string;
+  hostname: string;
+  /** The address the node advertises (published host-mode ports answer there). */
+  address: string;
+  /** ready | down | unknown | disconnected */
+  state: string;
+  /** active | pause | drain */
+  availability: string;
+  manager: boolean;
+  labels: Record<string, string>;
+}
+
+/**
+ * What only an engine of several nodes (Swarm) can do besides what every Runtime does: list its
+ * nodes, reach each node's own engine, label, drain and reactivate a node, hold a service down,
+ * and move to another manager before a node goes dark. Containers of such an engine carry
+ * `ContainerInfo.node`.
+ */
+export interface MultiNodeEngine {
+  /** How each node's engine is reached (--node-host, recorded at deploy). */
+  readonly nodeHosts: NodeHosts;
+  /** Every node, sorted by hostname. */
+  nodes(): Promise<SwarmNode[]>;
+  /** The nodes running `service` now, from the last listing of the deployment (hostOf is synchronous). */
+  nodesRunning(service: string): string[];
+  /** Every container of the deployment, earlier tasks' too, on every node whose engine answers. */
+  allContainers(project: string): Promise<ContainerInfo[]>;
+
+  /** The hostname of the engine reached for `node` (to catch a --node-host pointing at another node). */
+  engineName(node: string): Promise<string>;
+  imageOnNode(node: string, image: string): Promise<boolean>;
+  pullImageOnNode(node: string, image: string, options?: { signal?: AbortSignal }): Promise<{ ok: boolean; message: string }>;
+  heldPortsOn(node: string): Promise<HeldPort[]>;
+
+  /** The deployment's configs or secrets kept by the cluster. */
+  stackObjects(kind: 'config' | 'secret', project: string): Promise<string[]>;
+  /** Adds placement labels: node -> label keys (value true). */
+  addNodeLabels(labels: Map<string, string[]>): Promise<void>;
+  /** redis-ha's placement labels of the deployment: `node: key` lines. */
+  nodeLabels(project: string): Promise<string[]>;
+
+  /** Drain (the node's tasks stop, none are placed there) or reactivate a node. */
+  setAvailability(node: string, availability: 'drain' | 'active'): Promise<void>;
+  /**
+   * Before a fault that takes `node` dark: talk to the cluster through a manager on another node.
+   * Returns the node switched to, or undefined when no switch was needed.
+   */
+  useManagerOtherThan(node: string): Promise<string | undefined>;
+  /** The replica count a replicated service is set to (undefined for a global one). */
+  serviceReplicas(project: string, service: string): Promise<number | undefined>;
+  /** Sets a service's replica count without waiting (0 keeps a killed task from being replaced). */
+  scaleService(project: string, service: string, replicas: number): Promise<void>;
 }

@@ -2,7 +2,7 @@
 // runs each pinned service, and how a service's published ports are reached from the host.
 import { pinnedServices, placementLabel, placementLabels } from '../model/placement.js';
 import type { Topology } from '../model/schema.js';
-import type { SwarmNode, SwarmRuntime } from './swarm.js';
+import type { MultiNodeEngine, SwarmNode } from './runtime.js';
 
 /** Nodes that take tasks: Ready and Active. */
 export const availableNodes = (nodes: SwarmNode[]) => nodes.filter((n) => n.state === 'ready' && n.availability === 'active');
@@ -84,7 +84,7 @@ export function serviceAddresses(
 }
 
 /** hostOf for a deployed stack: pinned services from the nodes' labels (or swarm.nodes), floating ones from the last listing. */
-export async function swarmHostOf(runtime: SwarmRuntime, t: Topology): Promise<(service: string) => string> {
-  const nodes = await runtime.nodes();
-  return serviceAddresses(pinnedNodes(t, nodes), nodes, (s) => runtime.nodesRunning(s));
+export async function swarmHostOf(engine: MultiNodeEngine, t: Topology): Promise<(service: string) => string> {
+  const nodes = await engine.nodes();
+  return serviceAddresses(pinnedNodes(t, nodes), nodes, (s) => engine.nodesRunning(s));
 }

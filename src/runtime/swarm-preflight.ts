@@ -7,9 +7,8 @@ import { hostFailureImpact, pinnedServices } from '../model/placement.js';
 import { publishedPorts } from '../model/nodes.js';
 import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
-import type { ContainerInfo } from './runtime.js';
+import type { ContainerInfo, MultiNodeEngine, Runtime, SwarmNode } from './runtime.js';
 import { availableNodes, planLabels, type LabelPlan } from './swarm-plan.js';
-import type { SwarmNode, SwarmRuntime } from './swarm.js';
 
 export interface SwarmPreflight {
   engine: string;
@@ -29,11 +28,12 @@ export function servicesOn(t: Topology, plan: LabelPlan, node: string): string[]
 
 const imageOf = (t: Topology, service: string) => (service === 'haproxy' ? t.haproxy.image : service === 'exporter' ? t.exporter.image : t.redis.image);
 
-export async function swarmPreflight(runtime: SwarmRuntime, t: Topology, signal?: AbortSignal): Promise<SwarmPreflight> {
+/** `runtime` reaches the manager, `swarm` the nodes (the same engine's two interfaces). */
+export async function swarmPreflight(runtime: Runtime, swarm: MultiNodeEngine, t: Topology, signal?: AbortSignal): Promise<SwarmPreflight> {
   signal?.throwIfAborted();
   const engine = (await runtime.checkEngine()).serverVersion;
   const tool = (await runtime.checkTool()).name;
-  const nodes = await runtime.nodes();
+  const nodes = await swarm.nodes();
   const available = availableNodes(nodes);
   const plan = planLabels(t, nodes);
   if (plan.problems.length) throw new EnvironmentError(`cannot place ${t.name} on this swarm: ${plan.problems.join('; ')}`, 'bring the node back (`docker node update --availability active`), or remove the deployment with `redis-ha cleanup`');
@@ -42,7 +42,7 @@ export async function swarmPreflight(runtime: SwarmRuntime, t: Topology, signal?
   const wrong: string[] = [];
   await Promise.all(
     available.map(async (n) => {
-      const name = await runtime.engineName(n.hostname);
+      const name = await swarm.engineName(n.hostname);
       if (name !== n.hostname) wrong.push(`the engine given for ${n.hostname} is ${name}'s`);
     }),
   );
@@ -55,13 +55,13 @@ export async function swarmPreflight(runtime: SwarmRuntime, t: Topology, signal?
     const services = servicesOn(t, plan, n.hostname);
     for (const image of new Set(services.map((s) => imageOf(t, s)))) {
       signal?.throwIfAborted();
-      if (await runtime.imageOnNode(n.hostname, image)) continue;
-      const pulled = await runtime.pullImageOnNode(n.hostname, image, { signal });
+      if (await swarm.imageOnNode(n.hostname, image)) continue;
+      const pulled = await swarm.pullImageOnNode(n.hostname, image, { signal });
       if (!pulled.ok) problems.push(`image ${image} is neither on node ${n.hostname} nor pullable there (${pulled.message})`);
     }
     // Host-mode ports bind every address of the node: any container there holding one blocks the task.
     const ports = publishedPorts(t).filter((p) => services.includes(p.service));
-    const held = (await runtime.heldPortsOn(n.hostname)).filter((h) => h.project !== t.name);
+    const held = (await swarm.heldPortsOn(n.hostname)).filter((h) => h.project !== t.name);
     for (const p of ports) {
       const holder = held.find((h) => h.hostPort === p.port);
       if (holder) problems.push(`port ${p.port} (${p.service}) on node ${n.hostname} is held by container ${holder.container} (${holder.state})`);

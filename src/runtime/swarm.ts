@@ -10,20 +10,19 @@ import { LABEL_MANAGED, SWARM_LABELS } from '../labels.js';
 import { DockerCli } from './docker.js';
 import { CommandRunner } from './exec.js';
 import { nodeEnv, type NodeHosts } from './node-hosts.js';
-import type { ContainerAction, CopyToOptions, ContainerInfo, ExecOptions, HeldPort, ProjectLocation, ProjectSpec, Runtime, UpOptions } from './runtime.js';
-
-export interface SwarmNode {
-  id: string;
-  hostname: string;
-  /** The address the node advertises (published host-mode ports answer there). */
-  address: string;
-  /** ready | down | unknown | disconnected */
-  state: string;
-  /** active | pause | drain */
-  availability: string;
-  manager: boolean;
-  labels: Record<string, string>;
-}
+import type {
+  ContainerAction,
+  CopyToOptions,
+  ContainerInfo,
+  ExecOptions,
+  HeldPort,
+  MultiNodeEngine,
+  ProjectLocation,
+  ProjectSpec,
+  Runtime,
+  SwarmNode,
+  UpOptions,
+} from './runtime.js';
 
 interface NodeInspectJson {
   ID: string;
@@ -55,8 +54,7 @@ export function stackService(project: string, serviceLabel: string): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class SwarmRuntime implements Runtime {
-  readonly kind = 'swarm';
+export class SwarmRuntime implements Runtime, MultiNodeEngine {
   private runner: CommandRunner;
   private manager: DockerCli;
   /** Runners replaced by useManagerOtherThan (their children are still ended by killChildren). */
@@ -77,6 +75,11 @@ export class SwarmRuntime implements Runtime {
   ) {
     this.runner = new CommandRunner(env);
     this.manager = new DockerCli(this.runner, SWARM_LABELS, env.DOCKER_HOST);
+  }
+
+  /** Its multi-node part is itself: one object, so every call shares the nodes' engines and what was listed. */
+  get multiNode(): MultiNodeEngine {
+    return this;
   }
 
   /** The engines of the nodes, as given (recorded at deploy). */
@@ -244,11 +247,30 @@ export class SwarmRuntime implements Runtime {
     });
   }
 
-  /** The node running a container (learnt from listings). */
-  nodeOf(id: string): string {
-    const node = this.where.get(id);
-    if (!node) throw new FailedError(`container ${id.slice(0, 12)} was not seen on any swarm node`, 'list the deployment again (`redis-ha status`)');
+  /**
+   * The node running a container: learnt from listings, else asked of every node's engine (an
+   * id handed in before this runtime listed the deployment, e.g. by another runtime's listing).
+   */
+  private async nodeOf(id: string): Promise<string> {
+    const node = this.where.get(id) ?? (await this.locate([id]))[0]?.node;
+    if (!node) throw new FailedError(`container ${id.slice(0, 12)} is on no swarm node whose engine answers`, 'list the deployment again (`redis-ha status`)');
     return node;
+  }
+
+  /** Asks every node's engine for the containers not seen in a listing yet (tag() records where each runs). */
+  private async locate(ids: string[]): Promise<ContainerInfo[]> {
+    const unknown = ids.filter((id) => !this.where.has(id));
+    if (!unknown.length) return [];
+    const nodes = await this.nodes();
+    const lists = await Promise.all(nodes.map(async (n) => this.tag('', n.hostname, await this.node(n.hostname).inspect(unknown).catch(() => []))));
+    return lists.flat();
+  }
+
+  /** The stack and service of a task container (a listing, else its labels on its node). */
+  private async taskOf(id: string): Promise<{ project: string; service: string }> {
+    const task = this.tasks.get(id) ?? (await this.locate([id]).then(() => this.tasks.get(id)));
+    if (!task) throw new FailedError(`container ${id.slice(0, 12)} is on no swarm node whose engine answers`, 'list the deployment again (`redis-ha status`)');
+    return task;
   }
 
   /** Where a service's task runs now, from the last listing: running ones first. */
@@ -262,14 +284,15 @@ export class SwarmRuntime implements Runtime {
       const node = this.where.get(id);
       if (node) byNode.set(node, [...(byNode.get(node) ?? []), id]);
     }
-    const lists = await Promise.all(
-      [...byNode].map(async ([node, list]) => this.tag('', node, await this.node(node).inspect(list).catch(() => []))),
-    );
-    return lists.flat().map((c) => ({ ...c, service: stackService(c.project, c.labels[SWARM_LABELS.service] ?? c.service) }));
+    const [located, ...lists] = await Promise.all([
+      this.locate(ids),
+      ...[...byNode].map(async ([node, list]) => this.tag('', node, await this.node(node).inspect(list).catch(() => []))),
+    ]);
+    return [...lists.flat(), ...located!];
   }
 
-  exec(id: string, argv: string[], options?: ExecOptions) {
-    return this.node(this.nodeOf(id)).exec(id, argv, options);
+  async exec(id: string, argv: string[], options?: ExecOptions) {
+    return this.node(await this.nodeOf(id)).exec(id, argv, options);
   }
 
   /**
@@ -283,9 +306,8 @@ export class SwarmRuntime implements Runtime {
    * waited for until the new task runs.
    */
   async containerAction(action: ContainerAction, id: string, options?: { graceSeconds?: number; signal?: string }): Promise<void> {
-    if (action !== 'start' && action !== 'restart') return this.node(this.nodeOf(id)).containerAction(action, id, options);
-    const task = this.tasks.get(id);
-    if (!task) throw new FailedError(`container ${id.slice(0, 12)} was not seen on any swarm node`);
+    if (action !== 'start' && action !== 'restart') return this.node(await this.nodeOf(id)).containerAction(action, id, options);
+    const task = await this.taskOf(id);
     if (action === 'restart') await this.managerDocker(forceUpdateArgv(task.project, task.service), `docker service update --force ${task.project}_${task.service}`);
     await this.waitRunning(task.project, task.service, action === 'restart' ? id : undefined);
   }
@@ -317,29 +339,32 @@ export class SwarmRuntime implements Runtime {
   }
 
   /** Overlay networks are swarm-scoped: the container's own engine attaches and detaches it. */
-  disconnect(network: string, id: string) {
-    return this.node(this.nodeOf(id)).network('disconnect', network, id);
+  async disconnect(network: string, id: string) {
+    return this.node(await this.nodeOf(id)).network('disconnect', network, id);
   }
 
-  connect(network: string, id: string, options: { aliases?: string[] } = {}) {
-    return this.node(this.nodeOf(id)).network('connect', network, id, options.aliases);
+  async connect(network: string, id: string, options: { aliases?: string[] } = {}) {
+    return this.node(await this.nodeOf(id)).network('connect', network, id, options.aliases);
   }
 
-  logs(id: string, options: { lines: number }) {
-    return this.node(this.nodeOf(id)).logs(id, options.lines);
+  async logs(id: string, options: { lines: number }) {
+    return this.node(await this.nodeOf(id)).logs(id, options.lines);
   }
 
-  copyFrom(id: string, pathInContainer: string, hostPath: string) {
-    return this.node(this.nodeOf(id)).copyFrom(id, pathInContainer, hostPath);
+  async copyFrom(id: string, pathInContainer: string, hostPath: string) {
+    return this.node(await this.nodeOf(id)).copyFrom(id, pathInContainer, hostPath);
   }
 
-  copyTo(id: string, hostPath: string, pathInContainer: string, options: CopyToOptions) {
-    return this.node(this.nodeOf(id)).copyTo(id, hostPath, pathInContainer, options);
+  async copyTo(id: string, hostPath: string, pathInContainer: string, options: CopyToOptions) {
+    return this.node(await this.nodeOf(id)).copyTo(id, hostPath, pathInContainer, options);
   }
 
   async removeContainers(ids: string[], options: { graceSeconds: number }): Promise<void> {
     const byNode = new Map<string, string[]>();
-    for (const id of ids) byNode.set(this.nodeOf(id), [...(byNode.get(this.nodeOf(id)) ?? []), id]);
+    for (const id of ids) {
+      const node = await this.nodeOf(id);
+      byNode.set(node, [...(byNode.get(node) ?? []), id]);
+    }
     await Promise.all([...byNode].map(([node, list]) => this.node(node).removeContainers(list, options.graceSeconds)));
   }
 
@@ -530,8 +555,4 @@ export class SwarmRuntime implements Runtime {
   async removeServices(project: ProjectSpec, services: string[]): Promise<void> {
     await this.managerDocker(['service', 'rm', ...services.map((s) => `${project.name}_${s}`)], 'docker service rm');
   }
-}
-
-export function isSwarmRuntime(runtime: Runtime): runtime is SwarmRuntime {
-  return (runtime as { kind?: string }).kind === 'swarm';
 }

@@ -12,6 +12,7 @@ import type {
   CopyToOptions,
   ExecOptions,
   HeldPort,
+  MultiNodeEngine,
   ProjectLocation,
   ProjectSpec,
   Runtime,
@@ -19,7 +20,8 @@ import type {
 } from '../../src/runtime/runtime.js';
 
 export interface Call {
-  method: keyof Runtime;
+  /** A Runtime method, or a MultiNodeEngine one (FakeSwarm in fake-swarm.ts). */
+  method: keyof Runtime | keyof MultiNodeEngine;
   args: unknown[];
 }
 
@@ -42,13 +44,13 @@ export class FakeRuntime implements Runtime {
   /** What `up` creates for a project (by default: nothing). */
   onUp?: (project: ProjectSpec, options?: UpOptions) => void;
 
-  private record<K extends keyof Runtime>(method: K, args: unknown[]): Script[K] | undefined {
+  protected record<K extends keyof Runtime>(method: K, args: unknown[]): Script[K] | undefined {
     this.calls.push({ method, args });
     return this.script[method];
   }
 
   /** The names of the methods called, in order (optionally only some). */
-  called(...only: (keyof Runtime)[]): string[] {
+  called(...only: Call['method'][]): string[] {
     return this.calls.map((c) => c.method).filter((m) => !only.length || only.includes(m));
   }
 

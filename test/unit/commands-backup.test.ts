@@ -18,8 +18,7 @@ import { restore } from '../../src/commands/restore.js';
 import { EXIT } from '../../src/errors.js';
 import type { NodeStatus } from '../../src/probes/deployment.js';
 import { parseKeyspace } from '../../src/probes/keyspace.js';
-import type { Runtime } from '../../src/runtime/runtime.js';
-import { containersFor, FakeRuntime } from '../helpers/fake-runtime.js';
+import { containersFor, FakeRuntime, type Call } from '../helpers/fake-runtime.js';
 import { captureIo } from '../helpers/io.js';
 import { rejection } from '../helpers/rejection.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
@@ -27,7 +26,7 @@ import { makeTempDir, removeDir } from '../helpers/tmp.js';
 const NAME = 'bk-unit';
 const PORT_BASE = 15950;
 /** Runtime methods that change something. A refusal must call none of them. */
-const ACTIONS: (keyof Runtime)[] = ['containerAction', 'copyTo', 'exec', 'up', 'down', 'stopServices', 'removeServices', 'removeContainers', 'removeVolume', 'removeNetwork', 'disconnect', 'connect', 'pullImage'];
+const ACTIONS: Call['method'][] = ['containerAction', 'copyTo', 'exec', 'up', 'down', 'stopServices', 'removeServices', 'removeContainers', 'removeVolume', 'removeNetwork', 'disconnect', 'connect', 'pullImage'];
 
 const RDB_OK = `[offset 0] Checking RDB file /tmp/x.rdb
 [offset 27] AUX FIELD redis-ver = '7.0.15'

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { render } from '../../src/commands/render.js';
 import { status, watchStatus } from '../../src/commands/status.js';
-import { liveEngine } from '../../src/commands/deploy.js';
-import type { Runtime } from '../../src/runtime/runtime.js';
+import { liveEngine } from '../../src/commands/context.js';
 import { EXIT } from '../../src/errors.js';
 import { containersFor, engineDown, FakeRuntime } from '../helpers/fake-runtime.js';
+import { FakeSwarm } from '../helpers/fake-swarm.js';
 import { captureIo } from '../helpers/io.js';
 import { rejection } from '../helpers/rejection.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
@@ -104,8 +104,6 @@ describe('status against a fake runtime', () => {
 });
 
 describe('liveEngine (the engine status and test-failover talk to)', () => {
-  const node = (hostname: string, address: string) => ({ id: hostname, hostname, address, state: 'ready', availability: 'active', manager: true, labels: {} });
-
   it('on compose: the runtime handed in, its engine checked; no swarm runtime asked for, no hostOf', async (t) => {
     const cwd = await makeTempDir('redis-ha-cmd-status-');
     t.after(() => removeDir(cwd));
@@ -121,22 +119,28 @@ describe('liveEngine (the engine status and test-failover talk to)', () => {
   it('--target swarm: the swarm runtime for --node-host, its engine checked, each pinned service at its node', async (t) => {
     const cwd = await makeTempDir('redis-ha-cmd-status-');
     t.after(() => removeDir(cwd));
-    const swarm = Object.assign(new FakeRuntime(), {
-      kind: 'swarm',
-      nodes: async () => [node('node1', '10.9.0.1'), node('node2', '10.9.0.2'), node('node3', '10.9.0.3')],
-      nodesRunning: () => [],
-    });
+    const swarm = new FakeSwarm(['node1', 'node2', 'node3']);
     const asked: unknown[] = [];
     const topology = topologyOf('sentinel', { swarm: { nodes: ['node1', 'node2', 'node3'] } });
     const engine = await liveEngine(
-      { runtime: new FakeRuntime(), runtimeFor: (...a) => (asked.push(a), swarm as unknown as Runtime) },
+      { runtime: new FakeRuntime(), runtimeFor: (...a) => (asked.push(a), swarm) },
       cwd,
       topology,
       { target: 'swarm', nodeHost: ['node2=ssh://node2'] },
     );
     assert.equal(engine.runtime, swarm);
     assert.deepEqual(asked, [['swarm', { node2: 'ssh://node2' }]]);
-    assert.deepEqual(swarm.called(), ['checkEngine']);
-    assert.deepEqual(['redis-1', 'redis-2', 'sentinel-3'].map((s) => engine.hostOf?.(s)), ['10.9.0.1', '10.9.0.2', '10.9.0.3']);
+    assert.deepEqual(swarm.called(), ['checkEngine', 'nodes']);
+    assert.deepEqual(['redis-1', 'redis-2', 'sentinel-3'].map((s) => engine.hostOf?.(s)), ['127.0.1.1', '127.0.1.2', '127.0.1.3']);
+  });
+
+  it('--target swarm with a runtime that reaches one engine: exit 3, nothing asked of it', async (t) => {
+    const cwd = await makeTempDir('redis-ha-cmd-status-');
+    t.after(() => removeDir(cwd));
+    const single = new FakeRuntime();
+    const err = await rejection(liveEngine({ runtime: single, runtimeFor: () => single }, cwd, topologyOf('sentinel'), { target: 'swarm' }));
+    assert.equal(err.exitCode, EXIT.environment);
+    assert.match(err.message, /targets swarm.*one engine/);
+    assert.deepEqual(single.called(), []);
   });
 });

@@ -1,12 +1,18 @@
 // The pure parts of the Swarm runtime: --node-host parsing, each node's docker environment,
 // the placement label plan, the service addresses behind the natMap, and the argv of the
-// swarm commands. The real thing runs in test/integration/swarm.test.ts on the lab.
+// swarm commands; and which node's engine a container call goes to, against a fake `docker`
+// on PATH. The real thing runs in test/integration/swarm.test.ts on the lab.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { UsageError } from '../../src/errors.js';
 import { nodeEnv, parseNodeHosts } from '../../src/runtime/node-hosts.js';
-import { forceUpdateArgv, nodeLabelArgv, stackDeployArgv, stackService, type SwarmNode } from '../../src/runtime/swarm.js';
+import type { SwarmNode } from '../../src/runtime/runtime.js';
+import { forceUpdateArgv, nodeLabelArgv, stackDeployArgv, stackService, SwarmRuntime } from '../../src/runtime/swarm.js';
 import { planLabels, serviceAddresses } from '../../src/runtime/swarm-plan.js';
+import { rejection } from '../helpers/rejection.js';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { topologyOf } from '../helpers/topology.js';
 
 const node = (i: number, extra: Partial<SwarmNode> = {}): SwarmNode => ({
@@ -106,5 +112,62 @@ describe('swarm argv', () => {
   it('the role-neutral service of a task container', () => {
     assert.equal(stackService('shop', 'shop_redis-2'), 'redis-2');
     assert.equal(stackService('shop', 'other_redis-2'), 'other_redis-2');
+  });
+});
+
+// Two nodes; node2's engine runs container c2 (of stack st, service redis-1), node1's runs none.
+const FAKE_DOCKER = `#!/bin/sh
+printf '%s %s\\n' "$DOCKER_HOST" "$*" >> "$FAKE_DIR/argv.log"
+case "$1 $2" in
+  "node ls") printf 'n1\\nn2\\n' ;;
+  "node inspect") cat "$FAKE_DIR/nodes.json" ;;
+  "inspect --type")
+    if [ "$DOCKER_HOST" = unix:///fake/node2.sock ] && [ "$4" = c2 ]; then cat "$FAKE_DIR/c2.json"; else echo '[]'; exit 1; fi ;;
+  "logs --tail") echo "log of $4 on $DOCKER_HOST" ;;
+esac
+exit 0
+`;
+
+describe('SwarmRuntime: the node of a container', () => {
+  let dir = '';
+  let env: Record<string, string | undefined> = {};
+  const hosts = { node1: 'unix:///fake/node1.sock', node2: 'unix:///fake/node2.sock' };
+  const log = () => readFileSync(join(dir, 'argv.log'), 'utf8').trim().split('\n');
+  before(async () => {
+    dir = await makeTempDir('redis-ha-fake-swarm-');
+    writeFileSync(join(dir, 'docker'), FAKE_DOCKER);
+    chmodSync(join(dir, 'docker'), 0o755);
+    const node = (id: string, hostname: string) => ({ ID: id, Spec: { Availability: 'active', Role: 'manager' }, Description: { Hostname: hostname }, Status: { State: 'ready', Addr: `10.9.0.${id.slice(1)}` } });
+    writeFileSync(join(dir, 'nodes.json'), JSON.stringify([node('n1', 'node1'), node('n2', 'node2')]));
+    const labels = { 'com.docker.stack.namespace': 'st', 'com.docker.swarm.service.name': 'st_redis-1' };
+    writeFileSync(join(dir, 'c2.json'), JSON.stringify([{ Id: 'c2', Name: '/st_redis-1.1.x', State: { Status: 'running', ExitCode: 0 }, Config: { Labels: labels }, NetworkSettings: { Networks: {} } }]));
+    env = { PATH: `${dir}:${process.env.PATH}`, FAKE_DIR: dir, DOCKER_HOST: 'unix:///fake/manager.sock' };
+  });
+  after(() => removeDir(dir));
+
+  it('a container never listed is found on its node, and the call goes to that node only', async () => {
+    writeFileSync(join(dir, 'argv.log'), '');
+    const runtime = new SwarmRuntime(env, hosts);
+    await runtime.containerAction('kill', 'c2');
+    assert.ok(log().includes('unix:///fake/node2.sock kill c2'), log().join('\n'));
+    assert.ok(!log().some((l) => l.endsWith(' kill c2') && !l.startsWith('unix:///fake/node2.sock')), 'killed on node2 only');
+    // Learnt once: the next call asks no node list again.
+    writeFileSync(join(dir, 'argv.log'), '');
+    assert.equal(await runtime.logs('c2', { lines: 5 }), 'log of c2 on unix:///fake/node2.sock');
+    assert.deepEqual(log(), ['unix:///fake/node2.sock logs --tail 5 c2']);
+  });
+
+  it('inspect finds a container never listed, with its node and role-neutral service', async () => {
+    const [c] = await new SwarmRuntime(env, hosts).inspect(['c2']);
+    assert.equal(c?.node, 'node2');
+    assert.equal(c?.service, 'redis-1');
+  });
+
+  it('a container on no node: says so (exit 1) and acts on none', async () => {
+    writeFileSync(join(dir, 'argv.log'), '');
+    const err = await rejection(new SwarmRuntime(env, hosts).containerAction('kill', 'gone'));
+    assert.equal(err.exitCode, 1);
+    assert.match(err.message, /container gone is on no swarm node whose engine answers/);
+    assert.ok(!log().some((l) => / kill /.test(l)));
   });
 });

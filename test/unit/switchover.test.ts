@@ -11,6 +11,7 @@ import { switchover } from '../../src/commands/switchover.js';
 import { EXIT, RedisHaError } from '../../src/errors.js';
 import { loadTopology } from '../../src/model/load.js';
 import { FakeRuntime } from '../helpers/fake-runtime.js';
+import { FakeSwarm } from '../helpers/fake-swarm.js';
 import { captureIo } from '../helpers/io.js';
 import { majorityMaster, planSwitchover, supportsPauseWrite, type LiveView, type NodeView } from '../../src/operations/switchover-plan.js';
 
@@ -120,6 +121,23 @@ describe('switchover command', () => {
       (err: unknown) => err instanceof RedisHaError && err.exitCode === EXIT.usage && /no Sentinels/.test(err.message),
     );
     assert.equal(io.err(), '', 'nothing was read from the deployment');
+    assert.deepEqual(runtime.calls, [], 'the engine was not asked anything');
+  });
+
+  it('refuses a swarm deployment with exit 2, saying what to run instead, before the engine is asked anything', async () => {
+    const out = join(dir, 'swarm');
+    await render({ preset: 'sentinel', name: 'sw-unit-swarm', target: 'swarm', out }, { cwd: dir });
+    const runtime = new FakeSwarm();
+    const io = captureIo(dir);
+    await assert.rejects(
+      switchover({ dir: out }, { runtime, signal: new AbortController().signal, io }),
+      (err: unknown) =>
+        err instanceof RedisHaError &&
+        err.exitCode === EXIT.usage &&
+        /switchover is not supported on swarm yet \(deployment sw-unit-swarm targets swarm\); nothing was changed/.test(err.message) &&
+        /test-failover --name sw-unit-swarm --scenario drain-node/.test(err.hint ?? ''),
+    );
+    assert.equal(io.err(), '', 'no step was run');
     assert.deepEqual(runtime.calls, [], 'the engine was not asked anything');
   });
 
