@@ -12,8 +12,9 @@ import { loadTopology } from '../src/model/load.js';
 import type { Topology } from '../src/model/schema.js';
 import { NO_AUTH, pairsToRecord, withConnection } from '../src/probes/connect.js';
 import { sentinelClientOptions } from '../src/probes/sentinel-client.js';
+import { sleep } from '../src/wait.js';
 import { BareSentinelSet } from './bare-processes.js';
-import { sleep, untilPing } from './compose-project.js';
+import { untilPing } from './compose-project.js';
 import { BARE_PORT_BASE } from './settings.js';
 
 const RATE = 200;

@@ -3,6 +3,7 @@ import { lines, type Io } from '../io.js';
 import { readCertificateExpiry } from '../files/certificates.js';
 import { readDeployment } from '../files/deployment.js';
 import { takeSnapshot, type StatusSnapshot } from '../health/status.js';
+import { sleep } from '../wait.js';
 import { probeHost } from '../model/nodes.js';
 import type { TargetName } from '../model/schema.js';
 import type { Deployment } from '../deployment.js';
@@ -110,28 +111,16 @@ export async function watchStatus(
   options: StatusOptions & { intervalMs?: number },
   ctx: CommandContext & { sleep?: (ms: number, signal: AbortSignal) => Promise<void> },
 ): Promise<StatusSnapshot> {
-  const sleep = ctx.sleep ?? abortableSleep;
+  // Ends at once when `signal` aborts (then the loop ends; never rejects).
+  const pause = ctx.sleep ?? ((ms: number, signal: AbortSignal) => sleep(ms, { signal }).catch(() => undefined));
   let last = await status(options, ctx);
   while (!ctx.signal.aborted) {
     ctx.io.stdout.write(`\x1b[2J\x1b[H${formatStatus(last)}\n${style.dim(`\n${last.takenAt}  (Ctrl-C to stop)`)}\n`);
-    await sleep(options.intervalMs ?? 1000, ctx.signal);
+    await pause(options.intervalMs ?? 1000, ctx.signal);
     if (ctx.signal.aborted) break;
     last = await status(options, ctx);
   }
   return last;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export function printStatus(s: StatusSnapshot, json: boolean, io: Io): void {

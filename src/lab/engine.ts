@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { EnvironmentError } from '../errors.js';
+import { sleep } from '../wait.js';
 import { run } from './exec.js';
 import { tail } from '../runtime/exec.js';
 import { dockerArgv, engineArgv } from './engine-argv.js';
@@ -85,7 +86,7 @@ export async function startEngine(node: LabNodePlan, signal?: AbortSignal): Prom
         'see the log above; `redis-ha lab down` removes what was built',
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   return enginePids(node);
 }

@@ -3,6 +3,7 @@
 // lab command and the swarm tests use; the files beside it each do one job.
 import { mkdir, readFile } from 'node:fs/promises';
 import { EnvironmentError, EXIT, RedisHaError, UsageError } from '../errors.js';
+import { sleep } from '../wait.js';
 import { run } from './exec.js';
 import { engineAnswers, killEngine, nodeDocker, startEngine, stopEngine } from './engine.js';
 import { checkImagesPresent, copyImages, defaultImages } from './images.js';
@@ -310,7 +311,7 @@ export async function restartNodeEngine(name: string, options: { waitSwarm?: boo
     if (r?.exitCode === 0 && r.stdout.split('\n').some((l) => l.trim() === `${node.name} Ready`)) return;
     ctx.signal?.throwIfAborted();
     if (Date.now() > deadline) throw new EnvironmentError(`${name}: engine restarted but not Ready in the swarm within ${(options.timeoutMs ?? 60_000) / 1000} s`, `see ${node.logFile}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
 }
 

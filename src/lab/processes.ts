@@ -3,6 +3,7 @@
 // under a lab root, a cgroup under /redis-ha-lab-nodeI) plus all their descendants, so a
 // crash that lost the state file or a shim whose engine died still leaves nothing behind.
 import { readdir, readFile, readlink } from 'node:fs/promises';
+import { sleep } from '../wait.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -95,8 +96,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
     // already gone
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until none of `pids` is alive; returns those still alive at the deadline. */
 export async function waitGone(pids: number[], timeoutMs: number): Promise<number[]> {

@@ -2,6 +2,7 @@
 // time, each waited for (Ready and Reachable) before the next: two joins in flight can leave
 // the raft group waiting on a member that never arrives, and cost the quorum.
 import { FailedError } from '../errors.js';
+import { sleep } from '../wait.js';
 import { engineAnswers, nodeDocker } from './engine.js';
 import { LAB_SWARM_POOL, LAB_SWARM_POOL_MASK, type LabNodePlan } from './plan.js';
 
@@ -70,8 +71,6 @@ export function swarmInitArgs(node: LabNodePlan): string[] {
 export function swarmJoinArgs(node: LabNodePlan, manager: LabNodePlan, token: string): string[] {
   return ['swarm', 'join', '--token', token, '--advertise-addr', node.address, '--listen-addr', `${node.address}:2377`, `${manager.address}:2377`];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitManagers(manager: LabNodePlan, names: string[], signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + JOIN_TIMEOUT_MS;

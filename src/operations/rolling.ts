@@ -9,7 +9,7 @@ import type { Deployment } from '../deployment.js';
 import { EnvironmentError, FailedError } from '../errors.js';
 import { type CheckName, type StatusSnapshot } from '../health/status.js';
 import { renderedSentinelSettings } from '../health/drift.js';
-import { waitFor, WaitTimeoutError } from '../health/wait.js';
+import { waitFor, WaitTimeoutError } from '../wait.js';
 import { LABEL_CONFIG_HASH } from '../labels.js';
 import { redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';

@@ -12,7 +12,7 @@
 import type { Redis } from 'ioredis';
 import { EXIT, FailedError, RedisHaError } from '../errors.js';
 import { HealStack } from './heal.js';
-import { waitFor } from '../health/wait.js';
+import { waitFor } from '../wait.js';
 import { addressOf } from '../deployment.js';
 import { redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { EnvironmentError, FailedError } from '../errors.js';
 import { LABEL_MANAGED, SWARM_LABELS } from '../labels.js';
+import { sleep } from '../wait.js';
 import { DockerCli } from './docker.js';
 import { CommandRunner } from './exec.js';
 import { nodeEnv, type NodeHosts } from './node-hosts.js';
@@ -53,7 +54,6 @@ export function stackService(project: string, serviceLabel: string): string {
   return serviceLabel.startsWith(`${project}_`) ? serviceLabel.slice(project.length + 1) : serviceLabel;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SwarmRuntime implements Runtime {
   readonly kind = 'swarm';
