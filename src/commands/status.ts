@@ -9,6 +9,7 @@ import type { TargetName } from '../model/schema.js';
 import type { Deployment } from '../deployment.js';
 import { liveEngine } from './deploy.js';
 import { printJson, style, symbols } from '../report/style.js';
+import { padVisible } from '../report/width.js';
 import type { CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 
@@ -32,9 +33,6 @@ export async function status(options: StatusOptions, ctx: Pick<CommandContext, '
 }
 
 
-/** padEnd that ignores ANSI colour codes. */
-const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - s.replace(/\x1b\[[0-9;]*m/g, '').length));
-
 export function formatStatus(s: StatusSnapshot): string {
   const out: string[] = [];
   const head = s.healthy ? `${symbols.ok()} healthy` : `${symbols.fail()} ${style.bad('unhealthy')}`;
@@ -53,7 +51,7 @@ export function formatStatus(s: StatusSnapshot): string {
     const link = n.role === 'master' ? '-' : n.linkUp ? style.ok('up') : style.bad('down');
     const lagS = n.role === 'master' ? '-' : String(n.lastIoSecondsAgo ?? '?');
     out.push(
-      `  ${n.service.padEnd(10)} ${String(n.hostPort).padEnd(6)} ${(n.role ?? '?').padEnd(8)} ${pad(link, 5)} ${String(n.offset ?? '?').padEnd(13)} ${String(n.lagBytes ?? '-').padEnd(11)} ${lagS.padEnd(7)} ${n.role === 'master' ? (n.connectedReplicas ?? 0) : '-'}`,
+      `  ${n.service.padEnd(10)} ${String(n.hostPort).padEnd(6)} ${(n.role ?? '?').padEnd(8)} ${padVisible(link, 5)} ${String(n.offset ?? '?').padEnd(13)} ${String(n.lagBytes ?? '-').padEnd(11)} ${lagS.padEnd(7)} ${n.role === 'master' ? (n.connectedReplicas ?? 0) : '-'}`,
     );
   }
   if (s.sentinels.length) {
