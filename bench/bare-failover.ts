@@ -5,7 +5,7 @@
 // workload, the same write-gap definition (metrics.ts), +switch-master on any Sentinel.
 // (a) kill -9 the master, (b) SENTINEL FAILOVER (a planned switchover), `runs` times each.
 import { Redis } from 'ioredis';
-import { median, writeGapMs } from '../src/failover/metrics.js';
+import { writeGapMs } from '../src/failover/metrics.js';
 import type { Op } from '../src/failover/recording.js';
 import { Workload } from '../src/failover/workload.js';
 import { loadTopology } from '../src/model/load.js';
@@ -150,4 +150,3 @@ export async function benchBareFloor(options: { runs: number; log: (line: string
   return result;
 }
 
-export const bareMedian = (runs: BareRun[], key: keyof BareRun) => median(runs.map((r) => r[key]));

@@ -107,7 +107,7 @@ export async function runRollout(plan: RolloutPlan, ctx: RolloutContext): Promis
   const { runtime, deployment: d, signal, progress } = ctx;
   const t = d.topology;
   const stepTimeoutMs = ctx.stepTimeoutMs ?? 90_000;
-  const ids = plan.steps.map((s, i) => `rollout-${i}`);
+  const ids = plan.steps.map((_, i) => `rollout-${i}`);
   plan.steps.forEach((s, i) => progress?.add(ids[i]!, describeStep(s)));
   const result: RolloutResult = { steps: [], interrupted: false, notDone: [], switchovers: [] };
   const now = async () => ({ ...d, topology: topologyNow(t, await runtime.containers(t.name)) });

@@ -1,8 +1,8 @@
 // The container engine as the rest of redis-ha sees it. Every engine call goes through a
 // Runtime handed down from the CLI: commands, health, failover and probes never run `docker`
-// themselves. Compose (v1/v2) is the first implementation (compose.ts); a Swarm one can
-// follow. No Redis semantics here, and nothing only Compose could honour: a "project" is a
-// compose project or a stack, a "service" a compose service or a stack service.
+// themselves. Two implementations: Compose v1/v2 (compose.ts) and Swarm stacks over one or
+// more engines (swarm.ts). No Redis semantics here, and nothing only Compose could honour: a
+// "project" is a compose project or a stack, a "service" a compose service or a stack service.
 
 export interface PortBinding {
   hostIp: string;
@@ -66,9 +66,9 @@ export interface ProjectLocation {
 /** What to start: the deployment's name and its rendered files. */
 export interface ProjectSpec {
   name: string;
-  /** Directory holding the rendered files (compose.yaml, .env). */
+  /** Directory holding the rendered files. */
   dir: string;
-  /** The deployment file (compose.yaml). */
+  /** The deployment file (compose.yaml, or stack.yaml on swarm). */
   file: string;
 }
 
