@@ -5,15 +5,16 @@
 // workload, the same write-gap definition (metrics.ts), +switch-master on any Sentinel.
 // (a) kill -9 the master, (b) SENTINEL FAILOVER (a planned switchover), `runs` times each.
 import { Redis } from 'ioredis';
-import { median, writeGapMs } from '../src/failover/metrics.js';
+import { writeGapMs } from '../src/failover/metrics.js';
 import type { Op } from '../src/failover/recording.js';
 import { Workload } from '../src/failover/workload.js';
 import { loadTopology } from '../src/model/load.js';
 import type { Topology } from '../src/model/schema.js';
 import { NO_AUTH, pairsToRecord, withConnection } from '../src/probes/connect.js';
 import { sentinelClientOptions } from '../src/probes/sentinel-client.js';
+import { sleep } from '../src/wait.js';
 import { BareSentinelSet } from './bare-processes.js';
-import { sleep, untilPing } from './compose-project.js';
+import { untilPing } from './compose-project.js';
 import { BARE_PORT_BASE } from './settings.js';
 
 const RATE = 200;
@@ -149,4 +150,3 @@ export async function benchBareFloor(options: { runs: number; log: (line: string
   return result;
 }
 
-export const bareMedian = (runs: BareRun[], key: keyof BareRun) => median(runs.map((r) => r[key]));

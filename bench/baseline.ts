@@ -5,7 +5,8 @@
 import { NO_AUTH } from '../src/probes/connect.js';
 import { probeNode } from '../src/probes/redis.js';
 import { probeSentinel } from '../src/probes/sentinel.js';
-import { sleep, upProject, type ComposeProject } from './compose-project.js';
+import { sleep } from '../src/wait.js';
+import { upProject, type ComposeProject } from './compose-project.js';
 import { benchName, COMPOSE_PORT_BASE } from './settings.js';
 
 const PORT_BASE = COMPOSE_PORT_BASE;

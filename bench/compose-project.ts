@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { NO_AUTH, withConnection } from '../src/probes/connect.js';
+import { sleep } from '../src/wait.js';
 
 export interface ComposeProject {
   project: string;
@@ -37,8 +38,6 @@ export async function upProject(project: string, files: Record<string, string>):
   }
   return { project, dir, startedAt, down };
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Whether a Redis or Sentinel on 127.0.0.1:`port` answers PING now. */
 export const answersPing = (port: number) =>

@@ -6,6 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { execa } from 'execa';
+import { sleep } from '../src/wait.js';
 
 export interface CpuTimes {
   /** Jiffies of all kinds (user .. steal). */
@@ -119,8 +120,6 @@ export interface IdleCpu {
   engine: number;
   services: ServiceIdle[];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Busy CPU over `windowS` seconds in slices of `sliceS`, and by container of `project` (none: the machine only). */
 export async function measureIdleCpu(windowS: number, sliceS: number, project?: string): Promise<IdleCpu> {

@@ -17,6 +17,7 @@ import { median } from '../src/failover/metrics.js';
 import { probeHost, redisNodes } from '../src/model/nodes.js';
 import { withConnection } from '../src/probes/connect.js';
 import { sentinelClientOptions } from '../src/probes/sentinel-client.js';
+import { sleep } from '../src/wait.js';
 import { cli } from './cli.js';
 import { IMAGE_FLAGS } from './images.js';
 
@@ -36,8 +37,6 @@ interface DeployFigures {
   /** Failed + indeterminate on the HAProxy path. */
   haproxyNotAcked: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function benchRolling(options: { runs?: number; log?: (line: string) => void } = {}): Promise<object> {
   const runs = options.runs ?? 3;

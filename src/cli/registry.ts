@@ -43,7 +43,7 @@ export function buildCli(argv: string[], cli: CommandLine): Argv<GlobalArgs> {
   return yargs(argv)
     .scriptName('redis-ha')
     .usage(
-      '$0 <command> [options]\n\nHighly available Redis on Docker Compose: render a topology, deploy it, check it, prove its failover, clean it up.',
+      '$0 <command> [options]\n\nHighly available Redis on Docker Compose or Docker Swarm: render a topology, deploy it, check it, prove its failover, clean it up.',
     )
     .option('json', { type: 'boolean', describe: 'Machine-readable output on stdout', global: true })
     .option('verbose', { type: 'boolean', describe: 'Show stack traces and command output on errors', global: true })

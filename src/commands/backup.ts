@@ -6,7 +6,7 @@ import { takeBackup, type TakenBackup } from '../operations/backup.js';
 import { manifestPath } from '../operations/backup-file.js';
 import { UsageError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
-import type { Clock } from '../health/wait.js';
+import type { Clock } from '../wait.js';
 import { probeHost } from '../model/nodes.js';
 import { printJson, style, symbols } from '../report/style.js';
 import { liveEngine, type CommandContext } from './context.js';

@@ -26,7 +26,7 @@ const builder = (y: Argv<GlobalArgs>) =>
 
 export const deployCommand = (cli: CommandLine): CommandModule<GlobalArgs, BuiltArgs<typeof builder>> => ({
   command: 'deploy [preset]',
-  describe: 'Render, start with Docker Compose, and wait until every check is green',
+  describe: 'Render, start with Docker Compose or as a Swarm stack, and wait until every check is green',
   builder,
   handler: async (args) => {
     const { deploy, printDeployResult } = await import('./deploy.js');

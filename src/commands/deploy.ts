@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { EnvironmentError, EXIT, FailedError, RedisHaError } from '../errors.js';
 import { type CheckName, type StatusSnapshot } from '../health/status.js';
 import { natMap, probeHost } from '../model/nodes.js';
-import { WaitTimeoutError, type Clock } from '../health/wait.js';
+import { WaitTimeoutError, type Clock } from '../wait.js';
 import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
 import { tail } from '../runtime/exec.js';

@@ -6,7 +6,7 @@ import { verifyBackupFile, type BackupManifest } from '../operations/backup-file
 import { planRestore, restoreData, type RestoreOutcome, type RestorePlan } from '../operations/restore.js';
 import { EXIT, RedisHaError, UsageError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
-import type { Clock } from '../health/wait.js';
+import type { Clock } from '../wait.js';
 import { probeHost } from '../model/nodes.js';
 import { printJson, style, symbols } from '../report/style.js';
 import type { CommandContext } from './context.js';

@@ -3,10 +3,12 @@ import { lines, type Io } from '../io.js';
 import { readCertificateExpiry } from '../files/certificates.js';
 import { readDeployment } from '../files/deployment.js';
 import { takeSnapshot, type StatusSnapshot } from '../health/status.js';
+import { sleep } from '../wait.js';
 import { probeHost } from '../model/nodes.js';
 import type { TargetName } from '../model/schema.js';
 import type { Deployment } from '../deployment.js';
 import { printJson, style, symbols } from '../report/style.js';
+import { padVisible } from '../report/width.js';
 import { liveEngine, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 
@@ -30,9 +32,6 @@ export async function status(options: StatusOptions, ctx: Pick<CommandContext, '
 }
 
 
-/** padEnd that ignores ANSI colour codes. */
-const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - s.replace(/\x1b\[[0-9;]*m/g, '').length));
-
 export function formatStatus(s: StatusSnapshot): string {
   const out: string[] = [];
   const head = s.healthy ? `${symbols.ok()} healthy` : `${symbols.fail()} ${style.bad('unhealthy')}`;
@@ -51,7 +50,7 @@ export function formatStatus(s: StatusSnapshot): string {
     const link = n.role === 'master' ? '-' : n.linkUp ? style.ok('up') : style.bad('down');
     const lagS = n.role === 'master' ? '-' : String(n.lastIoSecondsAgo ?? '?');
     out.push(
-      `  ${n.service.padEnd(10)} ${String(n.hostPort).padEnd(6)} ${(n.role ?? '?').padEnd(8)} ${pad(link, 5)} ${String(n.offset ?? '?').padEnd(13)} ${String(n.lagBytes ?? '-').padEnd(11)} ${lagS.padEnd(7)} ${n.role === 'master' ? (n.connectedReplicas ?? 0) : '-'}`,
+      `  ${n.service.padEnd(10)} ${String(n.hostPort).padEnd(6)} ${(n.role ?? '?').padEnd(8)} ${padVisible(link, 5)} ${String(n.offset ?? '?').padEnd(13)} ${String(n.lagBytes ?? '-').padEnd(11)} ${lagS.padEnd(7)} ${n.role === 'master' ? (n.connectedReplicas ?? 0) : '-'}`,
     );
   }
   if (s.sentinels.length) {
@@ -109,28 +108,16 @@ export async function watchStatus(
   options: StatusOptions & { intervalMs?: number },
   ctx: CommandContext & { sleep?: (ms: number, signal: AbortSignal) => Promise<void> },
 ): Promise<StatusSnapshot> {
-  const sleep = ctx.sleep ?? abortableSleep;
+  // Ends at once when `signal` aborts (then the loop ends; never rejects).
+  const pause = ctx.sleep ?? ((ms: number, signal: AbortSignal) => sleep(ms, { signal }).catch(() => undefined));
   let last = await status(options, ctx);
   while (!ctx.signal.aborted) {
     ctx.io.stdout.write(`\x1b[2J\x1b[H${formatStatus(last)}\n${style.dim(`\n${last.takenAt}  (Ctrl-C to stop)`)}\n`);
-    await sleep(options.intervalMs ?? 1000, ctx.signal);
+    await pause(options.intervalMs ?? 1000, ctx.signal);
     if (ctx.signal.aborted) break;
     last = await status(options, ctx);
   }
   return last;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export function printStatus(s: StatusSnapshot, json: boolean, io: Io): void {

@@ -104,17 +104,6 @@ function sentinelsAnswered(views: SentinelViewSample[], t: number): boolean {
   return views.some((v) => v.master !== undefined && Math.abs(v.t - t) <= VIEW_TOLERANCE_MS);
 }
 
-/** The role each node last reported at or before t (a sample older than 1 s is stale: down). */
-export function rolesAt(roles: RoleSample[], nodes: string[], t: number): Map<string, RoleSample['role']> {
-  const out = new Map<string, RoleSample['role']>();
-  for (const node of nodes) {
-    let last: RoleSample | undefined;
-    for (const s of roles) if (s.node === node && s.t <= t && (!last || s.t > last.t)) last = s;
-    out.set(node, last && t - last.t <= 1000 ? last.role : 'down');
-  }
-  return out;
-}
-
 export interface DualMaster {
   /** Total ms during which a node answered ROLE "master" while no Sentinel named it. */
   windowMs: number;

@@ -2,6 +2,7 @@
 // node's ROLE and every Sentinel's named master every 100 ms, the Sentinels' events, and
 // which node a new connection to the HAProxy write port reaches.
 import { Redis } from 'ioredis';
+import { sleep } from '../wait.js';
 import { type Credentials, tlsOption, withConnection, type Endpoint } from '../probes/connect.js';
 import { QuietSentinelConnector } from '../probes/sentinel-client.js';
 import type { HaproxyRouteSample, RoleSample, SentinelEvent, SentinelViewSample } from './recording.js';
@@ -9,7 +10,6 @@ import type { HaproxyRouteSample, RoleSample, SentinelEvent, SentinelViewSample 
 export const POLL_MS = 100;
 /** How long start() waits for each Sentinel subscription. */
 const SUBSCRIBE_WAIT_MS = 2000;
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 export const SENTINEL_CHANNELS = ['+sdown', '-sdown', '+odown', '-odown', '+switch-master', '+convert-to-slave', '+tilt', '-tilt', '+failover-end'];
 
 export interface ObservedTarget extends Endpoint {
@@ -127,7 +127,7 @@ export class Observer {
       this.connections.push(sub);
       // Bounded: a Sentinel that is down must not hold up the scenario (ioredis subscribes
       // once it connects, and again after every reconnect).
-      await Promise.race([sub.subscribe(...SENTINEL_CHANNELS).catch(() => undefined), delay(SUBSCRIBE_WAIT_MS)]);
+      await Promise.race([sub.subscribe(...SENTINEL_CHANNELS).catch(() => undefined), sleep(SUBSCRIBE_WAIT_MS, { ref: false })]);
     }
     const haproxy = this.s.haproxyWrite;
     if (haproxy) {

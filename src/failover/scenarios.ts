@@ -75,6 +75,15 @@ export interface ScenarioDef {
    * were first disturbed when that comes after a preparation (a switchover reads and steers first).
    */
   inject: (ctx: FaultContext) => Promise<void | number>;
+  /**
+   * The acknowledged writes the fault may cost, a bar judge() holds with the run's settings:
+   * - 'none-with-wait': none when each write waited for a replica (--durability wait): the master
+   *   goes down whole, and a write a replica acknowledged survives the promotion.
+   * - 'min-replicas-max-lag': with min-replicas-to-write set, no more than the cut-off master
+   *   accepts before it stops taking writes (min-replicas-max-lag seconds at the workload's rate).
+   * Unset: a loss is a note in the report, or a failure of the scenario's own `verify`.
+   */
+  ackedWriteLoss?: 'none-with-wait' | 'min-replicas-max-lag';
   /** Pass conditions of this scenario beyond its expectation, one failure line each. */
   verify?: (outcome: { ops: Op[]; writes: WriteCounts }) => string[];
 }
@@ -102,6 +111,7 @@ export const SCENARIOS = [
     expectation: 'failover',
     expected: 'a replica is promoted; the old master rejoins as a replica',
     needs: [NEEDS.sentinels, NEEDS.replica],
+    ackedWriteLoss: 'none-with-wait',
     inject: (ctx) => kill(ctx, ctx.oldMaster),
   },
   {
@@ -110,6 +120,7 @@ export const SCENARIOS = [
     expectation: 'failover',
     expected: 'a replica is promoted; the old master rejoins as a replica',
     needs: [NEEDS.sentinels, NEEDS.replica],
+    ackedWriteLoss: 'none-with-wait',
     inject: (ctx) => takeDown(ctx, ctx.oldMaster, 'stop', 10),
   },
   {
@@ -133,6 +144,7 @@ export const SCENARIOS = [
     expectation: 'failover',
     expected: 'a replica is promoted; the old master is demoted once reconnected',
     needs: [NEEDS.sentinels, NEEDS.replica],
+    ackedWriteLoss: 'min-replicas-max-lag',
     inject: async (ctx) => {
       const networks = await cutOff(ctx, [await ctx.container(ctx.oldMaster)]);
       ctx.note(`disconnected ${ctx.oldMaster} from ${networks.join(', ')}`);
@@ -238,6 +250,7 @@ export const SCENARIOS = [
     expectation: 'failover',
     expected: "a replica on another node is promoted; the node's Redis rejoins as a replica once the node is back",
     needs: [NEEDS.swarm, NEEDS.sentinelsAfterOneLoss, NEEDS.replica],
+    ackedWriteLoss: 'none-with-wait',
     inject: (ctx) => killNode(ctx),
   },
   {
@@ -246,6 +259,7 @@ export const SCENARIOS = [
     expectation: 'failover',
     expected: 'a replica on another node is promoted; the old master is demoted once reconnected',
     needs: [NEEDS.swarm, NEEDS.sentinelsAfterOneLoss, NEEDS.replica],
+    ackedWriteLoss: 'min-replicas-max-lag',
     inject: (ctx) => partitionNode(ctx),
   },
   {

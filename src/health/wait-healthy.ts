@@ -3,7 +3,7 @@
 import type { Deployment } from '../deployment.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { takeSnapshot, type CheckName, type CheckResult, type StatusSnapshot } from './status.js';
-import { waitFor, type Clock } from './wait.js';
+import { waitFor, type Clock } from '../wait.js';
 
 export interface WaitHealthyOptions {
   /** Replicas at the master's offset too (status alone does not ask that). */

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { EnvironmentError } from '../errors.js';
+import { waitFor, WaitTimeoutError } from '../wait.js';
 import { run } from './exec.js';
 import { tail } from '../runtime/exec.js';
 import { dockerArgv, engineArgv } from './engine-argv.js';
@@ -75,17 +76,22 @@ export async function startEngine(node: LabNodePlan, signal?: AbortSignal): Prom
   } finally {
     closeSync(log);
   }
-  const deadline = Date.now() + ENGINE_START_TIMEOUT_MS;
-  while (!(await engineAnswers(node))) {
-    signal?.throwIfAborted();
-    if (exited || Date.now() > deadline) {
-      const logTail = tail(await readFile(node.logFile, 'utf8').catch(() => ''), 8);
-      throw new EnvironmentError(
-        `the Docker engine of ${node.name} ${exited ?? `did not answer on ${node.socket} within ${ENGINE_START_TIMEOUT_MS / 1000} s`}; last lines of ${node.logFile}:\n${logTail}`,
-        'see the log above; `redis-ha lab down` removes what was built',
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  try {
+    await waitFor(
+      `the Docker engine of ${node.name}`,
+      async () => {
+        if (await engineAnswers(node)) return { verdict: 'done', value: undefined, state: 'answers' };
+        return { verdict: exited ? 'fatal' : 'waiting', value: undefined, state: exited ?? 'does not answer' };
+      },
+      { timeoutMs: ENGINE_START_TIMEOUT_MS, intervalMs: 200, signal },
+    );
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    const logTail = tail(await readFile(node.logFile, 'utf8').catch(() => ''), 8);
+    throw new EnvironmentError(
+      `the Docker engine of ${node.name} ${exited ?? `did not answer on ${node.socket} within ${ENGINE_START_TIMEOUT_MS / 1000} s`}; last lines of ${node.logFile}:\n${logTail}`,
+      'see the log above; `redis-ha lab down` removes what was built',
+    );
   }
   return enginePids(node);
 }

@@ -3,6 +3,7 @@
 // lab command and the swarm tests use; the files beside it each do one job.
 import { mkdir, readFile } from 'node:fs/promises';
 import { EnvironmentError, EXIT, RedisHaError, UsageError } from '../errors.js';
+import { waitFor, WaitTimeoutError } from '../wait.js';
 import { run } from './exec.js';
 import { engineAnswers, killEngine, nodeDocker, startEngine, stopEngine } from './engine.js';
 import { checkImagesPresent, copyImages, defaultImages } from './images.js';
@@ -304,13 +305,20 @@ export async function restartNodeEngine(name: string, options: { waitSwarm?: boo
     await writeLabState(state);
   }
   if (options.waitSwarm === false) return;
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  for (;;) {
-    const r = await nodeDocker(node, ['node', 'ls', '--filter', `name=${node.name}`, '--format', '{{.Hostname}} {{.Status}}'], 5000).catch(() => undefined);
-    if (r?.exitCode === 0 && r.stdout.split('\n').some((l) => l.trim() === `${node.name} Ready`)) return;
-    ctx.signal?.throwIfAborted();
-    if (Date.now() > deadline) throw new EnvironmentError(`${name}: engine restarted but not Ready in the swarm within ${(options.timeoutMs ?? 60_000) / 1000} s`, `see ${node.logFile}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  try {
+    await waitFor(
+      `${name} Ready in the swarm`,
+      async () => {
+        const r = await nodeDocker(node, ['node', 'ls', '--filter', `name=${node.name}`, '--format', '{{.Hostname}} {{.Status}}'], 5000).catch(() => undefined);
+        const ready = r?.exitCode === 0 && r.stdout.split('\n').some((l) => l.trim() === `${node.name} Ready`);
+        return { verdict: ready ? 'done' : 'waiting', value: undefined, state: r?.stdout.trim() || 'not listed' };
+      },
+      { timeoutMs, intervalMs: 250, signal: ctx.signal },
+    );
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    throw new EnvironmentError(`${name}: engine restarted but not Ready in the swarm within ${timeoutMs / 1000} s`, `see ${node.logFile}`);
   }
 }
 

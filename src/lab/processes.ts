@@ -3,6 +3,7 @@
 // under a lab root, a cgroup under /redis-ha-lab-nodeI) plus all their descendants, so a
 // crash that lost the state file or a shim whose engine died still leaves nothing behind.
 import { readdir, readFile, readlink } from 'node:fs/promises';
+import { waitFor, WaitTimeoutError } from '../wait.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -96,18 +97,23 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Waits until none of `pids` is alive; returns those still alive at the deadline. */
 export async function waitGone(pids: number[], timeoutMs: number): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
   let left = pids;
-  for (;;) {
-    const flags = await Promise.all(left.map(alive));
-    left = left.filter((_, i) => flags[i]);
-    if (!left.length || Date.now() >= deadline) return left;
-    await sleep(100);
+  try {
+    await waitFor(
+      `processes ${pids.join(', ')} to end`,
+      async () => {
+        const flags = await Promise.all(left.map(alive));
+        left = left.filter((_, i) => flags[i]);
+        return { verdict: left.length ? 'waiting' : 'done', value: undefined, state: `${left.join(', ')} alive` };
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
   }
+  return left;
 }
 
 export function killNow(pids: number[]): void {

@@ -2,6 +2,7 @@
 // time, each waited for (Ready and Reachable) before the next: two joins in flight can leave
 // the raft group waiting on a member that never arrives, and cost the quorum.
 import { FailedError } from '../errors.js';
+import { waitFor, WaitTimeoutError } from '../wait.js';
 import { engineAnswers, nodeDocker } from './engine.js';
 import { LAB_SWARM_POOL, LAB_SWARM_POOL_MASK, type LabNodePlan } from './plan.js';
 
@@ -71,19 +72,22 @@ export function swarmJoinArgs(node: LabNodePlan, manager: LabNodePlan, token: st
   return ['swarm', 'join', '--token', token, '--advertise-addr', node.address, '--listen-addr', `${node.address}:2377`, `${manager.address}:2377`];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function waitManagers(manager: LabNodePlan, names: string[], signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + JOIN_TIMEOUT_MS;
   let last = '';
-  for (;;) {
-    const list = await swarmNodes(manager).catch((err: Error) => ((last = err.message), []));
-    const ready = names.every((name) => list.some((n) => n.hostname === name && isReadyManager(n)));
-    if (ready) return;
-    if (list.length) last = list.map((n) => `${n.hostname}:${n.status}/${n.managerStatus || 'worker'}`).join(' ');
-    signal?.throwIfAborted();
-    if (Date.now() > deadline) throw new FailedError(`swarm managers ${names.join(', ')} not all Ready and Reachable within ${JOIN_TIMEOUT_MS / 1000} s (last: ${last})`);
-    await sleep(250);
+  try {
+    await waitFor(
+      `swarm managers ${names.join(', ')}`,
+      async () => {
+        const list = await swarmNodes(manager).catch((err: Error) => ((last = err.message), []));
+        const ready = names.every((name) => list.some((n) => n.hostname === name && isReadyManager(n)));
+        if (list.length) last = list.map((n) => `${n.hostname}:${n.status}/${n.managerStatus || 'worker'}`).join(' ');
+        return { verdict: ready ? 'done' : 'waiting', value: undefined, state: last };
+      },
+      { timeoutMs: JOIN_TIMEOUT_MS, intervalMs: 250, signal },
+    );
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    throw new FailedError(`swarm managers ${names.join(', ')} not all Ready and Reachable within ${JOIN_TIMEOUT_MS / 1000} s (last: ${last})`);
   }
 }
 

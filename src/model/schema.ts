@@ -140,7 +140,6 @@ export const topologyInputSchema = z
   })
   .strict();
 
-export type TopologyInput = z.input<typeof topologyInputSchema>;
 type Parsed = z.output<typeof topologyInputSchema>;
 /** The topology as given (schema defaults in, nothing normalized): what the rules compare against. */
 export type TopologyGiven = Parsed;

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { FailedError } from '../errors.js';
 import { addressOf, type Deployment } from '../deployment.js';
 import { probeNodes, type NodeStatus } from '../probes/deployment.js';
-import { waitFor, type Clock } from '../health/wait.js';
+import { sleep, waitFor, type Clock } from '../wait.js';
 import { redisNodes } from '../model/nodes.js';
 import { parseInfo, withConnection, type Credentials, type Endpoint } from '../probes/connect.js';
 import { parseKeyspace, totalKeys } from '../probes/keyspace.js';
@@ -80,7 +80,7 @@ export async function bgsave(
   let before = await readPersistence(endpoint, auth);
   if (before.saves === undefined && before.lastSaveTime >= Math.floor(Date.now() / 1000)) {
     // A second-resolution clock: let it tick, or our save would look like the previous one.
-    await new Promise((r) => setTimeout(r, 1100));
+    await sleep(1100);
   }
   const start = async (): Promise<'started' | 'busy'> => {
     try {

@@ -28,7 +28,7 @@ import { FailedError, UsageError } from '../errors.js';
 import type { Deployment } from '../deployment.js';
 import { checkReplication } from '../health/status.js';
 import { probeNodes } from '../probes/deployment.js';
-import { waitFor, type Clock } from '../health/wait.js';
+import { waitFor, type Clock } from '../wait.js';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import { parseInfo, withConnection, type Credentials, type Endpoint } from '../probes/connect.js';
 import { digestKeyspace, parseKeyspace, readKeyspaceCounts, totalKeys, type KeyspaceDigest } from '../probes/keyspace.js';

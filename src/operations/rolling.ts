@@ -9,7 +9,7 @@ import type { Deployment } from '../deployment.js';
 import { EnvironmentError, FailedError } from '../errors.js';
 import { type CheckName, type StatusSnapshot } from '../health/status.js';
 import { renderedSentinelSettings } from '../health/drift.js';
-import { waitFor, WaitTimeoutError } from '../health/wait.js';
+import { waitFor, WaitTimeoutError } from '../wait.js';
 import { LABEL_CONFIG_HASH } from '../labels.js';
 import { redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
@@ -107,7 +107,7 @@ export async function runRollout(plan: RolloutPlan, ctx: RolloutContext): Promis
   const { runtime, deployment: d, signal, progress } = ctx;
   const t = d.topology;
   const stepTimeoutMs = ctx.stepTimeoutMs ?? 90_000;
-  const ids = plan.steps.map((s, i) => `rollout-${i}`);
+  const ids = plan.steps.map((_, i) => `rollout-${i}`);
   plan.steps.forEach((s, i) => progress?.add(ids[i]!, describeStep(s)));
   const result: RolloutResult = { steps: [], interrupted: false, notDone: [], switchovers: [] };
   const now = async () => ({ ...d, topology: topologyNow(t, await runtime.containers(t.name)) });

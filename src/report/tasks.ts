@@ -2,6 +2,7 @@
 // elapsed time, redrawn in place; otherwise one plain line when a task ends.
 import type { Writer } from '../io.js';
 import { style, symbols } from './style.js';
+import { cutToWidth } from './width.js';
 
 type TaskState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -87,8 +88,9 @@ export class TaskList {
 
   private draw(): void {
     this.frame++;
-    const width = this.columns;
-    const lines = [...this.tasks.values()].map((t) => this.line(t).slice(0, width + 20));
+    // One column short of the terminal: a line that filled it could wrap, and the redraw would
+    // then move up one row too few.
+    const lines = [...this.tasks.values()].map((t) => cutToWidth(this.line(t), this.columns - 1));
     if (this.drawnLines) this.stream.write(`\x1b[${this.drawnLines}A`);
     for (const l of lines) this.stream.write(`\x1b[2K${l}\n`);
     this.drawnLines = lines.length;

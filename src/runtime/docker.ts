@@ -1,6 +1,6 @@
-// The docker CLI, read as JSON: the engine calls every runtime shares (Compose now, Swarm
-// later). Containers are found by labels, never by parsing generated names (v1 `proj_svc_1`
-// vs v2 `proj-svc-1`) or table columns. Which labels name project and service is the
+// The docker CLI, read as JSON: the engine calls every runtime shares (Compose and Swarm).
+// Containers are found by labels, never by parsing generated names (v1 `proj_svc_1` vs v2
+// `proj-svc-1`) or table columns. Which labels name project and service is the
 // caller's (Compose and Swarm set different ones).
 import { EnvironmentError } from '../errors.js';
 import { LABEL_MANAGED } from '../labels.js';

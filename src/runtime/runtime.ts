@@ -68,9 +68,9 @@ export interface ProjectLocation {
 /** What to start: the deployment's name and its rendered files. */
 export interface ProjectSpec {
   name: string;
-  /** Directory holding the rendered files (compose.yaml, .env). */
+  /** Directory holding the rendered files. */
   dir: string;
-  /** The deployment file (compose.yaml). */
+  /** The deployment file (compose.yaml, or stack.yaml on swarm). */
   file: string;
 }
 

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { EnvironmentError, FailedError } from '../errors.js';
 import { LABEL_MANAGED, SWARM_LABELS } from '../labels.js';
+import { waitFor, WaitTimeoutError } from '../wait.js';
 import { DockerCli } from './docker.js';
 import { CommandRunner } from './exec.js';
 import { nodeEnv, type NodeHosts } from './node-hosts.js';
@@ -52,7 +53,6 @@ export function stackService(project: string, serviceLabel: string): string {
   return serviceLabel.startsWith(`${project}_`) ? serviceLabel.slice(project.length + 1) : serviceLabel;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SwarmRuntime implements Runtime, MultiNodeEngine {
   private runner: CommandRunner;
@@ -314,12 +314,18 @@ export class SwarmRuntime implements Runtime, MultiNodeEngine {
 
   /** Waits (60 s) until `service` has a running task (other than the container `not`). */
   private async waitRunning(project: string, service: string, not?: string): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const now = await this.containers(project);
-      if (now.some((c) => c.service === service && c.state === 'running' && c.id !== not)) return;
-      if (Date.now() > deadline) throw new FailedError(`Swarm did not start a new task of ${project}_${service} within 60 s`, `see \`docker service ps ${project}_${service} --no-trunc\``);
-      await sleep(500);
+    try {
+      await waitFor(
+        `a new task of ${project}_${service}`,
+        async () => {
+          const running = (await this.containers(project)).some((c) => c.service === service && c.state === 'running' && c.id !== not);
+          return { verdict: running ? 'done' : 'waiting', value: undefined, state: running ? 'running' : 'no new task running' };
+        },
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+    } catch (err) {
+      if (!(err instanceof WaitTimeoutError)) throw err;
+      throw new FailedError(`Swarm did not start a new task of ${project}_${service} within 60 s`, `see \`docker service ps ${project}_${service} --no-trunc\``);
     }
   }
 
@@ -497,25 +503,31 @@ export class SwarmRuntime implements Runtime, MultiNodeEngine {
   }
 
   private async waitGone(project: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const [containers, networks] = await Promise.all([this.allContainers(project), this.networks(project)]);
-      if (this.unreachable.length) {
-        throw new EnvironmentError(
-          `the engine of ${this.unreachable.join(', ')} does not answer: the stack's containers and volumes there cannot be checked or removed`,
-          'bring the node back or give its engine with --node-host NODE=DOCKER_HOST, then run cleanup again',
-        );
-      }
-      if (!containers.length && !networks.length) return;
-      if (Date.now() > deadline) {
-        throw new FailedError(
-          `stack ${project} still has ${containers.length} container(s) (${containers.map((c) => `${c.service}@${c.node}`).join(', ')}) and ${networks.length} network(s) after ${timeoutMs / 1000} s`,
-          'run cleanup again; `docker stack ps` shows what is stuck',
-        );
-      }
-      // Network removal after the last task: retried, it races the tasks' shutdown.
-      if (!containers.length) for (const n of networks) await this.runner.run('docker', ['network', 'rm', n]);
-      await sleep(500);
+    let containers: ContainerInfo[] = [];
+    let networks: string[] = [];
+    try {
+      await waitFor(
+        `stack ${project} to be gone`,
+        async () => {
+          [containers, networks] = await Promise.all([this.allContainers(project), this.networks(project)]);
+          if (this.unreachable.length) {
+            throw new EnvironmentError(
+              `the engine of ${this.unreachable.join(', ')} does not answer: the stack's containers and volumes there cannot be checked or removed`,
+              'bring the node back or give its engine with --node-host NODE=DOCKER_HOST, then run cleanup again',
+            );
+          }
+          // Network removal after the last task: retried, it races the tasks' shutdown.
+          if (!containers.length) for (const n of networks) await this.runner.run('docker', ['network', 'rm', n]);
+          return { verdict: containers.length || networks.length ? 'waiting' : 'done', value: undefined, state: `${containers.length} container(s), ${networks.length} network(s) left` };
+        },
+        { timeoutMs, intervalMs: 500 },
+      );
+    } catch (err) {
+      if (!(err instanceof WaitTimeoutError)) throw err;
+      throw new FailedError(
+        `stack ${project} still has ${containers.length} container(s) (${containers.map((c) => `${c.service}@${c.node}`).join(', ')}) and ${networks.length} network(s) after ${timeoutMs / 1000} s`,
+        'run cleanup again; `docker stack ps` shows what is stuck',
+      );
     }
   }
 

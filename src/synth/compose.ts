@@ -4,6 +4,7 @@ import {
   HAPROXY_READ_PORT,
   HAPROXY_STATS_PORT,
   HAPROXY_WRITE_PORT,
+  type NodeRef,
   redisNodes,
   sentinelNodes,
 } from '../model/nodes.js';
@@ -153,6 +154,207 @@ export interface ServiceInputs {
   tls?: TlsFiles;
 }
 
+/** One render: the topology, the files its services read, what the engine takes. */
+interface Render {
+  t: Topology;
+  inputs: ServiceInputs;
+  features: EngineFeatures;
+}
+
+const labels = (t: Topology, configHash?: string): Record<string, string> => ({
+  [LABEL_MANAGED]: 'true',
+  [LABEL_PRESET]: t.preset,
+  ...(configHash ? { [LABEL_CONFIG_HASH]: configHash } : {}),
+});
+
+const publish = (t: Topology, hostPort: number, containerPort: number) => `${t.bind}:${hostPort}:${containerPort}`;
+
+/** The networks of a service that publishes ports: the back one and the front one (see buildCompose()). */
+const frontAndBack = (t: Topology) => [backNetwork(t), t.network];
+
+/**
+ * Container healthchecks tell Docker (`docker ps`, restarts; a stack has none: synth/stack.ts)
+ * whether a process is alive and in its role. Nothing waits on them: no depends_on, and
+ * redis-ha's own probes from the host decide when a deployment is healthy. So at rest they run
+ * rarely (each one is a shell, a redis-cli and a `runc exec`: at 250 ms they kept both cores of
+ * a small machine busy); during the start period, fast where the engine can (start_interval).
+ */
+function healthcheck({ t, features }: Render, script: string): ComposeHealthcheck {
+  return {
+    test: ['CMD', '/bin/sh', `${CONF_DIR}/scripts/${script}`],
+    interval: t.healthcheckIntervalMs % 1000 === 0 ? `${t.healthcheckIntervalMs / 1000}s` : `${t.healthcheckIntervalMs}ms`,
+    timeout: '3s',
+    retries: 3,
+    start_period: '30s',
+    ...(features.healthcheckStartInterval ? { start_interval: '1s' } : {}),
+  };
+}
+
+/**
+ * The secrets a service reads. Secrets are files (compose `secrets:`, mounted read-only at
+ * /run/secrets/<name>), never environment variables: nothing secret shows in `docker inspect`
+ * or `compose config`. Each service gets only the ones it reads. With TLS, the CA certificate
+ * and the service's own certificate and key are secrets too (a bind mount of tls/ would hand
+ * every container every key, and cannot cross Swarm nodes). `tlsService`: the service whose
+ * certificate it mounts; null: the CA only; undefined: no TLS file.
+ */
+function secretMounts(t: Topology, names: (SecretName | 'exporter-passwords')[], tlsService?: string | null): Pick<ComposeService, 'secrets'> {
+  const all: string[] = [
+    ...(t.auth.enabled ? names : []),
+    ...(t.tls.enabled && tlsService !== undefined ? [TLS_CA_SECRET] : []),
+    ...(t.tls.enabled && tlsService ? [tlsCertSecret(tlsService), tlsKeySecret(tlsService)] : []),
+  ];
+  return all.length ? { secrets: all } : {};
+}
+
+/** What a service's container must be re-created for when it changes: its certificate and the CA. */
+const tlsInputs = ({ t, inputs }: Render, service?: string) =>
+  t.tls.enabled ? [inputs.tls?.get(CA_CERT_FILE) ?? '', service ? (inputs.tls?.get(certFile(service)) ?? '') : ''] : [];
+
+function redisService(r: Render, node: NodeRef, sentinels: NodeRef[]): ComposeService {
+  const { t, inputs } = r;
+  const service: Omit<ComposeService, 'labels'> = {
+    image: t.redis.image,
+    hostname: node.name,
+    ...hardened(REDIS_UID, 256),
+    ...(redisMemoryLimit(t.redis.maxmemory) ? { mem_limit: redisMemoryLimit(t.redis.maxmemory) } : {}),
+    entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/redis-start.sh`],
+    // A tiny init as PID 1 reaps the healthcheck's processes, which Redis would otherwise
+    // collect and log as unknown children.
+    init: true,
+    environment: {
+      NODE_NAME: node.name,
+      MASTER_NAME: t.sentinel.masterName,
+      SENTINELS: sentinels.map((s) => s.name).join(' '),
+      // The scripts follow a majority of all Sentinels, not of those that answer.
+      SENTINEL_COUNT: String(sentinels.length),
+    },
+    // replica: masterauth; health: healthcheck, asking the Sentinels; admin: REPLICAOF on a first start.
+    ...secretMounts(t, ['replica', 'health', 'admin'], node.name),
+    volumes: [
+      `./redis/${node.name}.conf:${CONF_DIR}/redis.conf:ro`,
+      `./scripts:${CONF_DIR}/scripts:ro`,
+      `${node.name}-data:/data`,
+    ],
+    ports: [publish(t, node.hostPort, node.port)],
+    networks: frontAndBack(t),
+    // No depends_on between nodes: they all start at once, and a replica attaches as soon
+    // as its master answers (redis-start.sh).
+    healthcheck: healthcheck(r, 'redis-health.sh'),
+    // Without persistence an automatic restart brings a master back empty, before Sentinel
+    // notices, and its replicas then copy the empty dataset: leave restarts to the operator.
+    restart: t.redis.persistence === 'none' ? 'no' : 'unless-stopped',
+    stop_grace_period: '10s',
+  };
+  return { ...service, labels: labels(t, serviceHash(service, inputs.redisConfigs.get(node.name) ?? '', inputs.scripts, ...tlsInputs(r, node.name))) };
+}
+
+function sentinelService(r: Render, sentinel: NodeRef, sentinels: NodeRef[]): ComposeService {
+  const { t, inputs } = r;
+  const service: Omit<ComposeService, 'labels'> = {
+    image: t.redis.image,
+    hostname: sentinel.name,
+    ...hardened(REDIS_UID, 128),
+    mem_limit: '64m',
+    entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/sentinel-start.sh`],
+    init: true,
+    environment: {
+      NODE_NAME: sentinel.name,
+      MASTER_NAME: t.sentinel.masterName,
+      SENTINELS: sentinels
+        .filter((s) => s.name !== sentinel.name)
+        .map((s) => s.name)
+        .join(' '),
+      // SENTINELS lists the peers; a majority counts this Sentinel too.
+      SENTINEL_COUNT: String(sentinels.length),
+    },
+    // sentinel: auth-pass (to the nodes) and sentinel-pass (to the peers); health: healthcheck.
+    ...secretMounts(t, ['sentinel', 'health'], sentinel.name),
+    volumes: [
+      // The directory, not the file: the writer replaces files (rename), and a file mount
+      // would keep showing the old one to a container that is not re-created (a settings
+      // change is applied live), which would then restart with old settings.
+      `./sentinel:${CONF_DIR}/sentinel:ro`,
+      `./scripts:${CONF_DIR}/scripts:ro`,
+      `${sentinel.name}-data:/data`,
+    ],
+    ports: [publish(t, sentinel.hostPort, sentinel.port)],
+    networks: frontAndBack(t),
+    // No depends_on (one wave: every container starts at once). It needs no node to be up or
+    // linked: it is given the replicas and its peers in its config, and a name that does not
+    // resolve yet (a node still being created) is resolved again until it does (Sentinel >= 6.2).
+    healthcheck: healthcheck(r, 'sentinel-health.sh'),
+    restart: 'unless-stopped',
+    stop_grace_period: '10s',
+  };
+  return {
+    ...service,
+    labels: labels(t, serviceHash(service, sentinelRestartConfig(inputs.sentinelConfigs.get(sentinel.name) ?? ''), inputs.scripts, ...tlsInputs(r, sentinel.name))),
+  };
+}
+
+function haproxyService(r: Render): ComposeService {
+  const { t, inputs } = r;
+  const service: Omit<ComposeService, 'labels'> = {
+    image: t.haproxy.image,
+    hostname: 'haproxy',
+    // The image's haproxy user (uid/gid 99), by number like the redis user: Swarm secrets
+    // are owned by a numeric uid, and an image without that user still never runs as root.
+    ...hardened(HAPROXY_UID, 256),
+    mem_limit: '128m',
+    // Fills the passwords into a private copy of haproxy.cfg, then starts HAProxy in
+    // master-worker mode: SIGUSR2 reloads a new config with no dropped connection (the
+    // rollout fills the copy again first). The directory is mounted, not the file, so a
+    // reload reads the file render just replaced (a file mount keeps showing the old inode).
+    entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/haproxy-start.sh`],
+    ...secretMounts(t, ['health', 'haproxy-stats'], 'haproxy'),
+    volumes: [`./haproxy:${CONF_DIR}/haproxy:ro`, `./scripts:${CONF_DIR}/scripts:ro`],
+    ports: [
+      publish(t, t.haproxy.writePort, HAPROXY_WRITE_PORT),
+      publish(t, t.haproxy.readPort, HAPROXY_READ_PORT),
+      publish(t, t.haproxy.statsPort, HAPROXY_STATS_PORT),
+    ],
+    networks: frontAndBack(t),
+    restart: 'unless-stopped',
+  };
+  // The config is left out of the hash: a config change is a reload, not a re-creation
+  // (the running HAProxy serves the hash of what it loaded, see renderHaproxyConfig). Its
+  // certificate is in it: the secret mount keeps the old file, so a new one needs a new container.
+  return { ...service, labels: labels(t, serviceHash(service, inputs.scripts, ...tlsInputs(r, 'haproxy'))) };
+}
+
+function exporterService(r: Render, targets: NodeRef[]): ComposeService {
+  const { t } = r;
+  const service: Omit<ComposeService, 'labels'> = {
+    image: t.exporter.image,
+    hostname: 'exporter',
+    // The image's own non-root user (oliver006/redis_exporter: USER 59000:59000).
+    ...hardened('59000:59000', 64),
+    mem_limit: '64m',
+    // Covers every node through /scrape?target=redis://<node>:6379, as the user "exporter"
+    // with the password its password file maps to that target: only this deployment's
+    // nodes and Sentinels are in it. An empty --redis.addr: /metrics then holds only the
+    // exporter's own metrics, so no node is counted twice.
+    command: [
+      '--redis.addr=',
+      ...(t.auth.enabled ? ['--redis.user=exporter', `--redis.password-file=${containerSecret('exporter-passwords')}`] : []),
+      // With TLS the targets are rediss://<node>:6379, verified against the deployment's CA
+      // (and their service name). No client certificate: Redis does not ask for one.
+      ...(t.tls.enabled ? [`--tls-ca-cert-file=${CONTAINER_CA}`] : []),
+    ],
+    // The CA only (null: no certificate of its own).
+    ...secretMounts(t, ['exporter-passwords'], null),
+    // No published port and only the internal back network: redis_exporter has no login and
+    // dials whatever /scrape?target= names. It is reached only through HAProxy's stats port
+    // (behind the stats login), which passes only this deployment's node and Sentinel names.
+    networks: [backNetwork(t)],
+    restart: 'unless-stopped',
+  };
+  // Its password file maps each node and Sentinel to a password, read at start only: a node
+  // added or removed re-creates the exporter.
+  return { ...service, labels: labels(t, serviceHash(service, targets.map((n) => n.name).join(' '), ...tlsInputs(r))) };
+}
+
 /**
  * Model strings that reach this file, and what keeps them plain: images (rules: Docker's
  * reference grammar, no `$`), `name` and `network` (schema: name patterns), `bind` (schema: an
@@ -178,203 +380,31 @@ export function buildCompose(t: Topology, inputs: ServiceInputs, features: Engin
   // the exporter, which is only on back, every name resolves to the back address. Compose v1
   // gives every network the service-name alias, so the front cannot be left without names.
   // Either way each name has one answer, and a partition cuts a container from both networks.
-  const back = backNetwork(t);
-  const published = [back, t.network];
-  const labels = (configHash?: string): Record<string, string> => ({
-    [LABEL_MANAGED]: 'true',
-    [LABEL_PRESET]: t.preset,
-    ...(configHash ? { [LABEL_CONFIG_HASH]: configHash } : {}),
-  });
-  const publish = (hostPort: number, containerPort: number) => `${t.bind}:${hostPort}:${containerPort}`;
-  // Container healthchecks tell Docker (`docker ps`, restarts; a stack has none: synth/stack.ts) whether a
-  // process is alive and in its role. Nothing waits on them: no depends_on, and redis-ha's own
-  // probes from the host decide when a deployment is healthy. So at rest they run rarely (each
-  // one is a shell, a redis-cli and a `runc exec`: at 250 ms they kept both cores of a small
-  // machine busy); during the start period, fast where the engine can (start_interval).
-  const healthcheck = (script: string): ComposeHealthcheck => ({
-    test: ['CMD', '/bin/sh', `${CONF_DIR}/scripts/${script}`],
-    interval: t.healthcheckIntervalMs % 1000 === 0 ? `${t.healthcheckIntervalMs / 1000}s` : `${t.healthcheckIntervalMs}ms`,
-    timeout: '3s',
-    retries: 3,
-    start_period: '30s',
-    ...(features.healthcheckStartInterval ? { start_interval: '1s' } : {}),
-  });
+  const r: Render = { t, inputs, features };
   const sentinels = sentinelNodes(t);
   const nodes = redisNodes(t);
-  const sentinelNames = sentinels.map((s) => s.name).join(' ');
   const volumes: ComposeFile['volumes'] = {};
   const services: Record<string, ComposeService> = {};
-  // Secrets are files (compose `secrets:`, mounted read-only at /run/secrets/<name>), never
-  // environment variables: nothing secret shows in `docker inspect` or `compose config`.
-  // Each service gets only the ones it reads.
-  const secretsUsed = new Set<string>();
-  // With TLS, the CA certificate and the service's own certificate and key are secrets too
-  // (a bind mount of tls/ would hand every container every key, and cannot cross Swarm nodes).
-  const tlsOn = t.tls.enabled;
-  const mount = (names: (SecretName | 'exporter-passwords')[], tlsService?: string | null) => {
-    const all: string[] = [
-      ...(t.auth.enabled ? names : []),
-      ...(tlsOn && tlsService !== undefined ? [TLS_CA_SECRET] : []),
-      ...(tlsOn && tlsService ? [tlsCertSecret(tlsService), tlsKeySecret(tlsService)] : []),
-    ];
-    for (const n of all) secretsUsed.add(n);
-    return all.length ? { secrets: all } : {};
-  };
-  /** What a service's container must be re-created for when it changes: its certificate and the CA. */
-  const tlsInputs = (service?: string) =>
-    tlsOn ? [inputs.tls?.get(CA_CERT_FILE) ?? '', service ? (inputs.tls?.get(certFile(service)) ?? '') : ''] : [];
-
   for (const node of nodes) {
-    volumes[`${node.name}-data`] = { labels: labels() };
-    const service: Omit<ComposeService, 'labels'> = {
-      image: t.redis.image,
-      hostname: node.name,
-      ...hardened(REDIS_UID, 256),
-      ...(redisMemoryLimit(t.redis.maxmemory) ? { mem_limit: redisMemoryLimit(t.redis.maxmemory) } : {}),
-      entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/redis-start.sh`],
-      // A tiny init as PID 1 reaps the healthcheck's processes, which Redis would otherwise
-      // collect and log as unknown children.
-      init: true,
-      environment: {
-        NODE_NAME: node.name,
-        MASTER_NAME: t.sentinel.masterName,
-        SENTINELS: sentinelNames,
-        // The scripts follow a majority of all Sentinels, not of those that answer.
-        SENTINEL_COUNT: String(sentinels.length),
-      },
-      // replica: masterauth; health: healthcheck, asking the Sentinels; admin: REPLICAOF on a first start.
-      ...mount(['replica', 'health', 'admin'], node.name),
-      volumes: [
-        `./redis/${node.name}.conf:${CONF_DIR}/redis.conf:ro`,
-        `./scripts:${CONF_DIR}/scripts:ro`,
-        `${node.name}-data:/data`,
-      ],
-      ports: [publish(node.hostPort, node.port)],
-      networks: published,
-      // No depends_on between nodes: they all start at once, and a replica attaches as soon
-      // as its master answers (redis-start.sh).
-      healthcheck: healthcheck('redis-health.sh'),
-      // Without persistence an automatic restart brings a master back empty, before Sentinel
-      // notices, and its replicas then copy the empty dataset: leave restarts to the operator.
-      restart: t.redis.persistence === 'none' ? 'no' : 'unless-stopped',
-      stop_grace_period: '10s',
-    };
-    services[node.name] = { ...service, labels: labels(serviceHash(service, inputs.redisConfigs.get(node.name) ?? '', inputs.scripts, ...tlsInputs(node.name))) };
+    volumes[`${node.name}-data`] = { labels: labels(t) };
+    services[node.name] = redisService(r, node, sentinels);
   }
-
   for (const sentinel of sentinels) {
-    volumes[`${sentinel.name}-data`] = { labels: labels() };
-    const service: Omit<ComposeService, 'labels'> = {
-      image: t.redis.image,
-      hostname: sentinel.name,
-      ...hardened(REDIS_UID, 128),
-      mem_limit: '64m',
-      entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/sentinel-start.sh`],
-      init: true,
-      environment: {
-        NODE_NAME: sentinel.name,
-        MASTER_NAME: t.sentinel.masterName,
-        SENTINELS: sentinels
-          .filter((s) => s.name !== sentinel.name)
-          .map((s) => s.name)
-          .join(' '),
-        // SENTINELS lists the peers; a majority counts this Sentinel too.
-        SENTINEL_COUNT: String(sentinels.length),
-      },
-      // sentinel: auth-pass (to the nodes) and sentinel-pass (to the peers); health: healthcheck.
-      ...mount(['sentinel', 'health'], sentinel.name),
-      volumes: [
-        // The directory, not the file: the writer replaces files (rename), and a file mount
-        // would keep showing the old one to a container that is not re-created (a settings
-        // change is applied live), which would then restart with old settings.
-        `./sentinel:${CONF_DIR}/sentinel:ro`,
-        `./scripts:${CONF_DIR}/scripts:ro`,
-        `${sentinel.name}-data:/data`,
-      ],
-      ports: [publish(sentinel.hostPort, sentinel.port)],
-      networks: published,
-      // No depends_on (one wave: every container starts at once). It needs no node to be up or
-      // linked: it is given the replicas and its peers in its config, and a name that does not
-      // resolve yet (a node still being created) is resolved again until it does (Sentinel >= 6.2).
-      healthcheck: healthcheck('sentinel-health.sh'),
-      restart: 'unless-stopped',
-      stop_grace_period: '10s',
-    };
-    services[sentinel.name] = {
-      ...service,
-      labels: labels(serviceHash(service, sentinelRestartConfig(inputs.sentinelConfigs.get(sentinel.name) ?? ''), inputs.scripts, ...tlsInputs(sentinel.name))),
-    };
+    volumes[`${sentinel.name}-data`] = { labels: labels(t) };
+    services[sentinel.name] = sentinelService(r, sentinel, sentinels);
   }
-
-  if (t.haproxy.enabled) {
-    const service: Omit<ComposeService, 'labels'> = {
-      image: t.haproxy.image,
-      hostname: 'haproxy',
-      // The image's haproxy user (uid/gid 99), by number like the redis user: Swarm secrets
-      // are owned by a numeric uid, and an image without that user still never runs as root.
-      ...hardened(HAPROXY_UID, 256),
-      mem_limit: '128m',
-      // Fills the passwords into a private copy of haproxy.cfg, then starts HAProxy in
-      // master-worker mode: SIGUSR2 reloads a new config with no dropped connection (the
-      // rollout fills the copy again first). The directory is mounted, not the file, so a
-      // reload reads the file render just replaced (a file mount keeps showing the old inode).
-      entrypoint: ['/bin/sh', `${CONF_DIR}/scripts/haproxy-start.sh`],
-      ...mount(['health', 'haproxy-stats'], 'haproxy'),
-      volumes: [`./haproxy:${CONF_DIR}/haproxy:ro`, `./scripts:${CONF_DIR}/scripts:ro`],
-      ports: [
-        publish(t.haproxy.writePort, HAPROXY_WRITE_PORT),
-        publish(t.haproxy.readPort, HAPROXY_READ_PORT),
-        publish(t.haproxy.statsPort, HAPROXY_STATS_PORT),
-      ],
-      networks: published,
-      restart: 'unless-stopped',
-    };
-    // The config is left out of the hash: a config change is a reload, not a re-creation
-    // (the running HAProxy serves the hash of what it loaded, see renderHaproxyConfig). Its
-    // certificate is in it: the secret mount keeps the old file, so a new one needs a new container.
-    services.haproxy = { ...service, labels: labels(serviceHash(service, inputs.scripts, ...tlsInputs('haproxy'))) };
-  }
-
-  if (t.exporter.enabled) {
-    const service: Omit<ComposeService, 'labels'> = {
-      image: t.exporter.image,
-      hostname: 'exporter',
-      // The image's own non-root user (oliver006/redis_exporter: USER 59000:59000).
-      ...hardened('59000:59000', 64),
-      mem_limit: '64m',
-      // Covers every node through /scrape?target=redis://<node>:6379, as the user "exporter"
-      // with the password its password file maps to that target: only this deployment's
-      // nodes and Sentinels are in it. An empty --redis.addr: /metrics then holds only the
-      // exporter's own metrics, so no node is counted twice.
-      command: [
-        '--redis.addr=',
-        ...(t.auth.enabled ? ['--redis.user=exporter', `--redis.password-file=${containerSecret('exporter-passwords')}`] : []),
-        // With TLS the targets are rediss://<node>:6379, verified against the deployment's CA
-        // (and their service name). No client certificate: Redis does not ask for one.
-        ...(tlsOn ? [`--tls-ca-cert-file=${CONTAINER_CA}`] : []),
-      ],
-      // The CA only (null: no certificate of its own).
-      ...mount(['exporter-passwords'], null),
-      // No published port and only the internal back network: redis_exporter has no login and
-      // dials whatever /scrape?target= names. It is reached only through HAProxy's stats port
-      // (behind the stats login), which passes only this deployment's node and Sentinel names.
-      networks: [back],
-      restart: 'unless-stopped',
-    };
-    // Its password file maps each node and Sentinel to a password, read at start only: a node
-    // added or removed re-creates the exporter.
-    const targets = [...nodes, ...sentinels].map((n) => n.name).join(' ');
-    services.exporter = { ...service, labels: labels(serviceHash(service, targets, ...tlsInputs())) };
-  }
+  if (t.haproxy.enabled) services.haproxy = haproxyService(r);
+  if (t.exporter.enabled) services.exporter = exporterService(r, [...nodes, ...sentinels]);
 
   // No top-level `name:` (Compose v1 rejects it): every call passes `-p` (by hand: `docker-compose -p <name>`).
+  const secretsUsed = new Set(Object.values(services).flatMap((s) => s.secrets ?? []));
   const secretFile = (n: string) => `./${tlsSecretFile(n) ?? secretPath(n === 'exporter-passwords' ? EXPORTER_PASSWORD_FILE : n)}`;
   return escapeInterpolation({
     services,
     ...(secretsUsed.size ? { secrets: Object.fromEntries([...secretsUsed].sort().map((n) => [n, { file: secretFile(n) }])) } : {}),
     networks: {
-      [t.network]: { labels: labels() },
-      [back]: { internal: true, labels: labels() },
+      [t.network]: { labels: labels(t) },
+      [backNetwork(t)]: { internal: true, labels: labels(t) },
     },
     volumes,
   });

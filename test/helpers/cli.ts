@@ -1,5 +1,6 @@
 // Runs the BUILT CLI (dist/src/cli.js) as a user would, in a given directory.
 import { spawn } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 import { CLI_PATH } from './repo.js';
 
 export interface CliResult {
@@ -12,9 +13,7 @@ export interface CliResult {
   rawStderr: string;
 }
 
-// CSI and OSC sequences.
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
-export const stripAnsi = (s: string) => s.replace(ANSI, '');
+export const stripAnsi = (s: string) => stripVTControlCharacters(s);
 export const hasAnsi = (s: string) => /\u001b\[/.test(s);
 
 /** An environment without the color switches of the caller, plus `extra`. */

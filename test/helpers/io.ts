@@ -1,6 +1,6 @@
 // An Io for in-process command tests: collects what a command writes, ANSI stripped.
 import type { Io } from '../../src/io.js';
-import type { Clock } from '../../src/health/wait.js';
+import type { Clock } from '../../src/wait.js';
 import { stripAnsi } from './cli.js';
 
 export interface CapturedIo extends Io {

@@ -6,6 +6,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { stripVTControlCharacters } from 'node:util';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { render } from '../../src/commands/render.js';
@@ -268,7 +269,7 @@ describe('status: certificate expiry', () => {
     assert.ok(soon.certificates[1]!.warning && !soon.certificates[0]!.warning);
     assert.ok(soon.check.ok);
     assert.match(soon.check.detail, /^warning: redis-1 ends in 19 days; run `redis-ha deploy` again to renew$/);
-    const text = formatStatus({ ...EMPTY_SNAPSHOT, certificates: soon.certificates, checks: [soon.check] }).replace(/\x1b\[[0-9;]*m/g, '');
+    const text = stripVTControlCharacters(formatStatus({ ...EMPTY_SNAPSHOT, certificates: soon.certificates, checks: [soon.check] }));
     assert.match(text, /Certificates \(TLS\):\n.*CA +until 2039-01-01, 3287 days left.*\n *! redis-1 +until 2030-01-20, 19 days left/);
     assert.match(text, /! certificates +warning: redis-1 ends in 19 days/);
     assert.match(text, /Container healthchecks \(docker ps\) run every 10 s once a container is up/);

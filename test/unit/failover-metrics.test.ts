@@ -7,6 +7,7 @@ import type { Op, Outcome, Recording, SentinelViewSample, Via } from '../../src/
 import { classifyError } from '../../src/failover/workload.js';
 import { resyncKind } from '../../src/failover/verify.js';
 import { judge, type ScenarioResult } from '../../src/failover/run.js';
+import { SCENARIOS } from '../../src/failover/scenarios.js';
 
 /** One write every 10 ms from `from` to `to`; outcome decided by `outcomeAt(start)`. */
 function ops(via: Via, from: number, to: number, outcomeAt: (t: number) => Outcome, latency = 2, node = 'redis-1'): Op[] {
@@ -253,5 +254,32 @@ describe('failover pass conditions', () => {
     judge(r, 1, 10, 200, 'no-failover', true);
     assert.equal(r.passed, true, r.failures.join('; '));
     assert.ok(r.notes.some((n) => /expected/.test(n)));
+  });
+
+  it("holds each scenario to the acknowledged-write bar of its entry in the table, and no other", () => {
+    const lost = (lostAcked: number) => ({ acked: 10_000, failed: 0, indeterminate: 0, resolvedApplied: 0, resolvedNotApplied: 0, lostAcked });
+    for (const s of SCENARIOS) {
+      const bar: string | undefined = 'ackedWriteLoss' in s ? s.ackedWriteLoss : undefined;
+      // 2 writes lost with --durability wait: a failure only where the table says none may be.
+      const waited = result({ scenario: s.name, durability: 'wait', writes: lost(2) });
+      judge(waited, 0, 10, 200, 'failover', true);
+      assert.equal(waited.failures.some((f) => /lost with --durability wait/.test(f)), bar === 'none-with-wait', `${s.name}, --durability wait`);
+      // 5000 lost at 200 writes/s with min-replicas-max-lag 10 (bound ~4000): a failure only where
+      // the table bounds the loss by min-replicas-max-lag, and only with min-replicas-to-write set.
+      for (const minReplicasToWrite of [0, 1]) {
+        const cut = result({ scenario: s.name, writes: lost(5000) });
+        judge(cut, minReplicasToWrite, 10, 200, 'failover', true);
+        const failed = cut.failures.some((f) => /more than min-replicas-max-lag 10s allows \(~4000\)/.test(f));
+        assert.equal(failed, bar === 'min-replicas-max-lag' && minReplicasToWrite > 0, `${s.name}, min-replicas-to-write ${minReplicasToWrite}`);
+      }
+    }
+    const bars = SCENARIOS.flatMap((s) => ('ackedWriteLoss' in s ? [`${s.name}: ${s.ackedWriteLoss}`] : []));
+    assert.deepEqual(bars, [
+      'kill-master: none-with-wait',
+      'stop-master: none-with-wait',
+      'partition-master: min-replicas-max-lag',
+      'kill-node: none-with-wait',
+      'partition-node: min-replicas-max-lag',
+    ]);
   });
 });

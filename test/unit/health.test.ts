@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkContainers, checkReplication, checkSentinels, type NodeStatus, type SentinelStatus } from '../../src/health/status.js';
 import { natMap } from '../../src/model/nodes.js';
-import { waitFor, WaitTimeoutError, type Clock } from '../../src/health/wait.js';
+import { sleep, waitFor, WaitTimeoutError, type Clock } from '../../src/wait.js';
 import { loadTopology } from '../../src/model/load.js';
 import { metricValue, parseHaproxyCsv } from '../../src/probes/http.js';
 import { parseReplicationInfo } from '../../src/probes/redis.js';
@@ -197,6 +197,24 @@ describe('waitFor', () => {
       /health: redis-1 exited \(code 1\)/,
     );
     assert.equal(clock.slept, 0);
+  });
+});
+
+describe('sleep', () => {
+  it('resolves after the time given', async () => {
+    const started = performance.now();
+    await sleep(20);
+    assert.ok(performance.now() - started >= 15);
+  });
+
+  it("ends at once when its signal aborts, rejecting with the signal's reason", async () => {
+    const abort = new AbortController();
+    const reason = new Error('Ctrl-C');
+    const started = performance.now();
+    setTimeout(() => abort.abort(reason), 10);
+    await assert.rejects(sleep(60_000, { signal: abort.signal }), (err) => err === reason);
+    assert.ok(performance.now() - started < 5000, 'slept out the minute');
+    await assert.rejects(sleep(60_000, { signal: abort.signal }), (err) => err === reason, 'an aborted signal: rejects without waiting');
   });
 });
 

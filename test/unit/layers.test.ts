@@ -8,7 +8,8 @@ import { REPO_ROOT } from '../helpers/repo.js';
 
 const SRC = join(REPO_ROOT, 'src');
 /** Modules at the top of src/ that every layer may use: shared vocabulary, no logic of a layer. */
-const SHARED = ['errors', 'labels', 'io', 'deployment', 'credentials', 'paths'];
+// wait: the one sleep and the one retry helper (the runtime and the lab poll too).
+const SHARED = ['errors', 'labels', 'io', 'deployment', 'credentials', 'paths', 'wait'];
 
 /** The shared modules may name the model's types (a Deployment has a Topology), nothing else. */
 const SHARED_MAY_IMPORT = ['model'];

@@ -1,7 +1,9 @@
 // The switchover's decisions without a live deployment: every refusal (exit 2 for bad input,
 // exit 1 for a state that cannot be switched), the target and the replicas steered away, the
-// Sentinel asked, and the command refusing a preset without Sentinels before it contacts anything.
+// Sentinel asked, the command refusing a preset without Sentinels before it contacts anything, and
+// the pause lease against a fake connection (renewed until the unpause, undone only while paused).
 import assert from 'node:assert/strict';
+import type { Redis } from 'ioredis';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { FakeRuntime } from '../helpers/fake-runtime.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';
 import { captureIo } from '../helpers/io.js';
 import { majorityMaster, planSwitchover, supportsPauseWrite, type LiveView, type NodeView } from '../../src/operations/switchover-plan.js';
+import { PAUSE_LEASE_MS, PauseLease } from '../../src/operations/switchover.js';
 
 const topology = async (preset: string) => (await loadTopology({ preset })).topology;
 
@@ -145,5 +148,42 @@ describe('switchover command', () => {
     const ctx = { runtime: new FakeRuntime(), io: captureIo(dir), signal: new AbortController().signal };
     await assert.rejects(switchover({ dir, to: 'master' }, ctx), (e: unknown) => e instanceof RedisHaError && e.exitCode === EXIT.usage && /redis-2/.test(e.message));
     await assert.rejects(switchover({ dir, timeout: 1 }, ctx), (e: unknown) => e instanceof RedisHaError && e.exitCode === EXIT.usage && /--timeout/.test(e.message));
+  });
+});
+
+describe('the pause lease', () => {
+  const fakeMaster = (calls: string[]) => ({ call: async (...args: string[]) => void calls.push(args.join(' ')) }) as unknown as Redis;
+
+  it('pauses, renews until the unpause and not after, and says what became of the writes', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const calls: string[] = [];
+    const lease = new PauseLease(async () => fakeMaster(calls));
+    assert.equal(lease.describe('redis-1'), 'writes were never paused');
+    await lease.pause(fakeMaster(calls));
+    assert.deepEqual(calls, [`CLIENT PAUSE ${PAUSE_LEASE_MS} WRITE`]);
+    assert.match(lease.describe('redis-1'), /writes on redis-1 may stay paused until the lease ends/);
+    t.mock.timers.tick(PAUSE_LEASE_MS);
+    const renewals = calls.length - 1;
+    assert.ok(renewals >= 1, 'renewed before the lease ran out');
+    assert.ok(calls.every((c) => c === `CLIENT PAUSE ${PAUSE_LEASE_MS} WRITE`), calls.join(', '));
+    await lease.unpause();
+    assert.equal(calls.at(-1), 'CLIENT UNPAUSE');
+    t.mock.timers.tick(3 * PAUSE_LEASE_MS);
+    assert.equal(calls.length, renewals + 2, 'no renewal after the unpause');
+    assert.equal(lease.describe('redis-1'), 'writes on redis-1 unpaused');
+  });
+
+  it('its undo unpauses only what is still paused, after what must come first', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const calls: string[] = [];
+    const lease = new PauseLease(async () => fakeMaster(calls));
+    const undo = lease.undo(async () => void calls.push('before'));
+    await undo();
+    assert.deepEqual(calls, [], 'never paused: nothing to undo');
+    await lease.pause(fakeMaster(calls));
+    await undo();
+    assert.deepEqual(calls, [`CLIENT PAUSE ${PAUSE_LEASE_MS} WRITE`, 'before', 'CLIENT UNPAUSE']);
+    await undo();
+    assert.equal(calls.length, 3, 'unpaused already: nothing more');
   });
 });

@@ -1,5 +1,20 @@
-// One retry helper for every wait: polls, fails at once on a fatal state, and names the
-// condition and the limit when it times out. The clock is injectable for unit tests.
+// The one sleep of the program, and one retry helper for every wait: polls, fails at once on a
+// fatal state, and names the condition and the limit when it times out. The clock is injectable
+// for unit tests. Shared by every layer (the runtime and the lab poll too), so it imports nothing of ours.
+import { setTimeout as timeout } from 'node:timers/promises';
+
+/**
+ * Resolves after `ms`. An abort of `signal` ends it at once: it rejects with the signal's reason,
+ * as `signal.throwIfAborted()` would. `ref: false`: the timer alone does not keep the process alive.
+ */
+export async function sleep(ms: number, options: { signal?: AbortSignal; ref?: boolean } = {}): Promise<void> {
+  try {
+    await timeout(ms, undefined, options);
+  } catch (err) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw err;
+  }
+}
 
 export interface Clock {
   now(): number;
@@ -8,7 +23,7 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms) => sleep(ms),
 };
 
 export interface Poll<T> {
