@@ -3,17 +3,23 @@
 // container hardened, the live configs private, the exporter returns no key value, HAProxy's
 // stats ask for a login. (Per-user permissions: real-tools.test.ts, against real binaries.)
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { forceRemoveProject, IMAGE_FLAGS, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
+import { until } from '../helpers/wait.js';
 
 const NAME = 'se-sec';
 const PORT_BASE = 12400;
+// The shortest container healthcheck interval the schema takes (the default is a minute): the
+// first test watches for a healthcheck process, and several intervals then fit in its wait.
+const HEALTHCHECK_INTERVAL_MS = 10_000;
 
 const docker = (...args: string[]) => spawnSync('docker', args, { encoding: 'utf8' });
+const dockerAsync = promisify(execFile);
 
 describe('security of the default deployment (live)', { timeout: 300_000 }, () => {
   const work = tempWorkdir('redis-ha-security-');
@@ -25,7 +31,9 @@ describe('security of the default deployment (live)', { timeout: 300_000 }, () =
   before(async () => {
     if (spawnSync('docker', ['info'], { stdio: 'ignore' }).status !== 0) return;
     forceRemoveProject(NAME);
-    const r = await runCli(['deploy', 'full', '--name', NAME, '--port-base', String(PORT_BASE), '--profile', 'fast', ...IMAGE_FLAGS], {
+    const file = join(work.dir, 'topology.yaml');
+    writeFileSync(file, ['preset: full', `name: ${NAME}`, `portBase: ${PORT_BASE}`, 'profile: fast', `healthcheckIntervalMs: ${HEALTHCHECK_INTERVAL_MS}`, ''].join('\n'));
+    const r = await runCli(['deploy', '--file', file, ...IMAGE_FLAGS], {
       cwd: work.dir,
       timeoutMs: 240_000,
     });
@@ -39,23 +47,29 @@ describe('security of the default deployment (live)', { timeout: 300_000 }, () =
     work.remove();
   });
 
-  it('no process of any container runs as root, healthchecks included (docker top, over several health intervals)', async (t) => {
+  it('no process of any container runs as root, healthchecks included (docker top until a healthcheck is caught running)', async (t) => {
     if (!requireDocker(t) || !deployed) return;
     assert.equal(ids.length, 8, 'redis x3, sentinel x3, haproxy, exporter');
     let sawHealthcheck = false;
-    for (let round = 0; round < 10; round++) {
-      for (const id of ids) {
-        const rows = docker('top', id, '-o', 'uid,pid,cmd').stdout.trim().split('\n').slice(1);
-        assert.ok(rows.length > 0, `docker top ${id} lists processes`);
-        for (const row of rows) {
-          const [uid] = row.trim().split(/\s+/);
-          assert.notEqual(uid, '0', `a root process in ${id}: ${row}`);
-          if (/redis-cli .*--user health/.test(row)) sawHealthcheck = true;
+    let rounds = 0;
+    // Every container at once, round after round: a healthcheck lives for a fraction of a second.
+    await until(
+      'a healthcheck process (redis-cli --user health) caught running',
+      async () => {
+        rounds++;
+        const tops = await Promise.all(ids.map(async (id) => ({ id, rows: (await dockerAsync('docker', ['top', id, '-o', 'uid,pid,cmd'])).stdout.trim().split('\n').slice(1) })));
+        for (const { id, rows } of tops) {
+          assert.ok(rows.length > 0, `docker top ${id} lists processes`);
+          for (const row of rows) {
+            const [uid] = row.trim().split(/\s+/);
+            assert.notEqual(uid, '0', `a root process in ${id}: ${row}`);
+            if (/redis-cli .*--user health/.test(row)) sawHealthcheck = true;
+          }
         }
-      }
-      await new Promise((r) => setTimeout(r, 150));
-    }
-    assert.ok(sawHealthcheck, 'a healthcheck process was caught running (and it was not root)');
+        return sawHealthcheck;
+      },
+      { timeoutMs: 6 * HEALTHCHECK_INTERVAL_MS, intervalMs: 10, state: () => `${rounds} rounds of docker top on ${ids.length} containers, none running one` },
+    );
   });
 
   it('no secret value is in any container\'s docker inspect, nor in compose config', (t) => {
