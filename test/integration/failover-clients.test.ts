@@ -5,17 +5,17 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RedisOptions } from 'ioredis';
 import { describe, it } from 'node:test';
 import { Observer } from '../../src/failover/observe.js';
 import { haproxyClientOptions, Workload } from '../../src/failover/workload.js';
-import { sentinelClientOptions } from '../../src/probes/sentinel-client.js';
+import { QuietSentinelConnector, sentinelClientOptions } from '../../src/probes/sentinel-client.js';
 import { NO_AUTH } from '../../src/probes/connect.js';
 import { redisNodes, sentinelNodes } from '../../src/model/nodes.js';
 import { requireBinary, run, startBackground, waitFor } from '../helpers/binaries.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { topologyOf } from '../helpers/topology.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { until } from '../helpers/wait.js';
 
 /** Everything written to stderr or console.error while `fn` runs. */
 async function stderrOf(fn: () => Promise<void>): Promise<string> {
@@ -65,16 +65,24 @@ describe('failover clients print nothing on stderr', { concurrency: false }, () 
       maxMs: 10_000,
       now: () => performance.now(),
     });
+    // Settled writes: each failed with an error (an op in flight has none yet).
+    const settled = () => workload.ops.filter((o) => o.error !== undefined).length;
     const err = await stderrOf(async () => {
       await observer.start();
       await workload.start();
-      await sleep(2000);
+      // Each client tried, again and again: polls of the node and of every Sentinel, and writes.
+      await until(
+        'repeated failed polls of every node and Sentinel, and failed writes',
+        () => observer.roles.length >= 5 && sentinels.every((s) => observer.sentinelViews.filter((v) => v.sentinel === s.name).length >= 5) && settled() >= 10,
+        { timeoutMs: 10_000, state: () => `${observer.roles.length} polls of ${node.name}, ${observer.sentinelViews.length} of the Sentinels, ${settled()} writes settled` },
+      );
       await workload.stop();
       await observer.stop();
     });
     assert.equal(err, '');
     // It did try: polls recorded as down, writes as not acknowledged.
-    assert.ok(observer.roles.length > 0 && observer.roles.every((r) => r.role === 'down'));
+    assert.ok(observer.roles.every((r) => r.role === 'down'));
+    assert.ok(observer.sentinelViews.every((v) => v.master === undefined));
     assert.ok(workload.ops.length > 0 && workload.ops.every((o) => o.outcome !== 'ok'));
   });
 
@@ -95,29 +103,46 @@ describe('failover clients print nothing on stderr', { concurrency: false }, () 
     );
 
     const observer = observerFor();
-    const workload = new Workload([{ via: 'sentinel', options: sentinelClientOptions(t, NO_AUTH, host) }], {
+    // The connections ioredis opens to sentinel-1 (the failover detector's among them), with a
+    // count of their failed attempts: the same connector, and one more 'error' listener.
+    let sentinelOneErrors = 0;
+    class CountingConnector extends QuietSentinelConnector {
+      override connectToSentinel(endpoint: unknown, options: unknown) {
+        const client = super.connectToSentinel(endpoint, options);
+        if ((endpoint as { port?: number }).port === sentinels[0]!.hostPort) client.on('error', () => sentinelOneErrors++);
+        return client;
+      }
+    }
+    const workload = new Workload([{ via: 'sentinel', options: { ...sentinelClientOptions(t, NO_AUTH, host), Connector: CountingConnector as RedisOptions['Connector'] } }], {
       rate: 50,
       durability: 'async',
       prefix: 'fo-clients',
       maxMs: 20_000,
       now: () => performance.now(),
     });
-    let acked = 0;
+    const acked = () => workload.ops.filter((o) => o.outcome === 'ok').length;
     const err = await stderrOf(async () => {
       await observer.start();
       await workload.start();
       // The client resolved the master through sentinel-1 and subscribed for +switch-master
       // on every Sentinel: sentinel-2 and -3 refuse.
-      await sleep(2500);
-      acked = workload.ops.filter((o) => o.outcome === 'ok').length;
+      await until(
+        'writes through the Sentinel-aware client acknowledged, and the observer seeing the Sentinel name the master',
+        () => acked() >= 20 && observer.sentinelViews.some((v) => v.master === host),
+        { timeoutMs: 10_000, state: () => `${acked()} writes acknowledged, ${observer.sentinelViews.filter((v) => v.master === host).length} views naming the master` },
+      );
       await sentinel.stop();
+      const errorsAtStop = sentinelOneErrors;
+      const downViews = () => observer.sentinelViews.filter((v) => v.sentinel === sentinels[0]!.name && v.master === undefined).length;
       // sentinelReconnectStrategy: the detector retries the dead Sentinel within seconds.
-      await sleep(3000);
+      await until(
+        'the failover detector retried the stopped sentinel-1 twice, and the observer polled it',
+        () => sentinelOneErrors - errorsAtStop >= 2 && downViews() >= 5,
+        { timeoutMs: 15_000, state: () => `${sentinelOneErrors - errorsAtStop} failed attempts, ${downViews()} polls unanswered` },
+      );
       await workload.stop();
       await observer.stop();
     });
-    assert.ok(acked > 0, 'writes through the Sentinel-aware client were acknowledged');
-    assert.ok(observer.sentinelViews.some((v) => v.master === host), 'the observer saw the Sentinel name the master');
     assert.doesNotMatch(err, /Unhandled error event/);
     assert.equal(err, '');
   });

@@ -24,6 +24,7 @@ import { type Credentials, withConnection } from '../../src/probes/connect.js';
 import { sentinelClientOptions } from '../../src/probes/sentinel-client.js';
 import { SECRET_NAMES, type SecretName } from '../../src/synth/secrets.js';
 import { containerId, dockerSuiteSkip, forceRemoveProject, IMAGE_FLAGS, requireDocker, runCli } from '../helpers/docker.js';
+import { until, untilAcked } from '../helpers/wait.js';
 
 const NAME = 'rs-rotate';
 // While a workload runs, never a synchronous child process: it blocks this process's event
@@ -89,6 +90,7 @@ describe('rotate-secrets on full (fast profile), under load', { concurrency: fal
     rmSync(cwd, { recursive: true, force: true });
   });
 
+  const VIAS = ['sentinel', 'haproxy'] as const;
   const workload = (app: Credentials, prefix: string) => {
     const paths: WorkloadPath[] = [
       { via: 'sentinel', options: sentinelClientOptions(t!, app, host) },
@@ -116,7 +118,7 @@ describe('rotate-secrets on full (fast profile), under load', { concurrency: fal
     let finishMs: number;
     let fresh: Record<SecretName, string>;
     try {
-      await new Promise((res) => setTimeout(res, 1000));
+      await untilAcked('workload A (old app password)', a, VIAS);
       mark('rotate');
       const rotate = await runCli(['rotate-secrets', '--name', NAME, '--json'], { cwd, timeoutMs: 180_000 });
       mark('rotated');
@@ -148,26 +150,30 @@ describe('rotate-secrets on full (fast profile), under load', { concurrency: fal
       const replicaId = (await run('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${NAME}`, '--filter', `label=com.docker.compose.service=${replica.name}`])).stdout.trim();
       mark(`restart ${replica.name}`);
       await run('docker', ['restart', '-t', '2', replicaId]);
-      const deadline = Date.now() + 30_000;
       let link = '';
-      while (Date.now() < deadline) {
-        link = await withConnection({ host, port: replica.hostPort }, { username: 'admin', password: fresh.admin }, async (r) => String(await r.info('replication')), 1000).catch(() => '');
-        if (link.includes('master_link_status:up')) break;
-        await new Promise((res) => setTimeout(res, 200));
-      }
-      assert.match(link, /master_link_status:up/, `${replica.name} relinked after its restart (masterauth from the new secret)`);
+      await until(
+        `${replica.name} relinked after its restart (masterauth from the new secret)`,
+        async () => {
+          link = await withConnection({ host, port: replica.hostPort }, { username: 'admin', password: fresh.admin }, async (r) => String(await r.info('replication')), 1000).catch((e: Error) => e.message);
+          return link.includes('master_link_status:up');
+        },
+        { timeoutMs: 30_000, intervalMs: 200, state: () => link.match(/master_link_status:\w+/)?.[0] ?? link.slice(0, 200) },
+      );
       for (const pw of [old.app, fresh.app]) assert.equal(await login(host, replica.hostPort, 'app', pw), 'ok', `restarted ${replica.name} accepts both app passwords`);
 
       // Clients move to the new password; A (old password, connected) keeps writing.
       b = workload({ username: 'app', password: fresh.app }, `${prefix}-b`);
       await b.start();
-      await new Promise((res) => setTimeout(res, 1000));
+      await untilAcked('workload B (new app password)', b, VIAS);
       mark('B started; finish');
       const fin = await runCli(['rotate-secrets', '--name', NAME, '--finish', '--json'], { cwd, timeoutMs: 180_000 });
       mark('finished');
       assert.equal(fin.exitCode, 0, fin.stderr + fin.stdout);
       finishMs = (JSON.parse(fin.stdout) as { totalMs: number }).totalMs;
-      await new Promise((res) => setTimeout(res, 1000));
+      // Both keep writing after it: A's connections stay logged in with the password now removed.
+      const finishedAt = performance.now();
+      await untilAcked('workload A after --finish', a, VIAS, { since: finishedAt });
+      await untilAcked('workload B after --finish', b, VIAS, { since: finishedAt });
     } finally {
       await a.stop();
       await b?.stop();
@@ -175,7 +181,6 @@ describe('rotate-secrets on full (fast profile), under load', { concurrency: fal
     const ops = [...a.ops, ...(b?.ops ?? [])];
     const notOk = ops.filter((o) => o.outcome !== 'ok');
     tc.diagnostic(`rotation ${rotateMs} ms, finish ${finishMs} ms; writes: ${ops.length} (A ${a.ops.length}, B ${b?.ops.length}), not ok ${notOk.length}`);
-    assert.ok(a.ops.length > 500 && (b?.ops.length ?? 0) > 200, `both workloads wrote (${a.ops.length}, ${b?.ops.length})`);
     tc.diagnostic(events.join(', '));
     assert.deepEqual(notOk.map((o) => `${o.key} ${o.via} ${o.outcome} at ${Math.round(o.start - t0)} ms: ${o.error}`), [], 'no write failed during the rotation and the finish');
     const master = await masterName();
@@ -200,19 +205,25 @@ describe('rotate-secrets on full (fast profile), under load', { concurrency: fal
     const killedAt = Date.now();
     spawnSync('docker', ['kill', containerId(NAME, oldMaster)], { stdio: 'ignore' });
     let newMaster = oldMaster;
-    while (Date.now() - killedAt < 30_000 && newMaster === oldMaster) {
-      await new Promise((res) => setTimeout(res, 200));
-      newMaster = await masterName().catch(() => oldMaster);
+    try {
+      await until(
+        'the Sentinels fail over',
+        async () => (newMaster = await masterName().catch(() => oldMaster)) !== oldMaster,
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      tc.diagnostic(`failover after rotation: ${newMaster} named after ${Date.now() - killedAt} ms`);
+    } finally {
+      spawnSync('docker', ['start', containerId(NAME, oldMaster)], { stdio: 'ignore' });
     }
-    assert.notEqual(newMaster, oldMaster, 'the Sentinels failed over');
-    tc.diagnostic(`failover after rotation: ${newMaster} named after ${Date.now() - killedAt} ms`);
-    spawnSync('docker', ['start', containerId(NAME, oldMaster)], { stdio: 'ignore' });
-    let healthy = false;
-    for (let i = 0; i < 60 && !healthy; i++) {
-      healthy = (await runCli(['status', '--name', NAME], { cwd, timeoutMs: 30_000 })).exitCode === 0;
-      if (!healthy) await new Promise((res) => setTimeout(res, 1000));
-    }
-    const last = await runCli(['status', '--name', NAME], { cwd, timeoutMs: 30_000 });
-    assert.ok(healthy, `healthy after the failover: ${last.stdout}`);
+    let status = '';
+    await until(
+      'status healthy after the failover',
+      async () => {
+        const r = await runCli(['status', '--name', NAME], { cwd, timeoutMs: 30_000 });
+        status = r.stdout;
+        return r.exitCode === 0;
+      },
+      { timeoutMs: 120_000, intervalMs: 1000, state: () => status },
+    );
   });
 });

@@ -19,6 +19,7 @@ import { type Credentials, withConnection } from '../../src/probes/connect.js';
 import { sentinelClientOptions } from '../../src/probes/sentinel-client.js';
 import { EXIT } from '../../src/errors.js';
 import { dockerSuiteSkip, IMAGE_FLAGS, forceRemoveProject, requireDocker, runCli } from '../helpers/docker.js';
+import { untilAcked } from '../helpers/wait.js';
 
 interface CliSwitchover {
   oldMaster: string;
@@ -82,12 +83,15 @@ for (const [preset, portBase] of [
       if (d!.topology.haproxy.enabled) paths.push({ via: 'haproxy', options: haproxyClientOptions(d!.host, d!.topology.haproxy.writePort, app) });
       const prefix = `sw-it-${Date.now()}`;
       const workload = new Workload(paths, { rate: 200, durability: 'async', prefix, maxMs: 120_000, now: () => performance.now() });
+      const vias = paths.map((p) => p.via);
       await workload.start();
       let r;
       try {
-        await new Promise((res) => setTimeout(res, 1000));
+        // 150 acknowledged on each path before and after: the load spans the switchover.
+        await untilAcked('before the switchover', workload, vias, { atLeast: 150 });
         r = await runCli(['switchover', '--name', name, '--json', ...args], { cwd, timeoutMs: 120_000 });
-        await new Promise((res) => setTimeout(res, 1500));
+        // Writes resume on every path after it (and are in the keyspace read below).
+        await untilAcked('after the switchover', workload, vias, { since: performance.now(), atLeast: 150 });
       } finally {
         await workload.stop();
       }
