@@ -3,7 +3,7 @@
 // last state seen.
 import type { Workload } from '../../src/failover/workload.js';
 import type { Via } from '../../src/failover/recording.js';
-import { waitFor } from '../../src/health/wait.js';
+import { waitFor } from '../../src/wait.js';
 
 /**
  * Resolves once `check` holds (polled every `intervalMs`), or throws after `timeoutMs`.
