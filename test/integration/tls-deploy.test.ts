@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { loadOrCreateCertificates } from '../../src/files/certificates.js';
-import { scenariosFor, type ScenarioName } from '../../src/failover/scenarios.js';
+import { scenario, scenariosFor, type ScenarioName } from '../../src/failover/scenarios.js';
 import { CA_CERT_FILE } from '../../src/synth/tls.js';
 import { IN_CI, run } from '../helpers/binaries.js';
 import { dockerSuiteSkip, forceRemoveProject, IMAGE_FLAGS, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
@@ -171,7 +171,7 @@ describe('deploy full --tls, used from the host', { concurrency: false, skip: do
   // (the pause lease). The rest differ from these in the fault, not in what the client meets;
   // every scenario runs in plain text in failover.test.ts.
   const TLS_SCENARIOS = ['kill-master', 'pause-master', 'partition-master', 'sentinel-majority-loss', 'switchover'];
-  it(`test-failover over TLS (${TLS_SCENARIOS.join(', ')}): the process survives every scenario, each passes, no acknowledged write lost`, { timeout: 900_000 }, async (t) => {
+  it(`test-failover over TLS (${TLS_SCENARIOS.join(', ')}): the process survives every scenario, each passes, no acknowledged write lost beyond its bar`, { timeout: 900_000 }, async (t) => {
     if (!requireDocker(t)) return;
     assert.ok(deployed, deployError);
     const started = performance.now();
@@ -186,7 +186,11 @@ describe('deploy full --tls, used from the host', { concurrency: false, skip: do
     assert.deepEqual(res.scenarios.map((s) => s.scenario), TLS_SCENARIOS.filter((n) => scenariosFor(topologyOf('full', { tls: { enabled: true } })).includes(n as ScenarioName)));
     for (const s of res.scenarios) {
       assert.ok(s.writes.acked > 0, `${s.scenario}: writes were acknowledged over TLS`);
-      assert.equal(s.writes.lostAcked, 0, `${s.scenario}: ${s.failures.join('; ')}`);
+      // A partitioned master acknowledges writes until min-replicas-max-lag runs out (async
+      // replication, the documented Redis bound): that scenario's loss is judged by test-failover
+      // against the bound (a failure below if exceeded); every other scenario must lose none.
+      if (scenario(s.scenario as ScenarioName).ackedWriteLoss !== 'min-replicas-max-lag') assert.equal(s.writes.lostAcked, 0, `${s.scenario}: ${s.failures.join('; ')}`);
+      else t.diagnostic(`${s.scenario}: ${s.writes.lostAcked} acknowledged write(s) lost within the min-replicas-max-lag bound`);
     }
     // switchover also demands that no write fail at all, which holds only while the pause
     // (about 1.1 s on a quiet machine) stays under the client's commandTimeout: on a machine
