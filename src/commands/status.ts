@@ -97,7 +97,9 @@ export function formatStatus(s: StatusSnapshot): string {
   }
   out.push(
     style.dim(
-      `\nThe checks are probed from this host. Container healthchecks (docker ps) run every ${s.containerHealthcheckIntervalMs / 1000} s once a container is up: they tell Docker a process is alive, and gate nothing.`,
+      s.containerHealthcheckIntervalMs === null
+        ? '\nThe checks are probed from this host. Swarm tasks run no container healthcheck (one would keep a task out of the service DNS until its first run).'
+        : `\nThe checks are probed from this host. Container healthchecks (docker ps) run every ${s.containerHealthcheckIntervalMs / 1000} s once a container is up: they tell Docker a process is alive, and gate nothing.`,
     ),
   );
   return out.join('\n');

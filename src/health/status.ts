@@ -42,11 +42,11 @@ export interface StatusSnapshot {
   /** On swarm also the node each task runs on. */
   containers: { service: string; state: string; health?: string; node?: string }[];
   /**
-   * How often Docker runs the container healthchecks once a container is up. They are Docker's
-   * view (`docker ps`; none on swarm); healthy is what the checks below, probed from the
-   * host, say.
+   * How often Docker runs the container healthchecks once a container is up; null on swarm,
+   * which runs none (synth/stack.ts). They are Docker's view (`docker ps`); healthy is what the
+   * checks below, probed from the host, say.
    */
-  containerHealthcheckIntervalMs: number;
+  containerHealthcheckIntervalMs: number | null;
   nodes: NodeStatus[];
   sentinels: SentinelStatus[];
   haproxy?: { reachable: boolean; error?: string; servers: HaproxyServerState[]; writeReaches?: string; readReaches?: string };
@@ -291,7 +291,7 @@ export async function takeSnapshot(
     healthy: false,
     master,
     containers: containers.map((c) => ({ service: c.service, state: c.state, health: c.health, ...(c.node ? { node: c.node } : {}) })),
-    containerHealthcheckIntervalMs: t.healthcheckIntervalMs,
+    containerHealthcheckIntervalMs: t.target === 'swarm' ? null : t.healthcheckIntervalMs,
     nodes,
     sentinels,
     natMap: natMap(t, hostsOf(d)),
