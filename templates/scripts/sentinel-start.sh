@@ -45,8 +45,21 @@ seen=$(answers_summary "$answers")
 if [ -n "$answer" ]; then
   echo "redis-ha: a majority of the $SENTINEL_COUNT Sentinels name ${answer% *} as master ($seen)"
   # Monitor the current master; known replicas are learnt from it at once.
-  sed -e "s/^sentinel monitor $MASTER_NAME [^ ]* [0-9]* /sentinel monitor $MASTER_NAME $answer /" \
-      -e '/^sentinel known-replica /d' "$rendered" | with_auth >"$live.tmp"
+  {
+    sed -e "s/^sentinel monitor $MASTER_NAME [^ ]* [0-9]* /sentinel monitor $MASTER_NAME $answer /" \
+        -e '/^sentinel known-replica /d' "$rendered"
+    # Its votes survive the restart (current-epoch, leader-epoch): a Sentinel that forgot them
+    # could vote a second time in an epoch it already voted in, and two leaders of one epoch
+    # make two failovers with the same config epoch, which Sentinels never reconcile. The
+    # config epoch only where it belongs to the master now named (else the peers' hello
+    # messages bring the right one).
+    if [ -f "$live" ]; then
+      grep -E "^sentinel (current-epoch|leader-epoch $MASTER_NAME) " "$live" || true
+      if [ "$(learnt_master "$live" || true)" = "$answer" ]; then
+        grep -E "^sentinel config-epoch $MASTER_NAME " "$live" || true
+      fi
+    fi
+  } | with_auth >"$live.tmp"
   mv "$live.tmp" "$live"
 elif [ -f "$live" ] && learnt=$(learnt_master "$live"); then
   echo "redis-ha: no majority of the ${SENTINEL_COUNT:-?} Sentinels names a master (${seen:-none asked}); keeping what this Sentinel learnt (master $learnt, epochs, known replicas) with the rendered settings"

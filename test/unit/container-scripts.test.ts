@@ -454,6 +454,40 @@ for (const shell of SHELLS) {
         assert.deepEqual(r.entrypoint?.slice(-1), ['--sentinel']);
       });
 
+      it('keeps its votes (current-epoch, leader-epoch) across the restart; the config epoch only with the master it belongs to', async (t) => {
+        if (!ready(t)) return;
+        // It voted in epoch 21 and learnt redis-3 at config epoch 21; its peers now name redis-1.
+        const state = [
+          'port 26379',
+          'sentinel monitor mymaster redis-3 6379 2',
+          'sentinel config-epoch mymaster 21',
+          'sentinel leader-epoch mymaster 21',
+          'sentinel known-replica mymaster redis-1 6379',
+          'sentinel current-epoch 21',
+          '',
+        ].join('\n');
+        const moved = await go('sentinel-start.sh', {
+          data: { 'sentinel.conf': state },
+          replies: { 'sentinel-2': { SENTINEL: addr('redis-1') }, 'sentinel-3': { SENTINEL: addr('redis-1') } },
+        });
+        assert.equal(moved.code, 0, moved.out);
+        const live = ((await moved.data('sentinel.conf')) ?? '').split('\n');
+        assert.equal(monitorLine(live.join('\n')), 'sentinel monitor mymaster redis-1 6379 2');
+        assert.ok(live.includes('sentinel current-epoch 21'), live.join('\n'));
+        assert.ok(live.includes('sentinel leader-epoch mymaster 21'), live.join('\n'));
+        assert.ok(!live.some((l) => l.startsWith('sentinel config-epoch ')), 'epoch 21 belongs to redis-3, not to redis-1');
+        assert.ok(!live.some((l) => l.startsWith('sentinel known-replica ')));
+
+        const same = await go('sentinel-start.sh', {
+          data: { 'sentinel.conf': state },
+          replies: { 'sentinel-2': { SENTINEL: addr('redis-3') }, 'sentinel-3': { SENTINEL: addr('redis-3') } },
+        });
+        assert.equal(same.code, 0, same.out);
+        const kept = ((await same.data('sentinel.conf')) ?? '').split('\n');
+        assert.ok(kept.includes('sentinel config-epoch mymaster 21'), kept.join('\n'));
+        assert.ok(kept.includes('sentinel current-epoch 21') && kept.includes('sentinel leader-epoch mymaster 21'));
+      });
+
       it('keeps its last state when one peer of three Sentinels answers', async (t) => {
         if (!ready(t)) return;
         const r = await go('sentinel-start.sh', {
