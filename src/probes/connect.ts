@@ -48,11 +48,18 @@ export async function withConnection<T>(
   timeoutMs = 1000,
 ): Promise<T> {
   const redis = probeConnection(endpoint, auth, timeoutMs);
-  redis.on('error', () => {
-    /* reported through the failed command */
+  // ioredis rejects a failed connect with "Connection is closed." whatever happened; the
+  // socket's own error (ECONNREFUSED, ETIMEDOUT, a TLS error) is what tells a user why.
+  let socketError: Error | undefined;
+  redis.on('error', (err: Error) => {
+    socketError ??= err;
   });
   try {
-    await redis.connect();
+    try {
+      await redis.connect();
+    } catch (err) {
+      throw socketError ?? err;
+    }
     return await fn(redis);
   } finally {
     redis.disconnect();
