@@ -19,6 +19,8 @@ export interface StatusOptions {
   target?: TargetName;
   /** Swarm: `NODE=DOCKER_HOST` per node (default: those recorded at deploy). */
   nodeHost?: string[];
+  /** How long to wait before confirming an unhealthy verdict with a second snapshot (0: none). */
+  confirmMs?: number;
 }
 
 export async function status(options: StatusOptions, ctx: Pick<CommandContext, 'runtime' | 'io' | 'runtimeFor'>): Promise<StatusSnapshot> {
@@ -28,7 +30,13 @@ export async function status(options: StatusOptions, ctx: Pick<CommandContext, '
   const d: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t), hostOf };
   const containers = await runtime.containers(t.name);
   const certificates = await readCertificateExpiry(files.dir, t);
-  return takeSnapshot(d, containers, { caughtUp: false, certificates });
+  const first = await takeSnapshot(d, containers, { caughtUp: false, certificates });
+  // A probe is one try with a 1 s limit: on a loaded machine (TLS handshakes, a busy CI runner)
+  // one can miss while everything is fine. An unhealthy verdict that nothing fatal explains is
+  // confirmed by a second look a moment later; only what is still wrong then is reported.
+  if (first.healthy || first.checks.some((c) => !c.ok && c.fatal) || options.confirmMs === 0) return first;
+  await sleep(options.confirmMs ?? 1000);
+  return takeSnapshot(d, await runtime.containers(t.name), { caughtUp: false, certificates });
 }
 
 
@@ -112,12 +120,12 @@ export async function watchStatus(
 ): Promise<StatusSnapshot> {
   // Ends at once when `signal` aborts (then the loop ends; never rejects).
   const pause = ctx.sleep ?? ((ms: number, signal: AbortSignal) => sleep(ms, { signal }).catch(() => undefined));
-  let last = await status(options, ctx);
+  let last = await status({ ...options, confirmMs: 0 }, ctx);
   while (!ctx.signal.aborted) {
     ctx.io.stdout.write(`\x1b[2J\x1b[H${formatStatus(last)}\n${style.dim(`\n${last.takenAt}  (Ctrl-C to stop)`)}\n`);
     await pause(options.intervalMs ?? 1000, ctx.signal);
     if (ctx.signal.aborted) break;
-    last = await status(options, ctx);
+    last = await status({ ...options, confirmMs: 0 }, ctx);
   }
   return last;
 }

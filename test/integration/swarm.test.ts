@@ -22,6 +22,22 @@ const env = { DOCKER_HOST: NODES[0]!.dockerHost };
 const NODE_HOSTS = NODES.flatMap((n) => ['--node-host', `${n.name}=${n.dockerHost}`]);
 const IMAGES = ['--redis-image', 'redis-ha-local/redis:7.0', '--haproxy-image', 'redis-ha-local/haproxy:2.6', '--exporter-image', 'redis-ha-local/redis-exporter:1.45'];
 
+/**
+ * A failed command's reason, short enough for CI's excerpt: the failing checks of a status
+ * snapshot first (a full JSON document would push them out), then the end of stderr.
+ */
+function why(r: { stdout: string; stderr: string }): string {
+  let failing: string;
+  try {
+    const doc = JSON.parse(r.stdout) as { checks?: { name: string; ok: boolean; detail: string }[]; status?: { checks?: { name: string; ok: boolean; detail: string }[] } };
+    const checks = doc.checks ?? doc.status?.checks ?? [];
+    failing = checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ');
+  } catch {
+    failing = r.stdout.slice(-1500);
+  }
+  return `${failing ? `failing: ${failing}\n` : ''}${r.stderr.slice(-2000)}`;
+}
+
 const docker = async (node: number, args: string[]) => (await nodeDocker(NODES[node - 1]!, args, 60_000)).stdout.split('\n').filter(Boolean);
 
 /** What a stack leaves on every node: containers, volumes, networks, configs, secrets, node labels. */
@@ -74,7 +90,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
       if (!requireLab(t, unavailable)) return;
       const name = `sw-${preset}`;
       const r = await deploy(preset, name, tls ? ['--tls'] : []);
-      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      assert.equal(r.exitCode, 0, why(r));
       const result = JSON.parse(r.stdout);
       assert.equal(result.healthy, true);
       t.diagnostic(`${preset}: healthy after ${(result.timings.totalMs / 1000).toFixed(1)} s`);
@@ -88,7 +104,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
       assert.equal(result.natMap['redis-1:6379'].host, NODES.find((n) => n.name === redis1Node)!.address);
 
       const status = await runCli(['status', '--name', name, '--json'], { cwd, env });
-      assert.equal(status.exitCode, 0, status.stdout + status.stderr);
+      assert.equal(status.exitCode, 0, why(status));
       assert.equal(JSON.parse(status.stdout).containers.filter((c: { node?: string }) => c.node).length, tasks.length);
       if (tls) {
         const fo = await runCli(['test-failover', '--name', name, '--scenario', 'kill-master', '--json'], { cwd, env, timeoutMs: 300_000 });
@@ -100,7 +116,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
       }
 
       const clean = await runCli(['cleanup', '--name', name, '--json'], { cwd, env, timeoutMs: 180_000 });
-      assert.equal(clean.exitCode, 0, clean.stdout + clean.stderr);
+      assert.equal(clean.exitCode, 0, why(clean));
       const removed = JSON.parse(clean.stdout)[0];
       assert.equal(removed.volumes.length, preset === 'basic' ? 3 : 6, JSON.stringify(removed.volumes));
       assert.ok(removed.nodeLabels.length >= 3, JSON.stringify(removed.nodeLabels));
@@ -121,7 +137,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     if (!requireLab(t, unavailable)) return;
     const name = 'sw-fo';
     const r = await deploy('full', name);
-    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.equal(r.exitCode, 0, why(r));
     const natMap = JSON.parse(r.stdout).natMap as Record<string, { host: string; port: number }>;
 
     // A client on the host, with the options the snippet prints and the swarm natMap.
@@ -143,7 +159,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     t.diagnostic(`--scenario all on swarm: ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const allRun = JSON.parse(all.stdout);
     for (const s of allRun.scenarios as Scenario[]) t.diagnostic(line(s));
-    assert.equal(all.exitCode, 0, all.stdout + all.stderr);
+    assert.equal(all.exitCode, 0, `${(allRun.scenarios as Scenario[]).filter((s) => !s.passed).map(line).join('\n')}\n${why(all)}`);
     assert.deepEqual(allRun.scenarios.map((s: Scenario) => s.scenario), SWARM_SCENARIOS, 'every compose scenario but rolling-restart (compose only), then the node faults');
     assert.match(all.stderr, /skipped: rolling-restart needs target compose/);
     for (const s of allRun.scenarios as Scenario[]) {
@@ -183,7 +199,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     assert.equal(partition.faultMode, 'link');
     assert.match(partition.notes.join('\n'), /took the link of node\d down/);
     const status = await runCli(['status', '--name', name, '--json'], { cwd, env });
-    assert.equal(status.exitCode, 0, `healthy after the engine and link faults: ${status.stdout}${status.stderr}`);
+    assert.equal(status.exitCode, 0, `healthy after the engine and link faults: ${why(status)}`);
 
     // The same client, after the node deaths and returns: reads its earlier write, writes again.
     assert.equal(await client.get('before-kill-node'), '1');
@@ -193,7 +209,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     // Backup takes the RDB through the source node's engine; restore is refused on swarm.
     const backupFile = join(cwd, 'sw-fo.rdb');
     const b = await runCli(['backup', '--name', name, '--out', backupFile, '--json'], { cwd, env, timeoutMs: 120_000 });
-    assert.equal(b.exitCode, 0, b.stdout + b.stderr);
+    assert.equal(b.exitCode, 0, why(b));
     const taken = JSON.parse(b.stdout);
     assert.equal(taken.deployment, name);
     assert.equal(taken.source.role, 'replica');
@@ -210,7 +226,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
 
     client.disconnect();
     const clean = await runCli(['cleanup', '--name', name], { cwd, env, timeoutMs: 180_000 });
-    assert.equal(clean.exitCode, 0, clean.stdout + clean.stderr);
+    assert.equal(clean.exitCode, 0, why(clean));
     assert.deepEqual(await leftovers(name), []);
     deployed.delete(name);
   });

@@ -89,6 +89,22 @@ describe('status against a fake runtime', () => {
     assert.deepEqual(runtime.calls.filter((c) => c.method === 'containers').at(-1)?.args, [NAME]);
   });
 
+  it('confirms an unhealthy verdict with a second snapshot; not when a check is fatal, nor with confirmMs 0', async (t) => {
+    const cwd = await makeTempDir('redis-ha-cmd-status-');
+    t.after(() => removeDir(cwd));
+    const r = await rendered(cwd);
+    const looks = async (containers: ReturnType<typeof containersFor>, confirmMs: number) => {
+      const runtime = new FakeRuntime();
+      runtime.containersOf.set(NAME, containers);
+      const snapshot = await status({ name: NAME, confirmMs }, { runtime, io: captureIo(cwd) });
+      assert.equal(snapshot.healthy, false, 'nothing answers on the ports');
+      return runtime.called('containers').length;
+    };
+    assert.equal(await looks(containersFor(r.topology), 1), 2, 'unreachable nodes: looked twice');
+    assert.equal(await looks(containersFor(r.topology), 0), 1, 'confirmMs 0: once');
+    assert.equal(await looks(containersFor(r.topology, { state: 'exited', exitCode: 1 }), 1), 1, 'an exited container is fatal: once');
+  });
+
   it('says the engine is not reachable (exit 3)', async (t) => {
     const cwd = await makeTempDir('redis-ha-cmd-status-');
     t.after(() => removeDir(cwd));

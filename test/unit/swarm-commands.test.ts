@@ -139,7 +139,7 @@ describe('status on swarm (FakeSwarm)', () => {
     const listener = createServer((socket) => (probed.push('redis-3'), socket.destroy()));
     await new Promise<void>((resolve) => listener.listen(16923, '127.0.1.3', resolve));
     t.after(() => new Promise<void>((resolve) => listener.close(() => resolve())));
-    const snapshot = await status({ name: NAME }, ctx);
+    const snapshot = await status({ name: NAME, confirmMs: 0 }, ctx);
     assert.deepEqual(compose.called(), [], 'the compose runtime is not asked');
     assert.deepEqual(swarm.called('checkEngine', 'containers'), ['checkEngine', 'containers']);
     assert.deepEqual(snapshot.containers.map((c) => `${c.service}@${c.node}`), ['redis-1@node1', 'redis-2@node2', 'redis-3@node3', 'sentinel-1@node1', 'sentinel-2@node2', 'sentinel-3@node3']);
