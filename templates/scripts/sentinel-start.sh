@@ -78,5 +78,22 @@ else
   echo "redis-ha: first start; monitoring the rendered master"
   with_auth <"$rendered" >"$live.tmp"
   mv "$live.tmp" "$live"
+  # Every container starts at once. A Sentinel that started before the master's Redis
+  # answered would count it down after down-after-milliseconds (1 s on the fast profile) and,
+  # with its peers, fail over to a replica of an empty deployment that never had a master.
+  # So a first start waits, bounded, until the rendered master answers PING; a restart never
+  # waits (the master may be why it is needed).
+  if rendered_master=$(learnt_master "$rendered"); then
+    limit=${REDIS_HA_MASTER_WAIT_S:-30}
+    deadline=$(($(date +%s) + limit))
+    # PONG, not just exit 0: redis-cli prints an error reply (LOADING, NOAUTH) and exits 0.
+    until [ "$(rcli 1 health -h "${rendered_master% *}" -p "${rendered_master#* }" PING 2>/dev/null)" = PONG ]; do
+      if [ "$(date +%s)" -ge "$deadline" ]; then
+        echo "redis-ha: the rendered master ${rendered_master% *} did not answer PING within $limit s; starting anyway"
+        break
+      fi
+      sleep 0.05
+    done
+  fi
 fi
 exec docker-entrypoint.sh redis-server "$live" --sentinel

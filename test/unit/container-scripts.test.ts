@@ -376,6 +376,8 @@ for (const shell of SHELLS) {
             secrets: { ...SECRETS, [s.secret]: `${NASTY_PASSWORD}\n` },
             conf: {}, // written from the data dir instead, below
             confFromDataDir: { [s.conf]: (dir) => `port 0\nunixsocket ${dir}/server.sock\ndir ${dir}\n${users}${s.extra}` },
+            // A first start: the Sentinel waits for the rendered master to answer.
+            replies: { '127.0.0.1': { PING: 'PONG' } },
           });
           assert.equal(r.code, 0, r.out);
           const sock = join(r.dataDir, 'server.sock');
@@ -575,9 +577,27 @@ for (const shell of SHELLS) {
         if (!ready(t)) return;
         const r = await go('sentinel-start.sh', {
           data: { 'sentinel.conf': 'port 26379\n' },
+          replies: { 'redis-1': { PING: 'PONG' } },
         });
         assert.equal(r.code, 0, r.out);
         assert.equal(monitorLine(await r.data('sentinel.conf')), 'sentinel monitor mymaster redis-1 6379 2', r.out);
+      });
+
+      it('a first start waits until the rendered master answers PING (all containers start at once), bounded', async (t) => {
+        if (!ready(t)) return;
+        const up = await go('sentinel-start.sh', { replies: { 'redis-1': { PING: 'PONG' } } });
+        assert.equal(up.code, 0, up.out);
+        assert.ok(up.calls.some((c) => c.startsWith('redis-1 PING ') && c.endsWith(` ${as('health')}`)), up.calls.join('\n'));
+        assert.doesNotMatch(up.out, /did not answer/);
+        // The master never answers: it starts anyway once the limit has passed.
+        const down = await go('sentinel-start.sh', { env: { ...SENTINEL_ENV, REDIS_HA_MASTER_WAIT_S: '1' } });
+        assert.equal(down.code, 0, down.out);
+        assert.match(down.out, /the rendered master redis-1 did not answer PING within 1 s; starting anyway/);
+        assert.deepEqual(down.entrypoint?.slice(-1), ['--sentinel']);
+        // A restart (a state that names a master) never waits for it.
+        const restart = await go('sentinel-start.sh', { data: { 'sentinel.conf': SENTINEL_CONF } });
+        assert.equal(restart.code, 0, restart.out);
+        assert.ok(!restart.calls.some((c) => c.startsWith('redis-1 PING')), restart.calls.join('\n'));
       });
 
       it('keeps its last state on no answer or an error reply, with the users of now and quoted auth lines', async (t) => {
@@ -611,7 +631,7 @@ for (const shell of SHELLS) {
 
       it('without secret files (auth disabled) writes no auth lines', async (t) => {
         if (!ready(t)) return;
-        const r = await go('sentinel-start.sh', { secrets: {} });
+        const r = await go('sentinel-start.sh', { secrets: {}, replies: { 'redis-1': { PING: 'PONG' } } });
         assert.equal(r.code, 0, r.out);
         assert.equal(await r.data('sentinel.conf'), SENTINEL_CONF);
         assert.ok(r.calls.every((c) => c.endsWith(` ${as('')}`)), r.calls.join('\n'));
