@@ -40,6 +40,19 @@ rcli() {
   fi
 }
 
+# Waits until a Redis answers PING with PONG (not just exit 0: redis-cli prints an error reply,
+# LOADING or NOAUTH, and exits 0), asking every 50 ms as the health user. $1: the deadline
+# (epoch seconds), then redis-cli's address arguments (-h host -p port; none: this node).
+# Fails once the deadline has passed.
+await_pong() {
+  _deadline=$1
+  shift
+  until [ "$(rcli 1 health "$@" PING 2>/dev/null)" = PONG ]; do
+    [ "$(date +%s)" -ge "$_deadline" ] && return 1
+    sleep 0.05
+  done
+}
+
 # True when $1 is a reply to SENTINEL get-master-addr-by-name as redis-cli --raw prints it
 # (trailing newlines stripped): a host line and a numeric port line, nothing else.
 # redis-cli prints an error reply (NOAUTH ..., LOADING ...) the same way and exits 0, but an

@@ -74,26 +74,17 @@ if [ -n "$attach" ]; then
     # (Overridable only so that tests need not wait that long.)
     limit=${REDIS_HA_ATTACH_TIMEOUT_S:-30}
     deadline=$(($(date +%s) + limit))
-    # PONG, not just exit 0: redis-cli prints an error reply (LOADING, NOAUTH) and exits 0.
-    pong() { [ "$(rcli 1 health "$@" PING 2>/dev/null)" = PONG ]; }
-    until pong; do
-      if [ "$(date +%s)" -ge "$deadline" ]; then
-        # The marker stays: the healthcheck keeps failing, and says why.
-        echo "redis-ha: gave up attaching to $attach: this node did not answer PING within $limit s" |
-          tee -a "$attaching"
-        exit 1
-      fi
-      sleep 0.05
-    done
-    until pong -h "${attach% *}" -p "${attach#* }"; do
-      if [ "$(date +%s)" -ge "$deadline" ]; then
-        # Attach anyway: Redis retries the link by itself every second, and a replica whose
-        # link is down fails the healthcheck, where an empty master would pass it.
-        echo "redis-ha: master $attach did not answer PING within $limit s; leaving the link to Redis' own retries"
-        break
-      fi
-      sleep 0.05
-    done
+    if ! await_pong "$deadline"; then
+      # The marker stays: the healthcheck keeps failing, and says why.
+      echo "redis-ha: gave up attaching to $attach: this node did not answer PING within $limit s" |
+        tee -a "$attaching"
+      exit 1
+    fi
+    if ! await_pong "$deadline" -h "${attach% *}" -p "${attach#* }"; then
+      # Attach anyway: Redis retries the link by itself every second, and a replica whose
+      # link is down fails the healthcheck, where an empty master would pass it.
+      echo "redis-ha: master $attach did not answer PING within $limit s; leaving the link to Redis' own retries"
+    fi
     # OK, not just exit 0 (see PONG above): the marker goes only once this node is a replica.
     # shellcheck disable=SC2086 # "host port" are two arguments
     reply=$(rcli 5 admin REPLICAOF $attach 2>&1 || true)

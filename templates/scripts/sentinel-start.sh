@@ -85,15 +85,9 @@ else
   # waits (the master may be why it is needed).
   if rendered_master=$(learnt_master "$rendered"); then
     limit=${REDIS_HA_MASTER_WAIT_S:-30}
-    deadline=$(($(date +%s) + limit))
-    # PONG, not just exit 0: redis-cli prints an error reply (LOADING, NOAUTH) and exits 0.
-    until [ "$(rcli 1 health -h "${rendered_master% *}" -p "${rendered_master#* }" PING 2>/dev/null)" = PONG ]; do
-      if [ "$(date +%s)" -ge "$deadline" ]; then
-        echo "redis-ha: the rendered master ${rendered_master% *} did not answer PING within $limit s; starting anyway"
-        break
-      fi
-      sleep 0.05
-    done
+    if ! await_pong $(($(date +%s) + limit)) -h "${rendered_master% *}" -p "${rendered_master#* }"; then
+      echo "redis-ha: the rendered master ${rendered_master% *} did not answer PING within $limit s; starting anyway"
+    fi
   fi
 fi
 exec docker-entrypoint.sh redis-server "$live" --sentinel
