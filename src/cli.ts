@@ -18,6 +18,7 @@ const io: Io = {
   live: Boolean(process.stderr.isTTY) && !process.env.CI,
   columns: process.stdout.columns || process.stderr.columns || 100,
   cwd: process.cwd(),
+  ...(process.env.GITHUB_STEP_SUMMARY ? { stepSummary: process.env.GITHUB_STEP_SUMMARY } : {}),
 };
 // Made by the first command that talks to the engine (loading the runtimes); every runtime it
 // made is ended with it.

@@ -14,6 +14,8 @@ export interface Io {
   columns: number;
   /** The working directory: ./.redis-ha lives here. */
   cwd: string;
+  /** A CI job's summary file (GITHUB_STEP_SUMMARY): deploy, status and test-failover append Markdown to it. */
+  stepSummary?: string;
 }
 
 /** Line printers over an Io. */

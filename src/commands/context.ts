@@ -7,6 +7,7 @@ import type { Topology } from '../model/schema.js';
 import type { CommandRunner } from '../runtime/exec.js';
 import type { RuntimeFor } from '../runtime/factory.js';
 import { readNodeHosts } from '../files/node-hosts.js';
+import { appendText } from '../files/writer.js';
 import { parseNodeHosts } from '../runtime/node-hosts.js';
 import type { MultiNodeEngine, Runtime } from '../runtime/runtime.js';
 import { swarmHostOf } from '../runtime/swarm-plan.js';
@@ -75,4 +76,14 @@ export async function liveEngine(
   const { runtime, swarm } = await swarmRuntimeFor(ctx, dir, options.nodeHost);
   await runtime.checkEngine();
   return { runtime, hostOf: await swarmHostOf(swarm, t) };
+}
+
+/** Appends Markdown to the CI job's summary when there is one (GITHUB_STEP_SUMMARY); a failure to write is a warning. */
+export async function appendStepSummary(io: Io, markdown: string): Promise<void> {
+  if (!io.stepSummary) return;
+  try {
+    await appendText(io.stepSummary, `${markdown}\n`);
+  } catch (err) {
+    io.stderr.write(`warning: could not append to the step summary ${io.stepSummary}: ${(err as Error).message}\n`);
+  }
 }

@@ -29,8 +29,9 @@ export const deployCommand = (cli: CommandLine): CommandModule<GlobalArgs, Built
   describe: 'Render, start with Docker Compose or as a Swarm stack, and wait until every check is green',
   builder,
   handler: async (args) => {
-    const { deploy, printDeployResult } = await import('./deploy.js');
+    const { deploy, printDeployResult, deployStepSummary } = await import('./deploy.js');
     const result = await deploy({ ...args, progress: !args.json }, await cli.context());
     printDeployResult(result, Boolean(args.json), cli.io);
+    await deployStepSummary(result, cli.io);
   },
 });

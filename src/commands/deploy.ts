@@ -19,7 +19,8 @@ import { writeNodeHosts } from '../files/node-hosts.js';
 import { parseNodeHosts } from '../runtime/node-hosts.js';
 import { swarmPreflight, type SwarmPreflight } from '../runtime/swarm-preflight.js';
 import { serviceAddresses } from '../runtime/swarm-plan.js';
-import { swarmRuntimeFor, type CommandContext } from './context.js';
+import { appendStepSummary, swarmRuntimeFor, type CommandContext } from './context.js';
+import { deploySummary } from '../report/step-summary.js';
 import { engineFeatures, render, type RenderOptions } from './render.js';
 import { readFile } from 'node:fs/promises';
 import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
@@ -314,6 +315,11 @@ async function logsFor(runtime: Runtime, project: string, services: string[]): P
       .map(async (c) => `  --- logs of ${c.service} (last 15 lines) ---\n${tail(await runtime.logs(c.id, { lines: 15 }), 15).replace(/^/gm, '  ')}`),
   );
   return parts.join('\n');
+}
+
+/** The deployment's endpoints on the CI job's summary page (GITHUB_STEP_SUMMARY), when there is one. */
+export async function deployStepSummary(r: DeployResult, io: Io): Promise<void> {
+  await appendStepSummary(io, deploySummary({ ...r, totalMs: r.timings.totalMs }));
 }
 
 export function printDeployResult(result: DeployResult, json: boolean, io: Io): void {

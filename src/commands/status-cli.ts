@@ -18,7 +18,7 @@ export const statusCommand = (cli: CommandLine): CommandModule<GlobalArgs, Built
   describe: 'Show every node, Sentinel, HAProxy backend and the exporter; exit 0 only when healthy',
   builder,
   handler: async (args) => {
-    const { printStatus, status, watchStatus } = await import('./status.js');
+    const { printStatus, status, statusStepSummary, watchStatus } = await import('./status.js');
     const ctx = await cli.context();
     let snapshot;
     if (args.watch && !args.json) {
@@ -27,6 +27,7 @@ export const statusCommand = (cli: CommandLine): CommandModule<GlobalArgs, Built
       snapshot = await status(args, ctx);
       printStatus(snapshot, Boolean(args.json), cli.io);
     }
+    await statusStepSummary(snapshot, cli.io);
     cli.setExit(snapshot.healthy ? EXIT.ok : EXIT.failed);
   },
 });

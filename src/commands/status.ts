@@ -9,7 +9,8 @@ import type { TargetName } from '../model/schema.js';
 import type { Deployment } from '../deployment.js';
 import { printJson, style, symbols } from '../report/style.js';
 import { padVisible } from '../report/width.js';
-import { liveEngine, type CommandContext } from './context.js';
+import { appendStepSummary, liveEngine, type CommandContext } from './context.js';
+import { statusSummary } from '../report/step-summary.js';
 import { locateDeployment } from './locate.js';
 
 export interface StatusOptions {
@@ -128,6 +129,11 @@ export async function watchStatus(
     last = await status({ ...options, confirmMs: 0 }, ctx);
   }
   return last;
+}
+
+/** The verdict and the checks on the CI job's summary page (GITHUB_STEP_SUMMARY), when there is one. */
+export async function statusStepSummary(s: StatusSnapshot, io: Io): Promise<void> {
+  await appendStepSummary(io, statusSummary(s));
 }
 
 export function printStatus(s: StatusSnapshot, json: boolean, io: Io): void {

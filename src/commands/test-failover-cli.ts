@@ -27,13 +27,19 @@ const builder = async (y: Argv<GlobalArgs>) => {
       .option('rate', { type: 'number', default: 200, describe: 'Writes per second on each client path' })
       .option('durability', { choices: ['async', 'wait'] as const, default: 'async' as const, describe: 'wait: acknowledge a write only after WAIT 1 (a replica has it)' })
       .option('report', { type: 'string', describe: 'Write a self-contained HTML timeline report to this file' })
+      .option('junit', { type: 'string', describe: 'Write a JUnit XML report (one testcase per scenario, figures as properties) for CI test reporters' })
+      .option('max-write-gap-ms', { type: 'number', describe: 'Gate: fail a scenario whose write gap (Sentinel-client path, and HAProxy path where there is one) exceeds N ms' })
+      .option('max-lost-acked', { type: 'number', describe: 'Gate: fail a scenario that loses more than N acknowledged writes [default: 0 with --durability wait]' })
+      .option('max-failed-writes', { type: 'number', describe: 'Gate: fail a scenario with more than N failed writes on any client path' })
       .option('node-fault', { type: 'string', describe: 'kill-node: containers (kill the deployment\'s containers on the node, drain it) or engine (lab nodes: kill the node\'s whole engine, a power loss) [default: containers]' })
       .option('partition', { type: 'string', describe: 'partition-node: network (disconnect the node\'s containers from the overlay) or link (lab nodes: the node\'s link down) [default: network]' }),
   )
     .example('$0 test-failover --name shop', 'Every scenario that fits the preset')
     .example('$0 test-failover --scenario kill-node --node-fault engine --durability wait', 'On the lab: a node whose whole engine dies')
     .example('$0 test-failover --scenario kill-master --durability wait --json', 'One scenario, WAIT after each write, as JSON')
-    .example('$0 test-failover --scenario all --report failover.html', 'With an HTML timeline per scenario');
+    .example('$0 test-failover --scenario all --report failover.html', 'With an HTML timeline per scenario')
+    .example('$0 test-failover --scenario kill-master --max-write-gap-ms 5000 --durability wait --junit failover.xml', 'A CI gate: exit 1 if a write gap exceeds 5 s or an acknowledged write is lost; JUnit for the job\'s test report')
+    .epilog('Exit status: 0 every scenario passed (and kept within the limits), 1 one failed (its figure and the limit are named), 2 bad input (nothing was touched), 130 interrupted (every fault healed). A limit on a figure a scenario does not measure is reported as not applicable, never as passed.');
 };
 
 export const testFailoverCommand = (cli: CommandLine): CommandModule<GlobalArgs, BuiltArgs<typeof builder>> => ({

@@ -4,23 +4,26 @@ import { lines, type Io } from '../io.js';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
-import { writeFileAtomic } from '../files/writer.js';
+import { checkWritable, writeFileAtomic } from '../files/writer.js';
 import { probeHost } from '../model/nodes.js';
 import type { TargetName } from '../model/schema.js';
 import type { Deployment } from '../deployment.js';
 import { HealStack } from '../operations/heal.js';
 import { InterruptedError, runScenario, type Progress, type ScenarioResult } from '../failover/run.js';
-import { selectScenarios } from '../failover/scenarios.js';
+import { SCENARIO_NAMES, selectScenarios } from '../failover/scenarios.js';
+import { checkLimits, limitFailures, parseLimits, type LimitCheck, type LimitOptions } from '../failover/limits.js';
+import { renderJunit } from '../report/junit.js';
+import { failoverSummary } from '../report/step-summary.js';
 import type { Durability } from '../failover/workload.js';
 import { formatScenarioLine, formatSummary, progressIo, progressLine } from '../report/failover-summary.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { printJson, style } from '../report/style.js';
-import { liveEngine, type CommandContext } from './context.js';
+import { appendStepSummary, liveEngine, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 import { labNodeFaultHooks, needsLab, parseNodeFaultModes } from './node-fault-modes.js';
 import type { NodeFaultOptions } from '../failover/fault-context.js';
 
-export interface TestFailoverOptions {
+export interface TestFailoverOptions extends LimitOptions {
   name?: string;
   dir?: string;
   /** Scenario names, or `all`; empty: the scenarios that fit the preset. */
@@ -31,6 +34,8 @@ export interface TestFailoverOptions {
   json?: boolean;
   /** Path of the HTML report to write. */
   report?: string;
+  /** Path of the JUnit XML report to write. */
+  junit?: string;
   /** compose | swarm; default: the deployment's own (topology.json). */
   target?: TargetName;
   /** Swarm: `NODE=DOCKER_HOST` per node (default: those recorded at deploy). */
@@ -51,9 +56,17 @@ export interface TestFailoverResult {
   nodeFault?: string;
   partition?: string;
   passed: boolean;
-  scenarios: Omit<ScenarioResult, 'recording'>[];
+  /** The limits of the gate (--max-*), as applied (--durability wait implies --max-lost-acked 0). */
+  limits: { maxWriteGapMs?: number; maxLostAcked?: number; maxFailedWrites?: number };
+  scenarios: GatedScenario[];
+  /** Scenarios that did not fit the deployment, with the reason. */
+  skipped: { scenario: string; reason: string }[];
   report?: string;
+  junit?: string;
 }
+
+/** A scenario's result with the gate's verdict on each limit, and how long it ran. */
+export type GatedScenario = Omit<ScenarioResult, 'recording'> & { limits: LimitCheck[]; durationMs: number };
 
 export interface TestFailoverContext extends CommandContext {
   /** Runs one scenario (tests substitute their own). */
@@ -71,6 +84,13 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   const t = files.topology;
   const { selected: scenarios, skipped } = selectScenarios(t, options.scenario);
   const modes = parseNodeFaultModes(options, scenarios, options.target ?? t.target);
+  const limits = parseLimits(options, durability, t);
+  // Report paths are checked before any fault goes in: a run must not end unable to say how it went.
+  const reportPath = options.report ? resolve(ctx.io.cwd, options.report) : undefined;
+  const junitPath = options.junit ? resolve(ctx.io.cwd, options.junit) : undefined;
+  if (reportPath) await checkWritable(reportPath, '--report');
+  if (junitPath) await checkWritable(junitPath, '--junit');
+  const startedAt = new Date().toISOString();
   for (const reason of skipped) io.print(style.dim(`skipped: ${reason}`));
   const { runtime, hostOf } = await liveEngine(ctx, files.dir, t, options);
   const deployment: Deployment = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t), hostOf };
@@ -83,7 +103,7 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   const heal = new HealStack();
   const onAbort = () => io.print(style.warn('interrupted: stopping; healing every injected fault first'));
   signal.addEventListener('abort', onAbort, { once: true });
-  const results: ScenarioResult[] = [];
+  const results: (ScenarioResult & { limits: LimitCheck[]; durationMs: number })[] = [];
   let lastPhase = '';
   const onProgress = (p: Progress) => {
     const line = progressLine(p);
@@ -94,9 +114,14 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   try {
     for (const name of scenarios) {
       signal.throwIfAborted();
+      const began = performance.now();
       const r = await run(name, { deployment, runtime, rate, durability, signal, heal, nodeFaults, onProgress });
-      results.push(r);
-      io.print(formatScenarioLine(r));
+      // The gate: a limit exceeded fails the scenario, with the figure and the limit.
+      const checks = checkLimits(r, limits, t);
+      const over = limitFailures(checks);
+      const gated = { ...r, failures: [...r.failures, ...over], passed: r.passed && over.length === 0, limits: checks, durationMs: Math.round(performance.now() - began) };
+      results.push(gated);
+      io.print(formatScenarioLine(gated));
     }
   } catch (err) {
     if (signal.aborted || err instanceof InterruptedError) throw new InterruptedError();
@@ -117,13 +142,19 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
     ...(scenarios.includes('kill-node') ? { nodeFault: modes.kill } : {}),
     ...(scenarios.includes('partition-node') ? { partition: modes.partition } : {}),
     passed: results.every((r) => r.passed),
+    limits,
     scenarios: results.map(({ recording: _recording, ...rest }) => rest),
+    skipped: skipped.map((reason) => ({ scenario: SCENARIO_NAMES.find((n) => reason.startsWith(`${n} `)) ?? reason.split(' ')[0]!, reason })),
   };
-  if (options.report) {
-    const path = resolve(ctx.io.cwd, options.report);
-    await writeFileAtomic(path, renderHtmlReport({ deployment: t.name, preset: t.preset, profile: t.profile, generatedAt: new Date().toISOString(), scenarios: results }));
-    result.report = path;
+  if (reportPath) {
+    await writeFileAtomic(reportPath, renderHtmlReport({ deployment: t.name, preset: t.preset, profile: t.profile, generatedAt: new Date().toISOString(), scenarios: results }));
+    result.report = reportPath;
   }
+  if (junitPath) {
+    await writeFileAtomic(junitPath, renderJunit({ ...result, startedAt }));
+    result.junit = junitPath;
+  }
+  await appendStepSummary(ctx.io, failoverSummary(result));
   return result;
 }
 

@@ -1,7 +1,7 @@
 // The one place that writes a deployment's files to disk. It records what it wrote in a
 // manifest, refuses to write over files it did not create, and deletes only its own files.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { access, appendFile, chmod, constants, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import {
@@ -163,6 +163,29 @@ export async function writeFileAtomic(target: string, content: string, mode = 0o
     await rm(temp, { force: true });
     throw err;
   }
+}
+
+/**
+ * Refuses a report path (--report, --junit) that cannot be written, before a run changes
+ * anything: it must not be a directory, and its directory must be one (created if missing, as
+ * CI jobs name `reports/x.xml`) that can be written. `flag` names the option in the message.
+ */
+export async function checkWritable(target: string, flag: string): Promise<void> {
+  const st = await stat(target).catch(() => undefined);
+  if (st?.isDirectory()) throw new UsageError(`${flag} ${target} is a directory`, `name a file, e.g. ${flag} ${join(target, 'report')}`);
+  try {
+    await mkdir(dirname(target), { recursive: true });
+    await access(st ? target : dirname(target), constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? `${dirname(target)} is not a directory` : (err as Error).message;
+    throw new UsageError(`${flag} ${target} cannot be written (${why})`, 'choose a path you can write to');
+  }
+}
+
+/** Appends to a file another program owns (GitHub's step summary, GITHUB_ENV). */
+export async function appendText(target: string, text: string): Promise<void> {
+  await appendFile(target, text);
 }
 
 export async function writeDeployment(

@@ -2,6 +2,7 @@
 // table the HTML report uses too), and the live progress line on stderr.
 import type { Io } from '../io.js';
 import type { Progress, ScenarioResult } from '../failover/run.js';
+import type { LimitCheck } from '../failover/limits.js';
 import { cellText, FAILOVER_COLUMNS } from './failover-columns.js';
 import { style, symbols } from './style.js';
 import { formatTable } from './table.js';
@@ -14,8 +15,9 @@ export interface FailoverRun {
   rate: number;
   durability: string;
   passed: boolean;
-  scenarios: Omit<ScenarioResult, 'recording'>[];
+  scenarios: (Omit<ScenarioResult, 'recording'> & { limits?: LimitCheck[] })[];
   report?: string;
+  junit?: string;
 }
 
 export interface ProgressIo {
@@ -48,7 +50,14 @@ export function formatSummary(r: FailoverRun): string {
     ...table,
   ];
   for (const s of r.scenarios) for (const n of s.notes.filter((x) => !x.startsWith('healed:'))) out.push(style.dim(`  ${s.scenario}: ${n}`));
+  const checks = r.scenarios.flatMap((s) => (s.limits ?? []).map((c) => ({ ...c, scenario: s.scenario })));
+  if (checks.length) {
+    const failed = checks.filter((c) => c.verdict === 'fail').length;
+    const na = checks.filter((c) => c.verdict === 'not-applicable');
+    out.push(`Limits: ${checks.length - na.length} checked, ${failed} exceeded${na.length ? `; not applicable (not measured, not passed): ${na.map((c) => `${c.scenario} --${c.limit}${c.path ? ` (${c.path})` : ''}: ${c.reason}`).join('; ')}` : ''}`);
+  }
   if (r.report) out.push(`Report: ${r.report}`);
+  if (r.junit) out.push(`JUnit: ${r.junit}`);
   out.push(r.passed ? `${symbols.ok()} every scenario passed` : `${symbols.fail()} ${style.bad(`${r.scenarios.filter((s) => !s.passed).length} scenario(s) failed`)}`);
   return out.join('\n');
 }

@@ -2,7 +2,7 @@
 // indeterminate writes split into unresolved / resolved applied / resolved not applied.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TestFailoverResult } from '../../src/commands/test-failover.js';
+import type { FailoverRun } from '../../src/report/failover-summary.js';
 import { formatScenarioLine, formatSummary } from '../../src/report/failover-summary.js';
 import type { ScenarioResult } from '../../src/failover/run.js';
 import { FAILOVER_COLUMNS } from '../../src/report/failover-columns.js';
@@ -30,7 +30,7 @@ describe('test-failover text output', () => {
   });
 
   it('the summary table has a column each for unresolved, applied and unapplied', () => {
-    const r: TestFailoverResult = { deployment: 'shop', preset: 'sentinel', profile: 'fast', rate: 200, durability: 'async', passed: true, scenarios: [scenario] };
+    const r: FailoverRun = { deployment: 'shop', preset: 'sentinel', profile: 'fast', rate: 200, durability: 'async', passed: true, scenarios: [scenario] };
     const lines = formatSummary(r).split('\n');
     const header = lines.find((l) => l.startsWith('scenario'))!.split(/\s{2,}/);
     const row = lines.find((l) => l.startsWith('kill-master'))!.split(/\s{2,}/);
@@ -43,7 +43,7 @@ describe('test-failover text output', () => {
   });
 
   it('the terminal table and the HTML report show the same columns, in the same order, with the same values', () => {
-    const r: TestFailoverResult = { deployment: 'shop', preset: 'sentinel', profile: 'fast', rate: 200, durability: 'async', passed: true, scenarios: [scenario] };
+    const r: FailoverRun = { deployment: 'shop', preset: 'sentinel', profile: 'fast', rate: 200, durability: 'async', passed: true, scenarios: [scenario] };
     const header = formatSummary(r).split('\n').find((l) => l.startsWith('scenario'))!.split(/\s{2,}/);
     assert.deepEqual(header, FAILOVER_COLUMNS.map((c) => c.short));
     const html = renderHtmlReport({ deployment: 'shop', preset: 'sentinel', profile: 'fast', generatedAt: 'now', scenarios: [scenario] });
