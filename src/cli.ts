@@ -19,6 +19,7 @@ const io: Io = {
   columns: process.stdout.columns || process.stderr.columns || 100,
   cwd: process.cwd(),
   ...(process.env.GITHUB_STEP_SUMMARY ? { stepSummary: process.env.GITHUB_STEP_SUMMARY } : {}),
+  ...(process.env.GITHUB_ENV ? { githubEnv: process.env.GITHUB_ENV } : {}),
 };
 // Made by the first command that talks to the engine (loading the runtimes); every runtime it
 // made is ended with it.

@@ -16,6 +16,8 @@ export interface Io {
   cwd: string;
   /** A CI job's summary file (GITHUB_STEP_SUMMARY): deploy, status and test-failover append Markdown to it. */
   stepSummary?: string;
+  /** A GitHub Actions job's environment file (GITHUB_ENV): `redis-ha env --format github` appends to it. */
+  githubEnv?: string;
 }
 
 /** Line printers over an Io. */

@@ -20,5 +20,9 @@ export const PRESETS_DIR = join(PACKAGE_ROOT, 'presets');
 /** Written by deploy on swarm, not by render: how to reach each node's engine (files/node-hosts.ts). */
 export const NODE_HOSTS_FILE = 'nodes.json';
 
+/** Written by deploy, not by render: modules and a dotenv file for applications' tests (report/client-modules.ts). */
+export const CLIENTS_DIR = 'clients';
+export const isClientFile = (path: string) => path.startsWith(`${CLIENTS_DIR}/`);
+
 /** Default output directory of a deployment, relative to the working directory. */
 export const defaultOutDir = (name: string, cwd: string) => join(cwd, '.redis-ha', name);

@@ -7,6 +7,7 @@ import { backupCommand } from '../commands/backup-cli.js';
 import { cleanupCommand } from '../commands/cleanup-cli.js';
 import type { CommandLine, GlobalArgs } from '../commands/context.js';
 import { deployCommand } from '../commands/deploy-cli.js';
+import { envCommand } from '../commands/env-cli.js';
 import { labCommand } from '../commands/lab-cli.js';
 import { presetsCommand } from '../commands/presets-cli.js';
 import { renderCommand } from '../commands/render-cli.js';
@@ -29,6 +30,7 @@ const COMMANDS: Command[] = [
   validateCommand,
   deployCommand,
   statusCommand,
+  envCommand,
   cleanupCommand,
   backupCommand,
   restoreCommand,

@@ -11,11 +11,13 @@ import { tail } from '../runtime/exec.js';
 import { preflight } from '../runtime/preflight.js';
 import type { ContainerInfo, MultiNodeEngine, Runtime } from '../runtime/runtime.js';
 import { endpoints, snippets, type Endpoint, type Snippets } from '../report/snippets.js';
+import { clientFiles } from '../report/client-modules.js';
 import { formatProblems, printJson, style, symbols } from '../report/style.js';
 import { TaskList } from '../report/tasks.js';
 import { COMPOSE_FILE, STACK_FILE } from '../synth/synthesize.js';
 import { hostsOf, type Deployment } from '../deployment.js';
 import { writeNodeHosts } from '../files/node-hosts.js';
+import { writeClientFiles } from '../files/writer.js';
 import { parseNodeHosts } from '../runtime/node-hosts.js';
 import { swarmPreflight, type SwarmPreflight } from '../runtime/swarm-preflight.js';
 import { serviceAddresses } from '../runtime/swarm-plan.js';
@@ -76,6 +78,8 @@ export interface DeployResult {
   warnings: Problem[];
   endpoints: Endpoint[];
   snippets: Snippets;
+  /** The files written under <dir>/clients/ (modules for ioredis and redis-py, a dotenv file). */
+  clients: string[];
   natMap: StatusSnapshot['natMap'];
   status?: StatusSnapshot;
   /** A deploy onto a live deployment: what changed, step by step. */
@@ -280,6 +284,8 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     }
     timings.totalMs = since();
     tasks.close();
+    // What an application's tests import (clients/): addresses and paths, no secret.
+    const clients = await writeClientFiles(rendered.files.dir, clientFiles({ topology: t, dir: rendered.files.dir, app: rendered.app, hostOf: d.hostOf }));
     const restored = pendingRestore && {
       file: pendingRestore.file,
       ...(await restoreNewDeployment(pendingRestore, d, project, { runtime, io, progress: options.progress !== false, timeoutMs: (options.timeout ?? 120) * 1000 })),
@@ -295,7 +301,8 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       timings,
       warnings: rendered.warnings,
       endpoints: endpoints(t, d.hostOf),
-      snippets: snippets(t, rendered.app, Boolean(options.showSecrets), d.hostOf),
+      snippets: snippets(t, rendered.app, Boolean(options.showSecrets), rendered.files.dir, d.hostOf),
+      clients,
       natMap: natMap(t, hostsOf(d)),
       status: snapshot,
       ...(rollout ? { rollout } : {}),
@@ -335,8 +342,10 @@ export function printDeployResult(result: DeployResult, json: boolean, io: Io): 
   if (result.restored) out(`${symbols.ok()} restored ${result.restored.keys} keys from ${result.restored.file} in ${(result.restored.timings.totalMs / 1000).toFixed(1)} s; every node has digest ${result.restored.nodes[0]?.digest}`);
   out('\nEndpoints:');
   for (const e of result.endpoints) out(`  ${e.service.padEnd(11)} ${e.address.padEnd(24)} ${style.dim(e.role)}`);
-  out(`\nredis-cli:\n  ${result.snippets.redisCli}`);
-  if (result.snippets.ioredis) out(`\nioredis (Sentinel, from this host):\n${result.snippets.ioredis.replace(/^/gm, '  ')}`);
-  if (result.snippets.redisPy) out(`\nredis-py (Sentinel, from this host):\n${result.snippets.redisPy.replace(/^/gm, '  ')}`);
+  out('\nConnect (from this host; the modules follow failovers, see docs/clients.md):');
+  out(`  redis-cli  ${result.snippets.redisCli}`);
+  if (result.snippets.ioredis) out(`  ioredis    ${result.snippets.ioredis}`);
+  if (result.snippets.redisPy) out(`  redis-py   ${result.snippets.redisPy}`);
+  out(`  shell      ${result.snippets.env}`);
   out(style.dim(`\nFiles: ${result.dir}. Status: redis-ha status --name ${result.deployment}. Remove: redis-ha cleanup --name ${result.deployment}`));
 }

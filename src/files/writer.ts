@@ -16,7 +16,7 @@ import {
 } from '../synth/secrets.js';
 import { isExecutable, isSecretFile } from '../synth/synthesize.js';
 import { TLS_DIR } from '../synth/tls.js';
-import { NODE_HOSTS_FILE } from '../paths.js';
+import { isClientFile, NODE_HOSTS_FILE } from '../paths.js';
 
 export const MANIFEST_FILE = '.redis-ha-manifest.json';
 
@@ -233,16 +233,37 @@ export async function writeDeployment(
     result.written.push(path);
   }
   // Files this tool wrote before and no longer generates (e.g. haproxy.cfg after
-  // switching from full to sentinel). Only those, never a file it did not write.
+  // switching from full to sentinel). Only those, never a file it did not write. The client
+  // files are deploy's (writeClientFiles): a render leaves them to the next deploy.
+  const clients = previous.filter((p) => isClientFile(p) && !files.has(p));
   for (const path of previous) {
-    if (!files.has(path)) {
+    if (!files.has(path) && !isClientFile(path)) {
       await rm(join(dir, path), { force: true });
       result.removed.push(path);
     }
   }
-  const manifest: Manifest = { generator: 'redis-ha', files: [...files.keys()] };
+  const manifest: Manifest = { generator: 'redis-ha', files: [...files.keys(), ...clients] };
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return result;
+}
+
+/**
+ * deploy's client files (clients/: modules and a dotenv file for an application's tests),
+ * written beside the rendered ones and recorded in the manifest, so cleanup removes them.
+ * They hold addresses and paths, no secret (the modules read secrets/ when they run).
+ */
+export async function writeClientFiles(dir: string, files: Map<string, string>): Promise<string[]> {
+  const previous = (await readManifest(dir)) ?? [];
+  for (const [path, content] of files) {
+    if (!isClientFile(path)) throw new Error(`writeClientFiles: ${path} is not under clients/`);
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFileAtomic(join(dir, path), content, 0o644);
+  }
+  // Client files of an earlier deploy that this one no longer makes (a preset without Sentinels).
+  for (const path of previous.filter((p) => isClientFile(p) && !files.has(p))) await rm(join(dir, path), { force: true });
+  const manifest: Manifest = { generator: 'redis-ha', files: [...previous.filter((p) => !isClientFile(p)), ...files.keys()] };
+  await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  return [...files.keys()].map((p) => join(dir, p));
 }
 
 /** Removes the files this tool wrote (per the manifest), but `keep`, then any directory left empty. */

@@ -98,3 +98,16 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
   return false;
 }
+
+/**
+ * A python3 that can `import redis` (Debian's python3-redis; a pyenv python3 first on PATH may
+ * lack it), or undefined after skipping the test (failing it when CI=true).
+ */
+export function pythonWithRedis(t: TestContext): string | undefined {
+  const found = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import redis'], { stdio: 'ignore' }).status === 0);
+  if (found) return found;
+  const reason = "no python3 with the redis module (Debian's python3-redis)";
+  if (IN_CI) assert.fail(`${reason}; CI=true requires it`);
+  t.skip(reason);
+  return undefined;
+}

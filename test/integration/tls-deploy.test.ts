@@ -1,12 +1,11 @@
 // `deploy full --tls` on the real engine, used from the host as the printed snippets say:
 // HAProxy's write and read ports route over TLS (and refuse plain text and a foreign CA), the
-// redis-py snippet (ssl=True, ssl_ca_certs) works, `status` shows every certificate's expiry,
+// redis-py client module (clients/redis_py.py: ssl=True, ssl_ca_certs) works, `status` shows every certificate's expiry,
 // and the test-failover scenarios that make a TLS client reconnect differently (the ioredis
 // snippet's options, over TLS) pass without losing an acknowledged write, in one run that the
 // process survives.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { Redis } from 'ioredis';
 import { loadOrCreateCertificates } from '../../src/files/certificates.js';
 import { scenario, scenariosFor, type ScenarioName } from '../../src/failover/scenarios.js';
 import { CA_CERT_FILE } from '../../src/synth/tls.js';
-import { IN_CI, run } from '../helpers/binaries.js';
+import { pythonWithRedis, run } from '../helpers/binaries.js';
 import { dockerSuiteSkip, forceRemoveProject, IMAGE_FLAGS, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
 import { topologyOf } from '../helpers/topology.js';
 
@@ -143,26 +142,28 @@ describe('deploy full --tls, used from the host', { concurrency: false, skip: do
     assert.equal(cli.stdout.trim(), 'v', cli.stderr);
   });
 
-  it('the printed redis-py snippet (ssl=True, ssl_ca_certs) writes and reads through the master', async (t) => {
+  it('clients/redis_py.py (ssl=True, ssl_ca_certs), imported from another directory, writes and reads through the master', async (t) => {
     if (!requireDocker(t)) return;
-    const python = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import redis'], { stdio: 'ignore' }).status === 0);
-    if (!python) {
-      if (IN_CI) assert.fail("no python3 with the redis module (Debian's python3-redis); CI=true requires it");
-      t.skip("no python3 with the redis module (Debian's python3-redis)");
-      return;
-    }
-    const snippet = deployed?.snippets.redisPy;
-    assert.ok(snippet, deployError || 'deploy printed a redis-py snippet');
-    assert.match(snippet, /"ssl": True, "ssl_ca_certs": /);
-    assert.match(snippet, /ssl=True, ssl_ca_certs=/);
-    const r = run(python, ['-c', `${snippet}\nmaster.set("tl:py", "py")\nmaster.execute_command("WAIT", 1, 2000)\nprint(master.get("tl:py").decode(), master.info("replication")["role"])`], {
-      timeoutMs: 30_000,
-    });
-    assert.equal(r.status, 0, `the redis-py snippet failed:\n${r.stderr}\n--- snippet ---\n${snippet}`);
+    const python = pythonWithRedis(t);
+    if (!python) return;
+    assert.ok(deployed, deployError);
+    const module = readFileSync(join(dir, 'clients', 'redis_py.py'), 'utf8');
+    assert.match(module, /ssl=True, ssl_ca_certs=/);
+    const use = (clients: string) =>
+      run(python, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(clients)})\nfrom redis_py import connect\nmaster = connect()\nmaster.set("tl:py", "py")\nmaster.execute_command("WAIT", 1, 2000)\nprint(master.get("tl:py").decode(), master.info("replication")["role"])`], {
+        timeoutMs: 30_000,
+        cwd: '/',
+      });
+    const r = use(join(dir, 'clients'));
+    assert.equal(r.status, 0, `redis_py.connect() failed:\n${r.stderr}`);
     assert.equal(r.stdout.trim(), 'py master');
-    // Without the CA the same snippet cannot connect: TLS is verified, not just spoken.
-    const noCa = run(python, ['-c', `${snippet.replaceAll(join(dir, CA_CERT_FILE), '/etc/ssl/certs/ca-certificates.crt')}\nmaster.set("tl:py", "x")`], { timeoutMs: 30_000 });
+    // Without the CA the same module cannot connect: TLS is verified, not just spoken.
+    const noCaDir = join(work.dir, 'no-ca', 'clients');
+    mkdirSync(noCaDir, { recursive: true });
+    writeFileSync(join(noCaDir, 'redis_py.py'), module.replaceAll(join(dir, CA_CERT_FILE), '/etc/ssl/certs/ca-certificates.crt').replace('os.path.join(_HERE, "..", "secrets", "app")', JSON.stringify(join(dir, 'secrets', 'app'))));
+    const noCa = use(noCaDir);
     assert.notEqual(noCa.status, 0, 'a client trusting the system CAs only must fail');
+    assert.match(noCa.stderr, /certificate verify failed|SSL/i);
   });
 
   // The scenarios that make a TLS client reconnect in a different way: a failover (the

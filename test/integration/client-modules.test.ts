@@ -1,24 +1,22 @@
-// The redis-py snippet `deploy` prints, pasted as a user would: it must SET/GET through the
-// master of a real `sentinel` deployment before a failover, and again after the master was
-// killed and the Sentinels promoted a replica (its NAT map must follow the new master). The
-// snippet logs in as the user app (no @admin, no @dangerous but INFO): everything redis-py's
-// Sentinel client does must work as app; the test's own checks (ROLE, CONFIG GET) use admin.
+// The client modules `deploy` writes (<out>/clients/), used as an application's tests use them:
+// imported from another directory (redis_py.py by python3 with Debian's redis-py, ioredis.mjs
+// by a Node process in a directory with its own node_modules/ioredis), they SET/GET through
+// the master of a real `sentinel` deployment before a failover, keep writing through it while
+// the master is killed and the Sentinels promote a replica (the NAT map must follow the new
+// master), and again after. They log in as the user app (no @admin, no @dangerous but INFO);
+// the test's own checks (ROLE, CONFIG GET) use admin.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { IN_CI, run, startBackground, waitFor } from '../helpers/binaries.js';
+import { pythonWithRedis, run, startBackground, waitFor } from '../helpers/binaries.js';
+import { REPO_ROOT } from '../helpers/repo.js';
 import { containerId, dockerSuiteSkip, forceRemoveProject, IMAGE_FLAGS, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
 
 const NAME = 'fo-py';
 const PORT_BASE = 14000;
 const SENTINEL_PORT = PORT_BASE + 101;
-
-/** A python3 that can `import redis` (Debian's python3-redis), or undefined. */
-function pythonWithRedis(): string | undefined {
-  return ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import redis'], { stdio: 'ignore' }).status === 0);
-}
 
 /**
  * The snippet, then a SET (acknowledged by a replica: WAIT) and a GET through `master`, as app;
@@ -39,18 +37,21 @@ print(json.dumps({"value": got, "appRole": app_role, "role": role.decode() if is
                   "announced": node.config_get("replica-announce-ip").get("replica-announce-ip")}))
 `;
   const r = run(python, ['-c', script, key, value], { timeoutMs: 30_000, env: { ...process.env, ADMIN_SECRET: admin } });
-  assert.equal(r.status, 0, `the redis-py snippet failed:\n${r.stderr}\n--- snippet ---\n${snippet}`);
+  assert.equal(r.status, 0, `redis_py.connect() failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { value: string; appRole: string; role: string; announced: string };
 }
 
-describe('the printed redis-py snippet, before and after a failover', { concurrency: false, skip: dockerSuiteSkip() }, () => {
+describe('the client modules deploy writes, imported from another directory, through a failover', { concurrency: false, skip: dockerSuiteSkip() }, () => {
   const work = tempWorkdir('fo-py-');
+  // An application's directory: its own node_modules/ioredis (linked to this repository's copy).
+  const app = tempWorkdir('fo-py-app-');
   let snippet: string | undefined;
   let password = '';
   let deployError = '';
+  let clients = '';
 
   before(async () => {
-    const r = await runCli(['deploy', 'sentinel', '--name', NAME, '--port-base', String(PORT_BASE), '--profile', 'fast', ...IMAGE_FLAGS, '--json', '--show-secrets'], {
+    const r = await runCli(['deploy', 'sentinel', '--name', NAME, '--port-base', String(PORT_BASE), '--profile', 'fast', ...IMAGE_FLAGS, '--json'], {
       cwd: work.dir,
       timeoutMs: 300_000,
     });
@@ -58,29 +59,31 @@ describe('the printed redis-py snippet, before and after a failover', { concurre
       deployError = `deploy exited ${r.exitCode}: ${r.stderr.slice(-2000)}`;
       return;
     }
-    const out = JSON.parse(r.stdout) as { snippets: { redisPy?: string }; healthy: boolean };
-    snippet = out.snippets.redisPy;
-    password = /password=("[^"]*")/.exec(snippet ?? '')?.[1] ? JSON.parse(/password=("[^"]*")/.exec(snippet!)![1]!) : '';
+    const out = JSON.parse(r.stdout) as { snippets: { redisPy?: string }; clients: string[]; dir: string };
+    clients = join(out.dir, 'clients');
+    assert.deepEqual(out.clients.sort(), ['env', 'ioredis.mjs', 'redis_py.py'].map((f) => join(clients, f)));
+    // The printed line, with a name for the client the checks below use.
+    snippet = `${out.snippets.redisPy}\nmaster = r`;
+    password = readFileSync(join(out.dir, 'secrets', 'app'), 'utf8').trim();
+    mkdirSync(join(app.dir, 'node_modules'));
+    symlinkSync(join(REPO_ROOT, 'node_modules', 'ioredis'), join(app.dir, 'node_modules', 'ioredis'));
+    writeFileSync(join(app.dir, 'package.json'), '{ "name": "app", "private": true, "type": "module" }\n');
   });
 
   after(async () => {
     await runCli(['cleanup', '--name', NAME], { cwd: work.dir, timeoutMs: 180_000 });
     forceRemoveProject(NAME);
     work.remove();
+    app.remove();
   });
 
-  it('SET/GET through master, kill the master, SET/GET through the new master', { timeout: 300_000 }, async (t) => {
+  it('SET/GET through master, kill the master (while ioredis and redis-py clients write), SET/GET through the new master', { timeout: 300_000 }, async (t) => {
     if (!requireDocker(t)) return;
-    const python = pythonWithRedis();
-    if (!python) {
-      const reason = "no python3 with the redis module (Debian's python3-redis)";
-      if (IN_CI) assert.fail(`${reason}; CI=true requires it`);
-      t.skip(reason);
-      return;
-    }
-    assert.ok(snippet, deployError || 'deploy printed no redis-py snippet');
-    assert.ok(password, 'the snippet carries the password (--show-secrets)');
-    assert.match(snippet, /username="app"/, 'the snippet logs in as app');
+    const python = pythonWithRedis(t);
+    if (!python) return;
+    assert.ok(snippet, deployError || 'deploy printed no redis-py line');
+    assert.ok(password, 'secrets/app holds the password of app');
+    assert.ok(!readFileSync(join(clients, 'redis_py.py'), 'utf8').includes(password) && !readFileSync(join(clients, 'ioredis.mjs'), 'utf8').includes(password), 'no module holds the password');
     const admin = readFileSync(join(work.dir, '.redis-ha', NAME, 'secrets', 'admin'), 'utf8').trim();
 
     const before = useSnippet(python, snippet, 'fo-py:before', 'one', admin);
@@ -121,6 +124,33 @@ sys.exit(1)
 `,
     ]);
     t.after(() => longLived.stop());
+    // The same from Node: the application imports the module and keeps its client.
+    writeFileSync(
+      join(app.dir, 'live.mjs'),
+      `import { connect } from ${JSON.stringify(join(clients, 'ioredis.mjs'))};
+const redis = await connect();
+console.log('connected', (await redis.set('fo-js:before', 'one')));
+const deadline = Date.now() + 90_000;
+while (Date.now() < deadline) {
+  try {
+    await redis.set('fo-js:live', 'x');
+    const runId = /run_id:(\\w+)/.exec(await redis.info('server'))[1];
+    if (runId !== ${JSON.stringify(runId)}) {
+      console.log('reached', redis.options.port);
+      await redis.quit();
+      process.exit(0);
+    }
+  } catch (err) {
+    console.log('retry', err.message);
+  }
+  await new Promise((r) => setTimeout(r, 100));
+}
+process.exit(1);
+`,
+    );
+    const node = startBackground(process.execPath, [join(app.dir, 'live.mjs')], { cwd: app.dir });
+    t.after(() => node.stop());
+    assert.ok(await waitFor(() => /connected OK/.test(node.output()), 20_000), `the ioredis module did not connect: ${node.output()}`);
     const killed = spawnSync('docker', ['kill', containerId(NAME, 'redis-1')], { encoding: 'utf8' });
     assert.equal(killed.status, 0, killed.stderr);
     assert.ok(await waitFor(() => !['redis-1', '', undefined].includes(sentinelMaster()), 60_000), 'the Sentinels named no new master within 60 s');
@@ -132,6 +162,8 @@ sys.exit(1)
     // The long-lived client followed the failover by itself (to the published port of the new master).
     assert.ok(await waitFor(() => longLived.exited(), 60_000), `the long-lived redis-py client did not reach the new master: ${longLived.output()}`);
     assert.match(longLived.output(), new RegExp(`reached ${PORT_BASE + Number(promoted.replace('redis-', ''))}\\b`), longLived.output());
+    assert.ok(await waitFor(() => node.exited(), 60_000), `the long-lived ioredis client did not reach the new master: ${node.output()}`);
+    assert.match(node.output(), new RegExp(`reached ${PORT_BASE + Number(promoted.replace('redis-', ''))}\\b`), node.output());
     // The write acknowledged by a replica before the failover survived it.
     const old = run(python, ['-c', `${snippet}\nprint(master.get("fo-py:before").decode())`], { timeoutMs: 30_000 });
     assert.equal(old.stdout.trim(), 'one', old.stderr);
