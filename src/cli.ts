@@ -20,6 +20,7 @@ const io: Io = {
   cwd: process.cwd(),
   ...(process.env.GITHUB_STEP_SUMMARY ? { stepSummary: process.env.GITHUB_STEP_SUMMARY } : {}),
   ...(process.env.GITHUB_ENV ? { githubEnv: process.env.GITHUB_ENV } : {}),
+  ...(process.env.GITHUB_OUTPUT ? { githubOutput: process.env.GITHUB_OUTPUT } : {}),
 };
 // Made by the first command that talks to the engine (loading the runtimes); every runtime it
 // made is ended with it.

@@ -18,6 +18,8 @@ export interface Io {
   stepSummary?: string;
   /** A GitHub Actions job's environment file (GITHUB_ENV): `redis-ha env --format github` appends to it. */
   githubEnv?: string;
+  /** A GitHub Actions step's outputs file (GITHUB_OUTPUT): `redis-ha env --format github` appends to it too. */
+  githubOutput?: string;
 }
 
 /** Line printers over an Io. */

@@ -8,7 +8,7 @@ const builder = (y: Argv<GlobalArgs>) =>
     .option('format', {
       choices: ['dotenv', 'json', 'github'] as const,
       default: 'dotenv' as const,
-      describe: 'dotenv: KEY=value lines; json: one object; github: append to the file GITHUB_ENV names (later steps of the job see the values)',
+      describe: "dotenv: KEY=value lines; json: one object; github: append to GITHUB_ENV (the next steps' environment) and GITHUB_OUTPUT (this step's outputs)",
     })
     .example('$0 env --name shop', 'REDIS_SENTINELS, REDIS_MASTER_NAME, REDIS_USERNAME, REDIS_PASSWORD_FILE, ...')
     .example('eval "$($0 env --name shop)"; redis-cli -u "$REDIS_WRITE_URL" --pass "$(cat "$REDIS_PASSWORD_FILE")" PING', 'In a shell script')

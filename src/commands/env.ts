@@ -49,7 +49,8 @@ export async function printEnv(r: EnvResult, format: 'dotenv' | 'json' | 'github
     return;
   }
   if (!io.githubEnv) throw new UsageError('--format github: GITHUB_ENV is not set (it is, inside a GitHub Actions step)', 'use --format dotenv outside GitHub Actions');
-  // GITHUB_ENV takes KEY=value lines; none of these values spans lines.
+  // GITHUB_ENV and GITHUB_OUTPUT take KEY=value lines; none of these values spans lines.
   await appendText(io.githubEnv, `${lines.join('\n')}\n`);
-  io.stderr.write(`redis-ha: ${lines.length} values of deployment ${r.deployment} appended to GITHUB_ENV for the next steps\n`);
+  if (io.githubOutput) await appendText(io.githubOutput, `${lines.join('\n')}\n`);
+  io.stderr.write(`redis-ha: ${lines.length} values of deployment ${r.deployment} appended to GITHUB_ENV (the next steps' environment)${io.githubOutput ? ' and GITHUB_OUTPUT (this step\'s outputs)' : ''}\n`);
 }

@@ -16,6 +16,7 @@ export interface TopologyArgs {
   quorum?: number;
   profile?: string;
   bind?: string;
+  hostAddress?: string;
   portBase?: number;
   persistence?: string;
   redisImage?: string;
@@ -34,6 +35,7 @@ const FLAG_PATHS: [keyof TopologyArgs, string, string][] = [
   ['quorum', 'sentinel.quorum', '--quorum'],
   ['profile', 'profile', '--profile'],
   ['bind', 'bind', '--bind'],
+  ['hostAddress', 'hostAddress', '--host-address'],
   ['portBase', 'portBase', '--port-base'],
   ['persistence', 'redis.persistence', '--persistence'],
   ['redisImage', 'redis.image', '--redis-image'],
@@ -64,6 +66,7 @@ export function withTopologyOptions<T>(yargs: Argv<T>) {
     .option('quorum', { type: 'number', describe: 'Sentinels needed to agree the master is down', group: 'Topology:' })
     .option('profile', { type: 'string', choices: PROFILES, describe: 'Timing: default (down-after 5 s) or fast (1 s)', group: 'Topology:' })
     .option('bind', { type: 'string', describe: 'Host address for published ports [default: 127.0.0.1]', group: 'Topology:' })
+    .option('host-address', { type: 'string', describe: "Where this machine reaches the published ports when the engine is remote (DOCKER_HOST's host; docker for a GitLab docker:dind service) [default: bind]", group: 'Topology:' })
     .option('port-base', { type: 'number', describe: 'First port of the published range [default: 7000]', group: 'Topology:' })
     .option('persistence', { type: 'string', choices: ['none', 'rdb', 'aof'], describe: 'Redis persistence [default: aof]', group: 'Topology:' })
     .option('tls', { type: 'boolean', describe: 'TLS on every Redis, Sentinel and HAProxy port; a private CA in <out>/tls/ [default: off]', group: 'Topology:' })

@@ -56,6 +56,7 @@ export function publishedPorts(t: Topology): { port: number; service: string; pa
 
 /** Address the published ports are reached at from this host. */
 export function probeHost(t: Topology): string {
+  if (t.hostAddress) return t.hostAddress;
   return t.bind === '0.0.0.0' || t.bind === '::' ? '127.0.0.1' : t.bind;
 }
 

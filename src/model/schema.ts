@@ -113,6 +113,13 @@ export const topologyInputSchema = z
     profile: z.enum(PROFILES).default('default'),
     replicas: z.number().int().min(0).max(9).default(2),
     bind: z.string().ip({ message: 'must be an IP address such as 127.0.0.1' }).default('127.0.0.1'),
+    // Where this machine reaches the published ports when the engine is elsewhere: the host of
+    // DOCKER_HOST (a GitLab `docker:dind` service is `docker`). Default: bind (127.0.0.1 when it
+    // is every address). Probes, snippets and client modules dial it.
+    hostAddress: z
+      .string()
+      .regex(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^[0-9a-fA-F:.]+$/, 'must be a host name or an IP address, such as docker or 10.0.0.5')
+      .optional(),
     portBase: z.number().int().min(1024).max(65000).default(7000),
     network: z
       .string()

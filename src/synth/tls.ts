@@ -1,6 +1,7 @@
 // TLS, the pure part: which certificates a topology needs (and the names each must carry),
 // where they live in <out>/tls/ and in the containers. Issuing and reusing them is
 // files/certificates.ts's job; nothing here touches the disk or draws a random number.
+import { isIP } from 'node:net';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import { nodeSlot } from '../model/placement.js';
 import type { Topology } from '../model/schema.js';
@@ -62,6 +63,7 @@ export interface CertificateRequest {
  * - 127.0.0.1 and localhost: the healthchecks inside the container, and clients on the Docker
  *   host, which reach every published port on 127.0.0.1 (the natMap's targets);
  * - `bind` when it is one specific other address: clients on other hosts dial it;
+ * - `hostAddress` (compose): the engine's host, where clients on this machine dial the ports;
  * - on swarm with `swarm.nodes`, the hostname of the node the service is pinned to (HAProxy:
  *   every node, it floats). Node IP addresses are not known at render time: a client that
  *   dials one verifies against the service name instead (ioredis `tls.servername`, Python
@@ -72,15 +74,19 @@ export function certificateRequests(t: Topology): CertificateRequest[] {
   if (!t.tls.enabled) return [];
   const ips = ['127.0.0.1'];
   if (t.target === 'compose' && !['0.0.0.0', '::', '127.0.0.1'].includes(t.bind)) ips.push(t.bind);
+  // hostAddress: the address clients on this machine dial (a remote engine's host).
+  const hostAddress = t.target === 'compose' && t.hostAddress && t.hostAddress !== '127.0.0.1' ? t.hostAddress : undefined;
+  if (hostAddress && isIP(hostAddress) && !ips.includes(hostAddress)) ips.push(hostAddress);
+  const hostName = hostAddress && !isIP(hostAddress) ? [hostAddress] : [];
   const swarmNodes = t.target === 'swarm' ? (t.swarm.nodes ?? []) : [];
   const pinnedTo = (service: string) => (swarmNodes.length ? [swarmNodes[nodeSlot(service, swarmNodes.length)]!] : []);
   const unique = (names: string[]) => [...new Set(names)];
   const requests: CertificateRequest[] = [...redisNodes(t), ...sentinelNodes(t)].map((n) => ({
     service: n.name,
-    dnsNames: unique([n.name, 'localhost', ...pinnedTo(n.name)]),
+    dnsNames: unique([n.name, 'localhost', ...hostName, ...pinnedTo(n.name)]),
     ipAddresses: ips,
   }));
-  if (t.haproxy.enabled) requests.push({ service: 'haproxy', dnsNames: unique(['haproxy', 'localhost', ...swarmNodes]), ipAddresses: ips });
+  if (t.haproxy.enabled) requests.push({ service: 'haproxy', dnsNames: unique(['haproxy', 'localhost', ...hostName, ...swarmNodes]), ipAddresses: ips });
   return requests;
 }
 
