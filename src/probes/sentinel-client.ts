@@ -18,21 +18,42 @@ import { type Credentials, serviceIdentityCheck } from './connect.js';
  * the process on the unhandled rejection (fixed upstream by ioredis PR #2187, unreleased).
  * `quiet()` does both for any subscriber connection to a Sentinel.
  */
-// @ts-expect-error ioredis declares connectToSentinel private; it is the only place those connections are made
-export class QuietSentinelConnector extends SentinelConnector {
-  static quiet(client: Redis): Redis {
+export const QUIET_SENTINEL_CONNECTOR_SOURCE = `class QuietSentinelConnector extends SentinelConnector {
+  static quiet(client) {
     client.on('error', () => {});
-    for (const command of ['subscribe', 'psubscribe', 'ssubscribe'] as const) {
-      const send = client[command].bind(client) as (...args: unknown[]) => Promise<unknown>;
+    for (const command of ['subscribe', 'psubscribe', 'ssubscribe']) {
+      const send = client[command].bind(client);
       // The caller still gets the rejection; the copy ioredis drops is handled.
-      Object.assign(client, { [command]: (...args: unknown[]) => { const reply = send(...args); reply.catch(() => {}); return reply; } });
+      Object.assign(client, { [command]: (...args) => { const reply = send(...args); reply.catch(() => {}); return reply; } });
     }
     return client;
   }
 
-  override connectToSentinel(endpoint: unknown, options: unknown): Redis {
-    return QuietSentinelConnector.quiet(super['connectToSentinel'](endpoint, options));
+  connectToSentinel(endpoint, options) {
+    return QuietSentinelConnector.quiet(super.connectToSentinel(endpoint, options));
   }
+}`;
+
+/**
+ * The class itself, made from its source text: the client module deploy writes prints that text
+ * (Function.prototype.toString of bundled code would print minified, renamed code), so the
+ * class test-failover uses and the one users import are the same text.
+ */
+export const QuietSentinelConnector = new Function('SentinelConnector', `return ${QUIET_SENTINEL_CONNECTOR_SOURCE};`)(SentinelConnector) as QuietSentinelConnectorClass;
+
+/** The class's shape: a SentinelConnector (ioredis keeps connectToSentinel private in its types). */
+export interface QuietSentinelConnectorClass {
+  new (options: ConstructorParameters<typeof SentinelConnector>[0]): { connectToSentinel(endpoint: unknown, options: unknown): Redis };
+  quiet(client: Redis): Redis;
+  readonly name: string;
+}
+
+/**
+ * A function made from its source text: the client module prints the text and the program runs
+ * the function made from it (the bundled program's own functions print minified and renamed).
+ */
+function code(source: string): (...args: never[]) => unknown {
+  return new Function(`return ${source};`)() as (...args: never[]) => unknown;
 }
 
 /** One option: the value the program uses, and the comment printed beside its code. */
@@ -91,19 +112,19 @@ export function sentinelClientEntries(t: Topology, auth: Credentials, host: stri
     { key: 'maxRetriesPerRequest', value: 1 },
     {
       key: 'retryStrategy',
-      value: (times: number) => Math.min(50 * times, 100),
+      value: code('(times) => Math.min(50 * times, 100)'),
       // Every retry asks the Sentinels again, which answer within ms on the host.
       comment: 'reconnect fast while a failover is in progress: the new master is found <= 100 ms after the Sentinels publish it',
     },
-    { key: 'sentinelRetryStrategy', value: (times: number) => Math.min(100 * times, 1000) },
+    { key: 'sentinelRetryStrategy', value: code('(times) => Math.min(100 * times, 1000)') },
     {
       key: 'sentinelReconnectStrategy',
-      value: (times: number) => Math.min(500 * times, 5000),
+      value: code('(times) => Math.min(500 * times, 5000)'),
       comment: 'the failover detector resubscribes to a Sentinel that came back within seconds (default: 1 minute)',
     },
     {
       key: 'reconnectOnError',
-      value: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
+      value: code("(err) => (err.message.startsWith('READONLY') ? 2 : false)"),
       comment: 'a demoted master answers READONLY: reconnect (asking the Sentinels again) and resend',
     },
   ];
@@ -117,9 +138,10 @@ export function sentinelClientOptions(t: Topology, auth: Credentials, host: stri
  * ioredis (5 and 6) ends a Sentinel client for good when the failover detector fires while
  * the client is still reconnecting (the aborted connect attempt sets the status to "end"),
  * and every later command fails with "Connection is closed.". Connect again unless the
- * client was closed on purpose. Returns the function to call before closing it.
+ * client was closed on purpose. Returns the function to call before closing it. Source text,
+ * evaluated below and printed in the client module, as QuietSentinelConnector.
  */
-export function keepConnected(redis: Redis, retryMs = 100): () => void {
+export const KEEP_CONNECTED_SOURCE = `function keepConnected(redis, retryMs = 100) {
   let closing = false;
   redis.on('end', () => {
     if (!closing) setTimeout(() => !closing && redis.connect().catch(() => undefined), retryMs);
@@ -127,4 +149,6 @@ export function keepConnected(redis: Redis, retryMs = 100): () => void {
   return () => {
     closing = true;
   };
-}
+}`;
+
+export const keepConnected = new Function(`return ${KEEP_CONNECTED_SOURCE};`)() as (redis: Redis, retryMs?: number) => () => void;

@@ -6,7 +6,7 @@
 // each reads <out>/secrets/app when it runs, so a rotated password is picked up.
 import { natMap, probeHost, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import { keepConnected, sentinelClientEntries, type OptionEntry } from '../probes/sentinel-client.js';
+import { KEEP_CONNECTED_SOURCE, QUIET_SENTINEL_CONNECTOR_SOURCE, sentinelClientEntries, type OptionEntry } from '../probes/sentinel-client.js';
 import type { Credentials } from '../probes/connect.js';
 import { jsSource } from './snippets.js';
 
@@ -104,10 +104,11 @@ export function ioredisModule(c: ClientTarget): string {
     'const { SentinelConnector } = ioredis;',
     `const secret = () => readFileSync(new URL('../${APP_SECRET}', import.meta.url), 'utf8').trim();`,
     '',
-    ...classes.flatMap((e) => [`// ${e.comment ?? e.key}`, String(e.value), '']),
+    // The one class of the table (QuietSentinelConnector), as the source text it is made from.
+    ...classes.flatMap((e) => [`// ${e.comment ?? e.key}`, QUIET_SENTINEL_CONNECTOR_SOURCE, '']),
     '// ioredis can end a Sentinel client for good when a failover is announced while it is',
     '// reconnecting; keepConnected connects again unless you closed it.',
-    String(keepConnected),
+    KEEP_CONNECTED_SOURCE,
     '',
     '/** The options redis-ha tests failover with (test-failover), as a new object each time. */',
     'export function options() {',

@@ -136,7 +136,7 @@ while (Date.now() < deadline) {
     await redis.set('fo-js:live', 'x');
     const runId = /run_id:(\\w+)/.exec(await redis.info('server'))[1];
     if (runId !== ${JSON.stringify(runId)}) {
-      console.log('reached', redis.options.port);
+      console.log('reached', redis.stream.remotePort);
       await redis.quit();
       process.exit(0);
     }

@@ -113,7 +113,7 @@ describe('failover clients print nothing on stderr', { concurrency: false }, () 
         return client;
       }
     }
-    const workload = new Workload([{ via: 'sentinel', options: { ...sentinelClientOptions(t, NO_AUTH, host), Connector: CountingConnector as RedisOptions['Connector'] } }], {
+    const workload = new Workload([{ via: 'sentinel', options: { ...sentinelClientOptions(t, NO_AUTH, host), Connector: CountingConnector as unknown as RedisOptions['Connector'] } }], {
       rate: 50,
       durability: 'async',
       prefix: 'fo-clients',
