@@ -28,13 +28,17 @@ interface StepRun {
 }
 
 /** Runs a script as GitHub's `bash` shell does (bash --noprofile --norc -eo pipefail). */
-function runScript(script: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 600_000): Promise<{ code: number; output: string }> {
+function runScript(script: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a step that hangs is ended whole (npm, node --test and its children).
+    const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      output += `\n[the step did not end within ${timeoutMs / 1000} s: killed]`;
+      process.kill(-child.pid!, 'SIGKILL');
+    }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, output });
@@ -53,8 +57,11 @@ function runner(work: string, job: string, tarball: string) {
   cpSync(join(REPO_ROOT, 'examples', 'ci', 'app'), repo, { recursive: true });
   const files = { GITHUB_ENV: join(root, 'github_env'), GITHUB_OUTPUT: join(root, 'github_output'), GITHUB_STEP_SUMMARY: join(root, 'step_summary.md') };
   for (const f of Object.values(files)) writeFileSync(f, '');
+  // NODE_TEST_CONTEXT: set by this test runner; the application's own `node --test` would
+  // otherwise take itself for a nested run and skip its files.
+  const { NODE_TEST_CONTEXT: _runner, ...inherited } = process.env;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     PATH: `${join(prefix, 'bin')}:${process.env.PATH}`,
     npm_config_prefix: prefix,
     npm_config_offline: 'true',

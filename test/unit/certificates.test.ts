@@ -22,7 +22,8 @@ import { CA_CERT_FILE, CA_KEY_FILE, certFile, certificateRequests, keyFile, swar
 import { serviceIdentityCheck } from '../../src/probes/connect.js';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { withTempDir } from '../helpers/tmp.js';
-import { topologyOf, writeTopologyFile } from '../helpers/topology.js';
+import { problemsOf, topologyOf, writeTopologyFile } from '../helpers/topology.js';
+import { probeHost } from '../../src/model/nodes.js';
 
 const DAY = 86_400_000;
 const full = (overrides: Record<string, unknown> = {}) => topologyOf('full', { tls: { enabled: true }, ...overrides });
@@ -292,3 +293,19 @@ const EMPTY_SNAPSHOT = {
   drift: [],
   checks: [],
 };
+
+describe('hostAddress: where this machine reaches a remote engine\'s published ports', () => {
+  it('probes, snippets and client modules dial it; the certificates name it (a DNS name or an IP)', () => {
+    const dind = topologyOf('full', { bind: '0.0.0.0', hostAddress: 'docker', tls: { enabled: true } });
+    assert.equal(probeHost(dind), 'docker');
+    assert.equal(probeHost(topologyOf('full', { bind: '0.0.0.0' })), '127.0.0.1');
+    for (const r of certificateRequests(dind)) assert.ok(r.dnsNames.includes('docker'), `${r.service} names docker`);
+    const byIp = certificateRequests(topologyOf('sentinel', { hostAddress: '10.1.2.3', tls: { enabled: true } }));
+    for (const r of byIp) assert.deepEqual(r.ipAddresses, ['127.0.0.1', '10.1.2.3']);
+  });
+
+  it('refuses what is neither a host name nor an IP address', async () => {
+    const { problems } = await problemsOf({ preset: 'sentinel', overrides: [{ path: 'hostAddress', value: 'not a host!', flag: '--host-address' }] });
+    assert.ok(problems.some((p) => p.path === 'hostAddress' && /host name or an IP address/.test(p.message)), JSON.stringify(problems));
+  });
+});
