@@ -4,7 +4,7 @@
 // failover and switchover beside bare Sentinel processes; how it grows with replicas and
 // Sentinels. Then the older ones: TLS beside plain text, rolling beside recreate, hardening
 // beside the version before it, swarm beside compose. BENCH_SKIP_<PART>=1 skips a part (IDLE,
-// HEALTHY, CLI, BARE, FAILOVER, SWITCHOVER, GROWTH, TLS, ROLLING, HARDENING, SWARM); settings.ts
+// HEALTHY, CLI, BARE, FAILOVER, SWITCHOVER, GROWTH, SMOKE, TLS, ROLLING, HARDENING, SWARM); settings.ts
 // lists the other knobs. Ends with a table of every target, and writes bench/results/<time>.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -22,6 +22,7 @@ import { benchIdle, type IdleResult } from './idle.js';
 import { benchRolling } from './rolling.js';
 import { IDLE_S, IDLE_SLICE_S, log, PORT_BASE, NAME_PREFIX, RUNS, skipped } from './settings.js';
 import { benchSwarm } from './swarm.js';
+import { benchSmoke } from './smoke.js';
 import { benchSwitchover } from './switchover.js';
 import { benchTls } from './tls.js';
 
@@ -80,6 +81,8 @@ async function main() {
     async () => benchGrowth({ runs: Number(process.env.BENCH_GROWTH_RUNS ?? 1), nothing: idle?.nothing ?? (await measureIdleCpu(IDLE_S, IDLE_SLICE_S)), log }),
     (r) => r.rows,
   );
+
+  await part('smoke', `The CI smoke job of examples/ci/github-actions.yml beside the same steps by hand, ${RUNS} runs`, () => benchSmoke({ runs: RUNS, log }), (r) => r.rows);
 
   await part('tls', 'TLS beside plain text (full, fast profile), medians and ratios TLS / plain', () => benchTls({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
   await part('rolling', 'Rolling deploy of a redis.conf change beside recreate (full, fast profile), medians', () => benchRolling({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
