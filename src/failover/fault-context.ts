@@ -18,6 +18,12 @@ export interface FaultContext {
   replica: string;
   /** Notes for the report (what was done). */
   note: (line: string) => void;
+  /**
+   * How the old master resynced, when the fault measures it itself (a switchover counts the
+   * syncs the new master served while the old one attached). Otherwise the run counts every
+   * node's syncs over the scenario, where a late sync of an earlier scenario's aftermath counts too.
+   */
+  resyncMeasured?: (kind: 'full' | 'partial' | 'none') => void;
   /** For planned operations that talk to Redis themselves (switchover). */
   auth: Credentials;
   /** HAProxy's stats login (a rolling restart waits for HAProxy to agree). */

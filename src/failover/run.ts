@@ -100,6 +100,8 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
   const nodes = redisNodes(t);
   const endpoint = (node: string) => ({ host: addressOf(d, node), port: nodes.find((n) => n.name === node)!.hostPort });
   let phase: Phase = 'prepare';
+  // Set by a fault that measures the old master's resync itself (FaultContext.resyncMeasured).
+  let measuredResync: 'full' | 'partial' | 'none' | undefined;
   let workload: Workload | undefined;
   let observer: Observer | undefined;
   const progress = () => {
@@ -157,7 +159,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
       if (!c) throw new Error(`no container for ${service} in project ${t.name}`);
       return c;
     };
-    const disturbedAt = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), auth: d.auth, stats: d.stats, host: d.host, hostOf: d.hostOf, nodeFaults: o.nodeFaults, signal: o.signal });
+    const disturbedAt = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, oldMaster, replica, note: (l) => result.notes.push(l), resyncMeasured: (kind) => (measuredResync = kind), auth: d.auth, stats: d.stats, host: d.host, hostOf: d.hostOf, nodeFaults: o.nodeFaults, signal: o.signal });
     if (typeof disturbedAt === 'number') faultAt = disturbedAt;
 
     setPhase('hold');
@@ -234,7 +236,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     result.rejoin.oldMasterRole = after?.nodes.find((n) => n.service === oldMaster)?.role ?? null;
     const syncAfter = new Map<string, SyncCounters | undefined>();
     for (const n of nodes) syncAfter.set(n.name, await readSyncCounters(endpoint(n.name), d.auth));
-    result.rejoin.resync = resyncKind(syncBefore, syncAfter);
+    result.rejoin.resync = measuredResync ?? resyncKind(syncBefore, syncAfter);
 
     const spaces = await Promise.all(nodes.map((n) => readKeyspace(n.name, endpoint(n.name), d.auth, `tf:${prefix}:*`)));
     result.keyspace.nodes = spaces.map((s) => s.space);

@@ -200,6 +200,7 @@ export const SCENARIOS = [
       const x = r.timings;
       ctx.note(`switchover ${r.oldMaster} -> ${r.newMaster}: paused ${x.pausedMs} ms (catch-up ${x.catchUpMs}, promoted ${x.promotedMs}, Sentinels ${x.sentinelSwitchMs}, HAProxy +${x.haproxyAgreeMs ?? '-'} ms), old master resync ${r.resync.kind}`);
       for (const n of r.notes) ctx.note(n);
+      ctx.resyncMeasured?.(r.resync.kind);
       return r.pausedAt;
     },
     // Writes are delayed by the pause and retried on the new master, never failed.

@@ -137,7 +137,15 @@ export class Workload {
           const [setReply, waitReply] = await Promise.allSettled([set, wait]);
           if (setReply.status === 'rejected') throw setReply.reason;
           if (waitReply.status === 'rejected') throw waitReply.reason;
-          const verdict = waitOutcome(setReply.value, waitReply.value.connection, waitReply.value.acked);
+          let { connection, acked } = waitReply.value;
+          if (connection !== setReply.value && c.connId === setReply.value) {
+            // The client reconnected between the two replies and the SET was answered (resent)
+            // on the connection current now: WAIT again there. It counts the replicas holding
+            // what this connection wrote, the SET included, as an application would ask.
+            acked = Number(await c.redis.call('WAIT', '1', String(WAIT_TIMEOUT_MS)));
+            connection = c.connId;
+          }
+          const verdict = waitOutcome(setReply.value, connection, acked);
           op.outcome = verdict.outcome;
           if (verdict.error) op.error = verdict.error;
           return;
