@@ -127,7 +127,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
 
   // The keys every scenario result has on compose (test/integration/failover.test.ts reads the same
   // JSON); node scenarios add faultMode.
-  const COMPOSE_KEYS = ['dualMaster', 'durability', 'expected', 'failures', 'keyspace', 'newMaster', 'notes', 'oldMaster', 'passed', 'rejoin', 'scenario', 'timings', 'writes'];
+  const COMPOSE_KEYS = ['dualMaster', 'durability', 'durationMs', 'expected', 'failures', 'keyspace', 'limits', 'newMaster', 'notes', 'oldMaster', 'passed', 'rejoin', 'scenario', 'timings', 'writes'];
   const SWARM_SCENARIOS = ['kill-master', 'stop-master', 'pause-master', 'partition-master', 'kill-sentinel', 'sentinel-majority-loss', 'restart-replica', 'switchover', 'kill-node', 'partition-node', 'drain-node'];
   type Scenario = { scenario: string; passed: boolean; failures: string[]; faultMode?: string; oldMaster: string; newMaster: string; timings: Record<string, number | null>; writes: Record<string, number>; rejoin: { oldMasterRole: string } };
   const line = (s: Scenario) =>
