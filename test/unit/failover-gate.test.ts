@@ -19,25 +19,17 @@ import { captureIo } from '../helpers/io.js';
 import { rejection } from '../helpers/rejection.js';
 import { REPO_ROOT } from '../helpers/repo.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
+import { scenarioResult } from '../helpers/scenario-result.js';
 import { topologyOf } from '../helpers/topology.js';
 
 const NAME = 'rt-unit-gate';
 
 function result(name: ScenarioResult['scenario'], over: { gapSentinel?: number | null; gapHaproxy?: number | null; failed?: number; lost?: number } = {}): ScenarioResult {
+  const r = scenarioResult({ scenario: name });
   return {
-    scenario: name,
-    passed: true,
-    failures: [],
-    expected: 'a replica is promoted',
-    notes: [],
-    oldMaster: 'redis-1',
-    newMaster: 'redis-2',
+    ...r,
     timings: { sdownMs: 1000, odownMs: 1050, switchMasterMs: 2100, sentinelClientWriteGapMs: over.gapSentinel === undefined ? 2300 : over.gapSentinel, haproxyWriteGapMs: over.gapHaproxy === undefined ? null : over.gapHaproxy },
-    writes: { acked: 1000, failed: over.failed ?? 4, indeterminate: 0, resolvedApplied: 1, resolvedNotApplied: 0, lostAcked: over.lost ?? 0 },
-    dualMaster: { windowMs: 0, writesAckedByOldMaster: 0, haproxyRoutedToOldMaster: 0 },
-    rejoin: { oldMasterRole: 'slave', resync: 'partial' },
-    keyspace: { consistent: true, nodes: [] },
-    durability: 'async',
+    writes: { ...r.writes, acked: 1000, failed: over.failed ?? 4, indeterminate: 0, resolvedApplied: 1, resolvedNotApplied: 0, lostAcked: over.lost ?? 0 },
   };
 }
 

@@ -7,22 +7,9 @@ import { formatScenarioLine, formatSummary } from '../../src/report/failover-sum
 import type { ScenarioResult } from '../../src/failover/run.js';
 import { FAILOVER_COLUMNS } from '../../src/report/failover-columns.js';
 import { renderHtmlReport } from '../../src/report/html-report.js';
+import { scenarioResult } from '../helpers/scenario-result.js';
 
-const scenario: ScenarioResult = {
-  scenario: 'kill-master',
-  passed: true,
-  failures: [],
-  expected: 'a replica is promoted',
-  notes: [],
-  oldMaster: 'redis-1',
-  newMaster: 'redis-2',
-  timings: { sdownMs: 1000, odownMs: 1100, switchMasterMs: 1500, sentinelClientWriteGapMs: 2000, haproxyWriteGapMs: null },
-  writes: { acked: 900, failed: 11, indeterminate: 3, resolvedApplied: 2291, resolvedNotApplied: 7, lostAcked: 0 },
-  dualMaster: { windowMs: 0, writesAckedByOldMaster: 0, haproxyRoutedToOldMaster: 0 },
-  rejoin: { oldMasterRole: 'slave', resync: 'partial' },
-  keyspace: { consistent: true, nodes: [] },
-  durability: 'async',
-};
+const scenario: ScenarioResult = scenarioResult();
 
 describe('test-failover text output', () => {
   it('the scenario line gives the unresolved and the resolved indeterminate writes', () => {
