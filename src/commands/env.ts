@@ -6,6 +6,7 @@ import { deploymentDir, hasDeployment } from '../files/deployment.js';
 import { appendText, readText } from '../files/writer.js';
 import type { Io } from '../io.js';
 import { CLIENTS_DIR } from '../paths.js';
+import { shellWord } from '../report/snippets.js';
 import { printJson } from '../report/style.js';
 
 export interface EnvResult {
@@ -45,7 +46,7 @@ export async function printEnv(r: EnvResult, format: 'dotenv' | 'json' | 'github
   const lines = Object.entries(r.values).map(([k, v]) => `${k}=${v}`);
   if (format === 'dotenv') {
     // Quoted for a shell (eval "$(redis-ha env)"): the values are addresses and paths.
-    io.stdout.write(`${Object.entries(r.values).map(([k, v]) => `${k}=${/^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`}`).join('\n')}\n`);
+    io.stdout.write(`${Object.entries(r.values).map(([k, v]) => `${k}=${shellWord(v)}`).join('\n')}\n`);
     return;
   }
   if (!io.githubEnv) throw new UsageError('--format github: GITHUB_ENV is not set (it is, inside a GitHub Actions step)', 'use --format dotenv outside GitHub Actions');

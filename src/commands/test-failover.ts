@@ -11,7 +11,7 @@ import type { Deployment } from '../deployment.js';
 import { HealStack } from '../operations/heal.js';
 import { InterruptedError, runScenario, type Progress, type ScenarioResult } from '../failover/run.js';
 import { SCENARIO_NAMES, selectScenarios } from '../failover/scenarios.js';
-import { checkLimits, limitFailures, parseLimits, type LimitCheck, type LimitOptions } from '../failover/limits.js';
+import { checkLimits, limitFailures, parseLimits, type LimitCheck, type Limits } from '../failover/limits.js';
 import { renderJunit } from '../report/junit.js';
 import { failoverSummary } from '../report/step-summary.js';
 import type { Durability } from '../failover/workload.js';
@@ -23,7 +23,7 @@ import { locateDeployment } from './locate.js';
 import { labNodeFaultHooks, needsLab, parseNodeFaultModes } from './node-fault-modes.js';
 import type { NodeFaultOptions } from '../failover/fault-context.js';
 
-export interface TestFailoverOptions extends LimitOptions {
+export interface TestFailoverOptions extends Limits {
   name?: string;
   dir?: string;
   /** Scenario names, or `all`; empty: the scenarios that fit the preset. */
@@ -57,7 +57,7 @@ export interface TestFailoverResult {
   partition?: string;
   passed: boolean;
   /** The limits of the gate (--max-*), as applied (--durability wait implies --max-lost-acked 0). */
-  limits: { maxWriteGapMs?: number; maxLostAcked?: number; maxFailedWrites?: number };
+  limits: Limits;
   scenarios: GatedScenario[];
   /** Scenarios that did not fit the deployment, with the reason. */
   skipped: { scenario: string; reason: string }[];

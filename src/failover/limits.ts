@@ -12,12 +12,6 @@ export interface Limits {
   maxFailedWrites?: number;
 }
 
-export interface LimitOptions {
-  maxWriteGapMs?: number;
-  maxLostAcked?: number;
-  maxFailedWrites?: number;
-}
-
 /** The figure a limit holds, as the flag names it (and the JUnit property). */
 export type LimitName = 'max-write-gap-ms' | 'max-lost-acked' | 'max-failed-writes';
 
@@ -45,7 +39,7 @@ export function gapPaths(t: Topology): ('sentinel-client' | 'haproxy')[] {
  * limit needs a path that goes through the failover (Sentinel or HAProxy). `--durability wait`
  * sets --max-lost-acked 0 unless given: each acknowledged write was on a replica.
  */
-export function parseLimits(o: LimitOptions, durability: Durability, t: Topology): Limits {
+export function parseLimits(o: Limits, durability: Durability, t: Topology): Limits {
   const limits: Limits = {};
   for (const key of Object.keys(FLAG) as (keyof Limits)[]) {
     const v = o[key];

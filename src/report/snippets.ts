@@ -71,7 +71,7 @@ export function snippets(t: Topology, auth: Credentials, showSecrets: boolean, d
 }
 
 /** A path as one shell word (single-quoted unless plain). */
-const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+export const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const isClass = (v: unknown): v is { name: string } => typeof v === 'function' && /^class\b/.test(String(v));

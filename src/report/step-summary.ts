@@ -3,7 +3,6 @@
 // status: the verdict and the checks; test-failover: the scenario table and the gate.
 import type { Endpoint } from './snippets.js';
 import type { CheckResult } from '../health/status.js';
-import type { LimitCheck } from '../failover/limits.js';
 import type { FailoverRun } from './failover-summary.js';
 import { cellText, FAILOVER_COLUMNS } from './failover-columns.js';
 /** A table cell: pipes escaped, one line. */
@@ -29,9 +28,7 @@ export function statusSummary(s: { deployment: string; preset: string; healthy: 
   ].join('\n');
 }
 
-type GatedScenario = FailoverRun['scenarios'][number] & { limits?: LimitCheck[] };
-
-export function failoverSummary(r: FailoverRun & { scenarios: GatedScenario[] }): string {
+export function failoverSummary(r: FailoverRun): string {
   const failed = r.scenarios.filter((s) => !s.passed);
   const out = [
     `### ${r.passed ? '✅' : '❌'} redis-ha test-failover \`${r.deployment}\` (${r.preset}, profile ${r.profile}): ${r.passed ? 'every scenario passed' : `${failed.length} of ${r.scenarios.length} scenario(s) failed`}`,
