@@ -3,7 +3,7 @@
 // which node a new connection to the HAProxy write port reaches.
 import { Redis } from 'ioredis';
 import { sleep } from '../wait.js';
-import { type Credentials, tlsOption, withConnection, type Endpoint } from '../probes/connect.js';
+import { type Credentials, DISCONNECT_TIMEOUT_MS, tlsOption, withConnection, type Endpoint } from '../probes/connect.js';
 import { QuietSentinelConnector } from '../probes/sentinel-client.js';
 import type { HaproxyRouteSample, RoleSample, SentinelEvent, SentinelViewSample } from './recording.js';
 
@@ -39,6 +39,7 @@ function pollConnection(e: Endpoint, auth: Credentials): Redis {
     enableOfflineQueue: false,
     retryStrategy: () => 100,
     reconnectOnError: () => false,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   });
   r.on('error', () => undefined);
   return r;
@@ -119,6 +120,7 @@ export class Observer {
           connectTimeout: 500,
           retryStrategy: () => 200,
           maxRetriesPerRequest: null,
+          disconnectTimeout: DISCONNECT_TIMEOUT_MS,
         }),
       );
       sub.on('message', (channel: string, message: string) => {

@@ -3,7 +3,7 @@
 // client users are told to use, and in `full` through the HAProxy write port.
 import { Redis, type RedisOptions } from 'ioredis';
 import { keepConnected } from '../probes/sentinel-client.js';
-import { type Credentials, tlsOption } from '../probes/connect.js';
+import { type Credentials, DISCONNECT_TIMEOUT_MS, tlsOption } from '../probes/connect.js';
 import type { Op, Outcome, Via } from './recording.js';
 
 export type Durability = 'async' | 'wait';
@@ -61,6 +61,7 @@ export function haproxyClientOptions(host: string, port: number, auth: Credentia
     maxRetriesPerRequest: 1,
     retryStrategy: (times: number) => Math.min(50 * times, 200),
     reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   };
 }
 

@@ -23,6 +23,13 @@ export function serviceIdentityCheck(serverNames: readonly string[]): (host: str
 export const tlsOption = (auth: Credentials): { tls?: ConnectionOptions } =>
   auth.tls ? { tls: { ca: auth.tls.ca, ...(auth.tls.serverNames ? { checkServerIdentity: serviceIdentityCheck(auth.tls.serverNames) } : {}) } } : {};
 
+/**
+ * How long ioredis waits for a closed connection's socket to close before destroying it
+ * (default 2000 ms). Its timer is not cleared when the socket had already closed (a refused
+ * connect), so each failed probe kept the CLI alive 2 s after its work was done.
+ */
+export const DISCONNECT_TIMEOUT_MS = 100;
+
 export function probeConnection(endpoint: Endpoint, auth: Credentials, timeoutMs = 1000): Redis {
   return new Redis({
     host: endpoint.host,
@@ -37,6 +44,7 @@ export function probeConnection(endpoint: Endpoint, auth: Credentials, timeoutMs
     enableOfflineQueue: false,
     retryStrategy: () => null,
     reconnectOnError: () => false,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   });
 }
 

@@ -16,8 +16,8 @@ import { CA_CERT_FILE, CONTAINER_CA, certFile, TLS_CA_SECRET, tlsCertSecret, tls
 
 
 /**
- * The back network of a deployment (internal): every service is on it, the exporter only on
- * it. The front network keeps the name `network`, so a deployment rendered before the back
+ * The back network of a deployment with an exporter (internal): every service is on it, the
+ * exporter only on it. The front network keeps the name `network`, so a deployment rendered before the back
  * network existed gains it in a rolling deploy (Compose cannot change a network's `internal`
  * setting in place; adding a network is a re-creation of each container). See buildCompose().
  */
@@ -169,8 +169,11 @@ const labels = (t: Topology, configHash?: string): Record<string, string> => ({
 
 const publish = (t: Topology, hostPort: number, containerPort: number) => `${t.bind}:${hostPort}:${containerPort}`;
 
-/** The networks of a service that publishes ports: the back one and the front one (see buildCompose()). */
-const frontAndBack = (t: Topology) => [backNetwork(t), t.network];
+/** Only the exporter needs the back network (see buildCompose()); without it there is none. */
+const hasBackNetwork = (t: Topology) => t.exporter.enabled;
+
+/** The networks of a service that publishes ports: the back one (where there is one) and the front one. */
+const frontAndBack = (t: Topology) => (hasBackNetwork(t) ? [backNetwork(t), t.network] : [t.network]);
 
 /**
  * Container healthchecks tell Docker (`docker ps`, restarts; a stack has none: synth/stack.ts)
@@ -362,8 +365,9 @@ function exporterService(r: Render, targets: NodeRef[]): ComposeService {
  * Everything else is generated here. escapeInterpolation() covers whatever a new field adds.
  */
 export function buildCompose(t: Topology, inputs: ServiceInputs, features: EngineFeatures = PORTABLE): ComposeFile {
-  // Two networks (docs/security.md, "Networks and the exporter"):
-  // - back (`<network>-back`, internal: true): every service. Docker forwards nothing off an
+  // Two networks where there is an exporter, one where there is none (docs/security.md,
+  // "Networks and the exporter"; attaching a second network costs each container's start):
+  // - back (`<network>-back`, internal: true; only with an exporter): every service. Docker forwards nothing off an
   //   internal bridge and publishes no port for a container that is only on internal networks: the
   //   exporter is only here, so whatever target it is asked for it reaches nothing beyond this
   //   deployment's containers (and, on Docker 20.10, the host's own addresses: see docs/security.md).
@@ -404,7 +408,7 @@ export function buildCompose(t: Topology, inputs: ServiceInputs, features: Engin
     ...(secretsUsed.size ? { secrets: Object.fromEntries([...secretsUsed].sort().map((n) => [n, { file: secretFile(n) }])) } : {}),
     networks: {
       [t.network]: { labels: labels(t) },
-      [backNetwork(t)]: { internal: true, labels: labels(t) },
+      ...(hasBackNetwork(t) ? { [backNetwork(t)]: { internal: true, labels: labels(t) } } : {}),
     },
     volumes,
   });

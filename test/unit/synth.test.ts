@@ -404,6 +404,12 @@ describe('networks and the exporter behind HAProxy', () => {
     assert.deepEqual(Object.keys(compose.networks.net!), ['labels'], 'no driver options: IP masquerade stays on');
   });
 
+  it('without an exporter there is no back network: every service on the one front network', () => {
+    const plain = composeOf(render('sentinel', { name: 'shop', network: 'net' }));
+    assert.deepEqual(Object.keys(plain.networks), ['net']);
+    for (const [name, s] of Object.entries(plain.services)) assert.deepEqual(s.networks, ['net'], name);
+  });
+
   it('services that publish ports are on both networks; the exporter only on the back one, with no port', () => {
     for (const [name, s] of Object.entries(compose.services)) {
       if (name === 'exporter') continue;
