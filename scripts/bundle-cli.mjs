@@ -6,7 +6,7 @@
 // files of yaml, handlebars, zod, yargs and their dependencies cost more than compiling their
 // code; bundled, each of yaml and handlebars starts ~3x faster. The rest of dist/ (tsc's output)
 // stays as it is: the tests import those modules.
-import { cp, rm } from 'node:fs/promises';
+import { cp, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -57,6 +57,59 @@ const nxdomainAsItself = {
   },
 };
 
+/**
+ * The templates, compiled at build time: the bundle carries Handlebars' runtime (a quarter of
+ * it) instead of its compiler, and no command compiles a template at run time (together ~35 ms
+ * of every `render` and `deploy`). src/synth/templates.ts keeps calling create(), registerHelper,
+ * registerPartial and compile with the text it read from templates/; in the bundle `handlebars`
+ * is this module, which hands back the template compiled from that very text. A text it does not
+ * know (templates/ edited after the build) is an error naming the rebuild, never a silent fallback.
+ */
+const precompiledTemplates = {
+  name: 'precompiled-templates',
+  setup(b) {
+    b.onResolve({ filter: /^handlebars$/ }, (args) =>
+      args.importer.endsWith(join('synth', 'templates.ts')) ? { path: 'precompiled-templates', namespace: 'templates' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'templates' }, async () => {
+      const { default: Handlebars } = await import('handlebars');
+      const dir = join(root, 'templates');
+      const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.hbs')).sort();
+      // The options src/synth/templates.ts compiles with; a partial is compiled with the same.
+      const options = { noEscape: true, strict: true };
+      const entries = [];
+      for (const f of files) {
+        const text = await readFile(join(dir, f), 'utf8');
+        entries.push(`[${JSON.stringify(text)}, ${Handlebars.precompile(text, { ...options })}]`);
+      }
+      return {
+        contents: [
+          "import runtime from 'handlebars/runtime';",
+          `const compiled = new Map([${entries.join(',\n')}]);`,
+          `const OPTIONS = ${JSON.stringify(options)};`,
+          'function template(env, text, options) {',
+          '  const spec = compiled.get(text);',
+          "  if (!spec) throw new Error('a template in templates/ differs from the one this build compiled: run `npm run build`');",
+          '  if (options && JSON.stringify(options) !== JSON.stringify(OPTIONS)) throw new Error(`templates are precompiled with ${JSON.stringify(OPTIONS)}, not ${JSON.stringify(options)}`);',
+          '  return env.template(spec);',
+          '}',
+          'export default {',
+          '  create() {',
+          '    const env = runtime.create();',
+          '    return {',
+          '      registerHelper: (name, fn) => env.registerHelper(name, fn),',
+          '      registerPartial: (name, text) => env.registerPartial(name, template(env, text)),',
+          '      compile: (text, options) => template(env, text, options),',
+          '    };',
+          '  },',
+          '};',
+        ].join('\n'),
+        resolveDir: root,
+      };
+    });
+  },
+};
+
 await rm(join(outdir, 'bundle'), { recursive: true, force: true });
 await build({
   entryPoints: { cli: join(root, 'src', 'cli.ts') },
@@ -73,7 +126,7 @@ await build({
   legalComments: 'linked',
   // The CommonJS libraries (handlebars, ioredis, tsyringe) require() Node's modules.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  plugins: [lazyStringWidth, nxdomainAsItself],
+  plugins: [lazyStringWidth, nxdomainAsItself, precompiledTemplates],
   logLevel: 'warning',
 });
 // yargs looks its translations up three folders above its own file: dist/src/locales.

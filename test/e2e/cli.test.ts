@@ -96,6 +96,25 @@ describe('render', () => {
     assert.doesNotMatch(second.stdout, /new secrets/);
   });
 
+  // The bundle renders from templates compiled at build time (scripts/bundle-cli.mjs); the
+  // modules the other tests import compile them at run time. Both must write the same bytes.
+  for (const args of [['basic'], ['sentinel'], ['full'], ['full', '--tls'], ['sentinel', '--target', 'swarm']]) {
+    it(`the bundled CLI and the modules render ${args.join(' ')} byte for byte alike`, async () => {
+      const cwd = await workdir();
+      const r = await runCli(['render', ...args, '--out', 'out'], { cwd });
+      assert.equal(r.code, 0, r.stderr);
+      const out = join(cwd, 'out');
+      const files = await filesUnder(out);
+      const before = await Promise.all(files.map((f) => readFile(join(out, f), 'utf8')));
+      // Same options, same directory: the secrets and certificates the CLI wrote are kept.
+      const { render } = await import('../../src/commands/render.js');
+      const [preset, ...rest] = args;
+      await render({ preset, out: 'out', force: true, ...(rest.includes('--tls') ? { tls: true } : {}), ...(rest.includes('swarm') ? { target: 'swarm' } : {}) }, { cwd });
+      assert.deepEqual(await filesUnder(out), files);
+      for (const [i, f] of files.entries()) assert.equal(await readFile(join(out, f), 'utf8'), before[i], f);
+    });
+  }
+
   it('refuses a directory holding a foreign file: exit 2, nothing written', async () => {
     const cwd = await workdir();
     await mkdir(join(cwd, 'out'));
