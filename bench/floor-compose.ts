@@ -1,5 +1,5 @@
 // The floor of time to healthy: the same containers as a preset (same images, as many Redis,
-// Sentinels, HAProxy and exporters), started by a plain `compose up` with the least a tutorial
+// Sentinels, HAProxy, exporters and Prometheus), started by a plain `compose up` with the least a tutorial
 // would write: no healthchecks, no start order, no persistence settings, no users. Timed from
 // spawning `docker-compose up` until every Redis and Sentinel answers PING.
 import { IMAGE_FLAGS } from './images.js';
@@ -11,15 +11,16 @@ export interface FloorShape {
   sentinels: number;
   haproxy: boolean;
   exporter: boolean;
+  prometheus: boolean;
 }
 
 export const PRESET_SHAPES: Record<string, FloorShape> = {
-  basic: { replicas: 2, sentinels: 0, haproxy: false, exporter: false },
-  sentinel: { replicas: 2, sentinels: 3, haproxy: false, exporter: false },
-  full: { replicas: 2, sentinels: 3, haproxy: true, exporter: true },
+  basic: { replicas: 2, sentinels: 0, haproxy: false, exporter: false, prometheus: false },
+  sentinel: { replicas: 2, sentinels: 3, haproxy: false, exporter: false, prometheus: false },
+  full: { replicas: 2, sentinels: 3, haproxy: true, exporter: true, prometheus: true },
 };
 
-const images = { redis: IMAGE_FLAGS[1]!, haproxy: IMAGE_FLAGS[3]!, exporter: IMAGE_FLAGS[5]! };
+const images = { redis: IMAGE_FLAGS[1]!, haproxy: IMAGE_FLAGS[3]!, exporter: IMAGE_FLAGS[5]!, prometheus: IMAGE_FLAGS[7]! };
 
 export const floorPorts = (s: FloorShape, portBase = COMPOSE_PORT_BASE) => [
   ...Array.from({ length: s.replicas + 1 }, (_, i) => portBase + 1 + i),
@@ -59,6 +60,8 @@ export function floorFiles(s: FloorShape, portBase = COMPOSE_PORT_BASE): Record<
   }
   if (s.haproxy) lines.push('  haproxy:', `    image: ${images.haproxy}`, '    volumes: ["./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro"]');
   if (s.exporter) lines.push('  exporter:', `    image: ${images.exporter}`, '    command: ["--redis.addr", "redis://redis-1:6379"]');
+  // The image's own config (it scrapes itself).
+  if (s.prometheus) lines.push('  prometheus:', `    image: ${images.prometheus}`);
   return { 'compose.yaml': `${lines.join('\n')}\n`, ...(s.haproxy ? { 'haproxy.cfg': HAPROXY_CFG } : {}) };
 }
 

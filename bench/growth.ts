@@ -28,7 +28,7 @@ export async function benchGrowth(options: { runs: number; nothing: IdleCpu; log
       const r = await idleOfDeployment('sentinel', benchName('growth'), flags, options.nothing);
       wall.push(r.wallMs);
       idle.push(...r.idle.slices);
-      floor.push(await timeFloor(benchName('floor-growth'), { ...v, haproxy: false, exporter: false }));
+      floor.push(await timeFloor(benchName('floor-growth'), { ...v, haproxy: false, exporter: false, prometheus: false }));
       runs.push({ ...v, wallMs: r.wallMs, floorMs: floor.at(-1), idle: r.idle, costs: r.costs });
       options.log(`growth ${label} run ${i + 1}: ${Math.round(r.wallMs)} ms (floor ${Math.round(floor.at(-1)!)} ms), idle ${r.idle.machine.toFixed(1)} %`);
     }

@@ -7,4 +7,6 @@ export const IMAGE_FLAGS = [
   process.env.REDIS_HA_TEST_HAPROXY_IMAGE ?? 'redis-ha-local/haproxy:2.6',
   '--exporter-image',
   process.env.REDIS_HA_TEST_EXPORTER_IMAGE ?? 'redis-ha-local/redis-exporter:1.45',
+  '--prometheus-image',
+  process.env.REDIS_HA_TEST_PROMETHEUS_IMAGE ?? 'redis-ha-local/prometheus:2.42',
 ];

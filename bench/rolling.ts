@@ -46,11 +46,11 @@ export async function benchRolling(options: { runs?: number; log?: (line: string
   const work = await mkdtemp(join(tmpdir(), 'ro-bench-'));
   const file = join(work, 'topology.yaml');
   const out = join(work, 'out');
-  const images = { redis: IMAGE_FLAGS[1]!, haproxy: IMAGE_FLAGS[3]!, exporter: IMAGE_FLAGS[5]! };
+  const images = { redis: IMAGE_FLAGS[1]!, haproxy: IMAGE_FLAGS[3]!, exporter: IMAGE_FLAGS[5]!, prometheus: IMAGE_FLAGS[7]! };
   const topology = (maxmemory: string) =>
     writeFile(
       file,
-      `preset: full\nname: ${name}\nportBase: ${portBase}\nprofile: fast\nredis:\n  image: ${images.redis}\n  maxmemory: ${maxmemory}\nhaproxy:\n  image: ${images.haproxy}\nexporter:\n  image: ${images.exporter}\n`,
+      `preset: full\nname: ${name}\nportBase: ${portBase}\nprofile: fast\nredis:\n  image: ${images.redis}\n  maxmemory: ${maxmemory}\nhaproxy:\n  image: ${images.haproxy}\nexporter:\n  image: ${images.exporter}\nmonitoring:\n  prometheus:\n    image: ${images.prometheus}\n`,
     );
   const results: { rolling: DeployFigures[]; recreate: DeployFigures[]; switchover: number[]; rollingRestart: object[] } = { rolling: [], recreate: [], switchover: [], rollingRestart: [] };
 

@@ -62,6 +62,7 @@ export interface DeployTimings {
   sentinelsConvergedMs?: number;
   haproxyRoutingMs?: number;
   exporterMs?: number;
+  monitoringMs?: number;
   driftMs?: number;
   totalMs: number;
 }
@@ -94,6 +95,7 @@ const CHECK_TASKS: { check: CheckName; title: string; timing: keyof DeployTiming
   { check: 'sentinels', title: 'Sentinels agree, see every node, CKQUORUM OK', timing: 'sentinelsConvergedMs' },
   { check: 'haproxy', title: 'HAProxy routes writes to the master, reads to a replica', timing: 'haproxyRoutingMs' },
   { check: 'exporter', title: 'exporter serves redis_up 1 for every node', timing: 'exporterMs' },
+  { check: 'monitoring', title: 'Prometheus ready, no target down', timing: 'monitoringMs' },
   { check: 'drift', title: 'every process runs the rendered settings', timing: 'driftMs' },
 ];
 
@@ -102,7 +104,8 @@ function applicableChecks(t: Topology) {
     (c) =>
       (c.check !== 'sentinels' || t.sentinel.enabled) &&
       (c.check !== 'haproxy' || t.haproxy.enabled) &&
-      (c.check !== 'exporter' || t.exporter.enabled),
+      (c.check !== 'exporter' || t.exporter.enabled) &&
+      (c.check !== 'monitoring' || t.monitoring.enabled),
   );
 }
 

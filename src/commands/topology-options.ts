@@ -23,6 +23,8 @@ export interface TopologyArgs {
   haproxyImage?: string;
   exporterImage?: string;
   tls?: boolean;
+  monitoring?: boolean;
+  prometheusImage?: string;
   out?: string;
 }
 
@@ -42,6 +44,8 @@ const FLAG_PATHS: [keyof TopologyArgs, string, string][] = [
   ['haproxyImage', 'haproxy.image', '--haproxy-image'],
   ['exporterImage', 'exporter.image', '--exporter-image'],
   ['tls', 'tls.enabled', '--tls'],
+  ['monitoring', 'monitoring.enabled', '--monitoring'],
+  ['prometheusImage', 'monitoring.prometheus.image', '--prometheus-image'],
 ];
 
 export function toLoadOptions(args: TopologyArgs, cwd: string): LoadOptions {
@@ -70,9 +74,11 @@ export function withTopologyOptions<T>(yargs: Argv<T>) {
     .option('port-base', { type: 'number', describe: 'First port of the published range [default: 7000]', group: 'Topology:' })
     .option('persistence', { type: 'string', choices: ['none', 'rdb', 'aof'], describe: 'Redis persistence [default: aof]', group: 'Topology:' })
     .option('tls', { type: 'boolean', describe: 'TLS on every Redis, Sentinel and HAProxy port; a private CA in <out>/tls/ [default: off]', group: 'Topology:' })
+    .option('monitoring', { type: 'boolean', describe: 'A Prometheus in the deployment (scrapes every node, Sentinel and HAProxy; alert rules; login stats) [default: on in full]', group: 'Topology:' })
     .option('redis-image', { type: 'string', describe: 'Image for Redis and Sentinel', group: 'Images:' })
     .option('haproxy-image', { type: 'string', describe: 'Image for HAProxy', group: 'Images:' })
     .option('exporter-image', { type: 'string', describe: 'Image for redis_exporter', group: 'Images:' })
+    .option('prometheus-image', { type: 'string', describe: 'Image for Prometheus (monitoring)', group: 'Images:' })
     .option('out', { type: 'string', describe: 'Output directory [default: ./.redis-ha/<name>]', group: 'Output:' });
 }
 

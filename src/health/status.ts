@@ -1,6 +1,6 @@
 // A snapshot of a deployment as its parts see it, and the checks that say whether it is
 // healthy. Used by `status` (once or --watch) and by `deploy` (polled until green).
-import { hostsOf, type Deployment } from '../deployment.js';
+import { addressOf, hostsOf, type Deployment } from '../deployment.js';
 import { natMap, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { ContainerInfo } from '../runtime/runtime.js';
@@ -8,19 +8,20 @@ import {
   probeExporter,
   probeHaproxy,
   probeNodes,
+  probePrometheus,
   probeSentinels,
   type ExporterProbe,
   type HaproxyProbe,
   type NodeStatus,
   type SentinelStatus,
 } from '../probes/deployment.js';
-import type { HaproxyServerState } from '../probes/http.js';
+import type { HaproxyServerState, PrometheusProbe } from '../probes/http.js';
 import { probeDrift } from '../probes/drift.js';
 import { findDrift, formatDrift, renderedRedisSettings, type DriftEntry } from './drift.js';
 
 export type { NodeStatus, SentinelStatus };
 
-export type CheckName = 'containers' | 'replication' | 'sentinels' | 'haproxy' | 'exporter' | 'drift' | 'certificates';
+export type CheckName = 'containers' | 'replication' | 'sentinels' | 'haproxy' | 'exporter' | 'monitoring' | 'drift' | 'certificates';
 
 export interface CheckResult {
   name: CheckName;
@@ -51,6 +52,8 @@ export interface StatusSnapshot {
   sentinels: SentinelStatus[];
   haproxy?: { reachable: boolean; error?: string; servers: HaproxyServerState[]; writeReaches?: string; readReaches?: string };
   exporter?: { reachable: boolean; targets: { target: string; up: number | undefined }[] };
+  /** With monitoring: the deployment's Prometheus (where it answers, its targets, the alerts firing now). */
+  monitoring?: { address: string } & PrometheusProbe;
   /** For clients outside the compose network: announced address -> published address. */
   natMap: Record<string, { host: string; port: number }>;
   /** With TLS: each certificate's end and the days left (warning: fewer than 30). */
@@ -113,6 +116,7 @@ export function checkContainers(t: Topology, containers: ContainerInfo[]): Check
     ...sentinelNodes(t).map((n) => n.name),
     ...(t.haproxy.enabled ? ['haproxy'] : []),
     ...(t.exporter.enabled ? ['exporter'] : []),
+    ...(t.monitoring.enabled ? ['prometheus'] : []),
   ];
   const byService = new Map(containers.map((c) => [c.service, c]));
   const missing = expected.filter((s) => !byService.has(s));
@@ -269,6 +273,23 @@ export function checkExporter(p: ExporterProbe): { snapshot: NonNullable<StatusS
   };
 }
 
+/**
+ * Prometheus: ready, and no target down (one not scraped yet is not a failure: the first scrape
+ * of each comes within one scrape interval). The alerts firing now are told, not judged: the
+ * other checks say what is wrong.
+ */
+export function checkMonitoring(p: PrometheusProbe): CheckResult {
+  const fail = (detail: string): CheckResult => ({ name: 'monitoring', ok: false, detail, services: ['prometheus'] });
+  if (!p.reachable) return fail(`Prometheus unreachable: ${p.error}`);
+  if (!p.ready) return fail('Prometheus is not ready yet (/-/ready)');
+  const total = p.targets.up + p.targets.unknown + p.targets.down.length;
+  const firing = `alerts firing: ${p.firing.length ? p.firing.join(', ') : 'none'}`;
+  if (p.targets.down.length) {
+    return fail(`Prometheus: ${p.targets.down.length} of ${total} targets down (${p.targets.down.map((d) => `${d.instance}: ${d.error}`).join('; ')}); ${firing}`);
+  }
+  return { name: 'monitoring', ok: true, detail: `Prometheus ready, ${p.targets.up} of ${total} targets up${p.targets.unknown ? ` (${p.targets.unknown} not scraped yet)` : ''}; ${firing}` };
+}
+
 /** Every check, in the order deploy waits for them. */
 export async function takeSnapshot(
   d: Deployment,
@@ -307,6 +328,11 @@ export async function takeSnapshot(
     const { snapshot: e, check } = checkExporter(await probeExporter(d));
     snapshot.exporter = e;
     checks.push(check);
+  }
+  if (t.monitoring.enabled) {
+    const p = await probePrometheus(d);
+    snapshot.monitoring = { address: `http://${addressOf(d, 'prometheus')}:${t.monitoring.prometheus.port}`, ...p };
+    checks.push(checkMonitoring(p));
   }
   checks.push(checkDrift(drift));
   if (options.certificates?.length) {

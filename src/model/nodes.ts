@@ -51,6 +51,7 @@ export function publishedPorts(t: Topology): { port: number; service: string; pa
       { port: t.haproxy.statsPort, service: 'haproxy', path: 'haproxy.statsPort' },
     );
   }
+  if (t.monitoring.enabled) ports.push({ port: t.monitoring.prometheus.port, service: 'prometheus', path: 'monitoring.prometheus.port' });
   return ports;
 }
 

@@ -10,6 +10,7 @@ export const PORT_OFFSETS = {
   haproxyWrite: 200,
   haproxyRead: 201,
   haproxyStats: 202,
+  prometheus: 203,
 } as const;
 
 export function normalize(parsed: z.output<typeof topologyInputSchema>): Topology {
@@ -28,6 +29,12 @@ export function normalize(parsed: z.output<typeof topologyInputSchema>): Topolog
       writePort: parsed.haproxy.writePort ?? base + PORT_OFFSETS.haproxyWrite,
       readPort: parsed.haproxy.readPort ?? base + PORT_OFFSETS.haproxyRead,
       statsPort: parsed.haproxy.statsPort ?? base + PORT_OFFSETS.haproxyStats,
+    },
+    monitoring: {
+      ...parsed.monitoring,
+      // Not on swarm yet (a rule warns): the stack has no Prometheus.
+      enabled: parsed.monitoring.enabled && parsed.target === 'compose',
+      prometheus: { ...parsed.monitoring.prometheus, port: parsed.monitoring.prometheus.port ?? base + PORT_OFFSETS.prometheus },
     },
   };
 }

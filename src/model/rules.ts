@@ -190,13 +190,14 @@ const imageRules: Rule = (t) =>
       ['redis.image', t.redis.image],
       ['haproxy.image', t.haproxy.image],
       ['exporter.image', t.exporter.image],
+      ['monitoring.prometheus.image', t.monitoring.prometheus.image],
     ] as const
   ).flatMap(([path, image]) => {
     const problem = imageReferenceProblem(image);
     return problem ? [error(path, `"${image}" is not a valid image reference: ${problem}`, IMAGE_REFERENCE_HINT)] : [];
   });
 
-const componentRules: Rule = (t) => {
+const componentRules: Rule = (t, given) => {
   const problems: Problem[] = [];
   if (t.haproxy.enabled && !t.sentinel.enabled) {
     problems.push(
@@ -221,6 +222,27 @@ const componentRules: Rule = (t) => {
         'exporter.enabled',
         "the exporter is served only through HAProxy's stats port (behind its login, for this deployment's nodes and Sentinels only), so it needs HAProxy",
         'set haproxy.enabled: true (and sentinel.enabled: true), use the full preset, or set exporter.enabled: false',
+      ),
+    );
+  }
+  // Prometheus scrapes the nodes and Sentinels the way a Prometheus the user brings would:
+  // through HAProxy's stats port, which passes /scrape to the exporter.
+  if (t.monitoring.enabled && (!t.haproxy.enabled || !t.exporter.enabled)) {
+    problems.push(
+      error(
+        'monitoring.enabled',
+        `Prometheus scrapes every node and Sentinel through HAProxy's stats port and the exporter behind it; this topology has no ${[!t.haproxy.enabled && 'HAProxy', !t.exporter.enabled && 'exporter'].filter(Boolean).join(' and no ')}`,
+        'use the full preset, or set haproxy.enabled: true and exporter.enabled: true (with sentinel.enabled: true), or set monitoring.enabled: false',
+      ),
+    );
+  }
+  // normalize() leaves monitoring off on swarm (see there); say so where it was asked for.
+  if (given?.monitoring.enabled && t.target === 'swarm') {
+    problems.push(
+      warning(
+        'monitoring.enabled',
+        'monitoring is not built for swarm yet (its Prometheus keeps data in a node-local volume that placement does not pin yet): the stack has no Prometheus',
+        'point a Prometheus of your own at prometheus/prometheus.yml, or set monitoring.enabled: false to silence this',
       ),
     );
   }

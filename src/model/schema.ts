@@ -88,6 +88,30 @@ const exporterSchema = z
   })
   .strict();
 
+/** A Prometheus duration (its own grammar: units largest first, each at most once), not zero. */
+const prometheusDuration = z
+  .string()
+  .regex(/^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$/, 'must be a Prometheus duration such as 15s, 1m30s or 15d (units y w d h m s ms, largest first)')
+  .refine((d) => /[1-9]/.test(d), 'must be a Prometheus duration longer than zero, such as 15s');
+
+// A Prometheus in the deployment (docs/monitoring.md): it scrapes every node and Sentinel through
+// HAProxy's stats port (as a Prometheus the user brings would), loads the alert rules, keeps its
+// data in a named volume and publishes its port on `bind` behind a login.
+const monitoringSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    prometheus: z
+      .object({
+        image: z.string().min(1).default('prom/prometheus:v2.53.2'),
+        port: port.optional(),
+        scrapeInterval: prometheusDuration.default('15s'),
+        retention: prometheusDuration.default('15d'),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 // Swarm node hostnames (`docker node ls`): a DNS label.
 const nodeName = z
   .string()
@@ -143,6 +167,7 @@ export const topologyInputSchema = z
     sentinel: sentinelSchema.default({}),
     haproxy: haproxySchema.default({}),
     exporter: exporterSchema.default({}),
+    monitoring: monitoringSchema.default({}),
     swarm: swarmSchema.default({}),
   })
   .strict();
@@ -155,9 +180,10 @@ export type TopologyGiven = Parsed;
  * The normalized topology: every default filled in, every port decided.
  * This is what synth and runtime receive.
  */
-export interface Topology extends Omit<Parsed, 'redis' | 'sentinel' | 'haproxy' | 'exporter'> {
+export interface Topology extends Omit<Parsed, 'redis' | 'sentinel' | 'haproxy' | 'exporter' | 'monitoring'> {
   redis: Parsed['redis'] & { maxmemory: string | 0 };
   sentinel: Parsed['sentinel'] & { downAfterMs: number; failoverTimeoutMs: number };
   haproxy: Parsed['haproxy'] & { writePort: number; readPort: number; statsPort: number };
   exporter: Parsed['exporter'];
+  monitoring: Parsed['monitoring'] & { prometheus: Parsed['monitoring']['prometheus'] & { port: number } };
 }

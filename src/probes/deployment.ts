@@ -4,7 +4,7 @@
 import { addressOf, type Deployment } from '../deployment.js';
 import { redisNodes, sentinelNodes, type NodeRef } from '../model/nodes.js';
 import { type Credentials, parseInfo, withConnection } from './connect.js';
-import { probeExporterTarget, probeHaproxyStats, type HaproxyServerState } from './http.js';
+import { probeExporterTarget, probeHaproxyStats, probePrometheus as probePrometheusApi, type HaproxyServerState, type PrometheusProbe } from './http.js';
 import { probeNode, type NodeState } from './redis.js';
 import { probeSentinel, type SentinelState } from './sentinel.js';
 
@@ -73,6 +73,11 @@ export async function probeExporter(d: Deployment): Promise<ExporterProbe> {
   } catch (err) {
     return { reachable: false, error: (err as Error).message, targets: targets.map((target) => ({ target, up: undefined })) };
   }
+}
+
+/** The deployment's Prometheus (monitoring), at its published port with the stats login. */
+export function probePrometheus(d: Deployment): Promise<PrometheusProbe> {
+  return probePrometheusApi(addressOf(d, 'prometheus'), d.topology.monitoring.prometheus.port, d.stats);
 }
 
 export async function probeNodes(d: Deployment): Promise<NodeStatus[]> {

@@ -1,4 +1,4 @@
-// HAProxy stats and redis_exporter metrics over HTTP, from the host.
+// HAProxy stats, redis_exporter metrics and Prometheus's API over HTTP, from the host.
 import type { Credentials } from './connect.js';
 
 export interface HaproxyServerState {
@@ -46,4 +46,43 @@ export function metricValue(text: string, name: string): number | undefined {
 export async function probeExporterTarget(host: string, port: number, target: string, login?: Credentials): Promise<number | undefined> {
   const text = await fetchText(`http://${host}:${port}/scrape?target=${encodeURIComponent(target)}`, 5000, login);
   return metricValue(text, 'redis_up');
+}
+
+export interface PrometheusProbe {
+  reachable: boolean;
+  error?: string;
+  /** /-/ready answered 200 (the TSDB is open, the rules are loaded). */
+  ready: boolean;
+  /** Active targets by scrape health; `down` with Prometheus's last error. A target not scraped yet is "unknown". */
+  targets: { up: number; unknown: number; down: { job: string; instance: string; error: string }[] };
+  /** Names of the alerts firing now. */
+  firing: string[];
+}
+
+/** Prometheus's readiness, its targets and its firing alerts (its HTTP API, with the login). */
+export async function probePrometheus(host: string, port: number, login?: Credentials): Promise<PrometheusProbe> {
+  const base = `http://${host}:${port}`;
+  const empty = { up: 0, unknown: 0, down: [] };
+  try {
+    const ready = await fetchText(`${base}/-/ready`, 2000, login).then(() => true, () => false);
+    if (!ready) return { reachable: true, ready: false, targets: empty, firing: [] };
+    type Target = { labels: Record<string, string>; health: string; lastError: string };
+    type Alert = { labels: Record<string, string>; state: string };
+    const [targets, alerts] = await Promise.all([
+      fetchText(`${base}/api/v1/targets?state=active`, 2000, login).then((t) => (JSON.parse(t) as { data: { activeTargets: Target[] } }).data.activeTargets),
+      fetchText(`${base}/api/v1/alerts`, 2000, login).then((t) => (JSON.parse(t) as { data: { alerts: Alert[] } }).data.alerts),
+    ]);
+    return {
+      reachable: true,
+      ready,
+      targets: {
+        up: targets.filter((t) => t.health === 'up').length,
+        unknown: targets.filter((t) => t.health === 'unknown').length,
+        down: targets.filter((t) => t.health === 'down').map((t) => ({ job: t.labels.job ?? '', instance: t.labels.instance ?? '', error: t.lastError })),
+      },
+      firing: [...new Set(alerts.filter((a) => a.state === 'firing').map((a) => a.labels.alertname ?? '?'))].sort(),
+    };
+  } catch (err) {
+    return { reachable: false, error: (err as Error).message, ready: false, targets: empty, firing: [] };
+  }
 }

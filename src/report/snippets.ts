@@ -30,6 +30,9 @@ export function endpoints(t: Topology, hostOf?: (service: string) => string): En
     // Through HAProxy's stats port (its login): the exporter itself publishes no port.
     list.push({ service: 'exporter', role: 'metrics /scrape?target=redis-1 (any node or Sentinel; login stats)', address: `http://${at('haproxy')}:${t.haproxy.statsPort}` });
   }
+  if (t.monitoring.enabled) {
+    list.push({ service: 'prometheus', role: `Prometheus: targets, alerts, queries${t.auth.enabled ? ' (login stats)' : ''}`, address: `http://${at('prometheus')}:${t.monitoring.prometheus.port}` });
+  }
   return list;
 }
 

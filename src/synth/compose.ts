@@ -15,6 +15,15 @@ import { containerSecret, EXPORTER_PASSWORD_FILE, type SecretName, secretPath } 
 import { CA_CERT_FILE, CONTAINER_CA, certFile, TLS_CA_SECRET, tlsCertSecret, tlsKeySecret, tlsSecretFile, type TlsFiles } from './tls.js';
 
 
+/** Prometheus's login file beside its config (renderPrometheusWebConfig); with monitoring and auth. */
+export const PROMETHEUS_WEB_CONFIG = 'prometheus/web.yml';
+/** Where the prometheus/ directory appears in the Prometheus container (prom/prometheus's config directory). */
+const PROMETHEUS_CONF_DIR = '/etc/prometheus';
+/** prom/prometheus: USER nobody. */
+const PROMETHEUS_UID = '65534:65534';
+/** Prometheus's port in its container (prom/prometheus: EXPOSE 9090). */
+export const PROMETHEUS_PORT = 9090;
+
 /**
  * The back network of a deployment with an exporter (internal): every service is on it, the
  * exporter only on it. The front network keeps the name `network`, so a deployment rendered before the back
@@ -149,6 +158,8 @@ export interface ServiceInputs {
   redisConfigs: Map<string, string>;
   sentinelConfigs: Map<string, string>;
   haproxyConfig?: string;
+  /** prometheus.yml and alerts.yml, with monitoring: Prometheus is re-created when they change (web.yml is re-read live). */
+  prometheusConfig?: string;
   scripts: string;
   /** The TLS files, when the deployment speaks TLS: a service re-created with a new certificate loads it. */
   tls?: TlsFiles;
@@ -326,6 +337,34 @@ function haproxyService(r: Render): ComposeService {
   return { ...service, labels: labels(t, serviceHash(service, inputs.scripts, ...tlsInputs(r, 'haproxy'))) };
 }
 
+function prometheusService(r: Render): ComposeService {
+  const { t, inputs } = r;
+  const p = t.monitoring.prometheus;
+  const service: Omit<ComposeService, 'labels'> = {
+    image: p.image,
+    hostname: 'prometheus',
+    ...hardened(PROMETHEUS_UID, 256),
+    mem_limit: '512m',
+    // prom/prometheus's own CMD, plus retention and (with auth) the login. No lifecycle API: a
+    // changed config re-creates the container (its data stays in the volume).
+    command: [
+      `--config.file=${PROMETHEUS_CONF_DIR}/prometheus.yml`,
+      '--storage.tsdb.path=/prometheus',
+      `--storage.tsdb.retention.time=${p.retention}`,
+      ...(t.auth.enabled ? [`--web.config.file=${PROMETHEUS_CONF_DIR}/web.yml`] : []),
+    ],
+    // haproxy-stats: the scrapes' login (and Prometheus's own, web.yml, holds its bcrypt hash).
+    ...secretMounts(t, ['haproxy-stats']),
+    // The directory, not the files: web.yml, rewritten by a password rotation, is re-read at each request.
+    volumes: [`./prometheus:${PROMETHEUS_CONF_DIR}:ro`, 'prometheus-data:/prometheus'],
+    ports: [publish(t, p.port, PROMETHEUS_PORT)],
+    // The front network only: it reaches HAProxy's stats port there, and publishes its own port.
+    networks: [t.network],
+    restart: 'unless-stopped',
+  };
+  return { ...service, labels: labels(t, serviceHash(service, inputs.prometheusConfig ?? '')) };
+}
+
 function exporterService(r: Render, targets: NodeRef[]): ComposeService {
   const { t } = r;
   const service: Omit<ComposeService, 'labels'> = {
@@ -399,6 +438,10 @@ export function buildCompose(t: Topology, inputs: ServiceInputs, features: Engin
   }
   if (t.haproxy.enabled) services.haproxy = haproxyService(r);
   if (t.exporter.enabled) services.exporter = exporterService(r, [...nodes, ...sentinels]);
+  if (t.monitoring.enabled) {
+    volumes['prometheus-data'] = { labels: labels(t) };
+    services.prometheus = prometheusService(r);
+  }
 
   // No top-level `name:` (Compose v1 rejects it): every call passes `-p` (by hand: `docker-compose -p <name>`).
   const secretsUsed = new Set(Object.values(services).flatMap((s) => s.secrets ?? []));

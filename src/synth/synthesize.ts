@@ -3,11 +3,12 @@
 import { stringify } from 'yaml';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import { buildCompose, type EngineFeatures, PORTABLE } from './compose.js';
+import { buildCompose, type EngineFeatures, PORTABLE, PROMETHEUS_WEB_CONFIG } from './compose.js';
 import {
   renderAlertRules,
   renderHaproxyConfig,
   renderPrometheusConfig,
+  renderPrometheusWebConfig,
   renderRedisConfig,
   renderSentinelConfig,
 } from './configs.js';
@@ -91,10 +92,13 @@ export function synthesize(
     (name) => [`scripts/${name}`, readStatic(`scripts/${name}`)] as const,
   );
 
+  const prometheusConfig = t.exporter.enabled ? renderPrometheusConfig(t) : undefined;
+  const alertRules = t.exporter.enabled ? renderAlertRules(t) : undefined;
   const compose = buildCompose(t, {
     redisConfigs,
     sentinelConfigs,
     haproxyConfig,
+    prometheusConfig: t.monitoring.enabled ? `${prometheusConfig}\0${alertRules}` : undefined,
     scripts: scripts.map(([, content]) => content).join('\0'),
     tls: t.tls.enabled ? tls : undefined,
   }, features);
@@ -112,9 +116,9 @@ export function synthesize(
   for (const [name, content] of redisConfigs) files.set(`redis/${name}.conf`, content);
   for (const [name, content] of sentinelConfigs) files.set(`sentinel/${name}.conf`, content);
   if (haproxyConfig) files.set('haproxy/haproxy.cfg', haproxyConfig);
-  if (t.exporter.enabled) {
-    files.set('prometheus/prometheus.yml', renderPrometheusConfig(t));
-    files.set('prometheus/alerts.yml', renderAlertRules(t));
+  if (prometheusConfig && alertRules) {
+    files.set('prometheus/prometheus.yml', prometheusConfig);
+    files.set('prometheus/alerts.yml', alertRules);
   }
   for (const [path, content] of scripts) files.set(path, content);
   if (hashes && secrets) {
@@ -129,6 +133,10 @@ export function synthesize(
     if (t.exporter.enabled) {
       const exporter = rotations.exporter ? currentSecret(rotations.exporter) : secrets.exporter;
       files.set(secretPath(EXPORTER_PASSWORD_FILE), renderExporterPasswords(t, { ...secrets, exporter }));
+    }
+    if (t.monitoring.enabled) {
+      const stats = rotations['haproxy-stats'] ? currentSecret(rotations['haproxy-stats']) : secrets['haproxy-stats'];
+      files.set(PROMETHEUS_WEB_CONFIG, renderPrometheusWebConfig(t, stats));
     }
   }
   if (t.tls.enabled && tls) for (const [path, content] of tls) files.set(path, content);

@@ -14,6 +14,7 @@ export const LOCAL_IMAGES = {
   redis: process.env.REDIS_HA_TEST_REDIS_IMAGE ?? 'redis-ha-local/redis:7.0',
   haproxy: process.env.REDIS_HA_TEST_HAPROXY_IMAGE ?? 'redis-ha-local/haproxy:2.6',
   exporter: process.env.REDIS_HA_TEST_EXPORTER_IMAGE ?? 'redis-ha-local/redis-exporter:1.45',
+  prometheus: process.env.REDIS_HA_TEST_PROMETHEUS_IMAGE ?? 'redis-ha-local/prometheus:2.42',
 };
 
 export const IMAGE_FLAGS = [
@@ -23,6 +24,8 @@ export const IMAGE_FLAGS = [
   LOCAL_IMAGES.haproxy,
   '--exporter-image',
   LOCAL_IMAGES.exporter,
+  '--prometheus-image',
+  LOCAL_IMAGES.prometheus,
 ];
 
 let engineAnswers: boolean | undefined;

@@ -184,6 +184,7 @@ export function containersFor(t: Topology, state: Partial<Pick<ContainerInfo, 's
     ...sentinelNodes(t).map((n) => n.name),
     ...(t.haproxy.enabled ? ['haproxy'] : []),
     ...(t.exporter.enabled ? ['exporter'] : []),
+    ...(t.monitoring.enabled ? ['prometheus'] : []),
   ];
   return services.map((service, i) => ({
     id: `${t.name}-${service}-id${i}`,

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import type { StatusSnapshot } from '../../src/health/status.js';
 import type { DeployResult } from '../../src/commands/deploy.js';
 import { sentinelClientOptions } from '../../src/probes/sentinel-client.js';
+import { until } from '../helpers/wait.js';
 import type { Credentials } from '../../src/probes/connect.js';
 import type { Topology } from '../../src/model/schema.js';
 import {
@@ -154,7 +155,7 @@ for (const [preset, portBase] of [
     it('reports healthy with every check of the preset', (t) => {
       if (!requireDocker(t) || !d) return;
       assert.equal(d.result.healthy, true);
-      const expected = { basic: ['containers', 'replication', 'drift'], sentinel: ['containers', 'replication', 'sentinels', 'drift'], full: ['containers', 'replication', 'sentinels', 'haproxy', 'exporter', 'drift'] }[preset];
+      const expected = { basic: ['containers', 'replication', 'drift'], sentinel: ['containers', 'replication', 'sentinels', 'drift'], full: ['containers', 'replication', 'sentinels', 'haproxy', 'exporter', 'monitoring', 'drift'] }[preset];
       assert.deepEqual(d.result.status?.checks.map((c) => c.name), expected);
       assert.ok(d.result.status?.checks.every((c) => c.ok));
     });
@@ -187,6 +188,39 @@ for (const [preset, portBase] of [
           assert.match(text, /^redis_up 1$/m, `redis-${i}`);
           assert.match(text, /^redis_instance_info\{.*role="(master|slave)"/m, `redis-${i}`);
         }
+      });
+
+      it('runs a Prometheus that scrapes every node, Sentinel, the exporter, HAProxy and itself, behind the stats login', async (t) => {
+        if (!requireDocker(t) || !d) return;
+        const base = `http://127.0.0.1:${d.topology.monitoring.prometheus.port}`;
+        assert.equal((await fetch(`${base}/api/v1/targets`)).status, 401, 'no answer without the login');
+        const wrong = `Basic ${Buffer.from('stats:not-the-password').toString('base64')}`;
+        assert.equal((await fetch(`${base}/api/v1/targets`, { headers: { authorization: wrong } })).status, 401, 'nor with a wrong password');
+        const stats = readUser(d.dir, 'haproxy-stats');
+        const authorization = `Basic ${Buffer.from(`stats:${stats.password}`).toString('base64')}`;
+        type Target = { labels: { instance: string }; health: string; lastError: string };
+        let targets: Target[] = [];
+        // The first scrape of each target comes within one scrape interval (15 s) of the start.
+        await until(
+          'every Prometheus target up',
+          async () => {
+            const body = (await (await fetch(`${base}/api/v1/targets?state=active`, { headers: { authorization } })).json()) as { data: { activeTargets: Target[] } };
+            targets = body.data.activeTargets;
+            return targets.length > 0 && targets.every((x) => x.health === 'up');
+          },
+          { timeoutMs: 60_000, intervalMs: 1000, state: () => JSON.stringify(targets.map((x) => `${x.labels.instance}: ${x.health} ${x.lastError}`)) },
+        );
+        assert.deepEqual(
+          targets.map((x) => x.labels.instance).sort(),
+          ['haproxy:8404', 'haproxy:8404', 'localhost:9090', 'redis-1', 'redis-2', 'redis-3', 'sentinel-1', 'sentinel-2', 'sentinel-3'],
+        );
+        const rules = (await (await fetch(`${base}/api/v1/rules`, { headers: { authorization } })).json()) as { data: { groups: { rules: unknown[] }[] } };
+        assert.ok(rules.data.groups.flatMap((g) => g.rules).length > 0, 'alerts.yml is loaded');
+        const up = (await (await fetch(`${base}/api/v1/query?query=${encodeURIComponent('redis_up')}`, { headers: { authorization } })).json()) as { data: { result: { value: [number, string] }[] } };
+        assert.equal(up.data.result.length, 6, 'redis_up for every node and Sentinel');
+        const status = await statusJson(d);
+        assert.equal(status.snapshot.monitoring?.address, base);
+        assert.equal(status.snapshot.monitoring?.targets.down.length, 0);
       });
     }
 

@@ -148,6 +148,20 @@ for (const preset of PRESETS) {
       assert.equal(rules.status, 0, `promtool check rules:\n${rules.stdout}${rules.stderr}`);
       assert.match(rules.stdout, /SUCCESS: \d+ rules found/);
     });
+
+    it('promtool accepts web.yml, and its hash opens for the stats password only (monitoring)', async (t) => {
+      if (!topology.monitoring.enabled || !topology.auth.enabled) {
+        assert.equal(files.has('prometheus/web.yml'), false, 'no web.yml without monitoring and users');
+        return;
+      }
+      if (!requireBinary(t, 'promtool')) return;
+      const web = run('promtool', ['check', 'web-config', join(dir, 'prometheus/web.yml')]);
+      assert.equal(web.status, 0, `promtool check web-config:\n${web.stdout}${web.stderr}`);
+      const { default: bcrypt } = await import('bcryptjs');
+      const hash = /^ {2}stats: (\S+)$/m.exec(await readFile(join(dir, 'prometheus/web.yml'), 'utf8'))?.[1] ?? '';
+      assert.equal(bcrypt.compareSync(SECRETS['haproxy-stats'], hash), true);
+      assert.equal(bcrypt.compareSync(SECRETS.admin, hash), false);
+    });
   });
 }
 

@@ -54,6 +54,9 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
         ...(o.checkIntervalMs ? [`  checkIntervalMs: ${o.checkIntervalMs}`] : []),
         'exporter:',
         `  image: ${LOCAL_IMAGES.exporter}`,
+        'monitoring:',
+        '  prometheus:',
+        `    image: ${LOCAL_IMAGES.prometheus}`,
         '',
       ].join('\n'),
     );
@@ -336,7 +339,7 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
       assert.ok(!replicas.includes('redis-4'), `${s.name} still lists redis-4: ${replicas.join(', ')}`);
       assert.equal(replicas.length, 2, `${s.name}: ${replicas.join(', ')}`);
     }
-    assert.equal(projectContainerIds(NAME).length, 8, 'redis-1..3, sentinel-1..3, haproxy, exporter');
+    assert.equal(projectContainerIds(NAME).length, 9, 'redis-1..3, sentinel-1..3, haproxy, exporter, prometheus');
     const { exitCode, s } = await statusJson();
     assert.equal(exitCode, 0, JSON.stringify(s.checks.filter((c) => !c.ok)));
   });

@@ -42,6 +42,9 @@ describe('security of the default deployment (live)', { timeout: 300_000 }, () =
         `  image: ${LOCAL_IMAGES.haproxy}`,
         'exporter:',
         `  image: ${LOCAL_IMAGES.exporter}`,
+        'monitoring:',
+        '  prometheus:',
+        `    image: ${LOCAL_IMAGES.prometheus}`,
         '',
       ].join('\n'),
     );
@@ -61,7 +64,7 @@ describe('security of the default deployment (live)', { timeout: 300_000 }, () =
 
   it('no process of any container runs as root, healthchecks included (docker top, and a healthcheck caught running)', async (t) => {
     if (!requireDocker(t) || !deployed) return;
-    assert.equal(ids.length, 8, 'redis x3, sentinel x3, haproxy, exporter');
+    assert.equal(ids.length, 9, 'redis x3, sentinel x3, haproxy, exporter, prometheus');
     for (const id of ids) {
       const rows = docker('top', id, '-o', 'uid,pid,cmd').stdout.trim().split('\n').slice(1);
       assert.ok(rows.length > 0, `docker top ${id} lists processes`);

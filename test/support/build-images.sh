@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Build local stand-ins for the official redis / haproxy / redis_exporter images
-# from Debian's binaries (no registry access needed), via `docker import`.
+# Build local stand-ins for the official redis / haproxy / redis_exporter / prometheus
+# images from Debian's binaries (no registry access needed), via `docker import`.
 #
 #   redis-ha-local/redis:7.0            ~ redis:7.4-alpine
 #   redis-ha-local/haproxy:2.6          ~ haproxy:2.9-alpine
 #   redis-ha-local/redis-exporter:1.45  ~ oliver006/redis_exporter
+#   redis-ha-local/prometheus:2.42      ~ prom/prometheus
 #
 # Usage: build-images.sh [--force]
 # Each image carries LABEL io.redis-ha.local-image-hash=<sha of inputs>; an image
@@ -257,7 +258,39 @@ EOF
     'USER 59000:59000' 'EXPOSE 9121' 'ENTRYPOINT ["/redis_exporter"]'
 }
 
+# ---------------------------------------------------------------- prometheus
+# prom/prometheus's contract (its Dockerfile): /bin/prometheus and /bin/promtool on a busybox
+# userland, USER nobody, WORKDIR and VOLUME /prometheus (owned by nobody), the config in
+# /etc/prometheus, ENTRYPOINT /bin/prometheus with the config file and TSDB path as CMD.
+build_prometheus() {
+  local name=redis-ha-local/prometheus:2.42
+  local bins=(/usr/bin/prometheus /usr/bin/promtool /bin/busybox)
+  need /usr/bin/prometheus; need /usr/bin/promtool; need /bin/busybox
+  mapfile -t libs < <(libs_of "${bins[@]}")
+  local hash; hash="$(inputs_hash "$name" "${bins[@]}" "${libs[@]}" "${NSS_LIBS[@]}")"
+  if image_is_current "$name" "$hash"; then echo "build-images: skipped $name (up to date)"; return; fi
+
+  local root="$TMP_ROOT/prometheus"; base_fs "$root"; busybox_userland "$root"
+  local l; for l in "${libs[@]}"; do put "$root" "$l"; done
+  put "$root" /usr/bin/prometheus /bin/prometheus
+  put "$root" /usr/bin/promtool /bin/promtool
+  # Debian's build serves its web UI from /usr/share/prometheus/web, whose links pull in 220 MB
+  # of Debian's JavaScript packages; left out: the tests read the HTTP API, which needs none.
+  mkdir -p "$root/etc/prometheus" "$root/prometheus"
+  printf 'global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ["localhost:9090"]\n' >"$root/etc/prometheus/prometheus.yml"
+  chown -R 65534:65534 "$root/etc/prometheus" "$root/prometheus"
+  cat >"$root/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/home:/bin/false
+EOF
+  printf 'root:x:0:\nnobody:x:65534:\n' >"$root/etc/group"
+  do_import "$root" "$name" "$hash" \
+    'USER nobody' 'EXPOSE 9090' 'VOLUME /prometheus' 'WORKDIR /prometheus' \
+    'ENTRYPOINT ["/bin/prometheus"]' 'CMD ["--config.file=/etc/prometheus/prometheus.yml","--storage.tsdb.path=/prometheus"]'
+}
+
 docker info >/dev/null 2>&1 || { echo "build-images: docker engine not reachable" >&2; exit 1; }
 build_redis
 build_haproxy
 build_exporter
+build_prometheus

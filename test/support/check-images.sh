@@ -9,6 +9,7 @@ set -euo pipefail
 REDIS_IMG=redis-ha-local/redis:7.0
 HAPROXY_IMG=redis-ha-local/haproxy:2.6
 EXPORTER_IMG=redis-ha-local/redis-exporter:1.45
+PROMETHEUS_IMG=redis-ha-local/prometheus:2.42
 
 P="redis-ha-imgcheck-$$"   # prefix of everything we create
 NET="$P"
@@ -32,7 +33,7 @@ run()  { local name="$1"; shift; CONTAINERS+=("$name"); docker run -d --network 
 wait_for() { local t=$(( $1 * 2 )); shift; while (( t-- > 0 )); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done; return 1; }
 logs() { echo "---- logs $1"; docker logs --tail 15 "$1" 2>&1 | sed 's/^/    /'; }
 
-for i in "$REDIS_IMG" "$HAPROXY_IMG" "$EXPORTER_IMG"; do
+for i in "$REDIS_IMG" "$HAPROXY_IMG" "$EXPORTER_IMG" "$PROMETHEUS_IMG"; do
   docker image inspect "$i" >/dev/null 2>&1 || { echo "missing image $i (run build-images.sh)" >&2; exit 1; }
 done
 docker network create "$NET" >/dev/null
@@ -139,9 +140,23 @@ for t in "$A1" "$A2"; do
   else fail "/scrape?target=redis://$t:6379 did not give redis_up 1"; logs "$EM"; fi
 done
 
+# ---------------------------------------------------------------- prometheus
+echo "prometheus image ($PROMETHEUS_IMG)"
+PR="$P-prom"
+run "$PR" -p 127.0.0.1::9090 "$PROMETHEUS_IMG"
+pport="$(docker port "$PR" 9090/tcp | head -1 | sed 's/.*://')"
+if wait_for 20 sh -c "curl -fsS http://127.0.0.1:$pport/-/ready | grep -qi ready"; then
+  ok "http://127.0.0.1:$pport/-/ready answers (the image's own config and TSDB path)"
+else fail "prometheus: /-/ready never answered"; logs "$PR"; fi
+puid="$(docker exec "$PR" sh -c 'grep ^Uid: /proc/1/status' | awk '{print $2}')"
+[ "$puid" = 65534 ] && ok "prometheus runs as nobody (65534)" || fail "prometheus uid is '$puid', want 65534"
+if docker exec "$PR" /bin/promtool check config /etc/prometheus/prometheus.yml >/dev/null 2>&1; then
+  ok "promtool in the image checks its config"
+else fail "promtool check config failed in the image"; fi
+
 # ---------------------------------------------------------------- sizes
 echo "image sizes"
-for i in "$REDIS_IMG" "$HAPROXY_IMG" "$EXPORTER_IMG"; do
+for i in "$REDIS_IMG" "$HAPROXY_IMG" "$EXPORTER_IMG" "$PROMETHEUS_IMG"; do
   printf '  %-36s %s\n' "$i" "$(docker image inspect -f '{{.Size}}' "$i" | awk '{printf "%.1f MB", $1/1e6}')"
 done
 

@@ -91,14 +91,15 @@ describe('bare floor', () => {
 
 describe('floor compose file', () => {
   it('as many containers as the preset, no healthchecks, ports in order', () => {
-    const files = floorFiles({ replicas: 2, sentinels: 3, haproxy: true, exporter: true }, 9000);
+    const files = floorFiles({ replicas: 2, sentinels: 3, haproxy: true, exporter: true, prometheus: true }, 9000);
     const compose = files['compose.yaml']!;
     assert.equal(compose.match(/^ {2}redis-\d+:/gm)?.length, 3);
     assert.equal(compose.match(/^ {2}sentinel-\d+:/gm)?.length, 3);
     assert.match(compose, /^ {2}haproxy:/m);
     assert.match(compose, /^ {2}exporter:/m);
+    assert.match(compose, /^ {2}prometheus:/m);
     assert.doesNotMatch(compose, /healthcheck|depends_on/);
     assert.ok(files['haproxy.cfg']);
-    assert.deepEqual(floorPorts({ replicas: 2, sentinels: 3, haproxy: true, exporter: true }, 9000), [9001, 9002, 9003, 9101, 9102, 9103]);
+    assert.deepEqual(floorPorts({ replicas: 2, sentinels: 3, haproxy: true, exporter: true, prometheus: true }, 9000), [9001, 9002, 9003, 9101, 9102, 9103]);
   });
 });

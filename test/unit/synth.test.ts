@@ -29,7 +29,7 @@ const directives = (conf: string) =>
     .filter((l) => l !== '' && !l.startsWith('#'));
 
 describe('compose: services', () => {
-  it('full: redis-1..N, sentinel-1..N, haproxy, exporter and nothing else', () => {
+  it('full: redis-1..N, sentinel-1..N, haproxy, exporter, prometheus and nothing else', () => {
     const compose = composeOf(render('full', { replicas: 3, sentinel: { count: 5, quorum: 3 } }));
     assert.deepEqual(Object.keys(compose.services), [
       'redis-1',
@@ -43,6 +43,7 @@ describe('compose: services', () => {
       'sentinel-5',
       'haproxy',
       'exporter',
+      'prometheus',
     ]);
   });
 
@@ -53,8 +54,8 @@ describe('compose: services', () => {
   it('every port is published on 127.0.0.1 by default', () => {
     const compose = composeOf(render('full'));
     const ports = Object.values(compose.services).flatMap((s) => s.ports ?? []);
-    // Redis, Sentinels, HAProxy; the exporter publishes none.
-    assert.equal(ports.length, 3 + 3 + 3);
+    // Redis, Sentinels, HAProxy, Prometheus; the exporter publishes none.
+    assert.equal(ports.length, 3 + 3 + 3 + 1);
     for (const p of ports) assert.match(p, /^127\.0\.0\.1:\d+:\d+$/);
     assert.equal(compose.services.exporter!.ports, undefined);
   });
@@ -410,9 +411,10 @@ describe('networks and the exporter behind HAProxy', () => {
     for (const [name, s] of Object.entries(plain.services)) assert.deepEqual(s.networks, ['net'], name);
   });
 
-  it('services that publish ports are on both networks; the exporter only on the back one, with no port', () => {
+  it('services that publish ports are on both networks (Prometheus: the front one); the exporter only on the back one, with no port', () => {
+    assert.deepEqual(compose.services.prometheus!.networks, ['net']);
     for (const [name, s] of Object.entries(compose.services)) {
-      if (name === 'exporter') continue;
+      if (name === 'exporter' || name === 'prometheus') continue;
       assert.ok(s.ports?.length, `${name} publishes`);
       assert.deepEqual(s.networks, ['net-back', 'net'], name);
     }
@@ -438,11 +440,17 @@ describe('networks and the exporter behind HAProxy', () => {
     const prom = parse(fileOf(files, 'prometheus/prometheus.yml')) as {
       scrape_configs: { job_name: string; metrics_path?: string; basic_auth?: { username: string; password_file: string }; static_configs: { targets: string[] }[]; relabel_configs?: { replacement?: string }[] }[];
     };
-    const [scrape, own, stats] = prom.scrape_configs;
+    const [scrape, own] = prom.scrape_configs;
     assert.deepEqual(scrape!.static_configs.flatMap((c) => c.targets), ['redis-1', 'redis-2', 'redis-3', 'sentinel-1', 'sentinel-2', 'sentinel-3']);
     assert.equal(scrape!.relabel_configs!.at(-1)!.replacement, 'haproxy:8404');
     assert.equal(own!.metrics_path, '/exporter/metrics');
-    for (const job of [scrape!, own!, stats!]) assert.deepEqual(job.basic_auth, { username: 'stats', password_file: '../secrets/haproxy-stats' }, job.job_name);
+    // The deployment's own Prometheus (monitoring, on in full) reads the stats password where it is mounted; it scrapes itself too.
+    for (const job of prom.scrape_configs) assert.deepEqual(job.basic_auth, { username: 'stats', password_file: '/run/secrets/haproxy-stats' }, job.job_name);
+    assert.deepEqual(prom.scrape_configs.at(-1)!.static_configs[0]!.targets, ['localhost:9090']);
+    // Without monitoring: a file for a Prometheus the user brings, the password file relative to it.
+    const own_ = parse(fileOf(render('full', { monitoring: { enabled: false } }), 'prometheus/prometheus.yml')) as typeof prom;
+    assert.equal(own_.scrape_configs.length, 3, 'no self-scrape');
+    for (const job of own_.scrape_configs) assert.deepEqual(job.basic_auth, { username: 'stats', password_file: '../secrets/haproxy-stats' }, job.job_name);
     const open = parse(fileOf(render('full', { auth: { enabled: false } }), 'prometheus/prometheus.yml')) as typeof prom;
     for (const job of open.scrape_configs) assert.equal(job.basic_auth, undefined, job.job_name);
   });

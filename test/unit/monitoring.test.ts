@@ -1,0 +1,129 @@
+// Monitoring (docs/monitoring.md): the model's rules, the Prometheus service and its files, and
+// the status check. promtool reads the rendered files in test/integration/real-tools.test.ts;
+// a live Prometheus scrapes a real deployment in test/integration/deploy.test.ts.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import bcrypt from 'bcryptjs';
+import { parse } from 'yaml';
+import { checkMonitoring } from '../../src/health/status.js';
+import { checkRules } from '../../src/model/rules.js';
+import type { PrometheusProbe } from '../../src/probes/http.js';
+import type { ComposeFile } from '../../src/synth/compose.js';
+import { synthesize } from '../../src/synth/synthesize.js';
+import { FIXED_SECRETS } from '../helpers/secrets.js';
+import { problemsOf, topologyOf } from '../helpers/topology.js';
+
+const filesOf = (preset: 'basic' | 'sentinel' | 'full', overrides: Record<string, unknown> = {}, secrets = FIXED_SECRETS) =>
+  synthesize(topologyOf(preset, overrides), secrets);
+const composeOf = (files: Map<string, string>) => parse(files.get('compose.yaml')!) as ComposeFile;
+
+describe('monitoring: the model', () => {
+  it('on in full, off in basic and sentinel; the port is portBase + 203', () => {
+    assert.equal(topologyOf('full').monitoring.enabled, true);
+    assert.equal(topologyOf('sentinel').monitoring.enabled, false);
+    assert.equal(topologyOf('basic').monitoring.enabled, false);
+    assert.equal(topologyOf('full', { portBase: 8000 }).monitoring.prometheus.port, 8203);
+  });
+
+  it('without HAProxy or the exporter it is refused at monitoring.enabled, naming what is missing', () => {
+    const problems = checkRules(topologyOf('sentinel', { monitoring: { enabled: true } }));
+    const p = problems.filter((x) => x.path === 'monitoring.enabled');
+    assert.equal(p.length, 1);
+    assert.equal(p[0]!.severity, 'error');
+    assert.match(p[0]!.message, /no HAProxy and no exporter/);
+    assert.match(p[0]!.hint ?? '', /full preset/);
+    const noExporter = checkRules(topologyOf('full', { exporter: { enabled: false } })).filter((x) => x.path === 'monitoring.enabled');
+    assert.match(noExporter[0]!.message, /no exporter$/);
+  });
+
+  it('a scrape interval or retention that is not a Prometheus duration is refused (exit 2 path), with the field', async () => {
+    for (const [field, value] of [['scrapeInterval', '15'], ['scrapeInterval', '1s1m'], ['retention', '0d'], ['retention', '15 days']] as const) {
+      const r = await problemsOf({ preset: 'full', overrides: [{ path: `monitoring.prometheus.${field}`, value, flag: 'test' }] });
+      assert.equal(r.valid, false, `${field}: ${value}`);
+      assert.ok(r.problems.some((p) => p.path === `monitoring.prometheus.${field}` && /Prometheus duration/.test(p.message)), JSON.stringify(r.problems));
+    }
+    const ok = await problemsOf({ preset: 'full', overrides: [{ path: 'monitoring.prometheus.scrapeInterval', value: '1m30s', flag: 'test' }] });
+    assert.equal(ok.valid, true, JSON.stringify(ok.problems));
+  });
+
+  it('its port collides like any other published port', () => {
+    const t = topologyOf('full', { monitoring: { prometheus: { port: 7200 } } });
+    assert.ok(checkRules(t).some((p) => p.path === 'monitoring.prometheus.port' && /already used by haproxy/.test(p.message)));
+  });
+
+  it('on swarm it is left off with a warning, and the stack has no Prometheus', async () => {
+    const r = await problemsOf({ preset: 'full', overrides: [{ path: 'target', value: 'swarm', flag: '--target' }] });
+    assert.equal(r.valid, true, JSON.stringify(r.problems));
+    assert.ok(r.problems.some((p) => p.severity === 'warning' && p.path === 'monitoring.enabled' && /not built for swarm/.test(p.message)));
+    const t = topologyOf('full', { target: 'swarm' });
+    assert.equal(t.monitoring.enabled, false);
+    const stack = parse(synthesize(t, FIXED_SECRETS).get('stack.yaml')!) as { services: Record<string, unknown> };
+    assert.equal(stack.services.prometheus, undefined);
+  });
+});
+
+describe('monitoring: the Prometheus service and its files', () => {
+  const files = filesOf('full');
+  const prometheus = composeOf(files).services.prometheus!;
+
+  it('the official image contract, hardened, its port on bind, data in a named volume, the stats secret', () => {
+    assert.equal(prometheus.image, 'prom/prometheus:v2.53.2');
+    assert.equal(prometheus.user, '65534:65534');
+    assert.deepEqual(prometheus.cap_drop, ['ALL']);
+    assert.equal(prometheus.read_only, true);
+    assert.deepEqual(prometheus.ports, ['127.0.0.1:7203:9090']);
+    assert.deepEqual(prometheus.volumes, ['./prometheus:/etc/prometheus:ro', 'prometheus-data:/prometheus']);
+    assert.deepEqual(prometheus.secrets, ['haproxy-stats']);
+    assert.deepEqual(prometheus.command, [
+      '--config.file=/etc/prometheus/prometheus.yml',
+      '--storage.tsdb.path=/prometheus',
+      '--storage.tsdb.retention.time=15d',
+      '--web.config.file=/etc/prometheus/web.yml',
+    ]);
+    assert.ok(composeOf(files).volumes['prometheus-data']);
+  });
+
+  it('web.yml: the bcrypt hash of the stats password, the same at every render, another for another password', () => {
+    const web = files.get('prometheus/web.yml')!;
+    const hash = /^ {2}stats: (\S+)$/m.exec(web)?.[1] ?? '';
+    assert.equal(bcrypt.compareSync(FIXED_SECRETS['haproxy-stats'], hash), true);
+    assert.equal(bcrypt.compareSync(FIXED_SECRETS.app, hash), false);
+    assert.equal(filesOf('full').get('prometheus/web.yml'), web, 'deterministic');
+    const other = filesOf('full', {}, { ...FIXED_SECRETS, 'haproxy-stats': 'x'.repeat(43) }).get('prometheus/web.yml')!;
+    assert.notEqual(other, web);
+    assert.doesNotMatch(web, new RegExp(FIXED_SECRETS['haproxy-stats']), 'no plain password');
+  });
+
+  it('a changed scrape interval re-creates Prometheus (config hash); a rotated stats password does not (web.yml is re-read)', () => {
+    const hashOf = (f: Map<string, string>) => composeOf(f).services.prometheus!.labels['io.redis-ha.config-hash'];
+    assert.notEqual(hashOf(filesOf('full', { monitoring: { prometheus: { scrapeInterval: '5s' } } })), hashOf(files));
+    assert.equal(hashOf(filesOf('full', {}, { ...FIXED_SECRETS, 'haproxy-stats': 'y'.repeat(43) })), hashOf(files));
+    assert.match(filesOf('full', { monitoring: { prometheus: { scrapeInterval: '5s' } } }).get('prometheus/prometheus.yml')!, /scrape_interval: 5s/);
+  });
+
+  it('without users: no login file and no --web.config.file', () => {
+    const open = filesOf('full', { auth: { enabled: false } });
+    assert.equal(open.has('prometheus/web.yml'), false);
+    assert.ok(!composeOf(open).services.prometheus!.command!.some((a) => a.startsWith('--web.config.file')));
+  });
+});
+
+describe('monitoring: the status check', () => {
+  const probe = (p: Partial<PrometheusProbe>): PrometheusProbe => ({ reachable: true, ready: true, targets: { up: 9, unknown: 0, down: [] }, firing: [], ...p });
+
+  it('ready with every target up (or not scraped yet) passes and names the firing alerts', () => {
+    assert.deepEqual(checkMonitoring(probe({})), { name: 'monitoring', ok: true, detail: 'Prometheus ready, 9 of 9 targets up; alerts firing: none' });
+    const c = checkMonitoring(probe({ targets: { up: 7, unknown: 2, down: [] }, firing: ['RedisMasterChanged'] }));
+    assert.equal(c.ok, true);
+    assert.equal(c.detail, 'Prometheus ready, 7 of 9 targets up (2 not scraped yet); alerts firing: RedisMasterChanged');
+  });
+
+  it('unreachable, not ready, or a target down fails, naming the target and its error', () => {
+    assert.equal(checkMonitoring(probe({ reachable: false, error: 'ECONNREFUSED' })).detail, 'Prometheus unreachable: ECONNREFUSED');
+    assert.equal(checkMonitoring(probe({ ready: false })).ok, false);
+    const down = checkMonitoring(probe({ targets: { up: 8, unknown: 0, down: [{ job: 'j', instance: 'redis-2', error: 'HTTP 503' }] } }));
+    assert.equal(down.ok, false);
+    assert.deepEqual(down.services, ['prometheus']);
+    assert.match(down.detail, /1 of 9 targets down \(redis-2: HTTP 503\)/);
+  });
+});
