@@ -98,6 +98,7 @@ export function renderAlertRules(t: Topology): string {
   return renderTemplate('prometheus/alerts.yml.hbs', {
     deployment: t.name,
     sentinel: t.sentinel.enabled,
+    haproxy: t.haproxy.enabled,
     masterName: t.sentinel.masterName,
     quorum: t.sentinel.quorum,
     lagSeconds: t.redis.minReplicasMaxLag,

@@ -19,14 +19,21 @@ interface AlertTest {
   expected: { labels: Record<string, string>; annotations: Record<string, string> }[];
 }
 
-async function promtoolTest(t: TestContext, cases: AlertTest[]): Promise<{ status: number | null; output: string }> {
+/** A series of the per-Sentinel job (kind=sentinel; instance is the Sentinel's name). */
+const perSentinel = (sentinel: string, metric: string, labels: Record<string, string> = {}) =>
+  `${metric}{deployment="redis-ha", job="redis-ha-redis-ha", kind="sentinel", instance="${sentinel}"${Object.entries(labels).map(([k, v]) => `, ${k}="${v}"`).join('')}}`;
+const sentinelView = (sentinel: string, master: string) => perSentinel(sentinel, 'redis_sentinel_master_status', { master_name: 'mymaster', master_address: `${master}:6379`, master_status: 'ok' });
+/** A per-node series of `metric` (kind=redis). */
+const nodeMetric = (node: string, metric: string) => `${metric}{deployment="redis-ha", job="redis-ha-redis-ha", kind="redis", instance="${node}"}`;
+
+async function promtoolTest(t: TestContext, cases: AlertTest[], evalTime = '2m'): Promise<{ status: number | null; output: string }> {
   const dir = await makeTempDir();
   t.after(() => removeDir(dir));
   await writeFile(join(dir, 'alerts.yml'), renderAlertRules(topologyOf('full')));
   const tests = cases.map((c) => ({
     interval: '5s',
     input_series: c.series,
-    alert_rule_test: [{ eval_time: '2m', alertname: c.alertname, exp_alerts: c.expected.map((e) => ({ exp_labels: e.labels, exp_annotations: e.annotations })) }],
+    alert_rule_test: [{ eval_time: evalTime, alertname: c.alertname, exp_alerts: c.expected.map((e) => ({ exp_labels: e.labels, exp_annotations: e.annotations })) }],
   }));
   // JSON is YAML: no serializer needed.
   await writeFile(join(dir, 'test.yml'), JSON.stringify({ rule_files: ['alerts.yml'], evaluation_interval: '5s', tests }, null, 2));
@@ -104,5 +111,82 @@ describe('alert rules (promtool test rules)', () => {
       ]);
       assert.equal(r.status, 0, r.output);
     },
+  );
+
+  /** One case that must fire (with these labels and summary) and one that must not. */
+  const firesAndNot = (alertname: string, fires: { series: AlertTest['series']; labels: Record<string, string>; summary: string; description?: string }, quiet: AlertTest['series'], evalTime = '2m') => {
+    it(`${alertname} fires when it should, and not otherwise`, async (t) => {
+      if (!requireBinary(t, 'promtool')) return;
+      const alerts = renderAlertRules(topologyOf('full'));
+      const description = fires.description ?? new RegExp(`- alert: ${alertname}[\\s\\S]*?description: "([^"]*)"`).exec(alerts)?.[1]?.replace(/\\\{\{/g, '{{');
+      assert.ok(description, `${alertname} has a description`);
+      const r = await promtoolTest(t, [
+        { series: fires.series, alertname, expected: [{ labels: fires.labels, annotations: { summary: fires.summary, description } }] },
+        { series: quiet, alertname, expected: [] },
+      ], evalTime);
+      assert.equal(r.status, 0, r.output);
+    });
+  };
+
+  firesAndNot(
+    'RedisMasterChanged',
+    {
+      // sentinel-1 named redis-1 for a minute, then redis-2.
+      series: [{ series: sentinelView('sentinel-1', 'redis-1'), values: '1x12' }, { series: sentinelView('sentinel-1', 'redis-2'), values: '_x13 1x12' }],
+      labels: { severity: 'warning', master_address: 'redis-2:6379' },
+      summary: 'The Sentinels of redis-ha now name redis-2:6379 as master',
+    },
+    // The same master all along; and a Sentinel first seen naming redis-2 (a start, not a change).
+    [{ series: sentinelView('sentinel-1', 'redis-1'), values: '1x30' }, { series: sentinelView('sentinel-4', 'redis-2'), values: '_x13 1x12' }],
+    '80s',
+  );
+  firesAndNot(
+    'RedisSentinelQuorumLost',
+    { series: [{ series: perSentinel('sentinel-3', 'redis_sentinel_master_ok_sentinels', { master_name: 'mymaster', master_address: 'redis-1:6379' }), values: '1x30' }], labels: { severity: 'critical', instance: 'sentinel-3' }, summary: 'Sentinel sentinel-3 cannot authorize a failover' },
+    [{ series: perSentinel('sentinel-3', 'redis_sentinel_master_ok_sentinels', { master_name: 'mymaster', master_address: 'redis-1:6379' }), values: '3x30' }, { series: perSentinel('sentinel-3', 'redis_sentinel_master_ckquorum_status', { master_name: 'mymaster', message: 'OK' }), values: '1x30' }],
+  );
+  it('RedisSentinelQuorumLost also fires on a failing CKQUORUM with enough Sentinels counted', async (t) => {
+    if (!requireBinary(t, 'promtool')) return;
+    const r = await promtoolTest(t, [
+      {
+        series: [
+          { series: perSentinel('sentinel-1', 'redis_sentinel_master_ok_sentinels', { master_name: 'mymaster', master_address: 'redis-1:6379' }), values: '3x30' },
+          { series: perSentinel('sentinel-1', 'redis_sentinel_master_ckquorum_status', { master_name: 'mymaster', message: 'NOQUORUM' }), values: '0x30' },
+        ],
+        alertname: 'RedisSentinelQuorumLost',
+        expected: [{ labels: { severity: 'critical', instance: 'sentinel-1' }, annotations: { summary: 'Sentinel sentinel-1 cannot authorize a failover', description: 'Fewer than 2 usable Sentinels, or SENTINEL CKQUORUM fails: a master failure would not be failed over.' } }],
+      },
+    ]);
+    assert.equal(r.status, 0, r.output);
+  });
+  firesAndNot(
+    'RedisSentinelTilt',
+    { series: [{ series: perSentinel('sentinel-2', 'redis_sentinel_tilt'), values: '0x20 1x10' }], labels: { severity: 'warning', deployment: 'redis-ha', job: 'redis-ha-redis-ha', kind: 'sentinel', instance: 'sentinel-2' }, summary: 'Sentinel sentinel-2 is in TILT mode' },
+    [{ series: perSentinel('sentinel-2', 'redis_sentinel_tilt'), values: '0x30' }],
+  );
+  firesAndNot(
+    'RedisNodeDown',
+    { series: [{ series: nodeMetric('redis-1', 'redis_up'), values: '1x20 0x10' }], labels: { severity: 'critical', deployment: 'redis-ha', job: 'redis-ha-redis-ha', kind: 'redis', instance: 'redis-1' }, summary: 'Redis node redis-1 does not answer' },
+    [{ series: nodeMetric('redis-1', 'redis_up'), values: '1x30' }],
+  );
+  firesAndNot(
+    'RedisScrapeDown',
+    { series: [{ series: 'up{deployment="redis-ha", job="redis-ha-redis-ha-haproxy", instance="haproxy:8404"}', values: '1x10 0x20' }], labels: { severity: 'warning', deployment: 'redis-ha', job: 'redis-ha-redis-ha-haproxy', instance: 'haproxy:8404' }, summary: 'Prometheus cannot scrape redis-ha-redis-ha-haproxy at haproxy:8404' },
+    // Down for one scrape only: under the 30 s of `for`.
+    [{ series: 'up{deployment="redis-ha", job="redis-ha-redis-ha-haproxy", instance="haproxy:8404"}', values: '1x20 0 1x9' }],
+  );
+  firesAndNot(
+    'HaproxyNoWriteServer',
+    { series: [{ series: 'haproxy_backend_active_servers{deployment="redis-ha", job="redis-ha-redis-ha-haproxy", instance="haproxy:8404", proxy="redis_write"}', values: '1x10 0x20' }], labels: { severity: 'critical', deployment: 'redis-ha', job: 'redis-ha-redis-ha-haproxy', instance: 'haproxy:8404', proxy: 'redis_write' }, summary: "HAProxy's write port of redis-ha has no live master" },
+    // The read backend empty is not this alert; the write backend keeps its master.
+    [
+      { series: 'haproxy_backend_active_servers{deployment="redis-ha", job="redis-ha-redis-ha-haproxy", instance="haproxy:8404", proxy="redis_write"}', values: '1x30' },
+      { series: 'haproxy_backend_active_servers{deployment="redis-ha", job="redis-ha-redis-ha-haproxy", instance="haproxy:8404", proxy="redis_read"}', values: '0x30' },
+    ],
+  );
+  firesAndNot(
+    'RedisPersistenceFailed',
+    { series: [{ series: nodeMetric('redis-2', 'redis_aof_last_write_status'), values: '1x20 0x10' }], labels: { severity: 'critical', deployment: 'redis-ha', job: 'redis-ha-redis-ha', kind: 'redis', instance: 'redis-2' }, summary: 'Redis redis-2 failed to write its RDB or AOF' },
+    [{ series: nodeMetric('redis-2', 'redis_aof_last_write_status'), values: '1x30' }, { series: nodeMetric('redis-2', 'redis_rdb_last_bgsave_status'), values: '1x30' }],
   );
 });
