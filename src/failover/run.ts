@@ -17,6 +17,8 @@ import type { NodeFaultMode, NodeFaultOptions, PartitionMode } from './fault-con
 import { deleteKeys, readKeyspace, readSyncCounters, readValues, resyncKind, type NodeKeyspace, type SyncCounters } from './verify.js';
 import { haproxyClientOptions, Workload, type Durability, type WorkloadPath } from './workload.js';
 import { waitHealthy } from '../health/wait-healthy.js';
+import { durationMs } from '../model/duration.js';
+import { readScenarioAlerts, type FiredAlert } from './alerts.js';
 
 export type Phase = 'prepare' | 'baseline' | 'fault' | 'hold' | 'heal' | 'recover' | 'verify' | 'done';
 
@@ -44,6 +46,8 @@ export interface ScenarioResult {
   rejoin: { oldMasterRole: string | null; resync: 'full' | 'partial' | 'none' };
   keyspace: { consistent: boolean; nodes: NodeKeyspace[] };
   durability: Durability;
+  /** With monitoring: the alerts the scenario expects (its table entry) and those Prometheus fired after the fault. */
+  alerts?: { expected: string[]; fired: FiredAlert[] };
   /** kill-node and partition-node only: how the fault went in (containers | engine, network | link). */
   faultMode?: NodeFaultMode | PartitionMode;
   /** Raw data for the HTML report; not printed with --json. */
@@ -96,6 +100,8 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
   if (name === 'kill-node') result.faultMode = o.nodeFaults?.kill ?? 'containers';
   if (name === 'partition-node') result.faultMode = o.nodeFaults?.partition ?? 'network';
   const now = () => performance.now();
+  /** A moment of now() as wall-clock time (Prometheus keeps those). */
+  const wall = (at: number) => Date.now() - (now() - at);
   const prefix = `${name}:${randomBytes(3).toString('hex')}`;
   const nodes = redisNodes(t);
   const endpoint = (node: string) => ({ host: addressOf(d, node), port: nodes.find((n) => n.name === node)!.hostPort });
@@ -260,6 +266,7 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     result.dualMaster = dualMaster(rec, oldMaster);
 
     result.failures.push(...(def.verify?.({ ops: workload.ops, writes: result.writes }) ?? []));
+    if (t.monitoring.enabled) await checkAlerts(result, def.alerts ?? [], d, { start: wall(t0), fault: wall(faultAt), heal: wall(healAt) }, o.signal);
     judge(result, t.redis.minReplicasToWrite, t.redis.minReplicasMaxLag, o.rate, def.expectation, after !== undefined);
 
     if (newMaster && masterKeys) await deleteKeys(endpoint(newMaster), d.auth, masterKeys).catch(() => undefined);
@@ -277,6 +284,38 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     if (healFailures.length) result.passed = false;
     await workload?.stop().catch(() => undefined);
     await observer?.stop().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads what the deployment's Prometheus fired from the fault on, waiting (a few rule
+ * evaluations) for an expected alert that has not fired yet; a missing one is a failure.
+ */
+async function checkAlerts(result: ScenarioResult, expected: readonly string[], d: Deployment, at: { start: number; fault: number; heal: number }, signal: AbortSignal): Promise<void> {
+  const t = d.topology;
+  const stepMs = durationMs(t.monitoring.prometheus.scrapeInterval);
+  const prometheus = { host: addressOf(d, 'prometheus'), port: t.monitoring.prometheus.port, login: d.stats };
+  const deadline = Date.now() + 4 * stepMs + 3000;
+  let fired: FiredAlert[] = [];
+  for (;;) {
+    try {
+      fired = await readScenarioAlerts(prometheus, { ...at, end: Date.now(), stepMs });
+    } catch (err) {
+      result.failures.push(`could not read the alerts from Prometheus (http://${prometheus.host}:${prometheus.port}): ${(err as Error).message}`);
+      return;
+    }
+    if (expected.every((a) => fired.some((f) => f.alert === a)) || Date.now() > deadline) break;
+    await sleep(1000, { signal });
+  }
+  result.alerts = { expected: [...expected], fired };
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  if (fired.length) {
+    result.notes.push(
+      `alerts fired: ${fired.map((f) => `${f.alert} ${secs(f.firedAfterMs)} after the fault${f.resolvedAfterHealMs === null ? ', still firing' : `, resolved ${secs(f.resolvedAfterHealMs)} after the heal`}`).join('; ')}`,
+    );
+  }
+  for (const a of expected.filter((x) => !fired.some((f) => f.alert === x))) {
+    result.failures.push(`expected alert ${a} did not fire (Prometheus, evaluated every ${t.monitoring.prometheus.scrapeInterval}, ${secs(Date.now() - at.fault)} after the fault)`);
   }
 }
 

@@ -86,6 +86,13 @@ export interface ScenarioDef {
   ackedWriteLoss?: 'none-with-wait' | 'min-replicas-max-lag';
   /** Pass conditions of this scenario beyond its expectation, one failure line each. */
   verify?: (outcome: { ops: Op[]; writes: WriteCounts }) => string[];
+  /**
+   * With monitoring: the alerts (prometheus/alerts.yml) the deployment's Prometheus must fire
+   * after the fault; a missing one fails the scenario. Only what fires on every run of it: a
+   * paused master's second-master moment is often shorter than a scrape, so it is reported, not
+   * expected.
+   */
+  alerts?: readonly string[];
 }
 
 const start = (ctx: FaultContext, service: string) => async () => ctx.runtime.containerAction('start', (await ctx.container(service)).id);
@@ -110,6 +117,7 @@ export const SCENARIOS = [
     description: 'docker kill the master; start it again once a new master is elected',
     expectation: 'failover',
     expected: 'a replica is promoted; the old master rejoins as a replica',
+    alerts: ['RedisNodeDown', 'RedisMasterChanged'],
     needs: [NEEDS.sentinels, NEEDS.replica],
     ackedWriteLoss: 'none-with-wait',
     inject: (ctx) => kill(ctx, ctx.oldMaster),
@@ -119,6 +127,7 @@ export const SCENARIOS = [
     description: 'docker stop (SIGTERM, graceful) the master; start it again later',
     expectation: 'failover',
     expected: 'a replica is promoted; the old master rejoins as a replica',
+    alerts: ['RedisNodeDown', 'RedisMasterChanged'],
     needs: [NEEDS.sentinels, NEEDS.replica],
     ackedWriteLoss: 'none-with-wait',
     inject: (ctx) => takeDown(ctx, ctx.oldMaster, 'stop', 10),
@@ -128,6 +137,7 @@ export const SCENARIOS = [
     description: 'docker pause the master past down-after; unpause: it wakes up believing it is master',
     expectation: 'failover',
     expected: 'a replica is promoted; the old master wakes up, is demoted, rejoins as a replica',
+    alerts: ['RedisNodeDown', 'RedisMasterChanged'],
     needs: [NEEDS.sentinels, NEEDS.replica],
     inject: async (ctx) => {
       const c = await ctx.container(ctx.oldMaster);
@@ -143,6 +153,7 @@ export const SCENARIOS = [
     description: 'disconnect the master from every network it is on (compose: back and front); reconnect it (with its DNS alias) later (on swarm Swarm then replaces its task)',
     expectation: 'failover',
     expected: 'a replica is promoted; the old master is demoted once reconnected',
+    alerts: ['RedisNodeDown', 'RedisMasterChanged'],
     needs: [NEEDS.sentinels, NEEDS.replica],
     ackedWriteLoss: 'min-replicas-max-lag',
     inject: async (ctx) => {
@@ -155,6 +166,7 @@ export const SCENARIOS = [
     description: 'docker kill one Sentinel, then the master: the remaining Sentinels must still fail over',
     expectation: 'failover',
     expected: 'the remaining Sentinels still reach quorum and promote a replica',
+    alerts: ['RedisMasterChanged'],
     needs: [NEEDS.sentinelsAfterOneLoss, NEEDS.replica],
     inject: async (ctx) => {
       const sentinel = sentinelNodes(ctx.topology)[0]!.name;
@@ -169,6 +181,7 @@ export const SCENARIOS = [
     expectation: 'no-failover',
     expected: 'no failover (a minority of Sentinels cannot authorize one); CKQUORUM fails; this is expected',
     // Without a replica "no failover" would prove nothing: there would be nothing to promote.
+    alerts: ['RedisNodeDown', 'RedisSentinelQuorumLost'],
     needs: [NEEDS.sentinelLeftAfterMajorityLoss, NEEDS.replica],
     inject: async (ctx) => {
       const all = sentinelNodes(ctx.topology).map((s) => s.name);
@@ -194,6 +207,7 @@ export const SCENARIOS = [
     description: 'redis-ha switchover: pause writes, SENTINEL FAILOVER, demote, unpause; no write may fail on the Sentinel client path',
     expectation: 'failover',
     expected: 'the master moves to a replica; no write fails on the Sentinel client path, none acknowledged is lost; the old master resyncs partially',
+    alerts: ['RedisMasterChanged'],
     needs: [NEEDS.sentinels, NEEDS.replica],
     inject: async (ctx) => {
       const r = await runSwitchover({ deployment: { topology: ctx.topology, auth: ctx.auth, host: ctx.host, hostOf: ctx.hostOf }, signal: ctx.signal });
@@ -217,6 +231,7 @@ export const SCENARIOS = [
     description: 'every node restarted the rolling way (as deploy --strategy rolling does): replicas, Sentinels, then a switchover and the old master',
     expectation: 'failover',
     expected: 'the master moves once; no acknowledged write is lost; writes fail on the HAProxy path only within one switchover',
+    alerts: ['RedisMasterChanged'],
     needs: [NEEDS.compose, NEEDS.sentinels, NEEDS.replica],
     inject: async (ctx) => {
       const startedAt = performance.now();

@@ -34,7 +34,11 @@ export function normalize(parsed: z.output<typeof topologyInputSchema>): Topolog
       ...parsed.monitoring,
       // Not on swarm yet (a rule warns): the stack has no Prometheus.
       enabled: parsed.monitoring.enabled && parsed.target === 'compose',
-      prometheus: { ...parsed.monitoring.prometheus, port: parsed.monitoring.prometheus.port ?? base + PORT_OFFSETS.prometheus },
+      prometheus: {
+        ...parsed.monitoring.prometheus,
+        port: parsed.monitoring.prometheus.port ?? base + PORT_OFFSETS.prometheus,
+        scrapeInterval: parsed.monitoring.prometheus.scrapeInterval ?? timing.scrapeInterval,
+      },
     },
   };
 }

@@ -7,9 +7,11 @@ import { PRESETS, PROFILES, TARGETS, type ProfileName } from './names.js';
 export { PRESETS, PROFILES, TARGETS, type PresetName, type ProfileName, type TargetName } from './names.js';
 
 /** Sentinel timing per profile. `fast` is for tests and demos on a quiet machine. */
-export const PROFILE_TIMINGS: Record<ProfileName, { downAfterMs: number; failoverTimeoutMs: number }> = {
-  default: { downAfterMs: 5000, failoverTimeoutMs: 30000 },
-  fast: { downAfterMs: 1000, failoverTimeoutMs: 6000 },
+/** The timings a profile sets: Sentinel's, and (monitoring) Prometheus's scrape and rule interval. */
+export const PROFILE_TIMINGS: Record<ProfileName, { downAfterMs: number; failoverTimeoutMs: number; scrapeInterval: string }> = {
+  default: { downAfterMs: 5000, failoverTimeoutMs: 30000, scrapeInterval: '15s' },
+  // Alerts within seconds of a fault, for test-failover (docs/monitoring.md).
+  fast: { downAfterMs: 1000, failoverTimeoutMs: 6000, scrapeInterval: '2s' },
 };
 
 // Compose project names: lowercase letters, digits, dashes and underscores, starting
@@ -104,7 +106,8 @@ const monitoringSchema = z
       .object({
         image: z.string().min(1).default('prom/prometheus:v2.53.2'),
         port: port.optional(),
-        scrapeInterval: prometheusDuration.default('15s'),
+        /** Default from the profile: 15s, fast 2s. */
+        scrapeInterval: prometheusDuration.optional(),
         retention: prometheusDuration.default('15d'),
       })
       .strict()
@@ -185,5 +188,5 @@ export interface Topology extends Omit<Parsed, 'redis' | 'sentinel' | 'haproxy' 
   sentinel: Parsed['sentinel'] & { downAfterMs: number; failoverTimeoutMs: number };
   haproxy: Parsed['haproxy'] & { writePort: number; readPort: number; statsPort: number };
   exporter: Parsed['exporter'];
-  monitoring: Parsed['monitoring'] & { prometheus: Parsed['monitoring']['prometheus'] & { port: number } };
+  monitoring: Parsed['monitoring'] & { prometheus: Parsed['monitoring']['prometheus'] & { port: number; scrapeInterval: string } };
 }

@@ -86,3 +86,16 @@ export async function probePrometheus(host: string, port: number, login?: Creden
     return { reachable: false, error: (err as Error).message, ready: false, targets: empty, firing: [] };
   }
 }
+
+/** One series of a Prometheus range query: its labels and its [unix seconds, value] samples. */
+export interface RangeSeries {
+  metric: Record<string, string>;
+  values: [number, string][];
+}
+
+/** GET /api/v1/query_range (times in unix seconds). */
+export async function queryPrometheusRange(host: string, port: number, login: Credentials | undefined, query: string, range: { start: number; end: number; step: number }): Promise<RangeSeries[]> {
+  const params = new URLSearchParams({ query, start: String(range.start), end: String(range.end), step: String(range.step) });
+  const body = JSON.parse(await fetchText(`http://${host}:${port}/api/v1/query_range?${params}`, 5000, login)) as { status: string; data: { result: RangeSeries[] } };
+  return body.data.result;
+}

@@ -1,6 +1,7 @@
 // Redis, Sentinel, HAProxy and Prometheus files for a topology, from the templates.
 import { createHash } from 'node:crypto';
 import { EXPORTER_PORT, INITIAL_MASTER, redisNodes, sentinelNodes } from '../model/nodes.js';
+import { durationMs } from '../model/duration.js';
 import type { Topology } from '../model/schema.js';
 import bcrypt from 'bcryptjs';
 import { containerSecret, STATS_USER, type SecretName } from './secrets.js';
@@ -94,9 +95,18 @@ function haproxyTemplate(t: Topology, configHash: string): string {
   });
 }
 
+/** `n` rule evaluations (the scrape interval) as a Prometheus duration. */
+const intervals = (t: Topology, n: number) => {
+  const ms = n * durationMs(t.monitoring.prometheus.scrapeInterval);
+  return ms % 1000 ? `${ms}ms` : `${ms / 1000}s`;
+};
+
 export function renderAlertRules(t: Topology): string {
   return renderTemplate('prometheus/alerts.yml.hbs', {
     deployment: t.name,
+    interval: t.monitoring.prometheus.scrapeInterval,
+    forOne: intervals(t, 1),
+    forTwo: intervals(t, 2),
     sentinel: t.sentinel.enabled,
     haproxy: t.haproxy.enabled,
     masterName: t.sentinel.masterName,

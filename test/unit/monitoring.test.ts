@@ -127,3 +127,49 @@ describe('monitoring: the status check', () => {
     assert.match(down.detail, /1 of 9 targets down \(redis-2: HTTP 503\)/);
   });
 });
+
+describe('monitoring: alerts read back for a scenario', () => {
+  // Every 2 s (the fast profile's interval); the fault at 100 s, the heal at 110 s, the end at 130 s.
+  const w = { start: 90_000, fault: 100_000, heal: 110_000, end: 130_000, stepMs: 2000 };
+  const series = (alertname: string, from: number, to: number, labels: Record<string, string> = {}) => ({
+    metric: { __name__: 'ALERTS', alertname, alertstate: 'firing', ...labels },
+    values: Array.from({ length: Math.floor((to - from) / 2) + 1 }, (_, i) => [from + 2 * i, '1'] as [number, string]),
+  });
+
+  it('times each alert from the fault, and its resolution from the heal; still firing at the end is null', async () => {
+    const { firedAlerts } = await import('../../src/failover/alerts.js');
+    const fired = firedAlerts([series('RedisNodeDown', 102, 112, { instance: 'redis-1' }), series('RedisMasterChanged', 104, 130)], w);
+    assert.deepEqual(fired, [
+      { alert: 'RedisNodeDown', firedAfterMs: 2000, resolvedAfterHealMs: 4000 },
+      { alert: 'RedisMasterChanged', firedAfterMs: 4000, resolvedAfterHealMs: null },
+    ]);
+  });
+
+  it("an alert already firing at the fault (the previous scenario's master change) is not this one's; a new series of it after the fault is", async () => {
+    const { firedAlerts } = await import('../../src/failover/alerts.js');
+    assert.deepEqual(firedAlerts([series('RedisMasterChanged', 80, 120, { master_address: 'redis-2:6379' })], w), []);
+    const both = firedAlerts([series('RedisMasterChanged', 80, 120, { master_address: 'redis-2:6379' }), series('RedisMasterChanged', 106, 130, { master_address: 'redis-3:6379' })], w);
+    assert.deepEqual(both, [{ alert: 'RedisMasterChanged', firedAfterMs: 6000, resolvedAfterHealMs: null }]);
+  });
+
+  it('the failover scenarios expect the alerts that always fire with them', async () => {
+    const { scenario } = await import('../../src/failover/scenarios.js');
+    assert.deepEqual(scenario('kill-master').alerts, ['RedisNodeDown', 'RedisMasterChanged']);
+    assert.deepEqual(scenario('sentinel-majority-loss').alerts, ['RedisNodeDown', 'RedisSentinelQuorumLost']);
+    assert.equal(scenario('restart-replica').alerts, undefined);
+  });
+
+  it('durations and the fast profile: alerts evaluated every 2 s, `for` one or two evaluations', async () => {
+    const { durationMs } = await import('../../src/model/duration.js');
+    assert.equal(durationMs('1m30s'), 90_000);
+    assert.equal(durationMs('500ms'), 500);
+    assert.equal(durationMs('15d'), 15 * 86_400_000);
+    const fast = topologyOf('full', { profile: 'fast' });
+    assert.equal(fast.monitoring.prometheus.scrapeInterval, '2s');
+    assert.equal(topologyOf('full').monitoring.prometheus.scrapeInterval, '15s');
+    const alerts = synthesize(fast, FIXED_SECRETS).get('prometheus/alerts.yml')!;
+    assert.match(alerts, /- alert: RedisNoMaster\n\s+expr: .*\n\s+for: 2s/);
+    assert.match(alerts, /- alert: RedisReplicationLagHigh\n\s+expr: .*\n\s+for: 4s/);
+    assert.match(synthesize(fast, FIXED_SECRETS).get('prometheus/prometheus.yml')!, /evaluation_interval: 2s/);
+  });
+});
