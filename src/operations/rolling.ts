@@ -100,6 +100,7 @@ export function topologyNow(t: Topology, containers: ContainerInfo[]): Topology 
     sentinel: { ...t.sentinel, enabled: t.sentinel.enabled && sentinels > 0, count: sentinels },
     haproxy: { ...t.haproxy, enabled: t.haproxy.enabled && services.has('haproxy') },
     exporter: { ...t.exporter, enabled: t.exporter.enabled && services.has('exporter') },
+    monitoring: { ...t.monitoring, enabled: t.monitoring.enabled && services.has('prometheus') },
   };
 }
 

@@ -32,9 +32,9 @@ export interface RolloutInput {
 
 export type RolloutStep =
   /** A service the deployment did not run: created (up --no-deps). */
-  | { kind: 'add'; service: string; role: 'replica' | 'sentinel' | 'haproxy' | 'exporter' }
+  | { kind: 'add'; service: string; role: 'replica' | 'sentinel' | 'haproxy' | 'exporter' | 'prometheus' }
   /** Re-created one at a time; the master only after a switchover away from it. */
-  | { kind: 'recreate'; service: string; role: 'replica' | 'sentinel' | 'master' | 'haproxy' | 'exporter' }
+  | { kind: 'recreate'; service: string; role: 'replica' | 'sentinel' | 'master' | 'haproxy' | 'exporter' | 'prometheus' }
   /** SENTINEL SET on each Sentinel whose settings differ (no restart). */
   | { kind: 'sentinel-settings'; changes: { service: string; settings: Record<string, string> }[] }
   /** A planned master change; `avoid`: nodes about to be removed, never promoted. */
@@ -104,17 +104,17 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   const removed = [...removedRedis, ...removedSentinels];
   if (removed.length) steps.push({ kind: 'remove', services: removed });
   if (removed.length && wantedSentinels.length) steps.push({ kind: 'reset-sentinels', forget: removed });
-  // 8. HAProxy and the exporter: re-created for a new image or definition; HAProxy reloads a new config.
-  for (const [service, enabled] of [['haproxy', t.haproxy.enabled], ['exporter', t.exporter.enabled]] as const) {
+  // 8. HAProxy, the exporter and Prometheus: re-created for a new image or definition (Prometheus
+  // also for a new prometheus.yml or alerts.yml: a scaled deployment has other targets); HAProxy
+  // reloads a new config.
+  const others = [['haproxy', t.haproxy.enabled], ['exporter', t.exporter.enabled], ['prometheus', t.monitoring.enabled]] as const;
+  for (const [service, enabled] of others) {
     if (!enabled) continue;
     if (!isLive(service)) steps.push({ kind: 'add', service, role: service });
     else if (changed(service)) steps.push({ kind: 'recreate', service, role: service });
     else if (service === 'haproxy' && input.haproxyLoadedHash !== input.haproxyRenderedHash) steps.push({ kind: 'haproxy-reload' });
   }
-  for (const service of ['haproxy', 'exporter'] as const) {
-    const enabled = service === 'haproxy' ? t.haproxy.enabled : t.exporter.enabled;
-    if (!enabled && isLive(service)) steps.push({ kind: 'remove', services: [service] });
-  }
+  for (const [service, enabled] of others) if (!enabled && isLive(service)) steps.push({ kind: 'remove', services: [service] });
   return {
     steps,
     replicas: Math.max(wantedRedis.length, liveRedis.length) - 1,

@@ -27,6 +27,7 @@ interface Scenario {
   rejoin: { oldMasterRole: string | null; resync: string };
   keyspace: { consistent: boolean; nodes: { node: string; keys: number }[] };
   durability: 'async' | 'wait';
+  alerts?: { expected: string[]; fired: { alert: string; firedAfterMs: number; resolvedAfterHealMs: number | null }[] };
 }
 
 /**
@@ -113,6 +114,13 @@ for (const [preset, portBase, scenarios] of [
             assert.notEqual(s.newMaster, s.oldMaster, 'rolling-restart: the master moved once (a switchover)');
           }
           if (preset === 'sentinel') assert.equal(s.timings.haproxyWriteGapMs, null);
+          // full has monitoring: the scenario's alerts were read back from its Prometheus.
+          if (preset === 'full') {
+            assert.ok(s.alerts, `${s.scenario}: no alerts read from Prometheus`);
+            const fired = s.alerts.fired.map((a) => a.alert);
+            for (const a of s.alerts.expected) assert.ok(fired.includes(a), `${s.scenario}: ${a} did not fire (fired: ${fired.join(', ') || 'none'})`);
+            for (const a of s.alerts.fired) assert.ok(a.firedAfterMs >= 0 && Number.isInteger(a.firedAfterMs), JSON.stringify(a));
+          } else assert.equal(s.alerts, undefined);
           assert.ok(s.writes.acked > 0, `${s.scenario}: no write was acknowledged`);
           assertWritesMatchKeyspace(s);
         });

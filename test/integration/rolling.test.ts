@@ -150,7 +150,7 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
     // A deploy of the same topology sets the Sentinel back live (no container re-created).
     const ids = projectContainerIds(NAME);
     const r = await redeploy();
-    assert.equal(r.exitCode, 0, r.stderr.slice(-2000));
+    assert.equal(r.exitCode, 0, `${r.stderr.slice(-2000)}${r.stdout.slice(-3000)}`);
     assert.deepEqual(JSON.parse(r.stdout).rollout.plan, ['SENTINEL SET down-after-milliseconds 5000 on sentinel-3']);
     assert.deepEqual(projectContainerIds(NAME), ids);
     assert.equal((await statusJson()).exitCode, 0);
@@ -205,15 +205,21 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
   it('profile default -> fast: every Sentinel says down-after 1000 when deploy returns, nothing restarted; kill-master then fails over', { timeout: 180_000 }, async (t) => {
     if (!ready(t)) return;
     await writeTopology({ profile: 'fast', maxmemory: '128mb' });
-    const ids = projectContainerIds(NAME);
+    // Prometheus is re-created (its scrape and rule interval follow the profile); nothing else.
+    // containerId() is docker's short id, projectContainerIds() the full ones.
+    const withoutPrometheus = () => projectContainerIds(NAME).filter((id) => !id.startsWith(containerId(NAME, 'prometheus')));
+    const ids = withoutPrometheus();
+    const prometheusBefore = containerId(NAME, 'prometheus');
     const r = await redeploy();
-    assert.equal(r.exitCode, 0, r.stderr.slice(-2000));
+    assert.equal(r.exitCode, 0, `${r.stderr.slice(-2000)}${r.stdout.slice(-3000)}`);
     for (const s of sentinelNodes(d!.topology)) {
       const m = await on(s.name, async (x) => pairsToRecord(await x.call('SENTINEL', 'MASTER', 'mymaster')));
       assert.equal(m['down-after-milliseconds'], '1000', s.name);
       assert.equal(m['failover-timeout'], '6000', s.name);
     }
-    assert.deepEqual(projectContainerIds(NAME), ids, 'no container re-created');
+    assert.deepEqual(withoutPrometheus(), ids, 'no Redis, Sentinel, HAProxy or exporter container re-created');
+    assert.notEqual(containerId(NAME, 'prometheus'), prometheusBefore, 'Prometheus re-created with the fast interval');
+    assert.deepEqual(JSON.parse(r.stdout).rollout.plan, ['SENTINEL SET down-after-milliseconds 1000, failover-timeout 6000 on sentinel-1, sentinel-2, sentinel-3', 're-create prometheus (prometheus)']);
     await reload();
     // The next kill-master: the Sentinels switch in the fast profile's time (down-after 1 s).
     const master = await masterOf();
@@ -243,7 +249,7 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
     const clientId = await conn.client('ID');
     await writeTopology({ profile: 'fast', maxmemory: '128mb', checkIntervalMs: 400 });
     const r = await redeploy();
-    assert.equal(r.exitCode, 0, r.stderr.slice(-2000));
+    assert.equal(r.exitCode, 0, `${r.stderr.slice(-2000)}${r.stdout.slice(-3000)}`);
     assert.deepEqual(JSON.parse(r.stdout).rollout.plan, ['reload HAProxy with its new config (master-worker, no connection dropped)']);
     assert.equal(containerId(NAME, 'haproxy'), haproxyId, 'HAProxy was not re-created');
     assert.equal(await conn.client('ID'), clientId, 'the same connection, through the old worker');
@@ -285,7 +291,7 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
     assert.deepEqual([...new Set(s.drift.map((x) => x.service))].sort(), [...notDone].sort(), 'drift names exactly the nodes not done');
     // Deploying again finishes the rollout.
     const r = await redeploy();
-    assert.equal(r.exitCode, 0, r.stderr.slice(-2000));
+    assert.equal(r.exitCode, 0, `${r.stderr.slice(-2000)}${r.stdout.slice(-3000)}`);
     assert.equal(JSON.parse(r.stdout).rollout.plan.length, 3, r.stdout);
     assert.equal((await statusJson()).exitCode, 0);
   });
@@ -300,12 +306,13 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
       'add redis-4 (new replica)',
       'reload HAProxy with its new config (master-worker, no connection dropped)',
       're-create exporter (exporter)',
+      're-create prometheus (prometheus)',
     ]);
     const after = projectContainerIds(NAME);
     assert.equal(after.length, ids.length + 1);
-    const exporterBefore = ids.filter((id) => !after.includes(id));
-    assert.equal(exporterBefore.length, 1, 'only the exporter was re-created (its password file names the new node)');
-    assert.equal(after.filter((id) => ids.includes(id)).length, ids.length - 1, 'every other container kept');
+    const recreated = ids.filter((id) => !after.includes(id));
+    assert.equal(recreated.length, 2, 'only the exporter (its password file names the new node) and Prometheus (its targets) were re-created');
+    assert.equal(after.filter((id) => ids.includes(id)).length, ids.length - 2, 'every other container kept');
     await reload();
     for (const s of sentinelNodes(d!.topology)) {
       const replicas = await on(s.name, async (x) => ((await x.call('SENTINEL', 'REPLICAS', 'mymaster')) as unknown[]).map(pairsToRecord).map((y) => y.ip));
@@ -321,13 +328,14 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
     await writeTopology({ profile: 'fast', maxmemory: '64mb', checkIntervalMs: 400, replicas: 2 });
     const load = await underLoad(async () => {
       const r = await redeploy();
-      assert.equal(r.exitCode, 0, r.stderr.slice(-2000));
+      assert.equal(r.exitCode, 0, `${r.stderr.slice(-2000)}${r.stdout.slice(-3000)}`);
       assert.deepEqual(JSON.parse(r.stdout).rollout.plan, [
         'switchover away from redis-4 (redis-4 is removed (replicas: 2))',
         'remove redis-4',
         'SENTINEL RESET on each Sentinel, one at a time (forget redis-4)',
         'reload HAProxy with its new config (master-worker, no connection dropped)',
         're-create exporter (exporter)',
+        're-create prometheus (prometheus)',
       ]);
     });
     figures.scaleDownRemovingMaster = load;
@@ -348,7 +356,7 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
     if (!ready(t)) return;
     await writeTopology({ profile: 'fast', maxmemory: '64mb', checkIntervalMs: 400, sentinels: [5, 3] });
     let r = await redeploy();
-    assert.equal(r.exitCode, 0, r.stderr.slice(-2000));
+    assert.equal(r.exitCode, 0, `${r.stderr.slice(-2000)}${r.stdout.slice(-3000)}`);
     await reload();
     for (const s of sentinelNodes(d!.topology)) {
       const m = await on(s.name, async (x) => pairsToRecord(await x.call('SENTINEL', 'MASTER', 'mymaster')));
@@ -357,7 +365,7 @@ describe('rolling deploy, drift and scaling on full', { concurrency: false, skip
     }
     await writeTopology({ profile: 'fast', maxmemory: '64mb', checkIntervalMs: 400, sentinels: [3, 2] });
     r = await redeploy();
-    assert.equal(r.exitCode, 0, r.stderr.slice(-2000));
+    assert.equal(r.exitCode, 0, `${r.stderr.slice(-2000)}${r.stdout.slice(-3000)}`);
     await reload();
     for (const s of sentinelNodes(d!.topology)) {
       const peers = await on(s.name, async (x) => ((await x.call('SENTINEL', 'SENTINELS', 'mymaster')) as unknown[]).map(pairsToRecord).map((y) => y.ip));

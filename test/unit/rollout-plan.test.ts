@@ -68,9 +68,10 @@ describe('rollout plan', () => {
     ]);
   });
 
-  it('a profile change default -> fast: SENTINEL SET on every Sentinel, no restart, HAProxy untouched', () => {
+  it('a profile change default -> fast: SENTINEL SET on every Sentinel, no restart, HAProxy untouched; Prometheus re-created (its interval)', () => {
     assert.deepEqual(plan('full', { profile: 'default' }, { profile: 'fast' }), [
       'SENTINEL SET down-after-milliseconds 1000, failover-timeout 6000 on sentinel-1, sentinel-2, sentinel-3',
+      're-create prometheus (prometheus)',
     ]);
   });
 
@@ -96,7 +97,15 @@ describe('rollout plan', () => {
       'reload HAProxy with its new config (master-worker, no connection dropped)',
       // Its password file (one entry per target) is read at start only.
       're-create exporter (exporter)',
+      // Its scrape config names the new node.
+      're-create prometheus (prometheus)',
     ]);
+  });
+
+  it('monitoring turned on adds Prometheus, turned off removes it; a new scrape interval re-creates it', () => {
+    assert.deepEqual(plan('full', { monitoring: { enabled: false } }, {}), ['add prometheus (new prometheus)']);
+    assert.deepEqual(plan('full', {}, { monitoring: { enabled: false } }), ['remove prometheus']);
+    assert.deepEqual(plan('full', {}, { monitoring: { prometheus: { scrapeInterval: '30s' } } }), ['re-create prometheus (prometheus)']);
   });
 
   it('scale down replicas: removes, then resets every Sentinel; a removed master is switched away first, to a node that stays', () => {
