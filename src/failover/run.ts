@@ -307,6 +307,11 @@ async function checkAlerts(result: ScenarioResult, expected: readonly string[], 
     if (expected.every((a) => fired.some((f) => f.alert === a)) || Date.now() > deadline) break;
     await sleep(1000, { signal });
   }
+  // One more scrape and evaluation: an alert of the healed fault may be about to resolve.
+  if (fired.some((f) => f.resolvedAfterHealMs === null)) {
+    await sleep(2 * stepMs, { signal });
+    fired = await readScenarioAlerts(prometheus, { ...at, end: Date.now(), stepMs }).catch(() => fired);
+  }
   result.alerts = { expected: [...expected], fired };
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   if (fired.length) {

@@ -140,6 +140,13 @@ describe('alert rules (promtool test rules)', () => {
     [{ series: sentinelView('sentinel-1', 'redis-1'), values: '1x30' }, { series: sentinelView('sentinel-4', 'redis-2'), values: '_x13 1x12' }],
     '80s',
   );
+  it('RedisMasterChanged is an event: it resolves two evaluations after the change', async (t) => {
+    if (!requireBinary(t, 'promtool')) return;
+    const series = [{ series: sentinelView('sentinel-1', 'redis-1'), values: '1x12' }, { series: sentinelView('sentinel-1', 'redis-2'), values: '_x13 1x40' }];
+    // The change at 65 s; the default profile evaluates every 15 s, the lookback is 30 s.
+    const r = await promtoolTest(t, [{ series, alertname: 'RedisMasterChanged', expected: [] }], '110s');
+    assert.equal(r.status, 0, r.output);
+  });
   firesAndNot(
     'RedisSentinelQuorumLost',
     { series: [{ series: perSentinel('sentinel-3', 'redis_sentinel_master_ok_sentinels', { master_name: 'mymaster', master_address: 'redis-1:6379' }), values: '1x30' }], labels: { severity: 'critical', instance: 'sentinel-3' }, summary: 'Sentinel sentinel-3 cannot authorize a failover' },
@@ -169,6 +176,22 @@ describe('alert rules (promtool test rules)', () => {
     { series: [{ series: nodeMetric('redis-1', 'redis_up'), values: '1x20 0x10' }], labels: { severity: 'critical', deployment: 'redis-ha', job: 'redis-ha-redis-ha', kind: 'redis', instance: 'redis-1' }, summary: 'Redis node redis-1 does not answer' },
     [{ series: nodeMetric('redis-1', 'redis_up'), values: '1x30' }],
   );
+  it('RedisNodeDown also fires when the scrape of a node fails (no redis_up at all)', async (t) => {
+    if (!requireBinary(t, 'promtool')) return;
+    const r = await promtoolTest(t, [
+      {
+        series: [{ series: nodeMetric('redis-1', 'up'), values: '1x20 0x10' }],
+        alertname: 'RedisNodeDown',
+        expected: [{ labels: { severity: 'critical', deployment: 'redis-ha', job: 'redis-ha-redis-ha', kind: 'redis', instance: 'redis-1' }, annotations: { summary: 'Redis node redis-1 does not answer', description: 'The exporter cannot reach it: if it was the master, Sentinel fails over after down-after-milliseconds.' } }],
+      },
+    ]);
+    assert.equal(r.status, 0, r.output);
+  });
+  it('RedisScrapeDown leaves a node to RedisNodeDown', async (t) => {
+    if (!requireBinary(t, 'promtool')) return;
+    const r = await promtoolTest(t, [{ series: [{ series: nodeMetric('redis-1', 'up'), values: '1x10 0x20' }], alertname: 'RedisScrapeDown', expected: [] }]);
+    assert.equal(r.status, 0, r.output);
+  });
   firesAndNot(
     'RedisScrapeDown',
     { series: [{ series: 'up{deployment="redis-ha", job="redis-ha-redis-ha-haproxy", instance="haproxy:8404"}', values: '1x10 0x20' }], labels: { severity: 'warning', deployment: 'redis-ha', job: 'redis-ha-redis-ha-haproxy', instance: 'haproxy:8404' }, summary: 'Prometheus cannot scrape redis-ha-redis-ha-haproxy at haproxy:8404' },

@@ -155,6 +155,7 @@ describe('monitoring: alerts read back for a scenario', () => {
   it('the failover scenarios expect the alerts that always fire with them', async () => {
     const { scenario } = await import('../../src/failover/scenarios.js');
     assert.deepEqual(scenario('kill-master').alerts, ['RedisNodeDown', 'RedisMasterChanged']);
+    assert.deepEqual(scenario('pause-master').alerts, ['RedisMasterChanged', 'RedisMultipleMasters']);
     assert.deepEqual(scenario('sentinel-majority-loss').alerts, ['RedisNodeDown', 'RedisSentinelQuorumLost']);
     assert.equal(scenario('restart-replica').alerts, undefined);
   });
