@@ -291,7 +291,6 @@ async function demote(sw: Switch, newMaster: string): Promise<void> {
  */
 async function steer(sw: Switch, heal: HealStack): Promise<void> {
   const { t, plan } = sw;
-  if (!plan.steer.length) return;
   for (const name of plan.steer) {
     const r = await sw.node(name);
     const [, value] = (await r.config('GET', 'replica-priority')) as [string, string];
@@ -299,23 +298,27 @@ async function steer(sw: Switch, heal: HealStack): Promise<void> {
     heal.push(`restore replica-priority ${priority} on ${name}`, async () => {
       const again = await sw.node(name);
       await again.config('SET', 'replica-priority', String(priority));
-      // Sentinel's CONFIG REWRITE during the switch may have written the 0 into the copy.
-      await again.call('CONFIG', 'REWRITE').catch(() => undefined);
     });
     await r.config('SET', 'replica-priority', '0');
     sw.steered.push({ node: name, priority });
   }
-  sw.step('steer', `replica-priority 0 on ${plan.steer.join(', ')}; waiting until ${plan.sentinel} sees it (Sentinel reads replicas' INFO every 10 s)`);
-  // SENTINEL FAILOVER picks from the Sentinel's cached INFO of each replica.
+  if (plan.steer.length) sw.step('steer', `replica-priority 0 on ${plan.steer.join(', ')}; waiting until ${plan.sentinel} sees it (Sentinel reads replicas' INFO every 10 s)`);
+  // SENTINEL FAILOVER picks from the Sentinel's cached INFO of each replica: it must see the
+  // steered ones at 0, and at least one it may promote that is not (right after another
+  // switchover its cache can still hold the priority 0 that one steered: NOGOODSLAVE).
+  const good = (x: Record<string, string>) => x['slave-priority'] !== '0' && !/s_down|o_down|disconnected/.test(x.flags ?? '');
   await waitFor(
-    `${plan.sentinel} to see replica-priority 0 on ${plan.steer.join(', ')}`,
+    `${plan.sentinel} to see replica-priority 0 on ${plan.steer.join(', ') || 'no replica'} and a replica it may promote`,
     async () => {
       const r = await sw.node(plan.sentinel);
       const replicas = ((await r.call('SENTINEL', 'REPLICAS', t.sentinel.masterName)) as unknown[]).map(pairsToRecord);
-      const pending = replicas.filter(
-        (x) => x.ip !== undefined && !plan.acceptable.includes(x.ip) && x['slave-priority'] !== '0' && !/s_down|o_down|disconnected/.test(x.flags ?? ''),
-      );
-      return { verdict: pending.length ? 'waiting' : 'done', value: true, state: pending.map((x) => `${x.ip} priority ${x['slave-priority']}`).join(', ') || 'ok' };
+      const pending = replicas.filter((x) => x.ip !== undefined && !plan.acceptable.includes(x.ip) && good(x));
+      const promotable = replicas.filter((x) => x.ip !== undefined && plan.acceptable.includes(x.ip) && good(x));
+      const state = [
+        ...pending.map((x) => `${x.ip} priority ${x['slave-priority']}`),
+        ...(promotable.length ? [] : [`no replica it may promote yet (${replicas.map((x) => `${x.ip} priority ${x['slave-priority']} ${x.flags}`).join(', ')})`]),
+      ];
+      return { verdict: pending.length || !promotable.length ? 'waiting' : 'done', value: true, state: state.join(', ') || 'ok' };
     },
     { timeoutMs: Math.min(sw.remaining(), 20_000), intervalMs: 200, signal: sw.signal },
   );
