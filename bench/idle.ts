@@ -28,6 +28,8 @@ const ROLES: [string, RegExp][] = [
   ['sentinels', /^sentinel-\d+$/],
   ['haproxy', /^haproxy$/],
   ['exporter', /^exporter$/],
+  ['prometheus', /^prometheus$/],
+  ['alertmanager', /^alertmanager$/],
 ];
 
 /** Per role: CPU % of one core, container count, healthcheck execs per minute. */

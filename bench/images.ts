@@ -9,4 +9,6 @@ export const IMAGE_FLAGS = [
   process.env.REDIS_HA_TEST_EXPORTER_IMAGE ?? 'redis-ha-local/redis-exporter:1.45',
   '--prometheus-image',
   process.env.REDIS_HA_TEST_PROMETHEUS_IMAGE ?? 'redis-ha-local/prometheus:2.42',
+  '--alertmanager-image',
+  process.env.REDIS_HA_TEST_ALERTMANAGER_IMAGE ?? 'redis-ha-local/alertmanager:0.25',
 ];

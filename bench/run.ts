@@ -4,7 +4,7 @@
 // failover and switchover beside bare Sentinel processes; how it grows with replicas and
 // Sentinels. Then the older ones: TLS beside plain text, rolling beside recreate, hardening
 // beside the version before it, swarm beside compose. BENCH_SKIP_<PART>=1 skips a part (IDLE,
-// HEALTHY, CLI, BARE, FAILOVER, SWITCHOVER, GROWTH, SMOKE, TLS, ROLLING, HARDENING, SWARM); settings.ts
+// HEALTHY, CLI, BARE, FAILOVER, SWITCHOVER, GROWTH, MONITORING, SMOKE, TLS, ROLLING, HARDENING, SWARM); settings.ts
 // lists the other knobs. Ends with a table of every target, and writes bench/results/<time>.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -19,6 +19,7 @@ import { benchGrowth } from './growth.js';
 import { benchHardening } from './hardening.js';
 import { benchHealthy } from './healthy.js';
 import { benchIdle, type IdleResult } from './idle.js';
+import { benchMonitoring } from './monitoring.js';
 import { benchRolling } from './rolling.js';
 import { IDLE_S, IDLE_SLICE_S, log, PORT_BASE, NAME_PREFIX, RUNS, skipped } from './settings.js';
 import { benchSwarm } from './swarm.js';
@@ -79,6 +80,13 @@ async function main() {
     'growth',
     'How it grows (sentinel preset)',
     async () => benchGrowth({ runs: Number(process.env.BENCH_GROWTH_RUNS ?? 1), nothing: idle?.nothing ?? (await measureIdleCpu(IDLE_S, IDLE_SLICE_S)), log }),
+    (r) => r.rows,
+  );
+
+  await part(
+    'monitoring',
+    `Monitoring (full with its Prometheus beside --no-monitoring; alerts after kill-master, fast profile), ${RUNS} runs`,
+    async () => benchMonitoring({ runs: RUNS, nothing: idle?.nothing ?? (await measureIdleCpu(IDLE_S, IDLE_SLICE_S)), log }),
     (r) => r.rows,
   );
 

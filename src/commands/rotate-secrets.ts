@@ -37,7 +37,7 @@ export interface RotateSecretsResult extends RotationOutcome {
 const CLIENT_USERS: { user: SecretName; who: string }[] = [
   { user: 'app', who: 'client applications' },
   { user: 'admin', who: 'operators and scripts logging in as admin' },
-  { user: 'haproxy-stats', who: 'whoever reads HAProxy /stats or /metrics (Prometheus)' },
+  { user: 'haproxy-stats', who: 'whoever reads HAProxy /stats or /metrics (Prometheus), Prometheus or Alertmanager' },
 ];
 
 export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<CommandContext, 'runtime' | 'signal' | 'io'>): Promise<RotateSecretsResult> {

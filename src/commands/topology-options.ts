@@ -25,6 +25,8 @@ export interface TopologyArgs {
   tls?: boolean;
   monitoring?: boolean;
   prometheusImage?: string;
+  alertmanager?: boolean;
+  alertmanagerImage?: string;
   out?: string;
 }
 
@@ -46,6 +48,8 @@ const FLAG_PATHS: [keyof TopologyArgs, string, string][] = [
   ['tls', 'tls.enabled', '--tls'],
   ['monitoring', 'monitoring.enabled', '--monitoring'],
   ['prometheusImage', 'monitoring.prometheus.image', '--prometheus-image'],
+  ['alertmanager', 'monitoring.alertmanager.enabled', '--alertmanager'],
+  ['alertmanagerImage', 'monitoring.alertmanager.image', '--alertmanager-image'],
 ];
 
 export function toLoadOptions(args: TopologyArgs, cwd: string): LoadOptions {
@@ -75,10 +79,12 @@ export function withTopologyOptions<T>(yargs: Argv<T>) {
     .option('persistence', { type: 'string', choices: ['none', 'rdb', 'aof'], describe: 'Redis persistence [default: aof]', group: 'Topology:' })
     .option('tls', { type: 'boolean', describe: 'TLS on every Redis, Sentinel and HAProxy port; a private CA in <out>/tls/ [default: off]', group: 'Topology:' })
     .option('monitoring', { type: 'boolean', describe: 'A Prometheus in the deployment (scrapes every node, Sentinel and HAProxy; alert rules; login stats) [default: on in full]', group: 'Topology:' })
+    .option('alertmanager', { type: 'boolean', describe: 'An Alertmanager beside Prometheus (needs monitoring); it notifies only monitoring.alertmanager.receiver, nobody by default [default: off]', group: 'Topology:' })
     .option('redis-image', { type: 'string', describe: 'Image for Redis and Sentinel', group: 'Images:' })
     .option('haproxy-image', { type: 'string', describe: 'Image for HAProxy', group: 'Images:' })
     .option('exporter-image', { type: 'string', describe: 'Image for redis_exporter', group: 'Images:' })
     .option('prometheus-image', { type: 'string', describe: 'Image for Prometheus (monitoring)', group: 'Images:' })
+    .option('alertmanager-image', { type: 'string', describe: 'Image for Alertmanager (monitoring.alertmanager)', group: 'Images:' })
     .option('out', { type: 'string', describe: 'Output directory [default: ./.redis-ha/<name>]', group: 'Output:' });
 }
 

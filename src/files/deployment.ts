@@ -78,6 +78,8 @@ export async function readDeployment(dir: string): Promise<DeploymentFiles> {
   const topology = JSON.parse(topologyText) as Topology;
   // Rendered before TLS existed: no TLS.
   topology.tls ??= { enabled: false };
+  // Rendered before Alertmanager existed: none (nothing reads its other fields then).
+  if (topology.monitoring) topology.monitoring.alertmanager ??= { enabled: false } as Topology['monitoring']['alertmanager'];
   const tls = await readTlsTrust(dir, topology);
   const withTls = (c: Credentials): Credentials => (tls ? { ...c, tls } : c);
   return {

@@ -5,6 +5,7 @@ import { natMap, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { ContainerInfo } from '../runtime/runtime.js';
 import {
+  probeAlertmanager,
   probeExporter,
   probeHaproxy,
   probeNodes,
@@ -15,7 +16,7 @@ import {
   type NodeStatus,
   type SentinelStatus,
 } from '../probes/deployment.js';
-import type { HaproxyServerState, PrometheusProbe } from '../probes/http.js';
+import type { AlertmanagerProbe, HaproxyServerState, PrometheusProbe } from '../probes/http.js';
 import { probeDrift } from '../probes/drift.js';
 import { findDrift, formatDrift, renderedRedisSettings, type DriftEntry } from './drift.js';
 
@@ -52,8 +53,11 @@ export interface StatusSnapshot {
   sentinels: SentinelStatus[];
   haproxy?: { reachable: boolean; error?: string; servers: HaproxyServerState[]; writeReaches?: string; readReaches?: string };
   exporter?: { reachable: boolean; targets: { target: string; up: number | undefined }[] };
-  /** With monitoring: the deployment's Prometheus (where it answers, its targets, the alerts firing now). */
-  monitoring?: { address: string } & PrometheusProbe;
+  /**
+   * With monitoring: the deployment's Prometheus (where it answers, its targets, the alerts firing
+   * now); with monitoring.alertmanager, where its Alertmanager answers and whether it is ready.
+   */
+  monitoring?: { address: string; alertmanagerAddress?: string; alertmanager?: AlertmanagerProbe } & PrometheusProbe;
   /** For clients outside the compose network: announced address -> published address. */
   natMap: Record<string, { host: string; port: number }>;
   /** With TLS: each certificate's end and the days left (warning: fewer than 30). */
@@ -117,6 +121,7 @@ export function checkContainers(t: Topology, containers: ContainerInfo[]): Check
     ...(t.haproxy.enabled ? ['haproxy'] : []),
     ...(t.exporter.enabled ? ['exporter'] : []),
     ...(t.monitoring.enabled ? ['prometheus'] : []),
+    ...(t.monitoring.alertmanager.enabled ? ['alertmanager'] : []),
   ];
   const byService = new Map(containers.map((c) => [c.service, c]));
   const missing = expected.filter((s) => !byService.has(s));
@@ -275,19 +280,25 @@ export function checkExporter(p: ExporterProbe): { snapshot: NonNullable<StatusS
 
 /**
  * Prometheus: ready, and no target down (one not scraped yet is not a failure: the first scrape
- * of each comes within one scrape interval). The alerts firing now are told, not judged: the
- * other checks say what is wrong.
+ * of each comes within one scrape interval); with `alertmanager` (monitoring.alertmanager), it is
+ * ready too. The alerts firing now are told, not judged: the other checks say what is wrong.
  */
-export function checkMonitoring(p: PrometheusProbe): CheckResult {
-  const fail = (detail: string): CheckResult => ({ name: 'monitoring', ok: false, detail, services: ['prometheus'] });
+export function checkMonitoring(p: PrometheusProbe, alertmanager?: AlertmanagerProbe): CheckResult {
+  const fail = (detail: string, services = ['prometheus']): CheckResult => ({ name: 'monitoring', ok: false, detail, services });
   if (!p.reachable) return fail(`Prometheus unreachable: ${p.error}`);
   if (!p.ready) return fail('Prometheus is not ready yet (/-/ready)');
   const total = p.targets.up + p.targets.unknown + p.targets.down.length;
   const firing = `alerts firing: ${p.firing.length ? p.firing.join(', ') : 'none'}`;
+  const alertmanagerDown = alertmanager && !alertmanager.ready ? `Alertmanager not ready (/-/ready: ${alertmanager.error ?? 'no answer'})` : undefined;
   if (p.targets.down.length) {
-    return fail(`Prometheus: ${p.targets.down.length} of ${total} targets down (${p.targets.down.map((d) => `${d.instance}: ${d.error}`).join('; ')}); ${firing}`);
+    return fail(
+      `Prometheus: ${p.targets.down.length} of ${total} targets down (${p.targets.down.map((d) => `${d.instance}: ${d.error}`).join('; ')})${alertmanagerDown ? `; ${alertmanagerDown}` : ''}; ${firing}`,
+      alertmanagerDown ? ['prometheus', 'alertmanager'] : ['prometheus'],
+    );
   }
-  return { name: 'monitoring', ok: true, detail: `Prometheus ready, ${p.targets.up} of ${total} targets up${p.targets.unknown ? ` (${p.targets.unknown} not scraped yet)` : ''}; ${firing}` };
+  const up = `Prometheus ready, ${p.targets.up} of ${total} targets up${p.targets.unknown ? ` (${p.targets.unknown} not scraped yet)` : ''}`;
+  if (alertmanagerDown) return fail(`${alertmanagerDown}; ${up}; ${firing}`, ['alertmanager']);
+  return { name: 'monitoring', ok: true, detail: `${up}${alertmanager ? '; Alertmanager ready' : ''}; ${firing}` };
 }
 
 /** Every check, in the order deploy waits for them. */
@@ -330,9 +341,13 @@ export async function takeSnapshot(
     checks.push(check);
   }
   if (t.monitoring.enabled) {
-    const p = await probePrometheus(d);
-    snapshot.monitoring = { address: `http://${addressOf(d, 'prometheus')}:${t.monitoring.prometheus.port}`, ...p };
-    checks.push(checkMonitoring(p));
+    const [p, alertmanager] = await Promise.all([probePrometheus(d), t.monitoring.alertmanager.enabled ? probeAlertmanager(d) : undefined]);
+    snapshot.monitoring = {
+      address: `http://${addressOf(d, 'prometheus')}:${t.monitoring.prometheus.port}`,
+      ...(alertmanager ? { alertmanagerAddress: `http://${addressOf(d, 'alertmanager')}:${t.monitoring.alertmanager.port}`, alertmanager } : {}),
+      ...p,
+    };
+    checks.push(checkMonitoring(p, alertmanager));
   }
   checks.push(checkDrift(drift));
   if (options.certificates?.length) {

@@ -11,6 +11,7 @@ export const PORT_OFFSETS = {
   haproxyRead: 201,
   haproxyStats: 202,
   prometheus: 203,
+  alertmanager: 204,
 } as const;
 
 export function normalize(parsed: z.output<typeof topologyInputSchema>): Topology {
@@ -38,6 +39,12 @@ export function normalize(parsed: z.output<typeof topologyInputSchema>): Topolog
         ...parsed.monitoring.prometheus,
         port: parsed.monitoring.prometheus.port ?? base + PORT_OFFSETS.prometheus,
         scrapeInterval: parsed.monitoring.prometheus.scrapeInterval ?? timing.scrapeInterval,
+      },
+      alertmanager: {
+        ...parsed.monitoring.alertmanager,
+        // Follows monitoring on swarm (off there); without monitoring.enabled a rule refuses it.
+        enabled: parsed.monitoring.alertmanager.enabled && parsed.target === 'compose',
+        port: parsed.monitoring.alertmanager.port ?? base + PORT_OFFSETS.alertmanager,
       },
     },
   };

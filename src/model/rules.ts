@@ -191,6 +191,7 @@ const imageRules: Rule = (t) =>
       ['haproxy.image', t.haproxy.image],
       ['exporter.image', t.exporter.image],
       ['monitoring.prometheus.image', t.monitoring.prometheus.image],
+      ['monitoring.alertmanager.image', t.monitoring.alertmanager.image],
     ] as const
   ).flatMap(([path, image]) => {
     const problem = imageReferenceProblem(image);
@@ -236,12 +237,34 @@ const componentRules: Rule = (t, given) => {
       ),
     );
   }
+  // Alertmanager receives what the deployment's Prometheus fires: without that Prometheus it
+  // would receive nothing. (On swarm normalize() leaves both off; the warning below says so.)
+  const monitoringAsked = given?.monitoring.enabled ?? t.monitoring.enabled;
+  const alertmanagerAsked = given?.monitoring.alertmanager.enabled ?? t.monitoring.alertmanager.enabled;
+  if (alertmanagerAsked && !monitoringAsked) {
+    problems.push(
+      error(
+        'monitoring.alertmanager.enabled',
+        "Alertmanager receives the alerts of the deployment's own Prometheus, and this topology has none (monitoring.enabled is false)",
+        'set monitoring.enabled: true as well (--monitoring; it needs HAProxy and the exporter, as in the full preset), or set monitoring.alertmanager.enabled: false',
+      ),
+    );
+  }
+  if (t.monitoring.alertmanager.receiver && !alertmanagerAsked) {
+    problems.push(
+      warning(
+        'monitoring.alertmanager.receiver',
+        'a receiver is set but Alertmanager is off: nothing sends to it',
+        'set monitoring.alertmanager.enabled: true (--alertmanager), or remove the receiver',
+      ),
+    );
+  }
   // normalize() leaves monitoring off on swarm (see there); say so where it was asked for.
   if (given?.monitoring.enabled && t.target === 'swarm') {
     problems.push(
       warning(
         'monitoring.enabled',
-        'monitoring is not built for swarm yet (its Prometheus keeps data in a node-local volume that placement does not pin yet): the stack has no Prometheus',
+        `monitoring is not built for swarm yet (its Prometheus keeps data in a node-local volume that placement does not pin yet): the stack has no Prometheus${alertmanagerAsked ? ' and no Alertmanager' : ''}`,
         'point a Prometheus of your own at prometheus/prometheus.yml, or set monitoring.enabled: false to silence this',
       ),
     );

@@ -7,11 +7,15 @@ import { PRESETS, PROFILES, TARGETS, type ProfileName } from './names.js';
 export { PRESETS, PROFILES, TARGETS, type PresetName, type ProfileName, type TargetName } from './names.js';
 
 /** Sentinel timing per profile. `fast` is for tests and demos on a quiet machine. */
-/** The timings a profile sets: Sentinel's, and (monitoring) Prometheus's scrape and rule interval. */
-export const PROFILE_TIMINGS: Record<ProfileName, { downAfterMs: number; failoverTimeoutMs: number; scrapeInterval: string }> = {
-  default: { downAfterMs: 5000, failoverTimeoutMs: 30000, scrapeInterval: '15s' },
+/**
+ * The timings a profile sets: Sentinel's, and (monitoring) Prometheus's scrape and rule interval
+ * and how long Alertmanager holds a new group of alerts before it first notifies.
+ */
+export const PROFILE_TIMINGS: Record<ProfileName, { downAfterMs: number; failoverTimeoutMs: number; scrapeInterval: string; alertGroupWait: string }> = {
+  // 30s: Alertmanager's own default.
+  default: { downAfterMs: 5000, failoverTimeoutMs: 30000, scrapeInterval: '15s', alertGroupWait: '30s' },
   // Alerts within seconds of a fault, for test-failover (docs/monitoring.md).
-  fast: { downAfterMs: 1000, failoverTimeoutMs: 6000, scrapeInterval: '2s' },
+  fast: { downAfterMs: 1000, failoverTimeoutMs: 6000, scrapeInterval: '2s', alertGroupWait: '2s' },
 };
 
 // Compose project names: lowercase letters, digits, dashes and underscores, starting
@@ -96,6 +100,14 @@ const prometheusDuration = z
   .regex(/^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$/, 'must be a Prometheus duration such as 15s, 1m30s or 15d (units y w d h m s ms, largest first)')
   .refine((d) => /[1-9]/.test(d), 'must be a Prometheus duration longer than zero, such as 15s');
 
+/** An http:// or https:// URL, written into a YAML file as it is: no blank or control character. */
+const httpUrl = z
+  .string()
+  .refine(
+    (u) => !/[\s\x00-\x1f\x7f]/.test(u) && URL.canParse(u) && /^https?:$/.test(new URL(u).protocol),
+    'must be an http:// or https:// URL, such as https://hooks.example.com/redis-ha (no blanks)',
+  );
+
 // A Prometheus in the deployment (docs/monitoring.md): it scrapes every node and Sentinel through
 // HAProxy's stats port (as a Prometheus the user brings would), loads the alert rules, keeps its
 // data in a named volume and publishes its port on `bind` behind a login.
@@ -109,6 +121,23 @@ const monitoringSchema = z
         /** Default from the profile: 15s, fast 2s. */
         scrapeInterval: prometheusDuration.optional(),
         retention: prometheusDuration.default('15d'),
+      })
+      .strict()
+      .default({}),
+    // An Alertmanager beside it (off by default): Prometheus sends it the alerts that fire, and it
+    // notifies only the receiver set here; without one it sends nothing anywhere.
+    alertmanager: z
+      .object({
+        enabled: z.boolean().default(false),
+        image: z.string().min(1).default('prom/alertmanager:v0.27.0'),
+        port: port.optional(),
+        receiver: z
+          .object({
+            /** Alertmanager POSTs each group of alerts here (its webhook_configs). */
+            webhookUrl: httpUrl,
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({}),
@@ -188,5 +217,8 @@ export interface Topology extends Omit<Parsed, 'redis' | 'sentinel' | 'haproxy' 
   sentinel: Parsed['sentinel'] & { downAfterMs: number; failoverTimeoutMs: number };
   haproxy: Parsed['haproxy'] & { writePort: number; readPort: number; statsPort: number };
   exporter: Parsed['exporter'];
-  monitoring: Parsed['monitoring'] & { prometheus: Parsed['monitoring']['prometheus'] & { port: number; scrapeInterval: string } };
+  monitoring: Parsed['monitoring'] & {
+    prometheus: Parsed['monitoring']['prometheus'] & { port: number; scrapeInterval: string };
+    alertmanager: Parsed['monitoring']['alertmanager'] & { port: number };
+  };
 }

@@ -100,7 +100,11 @@ export function topologyNow(t: Topology, containers: ContainerInfo[]): Topology 
     sentinel: { ...t.sentinel, enabled: t.sentinel.enabled && sentinels > 0, count: sentinels },
     haproxy: { ...t.haproxy, enabled: t.haproxy.enabled && services.has('haproxy') },
     exporter: { ...t.exporter, enabled: t.exporter.enabled && services.has('exporter') },
-    monitoring: { ...t.monitoring, enabled: t.monitoring.enabled && services.has('prometheus') },
+    monitoring: {
+      ...t.monitoring,
+      enabled: t.monitoring.enabled && services.has('prometheus'),
+      alertmanager: { ...t.monitoring.alertmanager, enabled: t.monitoring.alertmanager.enabled && services.has('alertmanager') },
+    },
   };
 }
 

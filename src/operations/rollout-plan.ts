@@ -32,9 +32,9 @@ export interface RolloutInput {
 
 export type RolloutStep =
   /** A service the deployment did not run: created (up --no-deps). */
-  | { kind: 'add'; service: string; role: 'replica' | 'sentinel' | 'haproxy' | 'exporter' | 'prometheus' }
+  | { kind: 'add'; service: string; role: 'replica' | 'sentinel' | 'haproxy' | 'exporter' | 'alertmanager' | 'prometheus' }
   /** Re-created one at a time; the master only after a switchover away from it. */
-  | { kind: 'recreate'; service: string; role: 'replica' | 'sentinel' | 'master' | 'haproxy' | 'exporter' | 'prometheus' }
+  | { kind: 'recreate'; service: string; role: 'replica' | 'sentinel' | 'master' | 'haproxy' | 'exporter' | 'alertmanager' | 'prometheus' }
   /** SENTINEL SET on each Sentinel whose settings differ (no restart). */
   | { kind: 'sentinel-settings'; changes: { service: string; settings: Record<string, string> }[] }
   /** A planned master change; `avoid`: nodes about to be removed, never promoted. */
@@ -104,10 +104,16 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   const removed = [...removedRedis, ...removedSentinels];
   if (removed.length) steps.push({ kind: 'remove', services: removed });
   if (removed.length && wantedSentinels.length) steps.push({ kind: 'reset-sentinels', forget: removed });
-  // 8. HAProxy, the exporter and Prometheus: re-created for a new image or definition (Prometheus
-  // also for a new prometheus.yml or alerts.yml: a scaled deployment has other targets); HAProxy
-  // reloads a new config.
-  const others = [['haproxy', t.haproxy.enabled], ['exporter', t.exporter.enabled], ['prometheus', t.monitoring.enabled]] as const;
+  // 8. HAProxy, the exporter, Alertmanager and Prometheus: re-created for a new image or definition
+  // (Prometheus also for a new prometheus.yml or alerts.yml: a scaled deployment has other targets;
+  // Alertmanager for a new alertmanager.yml); HAProxy reloads a new config. Alertmanager before
+  // Prometheus, so that a Prometheus re-created to send it alerts finds it there.
+  const others = [
+    ['haproxy', t.haproxy.enabled],
+    ['exporter', t.exporter.enabled],
+    ['alertmanager', t.monitoring.alertmanager.enabled],
+    ['prometheus', t.monitoring.enabled],
+  ] as const;
   for (const [service, enabled] of others) {
     if (!enabled) continue;
     if (!isLive(service)) steps.push({ kind: 'add', service, role: service });

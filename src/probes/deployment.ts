@@ -4,7 +4,15 @@
 import { addressOf, type Deployment } from '../deployment.js';
 import { redisNodes, sentinelNodes, type NodeRef } from '../model/nodes.js';
 import { type Credentials, parseInfo, withConnection } from './connect.js';
-import { probeExporterTarget, probeHaproxyStats, probePrometheus as probePrometheusApi, type HaproxyServerState, type PrometheusProbe } from './http.js';
+import {
+  probeAlertmanager as probeAlertmanagerApi,
+  probeExporterTarget,
+  probeHaproxyStats,
+  probePrometheus as probePrometheusApi,
+  type AlertmanagerProbe,
+  type HaproxyServerState,
+  type PrometheusProbe,
+} from './http.js';
 import { probeNode, type NodeState } from './redis.js';
 import { probeSentinel, type SentinelState } from './sentinel.js';
 
@@ -78,6 +86,11 @@ export async function probeExporter(d: Deployment): Promise<ExporterProbe> {
 /** The deployment's Prometheus (monitoring), at its published port with the stats login. */
 export function probePrometheus(d: Deployment): Promise<PrometheusProbe> {
   return probePrometheusApi(addressOf(d, 'prometheus'), d.topology.monitoring.prometheus.port, d.stats);
+}
+
+/** The deployment's Alertmanager (monitoring.alertmanager), at its published port with the stats login. */
+export function probeAlertmanager(d: Deployment): Promise<AlertmanagerProbe> {
+  return probeAlertmanagerApi(addressOf(d, 'alertmanager'), d.topology.monitoring.alertmanager.port, d.stats);
 }
 
 export async function probeNodes(d: Deployment): Promise<NodeStatus[]> {

@@ -1,4 +1,4 @@
-// HAProxy stats, redis_exporter metrics and Prometheus's API over HTTP, from the host.
+// HAProxy stats, redis_exporter metrics, Prometheus's API and Alertmanager's readiness over HTTP, from the host.
 import type { Credentials } from './connect.js';
 
 export interface HaproxyServerState {
@@ -85,6 +85,21 @@ export async function probePrometheus(host: string, port: number, login?: Creden
   } catch (err) {
     return { reachable: false, error: (err as Error).message, ready: false, targets: empty, firing: [] };
   }
+}
+
+export interface AlertmanagerProbe {
+  /** /-/ready answered 200 (its config is loaded). */
+  ready: boolean;
+  /** Why not: no answer, or the HTTP status it gave. */
+  error?: string;
+}
+
+/** Alertmanager's readiness (with the login: its web.yml guards /-/ready too). */
+export async function probeAlertmanager(host: string, port: number, login?: Credentials): Promise<AlertmanagerProbe> {
+  return fetchText(`http://${host}:${port}/-/ready`, 2000, login).then(
+    () => ({ ready: true }),
+    (err: Error) => ({ ready: false, error: err.message }),
+  );
 }
 
 /** One series of a Prometheus range query: its labels and its [unix seconds, value] samples. */

@@ -33,6 +33,9 @@ export function endpoints(t: Topology, hostOf?: (service: string) => string): En
   if (t.monitoring.enabled) {
     list.push({ service: 'prometheus', role: `Prometheus: targets, alerts, queries${t.auth.enabled ? ' (login stats)' : ''}`, address: `http://${at('prometheus')}:${t.monitoring.prometheus.port}` });
   }
+  if (t.monitoring.alertmanager.enabled) {
+    list.push({ service: 'alertmanager', role: `Alertmanager: alerts received, silences${t.auth.enabled ? ' (login stats)' : ''}`, address: `http://${at('alertmanager')}:${t.monitoring.alertmanager.port}` });
+  }
   return list;
 }
 

@@ -24,6 +24,15 @@ const PROMETHEUS_UID = '65534:65534';
 /** Prometheus's port in its container (prom/prometheus: EXPOSE 9090). */
 export const PROMETHEUS_PORT = 9090;
 
+/** Alertmanager's login file beside its config (renderPrometheusWebConfig); with monitoring.alertmanager and auth. */
+export const ALERTMANAGER_WEB_CONFIG = 'alertmanager/web.yml';
+/** Where the alertmanager/ directory appears in its container (prom/alertmanager's config directory). */
+const ALERTMANAGER_CONF_DIR = '/etc/alertmanager';
+/** prom/alertmanager: USER nobody, like prom/prometheus. */
+const ALERTMANAGER_UID = PROMETHEUS_UID;
+/** Alertmanager's port in its container (prom/alertmanager: EXPOSE 9093). */
+export const ALERTMANAGER_PORT = 9093;
+
 /**
  * The back network of a deployment with an exporter (internal): every service is on it, the
  * exporter only on it. The front network keeps the name `network`, so a deployment rendered before the back
@@ -160,6 +169,8 @@ export interface ServiceInputs {
   haproxyConfig?: string;
   /** prometheus.yml and alerts.yml, with monitoring: Prometheus is re-created when they change (web.yml is re-read live). */
   prometheusConfig?: string;
+  /** alertmanager.yml, with monitoring.alertmanager: Alertmanager is re-created when it changes (web.yml is re-read live). */
+  alertmanagerConfig?: string;
   scripts: string;
   /** The TLS files, when the deployment speaks TLS: a service re-created with a new certificate loads it. */
   tls?: TlsFiles;
@@ -365,6 +376,34 @@ function prometheusService(r: Render): ComposeService {
   return { ...service, labels: labels(t, serviceHash(service, inputs.prometheusConfig ?? '')) };
 }
 
+function alertmanagerService(r: Render): ComposeService {
+  const { t, inputs } = r;
+  const a = t.monitoring.alertmanager;
+  const service: Omit<ComposeService, 'labels'> = {
+    image: a.image,
+    hostname: 'alertmanager',
+    ...hardened(ALERTMANAGER_UID, 128),
+    mem_limit: '128m',
+    // prom/alertmanager's own CMD, plus no cluster and (with auth) the login. A changed config
+    // re-creates the container (its silences and notification log stay in the volume).
+    command: [
+      `--config.file=${ALERTMANAGER_CONF_DIR}/alertmanager.yml`,
+      '--storage.path=/alertmanager',
+      // One instance: no gossip cluster (by default it listens on 9094 for peers).
+      '--cluster.listen-address=',
+      ...(t.auth.enabled ? [`--web.config.file=${ALERTMANAGER_CONF_DIR}/web.yml`] : []),
+    ],
+    // The directory, not the files: web.yml, rewritten by a password rotation, is re-read at each request.
+    volumes: [`./alertmanager:${ALERTMANAGER_CONF_DIR}:ro`, 'alertmanager-data:/alertmanager'],
+    ports: [publish(t, a.port, ALERTMANAGER_PORT)],
+    // The front network only, beside Prometheus, which sends it the alerts there. A webhook
+    // receiver is reached through it too (the front network is not internal).
+    networks: [t.network],
+    restart: 'unless-stopped',
+  };
+  return { ...service, labels: labels(t, serviceHash(service, inputs.alertmanagerConfig ?? '')) };
+}
+
 function exporterService(r: Render, targets: NodeRef[]): ComposeService {
   const { t } = r;
   const service: Omit<ComposeService, 'labels'> = {
@@ -441,6 +480,10 @@ export function buildCompose(t: Topology, inputs: ServiceInputs, features: Engin
   if (t.monitoring.enabled) {
     volumes['prometheus-data'] = { labels: labels(t) };
     services.prometheus = prometheusService(r);
+  }
+  if (t.monitoring.alertmanager.enabled) {
+    volumes['alertmanager-data'] = { labels: labels(t) };
+    services.alertmanager = alertmanagerService(r);
   }
 
   // No top-level `name:` (Compose v1 rejects it): every call passes `-p` (by hand: `docker-compose -p <name>`).

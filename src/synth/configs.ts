@@ -1,12 +1,12 @@
-// Redis, Sentinel, HAProxy and Prometheus files for a topology, from the templates.
+// Redis, Sentinel, HAProxy, Prometheus and Alertmanager files for a topology, from the templates.
 import { createHash } from 'node:crypto';
 import { EXPORTER_PORT, INITIAL_MASTER, redisNodes, sentinelNodes } from '../model/nodes.js';
 import { durationMs } from '../model/duration.js';
-import type { Topology } from '../model/schema.js';
+import { PROFILE_TIMINGS, type Topology } from '../model/schema.js';
 import bcrypt from 'bcryptjs';
 import { containerSecret, STATS_USER, type SecretName } from './secrets.js';
 import { renderTemplate } from './templates.js';
-import { CONTAINER_CA, containerCert, containerKey } from './tls.js';
+import { type CertificateEnd, CONTAINER_CA, containerCert, containerKey, RENEW_BEFORE_DAYS } from './tls.js';
 
 /** The TLS file paths a service's config names (inside its container); undefined without TLS. */
 const tlsPaths = (t: Topology, service: string) =>
@@ -101,8 +101,22 @@ const intervals = (t: Topology, n: number) => {
   return ms % 1000 ? `${ms}ms` : `${ms / 1000}s`;
 };
 
-export function renderAlertRules(t: Topology): string {
+/**
+ * The rules of prometheus/alerts.yml. With TLS, `certificates` (certificateEnds): the rule that
+ * fires RENEW_BEFORE_DAYS before the first of them ends, when `deploy` would renew it (no
+ * exporter reports the certificates Redis serves, so the date is written into the rule, and
+ * every render writes it anew).
+ */
+export function renderAlertRules(t: Topology, certificates: readonly CertificateEnd[] = []): string {
+  const first = certificates[0];
+  const certificate = first && {
+    warnAt: Math.floor(first.notAfter.getTime() / 1000) - RENEW_BEFORE_DAYS * 86_400,
+    files: certificates.filter((c) => c.notAfter.getTime() - first.notAfter.getTime() < 86_400_000).map((c) => c.file).join(', '),
+    ends: first.notAfter.toISOString().slice(0, 10),
+    days: RENEW_BEFORE_DAYS,
+  };
   return renderTemplate('prometheus/alerts.yml.hbs', {
+    certificate,
     deployment: t.name,
     interval: t.monitoring.prometheus.scrapeInterval,
     forOne: intervals(t, 1),
@@ -129,6 +143,7 @@ export function renderPrometheusConfig(t: Topology): string {
     passwordFile: t.monitoring.enabled ? containerSecret('haproxy-stats') : '../secrets/haproxy-stats',
     scrapeInterval: t.monitoring.prometheus.scrapeInterval,
     prometheusPort: t.monitoring.prometheus.port,
+    alertmanager: t.monitoring.enabled && t.monitoring.alertmanager.enabled,
     scheme: t.tls.enabled ? 'rediss' : 'redis',
     network: t.network,
     bind: t.bind,
@@ -148,16 +163,37 @@ export function renderPrometheusConfig(t: Topology): string {
 export const PROMETHEUS_BCRYPT_COST = 4;
 
 /**
- * prometheus/web.yml, Prometheus's --web.config.file (re-read at every request, so a rotated
- * password needs no restart): the login "stats" with the password of secrets/haproxy-stats,
- * the deployment's one monitoring login. The salt is derived from the password, so the file
- * stays the same from one render to the next (and the password's change changes it).
+ * alertmanager/alertmanager.yml: one route, grouped by alert name and deployment, to one
+ * receiver, which has no integration (it sends nothing anywhere) unless the topology names a
+ * webhook.
  */
-export function renderPrometheusWebConfig(t: Topology, statsPassword: string): string {
+export function renderAlertmanagerConfig(t: Topology): string {
+  const webhookUrl = t.monitoring.alertmanager.receiver?.webhookUrl;
+  return renderTemplate('alertmanager/alertmanager.yml.hbs', {
+    deployment: t.name,
+    bind: t.bind,
+    port: t.monitoring.alertmanager.port,
+    auth: t.auth.enabled,
+    receiver: webhookUrl ? 'webhook' : 'none',
+    // A JSON string is a YAML double-quoted scalar: the URL is written as it is, whatever it holds.
+    webhookUrl: webhookUrl ? JSON.stringify(webhookUrl) : undefined,
+    profile: t.profile,
+    groupWait: PROFILE_TIMINGS[t.profile].alertGroupWait,
+  });
+}
+
+/**
+ * prometheus/web.yml and alertmanager/web.yml, their --web.config.file (the exporter-toolkit's
+ * format, which both read; re-read at every request, so a rotated password needs no restart):
+ * the login "stats" with the password of secrets/haproxy-stats, the deployment's one monitoring
+ * login. The salt is derived from the password, so the file stays the same from one render to
+ * the next (and the password's change changes it).
+ */
+export function renderPrometheusWebConfig(t: Topology, statsPassword: string, server: 'Prometheus' | 'Alertmanager' = 'Prometheus'): string {
   const salt = createHash('sha256').update(`redis-ha prometheus web.yml\0${t.name}\0${statsPassword}`).digest().subarray(0, 16);
   const hash = bcrypt.hashSync(statsPassword, `$2b$${String(PROMETHEUS_BCRYPT_COST).padStart(2, '0')}$${bcrypt.encodeBase64(salt, 16)}`);
   return [
-    `# redis-ha: the login of deployment "${t.name}"'s Prometheus (its --web.config.file). Generated by redis-ha.`,
+    `# redis-ha: the login of deployment "${t.name}"'s ${server} (its --web.config.file). Generated by redis-ha.`,
     `# User ${STATS_USER}, the password in <out>/secrets/haproxy-stats (the monitoring login HAProxy's stats page takes too).`,
     'basic_auth_users:',
     `  ${STATS_USER}: ${hash}`,

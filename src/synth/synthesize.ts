@@ -3,8 +3,9 @@
 import { stringify } from 'yaml';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
-import { buildCompose, type EngineFeatures, PORTABLE, PROMETHEUS_WEB_CONFIG } from './compose.js';
+import { ALERTMANAGER_WEB_CONFIG, buildCompose, type EngineFeatures, PORTABLE, PROMETHEUS_WEB_CONFIG } from './compose.js';
 import {
+  renderAlertmanagerConfig,
   renderAlertRules,
   renderHaproxyConfig,
   renderPrometheusConfig,
@@ -14,6 +15,7 @@ import {
 } from './configs.js';
 import {
   aclHashes,
+  containerSecret,
   currentSecret,
   EXPORTER_PASSWORD_FILE,
   nextSecretPath,
@@ -24,9 +26,10 @@ import {
   secretPath,
   type Secrets,
 } from './secrets.js';
+import { DASHBOARD_FILE, renderDashboard, renderGrafanaProvisioning } from './dashboard.js';
 import { buildStack, stackHeader } from './stack.js';
 import { readStatic } from './templates.js';
-import { isTlsKeyFile, type TlsFiles } from './tls.js';
+import { certificateEnds, isTlsKeyFile, type TlsFiles } from './tls.js';
 
 export const COMPOSE_FILE = 'compose.yaml';
 /** Written instead of compose.yaml when `target: swarm`. */
@@ -93,12 +96,14 @@ export function synthesize(
   );
 
   const prometheusConfig = t.exporter.enabled ? renderPrometheusConfig(t) : undefined;
-  const alertRules = t.exporter.enabled ? renderAlertRules(t) : undefined;
+  const alertRules = t.exporter.enabled ? renderAlertRules(t, t.tls.enabled && tls ? certificateEnds(tls) : []) : undefined;
+  const alertmanagerConfig = t.monitoring.alertmanager.enabled ? renderAlertmanagerConfig(t) : undefined;
   const compose = buildCompose(t, {
     redisConfigs,
     sentinelConfigs,
     haproxyConfig,
     prometheusConfig: t.monitoring.enabled ? `${prometheusConfig}\0${alertRules}` : undefined,
+    alertmanagerConfig,
     scripts: scripts.map(([, content]) => content).join('\0'),
     tls: t.tls.enabled ? tls : undefined,
   }, features);
@@ -119,7 +124,12 @@ export function synthesize(
   if (prometheusConfig && alertRules) {
     files.set('prometheus/prometheus.yml', prometheusConfig);
     files.set('prometheus/alerts.yml', alertRules);
+    // The dashboard reads what that config scrapes: for any Grafana; with monitoring, also
+    // Grafana's provisioning files for the deployment's own Prometheus.
+    files.set(DASHBOARD_FILE, renderDashboard(t));
+    if (t.monitoring.enabled) for (const [path, content] of renderGrafanaProvisioning(t, containerSecret('haproxy-stats'))) files.set(path, content);
   }
+  if (alertmanagerConfig) files.set('alertmanager/alertmanager.yml', alertmanagerConfig);
   for (const [path, content] of scripts) files.set(path, content);
   if (hashes && secrets) {
     for (const name of SECRET_NAMES) {
@@ -137,6 +147,7 @@ export function synthesize(
     if (t.monitoring.enabled) {
       const stats = rotations['haproxy-stats'] ? currentSecret(rotations['haproxy-stats']) : secrets['haproxy-stats'];
       files.set(PROMETHEUS_WEB_CONFIG, renderPrometheusWebConfig(t, stats));
+      if (t.monitoring.alertmanager.enabled) files.set(ALERTMANAGER_WEB_CONFIG, renderPrometheusWebConfig(t, stats, 'Alertmanager'));
     }
   }
   if (t.tls.enabled && tls) for (const [path, content] of tls) files.set(path, content);

@@ -1,6 +1,7 @@
 // TLS, the pure part: which certificates a topology needs (and the names each must carry),
 // where they live in <out>/tls/ and in the containers. Issuing and reusing them is
 // files/certificates.ts's job; nothing here touches the disk or draws a random number.
+import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import { nodeSlot } from '../model/placement.js';
@@ -101,3 +102,17 @@ export function swarmServerNames(t: Topology): string[] | undefined {
 
 /** The rendered TLS files: path under <out> -> PEM text. */
 export type TlsFiles = Map<string, string>;
+
+/** When a certificate of the deployment ends. */
+export interface CertificateEnd {
+  file: string;
+  notAfter: Date;
+}
+
+/** When each certificate in `tls` ends (the CA's included), earliest first. */
+export function certificateEnds(tls: TlsFiles): CertificateEnd[] {
+  return [...tls]
+    .filter(([path]) => path.endsWith('.crt'))
+    .map(([file, pem]) => ({ file, notAfter: new Date(new X509Certificate(pem).validTo) }))
+    .sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime() || a.file.localeCompare(b.file));
+}

@@ -15,6 +15,7 @@ export const LOCAL_IMAGES = {
   haproxy: process.env.REDIS_HA_TEST_HAPROXY_IMAGE ?? 'redis-ha-local/haproxy:2.6',
   exporter: process.env.REDIS_HA_TEST_EXPORTER_IMAGE ?? 'redis-ha-local/redis-exporter:1.45',
   prometheus: process.env.REDIS_HA_TEST_PROMETHEUS_IMAGE ?? 'redis-ha-local/prometheus:2.42',
+  alertmanager: process.env.REDIS_HA_TEST_ALERTMANAGER_IMAGE ?? 'redis-ha-local/alertmanager:0.25',
 };
 
 export const IMAGE_FLAGS = [
@@ -26,6 +27,8 @@ export const IMAGE_FLAGS = [
   LOCAL_IMAGES.exporter,
   '--prometheus-image',
   LOCAL_IMAGES.prometheus,
+  '--alertmanager-image',
+  LOCAL_IMAGES.alertmanager,
 ];
 
 let engineAnswers: boolean | undefined;

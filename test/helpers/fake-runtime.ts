@@ -185,6 +185,7 @@ export function containersFor(t: Topology, state: Partial<Pick<ContainerInfo, 's
     ...(t.haproxy.enabled ? ['haproxy'] : []),
     ...(t.exporter.enabled ? ['exporter'] : []),
     ...(t.monitoring.enabled ? ['prometheus'] : []),
+    ...(t.monitoring.alertmanager.enabled ? ['alertmanager'] : []),
   ];
   return services.map((service, i) => ({
     id: `${t.name}-${service}-id${i}`,

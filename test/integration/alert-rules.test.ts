@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { renderAlertRules } from '../../src/synth/configs.js';
+import type { CertificateEnd } from '../../src/synth/tls.js';
 import { requireBinary, run } from '../helpers/binaries.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { topologyOf } from '../helpers/topology.js';
@@ -26,17 +27,17 @@ const sentinelView = (sentinel: string, master: string) => perSentinel(sentinel,
 /** A per-node series of `metric` (kind=redis). */
 const nodeMetric = (node: string, metric: string) => `${metric}{deployment="redis-ha", job="redis-ha-redis-ha", kind="redis", instance="${node}"}`;
 
-async function promtoolTest(t: TestContext, cases: AlertTest[], evalTime = '2m'): Promise<{ status: number | null; output: string }> {
+async function promtoolTest(t: TestContext, cases: AlertTest[], evalTime = '2m', certificates: CertificateEnd[] = [], interval = '5s'): Promise<{ status: number | null; output: string }> {
   const dir = await makeTempDir();
   t.after(() => removeDir(dir));
-  await writeFile(join(dir, 'alerts.yml'), renderAlertRules(topologyOf('full')));
+  await writeFile(join(dir, 'alerts.yml'), renderAlertRules(topologyOf('full', certificates.length ? { tls: { enabled: true } } : {}), certificates));
   const tests = cases.map((c) => ({
-    interval: '5s',
+    interval,
     input_series: c.series,
     alert_rule_test: [{ eval_time: evalTime, alertname: c.alertname, exp_alerts: c.expected.map((e) => ({ exp_labels: e.labels, exp_annotations: e.annotations })) }],
   }));
   // JSON is YAML: no serializer needed.
-  await writeFile(join(dir, 'test.yml'), JSON.stringify({ rule_files: ['alerts.yml'], evaluation_interval: '5s', tests }, null, 2));
+  await writeFile(join(dir, 'test.yml'), JSON.stringify({ rule_files: ['alerts.yml'], evaluation_interval: interval, tests }, null, 2));
   const r = run('promtool', ['test', 'rules', join(dir, 'test.yml')]);
   return { status: r.status, output: r.stdout + r.stderr };
 }
@@ -54,7 +55,7 @@ describe('alert rules (promtool test rules)', () => {
         alertname: 'RedisMultipleMasters',
         expected: [
           {
-            labels: { severity: 'critical' },
+            labels: { severity: 'critical', deployment: 'redis-ha' },
             annotations: {
               summary: 'More than one Redis master in redis-ha',
               description: '2 nodes report role:master (split brain); writes to the demoted one will be lost.',
@@ -77,7 +78,7 @@ describe('alert rules (promtool test rules)', () => {
         alertname: 'RedisNoMaster',
         expected: [
           {
-            labels: { severity: 'critical' },
+            labels: { severity: 'critical', deployment: 'redis-ha' },
             annotations: {
               summary: 'No Redis master in redis-ha',
               description: 'No node reports role:master; writes fail until Sentinel promotes a replica.',
@@ -133,7 +134,7 @@ describe('alert rules (promtool test rules)', () => {
     {
       // sentinel-1 named redis-1 for a minute, then redis-2.
       series: [{ series: sentinelView('sentinel-1', 'redis-1'), values: '1x12' }, { series: sentinelView('sentinel-1', 'redis-2'), values: '_x13 1x12' }],
-      labels: { severity: 'warning', master_address: 'redis-2:6379' },
+      labels: { severity: 'warning', deployment: 'redis-ha', master_address: 'redis-2:6379' },
       summary: 'The Sentinels of redis-ha now name redis-2:6379 as master',
     },
     // The same master all along; and a Sentinel first seen naming redis-2 (a start, not a change).
@@ -149,7 +150,7 @@ describe('alert rules (promtool test rules)', () => {
   });
   firesAndNot(
     'RedisSentinelQuorumLost',
-    { series: [{ series: perSentinel('sentinel-3', 'redis_sentinel_master_ok_sentinels', { master_name: 'mymaster', master_address: 'redis-1:6379' }), values: '1x30' }], labels: { severity: 'critical', instance: 'sentinel-3' }, summary: 'Sentinel sentinel-3 cannot authorize a failover' },
+    { series: [{ series: perSentinel('sentinel-3', 'redis_sentinel_master_ok_sentinels', { master_name: 'mymaster', master_address: 'redis-1:6379' }), values: '1x30' }], labels: { severity: 'critical', deployment: 'redis-ha', instance: 'sentinel-3' }, summary: 'Sentinel sentinel-3 cannot authorize a failover' },
     [{ series: perSentinel('sentinel-3', 'redis_sentinel_master_ok_sentinels', { master_name: 'mymaster', master_address: 'redis-1:6379' }), values: '3x30' }, { series: perSentinel('sentinel-3', 'redis_sentinel_master_ckquorum_status', { master_name: 'mymaster', message: 'OK' }), values: '1x30' }],
   );
   it('RedisSentinelQuorumLost also fires on a failing CKQUORUM with enough Sentinels counted', async (t) => {
@@ -161,7 +162,7 @@ describe('alert rules (promtool test rules)', () => {
           { series: perSentinel('sentinel-1', 'redis_sentinel_master_ckquorum_status', { master_name: 'mymaster', message: 'NOQUORUM' }), values: '0x30' },
         ],
         alertname: 'RedisSentinelQuorumLost',
-        expected: [{ labels: { severity: 'critical', instance: 'sentinel-1' }, annotations: { summary: 'Sentinel sentinel-1 cannot authorize a failover', description: 'Fewer than 2 usable Sentinels, or SENTINEL CKQUORUM fails: a master failure would not be failed over.' } }],
+        expected: [{ labels: { severity: 'critical', deployment: 'redis-ha', instance: 'sentinel-1' }, annotations: { summary: 'Sentinel sentinel-1 cannot authorize a failover', description: 'Fewer than 2 usable Sentinels, or SENTINEL CKQUORUM fails: a master failure would not be failed over.' } }],
       },
     ]);
     assert.equal(r.status, 0, r.output);
@@ -207,6 +208,30 @@ describe('alert rules (promtool test rules)', () => {
       { series: 'haproxy_backend_active_servers{deployment="redis-ha", job="redis-ha-redis-ha-haproxy", instance="haproxy:8404", proxy="redis_read"}', values: '0x30' },
     ],
   );
+  it('RedisCertificateExpiresSoon fires 30 days before the first certificate ends, not before', async (t) => {
+    if (!requireBinary(t, 'promtool')) return;
+    // promtool's clock starts at the Unix epoch: certificates that end 40 and 90 days after it
+    // (evaluated hourly: days of 5 s evaluations take minutes).
+    const day = 86_400_000;
+    const certificates = [
+      { file: 'tls/redis-2.crt', notAfter: new Date(40 * day) },
+      { file: 'tls/ca.crt', notAfter: new Date(90 * day) },
+    ];
+    const expected = {
+      labels: { severity: 'warning', deployment: 'redis-ha' },
+      annotations: {
+        summary: 'A TLS certificate of redis-ha ends on 1970-02-10',
+        description: 'tls/redis-2.crt end(s) on 1970-02-10: run `redis-ha deploy` again, which issues new certificates 30 days before their end (`redis-ha status` lists each).',
+      },
+    };
+    const series = [{ series: nodeMetric('redis-1', 'redis_up'), values: '1' }];
+    const fires = await promtoolTest(t, [{ series, alertname: 'RedisCertificateExpiresSoon', expected: [expected] }], '11d', certificates, '1h');
+    assert.equal(fires.status, 0, fires.output);
+    const quiet = await promtoolTest(t, [{ series, alertname: 'RedisCertificateExpiresSoon', expected: [] }], '9d', certificates, '1h');
+    assert.equal(quiet.status, 0, quiet.output);
+    // Without TLS there is no such rule.
+    assert.doesNotMatch(renderAlertRules(topologyOf('full')), /RedisCertificateExpiresSoon/);
+  });
   firesAndNot(
     'RedisPersistenceFailed',
     { series: [{ series: nodeMetric('redis-2', 'redis_aof_last_write_status'), values: '1x20 0x10' }], labels: { severity: 'critical', deployment: 'redis-ha', job: 'redis-ha-redis-ha', kind: 'redis', instance: 'redis-2' }, summary: 'Redis redis-2 failed to write its RDB or AOF' },

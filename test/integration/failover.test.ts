@@ -14,6 +14,8 @@ import { dockerAnswers, dockerSuiteSkip, IMAGE_FLAGS, requireDocker, runCli } fr
 import { CLI_PATH } from '../helpers/repo.js';
 import { SCENARIO_NAMES } from '../../src/failover/scenarios.js';
 import { until } from '../helpers/wait.js';
+import { runDashboardQueries, type GrafanaDashboard } from '../helpers/dashboard.js';
+import { DASHBOARD_FILE } from '../../src/synth/dashboard.js';
 
 interface Scenario {
   scenario: string;
@@ -84,6 +86,7 @@ for (const [preset, portBase, scenarios] of [
       if (!requireDocker(t)) return;
       assert.ok(deployed, `deploy failed: ${output.slice(-2000)}`);
       const selected = scenarios === COMPOSE_SCENARIOS ? ['--scenario', 'all'] : scenarios.flatMap((n) => ['--scenario', n]);
+      const runStart = Date.now();
       const r = await runCli(['test-failover', '--name', name, ...selected, '--json', '--report', join(cwd, 'report.html')], { cwd, timeoutMs: 900_000 });
       const result = JSON.parse(r.stdout) as { scenarios: Scenario[]; passed: boolean; report?: string };
       // On full, every compose scenario of the table (the node faults are swarm's).
@@ -123,6 +126,20 @@ for (const [preset, portBase, scenarios] of [
           } else assert.equal(s.alerts, undefined);
           assert.ok(s.writes.acked > 0, `${s.scenario}: no write was acknowledged`);
           assertWritesMatchKeyspace(s);
+        });
+      }
+      // After every fault of the table (failovers, nodes down, alerts), each query of the Grafana
+      // dashboard returns series from the deployment's own Prometheus, as Grafana would run it.
+      if (preset === 'full') {
+        await t.test('every query of the Grafana dashboard (panels, annotations, variables) returns series from the live Prometheus', async () => {
+          const out = join(cwd, '.redis-ha', name);
+          const dashboard = JSON.parse(readFileSync(join(out, DASHBOARD_FILE), 'utf8')) as GrafanaDashboard;
+          const status = await runCli(['status', '--name', name, '--json'], { cwd, timeoutMs: 60_000 });
+          const url = (JSON.parse(status.stdout) as { monitoring: { address: string } }).monitoring.address;
+          const password = readFileSync(join(out, 'secrets', 'haproxy-stats'), 'utf8').trim();
+          const q = await runDashboardQueries(dashboard, { url, user: 'stats', password }, { deployment: name, scrapeMs: 2000, start: runStart, end: Date.now() });
+          assert.deepEqual(q.failures, [], `queries that failed or returned nothing: ${q.failures.join('\n')}`);
+          assert.ok(q.ran >= 20, `only ${q.ran} queries`);
         });
       }
       await t.test('the HTML report has a section per scenario and no external link', () => {

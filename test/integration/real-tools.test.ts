@@ -202,6 +202,47 @@ describe('real tools read variants of the full preset', () => {
   }
 });
 
+describe('real tools read the full preset with Alertmanager (monitoring.alertmanager)', () => {
+  const variants: [string, Record<string, unknown>][] = [
+    ['no receiver', { monitoring: { alertmanager: { enabled: true } } }],
+    ['a webhook, fast profile', { profile: 'fast', monitoring: { alertmanager: { enabled: true, receiver: { webhookUrl: 'https://hooks.example.com/redis-ha?token=a1&b="2"#x' } } } }],
+    ['auth disabled', { auth: { enabled: false }, monitoring: { alertmanager: { enabled: true } } }],
+  ];
+  for (const [label, overrides] of variants) {
+    it(`amtool accepts alertmanager.yml, promtool prometheus.yml with its alerting section (and web.yml): ${label}`, async (t) => {
+      if (!requireBinary(t, 'amtool') || !requireBinary(t, 'promtool')) return;
+      const dir = await makeTempDir();
+      t.after(() => removeDir(dir));
+      const topology = topologyOf('full', overrides);
+      await writeFiles(dir, synthesize(topology, SECRETS));
+      const am = run('amtool', ['check-config', join(dir, 'alertmanager/alertmanager.yml')]);
+      assert.equal(am.status, 0, `amtool check-config:\n${am.stdout}${am.stderr}`);
+      assert.match(am.stdout, /SUCCESS/);
+      assert.match(am.stdout, /1 receivers/);
+      const prom = run('promtool', ['check', 'config', join(dir, 'prometheus/prometheus.yml')]);
+      assert.equal(prom.status, 0, `promtool check config:\n${prom.stdout}${prom.stderr}`);
+      assert.match(await readFile(join(dir, 'prometheus/prometheus.yml'), 'utf8'), /^alerting:\n {2}alertmanagers:/m);
+      if (topology.auth.enabled) {
+        const web = run('promtool', ['check', 'web-config', join(dir, 'alertmanager/web.yml')]);
+        assert.equal(web.status, 0, `promtool check web-config (the exporter-toolkit format Alertmanager reads too):\n${web.stdout}${web.stderr}`);
+      }
+      if (requireBinary(t, 'docker-compose')) {
+        const compose = run('docker-compose', ['-f', 'compose.yaml', 'config', '-q'], { cwd: dir });
+        assert.equal(compose.status, 0, `docker-compose config:\n${compose.stdout}${compose.stderr}`);
+      }
+    });
+  }
+
+  // Negative control: amtool does refuse a receiver the route does not know.
+  it('amtool refuses a route to a receiver that is not defined', async (t) => {
+    if (!requireBinary(t, 'amtool')) return;
+    const dir = await makeTempDir();
+    t.after(() => removeDir(dir));
+    await writeFile(join(dir, 'alertmanager.yml'), 'route:\n  receiver: nowhere\nreceivers:\n  - name: none\n');
+    assert.notEqual(run('amtool', ['check-config', join(dir, 'alertmanager.yml')]).status, 0);
+  });
+});
+
 // Negative control: the harness above does notice a config Redis refuses.
 describe('the redis-server harness', () => {
   it('sees a bad directive as a failed start with "Bad directive" in the log', async (t) => {

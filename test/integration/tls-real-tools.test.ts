@@ -4,6 +4,7 @@
 // over TLS, and Sentinel reads a node over TLS; haproxy -c accepts haproxy.cfg; openssl
 // verifies every certificate against ca.crt. Missing binaries skip (fail with CI=true).
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -162,6 +163,15 @@ describe('TLS configs on the real tools', () => {
     assert.match(files.get('haproxy/haproxy.cfg')!, /set-query target=rediss:\/\/%\[url_param\(target\)\]:6379 /);
     const r = run('promtool', ['check', 'config', join(dir, 'prometheus/prometheus.yml')]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+
+  it('promtool accepts alerts.yml, whose certificate rule fires 30 days before the first issued certificate ends', (t) => {
+    if (!requireBinary(t, 'promtool')) return;
+    const r = run('promtool', ['check', 'rules', join(dir, 'prometheus/alerts.yml')]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const first = Math.min(...[...files].filter(([p]) => p.startsWith('tls/') && p.endsWith('.crt')).map(([, pem]) => Date.parse(new X509Certificate(pem).validTo)));
+    const warnAt = Number(/vector\(time\(\)\) > (\d+)/.exec(files.get('prometheus/alerts.yml')!)?.[1]);
+    assert.equal(warnAt, Math.floor(first / 1000) - 30 * 86_400);
   });
 });
 

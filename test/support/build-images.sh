@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Build local stand-ins for the official redis / haproxy / redis_exporter / prometheus
-# images from Debian's binaries (no registry access needed), via `docker import`.
+# Build local stand-ins for the official redis / haproxy / redis_exporter / prometheus /
+# alertmanager images from Debian's binaries (no registry access needed), via `docker import`.
 #
 #   redis-ha-local/redis:7.0            ~ redis:7.4-alpine
 #   redis-ha-local/haproxy:2.6          ~ haproxy:2.9-alpine
 #   redis-ha-local/redis-exporter:1.45  ~ oliver006/redis_exporter
 #   redis-ha-local/prometheus:2.42      ~ prom/prometheus
+#   redis-ha-local/alertmanager:0.25    ~ prom/alertmanager
 #
 # Usage: build-images.sh [--force]
 # Each image carries LABEL io.redis-ha.local-image-hash=<sha of inputs>; an image
@@ -16,7 +17,7 @@ FORCE=0
 for a in "$@"; do
   case "$a" in
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown argument: $a" >&2; exit 2 ;;
   esac
 done
@@ -289,8 +290,44 @@ EOF
     'ENTRYPOINT ["/bin/prometheus"]' 'CMD ["--config.file=/etc/prometheus/prometheus.yml","--storage.tsdb.path=/prometheus"]'
 }
 
+# ---------------------------------------------------------------- alertmanager
+# prom/alertmanager's contract (its Dockerfile): /bin/alertmanager and /bin/amtool on a busybox
+# userland, USER nobody, WORKDIR and VOLUME /alertmanager (owned by nobody), the config in
+# /etc/alertmanager, ENTRYPOINT /bin/alertmanager with the config file and storage path as CMD.
+build_alertmanager() {
+  local name=redis-ha-local/alertmanager:0.25
+  # Debian's build reads its notification templates (and the page it serves without a web UI)
+  # from /usr/share/prometheus/alertmanager; upstream's carries them in the binary.
+  local share=/usr/share/prometheus/alertmanager
+  local bins=(/usr/bin/prometheus-alertmanager /usr/bin/amtool /bin/busybox)
+  local data=("$share/default.tmpl" "$share/email.tmpl" "$share/no-ui/index.html" "$share/no-ui/favicon.ico")
+  local f; for f in "${bins[@]}" "${data[@]}"; do need "$f"; done
+  mapfile -t libs < <(libs_of "${bins[@]}")
+  local hash; hash="$(inputs_hash "$name" "${bins[@]}" "${data[@]}" "${libs[@]}" "${NSS_LIBS[@]}")"
+  if image_is_current "$name" "$hash"; then echo "build-images: skipped $name (up to date)"; return; fi
+
+  local root="$TMP_ROOT/alertmanager"; base_fs "$root"; busybox_userland "$root"
+  local l; for l in "${libs[@]}"; do put "$root" "$l"; done
+  put "$root" /usr/bin/prometheus-alertmanager /bin/alertmanager
+  put "$root" /usr/bin/amtool /bin/amtool
+  for f in "${data[@]}"; do put "$root" "$f"; done
+  mkdir -p "$root/etc/alertmanager" "$root/alertmanager"
+  # One route to a receiver without integrations: it sends nothing anywhere.
+  printf 'route:\n  receiver: none\nreceivers:\n  - name: none\n' >"$root/etc/alertmanager/alertmanager.yml"
+  chown -R 65534:65534 "$root/etc/alertmanager" "$root/alertmanager"
+  cat >"$root/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/home:/bin/false
+EOF
+  printf 'root:x:0:\nnobody:x:65534:\n' >"$root/etc/group"
+  do_import "$root" "$name" "$hash" \
+    'USER nobody' 'EXPOSE 9093' 'VOLUME /alertmanager' 'WORKDIR /alertmanager' \
+    'ENTRYPOINT ["/bin/alertmanager"]' 'CMD ["--config.file=/etc/alertmanager/alertmanager.yml","--storage.path=/alertmanager"]'
+}
+
 docker info >/dev/null 2>&1 || { echo "build-images: docker engine not reachable" >&2; exit 1; }
 build_redis
 build_haproxy
 build_exporter
 build_prometheus
+build_alertmanager

@@ -10,6 +10,7 @@ REDIS_IMG=redis-ha-local/redis:7.0
 HAPROXY_IMG=redis-ha-local/haproxy:2.6
 EXPORTER_IMG=redis-ha-local/redis-exporter:1.45
 PROMETHEUS_IMG=redis-ha-local/prometheus:2.42
+ALERTMANAGER_IMG=redis-ha-local/alertmanager:0.25
 
 P="redis-ha-imgcheck-$$"   # prefix of everything we create
 NET="$P"
@@ -33,7 +34,7 @@ run()  { local name="$1"; shift; CONTAINERS+=("$name"); docker run -d --network 
 wait_for() { local t=$(( $1 * 2 )); shift; while (( t-- > 0 )); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done; return 1; }
 logs() { echo "---- logs $1"; docker logs --tail 15 "$1" 2>&1 | sed 's/^/    /'; }
 
-for i in "$REDIS_IMG" "$HAPROXY_IMG" "$EXPORTER_IMG" "$PROMETHEUS_IMG"; do
+for i in "$REDIS_IMG" "$HAPROXY_IMG" "$EXPORTER_IMG" "$PROMETHEUS_IMG" "$ALERTMANAGER_IMG"; do
   docker image inspect "$i" >/dev/null 2>&1 || { echo "missing image $i (run build-images.sh)" >&2; exit 1; }
 done
 docker network create "$NET" >/dev/null
@@ -154,9 +155,29 @@ if docker exec "$PR" /bin/promtool check config /etc/prometheus/prometheus.yml >
   ok "promtool in the image checks its config"
 else fail "promtool check config failed in the image"; fi
 
+# ---------------------------------------------------------------- alertmanager
+echo "alertmanager image ($ALERTMANAGER_IMG)"
+AM="$P-am"
+run "$AM" -p 127.0.0.1::9093 "$ALERTMANAGER_IMG"
+aport="$(docker port "$AM" 9093/tcp | head -1 | sed 's/.*://')"
+if wait_for 20 sh -c "curl -fsS http://127.0.0.1:$aport/-/ready | grep -qi ok"; then
+  ok "http://127.0.0.1:$aport/-/ready answers (the image's own config and storage path)"
+else fail "alertmanager: /-/ready never answered"; logs "$AM"; fi
+auid="$(docker exec "$AM" sh -c 'grep ^Uid: /proc/1/status' | awk '{print $2}')"
+[ "$auid" = 65534 ] && ok "alertmanager runs as nobody (65534)" || fail "alertmanager uid is '$auid', want 65534"
+if docker exec "$AM" /bin/amtool check-config /etc/alertmanager/alertmanager.yml >/dev/null 2>&1; then
+  ok "amtool in the image checks its config"
+else fail "amtool check-config failed in the image"; fi
+# An alert posted to its API is listed back (what the deployment's Prometheus does).
+if curl -fsS -X POST -H 'Content-Type: application/json' -d '[{"labels":{"alertname":"ImageCheck"}}]' \
+      "http://127.0.0.1:$aport/api/v2/alerts" >/dev/null \
+   && wait_for 5 sh -c "curl -fsS http://127.0.0.1:$aport/api/v2/alerts | grep -q ImageCheck"; then
+  ok "an alert posted to /api/v2/alerts is listed back"
+else fail "alertmanager did not list a posted alert"; logs "$AM"; fi
+
 # ---------------------------------------------------------------- sizes
 echo "image sizes"
-for i in "$REDIS_IMG" "$HAPROXY_IMG" "$EXPORTER_IMG" "$PROMETHEUS_IMG"; do
+for i in "$REDIS_IMG" "$HAPROXY_IMG" "$EXPORTER_IMG" "$PROMETHEUS_IMG" "$ALERTMANAGER_IMG"; do
   printf '  %-36s %s\n' "$i" "$(docker image inspect -f '{{.Size}}' "$i" | awk '{printf "%.1f MB", $1/1e6}')"
 done
 

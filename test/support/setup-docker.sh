@@ -8,10 +8,10 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # dash and shellcheck: the container scripts' unit tests (dash is the Debian image's /bin/sh)
 PKGS=(docker.io docker-compose busybox-static redis-server redis-sentinel redis-tools
-      haproxy prometheus-redis-exporter prometheus shellcheck dash iproute2 python3-redis
-      libxml2-utils)
-# services the packages above may start on install; they would squat 6379/26379/9121/9090
-SERVICES=(redis-server redis-sentinel haproxy prometheus-redis-exporter prometheus)
+      haproxy prometheus-redis-exporter prometheus prometheus-alertmanager shellcheck dash iproute2
+      python3-redis libxml2-utils)
+# services the packages above may start on install; they would squat 6379/26379/9121/9090/9093
+SERVICES=(redis-server redis-sentinel haproxy prometheus-redis-exporter prometheus prometheus-alertmanager)
 export DEBIAN_FRONTEND=noninteractive
 
 [ "$(id -u)" = 0 ] || { echo "setup-docker: must run as root" >&2; exit 1; }

@@ -108,6 +108,15 @@ describe('rollout plan', () => {
     assert.deepEqual(plan('full', {}, { monitoring: { prometheus: { scrapeInterval: '30s' } } }), ['re-create prometheus (prometheus)']);
   });
 
+  it('Alertmanager turned on is added before Prometheus is re-created to send to it; off, removed after; a new receiver re-creates it alone', () => {
+    const on = { monitoring: { alertmanager: { enabled: true } } };
+    assert.deepEqual(plan('full', {}, on), ['add alertmanager (new alertmanager)', 're-create prometheus (prometheus)']);
+    assert.deepEqual(plan('full', on, {}), ['re-create prometheus (prometheus)', 'remove alertmanager']);
+    assert.deepEqual(plan('full', on, { monitoring: { alertmanager: { enabled: true, receiver: { webhookUrl: 'https://hooks.example.com/x' } } } }), [
+      're-create alertmanager (alertmanager)',
+    ]);
+  });
+
   it('scale down replicas: removes, then resets every Sentinel; a removed master is switched away first, to a node that stays', () => {
     assert.deepEqual(plan('sentinel', { replicas: 3 }, { replicas: 1 }), [
       'remove redis-3, redis-4',
