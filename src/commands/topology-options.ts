@@ -27,6 +27,8 @@ export interface TopologyArgs {
   prometheusImage?: string;
   alertmanager?: boolean;
   alertmanagerImage?: string;
+  grafana?: boolean;
+  grafanaImage?: string;
   out?: string;
 }
 
@@ -50,6 +52,8 @@ const FLAG_PATHS: [keyof TopologyArgs, string, string][] = [
   ['prometheusImage', 'monitoring.prometheus.image', '--prometheus-image'],
   ['alertmanager', 'monitoring.alertmanager.enabled', '--alertmanager'],
   ['alertmanagerImage', 'monitoring.alertmanager.image', '--alertmanager-image'],
+  ['grafana', 'monitoring.grafana.enabled', '--grafana'],
+  ['grafanaImage', 'monitoring.grafana.image', '--grafana-image'],
 ];
 
 export function toLoadOptions(args: TopologyArgs, cwd: string): LoadOptions {
@@ -80,11 +84,13 @@ export function withTopologyOptions<T>(yargs: Argv<T>) {
     .option('tls', { type: 'boolean', describe: 'TLS on every Redis, Sentinel and HAProxy port; a private CA in <out>/tls/ [default: off]', group: 'Topology:' })
     .option('monitoring', { type: 'boolean', describe: 'A Prometheus in the deployment (scrapes every node, Sentinel and HAProxy; alert rules; login stats) [default: on in full]', group: 'Topology:' })
     .option('alertmanager', { type: 'boolean', describe: 'An Alertmanager beside Prometheus (needs monitoring); it notifies only monitoring.alertmanager.receiver, nobody by default [default: off]', group: 'Topology:' })
+    .option('grafana', { type: 'boolean', describe: "A Grafana beside Prometheus (needs monitoring), provisioned with the deployment's dashboard; login stats [default: off]", group: 'Topology:' })
     .option('redis-image', { type: 'string', describe: 'Image for Redis and Sentinel', group: 'Images:' })
     .option('haproxy-image', { type: 'string', describe: 'Image for HAProxy', group: 'Images:' })
     .option('exporter-image', { type: 'string', describe: 'Image for redis_exporter', group: 'Images:' })
     .option('prometheus-image', { type: 'string', describe: 'Image for Prometheus (monitoring)', group: 'Images:' })
     .option('alertmanager-image', { type: 'string', describe: 'Image for Alertmanager (monitoring.alertmanager)', group: 'Images:' })
+    .option('grafana-image', { type: 'string', describe: 'Image for Grafana (monitoring.grafana)', group: 'Images:' })
     .option('out', { type: 'string', describe: 'Output directory [default: ./.redis-ha/<name>]', group: 'Output:' });
 }
 

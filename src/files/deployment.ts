@@ -80,6 +80,7 @@ export async function readDeployment(dir: string): Promise<DeploymentFiles> {
   topology.tls ??= { enabled: false };
   // Rendered before Alertmanager existed: none (nothing reads its other fields then).
   if (topology.monitoring) topology.monitoring.alertmanager ??= { enabled: false } as Topology['monitoring']['alertmanager'];
+  if (topology.monitoring) topology.monitoring.grafana ??= { enabled: false } as Topology['monitoring']['grafana'];
   const tls = await readTlsTrust(dir, topology);
   const withTls = (c: Credentials): Credentials => (tls ? { ...c, tls } : c);
   return {

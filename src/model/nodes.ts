@@ -53,6 +53,7 @@ export function publishedPorts(t: Topology): { port: number; service: string; pa
   }
   if (t.monitoring.enabled) ports.push({ port: t.monitoring.prometheus.port, service: 'prometheus', path: 'monitoring.prometheus.port' });
   if (t.monitoring.alertmanager.enabled) ports.push({ port: t.monitoring.alertmanager.port, service: 'alertmanager', path: 'monitoring.alertmanager.port' });
+  if (t.monitoring.grafana.enabled) ports.push({ port: t.monitoring.grafana.port, service: 'grafana', path: 'monitoring.grafana.port' });
   return ports;
 }
 

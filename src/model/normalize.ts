@@ -12,6 +12,7 @@ export const PORT_OFFSETS = {
   haproxyStats: 202,
   prometheus: 203,
   alertmanager: 204,
+  grafana: 205,
 } as const;
 
 export function normalize(parsed: z.output<typeof topologyInputSchema>): Topology {
@@ -45,6 +46,12 @@ export function normalize(parsed: z.output<typeof topologyInputSchema>): Topolog
         // Follows monitoring on swarm (off there); without monitoring.enabled a rule refuses it.
         enabled: parsed.monitoring.alertmanager.enabled && parsed.target === 'compose',
         port: parsed.monitoring.alertmanager.port ?? base + PORT_OFFSETS.alertmanager,
+      },
+      grafana: {
+        ...parsed.monitoring.grafana,
+        // As Alertmanager: off on swarm with monitoring; without monitoring.enabled a rule refuses it.
+        enabled: parsed.monitoring.grafana.enabled && parsed.target === 'compose',
+        port: parsed.monitoring.grafana.port ?? base + PORT_OFFSETS.grafana,
       },
     },
   };

@@ -192,6 +192,7 @@ const imageRules: Rule = (t) =>
       ['exporter.image', t.exporter.image],
       ['monitoring.prometheus.image', t.monitoring.prometheus.image],
       ['monitoring.alertmanager.image', t.monitoring.alertmanager.image],
+      ['monitoring.grafana.image', t.monitoring.grafana.image],
     ] as const
   ).flatMap(([path, image]) => {
     const problem = imageReferenceProblem(image);
@@ -250,6 +251,16 @@ const componentRules: Rule = (t, given) => {
       ),
     );
   }
+  // Grafana's datasource is the deployment's Prometheus, the same way.
+  if ((given?.monitoring.grafana.enabled ?? t.monitoring.grafana.enabled) && !monitoringAsked) {
+    problems.push(
+      error(
+        'monitoring.grafana.enabled',
+        "Grafana shows the deployment's own Prometheus, and this topology has none (monitoring.enabled is false)",
+        'set monitoring.enabled: true as well (--monitoring; it needs HAProxy and the exporter, as in the full preset), or set monitoring.grafana.enabled: false; for a Grafana of your own, import monitoring/dashboards/redis-ha.json',
+      ),
+    );
+  }
   if (t.monitoring.alertmanager.receiver && !alertmanagerAsked) {
     problems.push(
       warning(
@@ -264,7 +275,7 @@ const componentRules: Rule = (t, given) => {
     problems.push(
       warning(
         'monitoring.enabled',
-        `monitoring is not built for swarm yet (its Prometheus keeps data in a node-local volume that placement does not pin yet): the stack has no Prometheus${alertmanagerAsked ? ' and no Alertmanager' : ''}`,
+        `monitoring is not built for swarm yet (its Prometheus keeps data in a node-local volume that placement does not pin yet): the stack has no Prometheus${alertmanagerAsked ? ' and no Alertmanager' : ''}${given.monitoring.grafana.enabled ? ' and no Grafana' : ''}`,
         'point a Prometheus of your own at prometheus/prometheus.yml, or set monitoring.enabled: false to silence this',
       ),
     );

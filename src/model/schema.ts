@@ -141,6 +141,16 @@ const monitoringSchema = z
       })
       .strict()
       .default({}),
+    // A Grafana beside it (off by default; the official image), provisioned with the deployment's
+    // Prometheus and its dashboard (monitoring/dashboards/redis-ha.json).
+    grafana: z
+      .object({
+        enabled: z.boolean().default(false),
+        image: z.string().min(1).default('grafana/grafana:11.2.0'),
+        port: port.optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 
@@ -220,5 +230,6 @@ export interface Topology extends Omit<Parsed, 'redis' | 'sentinel' | 'haproxy' 
   monitoring: Parsed['monitoring'] & {
     prometheus: Parsed['monitoring']['prometheus'] & { port: number; scrapeInterval: string };
     alertmanager: Parsed['monitoring']['alertmanager'] & { port: number };
+    grafana: Parsed['monitoring']['grafana'] & { port: number };
   };
 }

@@ -104,6 +104,7 @@ export function topologyNow(t: Topology, containers: ContainerInfo[]): Topology 
       ...t.monitoring,
       enabled: t.monitoring.enabled && services.has('prometheus'),
       alertmanager: { ...t.monitoring.alertmanager, enabled: t.monitoring.alertmanager.enabled && services.has('alertmanager') },
+      grafana: { ...t.monitoring.grafana, enabled: t.monitoring.grafana.enabled && services.has('grafana') },
     },
   };
 }

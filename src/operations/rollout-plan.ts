@@ -32,9 +32,9 @@ export interface RolloutInput {
 
 export type RolloutStep =
   /** A service the deployment did not run: created (up --no-deps). */
-  | { kind: 'add'; service: string; role: 'replica' | 'sentinel' | 'haproxy' | 'exporter' | 'alertmanager' | 'prometheus' }
+  | { kind: 'add'; service: string; role: 'replica' | 'sentinel' | 'haproxy' | 'exporter' | 'alertmanager' | 'prometheus' | 'grafana' }
   /** Re-created one at a time; the master only after a switchover away from it. */
-  | { kind: 'recreate'; service: string; role: 'replica' | 'sentinel' | 'master' | 'haproxy' | 'exporter' | 'alertmanager' | 'prometheus' }
+  | { kind: 'recreate'; service: string; role: 'replica' | 'sentinel' | 'master' | 'haproxy' | 'exporter' | 'alertmanager' | 'prometheus' | 'grafana' }
   /** SENTINEL SET on each Sentinel whose settings differ (no restart). */
   | { kind: 'sentinel-settings'; changes: { service: string; settings: Record<string, string> }[] }
   /** A planned master change; `avoid`: nodes about to be removed, never promoted. */
@@ -106,13 +106,15 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   if (removed.length && wantedSentinels.length) steps.push({ kind: 'reset-sentinels', forget: removed });
   // 8. HAProxy, the exporter, Alertmanager and Prometheus: re-created for a new image or definition
   // (Prometheus also for a new prometheus.yml or alerts.yml: a scaled deployment has other targets;
-  // Alertmanager for a new alertmanager.yml); HAProxy reloads a new config. Alertmanager before
-  // Prometheus, so that a Prometheus re-created to send it alerts finds it there.
+  // Alertmanager for a new alertmanager.yml; Grafana for new provisioning files); HAProxy reloads a
+  // new config. Alertmanager before Prometheus, so that a Prometheus re-created to send it alerts
+  // finds it there; Grafana last, after the Prometheus it reads.
   const others = [
     ['haproxy', t.haproxy.enabled],
     ['exporter', t.exporter.enabled],
     ['alertmanager', t.monitoring.alertmanager.enabled],
     ['prometheus', t.monitoring.enabled],
+    ['grafana', t.monitoring.grafana.enabled],
   ] as const;
   for (const [service, enabled] of others) {
     if (!enabled) continue;

@@ -36,6 +36,9 @@ export function endpoints(t: Topology, hostOf?: (service: string) => string): En
   if (t.monitoring.alertmanager.enabled) {
     list.push({ service: 'alertmanager', role: `Alertmanager: alerts received, silences${t.auth.enabled ? ' (login stats)' : ''}`, address: `http://${at('alertmanager')}:${t.monitoring.alertmanager.port}` });
   }
+  if (t.monitoring.grafana.enabled) {
+    list.push({ service: 'grafana', role: `Grafana: the redis-ha dashboard${t.auth.enabled ? ' (login stats)' : ''}`, address: `http://${at('grafana')}:${t.monitoring.grafana.port}` });
+  }
   return list;
 }
 

@@ -11,6 +11,7 @@ export function imagesOf(t: Topology): string[] {
   if (t.exporter.enabled) images.push(t.exporter.image);
   if (t.monitoring.enabled) images.push(t.monitoring.prometheus.image);
   if (t.monitoring.alertmanager.enabled) images.push(t.monitoring.alertmanager.image);
+  if (t.monitoring.grafana.enabled) images.push(t.monitoring.grafana.image);
   return [...new Set(images)];
 }
 
@@ -26,7 +27,7 @@ export async function ensureImages(runtime: Runtime, t: Topology, signal?: Abort
   if (problems.length) {
     throw new EnvironmentError(
       `image${problems.length > 1 ? 's' : ''} neither local nor pullable: ${problems.join('; ')}`,
-      'check the name and tag, `docker pull` it, or point at a local image with --redis-image / --haproxy-image / --exporter-image / --prometheus-image / --alertmanager-image',
+      'check the name and tag, `docker pull` it, or point at a local image with --redis-image / --haproxy-image / --exporter-image / --prometheus-image / --alertmanager-image / --grafana-image',
     );
   }
 }

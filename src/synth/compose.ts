@@ -11,7 +11,8 @@ import {
 import type { Topology } from '../model/schema.js';
 import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_PRESET } from '../labels.js';
 import { redisMemoryLimit } from '../model/memory.js';
-import { containerSecret, EXPORTER_PASSWORD_FILE, type SecretName, secretPath } from './secrets.js';
+import { containerSecret, EXPORTER_PASSWORD_FILE, type SecretName, secretPath, STATS_USER } from './secrets.js';
+import { GRAFANA_DASHBOARDS_DIR } from './dashboard.js';
 import { CA_CERT_FILE, CONTAINER_CA, certFile, TLS_CA_SECRET, tlsCertSecret, tlsKeySecret, tlsSecretFile, type TlsFiles } from './tls.js';
 
 
@@ -32,6 +33,11 @@ const ALERTMANAGER_CONF_DIR = '/etc/alertmanager';
 const ALERTMANAGER_UID = PROMETHEUS_UID;
 /** Alertmanager's port in its container (prom/alertmanager: EXPOSE 9093). */
 export const ALERTMANAGER_PORT = 9093;
+
+/** grafana/grafana's contract: USER 472 (group root), data in /var/lib/grafana, provisioning in /etc/grafana/provisioning, EXPOSE 3000. */
+// Its primary group is root (0), as in the image; "472:0" would be a number to YAML 1.1 (compose v1: 472 x 60).
+const GRAFANA_UID = '472';
+export const GRAFANA_PORT = 3000;
 
 /**
  * The back network of a deployment with an exporter (internal): every service is on it, the
@@ -171,6 +177,8 @@ export interface ServiceInputs {
   prometheusConfig?: string;
   /** alertmanager.yml, with monitoring.alertmanager: Alertmanager is re-created when it changes (web.yml is re-read live). */
   alertmanagerConfig?: string;
+  /** Grafana's provisioning files, with monitoring.grafana: Grafana is re-created when they change (the dashboard is re-read live). */
+  grafanaConfig?: string;
   scripts: string;
   /** The TLS files, when the deployment speaks TLS: a service re-created with a new certificate loads it. */
   tls?: TlsFiles;
@@ -404,6 +412,46 @@ function alertmanagerService(r: Render): ComposeService {
   return { ...service, labels: labels(t, serviceHash(service, inputs.alertmanagerConfig ?? '')) };
 }
 
+function grafanaService(r: Render): ComposeService {
+  const { t, inputs } = r;
+  const g = t.monitoring.grafana;
+  const environment: Record<string, string> = {
+    // The monitoring login (user stats, the password of secrets/haproxy-stats, read from the
+    // file by Grafana's __FILE suffix; Grafana keeps it in its database after the first start).
+    // Without users: anonymous viewers.
+    ...(t.auth.enabled
+      ? { GF_SECURITY_ADMIN_USER: STATS_USER, GF_SECURITY_ADMIN_PASSWORD__FILE: containerSecret('haproxy-stats'), GF_AUTH_ANONYMOUS_ENABLED: 'false' }
+      : { GF_AUTH_ANONYMOUS_ENABLED: 'true', GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer' }),
+    GF_USERS_ALLOW_SIGN_UP: 'false',
+    // redis-ha sends nothing anywhere by default: no usage reports, update checks, news feed,
+    // Gravatar images or plugin downloads.
+    GF_ANALYTICS_REPORTING_ENABLED: 'false',
+    GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+    GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: 'false',
+    GF_NEWS_NEWS_FEED_ENABLED: 'false',
+    GF_SECURITY_DISABLE_GRAVATAR: 'true',
+    GF_PLUGINS_PREINSTALL_DISABLED: 'true',
+    // Logs to the container's output: the root file system is read-only.
+    GF_LOG_MODE: 'console',
+    GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH: `${GRAFANA_DASHBOARDS_DIR}/redis-ha.json`,
+  };
+  const service: Omit<ComposeService, 'labels'> = {
+    image: g.image,
+    hostname: 'grafana',
+    ...hardened(GRAFANA_UID, 256),
+    mem_limit: '256m',
+    environment,
+    ...(t.auth.enabled ? secretMounts(t, ['haproxy-stats']) : {}),
+    volumes: ['./monitoring/provisioning:/etc/grafana/provisioning:ro', `./monitoring/dashboards:${GRAFANA_DASHBOARDS_DIR}:ro`, 'grafana-data:/var/lib/grafana'],
+    ports: [publish(t, g.port, GRAFANA_PORT)],
+    // The front network only: it reaches Prometheus there.
+    networks: [t.network],
+    restart: 'unless-stopped',
+  };
+  // Its settings are in the environment: in the hash, unlike other services' (which only name files).
+  return { ...service, labels: labels(t, serviceHash(service, inputs.grafanaConfig ?? '', JSON.stringify(environment))) };
+}
+
 function exporterService(r: Render, targets: NodeRef[]): ComposeService {
   const { t } = r;
   const service: Omit<ComposeService, 'labels'> = {
@@ -484,6 +532,10 @@ export function buildCompose(t: Topology, inputs: ServiceInputs, features: Engin
   if (t.monitoring.alertmanager.enabled) {
     volumes['alertmanager-data'] = { labels: labels(t) };
     services.alertmanager = alertmanagerService(r);
+  }
+  if (t.monitoring.grafana.enabled) {
+    volumes['grafana-data'] = { labels: labels(t) };
+    services.grafana = grafanaService(r);
   }
 
   // No top-level `name:` (Compose v1 rejects it): every call passes `-p` (by hand: `docker-compose -p <name>`).

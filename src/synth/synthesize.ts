@@ -98,12 +98,14 @@ export function synthesize(
   const prometheusConfig = t.exporter.enabled ? renderPrometheusConfig(t) : undefined;
   const alertRules = t.exporter.enabled ? renderAlertRules(t, t.tls.enabled && tls ? certificateEnds(tls) : []) : undefined;
   const alertmanagerConfig = t.monitoring.alertmanager.enabled ? renderAlertmanagerConfig(t) : undefined;
+  const grafanaProvisioning = t.monitoring.enabled ? renderGrafanaProvisioning(t, containerSecret('haproxy-stats')) : undefined;
   const compose = buildCompose(t, {
     redisConfigs,
     sentinelConfigs,
     haproxyConfig,
     prometheusConfig: t.monitoring.enabled ? `${prometheusConfig}\0${alertRules}` : undefined,
     alertmanagerConfig,
+    grafanaConfig: t.monitoring.grafana.enabled ? [...grafanaProvisioning!.values()].join('\0') : undefined,
     scripts: scripts.map(([, content]) => content).join('\0'),
     tls: t.tls.enabled ? tls : undefined,
   }, features);
@@ -127,7 +129,7 @@ export function synthesize(
     // The dashboard reads what that config scrapes: for any Grafana; with monitoring, also
     // Grafana's provisioning files for the deployment's own Prometheus.
     files.set(DASHBOARD_FILE, renderDashboard(t));
-    if (t.monitoring.enabled) for (const [path, content] of renderGrafanaProvisioning(t, containerSecret('haproxy-stats'))) files.set(path, content);
+    if (grafanaProvisioning) for (const [path, content] of grafanaProvisioning) files.set(path, content);
   }
   if (alertmanagerConfig) files.set('alertmanager/alertmanager.yml', alertmanagerConfig);
   for (const [path, content] of scripts) files.set(path, content);

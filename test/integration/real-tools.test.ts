@@ -181,6 +181,8 @@ describe('real tools read variants of the full preset', () => {
     ['10 nodes and 5 Sentinels (quorum 3)', { replicas: 9, sentinel: { count: 5, quorum: 3 } }],
     ['auth disabled', { auth: { enabled: false } }],
     ['fast profile, check interval 100 ms', { profile: 'fast', haproxy: { checkIntervalMs: 100 } }],
+    ['Grafana and Alertmanager (monitoring.grafana)', { monitoring: { grafana: { enabled: true }, alertmanager: { enabled: true } } }],
+    ['Grafana, auth disabled', { auth: { enabled: false }, monitoring: { grafana: { enabled: true } } }],
   ];
   for (const [label, overrides] of variants) {
     it(`haproxy -c accepts haproxy.cfg: ${label}`, async (t) => {
