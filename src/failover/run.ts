@@ -301,7 +301,15 @@ async function checkAlerts(result: ScenarioResult, expected: readonly string[], 
     try {
       fired = await readScenarioAlerts(prometheus, { ...at, end: Date.now(), stepMs });
     } catch (err) {
-      result.failures.push(`could not read the alerts from Prometheus (http://${prometheus.host}:${prometheus.port}): ${(err as Error).message}`);
+      // Prometheus itself may be coming back (on swarm, a node fault can take its node): asked
+      // again until the deadline. A scenario that expects no alert only notes it.
+      if (Date.now() <= deadline) {
+        await sleep(1000, { signal });
+        continue;
+      }
+      const why = `could not read the alerts from Prometheus (http://${prometheus.host}:${prometheus.port}): ${(err as Error).message}`;
+      if (expected.length) result.failures.push(why);
+      else result.notes.push(why);
       return;
     }
     if (expected.every((a) => fired.some((f) => f.alert === a)) || Date.now() > deadline) break;

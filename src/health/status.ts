@@ -289,6 +289,8 @@ export function checkMonitoring(p: PrometheusProbe, alertmanager?: AlertmanagerP
   if (!p.ready) return fail('Prometheus is not ready yet (/-/ready)');
   const total = p.targets.up + p.targets.unknown + p.targets.down.length;
   const firing = `alerts firing: ${p.firing.length ? p.firing.join(', ') : 'none'}`;
+  // Ready before its targets are loaded (seen right after a re-creation): nothing is scraped yet.
+  if (total === 0) return fail(`Prometheus has no scrape target yet; ${firing}`);
   const alertmanagerDown = alertmanager && !alertmanager.ready ? `Alertmanager not ready (/-/ready: ${alertmanager.error ?? 'no answer'})` : undefined;
   if (p.targets.down.length) {
     return fail(

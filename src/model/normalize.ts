@@ -34,8 +34,7 @@ export function normalize(parsed: z.output<typeof topologyInputSchema>): Topolog
     },
     monitoring: {
       ...parsed.monitoring,
-      // Not on swarm yet (a rule warns): the stack has no Prometheus.
-      enabled: parsed.monitoring.enabled && parsed.target === 'compose',
+      enabled: parsed.monitoring.enabled,
       prometheus: {
         ...parsed.monitoring.prometheus,
         port: parsed.monitoring.prometheus.port ?? base + PORT_OFFSETS.prometheus,
@@ -43,14 +42,14 @@ export function normalize(parsed: z.output<typeof topologyInputSchema>): Topolog
       },
       alertmanager: {
         ...parsed.monitoring.alertmanager,
-        // Follows monitoring on swarm (off there); without monitoring.enabled a rule refuses it.
-        enabled: parsed.monitoring.alertmanager.enabled && parsed.target === 'compose',
+        // Without monitoring.enabled a rule refuses it.
+        enabled: parsed.monitoring.alertmanager.enabled,
         port: parsed.monitoring.alertmanager.port ?? base + PORT_OFFSETS.alertmanager,
       },
       grafana: {
         ...parsed.monitoring.grafana,
-        // As Alertmanager: off on swarm with monitoring; without monitoring.enabled a rule refuses it.
-        enabled: parsed.monitoring.grafana.enabled && parsed.target === 'compose',
+        // As Alertmanager: without monitoring.enabled a rule refuses it.
+        enabled: parsed.monitoring.grafana.enabled,
         port: parsed.monitoring.grafana.port ?? base + PORT_OFFSETS.grafana,
       },
     },

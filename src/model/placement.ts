@@ -4,7 +4,10 @@
 //
 // redis-i and sentinel-i keep state in a node-local volume, so each is pinned to one node:
 // slot i goes to node (i - 1) mod N, so with N >= max(redis nodes, Sentinels) every redis-i
-// is on its own node and every Sentinel too. HAProxy and the exporter are stateless and float.
+// is on its own node and every Sentinel too. Prometheus, Alertmanager and Grafana (monitoring)
+// keep theirs too: pinned to the last node, away from the first master (redis-1, node 1), so
+// that losing the master's host leaves the Prometheus that reports it. HAProxy and the exporter
+// are stateless and float.
 import { redisNodes, sentinelNodes } from './nodes.js';
 import type { Problem } from './problems.js';
 import type { Topology } from './schema.js';
@@ -17,13 +20,24 @@ import type { Topology } from './schema.js';
 export const placementLabel = (name: string, service: string) => `io.redis-ha.${name}.${service}`;
 export const PLACEMENT_LABEL_VALUE = 'true';
 
-/** The services pinned to one node each: every redis-i, then every sentinel-i. */
+/** The monitoring services of `t` (each keeps data in a volume). */
+export function monitoringServices(t: Topology): string[] {
+  if (!t.monitoring.enabled) return [];
+  return ['prometheus', ...(t.monitoring.alertmanager.enabled ? ['alertmanager'] : []), ...(t.monitoring.grafana.enabled ? ['grafana'] : [])];
+}
+const MONITORING = new Set(['prometheus', 'alertmanager', 'grafana']);
+
+/** The services pinned to one node each: every redis-i, every sentinel-i, then monitoring's. */
 export function pinnedServices(t: Topology): string[] {
-  return [...redisNodes(t), ...sentinelNodes(t)].map((n) => n.name);
+  return [...[...redisNodes(t), ...sentinelNodes(t)].map((n) => n.name), ...monitoringServices(t)];
 }
 
-/** 0-based node slot of a pinned service: redis-i and sentinel-i both go to slot (i - 1) mod nodeCount. */
+/**
+ * 0-based node slot of a pinned service: redis-i and sentinel-i both go to slot (i - 1) mod
+ * nodeCount; monitoring's to the last node.
+ */
 export function nodeSlot(service: string, nodeCount: number): number {
+  if (MONITORING.has(service)) return nodeCount - 1;
   const index = Number(/-(\d+)$/.exec(service)?.[1]);
   if (!Number.isInteger(index) || index < 1) throw new Error(`placement: "${service}" is not a pinned service (redis-i, sentinel-i)`);
   return (index - 1) % nodeCount;

@@ -239,7 +239,7 @@ const componentRules: Rule = (t, given) => {
     );
   }
   // Alertmanager receives what the deployment's Prometheus fires: without that Prometheus it
-  // would receive nothing. (On swarm normalize() leaves both off; the warning below says so.)
+  // would receive nothing.
   const monitoringAsked = given?.monitoring.enabled ?? t.monitoring.enabled;
   const alertmanagerAsked = given?.monitoring.alertmanager.enabled ?? t.monitoring.alertmanager.enabled;
   if (alertmanagerAsked && !monitoringAsked) {
@@ -267,16 +267,6 @@ const componentRules: Rule = (t, given) => {
         'monitoring.alertmanager.receiver',
         'a receiver is set but Alertmanager is off: nothing sends to it',
         'set monitoring.alertmanager.enabled: true (--alertmanager), or remove the receiver',
-      ),
-    );
-  }
-  // normalize() leaves monitoring off on swarm (see there); say so where it was asked for.
-  if (given?.monitoring.enabled && t.target === 'swarm') {
-    problems.push(
-      warning(
-        'monitoring.enabled',
-        `monitoring is not built for swarm yet (its Prometheus keeps data in a node-local volume that placement does not pin yet): the stack has no Prometheus${alertmanagerAsked ? ' and no Alertmanager' : ''}${given.monitoring.grafana.enabled ? ' and no Grafana' : ''}`,
-        'point a Prometheus of your own at prometheus/prometheus.yml, or set monitoring.enabled: false to silence this',
       ),
     );
   }

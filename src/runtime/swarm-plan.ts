@@ -1,6 +1,6 @@
 // Pure decisions of a swarm deploy: which nodes count, which placement labels to add, which node
 // runs each pinned service, and how a service's published ports are reached from the host.
-import { pinnedServices, placementLabel, placementLabels } from '../model/placement.js';
+import { nodeSlot, pinnedServices, placementLabel, placementLabels } from '../model/placement.js';
 import type { Topology } from '../model/schema.js';
 import type { MultiNodeEngine, SwarmNode } from './runtime.js';
 
@@ -13,8 +13,7 @@ export function pinnedNodes(t: Topology, nodes: SwarmNode[]): Record<string, str
   const named = t.swarm.nodes;
   for (const service of pinnedServices(t)) {
     if (named) {
-      const index = Number(/-(\d+)$/.exec(service)![1]) - 1;
-      pinned[service] = named[index % named.length]!;
+      pinned[service] = named[nodeSlot(service, named.length)]!;
       continue;
     }
     const holder = nodes.find((n) => n.labels[placementLabel(t.name, service)] !== undefined);

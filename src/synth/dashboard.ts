@@ -8,8 +8,8 @@ import { stringify } from 'yaml';
 import type { Topology } from '../model/schema.js';
 
 export const DASHBOARD_FILE = 'monitoring/dashboards/redis-ha.json';
-export const GRAFANA_DATASOURCE_FILE = 'monitoring/provisioning/datasources/redis-ha.yml';
-export const GRAFANA_DASHBOARDS_FILE = 'monitoring/provisioning/dashboards/redis-ha.yml';
+export const GRAFANA_DATASOURCE_FILE = 'monitoring/provisioning/datasources/datasource.yml';
+export const GRAFANA_DASHBOARDS_FILE = 'monitoring/provisioning/dashboards/dashboards.yml';
 /** Where the Grafana service sees monitoring/dashboards (the provider's path). */
 export const GRAFANA_DASHBOARDS_DIR = '/etc/grafana/dashboards';
 /** The datasource's uid in the provisioning file; the dashboard picks it by its ${datasource} variable. */

@@ -175,6 +175,13 @@ export function buildStack(t: Topology, compose: ComposeFile, files: ReadonlyMap
     return key;
   };
 
+  // A config's key is its file's name; where two rendered files share one (prometheus/web.yml and
+  // alertmanager/web.yml, Grafana's two provisioning redis-ha.yml), its directory's name before it.
+  const basenames = new Map<string, number>();
+  for (const path of files.keys()) basenames.set(posix.basename(path), (basenames.get(posix.basename(path)) ?? 0) + 1);
+  const configKey = (file: string) =>
+    (basenames.get(posix.basename(file)) ?? 0) > 1 ? `${posix.basename(posix.dirname(file))}-${posix.basename(file)}` : posix.basename(file);
+
   const services: Record<string, StackService> = {};
   for (const [name, composeService] of Object.entries(compose.services)) {
     const { volumes = [], ports = [], labels = {}, tmpfs = [], ...rest } = composeService as typeof composeService & Record<string, unknown>;
@@ -213,7 +220,7 @@ export function buildStack(t: Topology, compose: ComposeFile, files: ReadonlyMap
       const inside = files.has(path) ? [path] : [...files.keys()].filter((f) => f.startsWith(`${path}/`));
       if (inside.length === 0) throw new StackError(`stack: service ${name} mounts ./${path}, which was not rendered`);
       for (const file of inside) {
-        const key = fileObject(configs, posix.basename(file), file);
+        const key = fileObject(configs, configKey(file), file);
         const mountPoint = file === path ? target : posix.join(target, file.slice(path.length + 1));
         serviceConfigs.push({ source: key, target: mountPoint, mode: file.endsWith('.sh') ? SCRIPT_MODE : CONFIG_MODE });
       }

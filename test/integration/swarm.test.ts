@@ -20,7 +20,7 @@ import { labUnavailable, requireLab } from '../helpers/lab.js';
 const NODES = [1, 2, 3].map(nodePlan);
 const env = { DOCKER_HOST: NODES[0]!.dockerHost };
 const NODE_HOSTS = NODES.flatMap((n) => ['--node-host', `${n.name}=${n.dockerHost}`]);
-const IMAGES = ['--redis-image', 'redis-ha-local/redis:7.0', '--haproxy-image', 'redis-ha-local/haproxy:2.6', '--exporter-image', 'redis-ha-local/redis-exporter:1.45'];
+const IMAGES = ['--redis-image', 'redis-ha-local/redis:7.0', '--haproxy-image', 'redis-ha-local/haproxy:2.6', '--exporter-image', 'redis-ha-local/redis-exporter:1.45', '--prometheus-image', 'redis-ha-local/prometheus:2.42'];
 
 /**
  * A failed command's reason, short enough for CI's excerpt: the failing checks of a status
@@ -98,7 +98,14 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
       const on = (prefix: string) => tasks.filter((c) => c.service.startsWith(prefix)).map((c) => c.node);
       assert.deepEqual(on('redis-').sort(), ['node1', 'node2', 'node3'], JSON.stringify(tasks));
       if (preset !== 'basic') assert.deepEqual(on('sentinel-').sort(), ['node1', 'node2', 'node3'], JSON.stringify(tasks));
-      if (preset === 'full') assert.equal(new Set(on('haproxy')).size, 2, 'two HAProxy replicas on two nodes');
+      if (preset === 'full') {
+        assert.equal(new Set(on('haproxy')).size, 2, 'two HAProxy replicas on two nodes');
+        // Monitoring on swarm: Prometheus on the last node, away from redis-1's; status reaches it there.
+        assert.deepEqual(on('prometheus'), ['node3'], JSON.stringify(tasks));
+        const monitoring = result.status.checks.find((c: { name: string }) => c.name === 'monitoring');
+        assert.equal(monitoring?.ok, true, JSON.stringify(monitoring));
+        assert.match(result.status.monitoring.address, new RegExp(`^http://${NODES[2]!.address.replaceAll('.', '\\.')}:`));
+      }
       // The natMap points each announced name at its node's address (host-mode ports there).
       const redis1Node = tasks.find((c) => c.service === 'redis-1')!.node;
       assert.equal(result.natMap['redis-1:6379'].host, NODES.find((n) => n.name === redis1Node)!.address);
@@ -118,7 +125,8 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
       const clean = await runCli(['cleanup', '--name', name, '--json'], { cwd, env, timeoutMs: 180_000 });
       assert.equal(clean.exitCode, 0, why(clean));
       const removed = JSON.parse(clean.stdout)[0];
-      assert.equal(removed.volumes.length, preset === 'basic' ? 3 : 6, JSON.stringify(removed.volumes));
+      // full: its Prometheus's volume too (pinned to the last node).
+      assert.equal(removed.volumes.length, { basic: 3, sentinel: 6, full: 7 }[preset], JSON.stringify(removed.volumes));
       assert.ok(removed.nodeLabels.length >= 3, JSON.stringify(removed.nodeLabels));
       assert.deepEqual(await leftovers(name), []);
       deployed.delete(name);

@@ -119,15 +119,15 @@ describe('alertmanager: the model', () => {
     assert.ok(checkRules(bad).some((p) => p.path === 'monitoring.alertmanager.image' && p.severity === 'error'));
   });
 
-  it('on swarm it follows monitoring: off, named in the one warning', async () => {
+  it('on swarm it follows monitoring: pinned beside Prometheus (the last node), its config a Swarm config', async () => {
     const r = await problemsOf({ preset: 'full', overrides: [{ path: 'target', value: 'swarm', flag: '--target' }, { path: 'monitoring.alertmanager.enabled', value: true, flag: '--alertmanager' }] });
     assert.equal(r.valid, true, JSON.stringify(r.problems));
-    assert.ok(r.problems.some((p) => p.path === 'monitoring.enabled' && /no Prometheus and no Alertmanager/.test(p.message)));
-    const t = topologyOf('full', { target: 'swarm', ...ON });
-    assert.equal(t.monitoring.alertmanager.enabled, false);
+    const t = topologyOf('full', { target: 'swarm', swarm: { nodes: ['n1', 'n2', 'n3'] }, ...ON });
+    assert.equal(t.monitoring.alertmanager.enabled, true);
     const files = synthesize(t, FIXED_SECRETS);
-    assert.equal((parse(files.get('stack.yaml')!) as { services: Record<string, unknown> }).services.alertmanager, undefined);
-    assert.equal(files.has('alertmanager/alertmanager.yml'), false);
+    const am = (parse(files.get('stack.yaml')!) as { services: Record<string, { deploy: { placement?: { constraints?: string[] } }; configs: { target: string }[] }> }).services.alertmanager!;
+    assert.deepEqual(am.deploy.placement?.constraints, ['node.hostname == n3']);
+    assert.ok(am.configs.some((c) => c.target === '/etc/alertmanager/alertmanager.yml'));
   });
 
   it('the preflight pulls its image only when it is on', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { checkRules } from '../../src/model/rules.js';
+import { checkRules, SWARM_MAX_NAME } from '../../src/model/rules.js';
 import { endpoints } from '../../src/report/snippets.js';
 import { imagesOf } from '../../src/runtime/preflight.js';
 import type { ComposeFile } from '../../src/synth/compose.js';
@@ -87,5 +87,23 @@ describe('grafana', () => {
     const fast = filesOf({ ...ON, profile: 'fast' });
     assert.notEqual(fast.get(GRAFANA_DATASOURCE_FILE), filesOf().get(GRAFANA_DATASOURCE_FILE), 'the scrape interval is in the datasource');
     assert.notEqual(hashOf(fast), base);
+  });
+
+  it('on swarm (with Alertmanager): pinned beside Prometheus; files of the same name get distinct Swarm configs, within 64 characters at the longest name', () => {
+    const t = topologyOf('full', { target: 'swarm', name: 'x'.repeat(SWARM_MAX_NAME), swarm: { nodes: ['n1', 'n2', 'n3'] }, monitoring: { grafana: { enabled: true }, alertmanager: { enabled: true } } });
+    const stack = parse(synthesize(t, FIXED_SECRETS).get('stack.yaml')!) as {
+      services: Record<string, { deploy: { placement?: { constraints?: string[] } }; configs?: { source: string; target: string }[] }>;
+      configs: Record<string, { name: string; file: string }>;
+    };
+    assert.deepEqual(stack.services.grafana!.deploy.placement?.constraints, ['node.hostname == n3']);
+    for (const c of Object.values(stack.configs)) assert.ok(c.name.length <= 64, c.name);
+    const files = Object.values(stack.configs).map((c) => c.file);
+    assert.equal(new Set(files).size, files.length);
+    assert.ok(files.includes('./prometheus/web.yml') && files.includes('./alertmanager/web.yml'));
+    assert.deepEqual(stack.services.grafana!.configs!.map((c) => c.target).sort(), [
+      '/etc/grafana/dashboards/redis-ha.json',
+      '/etc/grafana/provisioning/dashboards/dashboards.yml',
+      '/etc/grafana/provisioning/datasources/datasource.yml',
+    ]);
   });
 });

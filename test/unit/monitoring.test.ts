@@ -51,14 +51,23 @@ describe('monitoring: the model', () => {
     assert.ok(checkRules(t).some((p) => p.path === 'monitoring.prometheus.port' && /already used by haproxy/.test(p.message)));
   });
 
-  it('on swarm it is left off with a warning, and the stack has no Prometheus', async () => {
+  it('on swarm: Prometheus pinned to the last node (its volume is there), its files as Swarm configs, its login a Swarm secret', async () => {
     const r = await problemsOf({ preset: 'full', overrides: [{ path: 'target', value: 'swarm', flag: '--target' }] });
     assert.equal(r.valid, true, JSON.stringify(r.problems));
-    assert.ok(r.problems.some((p) => p.severity === 'warning' && p.path === 'monitoring.enabled' && /not built for swarm/.test(p.message)));
-    const t = topologyOf('full', { target: 'swarm' });
-    assert.equal(t.monitoring.enabled, false);
-    const stack = parse(synthesize(t, FIXED_SECRETS).get('stack.yaml')!) as { services: Record<string, unknown> };
-    assert.equal(stack.services.prometheus, undefined);
+    assert.ok(!r.problems.some((p) => p.path === 'monitoring.enabled'), JSON.stringify(r.problems));
+    const t = topologyOf('full', { target: 'swarm', swarm: { nodes: ['n1', 'n2', 'n3'] } });
+    assert.equal(t.monitoring.enabled, true);
+    type Service = { deploy: { placement?: { constraints?: string[] } }; configs: { target: string }[]; secrets: { source: string; uid?: string }[]; volumes: unknown[] };
+    const stack = parse(synthesize(t, FIXED_SECRETS).get('stack.yaml')!) as { services: Record<string, Service> };
+    const p = stack.services.prometheus!;
+    // The last node: away from node 1, where redis-1 (the first master) runs.
+    assert.deepEqual(p.deploy.placement?.constraints, ['node.hostname == n3']);
+    assert.deepEqual(p.configs.map((c) => c.target).sort(), ['/etc/prometheus/alerts.yml', '/etc/prometheus/prometheus.yml', '/etc/prometheus/web.yml']);
+    assert.deepEqual(p.secrets.map((s) => [s.source, s.uid]), [['haproxy-stats', '65534']]);
+    assert.ok(p.volumes.includes('prometheus-data:/prometheus'));
+    // Without named nodes: redis-ha's node label, as for the Redis nodes.
+    const labelled = parse(synthesize(topologyOf('full', { target: 'swarm' }), FIXED_SECRETS).get('stack.yaml')!) as { services: Record<string, Service> };
+    assert.deepEqual(labelled.services.prometheus!.deploy.placement?.constraints, ['node.labels.io.redis-ha.redis-ha.prometheus == true']);
   });
 });
 
@@ -121,6 +130,10 @@ describe('monitoring: the status check', () => {
   it('unreachable, not ready, or a target down fails, naming the target and its error', () => {
     assert.equal(checkMonitoring(probe({ reachable: false, error: 'ECONNREFUSED' })).detail, 'Prometheus unreachable: ECONNREFUSED');
     assert.equal(checkMonitoring(probe({ ready: false })).ok, false);
+    // Ready but no target loaded yet (right after a re-creation): not healthy yet.
+    const empty = checkMonitoring(probe({ targets: { up: 0, unknown: 0, down: [] } }));
+    assert.equal(empty.ok, false);
+    assert.match(empty.detail, /no scrape target yet/);
     const down = checkMonitoring(probe({ targets: { up: 8, unknown: 0, down: [{ job: 'j', instance: 'redis-2', error: 'HTTP 503' }] } }));
     assert.equal(down.ok, false);
     assert.deepEqual(down.services, ['prometheus']);
