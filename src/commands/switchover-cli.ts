@@ -1,12 +1,13 @@
 // The yargs definition of `redis-ha switchover`; switchover.ts (the runtime, probes) is loaded when it runs.
 import type { Argv, CommandModule } from 'yargs';
 import type { BuiltArgs, CommandLine, GlobalArgs } from './context.js';
-import { withDeploymentOptions } from './deployment-options.js';
+import { nodeHostOption, withDeploymentOptions } from './deployment-options.js';
 
 const builder = (y: Argv<GlobalArgs>) =>
   withDeploymentOptions(y)
     .option('to', { type: 'string', describe: 'The replica to promote, e.g. redis-2 [default: the most up-to-date replica Sentinel picks]' })
     .option('timeout', { type: 'number', default: 60, describe: 'Seconds for the whole switchover' })
+    .option('node-host', nodeHostOption)
     .example('$0 switchover', 'Hand the master role of the deployment in ./.redis-ha to a replica')
     .example('$0 switchover --name shop --to redis-3', 'Promote redis-3 (the other replicas are steered away, then restored)')
     .example('$0 switchover --json | jq .timings', 'How long writes were paused, and why');

@@ -135,7 +135,8 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
 
   // The keys every scenario result has on compose (test/integration/failover.test.ts reads the same
   // JSON); node scenarios add faultMode.
-  const COMPOSE_KEYS = ['dualMaster', 'durability', 'durationMs', 'expected', 'failures', 'keyspace', 'limits', 'newMaster', 'notes', 'oldMaster', 'passed', 'rejoin', 'scenario', 'timings', 'writes'];
+  // full has monitoring on swarm too: `alerts` (what its Prometheus fired), as on compose.
+  const COMPOSE_KEYS = ['alerts', 'dualMaster', 'durability', 'durationMs', 'expected', 'failures', 'keyspace', 'limits', 'newMaster', 'notes', 'oldMaster', 'passed', 'rejoin', 'scenario', 'timings', 'writes'];
   const SWARM_SCENARIOS = ['kill-master', 'stop-master', 'pause-master', 'partition-master', 'kill-sentinel', 'sentinel-majority-loss', 'restart-replica', 'switchover', 'kill-node', 'partition-node', 'drain-node'];
   type Scenario = { scenario: string; passed: boolean; failures: string[]; faultMode?: string; oldMaster: string; newMaster: string; timings: Record<string, number | null>; writes: Record<string, number>; rejoin: { oldMasterRole: string } };
   const line = (s: Scenario) =>
@@ -186,6 +187,19 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     assert.equal(allRun.scenarios.find((s: Scenario) => s.scenario === 'kill-node').faultMode, 'containers');
     assert.equal(allRun.scenarios.find((s: Scenario) => s.scenario === 'partition-node').faultMode, 'network');
     for (const s of ['kill-master', 'stop-master', 'switchover', 'kill-node']) assert.equal(allRun.scenarios.find((x: Scenario) => x.scenario === s).writes.lostAcked, 0, s);
+    // The alerts each scenario expects fired on swarm too (a missing one fails its scenario; asserted here as well).
+    const killMaster = allRun.scenarios.find((x: Scenario) => x.scenario === 'kill-master') as Scenario & { alerts: { expected: string[]; fired: { alert: string }[] } };
+    assert.deepEqual(killMaster.alerts.expected.filter((a) => !killMaster.alerts.fired.some((f) => f.alert === a)), [], JSON.stringify(killMaster.alerts));
+    assert.ok(killMaster.alerts.expected.includes('RedisMasterChanged'));
+
+    // `redis-ha switchover` on swarm: each node probed at its own node's address, as on compose
+    // the old master rejoins with a partial resync.
+    const sw = await runCli(['switchover', '--name', name, '--json'], { cwd, env, timeoutMs: 120_000 });
+    assert.equal(sw.exitCode, 0, why(sw));
+    const moved = JSON.parse(sw.stdout) as { oldMaster: string; newMaster: string; resync: { kind: string }; timings: { pausedMs: number } };
+    t.diagnostic(`switchover on swarm: ${moved.oldMaster} -> ${moved.newMaster}, writes paused ${moved.timings.pausedMs} ms, ${moved.resync.kind} resync`);
+    assert.notEqual(moved.newMaster, moved.oldMaster);
+    assert.equal(moved.resync.kind, 'partial');
 
     // The lab's whole-node faults: the node's engine killed (a power loss), its link taken down.
     started = Date.now();

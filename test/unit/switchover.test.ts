@@ -127,21 +127,23 @@ describe('switchover command', () => {
     assert.deepEqual(runtime.calls, [], 'the engine was not asked anything');
   });
 
-  it('refuses a swarm deployment with exit 2, saying what to run instead, before the engine is asked anything', async () => {
+  it('on swarm: a drained or down node fails it (exit 1) naming the node, before anything is changed', async () => {
     const out = join(dir, 'swarm');
     await render({ preset: 'sentinel', name: 'sw-unit-swarm', target: 'swarm', out }, { cwd: dir });
     const runtime = new FakeSwarm();
+    runtime.nodeList[1]!.availability = 'drain';
+    runtime.nodeList[2]!.state = 'down';
     const io = captureIo(dir);
     await assert.rejects(
       switchover({ dir: out }, { runtime, signal: new AbortController().signal, io }),
       (err: unknown) =>
         err instanceof RedisHaError &&
-        err.exitCode === EXIT.usage &&
-        /switchover is not supported on swarm yet \(deployment sw-unit-swarm targets swarm\); nothing was changed/.test(err.message) &&
-        /test-failover --name sw-unit-swarm --scenario drain-node/.test(err.hint ?? ''),
+        err.exitCode === EXIT.failed &&
+        /node node2 is drain, node node3 is down; no switchover of sw-unit-swarm while a node is not ready and active \(nothing was changed\)/.test(err.message) &&
+        /--availability active/.test(err.hint ?? ''),
     );
     assert.equal(io.err(), '', 'no step was run');
-    assert.deepEqual(runtime.calls, [], 'the engine was not asked anything');
+    assert.deepEqual(runtime.calls.map((c) => c.method).filter((m) => m !== 'checkEngine' && m !== 'nodes'), [], 'the engine was only asked for its nodes');
   });
 
   it('refuses a malformed --to and an out-of-range --timeout with exit 2', async () => {
