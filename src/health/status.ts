@@ -282,8 +282,15 @@ export function checkExporter(p: ExporterProbe): { snapshot: NonNullable<StatusS
  * Prometheus: ready, and no target down (one not scraped yet is not a failure: the first scrape
  * of each comes within one scrape interval); with `alertmanager` (monitoring.alertmanager), it is
  * ready too. The alerts firing now are told, not judged: the other checks say what is wrong.
+ *
+ * `pathAnsweredAt`: when the path Prometheus scrapes through (HAProxy's stats port, the
+ * exporter, every node) was just seen answering. A target whose failed scrape began before it
+ * is stale, not down: Prometheus started with the nodes, scraped before they were up, and scrapes
+ * again one interval later (15 s on the default profile). Waiting for that retry cost a deploy
+ * ~3 s; the scrape path is proven by the exporter check instead, and the next scrape judges
+ * the target again.
  */
-export function checkMonitoring(p: PrometheusProbe, alertmanager?: AlertmanagerProbe): CheckResult {
+export function checkMonitoring(p: PrometheusProbe, alertmanager?: AlertmanagerProbe, pathAnsweredAt?: Date): CheckResult {
   const fail = (detail: string, services = ['prometheus']): CheckResult => ({ name: 'monitoring', ok: false, detail, services });
   if (!p.reachable) return fail(`Prometheus unreachable: ${p.error}`);
   if (!p.ready) return fail('Prometheus is not ready yet (/-/ready)');
@@ -291,14 +298,22 @@ export function checkMonitoring(p: PrometheusProbe, alertmanager?: AlertmanagerP
   const firing = `alerts firing: ${p.firing.length ? p.firing.join(', ') : 'none'}`;
   // Ready before its targets are loaded (seen right after a re-creation): nothing is scraped yet.
   if (total === 0) return fail(`Prometheus has no scrape target yet; ${firing}`);
+  const isStale = (d: PrometheusProbe['targets']['down'][number]) =>
+    pathAnsweredAt !== undefined && d.lastScrape !== undefined && Date.parse(d.lastScrape) < pathAnsweredAt.getTime();
+  const stale = p.targets.down.filter(isStale);
+  const down = p.targets.down.filter((d) => !isStale(d));
   const alertmanagerDown = alertmanager && !alertmanager.ready ? `Alertmanager not ready (/-/ready: ${alertmanager.error ?? 'no answer'})` : undefined;
-  if (p.targets.down.length) {
+  if (down.length) {
     return fail(
-      `Prometheus: ${p.targets.down.length} of ${total} targets down (${p.targets.down.map((d) => `${d.instance}: ${d.error}`).join('; ')})${alertmanagerDown ? `; ${alertmanagerDown}` : ''}; ${firing}`,
+      `Prometheus: ${down.length} of ${total} targets down (${down.map((d) => `${d.instance}: ${d.error}`).join('; ')})${alertmanagerDown ? `; ${alertmanagerDown}` : ''}; ${firing}`,
       alertmanagerDown ? ['prometheus', 'alertmanager'] : ['prometheus'],
     );
   }
-  const up = `Prometheus ready, ${p.targets.up} of ${total} targets up${p.targets.unknown ? ` (${p.targets.unknown} not scraped yet)` : ''}`;
+  const pending = [
+    ...(p.targets.unknown ? [`${p.targets.unknown} not scraped yet`] : []),
+    ...(stale.length ? [`${stale.length} failed only before the nodes answered`] : []),
+  ];
+  const up = `Prometheus ready, ${p.targets.up} of ${total} targets up${pending.length ? ` (${pending.join(', ')})` : ''}`;
   if (alertmanagerDown) return fail(`${alertmanagerDown}; ${up}; ${firing}`, ['alertmanager']);
   return { name: 'monitoring', ok: true, detail: `${up}${alertmanager ? '; Alertmanager ready' : ''}; ${firing}` };
 }
@@ -337,10 +352,15 @@ export async function takeSnapshot(
     snapshot.haproxy = h;
     checks.push(check);
   }
+  // When the scrape path last answered for every node (HAProxy's stats port -> exporter -> node),
+  // every check before it passing (the Sentinels answered too).
+  let pathAnsweredAt: Date | undefined;
   if (t.exporter.enabled) {
+    const probedAt = new Date();
     const { snapshot: e, check } = checkExporter(await probeExporter(d));
     snapshot.exporter = e;
     checks.push(check);
+    if (checks.every((c) => c.ok)) pathAnsweredAt = probedAt;
   }
   if (t.monitoring.enabled) {
     const [p, alertmanager] = await Promise.all([probePrometheus(d), t.monitoring.alertmanager.enabled ? probeAlertmanager(d) : undefined]);
@@ -349,7 +369,7 @@ export async function takeSnapshot(
       ...(alertmanager ? { alertmanagerAddress: `http://${addressOf(d, 'alertmanager')}:${t.monitoring.alertmanager.port}`, alertmanager } : {}),
       ...p,
     };
-    checks.push(checkMonitoring(p, alertmanager));
+    checks.push(checkMonitoring(p, alertmanager, pathAnsweredAt));
   }
   checks.push(checkDrift(drift));
   if (options.certificates?.length) {

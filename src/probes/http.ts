@@ -53,8 +53,11 @@ export interface PrometheusProbe {
   error?: string;
   /** /-/ready answered 200 (the TSDB is open, the rules are loaded). */
   ready: boolean;
-  /** Active targets by scrape health; `down` with Prometheus's last error. A target not scraped yet is "unknown". */
-  targets: { up: number; unknown: number; down: { job: string; instance: string; error: string }[] };
+  /**
+   * Active targets by scrape health; `down` with Prometheus's last error and when that scrape
+   * began (ISO time; absent if Prometheus did not say). A target not scraped yet is "unknown".
+   */
+  targets: { up: number; unknown: number; down: { job: string; instance: string; error: string; lastScrape?: string }[] };
   /** Names of the alerts firing now. */
   firing: string[];
 }
@@ -66,7 +69,7 @@ export async function probePrometheus(host: string, port: number, login?: Creden
   try {
     const ready = await fetchText(`${base}/-/ready`, 2000, login).then(() => true, () => false);
     if (!ready) return { reachable: true, ready: false, targets: empty, firing: [] };
-    type Target = { labels: Record<string, string>; health: string; lastError: string };
+    type Target = { labels: Record<string, string>; health: string; lastError: string; lastScrape?: string };
     type Alert = { labels: Record<string, string>; state: string };
     const [targets, alerts] = await Promise.all([
       fetchText(`${base}/api/v1/targets?state=active`, 2000, login).then((t) => (JSON.parse(t) as { data: { activeTargets: Target[] } }).data.activeTargets),
@@ -78,7 +81,9 @@ export async function probePrometheus(host: string, port: number, login?: Creden
       targets: {
         up: targets.filter((t) => t.health === 'up').length,
         unknown: targets.filter((t) => t.health === 'unknown').length,
-        down: targets.filter((t) => t.health === 'down').map((t) => ({ job: t.labels.job ?? '', instance: t.labels.instance ?? '', error: t.lastError })),
+        down: targets
+          .filter((t) => t.health === 'down')
+          .map((t) => ({ job: t.labels.job ?? '', instance: t.labels.instance ?? '', error: t.lastError, ...(t.lastScrape ? { lastScrape: t.lastScrape } : {}) })),
       },
       firing: [...new Set(alerts.filter((a) => a.state === 'firing').map((a) => a.labels.alertname ?? '?'))].sort(),
     };

@@ -139,6 +139,28 @@ describe('monitoring: the status check', () => {
     assert.deepEqual(down.services, ['prometheus']);
     assert.match(down.detail, /1 of 9 targets down \(redis-2: HTTP 503\)/);
   });
+
+  it('a target that failed only before the scrape path answered is stale, not down; one that failed after it is down', () => {
+    const answered = new Date('2026-12-06T10:00:05Z');
+    const targets = {
+      up: 7,
+      unknown: 0,
+      down: [
+        { job: 'j', instance: 'redis-1', error: 'connection refused', lastScrape: '2026-12-06T10:00:01Z' },
+        { job: 'j', instance: 'redis-2', error: 'connection refused', lastScrape: '2026-12-06T10:00:03Z' },
+      ],
+    };
+    const stale = checkMonitoring(probe({ targets }), undefined, answered);
+    assert.equal(stale.ok, true);
+    assert.equal(stale.detail, 'Prometheus ready, 7 of 9 targets up (2 failed only before the nodes answered); alerts firing: none');
+    // Without the cut-off (the path did not answer in this snapshot) both are down.
+    assert.match(checkMonitoring(probe({ targets })).detail, /2 of 9 targets down/);
+    // A failed scrape after the path answered, or one Prometheus gave no time for, is down.
+    const later = { ...targets, down: [{ ...targets.down[0]!, lastScrape: '2026-12-06T10:00:06Z' }, { job: 'j', instance: 'redis-3', error: 'EOF' }] };
+    const c = checkMonitoring(probe({ targets: later }), undefined, answered);
+    assert.equal(c.ok, false);
+    assert.match(c.detail, /2 of 9 targets down \(redis-1: connection refused; redis-3: EOF\)/);
+  });
 });
 
 describe('monitoring: alerts read back for a scenario', () => {
