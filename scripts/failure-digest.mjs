@@ -1,0 +1,47 @@
+// Prints the failures of a TAP file (node --test's TAP reporter) compactly: each failing test
+// that has an error of its own (not a suite failing because a child did), its path of names,
+// and the first lines of its error. At most MAX_LINES lines in all.
+//
+//   node scripts/failure-digest.mjs FILE.tap
+import { readFileSync } from 'node:fs';
+
+const MAX_LINES = 80;
+const ERROR_LINES = 6;
+const WIDTH = 220;
+
+const lines = readFileSync(process.argv[2], 'utf8').split('\n');
+const out = [];
+const names = []; // names by depth
+for (let i = 0; i < lines.length; i++) {
+  const m = lines[i].match(/^( *)(not ok|ok) \d+ - (.*)$/);
+  if (!m) continue;
+  const depth = m[1].length / 4;
+  names.length = depth;
+  names[depth] = m[3];
+  if (m[2] !== 'not ok') continue;
+  // The YAML block under it: failureType, error.
+  const yaml = [];
+  for (let j = i + 1; j < lines.length && !/^ *\.\.\.$/.test(lines[j]); j++) yaml.push(lines[j]);
+  const failureType = yaml.find((l) => /^\s*failureType:/.test(l))?.split(':')[1]?.trim().replace(/'/g, '');
+  if (failureType === 'subtestsFailed') continue;
+  const errorAt = yaml.findIndex((l) => /^\s*error:/.test(l));
+  const error = [];
+  if (errorAt >= 0) {
+    const first = yaml[errorAt].replace(/^\s*error:\s*/, '');
+    if (first && first !== '|-' && first !== '|') error.push(first);
+    const indent = (yaml[errorAt + 1] ?? '').match(/^ */)[0].length;
+    for (let k = errorAt + 1; k < yaml.length && error.length < ERROR_LINES; k++) {
+      const l = yaml[k];
+      if (l.trim() && l.match(/^ */)[0].length < indent) break;
+      if (l.trim()) error.push(l.trim());
+    }
+  }
+  out.push(`✖ ${names.filter(Boolean).join(' > ')}`);
+  for (const e of error) out.push(`    ${e.length > WIDTH ? `${e.slice(0, WIDTH)}…` : e}`);
+}
+if (out.length) {
+  console.log('\n# failures (digest):');
+  const shown = out.slice(0, MAX_LINES);
+  for (const l of shown) console.log(`# ${l}`);
+  if (out.length > shown.length) console.log(`# ... ${out.length - shown.length} more lines`);
+}
