@@ -1,7 +1,7 @@
 // What the CLI hands every command that talks to the engine, and the engine a command on a
 // deployment talks to (the swarm's for a deployment that targets swarm).
 import type { Argv } from 'yargs';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError, FailedError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { Topology } from '../model/schema.js';
 import type { CommandRunner } from '../runtime/exec.js';
@@ -60,6 +60,33 @@ export async function swarmRuntimeFor(ctx: Pick<CommandContext, 'runtime' | 'run
   const swarm = runtime.multiNode;
   if (!swarm) throw new EnvironmentError('this deployment targets swarm, but the runtime handed to the command reaches one engine, not a swarm');
   return { runtime, swarm };
+}
+
+/**
+ * The swarm of a deployment for an operation that stops or moves its nodes (switchover,
+ * restore), every node ready and active: a node down or drained may hold a Redis node or a
+ * Sentinel the operation needs, and its tasks are about to move. Fails (exit 1) naming each such
+ * node before anything changes. With the address each service answers at (its task's node).
+ */
+export async function availableSwarm(
+  ctx: Pick<CommandContext, 'runtime' | 'runtimeFor'>,
+  dir: string,
+  t: Topology,
+  nodeHost: string[] | undefined,
+  operation: string,
+): Promise<SwarmEngine & { hostOf: (service: string) => string }> {
+  const { runtime, swarm } = await swarmRuntimeFor(ctx, dir, nodeHost);
+  await runtime.checkEngine();
+  const unavailable = (await swarm.nodes()).filter((n) => n.state !== 'ready' || n.availability !== 'active');
+  if (unavailable.length) {
+    throw new FailedError(
+      `node ${unavailable.map((n) => `${n.hostname} is ${n.state !== 'ready' ? n.state : n.availability}`).join(', node ')}; no ${operation} of ${t.name} while a node is not ready and active (nothing was changed)`,
+      `bring the node back (\`docker node update --availability active <node>\`, or restart its engine), wait for \`redis-ha status\` to say healthy, then run the ${operation} again`,
+    );
+  }
+  // Listed once, so that the floating services (HAProxy) are found on their node.
+  await runtime.containers(t.name);
+  return { runtime, swarm, hostOf: await swarmHostOf(swarm, t) };
 }
 
 /** The engine a command on a live deployment talks to, checked: the swarm's when it targets swarm (--target overrides), with the node of each service. */

@@ -5,14 +5,15 @@
 // the target's Redis version before any container exists (AOF layout) and the image's
 // redis-check-rdb before any container runs; one restore path, tested once, is worth more.
 // Nothing is written or started before the file is verified and the deployment is known to be
-// new; a file the image's redis-check-rdb refuses removes the fresh deployment again.
-import { refuseSwarmRestore } from './restore.js';
+// new; a file the image's redis-check-rdb refuses removes the fresh deployment again. On swarm
+// the same: the deployment is looked for through the swarm (every node's engine).
 import { resolve } from 'node:path';
 import { verifyBackupFile, type BackupManifest } from '../operations/backup-file.js';
 import { restoreData, type RestoreOutcome } from '../operations/restore.js';
 import { UsageError } from '../errors.js';
 import type { Deployment } from '../deployment.js';
 import { loadTopology } from '../model/load.js';
+import type { Topology } from '../model/schema.js';
 import type { ProjectSpec, Runtime } from '../runtime/runtime.js';
 import { lines, type Io } from '../io.js';
 import { style } from '../report/style.js';
@@ -23,17 +24,20 @@ export interface PendingRestore {
   manifest: BackupManifest;
 }
 
-/** Before deploy writes anything: the backup verified, the deployment new. */
+/**
+ * Before deploy writes anything: the backup verified, the deployment new (asked of the engine
+ * the topology targets: `engineFor`).
+ */
 export async function prepareDeployRestore(
   options: TopologyArgs & { restore: string; wait?: boolean },
-  runtime: Runtime,
+  engineFor: (t: Topology) => Promise<Runtime>,
   cwd: string,
 ): Promise<PendingRestore> {
   if (options.wait === false) throw new UsageError('--restore cannot be combined with --no-wait; nothing was changed', 'drop --no-wait: the restore needs a healthy deployment');
   const file = resolve(cwd, options.restore);
   const manifest = await verifyBackupFile(file);
   const { topology } = await loadTopology(toLoadOptions(options, cwd));
-  refuseSwarmRestore(topology.target, topology.name);
+  const runtime = await engineFor(topology);
   await runtime.checkEngine();
   const [containers, volumes] = await Promise.all([runtime.containers(topology.name), runtime.volumes(topology.name)]);
   if (containers.length || volumes.length) {

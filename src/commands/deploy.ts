@@ -28,6 +28,7 @@ import { readFile } from 'node:fs/promises';
 import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
 import { readRolloutInput, renderedConfigHashes, runRollout, type RolloutResult } from '../operations/rolling.js';
 import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
+import { outDir } from './topology-options.js';
 import type { RestoreOutcome } from '../operations/restore.js';
 import { waitHealthy } from '../health/wait-healthy.js';
 
@@ -145,7 +146,9 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
   // The task list must stop whatever fails (its timer would keep the process alive).
   try {
     signal.throwIfAborted();
-    const pendingRestore = options.restore ? await prepareDeployRestore({ ...options, restore: options.restore }, runtime, io.cwd) : undefined;
+    const engineFor = async (topology: Topology) =>
+      topology.target === 'swarm' ? (await swarmRuntimeFor(ctx, outDir(options, topology.name, io.cwd), options.nodeHost)).runtime : runtime;
+    const pendingRestore = options.restore ? await prepareDeployRestore({ ...options, restore: options.restore }, engineFor, io.cwd) : undefined;
     tasks.start('render');
     let rendered;
     let swarm: MultiNodeEngine | undefined;

@@ -4,12 +4,12 @@ import { lines, type Io } from '../io.js';
 import { resolve } from 'node:path';
 import { verifyBackupFile, type BackupManifest } from '../operations/backup-file.js';
 import { planRestore, restoreData, type RestoreOutcome, type RestorePlan } from '../operations/restore.js';
-import { EXIT, RedisHaError, UsageError } from '../errors.js';
+import { EXIT, RedisHaError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
 import type { Clock } from '../wait.js';
 import { probeHost } from '../model/nodes.js';
 import { printJson, style, symbols } from '../report/style.js';
-import type { CommandContext } from './context.js';
+import { availableSwarm, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 
 export interface RestoreCommandOptions {
@@ -21,25 +21,14 @@ export interface RestoreCommandOptions {
   timeout?: number;
   /** Print each step on stderr (off for --json). */
   progress?: boolean;
+  /** Swarm: `NODE=DOCKER_HOST` per node (default: those recorded at deploy). */
+  nodeHost?: string[];
 }
 
 export interface RestoreResult extends RestoreOutcome {
   deployment: string;
   file: string;
   backup: Pick<BackupManifest, 'createdAt' | 'deployment' | 'keys' | 'redisVersion'>;
-}
-
-/**
- * Restore stops the Sentinels and every node and starts them one by one; on swarm, Swarm
- * replaces a stopped task within seconds (restart_policy any), with the old data, before the
- * RDB is in place. Not supported there: refused before anything is read or changed.
- */
-export function refuseSwarmRestore(target: string, name: string): void {
-  if (target !== 'swarm') return;
-  throw new UsageError(
-    `restore is not supported on swarm (deployment ${name} targets swarm): it stops every node and starts them in order, and Swarm would restart the stopped tasks on their old data first; nothing was changed`,
-    'restore into a compose deployment (`redis-ha deploy sentinel --restore FILE`), or load the RDB by hand; `redis-ha backup` works on swarm',
-  );
 }
 
 /** Exit 2 without --yes: what would be replaced, as a sentence. */
@@ -50,15 +39,18 @@ export function describeLoss(plan: RestorePlan): string {
 }
 
 export async function restore(options: RestoreCommandOptions, ctx: CommandContext & { clock?: Clock }): Promise<RestoreResult> {
-  const { runtime, signal, io } = ctx;
+  const { signal, io } = ctx;
   const file = resolve(io.cwd, options.file);
-  const files = await readDeployment(await locateDeployment(options, runtime, io.cwd));
+  const files = await readDeployment(await locateDeployment(options, ctx.runtime, io.cwd));
   const t = files.topology;
-  refuseSwarmRestore(t.target, t.name);
   // The file first: a damaged backup is refused before the deployment is even looked at.
   const manifest = await verifyBackupFile(file);
-  await runtime.checkEngine();
-  const d = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t) };
+  // On swarm: every node ready and active (else exit 1 naming it), each service at its node's address.
+  let runtime = ctx.runtime;
+  let hostOf: ((service: string) => string) | undefined;
+  if (t.target === 'swarm') ({ runtime, hostOf } = await availableSwarm(ctx, files.dir, t, options.nodeHost, 'restore'));
+  else await runtime.checkEngine();
+  const d = { topology: t, auth: files.admin, stats: files.stats, host: probeHost(t), hostOf };
   if (!options.yes) {
     throw new RedisHaError(
       `${describeLoss(await planRestore(d))}, with the ${manifest.keys} keys of ${file} (taken ${manifest.createdAt} from ${manifest.deployment}); nothing was changed`,

@@ -1,15 +1,13 @@
 // `redis-ha switchover`: a planned master change (see src/operations/switchover.ts), on compose
 // and on swarm. A plain function: the CLI hands it the options, one AbortSignal and where to
 // print progress.
-import { FailedError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { readDeployment } from '../files/deployment.js';
 import { lines, type Io } from '../io.js';
 import { probeHost } from '../model/nodes.js';
 import { runSwitchover, type SwitchoverResult } from '../operations/switchover.js';
 import { printJson, style, symbols } from '../report/style.js';
-import type { Topology } from '../model/schema.js';
-import { swarmHostOf as swarmHostOfEngine } from '../runtime/swarm-plan.js';
-import { swarmRuntimeFor, type CommandContext } from './context.js';
+import { availableSwarm, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 
 export interface SwitchoverOptions {
@@ -23,24 +21,6 @@ export interface SwitchoverOptions {
   nodeHost?: string[];
 }
 
-/**
- * On swarm each node answers at the address of the swarm node that runs its task. A node that is
- * down or drained fails the switchover before anything changes: its Redis or Sentinel may be the
- * replica to promote or a vote the failover needs, and its tasks are about to move.
- */
-async function swarmHostOf(ctx: Pick<CommandContext, 'runtime' | 'runtimeFor'>, dir: string, t: Topology, nodeHost: string[] | undefined): Promise<(service: string) => string> {
-  const { runtime, swarm } = await swarmRuntimeFor(ctx, dir, nodeHost);
-  await runtime.checkEngine();
-  const unavailable = (await swarm.nodes()).filter((n) => n.state !== 'ready' || n.availability !== 'active');
-  if (unavailable.length) {
-    throw new FailedError(
-      `node ${unavailable.map((n) => `${n.hostname} is ${n.state !== 'ready' ? n.state : n.availability}`).join(', node ')}; no switchover of ${t.name} while a node is not ready and active (nothing was changed)`,
-      'bring the node back (`docker node update --availability active <node>`, or restart its engine), wait for `redis-ha status` to say healthy, then switch over',
-    );
-  }
-  return swarmHostOfEngine(swarm, t);
-}
-
 export async function switchover(options: SwitchoverOptions, context: Pick<CommandContext, 'runtime' | 'runtimeFor' | 'signal' | 'io'>): Promise<SwitchoverResult> {
   const timeout = options.timeout ?? 60;
   if (!Number.isFinite(timeout) || timeout < 5 || timeout > 600) throw new UsageError(`--timeout ${timeout} is out of range`, 'use 5 to 600 seconds');
@@ -49,7 +29,8 @@ export async function switchover(options: SwitchoverOptions, context: Pick<Comma
   }
   const files = await readDeployment(await locateDeployment(options, context.runtime, context.io.cwd));
   const t = files.topology;
-  const hostOf = t.target === 'swarm' ? await swarmHostOf(context, files.dir, t, options.nodeHost) : undefined;
+  // On swarm each node answers at the address of the swarm node that runs its task.
+  const hostOf = t.target === 'swarm' ? (await availableSwarm(context, files.dir, t, options.nodeHost, 'switchover')).hostOf : undefined;
   return runSwitchover({
     deployment: { topology: t, auth: files.admin, host: probeHost(t), hostOf },
     to: options.to,

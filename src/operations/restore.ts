@@ -1,5 +1,5 @@
 // Restoring a backup into a running deployment: every node ends up with the backup's keys
-// and the same digest, and no second master appears on the way.
+// and the same digest, and no second master appears on the way. On compose and on swarm alike.
 //
 // Order, and why:
 // 1. Check the file with the deployment's own redis-check-rdb (in one of its containers):
@@ -9,11 +9,13 @@
 //    afterwards, and a half-done restore leaves them stopped rather than reconfigured.
 //    Clients asking a Sentinel, and HAProxy's write check (which needs the Sentinels), get no
 //    master meanwhile: writes fail instead of reaching a node about to be replaced.
-// 3. On every node, turn persistence off in memory and remove its data files, then stop it:
-//    a stopped node writes nothing (no RDB on SIGTERM), so old data cannot come back.
-// 4. Put the RDB into the stopped master's volume (docker cp works on a stopped container),
-//    owned by the container's user (the containers run as a non-root user):
-//    with AOF, as the base of a fresh AOF directory (Redis 7 multi-part AOF: a manifest naming
+// 3. On every node, turn persistence off in memory and remove its data files; stop the
+//    replicas. A node without persistence writes nothing when it stops (no RDB on SIGTERM), and
+//    with no replica left nothing asks the master for a sync (a BGSAVE to disk), so old data
+//    cannot come back.
+// 4. Put the RDB into the master's data directory (its volume) while it still runs, owned by
+//    the container's user (the containers run as a non-root user); then stop the master.
+//    With AOF, as the base of a fresh AOF directory (Redis 7 multi-part AOF: a manifest naming
 //    one base file, which may be an RDB). With `appendonly yes` Redis loads only the AOF and
 //    ignores dump.rdb: an RDB next to no AOF would start an EMPTY master (redis/redis#12484).
 //    Before Redis 7, an AOF that is a bare RDB preamble works the same way.
@@ -21,11 +23,15 @@
 //    last one), wait until it has loaded the backup's key count; then the replicas, which
 //    find no data of their own and full-sync; then the Sentinels; wait until healthy.
 // 6. Every node's keyspace digest must match the master's, and its key count the backup's.
+//
+// Stopping and starting is the runtime's hold (holds.ts): on compose a container stop / start;
+// on swarm, where Swarm would replace a stopped task at once on its old data, the service is
+// scaled to 0 and back (its task comes back on the same node, with the same volume).
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FailedError, UsageError } from '../errors.js';
-import type { Deployment } from '../deployment.js';
+import { addressOf, type Deployment } from '../deployment.js';
 import { checkReplication } from '../health/status.js';
 import { probeNodes } from '../probes/deployment.js';
 import { waitFor, type Clock } from '../wait.js';
@@ -37,6 +43,7 @@ import { checkRdbInContainer } from './check-rdb.js';
 import { dataOwner } from './data-owner.js';
 import type { BackupManifest } from './backup-file.js';
 import { waitHealthy } from '../health/wait-healthy.js';
+import { holdsFor } from './holds.js';
 
 /** What a restore would replace: read-only, for the refusal without --yes and for the restore. */
 export interface RestorePlan {
@@ -49,7 +56,7 @@ export interface RestorePlan {
 export async function planRestore(d: Deployment): Promise<RestorePlan> {
   const nodes = await probeNodes(d);
   const counts = await Promise.all(
-    redisNodes(d.topology).map((n) => readKeyspaceCounts({ host: d.host, port: n.hostPort }, d.auth).then(totalKeys, () => undefined)),
+    redisNodes(d.topology).map((n) => readKeyspaceCounts({ host: addressOf(d, n.name), port: n.hostPort }, d.auth).then(totalKeys, () => undefined)),
   );
   const masters = nodes.filter((n) => n.role === 'master');
   return {
@@ -130,7 +137,7 @@ export async function restoreData(
   }
   const master = plan.master;
   const masterContainer = byService.get(master)!;
-  const endpointOf = (service: string) => ({ host: d.host, port: redis.find((n) => n.name === service)!.hostPort });
+  const endpointOf = (service: string) => ({ host: addressOf(d, service), port: redis.find((n) => n.name === service)!.hostPort });
   const masterEndpoint = endpointOf(master);
   const version = parseInfo(await withConnection(masterEndpoint, d.auth, (r) => r.info('server'), 5000)).redis_version ?? '0';
   const dataDir = (await configValue(masterEndpoint, d.auth, 'dir')) ?? '/data';
@@ -141,6 +148,7 @@ export async function restoreData(
 
   // What goes into the master's data directory, staged on the host first.
   const staging = await mkdtemp(join(tmpdir(), 'redis-ha-restore-'));
+  const holds = holdsFor(runtime, t.name, { timeoutMs: options.timeoutMs, clock: options.clock });
   const stopped = new Set<ContainerInfo>();
   let step = 'stopping the Sentinels';
   try {
@@ -164,7 +172,11 @@ export async function restoreData(
     if (sentinels.length) say(`stopping ${sentinels.length} Sentinel(s): no failover while the nodes are down`);
     const stop = (c: ContainerInfo) => {
       stopped.add(c);
-      return runtime.containerAction('stop', c.id, { graceSeconds: 10 });
+      return holds.stop(c);
+    };
+    const start = async (c: ContainerInfo) => {
+      await holds.start(c);
+      stopped.delete(c);
     };
     await Promise.all(sentinels.map(stop));
 
@@ -182,20 +194,35 @@ export async function restoreData(
         if (rm.exitCode !== 0) throw new FailedError(`removing the data files of ${n.name} failed: ${rm.stderr.trim()}`);
       }),
     );
-    step = 'stopping the Redis nodes';
-    await Promise.all(redis.map((n) => stop(byService.get(n.name)!)));
-    const stoppedMs = ms();
+    step = 'stopping the replicas';
+    const replicas = redis.filter((n) => n.name !== master).map((n) => byService.get(n.name)!);
+    await Promise.all(replicas.map(stop));
+
+    step = `waiting for ${master} to finish any save in progress`;
+    // A save begun before persistence was turned off (a replica's sync) would rename its file
+    // over the backup when it ends.
+    await waitFor(
+      `${master} to finish its background save`,
+      async () => {
+        const p = parseInfo(await withConnection(masterEndpoint, d.auth, (r) => r.info('persistence'), 5000));
+        const busy = p.rdb_bgsave_in_progress === '1' || p.aof_rewrite_in_progress === '1';
+        return { verdict: busy ? 'waiting' : 'done', value: undefined, state: busy ? 'saving' : 'idle' };
+      },
+      { timeoutMs: options.timeoutMs, intervalMs: 100, clock: options.clock },
+    );
 
     step = `putting the backup into ${master}'s volume`;
     say(`putting the backup into ${master}'s volume as ${target}`);
     // Owned by the user Redis runs as (not root, as a plain `docker cp` would make it): it
     // must read the RDB and, with AOF, write new increments into the directory.
     await runtime.copyTo(masterContainer.id, source, target, { owner: dataOwner(masterContainer) });
+    step = `stopping ${master}`;
+    await stop(masterContainer);
+    const stoppedMs = ms();
 
     step = `starting ${master}`;
     say(`starting ${master} (loads ${manifest.keys} keys)`);
-    await runtime.containerAction('start', masterContainer.id);
-    stopped.delete(masterContainer);
+    await start(masterContainer);
     const loadedKeys = await waitFor(
       `${master} to load the backup`,
       async () => {
@@ -213,15 +240,17 @@ export async function restoreData(
       throw new FailedError(`${master} loaded ${loadedKeys} keys, the backup holds ${manifest.keys} (keys whose TTL ran out are dropped on load)`);
     }
     if (t.redis.persistence === 'none') {
-      // Loaded; a later restart of a node without persistence must come back empty, not with the backup.
-      await runtime.exec(masterContainer.id, ['rm', '-f', target]);
+      // Loaded; a later restart of a node without persistence must come back empty, not with the
+      // backup. (On swarm the master runs in a new task container: asked for again.)
+      const running = (await runtime.containers(t.name)).find((c) => c.service === master && c.state === 'running');
+      if (!running) throw new FailedError(`${master} loaded the backup but runs in no container now`);
+      await runtime.exec(running.id, ['rm', '-f', target]);
     }
     const masterLoadedMs = ms();
 
     step = 'starting the replicas';
-    const replicas = redis.filter((n) => n.name !== master).map((n) => byService.get(n.name)!);
     if (replicas.length) say(`starting ${replicas.map((c) => c.service).join(', ')} (full sync from ${master})`);
-    await Promise.all(replicas.map((c) => runtime.containerAction('start', c.id).then(() => stopped.delete(c))));
+    await Promise.all(replicas.map(start));
     await waitFor(
       'the replicas to be linked and caught up',
       async () => {
@@ -234,7 +263,7 @@ export async function restoreData(
 
     step = 'starting the Sentinels';
     if (sentinels.length) say(`starting ${sentinels.length} Sentinel(s)`);
-    await Promise.all(sentinels.map((c) => runtime.containerAction('start', c.id).then(() => stopped.delete(c))));
+    await Promise.all(sentinels.map(start));
     step = 'waiting until healthy';
     await waitHealthy(runtime, d, { caughtUp: true, timeoutMs: options.timeoutMs, failFast: false, condition: `${t.name} to become healthy`, clock: options.clock });
     const healthyMs = ms();
@@ -260,7 +289,7 @@ export async function restoreData(
   } catch (err) {
     if (err instanceof UsageError) throw err;
     // Never leave the deployment stopped: start what this restore stopped, then say where it failed.
-    const restarted = await Promise.all([...stopped].map((c) => runtime.containerAction('start', c.id).then(() => c.service, () => undefined)));
+    const restarted = await Promise.all([...stopped].map((c) => holds.start(c).then(() => c.service, () => undefined)));
     throw new FailedError(
       `restore of ${t.name} failed while ${step}: ${(err as Error).message}${restarted.filter(Boolean).length ? `; started again: ${restarted.filter(Boolean).join(', ')}` : ''}`,
       `the data may be partly restored: check with \`redis-ha status --name ${t.name}\` and run the restore again`,

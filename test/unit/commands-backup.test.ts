@@ -19,6 +19,8 @@ import { EXIT } from '../../src/errors.js';
 import type { NodeStatus } from '../../src/probes/deployment.js';
 import { parseKeyspace } from '../../src/probes/keyspace.js';
 import { containersFor, FakeRuntime, type Call } from '../helpers/fake-runtime.js';
+import { FakeSwarm, swarmContainersFor } from '../helpers/fake-swarm.js';
+import { holdsFor } from '../../src/operations/holds.js';
 import { captureIo } from '../helpers/io.js';
 import { rejection } from '../helpers/rejection.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
@@ -153,6 +155,52 @@ describe('restore refusals against a fake runtime', () => {
     assert.equal(err.exitCode, EXIT.failed);
     assert.match(err.message, /redis-2 is not running; nothing was touched/);
     assert.deepEqual(s.runtime.called(...ACTIONS), []);
+  });
+});
+
+describe('restore on swarm', () => {
+  async function swarmSetup(t: { after: (fn: () => Promise<void>) => void }) {
+    const cwd = await makeTempDir('redis-ha-cmd-restore-swarm-');
+    t.after(() => removeDir(cwd));
+    const s = await setup(t);
+    const out = join(cwd, 'sw');
+    const rendered = await render({ preset: 'sentinel', name: 'bk-swarm', target: 'swarm', portBase: PORT_BASE, out }, { cwd });
+    const runtime = new FakeSwarm();
+    runtime.containersOf.set('bk-swarm', swarmContainersFor(rendered.topology));
+    return { ...s, runtime, out };
+  }
+
+  it('a node drained or down: exit 1 naming it, before any node is touched', async (t) => {
+    const s = await swarmSetup(t);
+    s.runtime.nodeList[2]!.availability = 'drain';
+    const err = await rejection(restore({ file: s.rdb, dir: s.out, yes: true, progress: false }, ctx(s)));
+    assert.equal(err.exitCode, EXIT.failed);
+    assert.match(err.message, /node node3 is drain; no restore of bk-swarm while a node is not ready and active \(nothing was changed\)/);
+    assert.deepEqual(s.runtime.called(...ACTIONS, 'scaleService'), []);
+  });
+
+  it('holds a service at 0 replicas and lets it run again at its count (compose: stop / start)', async (t) => {
+    const s = await swarmSetup(t);
+    const sentinel = s.runtime.containersOf.get('bk-swarm')!.find((c) => c.service === 'sentinel-2')!;
+    s.runtime.replicas.set('bk-swarm_sentinel-2', 1);
+    const holds = holdsFor(s.runtime, 'bk-swarm', { timeoutMs: 1000 });
+    await holds.stop(sentinel);
+    assert.equal((await s.runtime.inspect([sentinel.id]))[0]?.state, 'exited');
+    await holds.start(sentinel);
+    assert.deepEqual(
+      s.runtime.calls.filter((c) => c.method === 'scaleService').map((c) => c.args),
+      [['bk-swarm', 'sentinel-2', 0], ['bk-swarm', 'sentinel-2', 1]],
+    );
+    assert.equal(s.runtime.containersOf.get('bk-swarm')!.find((c) => c.service === 'sentinel-2')!.state, 'running');
+    await assert.rejects(holds.start({ ...sentinel, service: 'sentinel-3' }), /sentinel-3 was not held down by this operation/);
+
+    const compose = new FakeRuntime();
+    compose.containersOf.set(NAME, containersFor(s.topology));
+    const c = compose.containersOf.get(NAME)![0]!;
+    const composeHolds = holdsFor(compose, NAME, { timeoutMs: 1000 });
+    await composeHolds.stop(c);
+    await composeHolds.start(c);
+    assert.deepEqual(compose.calls.filter((x) => x.method === 'containerAction').map((x) => x.args[0]), ['stop', 'start']);
   });
 });
 
