@@ -4,12 +4,16 @@
 //
 //   node scripts/failure-digest.mjs FILE.tap
 import { readFileSync } from 'node:fs';
+import { argv, stdout } from 'node:process';
+
+const printed = [];
+const print = (line) => printed.push(line);
 
 const MAX_LINES = 80;
 const ERROR_LINES = 6;
 const WIDTH = 220;
 
-const lines = readFileSync(process.argv[2], 'utf8').split('\n');
+const lines = readFileSync(argv[2], 'utf8').split('\n');
 const out = [];
 const names = []; // names by depth
 for (let i = 0; i < lines.length; i++) {
@@ -40,8 +44,9 @@ for (let i = 0; i < lines.length; i++) {
   for (const e of error) out.push(`    ${e.length > WIDTH ? `${e.slice(0, WIDTH)}…` : e}`);
 }
 if (out.length) {
-  console.log('\n# failures (digest):');
+  print('\n# failures (digest):');
   const shown = out.slice(0, MAX_LINES);
-  for (const l of shown) console.log(`# ${l}`);
-  if (out.length > shown.length) console.log(`# ... ${out.length - shown.length} more lines`);
+  for (const l of shown) print(`# ${l}`);
+  if (out.length > shown.length) print(`# ... ${out.length - shown.length} more lines`);
 }
+if (printed.length) stdout.write(`${printed.join('\n')}\n`);
