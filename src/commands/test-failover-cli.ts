@@ -6,13 +6,12 @@ import { EXIT } from '../errors.js';
 import type { BuiltArgs, CommandLine, GlobalArgs } from './context.js';
 import { withDeploymentOptions, withTargetOptions } from './deployment-options.js';
 
-/** The scenarios, from their table: "all, kill-master, ...; on compose also ...; on swarm also ...". */
+/** The scenarios, from their table: "all, kill-master, ...; on swarm also ...". */
 async function scenarioList(): Promise<string> {
   const { NEEDS, SCENARIO_NAMES, scenario } = await import('../failover/scenarios.js');
-  const only = (need: (typeof NEEDS)[keyof typeof NEEDS]) => SCENARIO_NAMES.filter((n) => scenario(n).needs.includes(need));
-  const [compose, swarm] = [only(NEEDS.compose), only(NEEDS.swarm)];
-  const everywhere = SCENARIO_NAMES.filter((n) => !compose.includes(n) && !swarm.includes(n));
-  return `all, ${everywhere.join(', ')}; on compose also ${compose.join(', ')}; on swarm also ${swarm.join(', ')}`;
+  const swarm = SCENARIO_NAMES.filter((n) => scenario(n).needs.includes(NEEDS.swarm));
+  const everywhere = SCENARIO_NAMES.filter((n) => !swarm.includes(n));
+  return `all, ${everywhere.join(', ')}; on swarm also ${swarm.join(', ')}`;
 }
 
 const builder = async (y: Argv<GlobalArgs>) => {

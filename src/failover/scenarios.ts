@@ -50,11 +50,6 @@ export const NEEDS = {
     what: 'target swarm',
     lacking: (t) => (t.target === 'swarm' ? undefined : `it targets ${t.target}`),
   },
-  // The rolling way of restarting is the compose runtime's (on swarm, Swarm replaces tasks).
-  compose: {
-    what: 'target compose',
-    lacking: (t) => (t.target === 'compose' ? undefined : `it targets ${t.target}`),
-  },
   // A majority stopped and at least one Sentinel still answering (for CKQUORUM): 3 or more.
   sentinelLeftAfterMajorityLoss: {
     what: 'at least 3 Sentinels, so that one still answers with a majority stopped',
@@ -228,18 +223,20 @@ export const SCENARIOS = [
   },
   {
     name: 'rolling-restart',
-    description: 'every node restarted the rolling way (as deploy --strategy rolling does): replicas, Sentinels, then a switchover and the old master',
+    description: 'every node restarted the rolling way (as deploy --strategy rolling does): replicas, Sentinels, then a switchover and the old master (on swarm each a forced service update)',
     expectation: 'failover',
     expected: 'the master moves once; no acknowledged write is lost; writes fail on the HAProxy path only within one switchover',
     alerts: ['RedisMasterChanged'],
-    needs: [NEEDS.compose, NEEDS.sentinels, NEEDS.replica],
+    needs: [NEEDS.sentinels, NEEDS.replica],
     inject: async (ctx) => {
       const startedAt = performance.now();
-      const deployment = { topology: ctx.topology, auth: ctx.auth, stats: ctx.stats, host: ctx.host };
+      const deployment = { topology: ctx.topology, auth: ctx.auth, stats: ctx.stats, host: ctx.host, hostOf: ctx.hostOf };
       const r = await runRollout(planRollingRestart(ctx.topology, ctx.oldMaster), {
         runtime: ctx.runtime,
         deployment,
         signal: ctx.signal,
+        // On swarm a restart is a forced update of the service: a new task on the same node and
+        // volume, waited for until it runs (the runtime's restart).
         replace: async (service) => {
           ctx.heal.push(`start ${service}`, start(ctx, service));
           await ctx.runtime.containerAction('restart', (await ctx.container(service)).id, { graceSeconds: 10 });

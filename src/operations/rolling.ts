@@ -5,7 +5,7 @@
 // steps only: the node being changed is finished and waited for, so an interrupted rollout
 // leaves a healthy topology, part old and part new.
 import { parse as parseYaml } from 'yaml';
-import type { Deployment } from '../deployment.js';
+import { addressOf, type Deployment } from '../deployment.js';
 import { EnvironmentError, FailedError } from '../errors.js';
 import { type CheckName, type StatusSnapshot } from '../health/status.js';
 import { renderedSentinelSettings } from '../health/drift.js';
@@ -206,7 +206,7 @@ async function runStep(
       for (const change of step.changes) {
         const node = sentinelNodes(live.topology).find((s) => s.name === change.service);
         if (!node) continue;
-        await withConnection({ host: d.host, port: node.hostPort }, d.auth, async (r) => {
+        await withConnection({ host: addressOf(d, change.service), port: node.hostPort }, d.auth, async (r) => {
           await r.call('SENTINEL', 'SET', t.sentinel.masterName, ...Object.entries(change.settings).flat());
           const after = pairsToRecord(await r.call('SENTINEL', 'MASTER', t.sentinel.masterName));
           const wrong = Object.entries(change.settings).filter(([k, v]) => after[k] !== v);
@@ -257,7 +257,7 @@ async function runStep(
       await waitFor(
         'HAProxy to serve the new config',
         async () => {
-          const p = await probeHaproxyConfigHash(d.host, t.haproxy.statsPort, d.stats);
+          const p = await probeHaproxyConfigHash(addressOf(d, 'haproxy'), t.haproxy.statsPort, d.stats);
           return { verdict: p.configHash === want ? 'done' : 'waiting', value: true, state: p.configHash ?? p.error ?? '?' };
         },
         { timeoutMs: 10_000, intervalMs: 100 },
@@ -272,7 +272,7 @@ async function runStep(
 async function resetSentinel(d: Deployment, name: string, hostPort: number, forget: string[]): Promise<void> {
   const t = d.topology;
   const masterName = t.sentinel.masterName;
-  const endpoint = { host: d.host, port: hostPort };
+  const endpoint = { host: addressOf(d, name), port: hostPort };
   await withConnection(endpoint, d.auth, (r) => r.call('SENTINEL', 'RESET', masterName));
   const peers = sentinelNodes(t).map((s) => s.name).filter((s) => s !== name);
   await waitFor(

@@ -162,11 +162,8 @@ describe('failover scenario selection', () => {
 
   it('node faults run on swarm only, and a compose deployment does not list them as skipped', () => {
     assert.deepEqual(selectScenarios(topologyOf('sentinel'), undefined), { selected: COMPOSE_ALL, skipped: [] });
-    // The rolling restart is the compose runtime's; on swarm it is skipped with its reason.
-    assert.deepEqual(selectScenarios(topologyOf('sentinel', { target: 'swarm' }), undefined), {
-      selected: ALL.filter((s) => s !== 'rolling-restart'),
-      skipped: ['rolling-restart needs target compose (it targets swarm)'],
-    });
+    // Every compose scenario runs on swarm too (the rolling restart as forced service updates).
+    assert.deepEqual(selectScenarios(topologyOf('sentinel', { target: 'swarm' }), undefined), { selected: ALL, skipped: [] });
     assert.equal(
       usageMessage(() => selectScenarios(topologyOf('sentinel'), ['kill-node'])),
       'cannot run on deployment redis-ha (preset sentinel, 2 replicas, 3 Sentinels): kill-node needs target swarm (it targets compose)',
