@@ -19,6 +19,8 @@ export const PRESETS_DIR = join(PACKAGE_ROOT, 'presets');
 
 /** Written by deploy on swarm, not by render: how to reach each node's engine (files/node-hosts.ts). */
 export const NODE_HOSTS_FILE = 'nodes.json';
+/** A rolling deploy's staged stack file on swarm (operations/stack-rollout.ts), beside stack.yaml while it runs. */
+export const STACK_STAGE_FILE = '.stack-rollout.yaml';
 
 /** Written by deploy, not by render: modules and a dotenv file for applications' tests (report/client-modules.ts). */
 export const CLIENTS_DIR = 'clients';

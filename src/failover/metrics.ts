@@ -104,6 +104,16 @@ function sentinelsAnswered(views: SentinelViewSample[], t: number): boolean {
   return views.some((v) => v.master !== undefined && Math.abs(v.t - t) <= VIEW_TOLERANCE_MS);
 }
 
+/** The master the latest +switch-master announced by `t` (within the tolerance) named, if any. */
+export function announcedMaster(events: SentinelEvent[], t: number): string | undefined {
+  let latest: SentinelEvent | undefined;
+  for (const e of events) {
+    if (e.type === '+switch-master' && e.t <= t + VIEW_TOLERANCE_MS && (!latest || e.t > latest.t)) latest = e;
+  }
+  // "<master-name> <old-ip> <old-port> <new-ip> <new-port>"
+  return latest?.detail.split(' ')[3];
+}
+
 export interface DualMaster {
   /** Total ms during which a node answered ROLE "master" while no Sentinel named it. */
   windowMs: number;
@@ -142,8 +152,14 @@ export function dualMaster(rec: Recording, oldMaster: string): DualMaster {
     );
     if (rogue) windowMs += step;
   }
+  // A node a Sentinel announced (+switch-master) by then is named, though no poll of the
+  // Sentinels caught it yet: on a loaded machine a poll can lag the switch by more than the
+  // tolerance, and HAProxy's check (which asks the Sentinels) follows the announcement.
   const notNamed = (node: string | undefined, t: number) =>
-    node !== undefined && sentinelsAnswered(rec.sentinelViews, t) && !namedBySentinels(rec.sentinelViews, node, t);
+    node !== undefined &&
+    sentinelsAnswered(rec.sentinelViews, t) &&
+    !namedBySentinels(rec.sentinelViews, node, t) &&
+    announcedMaster(rec.events, t) !== node;
   const writesAckedByOldMaster = rec.ops.filter((o) => o.outcome === 'ok' && o.node === oldMaster && notNamed(o.node, o.end)).length;
   const routed =
     rec.haproxyRoutes.filter((r) => notNamed(r.node, r.t)).length +

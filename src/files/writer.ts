@@ -16,7 +16,7 @@ import {
 } from '../synth/secrets.js';
 import { isExecutable, isSecretFile } from '../synth/synthesize.js';
 import { TLS_DIR } from '../synth/tls.js';
-import { isClientFile, NODE_HOSTS_FILE } from '../paths.js';
+import { isClientFile, NODE_HOSTS_FILE, STACK_STAGE_FILE } from '../paths.js';
 
 export const MANIFEST_FILE = '.redis-ha-manifest.json';
 
@@ -183,6 +183,11 @@ export async function checkWritable(target: string, flag: string): Promise<void>
   }
 }
 
+/** Removes a rolling deploy's staged stack file (operations/stack-rollout.ts). */
+export async function removeStageFile(dir: string): Promise<void> {
+  await rm(join(dir, STACK_STAGE_FILE), { force: true });
+}
+
 /** Appends to a file another program owns (GitHub's step summary, GITHUB_ENV). */
 export async function appendText(target: string, text: string): Promise<void> {
   await appendFile(target, text);
@@ -196,7 +201,8 @@ export async function writeDeployment(
   const previous = (await readManifest(dir)) ?? [];
   const present = await listFiles(dir);
   // nodes.json is deploy's record of the swarm nodes' engines, beside the rendered files.
-  const foreign = present.filter((f) => f !== MANIFEST_FILE && f !== NODE_HOSTS_FILE && !previous.includes(f));
+  // (A rolling deploy's staged stack file is left only by one that died: not the user's.)
+  const foreign = present.filter((f) => f !== MANIFEST_FILE && f !== NODE_HOSTS_FILE && f !== STACK_STAGE_FILE && !previous.includes(f));
   if (foreign.length > 0 && !options.force) {
     const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
     throw new UsageError(

@@ -2,7 +2,7 @@
 // write gaps, lost acknowledged writes, the dual-master window, HAProxy misroutes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { countWrites, dualMaster, firstMasterEvent, median, timings, writeGapMs } from '../../src/failover/metrics.js';
+import { announcedMaster, countWrites, dualMaster, firstMasterEvent, median, timings, writeGapMs } from '../../src/failover/metrics.js';
 import type { Op, Outcome, Recording, SentinelViewSample, Via } from '../../src/failover/recording.js';
 import { classifyError } from '../../src/failover/workload.js';
 import { resyncKind } from '../../src/failover/verify.js';
@@ -213,6 +213,22 @@ describe('failover metrics: dual master and HAProxy routing', () => {
     const d = dualMaster(base({ end: 8000, sentinelViews, haproxyRoutes, ops: acked }), 'redis-1');
     assert.equal(d.haproxyRoutedToOldMaster, 2);
     assert.equal(d.writesAckedByOldMaster, 2);
+  });
+
+  it('a write to the node a +switch-master announced is not misrouted, though no poll of the Sentinels named it yet', () => {
+    // The polls of the Sentinels stalled 2800-3600 (a loaded machine): the last one before the
+    // switch (2850) names redis-1; the announcement at 3000 names redis-3; HAProxy follows it.
+    const sentinelViews = views(0, 8000, (t) => (t < 3000 ? 'redis-1' : 'redis-3')).filter((v) => v.t < 2800 || v.t >= 3600);
+    const ops: Op[] = [{ via: 'haproxy', key: 'x', value: 'x', start: 3050, end: 3100, outcome: 'ok', node: 'redis-3' }];
+    const switched = [{ t: 3000, sentinel: 'sentinel-1', type: '+switch-master', detail: 'mymaster redis-1 6379 redis-3 6379' }];
+    // Without the announcement only the stale poll speaks: counted.
+    assert.equal(dualMaster(base({ end: 8000, sentinelViews: [...sentinelViews, { t: 2850, sentinel: 'sentinel-1', master: 'redis-1' }], ops }), 'redis-1').haproxyRoutedToOldMaster, 1);
+    assert.equal(dualMaster(base({ end: 8000, sentinelViews: [...sentinelViews, { t: 2850, sentinel: 'sentinel-1', master: 'redis-1' }], ops, events: switched }), 'redis-1').haproxyRoutedToOldMaster, 0);
+    // A write to the old master after the announcement still counts.
+    const old: Op[] = [{ via: 'haproxy', key: 'y', value: 'y', start: 3250, end: 3300, outcome: 'ok', node: 'redis-1' }];
+    const late = [...sentinelViews, { t: 3250, sentinel: 'sentinel-2', master: 'redis-3' }];
+    assert.equal(dualMaster(base({ end: 8000, sentinelViews: late, ops: old, events: switched }), 'redis-1').haproxyRoutedToOldMaster, 1);
+    assert.equal(announcedMaster(switched, 2600), undefined, 'not before the announcement (beyond the tolerance)');
   });
 });
 

@@ -11,6 +11,7 @@ import { buildCompose, type ComposeFile } from '../../src/synth/compose.js';
 import { buildStack, StackError, type StackFile } from '../../src/synth/stack.js';
 import { COMPOSE_FILE, STACK_FILE, synthesize } from '../../src/synth/synthesize.js';
 import { toLoadOptions } from '../../src/commands/topology-options.js';
+import { changedServices, stageStack } from '../../src/runtime/stack-stage.js';
 import { loadTopology } from '../../src/model/load.js';
 import { FIXED_SECRETS } from '../helpers/secrets.js';
 import { problemsOf, topologyOf } from '../helpers/topology.js';
@@ -280,5 +281,57 @@ describe('stack: derived from the compose object', () => {
     compose.volumes['exporter-data'] = { labels: {} };
     compose.services.exporter!.volumes = ['exporter-data:/data'];
     assert.throws(() => buildStack(t, compose, files), /exporter keeps data in a node-local volume/);
+  });
+});
+
+describe('stack: the staged file of a rolling deploy (stageStack)', () => {
+  const live = swarm('sentinel');
+  const next = swarm('sentinel', { redis: { maxmemory: '200mb' }, replicas: 3 });
+  const liveText = synthesize(live, FIXED_SECRETS).get(STACK_FILE)!;
+  const nextText = synthesize(next, FIXED_SECRETS).get(STACK_FILE)!;
+  const liveStack = parse(liveText) as StackFile;
+  const nextStack = parse(nextText) as StackFile;
+  const refs = (s: StackFile, service: string) => (s.services[service]!.configs ?? []).map((r) => (typeof r === 'string' ? r : r.source));
+
+  it('before any step: every service as it runs, its changed configs kept by their live names (external)', () => {
+    const staged = parse(stageStack(liveText, nextText, [])) as StackFile;
+    assert.deepEqual(Object.keys(staged.services).sort(), Object.keys(liveStack.services).sort(), 'redis-4 is not added before its step');
+    for (const r of redisNodes(live)) {
+      const { configs: _c, ...rest } = staged.services[r.name]!;
+      const { configs: _l, ...liveRest } = liveStack.services[r.name]!;
+      assert.deepEqual(rest, liveRest, `${r.name}: the rest of its spec is the live one`);
+      assert.ok(refs(staged, r.name).includes(`${r.name}.conf-live`), `${r.name} keeps its live redis.conf`);
+      assert.deepEqual(staged.configs![`${r.name}.conf-live`], { name: liveStack.configs![`${r.name}.conf`]!.name, external: true });
+      assert.notEqual(staged.configs![`${r.name}.conf`]!.name, liveStack.configs![`${r.name}.conf`]!.name, 'the new object is defined beside it');
+    }
+    // An object both files name alike stays referenced as it is.
+    assert.ok(refs(staged, 'redis-1').includes('redis-start.sh'));
+  });
+
+  it('after a step: the updated service takes its new definition, the others stay; a new service comes with its step; a removed one goes', () => {
+    const staged = parse(stageStack(liveText, nextText, ['redis-2', 'redis-4'], ['sentinel-3'])) as StackFile;
+    assert.deepEqual(staged.services['redis-2'], nextStack.services['redis-2']);
+    assert.deepEqual(staged.services['redis-4'], nextStack.services['redis-4']);
+    assert.ok(refs(staged, 'redis-1').includes('redis-1.conf-live'));
+    assert.equal(staged.services['sentinel-3'], undefined);
+    assert.ok(staged.volumes!['redis-4-data'] !== undefined && staged.volumes!['redis-1-data'] !== undefined);
+  });
+
+  it('with nothing changed, the staged file is the new one (no external object)', () => {
+    const staged = parse(stageStack(liveText, liveText, [])) as StackFile;
+    assert.deepEqual(staged.services, liveStack.services);
+    assert.ok(!Object.values(staged.configs ?? {}).some((c) => (c as { external?: boolean }).external));
+  });
+});
+
+describe('stack: which services a redeploy changes on swarm (changedServices)', () => {
+  it('a redis.conf change is every Redis node; a Sentinel setting every Sentinel; nothing is nothing', () => {
+    const text = (extra: Record<string, unknown>) => synthesize(swarm('sentinel', extra), FIXED_SECRETS).get(STACK_FILE)!;
+    const base = text({});
+    assert.deepEqual([...changedServices(base, base)], []);
+    assert.deepEqual([...changedServices(base, text({ redis: { maxmemory: '200mb' } }))].sort(), ['redis-1', 'redis-2', 'redis-3']);
+    assert.deepEqual([...changedServices(base, text({ sentinel: { downAfterMs: 4000 } }))].sort(), ['sentinel-1', 'sentinel-2', 'sentinel-3']);
+    // A node added or removed is not "changed" (its step is an add or a remove).
+    assert.deepEqual([...changedServices(base, text({ replicas: 3 }))].filter((s) => s === 'redis-4'), []);
   });
 });

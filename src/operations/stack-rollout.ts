@@ -1,0 +1,80 @@
+// The steps of a rolling deploy on swarm (rolling.ts runs the plan; this carries out its
+// changes): each changed service is updated alone by deploying a staged stack file
+// (runtime/stack-stage.ts) in which only the services done so far have their new definition,
+// and waited for until its new task runs; a removed service is pruned from the stack with its
+// data volume. The staged file lives beside stack.yaml (its `file:` paths are relative) and is
+// removed when the rollout ends.
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { FailedError } from '../errors.js';
+import { removeStageFile, writeFileAtomic } from '../files/writer.js';
+import { STACK_STAGE_FILE } from '../paths.js';
+import { LABEL_CONFIG_HASH } from '../labels.js';
+import type { ProjectSpec, Runtime } from '../runtime/runtime.js';
+import { stageStack, type StackFile } from '../runtime/stack-stage.js';
+import { waitFor } from '../wait.js';
+
+export interface StackRollout {
+  /** Deploys `service` with its new definition and waits until its new task runs. */
+  update(service: string): Promise<void>;
+  /** Takes `services` out of the stack, waits until their tasks are gone, removes their data volumes. */
+  remove(services: string[]): Promise<void>;
+  /** Removes the staged file. */
+  close(): Promise<void>;
+}
+
+export function stackRollout(runtime: Runtime, project: ProjectSpec, liveText: string, nextText: string, options: { timeoutMs: number }): StackRollout {
+  const updated = new Set<string>();
+  const removed = new Set<string>();
+  const next = parse(nextText) as StackFile;
+  const staged = { ...project, file: join(project.dir, STACK_STAGE_FILE) };
+  const deploy = async () => {
+    await writeFileAtomic(staged.file, stageStack(liveText, nextText, updated, removed));
+    await runtime.up(staged);
+  };
+  const tasksOf = async (service: string) => (await runtime.containers(project.name)).filter((c) => c.service === service && c.state === 'running');
+  return {
+    async update(service) {
+      updated.add(service);
+      await deploy();
+      const hash = (next.services?.[service]?.labels as Record<string, string> | undefined)?.[LABEL_CONFIG_HASH];
+      await waitFor(
+        `the new task of ${service}`,
+        async () => {
+          const running = await tasksOf(service);
+          const done = running.length > 0 && running.every((c) => hash === undefined || c.labels[LABEL_CONFIG_HASH] === hash);
+          return { verdict: done ? 'done' : 'waiting', value: undefined, state: running.map((c) => `${c.id.slice(0, 12)} ${c.labels[LABEL_CONFIG_HASH] ?? '?'}`).join(', ') || 'no task running' };
+        },
+        { timeoutMs: options.timeoutMs, intervalMs: 250 },
+      ).catch((err: Error) => {
+        throw new FailedError(`${service} was not replaced by a task of its new definition: ${err.message}`, `see \`docker service ps ${project.name}_${service} --no-trunc\``);
+      });
+    },
+    async remove(services) {
+      for (const s of services) removed.add(s);
+      await deploy();
+      await waitFor(
+        `the tasks of ${services.join(', ')} to end`,
+        async () => {
+          const left = (await runtime.containers(project.name)).filter((c) => services.includes(c.service) && c.state === 'running');
+          return { verdict: left.length ? 'waiting' : 'done', value: undefined, state: left.map((c) => c.service).join(', ') || 'gone' };
+        },
+        { timeoutMs: options.timeoutMs, intervalMs: 250 },
+      );
+      // Their data goes too: a node added again later starts clean. A stopped task's container
+      // may still hold the volume for a moment: retried until the wait's end.
+      const volumes = (await runtime.volumes(project.name)).filter((v) => services.some((s) => v.endsWith(`_${s}-data`)));
+      for (const v of volumes) {
+        await waitFor(
+          `volume ${v} to be removed`,
+          async () => {
+            const ok = await runtime.removeVolume(v).then(() => true, () => false);
+            return { verdict: ok ? 'done' : 'waiting', value: undefined, state: ok ? 'removed' : 'in use' };
+          },
+          { timeoutMs: options.timeoutMs, intervalMs: 500 },
+        );
+      }
+    },
+    close: () => removeStageFile(project.dir),
+  };
+}
