@@ -26,7 +26,8 @@ import { deploySummary } from '../report/step-summary.js';
 import { engineFeatures, render, type RenderOptions } from './render.js';
 import { readFile } from 'node:fs/promises';
 import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
-import { readRolloutInput, renderedConfigHashes, runRollout, type RolloutResult } from '../operations/rolling.js';
+import { readRolloutInput, renderedConfigHashes, runRollout, swarmRolloutInput, type RolloutResult } from '../operations/rolling.js';
+import { stackRollout, type StackRollout } from '../operations/stack-rollout.js';
 import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
 import { outDir } from './topology-options.js';
 import type { RestoreOutcome } from '../operations/restore.js';
@@ -194,12 +195,21 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     let rollout: DeployResult['rollout'];
     // Onto a live deployment: the changes, one node at a time (or, recreate, all at once and then
     // what compose cannot do: live Sentinel settings, HAProxy reload, removals).
-    const applyPlan = async (only?: RolloutPlan['steps'][number]['kind'][]) => {
-      const hashes = renderedConfigHashes(await readFile(project.file, 'utf8'));
+    const applyPlan = async (only?: RolloutPlan['steps'][number]['kind'][], stack?: { live: string; rollout: StackRollout }) => {
+      const nextText = await readFile(project.file, 'utf8');
+      const hashes = renderedConfigHashes(nextText);
       const input = await readRolloutInput(d, await runtime.containers(t.name), hashes);
+      if (stack) Object.assign(input, swarmRolloutInput(input, stack.live, nextText));
       const plan = planRollout(input);
       if (only) plan.steps = plan.steps.filter((x) => only.includes(x.kind));
-      const result = await runRollout(plan, { runtime, project, deployment: d, signal, progress: tasks });
+      const result = await runRollout(plan, {
+        runtime,
+        project,
+        deployment: d,
+        signal,
+        progress: tasks,
+        ...(stack ? { replace: (service: string) => stack.rollout.update(service), stack: stack.rollout } : {}),
+      });
       rollout = { strategy, plan: plan.steps.map(describeStep), steps: result.steps, switchovers: result.switchovers };
       if (result.interrupted) {
         tasks.close();
@@ -214,6 +224,21 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     if (!firstDeploy && strategy === 'rolling' && t.target === 'compose') {
       tasks.finish('up', 'skipped', 'rolling deploy: one node at a time');
       await applyPlan();
+      timings.composeUpMs = since();
+    } else if (!firstDeploy && strategy === 'rolling' && swarm && swarmPre && rendered.replacedStack) {
+      // Swarm would update every changed service at once: one at a time instead, each from a
+      // staged stack file (operations/stack-rollout.ts), then the whole new file (no change left
+      // but the pruning of unused configs and secrets).
+      tasks.finish('up', 'skipped', 'rolling deploy: one service at a time');
+      await writeNodeHosts(project.dir, swarm.nodeHosts);
+      await swarm.addNodeLabels(swarmPre.plan.add);
+      const rollout = stackRollout(runtime, project, rendered.replacedStack, await readFile(project.file, 'utf8'), { timeoutMs: (options.timeout ?? 120) * 1000 });
+      try {
+        await applyPlan(undefined, { live: rendered.replacedStack, rollout });
+        if (!signal.aborted) await runtime.up(project);
+      } finally {
+        await rollout.close();
+      }
       timings.composeUpMs = since();
     } else {
       tasks.start('up');

@@ -1,7 +1,7 @@
 // `redis-ha render`: topology -> files on disk. Starts nothing.
 import { lines, type Io } from '../io.js';
 import { loadOrCreateCertificates } from '../files/certificates.js';
-import { loadOrCreateSecrets, writeDeployment, type WriteResult } from '../files/writer.js';
+import { loadOrCreateSecrets, readText, writeDeployment, type WriteResult } from '../files/writer.js';
 import { type Credentials, NO_AUTH } from '../credentials.js';
 import { STATS_USER } from '../synth/secrets.js';
 import { CA_CERT_FILE, swarmServerNames } from '../synth/tls.js';
@@ -10,7 +10,7 @@ import { loadTopology } from '../model/load.js';
 import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
 import { formatProblems, printJson, style, symbols } from '../report/style.js';
-import { LEGACY_ENV_FILE, synthesize } from '../synth/synthesize.js';
+import { LEGACY_ENV_FILE, STACK_FILE, synthesize } from '../synth/synthesize.js';
 import type { EngineFeatures } from '../synth/compose.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { outDir, toLoadOptions, type TopologyArgs } from './topology-options.js';
@@ -25,6 +25,11 @@ export interface RenderResult {
   files: WriteResult;
   /** Users whose secret this render generated (none without auth). */
   secretsCreated: string[];
+  /**
+   * On swarm: the stack file this render replaced (what the running stack was deployed from),
+   * for a rolling deploy that changes one service at a time; undefined on a first render.
+   */
+  replacedStack?: string;
   /** Certificates this render issued ("CA", service names; none without TLS or when all were kept). */
   certificatesIssued: string[];
   /** Who redis-ha logs in as (admin), who clients log in as (app), HAProxy's stats login. Never printed. */
@@ -49,6 +54,7 @@ export async function render(options: RenderOptions, ctx: { cwd: string; feature
   const { secrets, created, rotations } = auth ? await loadOrCreateSecrets(dir) : { secrets: undefined, created: [], rotations: {} };
   // Certificates likewise: issued on the first render, kept by later ones while still good.
   const tls = await loadOrCreateCertificates(dir, topology);
+  const replacedStack = topology.target === 'swarm' ? await readText(join(dir, STACK_FILE)) : undefined;
   const files = await writeDeployment(dir, synthesize(topology, secrets, rotations, tls.files, ctx.features), { force: options.force });
   const caPem = tls.files.get(CA_CERT_FILE);
   const serverNames = swarmServerNames(topology);
@@ -59,6 +65,7 @@ export async function render(options: RenderOptions, ctx: { cwd: string; feature
     warnings,
     files,
     secretsCreated: created,
+    ...(replacedStack !== undefined ? { replacedStack } : {}),
     certificatesIssued: tls.issued,
     admin: login('admin', secrets?.admin),
     app: login('app', secrets?.app),

@@ -21,6 +21,8 @@ import { describeStep, stepServices, type RolloutInput, type RolloutPlan, type R
 import { majorityMaster } from './switchover-plan.js';
 import { readLiveView, runSwitchover, type SwitchoverResult } from './switchover.js';
 import { waitHealthy } from '../health/wait-healthy.js';
+import { changedServices } from '../runtime/stack-stage.js';
+import type { StackRollout } from './stack-rollout.js';
 
 /** What a task list offers (report/tasks.ts TaskList fits). */
 export interface RolloutProgress {
@@ -42,6 +44,8 @@ export interface RolloutContext {
   progress?: RolloutProgress;
   /** Bound on each step's wait for a steady deployment. */
   stepTimeoutMs?: number;
+  /** On swarm: services are updated and removed through staged stack files (with `replace` its update). */
+  stack?: StackRollout;
 }
 
 export interface RolloutStepResult {
@@ -83,6 +87,24 @@ export async function readRolloutInput(d: Deployment, containers: ContainerInfo[
     renderedSentinelSettings: renderedSentinelSettings(t),
     haproxyLoadedHash: probe.haproxy?.configHash,
     haproxyRenderedHash: t.haproxy.enabled ? haproxyConfigHash(t) : undefined,
+  };
+}
+
+/**
+ * On swarm a service is changed when its stack definition is (its image, its configs and secrets
+ * as the objects they name, its settings), whatever its config-hash label says: Swarm replaces
+ * its task for any of them. So a Sentinel setting or a HAProxy config is a re-creation there,
+ * done one service at a time like the rest (no live SENTINEL SET alone, no HAProxy reload: the
+ * swarm config they read is another object). The input's hashes say so.
+ */
+export function swarmRolloutInput(input: RolloutInput, liveStack: string, nextStack: string): Pick<RolloutInput, 'live' | 'haproxyLoadedHash'> {
+  const changed = changedServices(liveStack, nextStack);
+  return {
+    live: input.live.map((l) => ({
+      service: l.service,
+      configHash: changed.has(l.service) ? `${l.configHash ?? ''}~changed` : (input.renderedHashes[l.service] ?? l.configHash),
+    })),
+    haproxyLoadedHash: input.haproxyRenderedHash,
   };
 }
 
@@ -221,6 +243,11 @@ async function runStep(
       return 'applied live and read back';
     }
     case 'remove': {
+      if (ctx.stack) {
+        await ctx.stack.remove(step.services);
+        await steady(id);
+        return `${step.services.join(', ')} and their data removed from the stack`;
+      }
       const containers = (await runtime.containers(t.name)).filter((c) => step.services.includes(c.service));
       await runtime.removeContainers(containers.map((c) => c.id), { graceSeconds: 10 });
       // Their data goes too: a node added again later starts clean (a replica resyncs anyway).

@@ -5,7 +5,7 @@
 // cleanup leaving nothing on any node. Needs root (skips otherwise; fails
 // under CI=true). The lab is torn down even when a test fails.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -142,7 +142,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
   const line = (s: Scenario) =>
     `${s.scenario}${s.faultMode ? ` (${s.faultMode})` : ''}: ${s.passed ? 'pass' : `FAIL ${s.failures.join('; ')}`}, ${s.oldMaster} -> ${s.newMaster}, switch ${s.timings.switchMasterMs} ms, sentinel-client gap ${s.timings.sentinelClientWriteGapMs} ms, haproxy gap ${s.timings.haproxyWriteGapMs} ms, acked ${s.writes.acked}, lost ${s.writes.lostAcked}, rejoin ${s.rejoin.oldMasterRole}`;
 
-  it('full: every scenario passes on swarm (--scenario all, --durability wait) with the JSON keys of compose; kill-node with the whole engine killed and partition-node with the link down; a host-side Sentinel client before and after; backup and restore work; cleanup leaves nothing', async (t) => {
+  it('full: every scenario passes on swarm (--scenario all, --durability wait) with the JSON keys of compose; kill-node with the whole engine killed and partition-node with the link down; a host-side Sentinel client before and after; backup and restore work; a rolling redeploy of a redis.conf change, one service at a time; cleanup leaves nothing', async (t) => {
     if (!requireLab(t, unavailable)) return;
     const name = 'sw-fo';
     const r = await deploy('full', name);
@@ -264,6 +264,42 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     // The same client: the backup's keys are back, the one written after the backup is gone.
     assert.equal(await client.get('after-kill-node'), '1');
     assert.equal(await client.get('after-backup'), null);
+
+    // A rolling redeploy of a redis.conf change (maxmemory) under writes: one service at a time
+    // (replicas, a switchover, the old master), not Swarm's all-at-once update; no acknowledged
+    // write lost.
+    await writeFile(join(cwd, 'sw-fo-maxmemory.yaml'), 'redis:\n  maxmemory: 96mb\n');
+    const acked: string[] = [];
+    let writesFailed = 0;
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        const key = `rolling-${i}`;
+        try {
+          await client.set(key, String(i));
+          acked.push(key);
+        } catch {
+          writesFailed++;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    started = Date.now();
+    const rolled = await deploy('full', name, ['--file', join(cwd, 'sw-fo-maxmemory.yaml')]);
+    writing = false;
+    await writer;
+    t.diagnostic(`rolling redeploy on swarm: ${((Date.now() - started) / 1000).toFixed(0)} s, ${acked.length} writes acknowledged, ${writesFailed} failed`);
+    assert.equal(rolled.exitCode, 0, why(rolled));
+    const rollout = (JSON.parse(rolled.stdout) as { rollout?: { plan: string[]; switchovers: unknown[] } }).rollout;
+    t.diagnostic(`rollout plan: ${rollout?.plan.join(' | ')}`);
+    assert.ok(rollout, 'a rolling deploy');
+    const recreated = rollout.plan.filter((p) => /^re-create redis-\d/.test(p));
+    assert.equal(recreated.length, 3, 'every Redis node re-created, one step each');
+    assert.equal(rollout.switchovers.length, 1, 'one switchover away from the master');
+    const missing = (await Promise.all(acked.map(async (k) => ((await client.get(k)) === null ? k : undefined)))).filter(Boolean);
+    assert.deepEqual(missing, [], 'no acknowledged write lost');
+    const afterRolling = await runCli(['status', '--name', name, '--json'], { cwd, env });
+    assert.equal(afterRolling.exitCode, 0, `healthy after the rolling redeploy (no drift from maxmemory 96mb): ${why(afterRolling)}`);
 
     // Engine and link faults need lab nodes: refused (exit 2) on a compose-targeted run.
     const refused = await runCli(['test-failover', '--name', name, '--scenario', 'kill-master', '--node-fault', 'engine'], { cwd, env });

@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import { renderedSentinelSettings } from '../../src/health/drift.js';
 import type { PresetName, Topology } from '../../src/model/schema.js';
 import { describeStep, planRollout, type RolloutInput } from '../../src/operations/rollout-plan.js';
-import { renderedConfigHashes } from '../../src/operations/rolling.js';
+import { renderedConfigHashes, swarmRolloutInput } from '../../src/operations/rolling.js';
 import { haproxyConfigHash } from '../../src/synth/configs.js';
-import { synthesize } from '../../src/synth/synthesize.js';
+import { STACK_FILE, synthesize } from '../../src/synth/synthesize.js';
 import { FIXED_SECRETS } from '../helpers/secrets.js';
 import { topologyOf } from '../helpers/topology.js';
 
@@ -158,5 +158,43 @@ describe('rollout plan', () => {
       'switchover away from redis-1 (redis-1 runs an old config)',
       're-create redis-1 (the old master) as a replica',
     ]);
+  });
+});
+
+describe('rollout plan on swarm (the stack definitions decide what changed)', () => {
+  const stackOf = (t: Topology) => synthesize(t, FIXED_SECRETS).get(STACK_FILE)!;
+  const swarmPlan = (before: Record<string, unknown>, after: Record<string, unknown>) => {
+    const [b, a] = [topologyOf('full', { target: 'swarm', ...before }), topologyOf('full', { target: 'swarm', ...after })];
+    const liveHashes = renderedConfigHashes(stackOf(b));
+    const i: RolloutInput = {
+      topology: a,
+      renderedHashes: renderedConfigHashes(stackOf(a)),
+      live: Object.entries(liveHashes).map(([service, configHash]) => ({ service, configHash })),
+      master: 'redis-1',
+      sentinelSettings: ['sentinel-1', 'sentinel-2', 'sentinel-3'].map((service) => ({ service, settings: renderedSentinelSettings(b) })),
+      renderedSentinelSettings: renderedSentinelSettings(a),
+      haproxyLoadedHash: haproxyConfigHash(b),
+      haproxyRenderedHash: haproxyConfigHash(a),
+    };
+    return planRollout({ ...i, ...swarmRolloutInput(i, stackOf(b), stackOf(a)) }).steps.map(describeStep);
+  };
+
+  it('a redis.conf change: the same order as on compose', () => {
+    assert.deepEqual(swarmPlan({}, { redis: { maxmemory: '512mb' } }), [
+      're-create redis-2 (replica)',
+      're-create redis-3 (replica)',
+      'switchover away from redis-1 (redis-1 runs an old config)',
+      're-create redis-1 (the old master) as a replica',
+    ]);
+  });
+
+  it('a Sentinel setting: set live, then each Sentinel re-created in turn (its swarm config is another object)', () => {
+    const steps = swarmPlan({}, { sentinel: { downAfterMs: 4000 } });
+    assert.match(steps[0]!, /^SENTINEL SET down-after-milliseconds 4000 on sentinel-1, sentinel-2, sentinel-3$/);
+    assert.deepEqual(steps.slice(1), ['re-create sentinel-1 (sentinel)', 're-create sentinel-2 (sentinel)', 're-create sentinel-3 (sentinel)']);
+  });
+
+  it('no change: no step', () => {
+    assert.deepEqual(swarmPlan({}, {}), []);
   });
 });
