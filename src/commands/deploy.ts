@@ -17,7 +17,7 @@ import { TaskList } from '../report/tasks.js';
 import { COMPOSE_FILE, STACK_FILE } from '../synth/synthesize.js';
 import { hostsOf, type Deployment } from '../deployment.js';
 import { writeNodeHosts } from '../files/node-hosts.js';
-import { writeClientFiles } from '../files/writer.js';
+import { removeStageFile, writeClientFiles, writeFileAtomic } from '../files/writer.js';
 import { parseNodeHosts } from '../runtime/node-hosts.js';
 import { swarmPreflight, type SwarmPreflight } from '../runtime/swarm-preflight.js';
 import { serviceAddresses } from '../runtime/swarm-plan.js';
@@ -232,7 +232,10 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       tasks.finish('up', 'skipped', 'rolling deploy: one service at a time');
       await writeNodeHosts(project.dir, swarm.nodeHosts);
       await swarm.addNodeLabels(swarmPre.plan.add);
-      const rollout = stackRollout(runtime, project, rendered.replacedStack, await readFile(project.file, 'utf8'), { timeoutMs: (options.timeout ?? 120) * 1000 });
+      const rollout = stackRollout(runtime, project, rendered.replacedStack, await readFile(project.file, 'utf8'), {
+        timeoutMs: (options.timeout ?? 120) * 1000,
+        files: { write: (path, text) => writeFileAtomic(path, text), remove: removeStageFile },
+      });
       try {
         await applyPlan(undefined, { live: rendered.replacedStack, rollout });
         if (!signal.aborted) await runtime.up(project);

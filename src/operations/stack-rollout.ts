@@ -7,7 +7,6 @@
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { FailedError } from '../errors.js';
-import { removeStageFile, writeFileAtomic } from '../files/writer.js';
 import { STACK_STAGE_FILE } from '../paths.js';
 import { LABEL_CONFIG_HASH } from '../labels.js';
 import type { ProjectSpec, Runtime } from '../runtime/runtime.js';
@@ -23,13 +22,19 @@ export interface StackRollout {
   close(): Promise<void>;
 }
 
-export function stackRollout(runtime: Runtime, project: ProjectSpec, liveText: string, nextText: string, options: { timeoutMs: number }): StackRollout {
+/** Writing and removing the staged file (the command hands the files layer's writer). */
+export interface StageFileWriter {
+  write(path: string, text: string): Promise<void>;
+  remove(dir: string): Promise<void>;
+}
+
+export function stackRollout(runtime: Runtime, project: ProjectSpec, liveText: string, nextText: string, options: { timeoutMs: number; files: StageFileWriter }): StackRollout {
   const updated = new Set<string>();
   const removed = new Set<string>();
   const next = parse(nextText) as StackFile;
   const staged = { ...project, file: join(project.dir, STACK_STAGE_FILE) };
   const deploy = async () => {
-    await writeFileAtomic(staged.file, stageStack(liveText, nextText, updated, removed));
+    await options.files.write(staged.file, stageStack(liveText, nextText, updated, removed));
     await runtime.up(staged);
   };
   const tasksOf = async (service: string) => (await runtime.containers(project.name)).filter((c) => c.service === service && c.state === 'running');
@@ -75,6 +80,6 @@ export function stackRollout(runtime: Runtime, project: ProjectSpec, liveText: s
         );
       }
     },
-    close: () => removeStageFile(project.dir),
+    close: () => options.files.remove(project.dir),
   };
 }
