@@ -142,25 +142,32 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
   const line = (s: Scenario) =>
     `${s.scenario}${s.faultMode ? ` (${s.faultMode})` : ''}: ${s.passed ? 'pass' : `FAIL ${s.failures.join('; ')}`}, ${s.oldMaster} -> ${s.newMaster}, switch ${s.timings.switchMasterMs} ms, sentinel-client gap ${s.timings.sentinelClientWriteGapMs} ms, haproxy gap ${s.timings.haproxyWriteGapMs} ms, acked ${s.writes.acked}, lost ${s.writes.lostAcked}, rejoin ${s.rejoin.oldMasterRole}`;
 
-  it('full: every scenario passes on swarm (--scenario all, --durability wait) with the JSON keys of compose; kill-node with the whole engine killed and partition-node with the link down; a host-side Sentinel client before and after; backup works; cleanup leaves nothing', async (t) => {
-    if (!requireLab(t, unavailable)) return;
-    const name = 'sw-fo';
+  /**
+   * Deploys full as `name` and connects a client on the host, with the options the snippet prints
+   * and the swarm natMap. As the snippet prints it: ioredis can end a Sentinel client for good
+   * when a failover is announced while it reconnects (one did, after the node faults);
+   * keepConnected connects again.
+   */
+  async function deployWithClient(t: { after: (fn: () => void) => void }, name: string): Promise<Redis> {
     const r = await deploy('full', name);
     assert.equal(r.exitCode, 0, why(r));
     const natMap = JSON.parse(r.stdout).natMap as Record<string, { host: string; port: number }>;
-
-    // A client on the host, with the options the snippet prints and the swarm natMap.
     const files = await readDeployment(join(cwd, '.redis-ha', name));
     const hostOf = (service: string) => natMap[`${service}:${service.startsWith('sentinel') ? 26379 : 6379}`]!.host;
     const client = new Redis(sentinelClientOptions(files.topology, files.app, hostOf));
     client.on('error', () => {});
-    // As the snippet prints it: ioredis can end a Sentinel client for good when a failover is
-    // announced while it reconnects (one did, after the node faults); keepConnected connects again.
     const release = keepConnected(client);
     t.after(() => {
       release();
       client.disconnect();
     });
+    return client;
+  }
+
+  it('full: every scenario passes on swarm (--scenario all, --durability wait) with the JSON keys of compose; kill-node with the whole engine killed and partition-node with the link down; a host-side Sentinel client before and after; backup works; cleanup leaves nothing', async (t) => {
+    if (!requireLab(t, unavailable)) return;
+    const name = 'sw-fo';
+    const client = await deployWithClient(t, name);
     await client.set('before-kill-node', '1');
 
     let started = Date.now();
@@ -261,18 +268,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
   it('full: restore on swarm (services held at 0 replicas) and a rolling redeploy of a redis.conf change, one service at a time', async (t) => {
     if (!requireLab(t, unavailable)) return;
     const name = 'sw-rs';
-    const r = await deploy('full', name);
-    assert.equal(r.exitCode, 0, why(r));
-    const natMap = JSON.parse(r.stdout).natMap as Record<string, { host: string; port: number }>;
-    const files = await readDeployment(join(cwd, '.redis-ha', name));
-    const hostOf = (service: string) => natMap[`${service}:${service.startsWith('sentinel') ? 26379 : 6379}`]!.host;
-    const client = new Redis(sentinelClientOptions(files.topology, files.app, hostOf));
-    client.on('error', () => {});
-    const release = keepConnected(client);
-    t.after(() => {
-      release();
-      client.disconnect();
-    });
+    const client = await deployWithClient(t, name);
     await client.set('after-kill-node', '1');
     const backupFile = join(cwd, 'sw-rs.rdb');
     const b = await runCli(['backup', '--name', name, '--out', backupFile, '--json'], { cwd, env, timeoutMs: 120_000 });
