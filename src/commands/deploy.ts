@@ -232,15 +232,15 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       tasks.finish('up', 'skipped', 'rolling deploy: one service at a time');
       await writeNodeHosts(project.dir, swarm.nodeHosts);
       await swarm.addNodeLabels(swarmPre.plan.add);
-      const rollout = stackRollout(runtime, project, rendered.replacedStack, await readFile(project.file, 'utf8'), {
+      const stackSteps = stackRollout(runtime, project, rendered.replacedStack, await readFile(project.file, 'utf8'), {
         timeoutMs: (options.timeout ?? 120) * 1000,
         files: { write: (path, text) => writeFileAtomic(path, text), remove: removeStageFile },
       });
       try {
-        await applyPlan(undefined, { live: rendered.replacedStack, rollout });
+        await applyPlan(undefined, { live: rendered.replacedStack, rollout: stackSteps });
         if (!signal.aborted) await runtime.up(project);
       } finally {
-        await rollout.close();
+        await stackSteps.close();
       }
       timings.composeUpMs = since();
     } else {
