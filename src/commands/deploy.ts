@@ -236,10 +236,13 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
         timeoutMs: (options.timeout ?? 120) * 1000,
         files: { write: (path, text) => writeFileAtomic(path, text), remove: removeStageFile },
       });
-      try {
-        await applyPlan(undefined, { live: rendered.replacedStack, rollout: stackSteps });
-        if (!signal.aborted) await runtime.up(project);
-      } finally {
+      // The staged file says what runs at each step; a rollout that stops half-way (Ctrl-C, a
+      // failed step) leaves it, and the next render takes it as the live stack, so the next
+      // deploy goes on one service at a time instead of updating every remaining one at once.
+      await stackSteps.record();
+      await applyPlan(undefined, { live: rendered.replacedStack, rollout: stackSteps });
+      if (!signal.aborted) {
+        await runtime.up(project);
         await stackSteps.close();
       }
       timings.composeUpMs = since();

@@ -6,6 +6,7 @@ import { type Credentials, NO_AUTH } from '../credentials.js';
 import { STATS_USER } from '../synth/secrets.js';
 import { CA_CERT_FILE, swarmServerNames } from '../synth/tls.js';
 import { join } from 'node:path';
+import { STACK_STAGE_FILE } from '../paths.js';
 import { loadTopology } from '../model/load.js';
 import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
@@ -54,7 +55,8 @@ export async function render(options: RenderOptions, ctx: { cwd: string; feature
   const { secrets, created, rotations } = auth ? await loadOrCreateSecrets(dir) : { secrets: undefined, created: [], rotations: {} };
   // Certificates likewise: issued on the first render, kept by later ones while still good.
   const tls = await loadOrCreateCertificates(dir, topology);
-  const replacedStack = topology.target === 'swarm' ? await readText(join(dir, STACK_FILE)) : undefined;
+  // What runs: the staged file of a rolling deploy that stopped half-way, else the last deploy's.
+  const replacedStack = topology.target === 'swarm' ? ((await readText(join(dir, STACK_STAGE_FILE))) ?? (await readText(join(dir, STACK_FILE)))) : undefined;
   const files = await writeDeployment(dir, synthesize(topology, secrets, rotations, tls.files, ctx.features), { force: options.force });
   const caPem = tls.files.get(CA_CERT_FILE);
   const serverNames = swarmServerNames(topology);

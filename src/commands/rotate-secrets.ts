@@ -1,11 +1,13 @@
 // `redis-ha rotate-secrets`: new secrets without downtime (see src/operations/rotate-secrets.ts).
 // Without --finish: new passwords added beside the old ones, every internal consumer moved to
-// them, and what clients must change printed. With --finish: the old ones removed.
+// them, and what clients must change printed. With --finish: the old ones removed. On swarm,
+// where secrets and configs are immutable objects, each phase ends in a rolling deploy of the
+// files as written (one service at a time, a switchover before the master).
 import { join } from 'node:path';
 import type { Credentials } from '../credentials.js';
 import { readCertificates } from '../files/certificates.js';
 import { readDeployment } from '../files/deployment.js';
-import { loadOrCreateSecrets, newSecret, writeDeployment } from '../files/writer.js';
+import { loadOrCreateSecrets, newSecret, writeDeployment, writeSecretFiles } from '../files/writer.js';
 import { lines, type Io } from '../io.js';
 import { probeHost } from '../model/nodes.js';
 import { checkRunning, finish, rotate, type RotationOutcome } from '../operations/rotate-secrets.js';
@@ -14,8 +16,9 @@ import { printJson, style, symbols } from '../report/style.js';
 import { buildCompose } from '../synth/compose.js';
 import { renderHaproxyConfig } from '../synth/configs.js';
 import { currentSecret, oldSecretPath, type Rotations, secretPath, type SecretName, type Secrets } from '../synth/secrets.js';
-import { synthesize } from '../synth/synthesize.js';
-import type { CommandContext } from './context.js';
+import { synthesize, TOPOLOGY_FILE } from '../synth/synthesize.js';
+import { availableSwarm, type CommandContext } from './context.js';
+import { deploy } from './deploy.js';
 import { locateDeployment } from './locate.js';
 import { engineFeatures } from './render.js';
 
@@ -24,6 +27,10 @@ export interface RotateSecretsOptions {
   dir?: string;
   user?: string[];
   finish?: boolean;
+  /** Swarm: `NODE=DOCKER_HOST` per node (default: those recorded at deploy). */
+  nodeHost?: string[];
+  /** Swarm: seconds each rolling deploy may wait for health. */
+  timeout?: number;
 }
 
 export interface RotateSecretsResult extends RotationOutcome {
@@ -40,15 +47,18 @@ const CLIENT_USERS: { user: SecretName; who: string }[] = [
   { user: 'haproxy-stats', who: 'whoever reads HAProxy /stats or /metrics (Prometheus), Prometheus or Alertmanager' },
 ];
 
-export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<CommandContext, 'runtime' | 'signal' | 'io'>): Promise<RotateSecretsResult> {
-  const { runtime, signal, io } = ctx;
-  const files = await readDeployment(await locateDeployment(options, runtime, io.cwd));
+export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<CommandContext, 'runtime' | 'runtimeFor' | 'signal' | 'io'>): Promise<RotateSecretsResult> {
+  const { signal, io } = ctx;
+  const files = await readDeployment(await locateDeployment(options, ctx.runtime, io.cwd));
   const t = files.topology;
   const { secrets, rotations } = await loadOrCreateSecrets(files.dir);
   // With TLS: the certificates as they are (none issued here: a rotation changes passwords only).
   const tlsFiles = await readCertificates(files.dir, t);
   const plan = planRotation({ topology: t, users: options.user, finish: Boolean(options.finish), inProgress: rotations });
-  await runtime.checkEngine();
+  // Swarm: every node ready and active (a rollout moves tasks), each service at its node's address.
+  const swarm = t.target === 'swarm' ? await availableSwarm(ctx, files.dir, t, options.nodeHost, 'rotate-secrets') : undefined;
+  const runtime = swarm?.runtime ?? ctx.runtime;
+  if (!swarm) await runtime.checkEngine();
   // Rendered as deploy did: for what this engine takes.
   const features = await engineFeatures(runtime);
   signal.throwIfAborted();
@@ -60,8 +70,19 @@ export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<Com
   const current = (r: Rotations): Secrets =>
     Object.fromEntries(Object.entries(secrets).map(([n, v]) => [n, r[n as SecretName] ? currentSecret(r[n as SecretName]!) : v])) as Secrets;
   const writeFiles = async (r: Rotations) => {
+    const rendered = synthesize(t, current(r), r, tlsFiles, features);
+    // Swarm: the secret files only; the rollout's render writes the rest (the stack file must
+    // say what runs until then).
+    if (swarm) return writeSecretFiles(files.dir, rendered);
     // force: the directory is this deployment's own (read above); files beside it stay untouched.
-    await writeDeployment(files.dir, synthesize(t, current(r), r, tlsFiles, features), { force: true });
+    await writeDeployment(files.dir, rendered, { force: true });
+  };
+  const rollout = async () => {
+    const r = await deploy(
+      { file: join(files.dir, TOPOLOGY_FILE), out: files.dir, strategy: 'rolling', nodeHost: options.nodeHost, timeout: options.timeout, progress: false },
+      ctx,
+    );
+    return (r.rollout?.plan ?? []).map((step) => `rolling deploy: ${step}`);
   };
   const state: Rotations = { ...rotations };
   for (const u of plan.begin) state[u] = { phase: 'added', old: secrets[u], new: newSecret() };
@@ -77,6 +98,7 @@ export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<Com
     topology: t,
     auth: admin,
     host: probeHost(t),
+    ...(swarm ? { hostOf: swarm.hostOf, rollout } : {}),
     runtime,
     signal,
     onStep: (step: string, detail: string) => lines(io).err(style.dim(`${step.padEnd(9)} ${detail}`)),
@@ -89,7 +111,7 @@ export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<Com
   const clients = CLIENT_USERS.filter((c) => plan.users.includes(c.user)).map((c) => ({
     user: c.user,
     file: join(files.dir, secretPath(c.user)),
-    until: options.finish ? 'the old one is refused now' : c.user === 'haproxy-stats' ? 'the old one stopped working at the HAProxy reload' : `the old one (${oldSecretPath(c.user)}) works until \`rotate-secrets --finish\``,
+    until: options.finish ? 'the old one is refused now' : c.user === 'haproxy-stats' ? `the old one stopped working when HAProxy ${swarm ? 'was re-created' : 'reloaded'}` : `the old one (${oldSecretPath(c.user)}) works until \`rotate-secrets --finish\``,
   }));
   return { deployment: t.name, dir: files.dir, finished: Boolean(options.finish), clients, ...outcome };
 }

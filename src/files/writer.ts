@@ -254,6 +254,31 @@ export async function writeDeployment(
 }
 
 /**
+ * Only the users' secret files of `files` (`secrets/<user>`, `.next`, `.old`): a rotation's state
+ * on swarm, where every other file (the stack file above all, which must keep saying what runs
+ * until the rolling deploy replaces it) is left to that deploy's render. A `.next` / `.old` the
+ * map no longer holds is removed; the manifest is kept in step.
+ */
+export async function writeSecretFiles(dir: string, files: Map<string, string>): Promise<void> {
+  const paths = new Set(SECRET_NAMES.flatMap((n) => [secretPath(n), nextSecretPath(n), oldSecretPath(n)]));
+  const previous = (await readManifest(dir)) ?? [];
+  const wanted = [...files.keys()].filter((p) => paths.has(p));
+  await mkdir(join(dir, SECRETS_DIR), { recursive: true, mode: 0o700 });
+  for (const path of wanted) {
+    const target = join(dir, path);
+    const content = files.get(path)!;
+    const existing = await readText(target);
+    if (existing === content) continue;
+    if (existing !== undefined) await overwriteInPlace(target, content, modeFor(path));
+    else await writeFileAtomic(target, content, modeFor(path));
+  }
+  const gone = previous.filter((p) => paths.has(p) && !files.has(p));
+  for (const path of gone) await rm(join(dir, path), { force: true });
+  const manifest: Manifest = { generator: 'redis-ha', files: [...previous.filter((p) => !gone.includes(p)), ...wanted.filter((p) => !previous.includes(p))] };
+  await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/**
  * deploy's client files (clients/: modules and a dotenv file for an application's tests),
  * written beside the rendered ones and recorded in the manifest, so cleanup removes them.
  * They hold addresses and paths, no secret (the modules read secrets/ when they run).
@@ -279,6 +304,8 @@ export async function removeDeploymentFiles(dir: string, options: { keep?: strin
   const kept = all.filter((f) => options.keep?.includes(f));
   const files = all.filter((f) => !kept.includes(f));
   for (const path of files) await rm(join(dir, path), { force: true });
+  // A rolling deploy's record of what ran when it stopped (see deploy.ts) goes with the rest.
+  if (!kept.length) await removeStageFile(dir);
   if (kept.length) {
     // What stays is still ours: the next render reuses it instead of refusing a foreign file.
     const manifest: Manifest = { generator: 'redis-ha', files: kept };

@@ -43,9 +43,6 @@ export function planRotation(r: RotationRequest): RotationPlan {
   if (!t.auth.enabled) {
     throw new UsageError(`deployment ${t.name} has no users (auth.enabled is false): there is no secret to rotate`, 'enable auth in the topology and deploy again');
   }
-  if (t.target !== 'compose') {
-    throw new UsageError(`rotate-secrets works on compose deployments; ${t.name} targets ${t.target}`, 'Swarm secrets are immutable objects: render again with new secret files and `docker stack deploy`');
-  }
   const unknown = (r.users ?? []).filter((u) => !(SECRET_NAMES as readonly string[]).includes(u));
   if (unknown.length) throw new UsageError(`--user ${list(unknown)}: no such user`, `the users are ${list([...SECRET_NAMES])}`);
   const requested = r.users?.length ? SECRET_NAMES.filter((n) => r.users!.includes(n)) : undefined;

@@ -13,6 +13,10 @@
 // and with --finish, after the same verification: ACL SETUSER <user> !<old hash> everywhere,
 // then the configs lose the old hash and secrets/<user>.old goes; finally the old password
 // must be refused and the new one accepted on every node and Sentinel.
+// On swarm the secrets and configs are immutable objects: step 2 writes only the secret files,
+// and a rolling deploy (the `rollout` of the context: one service at a time, a switchover before
+// the master) re-creates every service that mounts a changed one, with the configs carrying both
+// hashes; step 3 then finds nothing stale. --finish rolls out the configs with the new hash only.
 // Every step checks before it acts, so an interrupted run (Ctrl-C) is simply run again.
 // Passwords travel only inside Redis commands over TCP from this process (ioredis), never on
 // a command line or in a log.
@@ -25,13 +29,15 @@ import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { aclHash, currentSecret, type Rotations, type SecretName, type Secrets } from '../synth/secrets.js';
 import { SECRET_USES } from './rotate-secrets-plan.js';
 
-export type RotationStep = 'check' | 'add' | 'switch' | 'consumers' | 'verify' | 'remove' | 'files' | 'prove';
+export type RotationStep = 'check' | 'add' | 'switch' | 'rollout' | 'consumers' | 'verify' | 'remove' | 'files' | 'prove';
 
 export interface RotationContext {
   topology: Topology;
   /** redis-ha's own login (admin) as secrets/admin holds it now. */
   auth: Credentials;
   host: string;
+  /** Swarm: the address of the node that runs a service's task (else `host`). */
+  hostOf?: (service: string) => string;
   runtime: Runtime;
   signal?: AbortSignal;
   onStep?: (step: RotationStep, detail: string) => void;
@@ -43,7 +49,14 @@ export interface RotationContext {
   haproxyConfig?: string;
   /** What secrets/<name> holds for the users not being rotated. */
   secrets: Secrets;
+  /**
+   * Swarm: re-renders the deployment from the files as written now and rolls it out one service
+   * at a time (deploy's rolling path); returns what it did. Compose moves consumers live instead.
+   */
+  rollout?: () => Promise<string[]>;
 }
+
+const hostFor = (c: RotationContext, s: Server) => c.hostOf?.(s.ref.name) ?? c.host;
 
 export interface RotationOutcome {
   users: SecretName[];
@@ -69,7 +82,7 @@ function servers(t: Topology, user: SecretName): Server[] {
 }
 
 function on<T>(c: RotationContext, s: Server, fn: Parameters<typeof withConnection<T>>[2]): Promise<T> {
-  return withConnection({ host: c.host, port: s.ref.hostPort }, c.auth, fn, 3000).catch((err: Error) => {
+  return withConnection({ host: hostFor(c, s), port: s.ref.hostPort }, c.auth, fn, 3000).catch((err: Error) => {
     throw new FailedError(`${s.ref.name}: ${err.message}`, `check it with \`redis-ha status --name ${c.topology.name}\`; then run rotate-secrets again (it resumes)`, { cause: err });
   });
 }
@@ -251,7 +264,7 @@ export async function rotate(c: RotationContext, rotations: Rotations, users: Se
   const started = Date.now();
   const actions: string[] = [];
   const step = (s: RotationStep, d: string) => c.onStep?.(s, d);
-  const containers = await c.runtime.containers(c.topology.name);
+  let containers = await c.runtime.containers(c.topology.name);
   checkRunning(c.topology, containers, c.mounts);
 
   step('add', `the new password of ${users.join(', ')} on every node and Sentinel`);
@@ -266,6 +279,12 @@ export async function rotate(c: RotationContext, rotations: Rotations, users: Se
     actions.push(`secrets: ${toSwitch.join(', ')} switched to the new password`);
   }
   abortIfAsked(c);
+  if (c.rollout) {
+    step('rollout', 'every service that mounts a changed secret, one at a time (a switchover before the master)');
+    actions.push(...(await c.rollout()));
+    containers = await c.runtime.containers(c.topology.name);
+    abortIfAsked(c);
+  }
 
   const list = consumers(c, rotations, users, containers);
   step('consumers', `${list.length} consumer(s) to check`);
@@ -320,6 +339,10 @@ export async function finish(c: RotationContext, rotations: Rotations, users: Se
   const left: Rotations = { ...rotations };
   for (const u of users) delete left[u];
   await c.writeFiles(left);
+  if (c.rollout) {
+    step('rollout', 'the configs with the new hash only, one service at a time');
+    actions.push(...(await c.rollout()));
+  }
 
   step('prove', 'the old passwords are refused and the new ones accepted');
   const wrong: string[] = [];
@@ -327,7 +350,7 @@ export async function finish(c: RotationContext, rotations: Rotations, users: Se
     for (const s of servers(c.topology, u)) {
       // With TLS the admin login's CA is kept: the proof is about the password, not the handshake.
       const login = (password: string) =>
-        withConnection({ host: c.host, port: s.ref.hostPort }, { ...c.auth, username: u, password }, (x) => x.ping(), 3000).then(
+        withConnection({ host: hostFor(c, s), port: s.ref.hostPort }, { ...c.auth, username: u, password }, (x) => x.ping(), 3000).then(
           () => true,
           () => false,
         );

@@ -3,7 +3,8 @@
 // (runtime/stack-stage.ts) in which only the services done so far have their new definition,
 // and waited for until its new task runs; a removed service is pruned from the stack with its
 // data volume. The staged file lives beside stack.yaml (its `file:` paths are relative) and is
-// removed when the rollout ends.
+// removed once the whole new file is deployed; a rollout that stopped half-way leaves it as the
+// record of what runs (the next render reads it).
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { FailedError } from '../errors.js';
@@ -18,7 +19,9 @@ export interface StackRollout {
   update(service: string): Promise<void>;
   /** Takes `services` out of the stack, waits until their tasks are gone, removes their data volumes. */
   remove(services: string[]): Promise<void>;
-  /** Removes the staged file. */
+  /** Writes the staged file before any step: what runs now. */
+  record(): Promise<void>;
+  /** Removes the staged file (once the whole new file is deployed). */
   close(): Promise<void>;
 }
 
@@ -80,6 +83,7 @@ export function stackRollout(runtime: Runtime, project: ProjectSpec, liveText: s
         );
       }
     },
+    record: () => options.files.write(staged.file, stageStack(liveText, nextText, [])),
     close: () => options.files.remove(project.dir),
   };
 }

@@ -13,10 +13,12 @@ import { Redis } from 'ioredis';
 import { nodeDocker } from '../../src/lab/engine.js';
 import { createLab, destroyLab, nodePlan } from '../../src/lab/lab.js';
 import { readDeployment } from '../../src/files/deployment.js';
+import { withConnection } from '../../src/probes/connect.js';
 import { keepConnected, sentinelClientOptions } from '../../src/probes/sentinel-client.js';
 import { runCli } from '../helpers/docker.js';
 import { labUnavailable, requireLab } from '../helpers/lab.js';
 
+type NatMap = Record<string, { host: string; port: number }>;
 const NODES = [1, 2, 3].map(nodePlan);
 const env = { DOCKER_HOST: NODES[0]!.dockerHost };
 const NODE_HOSTS = NODES.flatMap((n) => ['--node-host', `${n.name}=${n.dockerHost}`]);
@@ -29,9 +31,11 @@ const IMAGES = ['--redis-image', 'redis-ha-local/redis:7.0', '--haproxy-image', 
 function why(r: { stdout: string; stderr: string }): string {
   let failing: string;
   try {
-    const doc = JSON.parse(r.stdout) as { checks?: { name: string; ok: boolean; detail: string }[]; status?: { checks?: { name: string; ok: boolean; detail: string }[] } };
+    const doc = JSON.parse(r.stdout) as { checks?: { name: string; ok: boolean; detail: string }[]; status?: { checks?: { name: string; ok: boolean; detail: string }[] }; error?: string; hint?: string };
     const checks = doc.checks ?? doc.status?.checks ?? [];
     failing = checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ');
+    // A command's error (--json puts it on stdout).
+    if (doc.error) failing = `${failing ? `${failing}; ` : ''}${doc.error}${doc.hint ? ` (hint: ${doc.hint})` : ''}`;
   } catch {
     failing = r.stdout.slice(-1500);
   }
@@ -148,10 +152,15 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
    * when a failover is announced while it reconnects (one did, after the node faults);
    * keepConnected connects again.
    */
-  async function deployWithClient(t: { after: (fn: () => void) => void }, name: string): Promise<Redis> {
+  async function deployWithClient(t: { after: (fn: () => void) => void }, name: string): Promise<{ client: Redis; natMap: NatMap }> {
     const r = await deploy('full', name);
     assert.equal(r.exitCode, 0, why(r));
-    const natMap = JSON.parse(r.stdout).natMap as Record<string, { host: string; port: number }>;
+    const natMap = JSON.parse(r.stdout).natMap as NatMap;
+    return { client: await connectClient(t, name, natMap), natMap };
+  }
+
+  /** A host-side Sentinel client logged in as app with the password secrets/app holds now. */
+  async function connectClient(t: { after: (fn: () => void) => void }, name: string, natMap: NatMap): Promise<Redis> {
     const files = await readDeployment(join(cwd, '.redis-ha', name));
     const hostOf = (service: string) => natMap[`${service}:${service.startsWith('sentinel') ? 26379 : 6379}`]!.host;
     const client = new Redis(sentinelClientOptions(files.topology, files.app, hostOf));
@@ -164,10 +173,36 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     return client;
   }
 
+  /** Runs `fn` while `client` writes a key every 20 ms; what was acknowledged and what failed. */
+  async function underWrites<T>(client: Redis, prefix: string, fn: () => Promise<T>): Promise<{ result: T; acked: string[]; failed: string[] }> {
+    const acked: string[] = [];
+    const failed: string[] = [];
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        const key = `${prefix}-${i}`;
+        try {
+          await client.set(key, String(i));
+          acked.push(key);
+        } catch (err) {
+          failed.push(`${key}: ${(err as Error).message}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      return { result: await fn(), acked, failed };
+    } finally {
+      writing = false;
+      await writer;
+    }
+  }
+  const missingKeys = async (client: Redis, keys: string[]) => (await Promise.all(keys.map(async (k) => ((await client.get(k)) === null ? k : undefined)))).filter(Boolean);
+
   it('full: every scenario passes on swarm (--scenario all, --durability wait) with the JSON keys of compose; kill-node with the whole engine killed and partition-node with the link down; a host-side Sentinel client before and after; backup works; cleanup leaves nothing', async (t) => {
     if (!requireLab(t, unavailable)) return;
     const name = 'sw-fo';
-    const client = await deployWithClient(t, name);
+    const { client } = await deployWithClient(t, name);
     await client.set('before-kill-node', '1');
 
     let started = Date.now();
@@ -265,10 +300,12 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
   });
   // Restore on swarm and a rolling redeploy (issue 18), with the same assertions as on compose:
   // every node's digest the backup's, no acknowledged write lost, one service at a time.
-  it('full: restore on swarm (services held at 0 replicas) and a rolling redeploy of a redis.conf change, one service at a time', async (t) => {
+  it('full: restore on swarm (services held at 0 replicas), a rolling redeploy of a redis.conf change one service at a time, and rotate-secrets with --finish, under writes', async (t) => {
     if (!requireLab(t, unavailable)) return;
     const name = 'sw-rs';
-    const client = await deployWithClient(t, name);
+    const deployedWith = await deployWithClient(t, name);
+    const natMap = deployedWith.natMap;
+    let client = deployedWith.client;
     await client.set('after-kill-node', '1');
     const backupFile = join(cwd, 'sw-rs.rdb');
     const b = await runCli(['backup', '--name', name, '--out', backupFile, '--json'], { cwd, env, timeoutMs: 120_000 });
@@ -298,26 +335,9 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     // (replicas, a switchover, the old master), not Swarm's all-at-once update; no acknowledged
     // write lost.
     await writeFile(join(cwd, 'sw-fo-maxmemory.yaml'), 'redis:\n  maxmemory: 96mb\n');
-    const acked: string[] = [];
-    let writesFailed = 0;
-    let writing = true;
-    const writer = (async () => {
-      for (let i = 0; writing; i++) {
-        const key = `rolling-${i}`;
-        try {
-          await client.set(key, String(i));
-          acked.push(key);
-        } catch {
-          writesFailed++;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
     started = Date.now();
-    const rolled = await deploy('full', name, ['--file', join(cwd, 'sw-fo-maxmemory.yaml')]);
-    writing = false;
-    await writer;
-    t.diagnostic(`rolling redeploy on swarm: ${((Date.now() - started) / 1000).toFixed(0)} s, ${acked.length} writes acknowledged, ${writesFailed} failed`);
+    const { result: rolled, acked, failed } = await underWrites(client, 'rolling', () => deploy('full', name, ['--file', join(cwd, 'sw-fo-maxmemory.yaml')]));
+    t.diagnostic(`rolling redeploy on swarm: ${((Date.now() - started) / 1000).toFixed(0)} s, ${acked.length} writes acknowledged, ${failed.length} failed${failed.length ? `: ${failed.slice(0, 3).join('; ')}` : ''}`);
     assert.equal(rolled.exitCode, 0, why(rolled));
     const rollout = (JSON.parse(rolled.stdout) as { rollout?: { plan: string[]; switchovers: unknown[] } }).rollout;
     t.diagnostic(`rollout plan: ${rollout?.plan.join(' | ')}`);
@@ -325,10 +345,54 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     const recreated = rollout.plan.filter((p) => /^re-create redis-\d/.test(p));
     assert.equal(recreated.length, 3, 'every Redis node re-created, one step each');
     assert.equal(rollout.switchovers.length, 1, 'one switchover away from the master');
-    const missing = (await Promise.all(acked.map(async (k) => ((await client.get(k)) === null ? k : undefined)))).filter(Boolean);
-    assert.deepEqual(missing, [], 'no acknowledged write lost');
+    assert.deepEqual(await missingKeys(client, acked), [], 'no acknowledged write lost');
     const afterRolling = await runCli(['status', '--name', name, '--json'], { cwd, env });
     assert.equal(afterRolling.exitCode, 0, `healthy after the rolling redeploy (no drift from maxmemory 96mb): ${why(afterRolling)}`);
+
+    // rotate-secrets: Swarm secrets are immutable objects, so the rotation ends in a rolling
+    // deploy of new ones (both passwords accepted meanwhile); --finish rolls out the configs
+    // without the old hashes and removes the old objects. Under writes, none may fail.
+    const dir = join(cwd, '.redis-ha', name);
+    const before = await readDeployment(dir);
+    const secretObjects = () => docker(1, ['secret', 'ls', '--filter', `label=com.docker.stack.namespace=${name}`, '--format', '{{.Name}}']);
+    const oldObjects = await secretObjects();
+    const login = (node: string, password: string) => {
+      const at = natMap[`${node}:6379`]!;
+      return withConnection({ host: at.host, port: at.port }, { username: 'admin', password }, (r) => r.ping(), 3000).then(() => 'ok', (e: Error) => (/WRONGPASS/.test(e.message) ? 'WRONGPASS' : e.message));
+    };
+    started = Date.now();
+    const rotation = await underWrites(client, 'rotate', () => runCli(['rotate-secrets', '--name', name, '--json'], { cwd, env, timeoutMs: 600_000 }));
+    t.diagnostic(`rotate-secrets on swarm: ${((Date.now() - started) / 1000).toFixed(0)} s, ${rotation.acked.length} writes acknowledged, ${rotation.failed.length} failed${rotation.failed.length ? `: ${rotation.failed.slice(0, 3).join('; ')}` : ''}`);
+    assert.equal(rotation.result.exitCode, 0, why(rotation.result));
+    const rotated = JSON.parse(rotation.result.stdout) as { users: string[]; actions: string[] };
+    t.diagnostic(`rotation actions: ${rotated.actions.join(' | ')}`);
+    assert.ok(rotated.actions.filter((a) => /^rolling deploy: re-create redis-\d/.test(a)).length === 3, 'every Redis node re-created by the rollout, one step each');
+    const mid = await readDeployment(dir);
+    assert.notEqual(mid.admin.password, before.admin.password, 'a new admin secret');
+    for (const node of ['redis-1', 'redis-2', 'redis-3']) {
+      assert.equal(await login(node, before.admin.password!), 'ok', `${node}: the old admin password is still accepted before --finish`);
+      assert.equal(await login(node, mid.admin.password!), 'ok', `${node}: the new admin password is accepted`);
+    }
+    assert.deepEqual(rotation.failed, [], 'no write failed during the rotation');
+    assert.deepEqual(await missingKeys(client, rotation.acked), [], 'no acknowledged write lost during the rotation');
+
+    // The application moves to the new app password, then --finish.
+    client.disconnect();
+    client = await connectClient(t, name, natMap);
+    started = Date.now();
+    const finished = await underWrites(client, 'finish', () => runCli(['rotate-secrets', '--name', name, '--finish', '--json'], { cwd, env, timeoutMs: 600_000 }));
+    t.diagnostic(`rotate-secrets --finish on swarm: ${((Date.now() - started) / 1000).toFixed(0)} s, ${finished.acked.length} writes acknowledged, ${finished.failed.length} failed`);
+    assert.equal(finished.result.exitCode, 0, why(finished.result));
+    for (const node of ['redis-1', 'redis-2', 'redis-3']) {
+      assert.equal(await login(node, before.admin.password!), 'WRONGPASS', `${node}: the old admin password is refused after --finish`);
+      assert.equal(await login(node, mid.admin.password!), 'ok', `${node}: the new admin password is accepted after --finish`);
+    }
+    const left = (await secretObjects()).filter((o) => oldObjects.includes(o));
+    assert.deepEqual(left, [], 'the old secret objects are removed');
+    assert.deepEqual(finished.failed, [], 'no write failed during --finish');
+    assert.deepEqual(await missingKeys(client, finished.acked), [], 'no acknowledged write lost during --finish');
+    const afterRotation = await runCli(['status', '--name', name, '--json'], { cwd, env });
+    assert.equal(afterRotation.exitCode, 0, `healthy after the rotation (no drift): ${why(afterRotation)}`);
 
     client.disconnect();
     const clean = await runCli(['cleanup', '--name', name], { cwd, env, timeoutMs: 180_000 });

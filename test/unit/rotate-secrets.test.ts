@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { render } from '../../src/commands/render.js';
 import { rotateSecrets } from '../../src/commands/rotate-secrets.js';
 import { EXIT, RedisHaError } from '../../src/errors.js';
-import { loadOrCreateSecrets, writeDeployment } from '../../src/files/writer.js';
+import { loadOrCreateSecrets, writeDeployment, writeSecretFiles } from '../../src/files/writer.js';
 import { planRotation, SECRET_USES } from '../../src/operations/rotate-secrets-plan.js';
 import type { Runtime } from '../../src/runtime/runtime.js';
 import { aclHash, type Rotations, SECRET_NAMES } from '../../src/synth/secrets.js';
@@ -51,13 +51,16 @@ describe('planRotation', () => {
     assert.deepEqual(planRotation({ topology: full, users: ['app'], finish: false, inProgress: switched }), { users: ['app'], begin: [] });
   });
 
+  it('plans a swarm deployment as a compose one (its rollout is the command\'s)', () => {
+    assert.deepEqual(planRotation({ topology: topologyOf('full', { target: 'swarm' }), finish: false, inProgress: {} }), { users: [...SECRET_NAMES], begin: [...SECRET_NAMES] });
+  });
+
   it('finishes the switched users', () => {
     assert.deepEqual(planRotation({ topology: full, finish: true, inProgress: switched }), { users: ['app'], begin: [] });
   });
 
   for (const [what, request, message, exit] of [
     ['auth disabled', { topology: topologyOf('full', { auth: { enabled: false } }), finish: false, inProgress: {} }, /has no users/, EXIT.usage],
-    ['a swarm deployment', { topology: topologyOf('full', { target: 'swarm' }), finish: false, inProgress: {} }, /works on compose deployments/, EXIT.usage],
     ['an unknown user', { topology: full, users: ['root'], finish: false, inProgress: {} }, /--user root: no such user/, EXIT.usage],
     ['--finish with nothing in progress', { topology: full, finish: true, inProgress: {} }, /nothing to finish/, EXIT.usage],
     ['--finish of a user not in progress', { topology: full, users: ['health'], finish: true, inProgress: switched }, /--finish --user health: no rotation/, EXIT.usage],
@@ -193,5 +196,33 @@ describe('rotate-secrets against a fake runtime', () => {
     );
     assert.ok(existsSync(join(dir, 'secrets/app.next')), 'the rotation began: secrets/app.next written');
     for (const [f, text] of Object.entries(tlsBefore)) assert.equal(await readFile(join(dir, 'tls', f), 'utf8'), text, `tls/${f} unchanged`);
+  });
+
+  it('on swarm a rotation writes the secret files only: the stack file keeps saying what runs until the rollout renders it', async (t) => {
+    const dir = await makeTempDir('redis-ha-rotate-swarm-');
+    t.after(() => removeDir(dir));
+    const swarm = topologyOf('full', { target: 'swarm' });
+    await writeDeployment(dir, synthesize(swarm, FIXED_SECRETS));
+    const stack = await readFile(join(dir, 'stack.yaml'), 'utf8');
+    const conf = await readFile(join(dir, 'redis/redis-1.conf'), 'utf8');
+    const added: Rotations = { app: { phase: 'added', old: FIXED_SECRETS.app, new: NEW } };
+    await writeSecretFiles(dir, synthesize(swarm, FIXED_SECRETS, added));
+    assert.equal(await readFile(join(dir, 'secrets/app.next'), 'utf8'), `${NEW}\n`);
+    assert.equal(await readFile(join(dir, 'stack.yaml'), 'utf8'), stack, 'stack.yaml untouched');
+    assert.equal(await readFile(join(dir, 'redis/redis-1.conf'), 'utf8'), conf, 'configs untouched');
+    assert.deepEqual((await loadOrCreateSecrets(dir)).rotations, added, 'the state reads back');
+
+    const switched: Rotations = { app: { phase: 'switched', old: FIXED_SECRETS.app, new: NEW } };
+    await writeSecretFiles(dir, synthesize(swarm, { ...FIXED_SECRETS, app: NEW }, switched));
+    assert.equal(existsSync(join(dir, 'secrets/app.next')), false, '.next gone once switched');
+    assert.equal(await readFile(join(dir, 'secrets/app'), 'utf8'), `${NEW}\n`);
+    assert.equal(await readFile(join(dir, 'secrets/app.old'), 'utf8'), `${FIXED_SECRETS.app}\n`);
+    assert.equal(statSync(join(dir, 'secrets')).mode & 0o777, 0o700, 'secrets/ stays private');
+    // The render of the rollout then writes into the directory without calling .old foreign.
+    await writeDeployment(dir, synthesize(swarm, { ...FIXED_SECRETS, app: NEW }, switched));
+    assert.notEqual(await readFile(join(dir, 'stack.yaml'), 'utf8'), stack, 'the rollout\'s render writes a new stack file');
+
+    await writeSecretFiles(dir, synthesize(swarm, { ...FIXED_SECRETS, app: NEW }));
+    assert.equal(existsSync(join(dir, 'secrets/app.old')), false, '.old gone at --finish');
   });
 });

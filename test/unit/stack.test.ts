@@ -317,6 +317,18 @@ describe('stack: the staged file of a rolling deploy (stageStack)', () => {
     assert.ok(staged.volumes!['redis-4-data'] !== undefined && staged.volumes!['redis-1-data'] !== undefined);
   });
 
+  it('a rollout stopped half-way resumes from its staged file: only the services not yet updated change, each still on its live objects', () => {
+    const halfWay = stageStack(liveText, nextText, ['redis-2']);
+    const left = [...changedServices(liveText, nextText)].filter((x) => x !== 'redis-2').sort();
+    assert.ok(left.includes('redis-1') && left.includes('redis-3'));
+    assert.deepEqual([...changedServices(halfWay, nextText)].sort(), left, 'redis-2 is done, the others are not');
+    const resumed = parse(stageStack(halfWay, nextText, ['redis-3'])) as StackFile;
+    assert.deepEqual(resumed.services['redis-2'], nextStack.services['redis-2']);
+    assert.deepEqual(resumed.services['redis-3'], nextStack.services['redis-3']);
+    const kept = refs(resumed, 'redis-1').find((r) => r.startsWith('redis-1.conf-live'))!;
+    assert.deepEqual(resumed.configs![kept], { name: liveStack.configs!['redis-1.conf']!.name, external: true }, 'redis-1 still on its live redis.conf');
+  });
+
   it('with nothing changed, the staged file is the new one (no external object)', () => {
     const staged = parse(stageStack(liveText, liveText, [])) as StackFile;
     assert.deepEqual(staged.services, liveStack.services);
