@@ -95,7 +95,7 @@ async function main() {
   await part('tls', 'TLS beside plain text (full, fast profile), medians and ratios TLS / plain', () => benchTls({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
   await part('rolling', 'Rolling deploy of a redis.conf change beside recreate (full, fast profile), medians', () => benchRolling({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
   await part('hardening', 'Time to healthy with users, secret files and hardening beside the version before them, medians', () => benchHardening({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
-  await part('swarm', 'Swarm (3 lab nodes) beside compose (one host), full, fast profile, medians', () => benchSwarm({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
+  await part('swarm', 'Swarm (3 lab nodes) beside compose (one host), full, fast profile, medians', () => benchSwarm({ runs: RUNS, log }), (r) => r.rows, ({ rows: _rows, ...r }) => [JSON.stringify(r, null, 2)]);
 
   console.log('\nSummary: every target, its figure beside its floor (medians)');
   for (const line of formatSummary(allRows)) console.log(`  ${line}`);

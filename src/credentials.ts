@@ -27,6 +27,12 @@ export interface TlsTrust {
 export interface Credentials {
   username?: string;
   password?: string;
+  /**
+   * HTTP logins only: the password before a rotation switched it, tried when the first answers
+   * 401 (a service still on the old one: HAProxy's stats login has one password, and on swarm it
+   * takes the new one only when the rollout re-creates it).
+   */
+  previousPassword?: string;
   tls?: TlsTrust;
 }
 

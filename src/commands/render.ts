@@ -71,7 +71,7 @@ export async function render(options: RenderOptions, ctx: { cwd: string; feature
     certificatesIssued: tls.issued,
     admin: login('admin', secrets?.admin),
     app: login('app', secrets?.app),
-    stats: secrets ? { username: STATS_USER, password: secrets['haproxy-stats'] } : NO_AUTH,
+    stats: secrets ? { username: STATS_USER, password: secrets['haproxy-stats'], ...(rotations['haproxy-stats']?.phase === 'switched' ? { previousPassword: rotations['haproxy-stats'].old } : {}) } : NO_AUTH,
   };
 }
 

@@ -82,7 +82,7 @@ export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<Com
       { file: join(files.dir, TOPOLOGY_FILE), out: files.dir, strategy: 'rolling', nodeHost: options.nodeHost, timeout: options.timeout, progress: false },
       ctx,
     );
-    return (r.rollout?.plan ?? []).map((step) => `rolling deploy: ${step}`);
+    return (r.rollout?.steps ?? []).map((s) => `rolling deploy: ${s.step} (${s.ms} ms)`);
   };
   const state: Rotations = { ...rotations };
   for (const u of plan.begin) state[u] = { phase: 'added', old: secrets[u], new: newSecret() };

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import type { Topology } from '../model/schema.js';
 import { defaultOutDir } from '../paths.js';
 import { type Credentials, NO_AUTH, type TlsTrust } from '../credentials.js';
-import { secretPath, STATS_USER } from '../synth/secrets.js';
+import { oldSecretPath, type SecretName, secretPath, STATS_USER } from '../synth/secrets.js';
 import { COMPOSE_FILE, TOPOLOGY_FILE } from '../synth/synthesize.js';
 import { CA_CERT_FILE, swarmServerNames } from '../synth/tls.js';
 
@@ -45,6 +45,12 @@ export async function readCredentials(dir: string, topology: Topology, user: str
     throw new UsageError(`the secret of user ${user} is missing (${path})`, 'render the deployment again (`redis-ha render` or `deploy`) to restore it');
   }
   return { username: user, password };
+}
+
+/** A switched rotation's old password (secrets/<name>.old), for the HTTP logins that may still run with it. */
+async function previousSecret(dir: string, name: SecretName): Promise<Pick<Credentials, 'previousPassword'>> {
+  const old = (await readFile(join(dir, oldSecretPath(name)), 'utf8').catch(() => '')).trim();
+  return old ? { previousPassword: old } : {};
 }
 
 /** The deployment name to use when --name is not given: the only one rendered here, else redis-ha. */
@@ -89,7 +95,7 @@ export async function readDeployment(dir: string): Promise<DeploymentFiles> {
     topology,
     admin: withTls(await readCredentials(dir, topology, 'admin')),
     app: withTls(await readCredentials(dir, topology, 'app')),
-    stats: await readCredentials(dir, topology, STATS_USER, 'haproxy-stats'),
+    stats: { ...(await readCredentials(dir, topology, STATS_USER, 'haproxy-stats')), ...(await previousSecret(dir, 'haproxy-stats')) },
     ...(tls ? { tls } : {}),
   };
 }

@@ -62,6 +62,8 @@ export interface RotationOutcome {
   users: SecretName[];
   /** What this run changed, in order (empty when everything was already done). */
   actions: string[];
+  /** When each step began, in ms from the start. */
+  timeline: { step: RotationStep; atMs: number }[];
   totalMs: number;
 }
 
@@ -263,7 +265,11 @@ const describe = (stale: { consumer: Consumer; problem: string }[]) => stale.map
 export async function rotate(c: RotationContext, rotations: Rotations, users: SecretName[]): Promise<RotationOutcome> {
   const started = Date.now();
   const actions: string[] = [];
-  const step = (s: RotationStep, d: string) => c.onStep?.(s, d);
+  const timeline: RotationOutcome['timeline'] = [];
+  const step = (s: RotationStep, d: string) => {
+    timeline.push({ step: s, atMs: Date.now() - started });
+    c.onStep?.(s, d);
+  };
   let containers = await c.runtime.containers(c.topology.name);
   checkRunning(c.topology, containers, c.mounts);
 
@@ -299,14 +305,18 @@ export async function rotate(c: RotationContext, rotations: Rotations, users: Se
   if (stale.length) {
     throw new FailedError(`still on the old secret: ${describe(stale)}`, 'run rotate-secrets again (it resumes); a container whose /run/secrets file is stale must be re-created (`redis-ha deploy`)');
   }
-  return { users, actions, totalMs: Date.now() - started };
+  return { users, actions, timeline, totalMs: Date.now() - started };
 }
 
 /** rotate-secrets --finish: verify, remove the old passwords live, then from the files; prove it. */
 export async function finish(c: RotationContext, rotations: Rotations, users: SecretName[]): Promise<RotationOutcome> {
   const started = Date.now();
   const actions: string[] = [];
-  const step = (s: RotationStep, d: string) => c.onStep?.(s, d);
+  const timeline: RotationOutcome['timeline'] = [];
+  const step = (s: RotationStep, d: string) => {
+    timeline.push({ step: s, atMs: Date.now() - started });
+    c.onStep?.(s, d);
+  };
   const containers = await c.runtime.containers(c.topology.name);
   checkRunning(c.topology, containers, c.mounts);
 
@@ -359,5 +369,5 @@ export async function finish(c: RotationContext, rotations: Rotations, users: Se
     }
   }
   if (wrong.length) throw new FailedError(wrong.join('; '), 'run `redis-ha rotate-secrets --finish` again');
-  return { users, actions, totalMs: Date.now() - started };
+  return { users, actions, timeline, totalMs: Date.now() - started };
 }

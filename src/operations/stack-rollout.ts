@@ -43,6 +43,9 @@ export function stackRollout(runtime: Runtime, project: ProjectSpec, liveText: s
   const tasksOf = async (service: string) => (await runtime.containers(project.name)).filter((c) => c.service === service && c.state === 'running');
   return {
     async update(service) {
+      // The tasks that run now: the new ones are others. (The config-hash label alone cannot
+      // tell them apart: it leaves out the secrets, so a rotation's tasks carry the old hash.)
+      const before = new Set((await tasksOf(service)).map((c) => c.id));
       updated.add(service);
       await deploy();
       const hash = (next.services?.[service]?.labels as Record<string, string> | undefined)?.[LABEL_CONFIG_HASH];
@@ -50,7 +53,7 @@ export function stackRollout(runtime: Runtime, project: ProjectSpec, liveText: s
         `the new task of ${service}`,
         async () => {
           const running = await tasksOf(service);
-          const done = running.length > 0 && running.every((c) => hash === undefined || c.labels[LABEL_CONFIG_HASH] === hash);
+          const done = running.length > 0 && running.every((c) => !before.has(c.id) && (hash === undefined || c.labels[LABEL_CONFIG_HASH] === hash));
           return { verdict: done ? 'done' : 'waiting', value: undefined, state: running.map((c) => `${c.id.slice(0, 12)} ${c.labels[LABEL_CONFIG_HASH] ?? '?'}`).join(', ') || 'no task running' };
         },
         { timeoutMs: options.timeoutMs, intervalMs: 250 },

@@ -10,11 +10,14 @@ export interface HaproxyServerState {
 
 /** GET `url`; with `login`, as HTTP basic auth. */
 export async function fetchText(url: string, timeoutMs = 2000, login?: Credentials): Promise<string> {
-  const headers: Record<string, string> = {};
-  if (login?.username && login.password) {
-    headers.authorization = `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}`;
-  }
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
+  const get = (password?: string) => {
+    const headers: Record<string, string> = {};
+    if (login?.username && password) headers.authorization = `Basic ${Buffer.from(`${login.username}:${password}`).toString('base64')}`;
+    return fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
+  };
+  let response = await get(login?.password);
+  // Mid-rotation, a service may still run with the password before the switch.
+  if (response.status === 401 && login?.previousPassword) response = await get(login.previousPassword);
   if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
   return response.text();
 }

@@ -178,6 +178,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     const acked: string[] = [];
     const failed: string[] = [];
     let writing = true;
+    const t0 = Date.now();
     const writer = (async () => {
       for (let i = 0; writing; i++) {
         const key = `${prefix}-${i}`;
@@ -185,7 +186,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
           await client.set(key, String(i));
           acked.push(key);
         } catch (err) {
-          failed.push(`${key}: ${(err as Error).message}`);
+          failed.push(`${key} at ${Date.now() - t0} ms: ${(err as Error).message}`);
         }
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -364,8 +365,8 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     const rotation = await underWrites(client, 'rotate', () => runCli(['rotate-secrets', '--name', name, '--json'], { cwd, env, timeoutMs: 600_000 }));
     t.diagnostic(`rotate-secrets on swarm: ${((Date.now() - started) / 1000).toFixed(0)} s, ${rotation.acked.length} writes acknowledged, ${rotation.failed.length} failed${rotation.failed.length ? `: ${rotation.failed.slice(0, 3).join('; ')}` : ''}`);
     assert.equal(rotation.result.exitCode, 0, why(rotation.result));
-    const rotated = JSON.parse(rotation.result.stdout) as { users: string[]; actions: string[] };
-    t.diagnostic(`rotation actions: ${rotated.actions.join(' | ')}`);
+    const rotated = JSON.parse(rotation.result.stdout) as { users: string[]; actions: string[]; timeline: { step: string; atMs: number }[] };
+    t.diagnostic(`rotation steps: ${rotated.timeline.map((s) => `${s.step} at ${s.atMs} ms`).join(', ')}; rollout: ${rotated.actions.filter((a) => a.startsWith('rolling deploy')).join(' | ')}`);
     assert.ok(rotated.actions.filter((a) => /^rolling deploy: re-create redis-\d/.test(a)).length === 3, 'every Redis node re-created by the rollout, one step each');
     const mid = await readDeployment(dir);
     assert.notEqual(mid.admin.password, before.admin.password, 'a new admin secret');

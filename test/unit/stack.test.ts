@@ -13,6 +13,8 @@ import { COMPOSE_FILE, STACK_FILE, synthesize } from '../../src/synth/synthesize
 import { toLoadOptions } from '../../src/commands/topology-options.js';
 import { changedServices, stageStack } from '../../src/runtime/stack-stage.js';
 import { loadTopology } from '../../src/model/load.js';
+import { stackRollout } from '../../src/operations/stack-rollout.js';
+import { containersFor, FakeRuntime } from '../helpers/fake-runtime.js';
 import { FIXED_SECRETS } from '../helpers/secrets.js';
 import { problemsOf, topologyOf } from '../helpers/topology.js';
 
@@ -345,5 +347,38 @@ describe('stack: which services a redeploy changes on swarm (changedServices)', 
     assert.deepEqual([...changedServices(base, text({ sentinel: { downAfterMs: 4000 } }))].sort(), ['sentinel-1', 'sentinel-2', 'sentinel-3']);
     // A node added or removed is not "changed" (its step is an add or a remove).
     assert.deepEqual([...changedServices(base, text({ replicas: 3 }))].filter((s) => s === 'redis-4'), []);
+  });
+});
+
+describe('stack: one service updated at a time (stackRollout)', () => {
+  it('waits for a task that is not the one that ran before, even when the config-hash label is unchanged (a rotation)', async () => {
+    const t = swarm('sentinel');
+    const text = synthesize(t, FIXED_SECRETS).get(STACK_FILE)!;
+    const runtime = new FakeRuntime();
+    // As Swarm labels them: the service's config-hash label on its task.
+    const labels = (service: string) => (parse(text) as StackFile).services[service]!.labels as Record<string, string>;
+    runtime.containersOf.set(t.name, containersFor(t).map((c) => ({ ...c, labels: { ...c.labels, ...labels(c.service) } })));
+    let swapAfter = -1;
+    let polls = 0;
+    // Swarm replaces the task a few polls after the staged deploy, with the same labels.
+    runtime.onUp = () => {
+      swapAfter = polls + 3;
+    };
+    const list = runtime.containers.bind(runtime);
+    runtime.containers = async (project: string) => {
+      polls++;
+      if (swapAfter >= 0 && polls >= swapAfter) {
+        runtime.containersOf.set(project, (await list(project)).map((c) => (c.service === 'redis-2' ? { ...c, id: 'redis-2-new-task' } : c)));
+      }
+      return list(project);
+    };
+    const written: string[] = [];
+    const rollout = stackRollout(runtime, { name: t.name, dir: '/nowhere', file: '/nowhere/stack.yaml' }, text, text, {
+      timeoutMs: 5000,
+      files: { write: async (path) => void written.push(path), remove: async () => undefined },
+    });
+    await rollout.update('redis-2');
+    assert.ok(polls >= swapAfter, `returned only once the new task ran (polls ${polls}, replaced at ${swapAfter})`);
+    assert.deepEqual(written, ['/nowhere/.stack-rollout.yaml']);
   });
 });
