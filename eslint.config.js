@@ -27,7 +27,7 @@ const PROCESS_NOT_YET_HANDED_DOWN = [
 const processMessage = 'only the CLI layer (src/cli.ts, src/cli/) touches `process`: take what you need (env, signal, io, a runner) as a parameter';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.redis-ha/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -314,7 +314,10 @@ export async function removeDeploymentFiles(dir: string, options: { keep?: strin
     await rm(join(dir, MANIFEST_FILE), { force: true });
   }
   // Remove directories bottom-up, only when empty (a file the user put there stays, and so does its directory).
-  const dirs = [...new Set(files.map((f) => dirname(f)).filter((d) => d !== '.'))].sort((a, b) => b.length - a.length);
+  // Every ancestor, not only each file's own (monitoring/provisioning/datasources/x.yaml leaves
+  // monitoring/provisioning and monitoring once they are empty).
+  const ancestors = (f: string): string[] => (dirname(f) === '.' ? [] : [dirname(f), ...ancestors(dirname(f))]);
+  const dirs = [...new Set(files.flatMap(ancestors))].sort((a, b) => b.length - a.length);
   for (const d of [...dirs, '.']) await rmdir(join(dir, d)).catch(() => undefined);
   return files;
 }

@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cleanup } from '../../src/commands/cleanup.js';
+import { removeDeploymentFiles, writeDeployment } from '../../src/files/writer.js';
 import { SECRET_NAMES } from '../../src/synth/secrets.js';
 import { render } from '../../src/commands/render.js';
 import { EXIT } from '../../src/errors.js';
@@ -104,5 +105,18 @@ describe('cleanup against a fake runtime', () => {
     assert.equal(err.exitCode, EXIT.environment);
     assert.ok(existsSync(join(dir, 'topology.json')));
     assert.deepEqual(runtime.called('removeContainers', 'removeVolume', 'removeNetwork'), []);
+  });
+});
+
+describe('removing a deployment\'s files (removeDeploymentFiles)', () => {
+  it('removes nested directories it emptied, up to the deployment directory; a user\'s file keeps its directory', async (t) => {
+    const root = await makeTempDir('redis-ha-remove-');
+    t.after(() => removeDir(root));
+    const dir = join(root, 'd');
+    await writeDeployment(dir, new Map([['monitoring/provisioning/datasources/prometheus.yaml', 'x'], ['monitoring/provisioning/dashboards/d.json', 'y'], ['stack.yaml', 'z'], ['redis/redis-1.conf', 'c']]));
+    await writeFile(join(dir, 'redis', 'mine.txt'), 'user file');
+    await removeDeploymentFiles(dir);
+    assert.deepEqual(readdirSync(dir), ['redis'], 'monitoring/ and its subdirectories are gone');
+    assert.deepEqual(readdirSync(join(dir, 'redis')), ['mine.txt']);
   });
 });
