@@ -244,6 +244,8 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       if (!signal.aborted) {
         await runtime.up(project);
         await stackSteps.close();
+        // A node scaled away leaves no placement label behind.
+        await swarm.removeNodeLabels(t.name, (service) => service in swarmPre.plan.pinned);
       }
       timings.composeUpMs = since();
     } else {

@@ -223,6 +223,8 @@ export interface MultiNodeEngine {
   addNodeLabels(labels: Map<string, string[]>): Promise<void>;
   /** redis-ha's placement labels of the deployment: `node: key` lines. */
   nodeLabels(project: string): Promise<string[]>;
+  /** Removes the deployment's placement labels of services `keep` refuses (all without it); returns `node: key` lines. */
+  removeNodeLabels(project: string, keep?: (service: string) => boolean): Promise<string[]>;
 
   /** Drain (the node's tasks stop, none are placed there) or reactivate a node. */
   setAvailability(node: string, availability: 'drain' | 'active'): Promise<void>;

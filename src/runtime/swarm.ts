@@ -542,12 +542,12 @@ export class SwarmRuntime implements Runtime, MultiNodeEngine {
     return (await this.nodes()).flatMap((n) => Object.keys(n.labels).filter((k) => k.startsWith(prefix)).map((k) => `${n.hostname}: ${k}`));
   }
 
-  /** Removes every `io.redis-ha.<project>.*` label from every node; returns `node: key` lines. */
-  async removeNodeLabels(project: string): Promise<string[]> {
+  /** Removes the `io.redis-ha.<project>.<service>` labels (of every service, or those `keep` refuses) from every node; returns `node: key` lines. */
+  async removeNodeLabels(project: string, keep: (service: string) => boolean = () => false): Promise<string[]> {
     const prefix = `io.redis-ha.${project}.`;
     const removed: string[] = [];
     for (const n of await this.nodes()) {
-      const keys = Object.keys(n.labels).filter((k) => k.startsWith(prefix));
+      const keys = Object.keys(n.labels).filter((k) => k.startsWith(prefix) && !keep(k.slice(prefix.length)));
       if (!keys.length) continue;
       await this.managerDocker(nodeLabelArgv(n.hostname, [], keys), `removing labels from node ${n.hostname}`);
       removed.push(...keys.map((k) => `${n.hostname}: ${k}`));

@@ -137,6 +137,19 @@ export class FakeSwarm extends FakeRuntime implements MultiNodeEngine {
     const prefix = `io.redis-ha.${project}.`;
     return this.nodeList.flatMap((n) => Object.keys(n.labels).filter((k) => k.startsWith(prefix)).map((k) => `${n.hostname}: ${k}`));
   }
+  async removeNodeLabels(project: string, keep: (service: string) => boolean = () => false) {
+    const s = this.recordSwarm('removeNodeLabels', [project, keep]);
+    if (s) return s(project, keep);
+    const prefix = `io.redis-ha.${project}.`;
+    const removed: string[] = [];
+    for (const n of this.nodeList) {
+      for (const k of Object.keys(n.labels).filter((x) => x.startsWith(prefix) && !keep(x.slice(prefix.length)))) {
+        delete n.labels[k];
+        removed.push(`${n.hostname}: ${k}`);
+      }
+    }
+    return removed;
+  }
   async setAvailability(node: string, availability: 'drain' | 'active') {
     const s = this.recordSwarm('setAvailability', [node, availability]);
     if (s) return s(node, availability);
