@@ -26,7 +26,7 @@ import { deploySummary } from '../report/step-summary.js';
 import { engineFeatures, render, type RenderOptions } from './render.js';
 import { readFile } from 'node:fs/promises';
 import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
-import { readRolloutInput, renderedConfigHashes, runRollout, swarmRolloutInput, type RolloutResult } from '../operations/rolling.js';
+import { readRolloutInput, relinkFast, renderedConfigHashes, runRollout, swarmRolloutInput, type RolloutResult } from '../operations/rolling.js';
 import { stackRollout, type StackRollout } from '../operations/stack-rollout.js';
 import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
 import { outDir } from './topology-options.js';
@@ -323,6 +323,8 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     }
     timings.totalMs = since();
     tasks.close();
+    // Swarm: the Sentinels find a task re-created later (a restore, a fault) within a second.
+    if (swarm && snapshot) await relinkFast(d);
     // What an application's tests import (clients/): addresses and paths, no secret.
     const clients = await writeClientFiles(rendered.files.dir, clientFiles({ topology: t, dir: rendered.files.dir, app: rendered.app, hostOf: d.hostOf }));
     const restored = pendingRestore && {

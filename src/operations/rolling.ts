@@ -15,6 +15,7 @@ import { redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import { pairsToRecord, withConnection } from '../probes/connect.js';
 import { probeDrift, probeHaproxyConfigHash } from '../probes/drift.js';
+import { setRelinkPeriod, SWARM_RELINK_MS } from '../probes/sentinel.js';
 import type { ContainerInfo, ProjectSpec, Runtime } from '../runtime/runtime.js';
 import { haproxyConfigHash } from '../synth/configs.js';
 import { describeStep, stepServices, type RolloutInput, type RolloutPlan, type RolloutStep } from './rollout-plan.js';
@@ -131,6 +132,11 @@ export function topologyNow(t: Topology, containers: ContainerInfo[]): Topology 
   };
 }
 
+/** Every Sentinel of `d` re-resolves a re-created task within SWARM_RELINK_MS (see setRelinkPeriod). */
+export async function relinkFast(d: Deployment): Promise<void> {
+  await Promise.all(sentinelNodes(d.topology).map((s) => setRelinkPeriod({ host: addressOf(d, s.name), port: s.hostPort }, d.auth, SWARM_RELINK_MS)));
+}
+
 export async function runRollout(plan: RolloutPlan, ctx: RolloutContext): Promise<RolloutResult> {
   const { runtime, deployment: d, signal, progress } = ctx;
   const t = d.topology;
@@ -170,6 +176,9 @@ export async function runRollout(plan: RolloutPlan, ctx: RolloutContext): Promis
     const id = ids[i]!;
     const started = performance.now();
     progress?.start(id);
+    // Swarm: the Sentinels find a re-created task within a second (a Sentinel re-created by the
+    // step before starts with the default again).
+    if (t.target === 'swarm') await relinkFast(await now());
     try {
       const detail = await runStep(step, { ...ctx, deployment: d }, id, now, steady, result);
       progress?.finish(id, 'done', detail);

@@ -50,3 +50,22 @@ export async function probeSentinel(endpoint: Endpoint, auth: Credentials, maste
     return { reachable: false, error: (err as Error).message };
   }
 }
+
+/**
+ * How soon a Sentinel finds a re-created swarm task again. A Sentinel re-resolves an instance's
+ * name only when it reconnects, and it drops a link whose pings go unanswered only once that
+ * link is older than min-link-reconnect-period (15 s by default). On an overlay network a
+ * re-created task's old address answers nothing (no reset, no "unreachable"), so a reconnect
+ * made while the new task was not yet in DNS sat on the old address for 15 s: every step of a
+ * rolling deploy on the lab waited 15-20 s for the Sentinels to see the node again (2 s with
+ * this). A runtime setting (`SENTINEL DEBUG`, Redis >= 7.0; lost at a restart): set again
+ * before each step. Best effort: false where it was refused or the Sentinel did not answer.
+ */
+export const SWARM_RELINK_MS = 1000;
+
+export async function setRelinkPeriod(endpoint: Endpoint, auth: Credentials, ms: number): Promise<boolean> {
+  return withConnection(endpoint, auth, (r) => r.call('SENTINEL', 'DEBUG', 'min-link-reconnect-period', String(ms)), 2000).then(
+    () => true,
+    () => false,
+  );
+}
