@@ -437,7 +437,7 @@ describe('command line', () => {
     assert.deepEqual([...names].sort(), ['all', ...SCENARIO_NAMES].sort(), listed);
   });
 
-  it('the commands on an existing deployment take --name and --dir; those reaching every node --target and --node-host (backup, switchover, restore: --node-host)', async () => {
+  it('the commands on an existing deployment take --name and --dir; those reaching every node --target and --node-host (backup, switchover, restore, rotate-secrets: --node-host)', async () => {
     for (const command of ['status', 'cleanup', 'backup', 'restore', 'test-failover', 'switchover', 'rotate-secrets']) {
       const r = await runCli([command, '--help'], { cwd: root });
       assert.equal(r.code, 0, r.stderr);
@@ -447,7 +447,7 @@ describe('command line', () => {
       assert.equal(/--target +compose or swarm \[default: the deployment's own target\]/.test(r.stdout), reachesNodes, `${command} --target`);
       // backup reaches the node of the replica it copies from, switchover every Redis node's
       // (their target is the deployment's).
-      assert.equal(/--node-host +Swarm: NODE=DOCKER_HOST/.test(r.stdout), reachesNodes || command === 'backup' || command === 'switchover' || command === 'restore', `${command} --node-host`);
+      assert.equal(/--node-host +Swarm: NODE=DOCKER_HOST/.test(r.stdout), reachesNodes || ['backup', 'switchover', 'restore', 'rotate-secrets'].includes(command), `${command} --node-host`);
     }
   });
 
