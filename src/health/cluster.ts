@@ -55,14 +55,20 @@ export interface ClusterVerdict {
   services?: string[];
 }
 
-/** The cluster check, and the shards as the first node sees them (for status). */
+/**
+ * The cluster check, and the shards as the first node that answers sees them (for status: a
+ * failover shows there while the failed node is still down).
+ */
 export function checkCluster(t: Topology, nodes: ClusterNodeState[], options: { caughtUp: boolean }): { verdict: ClusterVerdict; shards: ShardStatus[] } {
-  const fail = (detail: string, services: string[], shards: ShardStatus[] = []) => ({ verdict: { ok: false, detail, services }, shards });
+  const up = nodes.filter((n) => n.reachable);
   const down = nodes.filter((n) => !n.reachable);
-  if (down.length) return fail(down.map((n) => `${n.service} unreachable (${n.error})`).join(', '), down.map((n) => n.service));
-  const names = new Map(nodes.map((n) => [n.myid!, n.service]));
+  const first = up[0];
+  if (!first) return { verdict: { ok: false, detail: down.map((n) => `${n.service} unreachable (${n.error})`).join(', '), services: down.map((n) => n.service) }, shards: [] };
+  // Node ids: each answering node's own; a node that does not answer by the name it announced.
+  const names = new Map(up.map((n) => [n.myid!, n.service]));
+  const downNames = new Set(down.map((n) => n.service));
+  for (const p of first.peers ?? []) if (p.hostname && downNames.has(p.hostname) && !names.has(p.id)) names.set(p.id, p.hostname);
   const serviceOf = (id: string) => names.get(id) ?? `unknown node ${id.slice(0, 8)}`;
-  const first = nodes[0]!;
   const shards = shardsOf(first.peers ?? [], nodes, serviceOf);
 
   const problems: string[] = [];
@@ -71,10 +77,11 @@ export function checkCluster(t: Topology, nodes: ClusterNodeState[], options: { 
     problems.push(`${service} ${p}`);
     services.add(service);
   };
-  for (const n of nodes) {
+  for (const n of down) say(n.service, `unreachable (${n.error})`);
+  for (const n of up) {
     const info = n.info!;
     const peers = (n.peers ?? []).filter((p) => !p.flags.includes('myself'));
-    const unknown = nodes.filter((o) => o !== n && !peers.some((p) => p.id === o.myid));
+    const unknown = up.filter((o) => o !== n && !peers.some((p) => p.id === o.myid));
     if (unknown.length) say(n.service, `does not know ${unknown.map((o) => o.service).join(', ')} (knows ${info.knownNodes} of ${nodes.length} nodes)`);
     const strangers = peers.filter((p) => !names.has(p.id));
     if (strangers.length) say(n.service, `knows ${strangers.length} node(s) that are not in this deployment`);
@@ -83,12 +90,12 @@ export function checkCluster(t: Topology, nodes: ClusterNodeState[], options: { 
     if (info.state !== 'ok') say(n.service, `cluster_state:${info.state}`);
     if (info.slotsOk !== CLUSTER_SLOTS) say(n.service, `serves ${info.slotsOk} of ${CLUSTER_SLOTS} slots (${info.slotsAssigned} assigned)`);
   }
-  const maps = new Map(nodes.map((n) => [n.service, slotMap(n.peers ?? [], serviceOf)]));
+  const maps = new Map(up.map((n) => [n.service, slotMap(n.peers ?? [], serviceOf)]));
   const firstMap = maps.get(first.service)!;
-  const disagree = nodes.filter((n) => maps.get(n.service) !== firstMap);
+  const disagree = up.filter((n) => maps.get(n.service) !== firstMap);
   for (const n of disagree) say(n.service, `sees the slot map ${maps.get(n.service) || '(no slots)'}, ${first.service} sees ${firstMap || '(no slots)'}`);
-  const epochs = new Set(nodes.map((n) => n.info!.currentEpoch));
-  if (epochs.size > 1) problems.push(`the nodes disagree on the current epoch (${nodes.map((n) => `${n.service} ${n.info!.currentEpoch}`).join(', ')})`);
+  const epochs = new Set(up.map((n) => n.info!.currentEpoch));
+  if (epochs.size > 1) problems.push(`the nodes disagree on the current epoch (${up.map((n) => `${n.service} ${n.info!.currentEpoch}`).join(', ')})`);
   if (shards.length !== t.cluster.shards) say(first.service, `sees ${shards.length} shard(s) serving slots, the topology has ${t.cluster.shards}`);
   for (const s of shards) {
     if (s.replicas.length !== t.cluster.replicasPerShard) say(s.master, `has ${s.replicas.length} replica(s), the topology has ${t.cluster.replicasPerShard} per shard`);
@@ -97,7 +104,7 @@ export function checkCluster(t: Topology, nodes: ClusterNodeState[], options: { 
       else if (options.caughtUp && (r.lagBytes ?? 0) > 0) say(r.service, `${r.lagBytes} bytes behind ${s.master}`);
     }
   }
-  if (problems.length) return fail(problems.join('; '), [...services], shards);
+  if (problems.length) return { verdict: { ok: false, detail: problems.join('; '), services: [...services] }, shards };
   const replicas = shards.reduce((a, s) => a + s.replicas.length, 0);
   return {
     verdict: {

@@ -449,7 +449,9 @@ const clusterRules: Rule = (t, given) => {
   const haproxyReason =
     "cluster clients talk to every node themselves (they follow the cluster's MOVED replies to the node that holds a key), so there is nothing for HAProxy to route";
   const refuse = (section: 'sentinel' | 'haproxy', reason: string, hint: string) => {
-    const fields = given ? setFields(section, given) : t[section].enabled ? ['enabled'] : [];
+    // An image says which image to run when the component runs, nothing more: scripts pass
+    // --haproxy-image to every preset, so it is left alone.
+    const fields = given ? setFields(section, given).filter((f) => f !== 'image') : t[section].enabled ? ['enabled'] : [];
     for (const field of fields) problems.push(error(`${section}.${field}`, `${section} settings mean nothing in a cluster: ${reason}`, hint));
   };
   refuse('sentinel', sentinelReason, 'remove the sentinel section; cluster.nodeTimeoutMs sets how soon a failed master is replaced');
