@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { main, type CliEnvironment } from '../../src/cli/main.js';
 import { EXIT } from '../../src/errors.js';
 import { checkCluster } from '../../src/health/cluster.js';
 import { CLUSTER_SLOTS, clusterShards } from '../../src/model/cluster.js';
@@ -20,8 +19,7 @@ import { parseClusterInfo, parseClusterNodes, type ClusterNodeState, type Cluste
 import { snippets } from '../../src/report/snippets.js';
 import type { ComposeFile } from '../../src/synth/compose.js';
 import { synthesize } from '../../src/synth/synthesize.js';
-import { FakeRuntime } from '../helpers/fake-runtime.js';
-import { captureIo } from '../helpers/io.js';
+import { runMain } from '../helpers/main.js';
 import { FIXED_SECRETS, fixedTlsFiles } from '../helpers/secrets.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { problemsOf, topologyOf } from '../helpers/topology.js';
@@ -29,15 +27,6 @@ import { problemsOf, topologyOf } from '../helpers/topology.js';
 const at = (problems: Problem[], path: string) => problems.filter((p) => p.path === path);
 const flag = (path: string, value: unknown, name: string) => ({ path, value, flag: name });
 
-async function cli(argv: string[], cwd: string) {
-  const io = captureIo(cwd);
-  const env: CliEnvironment = {
-    io,
-    signal: new AbortController().signal,
-    context: async () => ({ runtime: new FakeRuntime(), signal: new AbortController().signal, io }),
-  };
-  return { code: await main(argv, env), io };
-}
 
 describe('cluster: the model', () => {
   it('the preset: 3 shards x (1 master + 1 replica) = redis-1..6, each with its bus port published at port + 10000', () => {
@@ -162,7 +151,7 @@ describe('cluster: refused on the command line (exit 2, every problem with its p
   it('render cluster --shards 2 --port-base 60000 --replicas 1', async (t) => {
     const cwd = await makeTempDir('redis-ha-cluster-');
     t.after(() => removeDir(cwd));
-    const r = await cli(['render', 'cluster', '--shards', '2', '--port-base', '60000', '--replicas', '1', '--out', 'out'], cwd);
+    const r = await runMain(['render', 'cluster', '--shards', '2', '--port-base', '60000', '--replicas', '1', '--out', 'out'], cwd);
     assert.equal(r.code, EXIT.usage, r.io.err());
     assert.match(r.io.err(), /error: cluster\.shards \(--shards\): 2 shards: Redis Cluster needs at least 3 masters/);
     assert.match(r.io.err(), /error: portBase \(--port-base\): port 70001 for redis-1 \(cluster bus, port \+ 10000\) is out of range/);
