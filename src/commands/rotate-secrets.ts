@@ -15,7 +15,7 @@ import { buildCompose } from '../synth/compose.js';
 import { renderHaproxyConfig } from '../synth/configs.js';
 import { currentSecret, oldSecretPath, type Rotations, secretPath, type SecretName, type Secrets } from '../synth/secrets.js';
 import { synthesize } from '../synth/synthesize.js';
-import type { CommandContext } from './context.js';
+import { refuseOnCluster, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 import { engineFeatures } from './render.js';
 
@@ -43,6 +43,7 @@ const CLIENT_USERS: { user: SecretName; who: string }[] = [
 export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<CommandContext, 'runtime' | 'signal' | 'io'>): Promise<RotateSecretsResult> {
   const { runtime, signal, io } = ctx;
   const files = await readDeployment(await locateDeployment(options, runtime, io.cwd));
+  refuseOnCluster(files.topology, 'rotate-secrets');
   const t = files.topology;
   const { secrets, rotations } = await loadOrCreateSecrets(files.dir);
   // With TLS: the certificates as they are (none issued here: a rotation changes passwords only).
