@@ -11,8 +11,12 @@ import { DEFAULT_MAXMEMORY, redisMemoryLimit } from './memory.js';
 import { topologyInputSchema, type Topology, type TopologyGiven } from './schema.js';
 import { CLUSTER_BUS_OFFSET } from './cluster.js';
 
-/** `given`: the topology before normalize filled in defaults (absent when only the normalized one is at hand). */
-type Rule = (t: Topology, given?: TopologyGiven) => Problem[];
+/**
+ * `given`: the topology before normalize filled in defaults (absent when only the normalized one
+ * is at hand); `written`: what the preset, the file and the flags wrote, before the schema's
+ * defaults (absent likewise): whether a field was set at all, even to its default.
+ */
+type Rule = (t: Topology, given?: TopologyGiven, written?: Record<string, unknown>) => Problem[];
 
 const error = (path: string, message: string, hint?: string): Problem => ({ severity: 'error', path, message, hint });
 const warning = (path: string, message: string, hint?: string): Problem => ({
@@ -394,8 +398,15 @@ const swarmRules: Rule = (t) => {
   return problems;
 };
 
-/** The fields of a topology section that differ from the schema's defaults: what the topology sets. */
-function setFields(section: 'sentinel' | 'haproxy' | 'cluster', given: TopologyGiven): string[] {
+/**
+ * The fields of a topology section that the topology sets: those written (when known), else those
+ * that differ from the schema's defaults.
+ */
+function setFields(section: 'sentinel' | 'haproxy' | 'cluster', given: TopologyGiven, written?: Record<string, unknown>): string[] {
+  if (written) {
+    const part = written[section];
+    return part && typeof part === 'object' ? Object.keys(part) : [];
+  }
   const defaults: Record<string, unknown> = topologyInputSchema.shape[section].parse(undefined);
   const values: Record<string, unknown> = given[section];
   return Object.keys(values).filter((k) => values[k] !== undefined && values[k] !== defaults[k]);
@@ -406,10 +417,10 @@ function setFields(section: 'sentinel' | 'haproxy' | 'cluster', given: TopologyG
  * Sentinel and HAProxy settings are refused field by field (so each names its dot-path), from
  * what the topology sets; without `given`, from what is enabled.
  */
-const clusterRules: Rule = (t, given) => {
+const clusterRules: Rule = (t, given, written) => {
   const problems: Problem[] = [];
   if (!t.cluster.enabled) {
-    const set = given ? setFields('cluster', given) : [];
+    const set = given ? setFields('cluster', given, written).filter((f) => f !== 'enabled') : [];
     if (set.length) {
       problems.push(
         warning(`cluster.${set[0]}`, `cluster settings (${set.map((k) => `cluster.${k}`).join(', ')}) are ignored without cluster.enabled`, 'use the cluster preset, or remove the cluster section'),
@@ -451,7 +462,7 @@ const clusterRules: Rule = (t, given) => {
   const refuse = (section: 'sentinel' | 'haproxy', reason: string, hint: string) => {
     // An image says which image to run when the component runs, nothing more: scripts pass
     // --haproxy-image to every preset, so it is left alone.
-    const fields = given ? setFields(section, given).filter((f) => f !== 'image') : t[section].enabled ? ['enabled'] : [];
+    const fields = given ? setFields(section, given, written).filter((f) => f !== 'image') : t[section].enabled ? ['enabled'] : [];
     for (const field of fields) problems.push(error(`${section}.${field}`, `${section} settings mean nothing in a cluster: ${reason}`, hint));
   };
   refuse('sentinel', sentinelReason, 'remove the sentinel section; cluster.nodeTimeoutMs sets how soon a failed master is replaced');
@@ -492,6 +503,6 @@ export const RULES: Rule[] = [
   swarmRules,
 ];
 
-export function checkRules(t: Topology, given?: TopologyGiven): Problem[] {
-  return RULES.flatMap((rule) => rule(t, given));
+export function checkRules(t: Topology, given?: TopologyGiven, written?: Record<string, unknown>): Problem[] {
+  return RULES.flatMap((rule) => rule(t, given, written));
 }

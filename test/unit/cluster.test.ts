@@ -120,6 +120,8 @@ describe('cluster: the rules', () => {
       assert.equal(p?.severity, 'error', path);
       assert.match(p!.message, /^haproxy settings mean nothing in a cluster: cluster clients talk to every node themselves/);
     }
+    // Set at all is refused, even to its default value (2 is the schema's default quorum).
+    assert.match(at((await load(flag('sentinel.quorum', 2, '--quorum'))).problems, 'sentinel.quorum')[0]?.message ?? '', /^sentinel settings mean nothing in a cluster/);
     // The image flags scripts pass to every preset are not settings of a component that runs.
     assert.deepEqual((await load(flag('haproxy.image', 'haproxy:2.8', '--haproxy-image'), flag('exporter.image', 'x/y:1', '--exporter-image'))).valid, true);
     // Not the sentinel-preset rules' advice (quorum, "use the full preset"), which would mislead here.
