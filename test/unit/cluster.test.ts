@@ -17,6 +17,7 @@ import { ClusterShapeError, planCluster } from '../../src/operations/cluster-cre
 import { clusterClientOptions } from '../../src/probes/cluster-client.js';
 import { parseClusterInfo, parseClusterNodes, type ClusterNodeState, type ClusterPeer } from '../../src/probes/cluster.js';
 import { snippets } from '../../src/report/snippets.js';
+import { clientEnv } from '../../src/report/client-modules.js';
 import type { ComposeFile } from '../../src/synth/compose.js';
 import { synthesize } from '../../src/synth/synthesize.js';
 import { runMain } from '../helpers/main.js';
@@ -415,6 +416,14 @@ describe('cluster: the client snippets', () => {
     assert.match(s.redisPy!, /address_remap needs redis-py >= 5\.0/);
     assert.match(s.redisPy!, /\("redis-3", 6379\): \("127\.0\.0\.1", 23003\)/);
     assert.match(s.redisPy!, /address_remap=lambda a: NAT\.get\(a, a\)/);
+  });
+
+  it('clients/env: every node and the natMap, no REDIS_URL of one node', () => {
+    const env = Object.fromEntries(clientEnv({ topology: t, dir: '/d', app: { username: 'app', password: 's3cret' } }));
+    assert.equal(env.REDIS_CLUSTER_NODES, '127.0.0.1:23001,127.0.0.1:23002,127.0.0.1:23003,127.0.0.1:23004,127.0.0.1:23005,127.0.0.1:23006');
+    assert.match(env.REDIS_NAT_MAP!, /^redis-1:6379=127\.0\.0\.1:23001,redis-2:6379=127\.0\.0\.1:23002,/);
+    assert.equal(env.REDIS_URL, undefined);
+    assert.equal(env.REDIS_PASSWORD_FILE, '/d/secrets/app');
   });
 
   it('the options the program connects with are the printed ones', () => {
