@@ -3,7 +3,7 @@
 // restart of a formed cluster (nodes.conf in each volume) finds nothing to do, and a deploy cut
 // short resumes where it stopped. The order is `redis-cli --cluster create`'s: slots on the
 // masters (fresh nodes also get distinct config epochs), CLUSTER MEET, then CLUSTER REPLICATE.
-import type { Deployment } from '../deployment.js';
+import { addressOf, type Deployment } from '../deployment.js';
 import { FailedError } from '../errors.js';
 import { CLUSTER_BUS_OFFSET, clusterShards, type ShardPlan } from '../model/cluster.js';
 import { redisNodes, REDIS_PORT } from '../model/nodes.js';
@@ -127,7 +127,7 @@ export async function formCluster(runtime: Runtime, d: Deployment, options: Form
   const run: string[] = [];
   const exec = async (node: string, args: (string | number)[]) => {
     try {
-      await clusterCommand({ host: d.hostOf?.(node) ?? d.host, port: hostPort.get(node)! }, d.auth, args);
+      await clusterCommand({ host: addressOf(d, node), port: hostPort.get(node)! }, d.auth, args);
     } catch (err) {
       throw new FailedError(`${node}: ${args.join(' ')} failed: ${(err as Error).message}`, `see \`redis-ha status --name ${t.name}\``);
     }

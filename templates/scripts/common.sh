@@ -127,9 +127,11 @@ resolve_ipv4() {
 # longer is, or reach itself there. Until $1 (epoch seconds), every peer this node sees
 # disconnected, failed or without an address is met again at the address its announced name
 # (cluster-announce-hostname) resolves to now: CLUSTER MEET of a known node updates its address.
-# Ends as soon as every peer is connected. As the admin user.
+# Ends once every peer is seen connected twice in a row (a link to a peer's old address shows
+# connected for a moment, until the node there answers with another id). As the admin user.
 cluster_remeet() {
   _deadline=$1
+  _whole=0
   await_pong "$_deadline" || return 0
   while [ "$(date +%s)" -lt "$_deadline" ]; do
     _nodes=$(rcli 2 admin CLUSTER NODES 2>/dev/null) || _nodes=""
@@ -137,7 +139,13 @@ cluster_remeet() {
     # "name ip" of each peer not connected, from `<id> <ip:port@cport,name> <flags> ... <link>`.
     _lost=$(printf '%s\n' "$_nodes" | awk '$3 !~ /myself/ && NF >= 8 && ($8 != "connected" || $3 ~ /fail|noaddr|handshake/) {
       split($2, a, ","); split(a[1], hp, ":"); if (a[2] != "") print a[2] " " hp[1] }')
-    [ -z "$_lost" ] && return 0
+    if [ -z "$_lost" ]; then
+      _whole=$((_whole + 1))
+      [ "$_whole" -ge 2 ] && return 0
+      sleep 1
+      continue
+    fi
+    _whole=0
     printf '%s\n' "$_lost" | while read -r _name _old; do
       _ip=$(resolve_ipv4 "$_name")
       if [ -n "$_ip" ] && [ "$_ip" != "$_old" ]; then

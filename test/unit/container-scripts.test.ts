@@ -490,11 +490,12 @@ for (const shell of SHELLS) {
         assert.deepEqual(r.calls.filter((c) => / MEET /.test(c)), []);
       });
 
-      it('every peer connected: one look, no meet', async (t) => {
+      it('every peer connected: two looks a second apart, no meet', async (t) => {
         if (!ready(t)) return;
         const whole = NODES.split('\n').filter((l) => !/redis-[25]/.test(l)).join('\n');
-        const r = await cluster({ data: { 'nodes.conf': whole }, replies: { local: { PING: 'PONG\n', CLUSTER: whole } } });
-        assert.equal(r.calls.filter((c) => c.startsWith('local CLUSTER NODES')).length, 1, r.calls.join('\n'));
+        const r = await cluster({ env: { ...CLUSTER_ENV, REDIS_HA_REMEET_TIMEOUT_S: '5' }, data: { 'nodes.conf': whole }, replies: { local: { PING: 'PONG\n', CLUSTER: whole } } });
+        assert.equal(r.calls.filter((c) => c.startsWith('local CLUSTER NODES')).length, 2, r.calls.join('\n'));
+        assert.ok(r.ms < 4000, `ended after ${r.ms} ms, before its 5 s deadline`);
         assert.deepEqual(r.calls.filter((c) => / MEET /.test(c)), []);
       });
 
