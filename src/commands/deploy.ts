@@ -291,17 +291,16 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     }
 
     let clusterSteps: string[] | undefined;
+    let clusterSummary = '';
     if (t.cluster.enabled) {
       tasks.start('cluster-create');
       try {
-        clusterSteps = (
-          await formCluster(runtime, d, {
-            timeoutMs: (options.timeout ?? 120) * 1000,
-            signal,
-            clock: ctx.clock,
-            onStep: (step) => tasks.update('cluster-create', describeClusterStep(step)),
-          })
-        ).steps;
+        ({ steps: clusterSteps, summary: clusterSummary } = await formCluster(runtime, d, {
+          timeoutMs: (options.timeout ?? 120) * 1000,
+          signal,
+          clock: ctx.clock,
+          onStep: (step) => tasks.update('cluster-create', describeClusterStep(step)),
+        }));
       } catch (err) {
         tasks.finish('cluster-create', 'failed');
         if (signal.aborted) throw interrupted(t.name, 'wait', '');
@@ -311,7 +310,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
         throw new FailedError(`${err.message}${logs ? `\n${logs}` : ''}`, `inspect with \`redis-ha status --name ${t.name}\`; remove with \`redis-ha cleanup --name ${t.name}\``);
       }
       timings.clusterCreatedMs = since();
-      tasks.finish('cluster-create', 'done', clusterSteps.length ? `${clusterSteps.length} steps` : 'already formed: left as it is');
+      tasks.finish('cluster-create', 'done', clusterSummary);
     }
 
     let snapshot: StatusSnapshot | undefined;

@@ -113,6 +113,17 @@ export interface FormClusterOptions {
 export interface FormClusterResult {
   /** The steps run; none when the cluster was already formed. */
   steps: string[];
+  /** One line on what was done: created, kept as it was, or kept with peers met at new addresses. */
+  summary: string;
+}
+
+/** What a run of steps did, in a few words. */
+export function summarizeClusterSteps(steps: ClusterStep[]): string {
+  const count = (kind: ClusterStep['kind']) => steps.filter((s) => s.kind === kind).length;
+  const [slots, meets, replicas] = [count('addslots'), count('meet'), count('replicate')];
+  if (!steps.length) return 'already formed: left as it is';
+  if (!slots && !replicas) return `already formed; ${meets} CLUSTER MEET of peers at their new addresses`;
+  return `${slots} slot range(s) assigned, ${meets} CLUSTER MEET, ${replicas} CLUSTER REPLICATE`;
 }
 
 /**
@@ -124,7 +135,7 @@ export async function formCluster(runtime: Runtime, d: Deployment, options: Form
   const t = d.topology;
   const shards = clusterShards(t);
   const hostPort = new Map(redisNodes(t).map((n) => [n.name, n.hostPort]));
-  const run: string[] = [];
+  const run: ClusterStep[] = [];
   const exec = async (node: string, args: (string | number)[]) => {
     try {
       await clusterCommand({ host: addressOf(d, node), port: hostPort.get(node)! }, d.auth, args);
@@ -151,7 +162,7 @@ export async function formCluster(runtime: Runtime, d: Deployment, options: Form
       for (const step of plan.steps.filter((s) => s.kind === kind)) {
         options.signal?.throwIfAborted();
         options.onStep?.(step);
-        run.push(describeClusterStep(step));
+        run.push(step);
         if (step.kind === 'addslots') {
           if (step.epoch) await exec(step.node, ['CLUSTER', 'SET-CONFIG-EPOCH', step.epoch]);
           await exec(step.node, ['CLUSTER', 'ADDSLOTSRANGE', step.slots[0], step.slots[1]]);
@@ -165,5 +176,5 @@ export async function formCluster(runtime: Runtime, d: Deployment, options: Form
     },
     { timeoutMs: options.timeoutMs, intervalMs: 200, signal: options.signal, clock: options.clock },
   );
-  return { steps: run };
+  return { steps: run.map(describeClusterStep), summary: summarizeClusterSteps(run) };
 }

@@ -1,6 +1,7 @@
 // The cluster preset on the real Docker engine: deploy 3 x 1, a host-side ioredis Cluster with
 // the printed natMap across every slot, a redeploy that leaves the cluster as it is, a restart
-// of every node (compose restart) after which the cluster comes back whole, and a shard master
+// of every node (compose restart) after which the cluster comes back whole, the containers
+// removed and deployed again with their volumes (new addresses, same cluster), and a shard master
 // killed (docker kill) while a client writes: its replica takes over and the writes go on.
 // `after` removes the deployment (through the CLI, then by label), also when a test fails.
 import assert from 'node:assert/strict';
@@ -150,6 +151,22 @@ describe('cluster on the real engine', { timeout: TEST_TIMEOUT, skip: dockerSuit
     assert.deepEqual(slotMap(after), slotMap(before));
     const values = await Promise.all(Array.from({ length: KEYS }, (_, i) => client!.get(`key:${i}`)));
     assert.deepEqual(values.filter((v, i) => v !== `value-${i}`), [], 'every key back after the restart (AOF in the volumes)');
+  });
+
+  it('containers removed and deployed again (data kept, new addresses): the same cluster, not created again', async (t) => {
+    if (!requireDocker(t) || !result) return;
+    const before = (await status(work.dir)).snapshot;
+    const down = await runCli(['cleanup', '--name', NAME, '--keep-data'], { cwd: work.dir });
+    assert.equal(down.exitCode, 0, down.stderr);
+    assert.deepEqual(projectResources(NAME).containers, []);
+    const again = await deploy(work.dir);
+    assert.equal(again.healthy, true);
+    assert.equal(again.clusterSteps?.some((s) => / CLUSTER (ADDSLOTSRANGE|REPLICATE) /.test(s)), false, `not created again: ${JSON.stringify(again.clusterSteps)}`);
+    assert.deepEqual(slotMap(again.status!), slotMap(before));
+    client?.disconnect();
+    client = connect();
+    const values = await Promise.all(Array.from({ length: KEYS }, (_, i) => client!.get(`key:${i}`)));
+    assert.deepEqual(values.filter((v, i) => v !== `value-${i}`), [], 'every key kept in the volumes');
   });
 
   it("killing a shard master: a replica takes over its slots and the client's writes go on", async (t) => {

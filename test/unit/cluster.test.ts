@@ -13,7 +13,7 @@ import { CLUSTER_SLOTS, clusterShards } from '../../src/model/cluster.js';
 import { natMap, publishedPorts, redisNodes } from '../../src/model/nodes.js';
 import type { Problem } from '../../src/model/problems.js';
 import type { Topology } from '../../src/model/schema.js';
-import { ClusterShapeError, planCluster } from '../../src/operations/cluster-create.js';
+import { ClusterShapeError, planCluster, summarizeClusterSteps } from '../../src/operations/cluster-create.js';
 import { clusterClientOptions } from '../../src/probes/cluster-client.js';
 import { parseClusterInfo, parseClusterNodes, type ClusterNodeState, type ClusterPeer } from '../../src/probes/cluster.js';
 import { snippets } from '../../src/report/snippets.js';
@@ -348,6 +348,16 @@ describe('cluster: the creation plan, from what the nodes say', () => {
       ...FORMED.slice(2).map((m) => ({ ...m, master: undefined, slots: [] })),
     ];
     assert.throws(() => planCluster(SHARDS, states(two), IPS), ClusterShapeError);
+  });
+});
+
+describe('cluster: what a creation run did, in a few words', () => {
+  it('created, kept, or kept with peers met at new addresses', () => {
+    assert.equal(summarizeClusterSteps([]), 'already formed: left as it is');
+    assert.equal(summarizeClusterSteps(planCluster(SHARDS, states(FORMED), new Map(IPS).set('redis-2', '10.0.0.9')).steps), 'already formed; 5 CLUSTER MEET of peers at their new addresses');
+    const fresh = FORMED.map((m) => ({ ...m, master: undefined, slots: [] }));
+    const first = planCluster(SHARDS, states(fresh, () => undefined, { knownNodes: 1, currentEpoch: 0, size: 0 }), IPS).steps;
+    assert.equal(summarizeClusterSteps(first), '3 slot range(s) assigned, 5 CLUSTER MEET, 0 CLUSTER REPLICATE');
   });
 });
 
