@@ -7,7 +7,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { stripVTControlCharacters } from 'node:util';
+import { formatStatus } from '../../src/commands/status.js';
 import { EXIT } from '../../src/errors.js';
+import type { StatusSnapshot } from '../../src/health/status.js';
 import { checkCluster } from '../../src/health/cluster.js';
 import { CLUSTER_SLOTS, clusterShards } from '../../src/model/cluster.js';
 import { natMap, publishedPorts, redisNodes } from '../../src/model/nodes.js';
@@ -408,6 +411,30 @@ describe('cluster: the check', () => {
     s[1] = { service: 'redis-2', hostPort: 23002, reachable: false, error: 'connect ECONNREFUSED' };
     const { verdict } = checkCluster(t, s, { caughtUp: false });
     assert.deepEqual([verdict.ok, verdict.detail, verdict.services], [false, 'redis-2 unreachable (connect ECONNREFUSED)', ['redis-2']]);
+  });
+});
+
+describe('cluster: status prints each shard', () => {
+  it('slots, master, replicas and their links; no single master in the heading', () => {
+    const { verdict, shards } = checkCluster(topologyOf('cluster'), states(FORMED), { caughtUp: false });
+    const snapshot: StatusSnapshot = {
+      deployment: 'cl-unit',
+      preset: 'cluster',
+      takenAt: '2030-01-01T00:00:00Z',
+      containerHealthcheckIntervalMs: 60000,
+      healthy: true,
+      containers: [],
+      nodes: [],
+      shards,
+      sentinels: [],
+      natMap: {},
+      drift: [],
+      checks: [{ name: 'cluster', ...verdict }],
+    };
+    const text = stripVTControlCharacters(formatStatus(snapshot));
+    assert.match(text, /^cl-unit \(cluster\): . healthy\n/);
+    assert.match(text, /Shards:\n {2}slots 0-5460 +master redis-1 +replicas redis-4 linked\n {2}slots 5461-10922 +master redis-2 +replicas redis-5 linked\n {2}slots 10923-16383 +master redis-3 +replicas redis-6 linked\n/);
+    assert.match(text, /cluster +cluster_state:ok on all 6 nodes/);
   });
 });
 
