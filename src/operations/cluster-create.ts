@@ -71,7 +71,8 @@ export function planCluster(shards: ShardPlan[], nodes: ClusterNodeState[], ips:
     for (const from of nodes) {
       if (from === n) continue;
       const seen = from.peers?.find((p) => p.id === n.myid);
-      const stale = seen !== undefined && seen.ip !== '' && seen.ip !== ip;
+      // Another address, or none (noaddr: the node at the old address answered with another id).
+      const stale = seen !== undefined && seen.ip !== ip;
       if ((from === hub && !seen) || stale) steps.push({ kind: 'meet', from: from.service, to: n.service, ip });
     }
   }

@@ -344,6 +344,11 @@ describe('cluster: the creation plan, from what the nodes say', () => {
     assert.deepEqual(plan.steps.map((s) => s.kind === 'meet' && `${s.from}->${s.to}@${s.ip}`), ['redis-1', 'redis-3', 'redis-4', 'redis-5', 'redis-6'].map((f) => `${f}->redis-2@10.0.0.9`));
   });
 
+  it('a node that knows a peer without an address (noaddr) meets it at its address', () => {
+    const plan = planCluster(SHARDS, states(FORMED, (viewer, p) => (viewer.service === 'redis-3' && p.id === 'id5' ? { ...p, ip: '', flags: [...p.flags, 'noaddr'], connected: false } : p)), IPS);
+    assert.deepEqual(plan.steps, [{ kind: 'meet', from: 'redis-3', to: 'redis-5', ip: '10.0.0.5' }]);
+  });
+
   it('a cluster of another shape is refused, not reshaped', () => {
     const two: Member[] = [
       { service: 'redis-1', id: 'id1', ip: '10.0.0.1', slots: [[0, 8191]] },
