@@ -35,8 +35,8 @@ const KEYS = 3000;
 
 const readUser = (dir: string, username: string): Credentials => ({ username, password: readFileSync(join(dir, 'secrets', username), 'utf8').trim() });
 
-async function deploy(cwd: string): Promise<DeployResult> {
-  const r = await runCli(['deploy', 'cluster', '--name', NAME, '--port-base', String(PORT_BASE), '--profile', 'fast', '--json', ...IMAGE_FLAGS], { cwd });
+async function deploy(cwd: string, name = NAME, portBase = PORT_BASE, extra: string[] = []): Promise<DeployResult> {
+  const r = await runCli(['deploy', 'cluster', '--name', name, '--port-base', String(portBase), '--profile', 'fast', '--json', ...IMAGE_FLAGS, ...extra], { cwd });
   assert.equal(r.exitCode, 0, `deploy cluster failed:\n${r.stderr}\n${r.stdout}`);
   return JSON.parse(r.stdout) as DeployResult;
 }
@@ -195,6 +195,8 @@ describe('cluster on the real engine', { timeout: TEST_TIMEOUT, skip: dockerSuit
       assert.equal(kill.status, 0, kill.stderr);
       // redis-4 (redis-1's replica) serves 0-5460 once the other masters agreed redis-1 failed.
       const promoted = await statusUntil(work.dir, (s) => s.shards?.[0]?.master === 'redis-4', 60_000);
+      const seen = async () => `checks: ${JSON.stringify(promoted.checks)}; redis-2 sees:\n${await onNode(PORT_BASE + 2, readUser(dir, 'admin'), (r) => r.call('CLUSTER', 'NODES') as Promise<string>)}`;
+      if (slotMap(promoted)[0] !== '0-5460=redis-4') assert.fail(`no failover of redis-1 within 60 s; ${await seen()}`);
       assert.deepEqual(slotMap(promoted), ['0-5460=redis-4', '5461-10922=redis-2', '10923-16383=redis-3']);
       const ackedAtPromotion = acked.length;
       await new Promise((r) => setTimeout(r, 3000));
@@ -215,5 +217,42 @@ describe('cluster on the real engine', { timeout: TEST_TIMEOUT, skip: dockerSuit
     const healed = await statusUntil(work.dir, (_s, code) => code === 0, 90_000);
     assert.equal(healed.healthy, true, JSON.stringify(healed.checks));
     assert.deepEqual(healed.shards?.[0], { slots: '0-5460', master: 'redis-4', replicas: [{ service: 'redis-1', linkUp: true, lagBytes: 0 }] });
+  });
+});
+
+describe('cluster with TLS on the real engine', { timeout: TEST_TIMEOUT, skip: dockerSuiteSkip() }, () => {
+  const name = 'cl-it-cluster-tls';
+  const work = tempWorkdir('redis-ha-cluster-tls-');
+  const dir = join(work.dir, '.redis-ha', name);
+  let result: DeployResult | undefined;
+
+  before(async () => {
+    if (!dockerAnswers()) return;
+    forceRemoveProject(name);
+    result = await deploy(work.dir, name, 23400, ['--tls']);
+  });
+
+  after(async () => {
+    if (result) await runCli(['cleanup', '--name', name], { cwd: work.dir }).catch(() => undefined);
+    forceRemoveProject(name);
+    assert.deepEqual(projectResources(name), { containers: [], networks: [], volumes: [] });
+    work.remove();
+  });
+
+  it('forms over the TLS cluster bus, and a host-side TLS Cluster client with the natMap reaches every slot', async (t) => {
+    if (!requireDocker(t) || !result) return;
+    assert.equal(result.healthy, true);
+    assert.equal(result.status?.shards?.length, 3);
+    const topology = JSON.parse(readFileSync(join(dir, 'topology.json'), 'utf8')) as Topology;
+    const app = { ...readUser(dir, 'app'), tls: { ca: readFileSync(join(dir, 'tls', 'ca.crt'), 'utf8'), caFile: join(dir, 'tls', 'ca.crt') } };
+    const client = new Cluster(clusterStartupNodes(topology), { ...clusterClientOptions(topology, app), natMap: result.natMap });
+    client.on('error', () => undefined);
+    try {
+      await Promise.all(Array.from({ length: 300 }, (_, i) => client.set(`tls:${i}`, String(i))));
+      const values = await Promise.all(Array.from({ length: 300 }, (_, i) => client.get(`tls:${i}`)));
+      assert.deepEqual(values.filter((v, i) => v !== String(i)), []);
+    } finally {
+      client.disconnect();
+    }
   });
 });
