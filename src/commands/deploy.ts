@@ -153,7 +153,6 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
   tasks.add('render', 'render files');
   tasks.add('preflight', 'preflight: engine, compose, images, ports');
   tasks.add('up', 'compose up');
-  // Added once the topology is known (cluster only): see below.
   // The task list must stop whatever fails (its timer would keep the process alive).
   try {
     signal.throwIfAborted();
@@ -413,7 +412,11 @@ export function printDeployResult(result: DeployResult, json: boolean, io: Io): 
   if (result.restored) out(`${symbols.ok()} restored ${result.restored.keys} keys from ${result.restored.file} in ${(result.restored.timings.totalMs / 1000).toFixed(1)} s; every node has digest ${result.restored.nodes[0]?.digest}`);
   out('\nEndpoints:');
   for (const e of result.endpoints) out(`  ${e.service.padEnd(11)} ${e.address.padEnd(24)} ${style.dim(e.role)}`);
-  out('\nConnect (from this host; the modules follow failovers, see docs/ci.md):');
+  out(
+    result.clusterSteps
+      ? '\nConnect (from this host; cluster clients follow the slot map through failovers, see docs/cluster.md):'
+      : '\nConnect (from this host; the modules follow failovers, see docs/ci.md):',
+  );
   out(`  redis-cli  ${result.snippets.redisCli}`);
   if (result.snippets.ioredis) out(`  ioredis    ${result.snippets.ioredis}`);
   if (result.snippets.redisPy) out(`  redis-py   ${result.snippets.redisPy}`);
