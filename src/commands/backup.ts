@@ -9,7 +9,7 @@ import { readDeployment } from '../files/deployment.js';
 import type { Clock } from '../wait.js';
 import { probeHost } from '../model/nodes.js';
 import { printJson, style, symbols } from '../report/style.js';
-import { liveEngine, type CommandContext } from './context.js';
+import { liveEngine, refuseOnCluster, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 import type { Deployment } from '../deployment.js';
 
@@ -30,6 +30,7 @@ export const fileTimestamp = (date: Date) => date.toISOString().replace(/[-:]/g,
 export async function backup(options: BackupOptions, ctx: CommandContext & { clock?: Clock; now?: () => Date }): Promise<TakenBackup> {
   const { runtime, signal, io } = ctx;
   const files = await readDeployment(await locateDeployment(options, runtime, io.cwd));
+  refuseOnCluster(files.topology, 'backup');
   const t = files.topology;
   const file = resolve(io.cwd, options.out ?? `${t.name}-${fileTimestamp((ctx.now ?? (() => new Date()))())}.rdb`);
   for (const path of [file, manifestPath(file)]) {

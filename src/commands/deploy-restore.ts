@@ -18,6 +18,7 @@ import type { ProjectSpec, Runtime } from '../runtime/runtime.js';
 import { lines, type Io } from '../io.js';
 import { style } from '../report/style.js';
 import { toLoadOptions, type TopologyArgs } from './topology-options.js';
+import { refuseOnCluster } from './context.js';
 
 export interface PendingRestore {
   file: string;
@@ -37,6 +38,7 @@ export async function prepareDeployRestore(
   const file = resolve(cwd, options.restore);
   const manifest = await verifyBackupFile(file);
   const { topology } = await loadTopology(toLoadOptions(options, cwd));
+  refuseOnCluster(topology, 'deploy --restore');
   const runtime = await engineFor(topology);
   await runtime.checkEngine();
   const [containers, volumes] = await Promise.all([runtime.containers(topology.name), runtime.volumes(topology.name)]);

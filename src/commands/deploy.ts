@@ -3,7 +3,7 @@ import { lines, type Io } from '../io.js';
 import { join } from 'node:path';
 import { EnvironmentError, EXIT, FailedError, RedisHaError } from '../errors.js';
 import { type CheckName, type StatusSnapshot } from '../health/status.js';
-import { natMap, probeHost } from '../model/nodes.js';
+import { natMap, probeHost, redisNodes } from '../model/nodes.js';
 import { WaitTimeoutError, type Clock } from '../wait.js';
 import type { Problem } from '../model/problems.js';
 import type { Topology } from '../model/schema.js';
@@ -32,6 +32,7 @@ import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js'
 import { outDir } from './topology-options.js';
 import type { RestoreOutcome } from '../operations/restore.js';
 import { waitHealthy } from '../health/wait-healthy.js';
+import { describeClusterStep, formCluster } from '../operations/cluster-create.js';
 
 export interface DeployOptions extends RenderOptions {
   /** Seconds to wait for health. */
@@ -60,7 +61,10 @@ export interface DeployTimings {
   preflightMs: number;
   composeUpMs: number;
   containersMs?: number;
+  /** Cluster: the slots, meets and replicas done (or found done). */
+  clusterCreatedMs?: number;
   replicasLinkedMs?: number;
+  clusterHealthyMs?: number;
   sentinelsConvergedMs?: number;
   haproxyRoutingMs?: number;
   exporterMs?: number;
@@ -87,6 +91,8 @@ export interface DeployResult {
   status?: StatusSnapshot;
   /** A deploy onto a live deployment: what changed, step by step. */
   rollout?: { strategy: 'rolling' | 'recreate'; plan: string[]; steps: RolloutResult['steps']; switchovers: RolloutResult['switchovers'] };
+  /** Cluster: the steps run to create it (none when it was already formed). */
+  clusterSteps?: string[];
   /** With --restore: what was restored, per node key count and digest. */
   restored?: RestoreOutcome & { file: string };
 }
@@ -94,6 +100,7 @@ export interface DeployResult {
 const CHECK_TASKS: { check: CheckName; title: string; timing: keyof DeployTimings }[] = [
   { check: 'containers', title: 'containers running and healthy', timing: 'containersMs' },
   { check: 'replication', title: 'replicas linked and caught up', timing: 'replicasLinkedMs' },
+  { check: 'cluster', title: 'cluster: every slot served, cluster_state:ok everywhere, one slot map, replicas linked and caught up', timing: 'clusterHealthyMs' },
   { check: 'sentinels', title: 'Sentinels agree, see every node, CKQUORUM OK', timing: 'sentinelsConvergedMs' },
   { check: 'haproxy', title: 'HAProxy routes writes to the master, reads to a replica', timing: 'haproxyRoutingMs' },
   { check: 'exporter', title: 'exporter serves redis_up 1 for every node', timing: 'exporterMs' },
@@ -104,6 +111,8 @@ const CHECK_TASKS: { check: CheckName; title: string; timing: keyof DeployTiming
 function applicableChecks(t: Topology) {
   return CHECK_TASKS.filter(
     (c) =>
+      (c.check !== 'replication' || !t.cluster.enabled) &&
+      (c.check !== 'cluster' || t.cluster.enabled) &&
       (c.check !== 'sentinels' || t.sentinel.enabled) &&
       (c.check !== 'haproxy' || t.haproxy.enabled) &&
       (c.check !== 'exporter' || t.exporter.enabled) &&
@@ -166,6 +175,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     const timings: DeployTimings = { renderMs: since(), preflightMs: 0, composeUpMs: 0, totalMs: 0 };
     tasks.finish('render', 'done', rendered.files.dir);
     const checks = options.wait === false ? [] : applicableChecks(t);
+    if (t.cluster.enabled) tasks.add('cluster-create', 'cluster created (slots, CLUSTER MEET, CLUSTER REPLICATE) once every node answers');
     for (const c of checks) tasks.add(c.check, c.title);
 
     // Ctrl-C (the signal) stops redis-ha, not what it started: a pull is cancelled, `compose up`
@@ -221,7 +231,9 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
         );
       }
     };
-    if (!firstDeploy && strategy === 'rolling' && t.target === 'compose') {
+    // A cluster has no rolling deploy yet (it fails over per shard, not through Sentinels): compose
+    // re-creates what changed, and each node keeps its part of the cluster in its volume (nodes.conf).
+    if (!firstDeploy && strategy === 'rolling' && t.target === 'compose' && !t.cluster.enabled) {
       tasks.finish('up', 'skipped', 'rolling deploy: one node at a time');
       await applyPlan();
       timings.composeUpMs = since();
@@ -279,7 +291,30 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
         }
         throw interrupted(t.name, 'up', `during compose up; deployment ${t.name} is updated and left as it is (health not checked)`);
       }
-      if (!firstDeploy && t.target === 'compose') await applyPlan(['sentinel-settings', 'remove', 'reset-sentinels', 'haproxy-reload']);
+      if (!firstDeploy && t.target === 'compose' && !t.cluster.enabled) await applyPlan(['sentinel-settings', 'remove', 'reset-sentinels', 'haproxy-reload']);
+    }
+
+    let clusterSteps: string[] | undefined;
+    let clusterSummary = '';
+    if (t.cluster.enabled) {
+      tasks.start('cluster-create');
+      try {
+        ({ steps: clusterSteps, summary: clusterSummary } = await formCluster(runtime, d, {
+          timeoutMs: (options.timeout ?? 120) * 1000,
+          signal,
+          clock: ctx.clock,
+          onStep: (step) => tasks.update('cluster-create', describeClusterStep(step)),
+        }));
+      } catch (err) {
+        tasks.finish('cluster-create', 'failed');
+        if (signal.aborted) throw interrupted(t.name, 'wait', '');
+        if (!(err instanceof WaitTimeoutError)) throw err;
+        tasks.close();
+        const logs = await logsFor(runtime, t.name, redisNodes(t).map((n) => n.name).slice(0, 3));
+        throw new FailedError(`${err.message}${logs ? `\n${logs}` : ''}`, `inspect with \`redis-ha status --name ${t.name}\`; remove with \`redis-ha cleanup --name ${t.name}\``);
+      }
+      timings.clusterCreatedMs = since();
+      tasks.finish('cluster-create', 'done', clusterSummary);
     }
 
     let snapshot: StatusSnapshot | undefined;
@@ -347,6 +382,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
       natMap: natMap(t, hostsOf(d)),
       status: snapshot,
       ...(rollout ? { rollout } : {}),
+      ...(clusterSteps ? { clusterSteps } : {}),
       restored,
     };
   } finally {
@@ -383,7 +419,11 @@ export function printDeployResult(result: DeployResult, json: boolean, io: Io): 
   if (result.restored) out(`${symbols.ok()} restored ${result.restored.keys} keys from ${result.restored.file} in ${(result.restored.timings.totalMs / 1000).toFixed(1)} s; every node has digest ${result.restored.nodes[0]?.digest}`);
   out('\nEndpoints:');
   for (const e of result.endpoints) out(`  ${e.service.padEnd(11)} ${e.address.padEnd(24)} ${style.dim(e.role)}`);
-  out('\nConnect (from this host; the modules follow failovers, see docs/ci.md):');
+  out(
+    result.clusterSteps
+      ? '\nConnect (from this host; cluster clients follow the slot map through failovers, see docs/cluster.md):'
+      : '\nConnect (from this host; the modules follow failovers, see docs/ci.md):',
+  );
   out(`  redis-cli  ${result.snippets.redisCli}`);
   if (result.snippets.ioredis) out(`  ioredis    ${result.snippets.ioredis}`);
   if (result.snippets.redisPy) out(`  redis-py   ${result.snippets.redisPy}`);

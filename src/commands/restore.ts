@@ -9,7 +9,7 @@ import { readDeployment } from '../files/deployment.js';
 import type { Clock } from '../wait.js';
 import { probeHost } from '../model/nodes.js';
 import { printJson, style, symbols } from '../report/style.js';
-import { availableSwarm, type CommandContext } from './context.js';
+import { availableSwarm, refuseOnCluster, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 
 export interface RestoreCommandOptions {
@@ -42,6 +42,7 @@ export async function restore(options: RestoreCommandOptions, ctx: CommandContex
   const { signal, io } = ctx;
   const file = resolve(io.cwd, options.file);
   const files = await readDeployment(await locateDeployment(options, ctx.runtime, io.cwd));
+  refuseOnCluster(files.topology, 'restore');
   const t = files.topology;
   // The file first: a damaged backup is refused before the deployment is even looked at.
   const manifest = await verifyBackupFile(file);

@@ -62,6 +62,13 @@ export function formatStatus(s: StatusSnapshot): string {
       `  ${n.service.padEnd(10)} ${String(n.hostPort).padEnd(6)} ${(n.role ?? '?').padEnd(8)} ${padVisible(link, 5)} ${String(n.offset ?? '?').padEnd(13)} ${String(n.lagBytes ?? '-').padEnd(11)} ${lagS.padEnd(7)} ${n.role === 'master' ? (n.connectedReplicas ?? 0) : '-'}`,
     );
   }
+  if (s.shards) {
+    out.push('', 'Shards:');
+    for (const x of s.shards) {
+      const replicas = x.replicas.map((r) => `${r.service} ${r.linkUp ? style.ok('linked') : style.bad('link down')}`).join(', ');
+      out.push(`  slots ${x.slots.padEnd(12)} master ${x.master.padEnd(9)} replicas ${replicas || '-'}`);
+    }
+  }
   if (s.sentinels.length) {
     out.push('', 'Sentinels:');
     for (const x of s.sentinels) {

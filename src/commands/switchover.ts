@@ -7,7 +7,7 @@ import { lines, type Io } from '../io.js';
 import { probeHost } from '../model/nodes.js';
 import { runSwitchover, type SwitchoverResult } from '../operations/switchover.js';
 import { printJson, style, symbols } from '../report/style.js';
-import { availableSwarm, type CommandContext } from './context.js';
+import { availableSwarm, refuseOnCluster, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 
 export interface SwitchoverOptions {
@@ -28,6 +28,7 @@ export async function switchover(options: SwitchoverOptions, context: Pick<Comma
     throw new UsageError(`--to ${options.to}: expected a Redis node name like redis-2`, 'the node names are in `redis-ha status`');
   }
   const files = await readDeployment(await locateDeployment(options, context.runtime, context.io.cwd));
+  refuseOnCluster(files.topology, 'switchover');
   const t = files.topology;
   // On swarm each node answers at the address of the swarm node that runs its task.
   const hostOf = t.target === 'swarm' ? (await availableSwarm(context, files.dir, t, options.nodeHost, 'switchover')).hostOf : undefined;

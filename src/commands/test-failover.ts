@@ -18,7 +18,7 @@ import type { Durability } from '../failover/workload.js';
 import { formatScenarioLine, formatSummary, progressIo, progressLine } from '../report/failover-summary.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { printJson, style } from '../report/style.js';
-import { appendStepSummary, liveEngine, type CommandContext } from './context.js';
+import { appendStepSummary, liveEngine, refuseOnCluster, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 import { labNodeFaultHooks, needsLab, parseNodeFaultModes } from './node-fault-modes.js';
 import type { NodeFaultOptions } from '../failover/fault-context.js';
@@ -81,6 +81,7 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   const durability = options.durability ?? 'async';
   if (durability !== 'async' && durability !== 'wait') throw new UsageError(`--durability ${durability}: use async or wait`);
   const files = await readDeployment(await locateDeployment(options, ctx.runtime, ctx.io.cwd));
+  refuseOnCluster(files.topology, 'test-failover');
   const t = files.topology;
   const { selected: scenarios, skipped } = selectScenarios(t, options.scenario);
   const modes = parseNodeFaultModes(options, scenarios, options.target ?? t.target);

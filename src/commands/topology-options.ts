@@ -12,6 +12,8 @@ export interface TopologyArgs {
   target?: string;
   name?: string;
   replicas?: number;
+  shards?: number;
+  replicasPerShard?: number;
   sentinels?: number;
   quorum?: number;
   profile?: string;
@@ -37,6 +39,8 @@ const FLAG_PATHS: [keyof TopologyArgs, string, string][] = [
   ['name', 'name', '--name'],
   ['target', 'target', '--target'],
   ['replicas', 'replicas', '--replicas'],
+  ['shards', 'cluster.shards', '--shards'],
+  ['replicasPerShard', 'cluster.replicasPerShard', '--replicas-per-shard'],
   ['sentinels', 'sentinel.count', '--sentinels'],
   ['quorum', 'sentinel.quorum', '--quorum'],
   ['profile', 'profile', '--profile'],
@@ -74,6 +78,8 @@ export function withTopologyOptions<T>(yargs: Argv<T>) {
     .option('target', { type: 'string', choices: TARGETS, describe: 'compose (one Docker host) or swarm (a stack file for docker stack deploy) [default: compose]', group: 'Topology:' })
     .option('name', { type: 'string', describe: 'Deployment (compose project) name [default: redis-ha]', group: 'Topology:' })
     .option('replicas', { type: 'number', describe: 'Number of replicas', group: 'Topology:' })
+    .option('shards', { type: 'number', describe: 'cluster: number of shards (masters) [default: 3, at least 3]', group: 'Topology:' })
+    .option('replicas-per-shard', { type: 'number', describe: 'cluster: replicas of each shard\'s master [default: 1]', group: 'Topology:' })
     .option('sentinels', { type: 'number', describe: 'Number of Sentinels', group: 'Topology:' })
     .option('quorum', { type: 'number', describe: 'Sentinels needed to agree the master is down', group: 'Topology:' })
     .option('profile', { type: 'string', choices: PROFILES, describe: 'Timing: default (down-after 5 s) or fast (1 s)', group: 'Topology:' })

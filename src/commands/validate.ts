@@ -34,7 +34,11 @@ export function printValidateResult(result: ValidateResult, json: boolean, io: I
   if (problems.length) err(formatProblems(problems));
   if (result.valid && result.topology) {
     const t = result.topology;
-    const parts = [`${t.replicas + 1} redis`];
+    const parts = [
+      t.cluster.enabled
+        ? `${t.cluster.shards} shards x (1 master + ${t.cluster.replicasPerShard} replica${t.cluster.replicasPerShard === 1 ? '' : 's'}) redis cluster`
+        : `${t.replicas + 1} redis`,
+    ];
     if (t.sentinel.enabled) parts.push(`${t.sentinel.count} sentinel (quorum ${t.sentinel.quorum})`);
     if (t.haproxy.enabled) parts.push('haproxy');
     if (t.exporter.enabled) parts.push('exporter');

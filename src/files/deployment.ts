@@ -87,6 +87,8 @@ export async function readDeployment(dir: string): Promise<DeploymentFiles> {
   // Rendered before Alertmanager existed: none (nothing reads its other fields then).
   if (topology.monitoring) topology.monitoring.alertmanager ??= { enabled: false } as Topology['monitoring']['alertmanager'];
   if (topology.monitoring) topology.monitoring.grafana ??= { enabled: false } as Topology['monitoring']['grafana'];
+  // Rendered before the cluster preset existed: no cluster.
+  topology.cluster ??= { enabled: false } as Topology['cluster'];
   const tls = await readTlsTrust(dir, topology);
   const withTls = (c: Credentials): Credentials => (tls ? { ...c, tls } : c);
   return {

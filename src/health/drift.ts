@@ -37,6 +37,7 @@ export function renderedRedisSettings(t: Topology): Record<string, string> {
     'repl-diskless-sync': 'yes',
     'repl-diskless-sync-delay': '0',
     'repl-backlog-size': memoryBytes('16mb'),
+    ...(t.cluster.enabled ? { 'cluster-node-timeout': String(t.cluster.nodeTimeoutMs) } : {}),
   };
 }
 

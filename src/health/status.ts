@@ -19,10 +19,12 @@ import {
 import type { AlertmanagerProbe, HaproxyServerState, PrometheusProbe } from '../probes/http.js';
 import { probeDrift } from '../probes/drift.js';
 import { findDrift, formatDrift, renderedRedisSettings, type DriftEntry } from './drift.js';
+import { probeCluster, type ClusterNodeState } from '../probes/cluster.js';
+import { checkCluster, type ShardStatus } from './cluster.js';
 
 export type { NodeStatus, SentinelStatus };
 
-export type CheckName = 'containers' | 'replication' | 'sentinels' | 'haproxy' | 'exporter' | 'monitoring' | 'drift' | 'certificates';
+export type CheckName = 'containers' | 'replication' | 'cluster' | 'sentinels' | 'haproxy' | 'exporter' | 'monitoring' | 'drift' | 'certificates';
 
 export interface CheckResult {
   name: CheckName;
@@ -50,6 +52,8 @@ export interface StatusSnapshot {
    */
   containerHealthcheckIntervalMs: number | null;
   nodes: NodeStatus[];
+  /** Cluster: each shard's slots, master and replicas, as the first node sees them. */
+  shards?: ShardStatus[];
   sentinels: SentinelStatus[];
   haproxy?: { reachable: boolean; error?: string; servers: HaproxyServerState[]; writeReaches?: string; readReaches?: string };
   exporter?: { reachable: boolean; targets: { target: string; up: number | undefined }[] };
@@ -318,6 +322,24 @@ export function checkMonitoring(p: PrometheusProbe, alertmanager?: AlertmanagerP
   return { name: 'monitoring', ok: true, detail: `${up}${alertmanager ? '; Alertmanager ready' : ''}; ${firing}` };
 }
 
+/** A cluster's nodes as the node table shows them (replication state, lag behind their shard's master). */
+function clusterNodeStatus(cluster: ClusterNodeState[]): NodeStatus[] {
+  const offsetOf = new Map(cluster.map((n) => [n.myid, n.replication?.offset]));
+  return cluster.map((n) => {
+    const self = n.peers?.find((p) => p.flags.includes('myself'));
+    const masterOffset = self?.masterId ? offsetOf.get(self.masterId) : undefined;
+    const offset = n.replication?.offset;
+    return {
+      service: n.service,
+      hostPort: n.hostPort,
+      reachable: n.reachable,
+      ...(n.error ? { error: n.error } : {}),
+      ...n.replication,
+      ...(masterOffset !== undefined && offset !== undefined ? { lagBytes: Math.max(0, masterOffset - offset) } : {}),
+    };
+  });
+}
+
 /** Every check, in the order deploy waits for them. */
 export async function takeSnapshot(
   d: Deployment,
@@ -326,10 +348,21 @@ export async function takeSnapshot(
 ): Promise<StatusSnapshot> {
   const t = d.topology;
   const checks: CheckResult[] = [checkContainers(t, containers)];
-  const nodes = await probeNodes(d);
-  checks.push(checkReplication(nodes, options));
+  let nodes: NodeStatus[];
+  let shards: ShardStatus[] | undefined;
+  if (t.cluster.enabled) {
+    const cluster = await probeCluster(d);
+    nodes = clusterNodeStatus(cluster);
+    const { verdict, shards: seen } = checkCluster(t, cluster, options);
+    checks.push({ name: 'cluster', ...verdict });
+    shards = seen;
+  } else {
+    nodes = await probeNodes(d);
+    checks.push(checkReplication(nodes, options));
+  }
+  // A cluster has one master per shard: no one master.
   const masters = nodes.filter((n) => n.role === 'master');
-  const master = masters.length === 1 ? masters[0]!.service : undefined;
+  const master = masters.length === 1 && !t.cluster.enabled ? masters[0]!.service : undefined;
   const sentinels = t.sentinel.enabled ? await probeSentinels(d) : [];
   const drift = findDrift(t, await probeDrift(d, Object.keys(renderedRedisSettings(t))));
   if (t.sentinel.enabled) checks.push(checkSentinels(t, master, sentinels));
@@ -342,6 +375,7 @@ export async function takeSnapshot(
     containers: containers.map((c) => ({ service: c.service, state: c.state, health: c.health, ...(c.node ? { node: c.node } : {}) })),
     containerHealthcheckIntervalMs: t.target === 'swarm' ? null : t.healthcheckIntervalMs,
     nodes,
+    ...(shards ? { shards } : {}),
     sentinels,
     natMap: natMap(t, hostsOf(d)),
     drift,

@@ -232,7 +232,7 @@ function rulesDespite(merged: Plain, issues: ZodIssue[]): Omit<Problem, 'source'
   }
   const retry = topologyInputSchema.safeParse(pruned);
   if (!retry.success) return [];
-  return checkRules(normalize(retry.data), retry.data).filter((p) => !reported.some((r) => p.path === r || p.path.startsWith(`${r}.`)));
+  return checkRules(normalize(retry.data), retry.data, pruned).filter((p) => !reported.some((r) => p.path === r || p.path.startsWith(`${r}.`)));
 }
 
 export async function loadPresetSource(name: PresetName): Promise<YamlSource> {
@@ -297,7 +297,7 @@ export async function loadTopology(options: LoadOptions): Promise<LoadedTopology
     throw new TopologyError([...schemaProblems, ...rulesDespite(merged, parsed.error.issues).map(withSource)]);
   }
   const topology = normalize(parsed.data);
-  const problems = checkRules(topology, parsed.data).map(withSource);
+  const problems = checkRules(topology, parsed.data, merged).map(withSource);
   if (problems.some((p) => p.severity === 'error')) throw new TopologyError(problems);
   return { topology, warnings: problems };
 }

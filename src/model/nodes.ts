@@ -1,4 +1,5 @@
 // The services of a topology, by role-neutral name. Shared by synth, runtime and probes.
+import { CLUSTER_BUS_OFFSET, clusterNodeCount } from './cluster.js';
 import { PORT_OFFSETS } from './normalize.js';
 import type { Topology } from './schema.js';
 
@@ -16,14 +17,22 @@ export interface NodeRef {
   port: number;
   /** Port published on the host (on `topology.bind`). */
   hostPort: number;
+  /** Cluster nodes: their cluster bus port published on the host (hostPort + 10000). */
+  busHostPort?: number;
 }
 
+/** Every Redis node: the master and its replicas, or with cluster.enabled every shard's nodes (model/cluster.ts). */
 export function redisNodes(t: Topology): NodeRef[] {
-  return Array.from({ length: t.replicas + 1 }, (_, i) => ({
-    name: `redis-${i + 1}`,
-    port: REDIS_PORT,
-    hostPort: t.portBase + PORT_OFFSETS.redis + i + 1,
-  }));
+  const count = t.cluster.enabled ? clusterNodeCount(t) : t.replicas + 1;
+  return Array.from({ length: count }, (_, i) => {
+    const hostPort = t.portBase + PORT_OFFSETS.redis + i + 1;
+    return {
+      name: `redis-${i + 1}`,
+      port: REDIS_PORT,
+      hostPort,
+      ...(t.cluster.enabled ? { busHostPort: hostPort + CLUSTER_BUS_OFFSET } : {}),
+    };
+  });
 }
 
 export function sentinelNodes(t: Topology): NodeRef[] {
@@ -42,6 +51,7 @@ export const INITIAL_MASTER = 'redis-1';
 export function publishedPorts(t: Topology): { port: number; service: string; path: string }[] {
   const ports = [
     ...redisNodes(t).map((n) => ({ port: n.hostPort, service: n.name, path: 'portBase' })),
+    ...redisNodes(t).flatMap((n) => (n.busHostPort ? [{ port: n.busHostPort, service: `${n.name} (cluster bus, port + ${CLUSTER_BUS_OFFSET})`, path: 'portBase' }] : [])),
     ...sentinelNodes(t).map((n) => ({ port: n.hostPort, service: n.name, path: 'portBase' })),
   ];
   if (t.haproxy.enabled) {

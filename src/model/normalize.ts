@@ -15,11 +15,17 @@ export const PORT_OFFSETS = {
   grafana: 205,
 } as const;
 
+/** Replicas of the master when the topology sets none. */
+export const DEFAULT_REPLICAS = 2;
+
 export function normalize(parsed: z.output<typeof topologyInputSchema>): Topology {
   const timing = PROFILE_TIMINGS[parsed.profile];
   const base = parsed.portBase;
   return {
     ...parsed,
+    // A cluster's masters each have replicasPerShard replicas; replicas itself is refused there (rules).
+    replicas: parsed.cluster.enabled ? parsed.cluster.replicasPerShard : (parsed.replicas ?? DEFAULT_REPLICAS),
+    cluster: { ...parsed.cluster, nodeTimeoutMs: parsed.cluster.nodeTimeoutMs ?? timing.clusterNodeTimeoutMs },
     redis: { ...parsed.redis, maxmemory: parsed.redis.maxmemory ?? DEFAULT_MAXMEMORY },
     sentinel: {
       ...parsed.sentinel,

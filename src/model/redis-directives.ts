@@ -138,7 +138,7 @@ export const REFUSED_REDIS_DIRECTIVES: Readonly<Record<string, RefusedDirective>
 /** Directive families refused by prefix. */
 export const REFUSED_REDIS_PREFIXES: Readonly<Record<string, RefusedDirective>> = {
   'tls-': tls,
-  'cluster-': { reason: 'Redis Cluster is not supported: redis-ha runs replication with Sentinel', hint: REMOVE },
+  'cluster-': { reason: 'Redis Cluster is set up by redis-ha (the cluster preset: cluster.shards, cluster.replicasPerShard, cluster.nodeTimeoutMs)', hint: REMOVE },
 };
 
 /** The refusal for a (lowercase) directive, or undefined when extraConfig may set it. */

@@ -8,10 +8,15 @@ import type { Problem } from './problems.js';
 import { parseConfigLine } from './redis-config-line.js';
 import { refusedRedisDirective } from './redis-directives.js';
 import { DEFAULT_MAXMEMORY, redisMemoryLimit } from './memory.js';
-import type { Topology, TopologyGiven } from './schema.js';
+import { topologyInputSchema, type Topology, type TopologyGiven } from './schema.js';
+import { CLUSTER_BUS_OFFSET } from './cluster.js';
 
-/** `given`: the topology before normalize filled in defaults (absent when only the normalized one is at hand). */
-type Rule = (t: Topology, given?: TopologyGiven) => Problem[];
+/**
+ * `given`: the topology before normalize filled in defaults (absent when only the normalized one
+ * is at hand); `written`: what the preset, the file and the flags wrote, before the schema's
+ * defaults (absent likewise): whether a field was set at all, even to its default.
+ */
+type Rule = (t: Topology, given?: TopologyGiven, written?: Record<string, unknown>) => Problem[];
 
 const error = (path: string, message: string, hint?: string): Problem => ({ severity: 'error', path, message, hint });
 const warning = (path: string, message: string, hint?: string): Problem => ({
@@ -200,6 +205,8 @@ const imageRules: Rule = (t) =>
   });
 
 const componentRules: Rule = (t, given) => {
+  // A cluster refuses these components with its own reasons (clusterRules).
+  if (t.cluster.enabled) return [];
   const problems: Problem[] = [];
   if (t.haproxy.enabled && !t.sentinel.enabled) {
     problems.push(
@@ -288,7 +295,7 @@ const networkRules: Rule = (t) => {
   for (const { port, service, path } of publishedPorts(t)) {
     if (port > 65535) {
       problems.push(
-        error(path, `port ${port} for ${service} is out of range (1-65535)`, 'lower portBase or set the port explicitly'),
+        error(path, `port ${port} for ${service} is out of range (1-65535)`, t.cluster.enabled ? clusterBusPortHint : 'lower portBase or set the port explicitly'),
       );
     }
     const owner = seen.get(port);
@@ -391,7 +398,101 @@ const swarmRules: Rule = (t) => {
   return problems;
 };
 
+/**
+ * The fields of a topology section that the topology sets: those written (when known), else those
+ * that differ from the schema's defaults.
+ */
+function setFields(section: 'sentinel' | 'haproxy' | 'cluster', given: TopologyGiven, written?: Record<string, unknown>): string[] {
+  if (written) {
+    const part = written[section];
+    return part && typeof part === 'object' ? Object.keys(part) : [];
+  }
+  const defaults: Record<string, unknown> = topologyInputSchema.shape[section].parse(undefined);
+  const values: Record<string, unknown> = given[section];
+  return Object.keys(values).filter((k) => values[k] !== undefined && values[k] !== defaults[k]);
+}
+
+/**
+ * Redis Cluster: at least 3 shards, and nothing that only means something beside one master.
+ * Sentinel and HAProxy settings are refused field by field (so each names its dot-path), from
+ * what the topology sets; without `given`, from what is enabled.
+ */
+const clusterRules: Rule = (t, given, written) => {
+  const problems: Problem[] = [];
+  if (!t.cluster.enabled) {
+    const set = given ? setFields('cluster', given, written).filter((f) => f !== 'enabled') : [];
+    if (set.length) {
+      problems.push(
+        warning(`cluster.${set[0]}`, `cluster settings (${set.map((k) => `cluster.${k}`).join(', ')}) are ignored without cluster.enabled`, 'use the cluster preset, or remove the cluster section'),
+      );
+    }
+    return problems;
+  }
+  const { shards, replicasPerShard } = t.cluster;
+  if (shards < 3) {
+    problems.push(
+      error(
+        'cluster.shards',
+        `${shards} shard${shards === 1 ? '' : 's'}: Redis Cluster needs at least 3 masters, because a replica is promoted only when a majority of the masters agree its master failed`,
+        'set cluster.shards to 3 or more (--shards 3)',
+      ),
+    );
+  }
+  if (replicasPerShard === 0) {
+    problems.push(
+      warning(
+        'cluster.replicasPerShard',
+        'no replicas: when any node is lost, its shard\'s slots are lost with it (their keys cannot be read or written until that node comes back, and are gone if its volume is)',
+        'set cluster.replicasPerShard to 1 or more unless this cluster holds nothing you need',
+      ),
+    );
+  }
+  if (given?.replicas !== undefined) {
+    problems.push(
+      error(
+        'replicas',
+        `replicas ${given.replicas} means nothing in a cluster: each of its ${shards} masters has cluster.replicasPerShard replicas`,
+        `remove replicas (--replicas) and set cluster.replicasPerShard (--replicas-per-shard) instead`,
+      ),
+    );
+  }
+  const sentinelReason = 'a cluster fails over by itself (its masters vote to promote a replica), so Sentinel has nothing to watch';
+  const haproxyReason =
+    "cluster clients talk to every node themselves (they follow the cluster's MOVED replies to the node that holds a key), so there is nothing for HAProxy to route";
+  const refuse = (section: 'sentinel' | 'haproxy', reason: string, hint: string) => {
+    // An image says which image to run when the component runs, nothing more: scripts pass
+    // --haproxy-image to every preset, so it is left alone.
+    const fields = given ? setFields(section, given, written).filter((f) => f !== 'image') : t[section].enabled ? ['enabled'] : [];
+    for (const field of fields) problems.push(error(`${section}.${field}`, `${section} settings mean nothing in a cluster: ${reason}`, hint));
+  };
+  refuse('sentinel', sentinelReason, 'remove the sentinel section; cluster.nodeTimeoutMs sets how soon a failed master is replaced');
+  refuse('haproxy', haproxyReason, 'remove the haproxy section; deploy prints the natMap that host-side cluster clients use');
+  const monitoring = [
+    ['exporter.enabled', t.exporter.enabled],
+    ['monitoring.enabled', t.monitoring.enabled],
+    ['monitoring.alertmanager.enabled', t.monitoring.alertmanager.enabled],
+    ['monitoring.grafana.enabled', t.monitoring.grafana.enabled],
+  ] as const;
+  for (const [path, enabled] of monitoring) {
+    if (enabled) {
+      problems.push(
+        error(path, "not available for a cluster yet: the exporter and Prometheus reach the nodes through HAProxy's stats port, which a cluster does not have", `set ${path}: false`),
+      );
+    }
+  }
+  if (t.target === 'swarm') {
+    problems.push(
+      error('target', 'the cluster preset runs on compose only for now (on swarm each shard\'s master and replicas must be placed on different hosts, which is not done yet)', 'use target: compose'),
+    );
+  }
+  return problems;
+};
+
+/** Cluster nodes publish their cluster bus port (client port + 10000) too. */
+const clusterBusPortHint = `lower portBase: each node's cluster bus port (its port + ${CLUSTER_BUS_OFFSET}) is published too and must stay below 65536`;
+
 export const RULES: Rule[] = [
+  clusterRules,
   sentinelRules,
   replicationRules,
   memoryRules,
@@ -402,6 +503,6 @@ export const RULES: Rule[] = [
   swarmRules,
 ];
 
-export function checkRules(t: Topology, given?: TopologyGiven): Problem[] {
-  return RULES.flatMap((rule) => rule(t, given));
+export function checkRules(t: Topology, given?: TopologyGiven, written?: Record<string, unknown>): Problem[] {
+  return RULES.flatMap((rule) => rule(t, given, written));
 }

@@ -6,16 +6,20 @@ import { PRESETS, PROFILES, TARGETS, type ProfileName } from './names.js';
 
 export { PRESETS, PROFILES, TARGETS, type PresetName, type ProfileName, type TargetName } from './names.js';
 
-/** Sentinel timing per profile. `fast` is for tests and demos on a quiet machine. */
 /**
- * The timings a profile sets: Sentinel's, and (monitoring) Prometheus's scrape and rule interval
- * and how long Alertmanager holds a new group of alerts before it first notifies.
+ * The timings a profile sets: Sentinel's, Redis Cluster's node timeout, and (monitoring)
+ * Prometheus's scrape and rule interval and how long Alertmanager holds a new group of alerts
+ * before it first notifies. `fast` is for tests and demos on a quiet machine.
  */
-export const PROFILE_TIMINGS: Record<ProfileName, { downAfterMs: number; failoverTimeoutMs: number; scrapeInterval: string; alertGroupWait: string }> = {
-  // 30s: Alertmanager's own default.
-  default: { downAfterMs: 5000, failoverTimeoutMs: 30000, scrapeInterval: '15s', alertGroupWait: '30s' },
-  // Alerts within seconds of a fault, for test-failover (docs/monitoring.md).
-  fast: { downAfterMs: 1000, failoverTimeoutMs: 6000, scrapeInterval: '2s', alertGroupWait: '2s' },
+export const PROFILE_TIMINGS: Record<
+  ProfileName,
+  { downAfterMs: number; failoverTimeoutMs: number; clusterNodeTimeoutMs: number; scrapeInterval: string; alertGroupWait: string }
+> = {
+  // 30s: Alertmanager's own default. Cluster: 5 s like Sentinel's down-after (Redis's own default is 15 s).
+  default: { downAfterMs: 5000, failoverTimeoutMs: 30000, clusterNodeTimeoutMs: 5000, scrapeInterval: '15s', alertGroupWait: '30s' },
+  // Alerts within seconds of a fault, for test-failover (docs/monitoring.md). Cluster: 2 s, not 1 s:
+  // a node timeout is also how long a busy engine may delay one bus ping before a false failover.
+  fast: { downAfterMs: 1000, failoverTimeoutMs: 6000, clusterNodeTimeoutMs: 2000, scrapeInterval: '2s', alertGroupWait: '2s' },
 };
 
 // Compose project names: lowercase letters, digits, dashes and underscores, starting
@@ -154,6 +158,19 @@ const monitoringSchema = z
   })
   .strict();
 
+// Redis Cluster (the cluster preset): `shards` masters, each with `replicasPerShard` replicas, the
+// 16384 slots split evenly over the masters (src/model/cluster.ts). Ranges are checked by the
+// rules, which say how to fix them.
+const clusterSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    shards: z.number().int().min(0).max(32).default(3),
+    replicasPerShard: z.number().int().min(0).max(5).default(1),
+    /** cluster-node-timeout; default from the profile. */
+    nodeTimeoutMs: z.number().int().min(100).max(600000).optional(),
+  })
+  .strict();
+
 // Swarm node hostnames (`docker node ls`): a DNS label.
 const nodeName = z
   .string()
@@ -177,7 +194,9 @@ export const topologyInputSchema = z
     preset: z.enum(PRESETS),
     target: z.enum(TARGETS).default('compose'),
     profile: z.enum(PROFILES).default('default'),
-    replicas: z.number().int().min(0).max(9).default(2),
+    // Replicas of the master; with cluster.enabled normalize sets it to cluster.replicasPerShard
+    // (the replicas of each master), and the rules refuse it set.
+    replicas: z.number().int().min(0).max(9).optional(),
     bind: z.string().ip({ message: 'must be an IP address such as 127.0.0.1' }).default('127.0.0.1'),
     // Where this machine reaches the published ports when the engine is elsewhere: the host of
     // DOCKER_HOST (a GitLab `docker:dind` service is `docker`). Default: bind (127.0.0.1 when it
@@ -210,6 +229,7 @@ export const topologyInputSchema = z
     haproxy: haproxySchema.default({}),
     exporter: exporterSchema.default({}),
     monitoring: monitoringSchema.default({}),
+    cluster: clusterSchema.default({}),
     swarm: swarmSchema.default({}),
   })
   .strict();
@@ -222,7 +242,10 @@ export type TopologyGiven = Parsed;
  * The normalized topology: every default filled in, every port decided.
  * This is what synth and runtime receive.
  */
-export interface Topology extends Omit<Parsed, 'redis' | 'sentinel' | 'haproxy' | 'exporter' | 'monitoring'> {
+export interface Topology extends Omit<Parsed, 'replicas' | 'redis' | 'sentinel' | 'haproxy' | 'exporter' | 'monitoring' | 'cluster'> {
+  /** Replicas of each master: the one master's, or with cluster.enabled each shard's. */
+  replicas: number;
+  cluster: Parsed['cluster'] & { nodeTimeoutMs: number };
   redis: Parsed['redis'] & { maxmemory: string | 0 };
   sentinel: Parsed['sentinel'] & { downAfterMs: number; failoverTimeoutMs: number };
   haproxy: Parsed['haproxy'] & { writePort: number; readPort: number; statsPort: number };

@@ -33,10 +33,14 @@ export function clientEnv(c: ClientTarget): [string, string][] {
   const url = (host: string, port: number) => `${scheme}://${auth ? `${APP_USER}@` : ''}${host}:${port}`;
   const env: [string, string][] = [['REDIS_HA_DEPLOYMENT', t.name]];
   const sentinels = sentinelNodes(t);
-  if (sentinels.length) {
+  // Announced name:port=published-host:port, comma-separated (Sentinel's and the cluster's alike).
+  const natMapEnv = () => Object.entries(natMap(t, c.hostOf ?? probeHost(t))).map(([from, to]) => `${from}=${to.host}:${to.port}`).join(',');
+  if (t.cluster.enabled) {
+    // Any node gives a cluster client the slot map; the nodes announce in-network names.
+    env.push(['REDIS_CLUSTER_NODES', redisNodes(t).map((n) => `${at(n.name)}:${n.hostPort}`).join(',')], ['REDIS_NAT_MAP', natMapEnv()]);
+  } else if (sentinels.length) {
     env.push(['REDIS_SENTINELS', sentinels.map((s) => `${at(s.name)}:${s.hostPort}`).join(',')], ['REDIS_MASTER_NAME', t.sentinel.masterName]);
-    // Sentinels announce in-network names: name:port=published-host:port, comma-separated.
-    env.push(['REDIS_NAT_MAP', Object.entries(natMap(t, c.hostOf ?? probeHost(t))).map(([from, to]) => `${from}=${to.host}:${to.port}`).join(',')]);
+    env.push(['REDIS_NAT_MAP', natMapEnv()]);
   } else {
     const master = redisNodes(t)[0]!;
     env.push(['REDIS_URL', url(at(master.name), master.hostPort)]);

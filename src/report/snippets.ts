@@ -1,10 +1,11 @@
 // Endpoints and the connection snippets printed after a deploy: a few lines that import the
 // client modules deploy writes (report/client-modules.ts, made from the option table the
 // failover workload measures with).
-import { probeHost, redisNodes, sentinelNodes } from '../model/nodes.js';
+import { natMap, probeHost, redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { Credentials } from '../probes/connect.js';
 import { maskSecret } from './style.js';
+import { clusterClientEntries, clusterStartupNodes } from '../probes/cluster-client.js';
 
 export interface Endpoint {
   service: string;
@@ -70,13 +71,50 @@ export function snippets(t: Topology, auth: Credentials, showSecrets: boolean, d
       ? `redis-cli -h ${at('haproxy')} -p ${writePort}${cliAuth}    # writes via HAProxy; reads: -p ${t.haproxy.readPort}`
       : sentinels.length
         ? `redis-cli -h ${at(sentinels[0]!.name)} -p ${sentinels[0]!.hostPort}${cliAuth} SENTINEL get-master-addr-by-name ${t.sentinel.masterName}`
-        : `redis-cli -h ${at('redis-1')} -p ${writePort}${cliAuth}    # redis-1, the master`,
+        : t.cluster.enabled
+          ? `redis-cli -h ${at('redis-1')} -p ${writePort}${cliAuth}    # redis-1 only: keys of other shards answer MOVED with a name this host cannot resolve`
+          : `redis-cli -h ${at('redis-1')} -p ${writePort}${cliAuth}    # redis-1, the master`,
     env: `set -a; . ${shellWord(`${clients}/env`)}; set +a    # or: redis-ha env --name ${t.name} --format json|github`,
   };
+  if (t.cluster.enabled) return { ...out, ...clusterSnippets(t, auth, dir, hostOf) };
   if (!sentinels.length) return out;
   out.ioredis = `import { connect } from ${jsSource(`${clients}/ioredis.mjs`)};  const redis = await connect();`;
   out.redisPy = `import sys; sys.path.insert(0, ${JSON.stringify(clients)}); from redis_py import connect; r = connect()`;
   return out;
+}
+
+/**
+ * A cluster: an ioredis Cluster and a redis-py RedisCluster, each mapping the names the nodes
+ * announce to the published ports, reading the password from secrets/app (never printed).
+ */
+function clusterSnippets(t: Topology, auth: Credentials, dir: string, hostOf?: (service: string) => string): Pick<Snippets, 'ioredis' | 'redisPy'> {
+  const host = hostOf ?? probeHost(t);
+  const secretFile = `${dir}/secrets/app`;
+  // The login is printed as code that reads it: the password from secrets/app, the CA from its file.
+  const login = [
+    ...(auth.username !== undefined ? [`username: ${jsSource(auth.username)}`] : []),
+    ...(t.auth.enabled ? [`password: readFileSync(${jsSource(secretFile)}, 'utf8').trim()`] : []),
+    ...(auth.tls ? [`tls: { ca: readFileSync(${jsSource(auth.tls.caFile)}) }`] : []),
+  ];
+  const entries = clusterClientEntries(t, auth, host);
+  const code = (e: (typeof entries)[number]) => (e.key === 'redisOptions' ? `{ ${login.join(', ')} }` : jsSource(e.value, '  '));
+  const options = `{\n${entries.map((e) => `  ${e.key}: ${code(e)},`).join('\n')}\n}`;
+  const reads = t.auth.enabled || auth.tls ? "import { readFileSync } from 'node:fs'; " : '';
+  const startup = clusterStartupNodes(t, host);
+  const nat = Object.entries(natMap(t, host))
+    .map(([from, to]) => {
+      const [name, port] = from.split(':');
+      return `("${name}", ${port}): ("${to.host}", ${to.port})`;
+    })
+    .join(', ');
+  const pyLogin = t.auth.enabled ? `, username="${auth.username ?? 'app'}", password=open(${JSON.stringify(secretFile)}).read().strip()` : '';
+  const tls = auth.tls ? `, ssl=True, ssl_ca_certs=${JSON.stringify(auth.tls.caFile)}` : '';
+  return {
+    ioredis: `${reads}import { Cluster } from 'ioredis'; const redis = new Cluster(${jsSource(startup)}, ${options});`,
+    redisPy:
+      `# address_remap needs redis-py >= 5.0\nfrom redis.cluster import RedisCluster, ClusterNode; NAT = {${nat}}; ` +
+      `r = RedisCluster(startup_nodes=[${startup.map((n) => `ClusterNode("${n.host}", ${n.port})`).join(', ')}]${pyLogin}${tls}, address_remap=lambda a: NAT.get(a, a))`,
+  };
 }
 
 /** A path as one shell word (single-quoted unless plain). */

@@ -18,7 +18,7 @@ interface InspectJson {
   HostConfig?: { PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
   NetworkSettings: {
     Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null;
-    Networks: Record<string, unknown> | null;
+    Networks: Record<string, { IPAddress?: string } | null> | null;
   };
 }
 
@@ -85,6 +85,9 @@ export class DockerCli {
         labels,
         ports: bindings(c.NetworkSettings.Ports),
         networks: Object.keys(c.NetworkSettings.Networks ?? {}),
+        addresses: Object.fromEntries(
+          Object.entries(c.NetworkSettings.Networks ?? {}).flatMap(([network, n]) => (n?.IPAddress ? [[network, n.IPAddress]] : [])),
+        ),
         created: c.Created,
         user: c.Config.User ?? '',
       };

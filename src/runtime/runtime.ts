@@ -29,6 +29,8 @@ export interface ContainerInfo {
   /** container port ("6379/tcp") -> host ports bound now */
   ports: Record<string, PortBinding[]>;
   networks: string[];
+  /** network -> the container's IPv4 address on it, for the networks where it has one now (running). */
+  addresses?: Record<string, string>;
   /** The swarm node whose engine runs it (undefined on compose: one engine). */
   node?: string;
   /** When the container was created (ISO time), if known. */

@@ -28,7 +28,9 @@ export function renderRedisConfig(t: Topology, node: string, hashes: AclHashes):
     bind: t.bind,
     auth: t.auth.enabled && hashes !== undefined,
     hashes,
-    replicaOf: node === INITIAL_MASTER ? undefined : INITIAL_MASTER,
+    // A cluster's replicas are attached by redis-ha (CLUSTER REPLICATE) once the cluster is formed.
+    replicaOf: node === INITIAL_MASTER || t.cluster.enabled ? undefined : INITIAL_MASTER,
+    cluster: t.cluster.enabled ? { nodeTimeoutMs: t.cluster.nodeTimeoutMs } : undefined,
     minReplicasToWrite: t.redis.minReplicasToWrite,
     minReplicasMaxLag: t.redis.minReplicasMaxLag,
     persistence: t.redis.persistence,

@@ -110,3 +110,49 @@ answers_summary() {
 config_quote() {
   printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"
 }
+
+# The IPv4 address host name $1 resolves to now, or nothing: getent where the image has it
+# (Debian, Alpine), else busybox's nslookup (the address after the "Name:" line).
+resolve_ipv4() {
+  if command -v getent >/dev/null 2>&1; then
+    getent hosts "$1" 2>/dev/null | awk '$1 ~ /^[0-9.]+$/ { print $1; exit }'
+  else
+    nslookup "$1" 2>/dev/null | awk '/^Name:/ { named = 1; next }
+      named && /^Address/ { sub(/^Address:?[ \t]*/, ""); if ($1 ~ /^[0-9.]+$/) { print $1; exit } }'
+  fi
+}
+
+# Cluster nodes: nodes.conf keeps the addresses of the peers, and a restart may give a container
+# another one (a restart of every node swaps them around), so a node may dial a peer where it no
+# longer is, or reach itself there. Until $1 (epoch seconds), every peer this node sees
+# disconnected, failed or without an address is met again at the address its announced name
+# (cluster-announce-hostname) resolves to now: CLUSTER MEET of a known node updates its address.
+# Ends once every peer is seen connected twice in a row (a link to a peer's old address shows
+# connected for a moment, until the node there answers with another id). As the admin user.
+cluster_remeet() {
+  _deadline=$1
+  _whole=0
+  await_pong "$_deadline" || return 0
+  while [ "$(date +%s)" -lt "$_deadline" ]; do
+    _nodes=$(rcli 2 admin CLUSTER NODES 2>/dev/null) || _nodes=""
+    case "$_nodes" in *myself*) ;; *) sleep 1; continue ;; esac
+    # "name ip" of each peer not connected, from `<id> <ip:port@cport,name> <flags> ... <link>`.
+    _lost=$(printf '%s\n' "$_nodes" | awk '$3 !~ /myself/ && NF >= 8 && ($8 != "connected" || $3 ~ /fail|noaddr|handshake/) {
+      split($2, a, ","); split(a[1], hp, ":"); if (a[2] != "") print a[2] " " hp[1] }')
+    if [ -z "$_lost" ]; then
+      _whole=$((_whole + 1))
+      [ "$_whole" -ge 2 ] && return 0
+      sleep 1
+      continue
+    fi
+    _whole=0
+    printf '%s\n' "$_lost" | while read -r _name _old; do
+      _ip=$(resolve_ipv4 "$_name")
+      if [ -n "$_ip" ] && [ "$_ip" != "$_old" ]; then
+        echo "redis-ha: $_name is at $_ip now (known at ${_old:-no address}): CLUSTER MEET"
+        rcli 2 admin CLUSTER MEET "$_ip" 6379 16379 >/dev/null 2>&1 || true
+      fi
+    done
+    sleep 1
+  done
+}

@@ -6,7 +6,7 @@
 # (as Redis/Sentinel rewrote it), then the rendered default (first start).
 # Env: NODE_NAME, MASTER_NAME, SENTINELS ("sentinel-1 sentinel-2 ..."), SENTINEL_COUNT (the
 # deployment's Sentinels). Secrets (files, with auth): /run/secrets/replica (masterauth),
-# health (asking the Sentinels, PING), admin (REPLICAOF on a first start).
+# health (asking the Sentinels, PING), admin (REPLICAOF on a first start; cluster: CLUSTER MEET).
 set -eu
 # The live config holds masterauth: readable by the redis user only.
 umask 077
@@ -32,10 +32,17 @@ masterauth=$(secret replica)
 secret health >/dev/null
 secret admin >/dev/null
 
+cluster=""
+if grep -q '^cluster-enabled yes' "$rendered"; then cluster=yes; fi
 answers=$(sentinels_answers)
 answer=$(majority_master "$answers")
 seen=$(answers_summary "$answers")
-if [ -n "$answer" ]; then
+if [ -n "$cluster" ]; then
+  # The cluster decides: a node's shard and role are in its nodes.conf (redis-ha makes replicas
+  # with CLUSTER REPLICATE, Redis rewrites the file on every change); never a replicaof line.
+  role=""
+  echo "redis-ha: cluster node; shard and role as the cluster last recorded them (nodes.conf)"
+elif [ -n "$answer" ]; then
   if [ "${answer% *}" = "$NODE_NAME" ]; then role=""; else role="replicaof $answer"; fi
   echo "redis-ha: a majority of the $SENTINEL_COUNT Sentinels name ${answer% *} as master ($seen)"
 elif [ -f "$live" ]; then
@@ -95,6 +102,11 @@ if [ -n "$attach" ]; then
       echo "redis-ha: gave up attaching to $attach: $reply" | tee -a "$attaching"
     fi
   ) &
+fi
+# A cluster node restarted with its nodes.conf: find the peers where they are now (common.sh),
+# for at most 60 s (then Redis's own gossip is all there is).
+if [ -n "$cluster" ] && [ -f "$data_dir/nodes.conf" ]; then
+  cluster_remeet $(($(date +%s) + ${REDIS_HA_REMEET_TIMEOUT_S:-60})) &
 fi
 # The container runs as the redis user from the start (compose `user:`), so the image's
 # entrypoint neither chowns /data nor switches user: no process of it is ever root.

@@ -98,7 +98,7 @@ describe('render', () => {
 
   // The bundle renders from templates compiled at build time (scripts/bundle-cli.mjs); the
   // modules the other tests import compile them at run time. Both must write the same bytes.
-  for (const args of [['basic'], ['sentinel'], ['full'], ['full', '--tls'], ['sentinel', '--target', 'swarm']]) {
+  for (const args of [['basic'], ['sentinel'], ['full'], ['full', '--tls'], ['sentinel', '--target', 'swarm'], ['cluster'], ['cluster', '--tls']]) {
     it(`the bundled CLI and the modules render ${args.join(' ')} byte for byte alike`, async () => {
       const cwd = await workdir();
       const r = await runCli(['render', ...args, '--out', 'out'], { cwd });
@@ -367,13 +367,13 @@ describe('injection attempts (issue 8): exit 2, nothing written', () => {
 });
 
 describe('presets', () => {
-  it('presets lists the 3 presets, one line each', async () => {
+  it('presets lists the 4 presets, one line each', async () => {
     const r = await runCli(['presets'], { cwd: root });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.deepEqual(
       lines.map((l) => l.split(/\s+/)[0]),
-      ['basic', 'sentinel', 'full'],
+      ['basic', 'sentinel', 'full', 'cluster'],
     );
     for (const l of lines) assert.match(l, /^\w+\s+\S.{10,}$/, `"${l}" has a description`);
   });
@@ -384,7 +384,7 @@ describe('presets', () => {
     const list = JSON.parse(r.stdout) as { name: string; description: string }[];
     assert.deepEqual(
       list.map((p) => p.name),
-      ['basic', 'sentinel', 'full'],
+      ['basic', 'sentinel', 'full', 'cluster'],
     );
     for (const p of list) assert.ok(p.description.length > 10, `${p.name} has a description`);
   });

@@ -1,6 +1,7 @@
 // Golden files: what synthesize() computes for each preset, with fixed secrets, against
 // test/golden/<preset>/ in the source tree, and with `target: swarm` against
-// test/golden/swarm-<preset>/, and full with TLS (full-tls, swarm-full-tls) with fixed
+// test/golden/swarm-<preset>/ (not cluster: compose only), and full and cluster with TLS (full-tls,
+// swarm-full-tls, cluster-tls) with fixed
 // stand-ins for the certificates. UPDATE_GOLDEN=1 rewrites them.
 // The container scripts (scripts/*.sh) are copied verbatim from templates/scripts/, where
 // shellcheck and the hermetic tests (test/unit/container-scripts.test.ts) check them: no
@@ -43,8 +44,10 @@ const TLS = { path: 'tls.enabled', value: true, flag: '--tls' };
 const VARIANTS = [
   ...PRESETS.flatMap((preset) => [
     { preset, dirName: preset, overrides: [] as (typeof TLS)[] },
-    { preset, dirName: `swarm-${preset}`, overrides: [{ path: 'target', value: 'swarm', flag: '--target' }] },
+    // A cluster runs on compose only for now (the rules refuse target swarm).
+    ...(preset === 'cluster' ? [] : [{ preset, dirName: `swarm-${preset}`, overrides: [{ path: 'target', value: 'swarm', flag: '--target' }] }]),
   ]),
+  { preset: 'cluster' as const, dirName: 'cluster-tls', overrides: [TLS] },
   // TLS, with fixed stand-ins for the certificates (real ones are random).
   { preset: 'full' as const, dirName: 'full-tls', overrides: [TLS] },
   { preset: 'full' as const, dirName: 'swarm-full-tls', overrides: [TLS, { path: 'target', value: 'swarm', flag: '--target' }] },

@@ -2,10 +2,12 @@
 // redis-server, redis-sentinel, docker-compose config, promtool. Binaries that are
 // missing skip their test with the reason, unless CI=true, where they fail it.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { loadTopology } from '../../src/model/load.js';
+import { redisNodes } from '../../src/model/nodes.js';
 import { PRESETS, type PresetName } from '../../src/model/schema.js';
 import { synthesize } from '../../src/synth/synthesize.js';
 import { freePort, requireBinary, run, startBackground, waitFor, which } from '../helpers/binaries.js';
@@ -82,7 +84,7 @@ for (const preset of PRESETS) {
     it('every redis.conf starts a real redis-server (master and replicas)', async (t) => {
       if (!requireBinary(t, 'redis-server') || !requireBinary(t, 'redis-cli')) return;
       const nodes = [...files.keys()].filter((p) => p.startsWith('redis/'));
-      assert.equal(nodes.length, topology.replicas + 1);
+      assert.equal(nodes.length, redisNodes(topology).length);
       for (const node of nodes) {
         await t.test(node, async (st) => {
           const work = await makeTempDir('redis-ha-redis-');
@@ -90,7 +92,13 @@ for (const preset of PRESETS) {
           const conf = await runnableCopy(join(dir, node), work, [`masterauth ${SECRETS.replica}`]);
           const { port, server } = await startAndPing(st, 'redis-server', conf, work);
           const role = redisCli(port, 'ROLE').stdout.split('\n')[0];
-          assert.equal(role, node === 'redis/redis-1.conf' ? 'master' : 'slave', `${node} starts in its rendered role`);
+          // A cluster node starts as a master of nothing; redis-ha makes the replicas (CLUSTER REPLICATE).
+          assert.equal(role, node === 'redis/redis-1.conf' || topology.cluster.enabled ? 'master' : 'slave', `${node} starts in its rendered role`);
+          if (topology.cluster.enabled) {
+            assert.match(redisCli(port, 'INFO', 'cluster').stdout, /^cluster_enabled:1/m, `${node} runs in cluster mode`);
+            assert.equal(redisCli(port, 'CONFIG', 'GET', 'cluster-announce-hostname').stdout.split('\n')[1], node.slice('redis/'.length, -'.conf'.length));
+            assert.ok(existsSync(join(work, 'nodes.conf')), `${node}: nodes.conf is written in dir (the node's volume)`);
+          }
           redisCli(port, 'SHUTDOWN', 'NOSAVE');
           await waitFor(() => server.exited(), 5000);
           // A replica cannot resolve its master (redis-1) on this host; that line is expected.

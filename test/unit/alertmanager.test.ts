@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { parse } from 'yaml';
-import { main, type CliEnvironment } from '../../src/cli/main.js';
 import { EXIT } from '../../src/errors.js';
 import { checkContainers, checkMonitoring } from '../../src/health/status.js';
 import { publishedPorts } from '../../src/model/nodes.js';
@@ -18,8 +17,8 @@ import { endpoints } from '../../src/report/snippets.js';
 import { imagesOf } from '../../src/runtime/preflight.js';
 import type { ComposeFile } from '../../src/synth/compose.js';
 import { synthesize } from '../../src/synth/synthesize.js';
-import { containersFor, FakeRuntime } from '../helpers/fake-runtime.js';
-import { captureIo } from '../helpers/io.js';
+import { containersFor } from '../helpers/fake-runtime.js';
+import { runMain } from '../helpers/main.js';
 import { FIXED_SECRETS } from '../helpers/secrets.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { problemsOf, topologyOf } from '../helpers/topology.js';
@@ -43,15 +42,6 @@ const alertmanagerYml = (files: Map<string, string>) => parse(files.get('alertma
 const prometheusYml = (files: Map<string, string>) => parse(files.get('prometheus/prometheus.yml')!) as PrometheusYml;
 
 /** The CLI in-process (as test/unit/cli-main.test.ts runs it), in `cwd`. */
-async function cli(argv: string[], cwd: string) {
-  const io = captureIo(cwd);
-  const env: CliEnvironment = {
-    io,
-    signal: new AbortController().signal,
-    context: async () => ({ runtime: new FakeRuntime(), signal: new AbortController().signal, io }),
-  };
-  return { code: await main(argv, env), io };
-}
 
 describe('alertmanager: the model', () => {
   it('off by default, in every preset; the port is portBase + 204, published only when on', () => {
@@ -144,7 +134,7 @@ describe('alertmanager: refused on the command line (exit 2, nothing written)', 
     it(label, async (t) => {
       const cwd = await makeTempDir('redis-ha-alertmanager-');
       t.after(() => removeDir(cwd));
-      const r = await cli([...argv, '--out', 'out'], cwd);
+      const r = await runMain([...argv, '--out', 'out'], cwd);
       assert.equal(r.code, EXIT.usage, r.io.err());
       assert.match(r.io.err(), /monitoring\.alertmanager\.enabled \(--alertmanager\): Alertmanager receives/);
       assert.match(r.io.err(), /nothing was written/);

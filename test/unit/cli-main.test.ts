@@ -49,7 +49,7 @@ describe('main(): argv in, exit code and output out', () => {
     assert.equal(text.code, EXIT.ok);
     assert.match(text.io.out(), /^basic\s+\S/m);
     const json = await run(['--json', 'presets']);
-    assert.deepEqual((JSON.parse(json.io.out()) as { name: string }[]).map((p) => p.name), ['basic', 'sentinel', 'full']);
+    assert.deepEqual((JSON.parse(json.io.out()) as { name: string }[]).map((p) => p.name), ['basic', 'sentinel', 'full', 'cluster']);
     assert.equal(text.contexts + json.contexts, 0);
   });
 

@@ -5,7 +5,7 @@
 // and /run/secrets. Plus shellcheck on every script.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -41,6 +41,8 @@ interface Case {
   confFromDataDir?: Record<string, (dataDir: string) => string>;
   /** Kill the script (and whatever it left running) after this long. */
   timeoutMs?: number;
+  /** What the fake getent / nslookup resolve: name -> IPv4 address. */
+  hosts?: Record<string, string>;
 }
 
 interface Result {
@@ -99,6 +101,7 @@ async function runCase(shell: string[], c: Case): Promise<Result> {
       else await writeFile(join(fakeDir, host, command), reply);
     }
   }
+  if (c.hosts) await writeFile(join(fakeDir, 'hosts'), Object.entries(c.hosts).map(([name, ip]) => `${name} ${ip}\n`).join(''));
   await writeFile(join(fakeDir, 'calls'), '');
   await writeFile(join(fakeDir, 'argv'), '');
 
@@ -437,6 +440,79 @@ for (const shell of SHELLS) {
         assert.match(r.out, /this node did not answer/);
         assert.equal((await r.data('.redis-ha-attaching'))?.split('\n')[0], 'redis-1 6379', 'the marker stays');
         assert.ok(!r.calls.some((c) => c.startsWith('local REPLICAOF')), r.calls.join('\n'));
+      });
+    });
+
+    describe('redis-start.sh on a cluster node', () => {
+      const CLUSTER_CONF = `${REDIS_CONF}cluster-enabled yes\ncluster-config-file nodes.conf\ncluster-announce-hostname redis-3\n`;
+      const CLUSTER_ENV = { NODE_NAME: 'redis-3', MASTER_NAME: 'mymaster', SENTINELS: '', SENTINEL_COUNT: '0', REDIS_HA_REMEET_TIMEOUT_S: '2' };
+      // redis-3's view after a restart: redis-2 known at 10.0.0.2, where it no longer is; redis-1 and redis-4 fine.
+      const NODES = [
+        'id3 10.0.0.3:6379@16379,redis-3 myself,master - 0 0 3 connected 10923-16383',
+        'id1 10.0.0.1:6379@16379,redis-1 master - 0 1 1 connected 0-5460',
+        'id2 10.0.0.2:6379@16379,redis-2 master,fail? - 0 1 2 disconnected 5461-10922',
+        'id5 :0@0,redis-5 slave,noaddr id2 0 1 2 disconnected',
+        'id4 10.0.0.4:6379@16379,redis-4 slave id1 0 1 1 connected',
+        '',
+      ].join('\n');
+      const cluster = (changes: Partial<Omit<Case, 'script'>>) =>
+        go('redis-start.sh', { env: CLUSTER_ENV, conf: { 'redis.conf': CLUSTER_CONF }, timeoutMs: 8000, ...changes });
+
+      it('first start: no role line, no Sentinel asked, nothing met (redis-ha creates the cluster)', async (t) => {
+        if (!ready(t)) return;
+        const r = await cluster({ replies: { local: { PING: 'PONG\n' } } });
+        assert.equal(r.code, 0, r.out);
+        assert.match(r.out, /cluster node; shard and role as the cluster last recorded them/);
+        assert.deepEqual(roleLines(await r.data('redis.conf')), []);
+        assert.deepEqual(r.calls.filter((c) => / CLUSTER /.test(c)), []);
+        assert.equal(r.entrypoint?.[0], 'redis-server');
+      });
+
+      it('restarted with nodes.conf: meets each peer it sees disconnected where its name resolves now, as admin, then stops', async (t) => {
+        if (!ready(t)) return;
+        const r = await cluster({
+          data: { 'nodes.conf': NODES },
+          replies: { local: { PING: 'PONG\n', CLUSTER: NODES } },
+          hosts: { 'redis-1': '10.0.0.1', 'redis-2': '10.0.0.9', 'redis-5': '10.0.0.5' },
+        });
+        assert.equal(r.timedOut, false, `the loop did not end at its deadline:\n${r.out}`);
+        const meets = [...new Set(r.calls.filter((c) => c.startsWith('local CLUSTER MEET')))];
+        assert.deepEqual(meets.sort(), [`local CLUSTER MEET 10.0.0.5 6379 16379 ${as('admin')}`, `local CLUSTER MEET 10.0.0.9 6379 16379 ${as('admin')}`]);
+        assert.match(r.out, /redis-2 is at 10\.0\.0\.9 now \(known at 10\.0\.0\.2\): CLUSTER MEET/);
+        assert.match(r.out, /redis-5 is at 10\.0\.0\.5 now \(known at no address\)/);
+        assert.equal(r.calls.some((c) => / MEET 10\.0\.0\.1 /.test(c)), false, 'a connected peer is left alone');
+      });
+
+      it('a peer whose name does not resolve (its container is down) is not met anywhere', async (t) => {
+        if (!ready(t)) return;
+        const r = await cluster({ data: { 'nodes.conf': NODES }, replies: { local: { PING: 'PONG\n', CLUSTER: NODES } }, hosts: {} });
+        assert.equal(r.timedOut, false, r.out);
+        assert.deepEqual(r.calls.filter((c) => / MEET /.test(c)), []);
+      });
+
+      it('every peer connected: two looks a second apart, no meet', async (t) => {
+        if (!ready(t)) return;
+        const whole = NODES.split('\n').filter((l) => !/redis-[25]/.test(l)).join('\n');
+        const r = await cluster({ env: { ...CLUSTER_ENV, REDIS_HA_REMEET_TIMEOUT_S: '5' }, data: { 'nodes.conf': whole }, replies: { local: { PING: 'PONG\n', CLUSTER: whole } } });
+        assert.equal(r.calls.filter((c) => c.startsWith('local CLUSTER NODES')).length, 2, r.calls.join('\n'));
+        assert.ok(r.ms < 4000, `ended after ${r.ms} ms, before its 5 s deadline`);
+        assert.deepEqual(r.calls.filter((c) => / MEET /.test(c)), []);
+      });
+
+      it('resolve_ipv4 reads busybox nslookup where the image has no getent', async (t) => {
+        if (!ready(t)) return;
+        // busybox sh runs its own nslookup applet whatever PATH says: the fake (busybox's output) is read under dash.
+        if (shell.binary === 'busybox') return t.skip('busybox sh runs its nslookup applet, not the fake; checked under dash');
+        // A PATH with the shell tools and the fake nslookup only: no getent.
+        const bin = await mkdtemp(join(root, 'bin-'));
+        for (const tool of ['awk', 'cat', 'sed']) await symlink(which(tool)!, join(bin, tool));
+        await symlink(join(FAKES_DIR, 'nslookup'), join(bin, 'nslookup'));
+        const fake = await mkdtemp(join(root, 'fake-'));
+        await writeFile(join(fake, 'hosts'), 'redis-2 10.0.0.9\n');
+        const resolve = (name: string) =>
+          run(which(shell.binary)!, [...shell.argv.slice(1), '-c', `. ${join(SCRIPTS_DIR, 'common.sh')}; command -v getent || resolve_ipv4 ${name}`], { env: { PATH: bin, FAKE_REDIS_DIR: fake } });
+        assert.equal(resolve('redis-2').stdout, '10.0.0.9\n');
+        assert.equal(resolve('redis-7').stdout, '');
       });
     });
 

@@ -203,7 +203,7 @@ describe('presets', () => {
         severity: 'error',
         path: 'preset',
         message: 'no preset given',
-        hint: 'name one: basic, sentinel, full (as the first argument, or "preset:" in the topology file)',
+        hint: 'name one: basic, sentinel, full, cluster (as the first argument, or "preset:" in the topology file)',
       },
     ]);
   });

@@ -12,7 +12,7 @@ import { DEFAULT_MAXMEMORY, redisMemoryLimit } from '../../src/model/memory.js';
 const at = (problems: Problem[], path: string) => problems.filter((p) => p.path === path);
 
 describe('rules: the presets as shipped', () => {
-  for (const preset of ['basic', 'sentinel', 'full'] as const) {
+  for (const preset of ['basic', 'sentinel', 'full', 'cluster'] as const) {
     it(`${preset} has no problem at all`, () => {
       assert.deepEqual(checkRules(topologyOf(preset)), []);
     });
