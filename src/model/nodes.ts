@@ -1,5 +1,5 @@
 // The services of a topology, by role-neutral name. Shared by synth, runtime and probes.
-import { CLUSTER_BUS_OFFSET, clusterNodeCount } from './cluster.js';
+import { clusterNodeCount } from './cluster.js';
 import { PORT_OFFSETS } from './normalize.js';
 import type { Topology } from './schema.js';
 
@@ -17,8 +17,6 @@ export interface NodeRef {
   port: number;
   /** Port published on the host (on `topology.bind`). */
   hostPort: number;
-  /** Cluster nodes: their cluster bus port published on the host (hostPort + 10000). */
-  busHostPort?: number;
 }
 
 /** Every Redis node: the master and its replicas, or with cluster.enabled every shard's nodes (model/cluster.ts). */
@@ -30,7 +28,6 @@ export function redisNodes(t: Topology): NodeRef[] {
       name: `redis-${i + 1}`,
       port: REDIS_PORT,
       hostPort,
-      ...(t.cluster.enabled ? { busHostPort: hostPort + CLUSTER_BUS_OFFSET } : {}),
     };
   });
 }
@@ -51,7 +48,6 @@ export const INITIAL_MASTER = 'redis-1';
 export function publishedPorts(t: Topology): { port: number; service: string; path: string }[] {
   const ports = [
     ...redisNodes(t).map((n) => ({ port: n.hostPort, service: n.name, path: 'portBase' })),
-    ...redisNodes(t).flatMap((n) => (n.busHostPort ? [{ port: n.busHostPort, service: `${n.name} (cluster bus, port + ${CLUSTER_BUS_OFFSET})`, path: 'portBase' }] : [])),
     ...sentinelNodes(t).map((n) => ({ port: n.hostPort, service: n.name, path: 'portBase' })),
   ];
   if (t.haproxy.enabled) {

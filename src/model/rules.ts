@@ -9,7 +9,6 @@ import { parseConfigLine } from './redis-config-line.js';
 import { refusedRedisDirective } from './redis-directives.js';
 import { DEFAULT_MAXMEMORY, redisMemoryLimit } from './memory.js';
 import { topologyInputSchema, type Topology, type TopologyGiven } from './schema.js';
-import { CLUSTER_BUS_OFFSET } from './cluster.js';
 
 /**
  * `given`: the topology before normalize filled in defaults (absent when only the normalized one
@@ -295,7 +294,7 @@ const networkRules: Rule = (t) => {
   for (const { port, service, path } of publishedPorts(t)) {
     if (port > 65535) {
       problems.push(
-        error(path, `port ${port} for ${service} is out of range (1-65535)`, t.cluster.enabled ? clusterBusPortHint : 'lower portBase or set the port explicitly'),
+        error(path, `port ${port} for ${service} is out of range (1-65535)`, 'lower portBase or set the port explicitly'),
       );
     }
     const owner = seen.get(port);
@@ -488,8 +487,6 @@ const clusterRules: Rule = (t, given, written) => {
   return problems;
 };
 
-/** Cluster nodes publish their cluster bus port (client port + 10000) too. */
-const clusterBusPortHint = `lower portBase: each node's cluster bus port (its port + ${CLUSTER_BUS_OFFSET}) is published too and must stay below 65536`;
 
 export const RULES: Rule[] = [
   clusterRules,

@@ -11,7 +11,6 @@ import {
 import type { Topology } from '../model/schema.js';
 import { LABEL_CONFIG_HASH, LABEL_MANAGED, LABEL_PRESET } from '../labels.js';
 import { redisMemoryLimit } from '../model/memory.js';
-import { CLUSTER_BUS_OFFSET } from '../model/cluster.js';
 import { containerSecret, EXPORTER_PASSWORD_FILE, type SecretName, secretPath, STATS_USER } from './secrets.js';
 import { GRAFANA_DASHBOARDS_DIR } from './dashboard.js';
 import { CA_CERT_FILE, CONTAINER_CA, certFile, TLS_CA_SECRET, tlsCertSecret, tlsKeySecret, tlsSecretFile, type TlsFiles } from './tls.js';
@@ -270,8 +269,10 @@ function redisService(r: Render, node: NodeRef, sentinels: NodeRef[]): ComposeSe
       `./scripts:${CONF_DIR}/scripts:ro`,
       `${node.name}-data:/data`,
     ],
-    // A cluster node's bus port too (Redis: client port + 10000).
-    ports: [publish(t, node.hostPort, node.port), ...(node.busHostPort ? [publish(t, node.busHostPort, node.port + CLUSTER_BUS_OFFSET)] : [])],
+    // The client port only: a cluster's bus (port + 10000) is between the nodes, on the
+    // deployment's network; nothing on the host speaks it (and portBase + 10000 would land in
+    // Linux's ephemeral port range, where an outgoing connection may hold it).
+    ports: [publish(t, node.hostPort, node.port)],
     networks: frontAndBack(t),
     // No depends_on between nodes: they all start at once, and a replica attaches as soon
     // as its master answers (redis-start.sh).

@@ -33,16 +33,15 @@ const flag = (path: string, value: unknown, name: string) => ({ path, value, fla
 
 
 describe('cluster: the model', () => {
-  it('the preset: 3 shards x (1 master + 1 replica) = redis-1..6, each with its bus port published at port + 10000', () => {
+  it('the preset: 3 shards x (1 master + 1 replica) = redis-1..6, each publishing its client port only (the bus stays on the network)', () => {
     const t = topologyOf('cluster');
     assert.equal(t.cluster.enabled, true);
     assert.deepEqual([t.cluster.shards, t.cluster.replicasPerShard, t.replicas], [3, 1, 1]);
     assert.deepEqual(
-      redisNodes(t).map((n) => [n.name, n.hostPort, n.busHostPort]),
-      [1, 2, 3, 4, 5, 6].map((i) => [`redis-${i}`, 7000 + i, 17000 + i]),
+      redisNodes(t).map((n) => [n.name, n.hostPort]),
+      [1, 2, 3, 4, 5, 6].map((i) => [`redis-${i}`, 7000 + i]),
     );
-    assert.deepEqual(publishedPorts(t).map((p) => p.port).sort((a, b) => a - b), [7001, 7002, 7003, 7004, 7005, 7006, 17001, 17002, 17003, 17004, 17005, 17006]);
-    assert.equal(redisNodes(topologyOf('basic')).every((n) => n.busHostPort === undefined), true, 'no bus port outside a cluster');
+    assert.deepEqual(publishedPorts(t).map((p) => p.port).sort((a, b) => a - b), [7001, 7002, 7003, 7004, 7005, 7006]);
   });
 
   it('cluster-node-timeout comes from the profile unless set', () => {
@@ -97,13 +96,11 @@ describe('cluster: the rules', () => {
     assert.match(w!.message, /when any node is lost, its shard's slots are lost with it/);
   });
 
-  it('a port base whose cluster bus ports (port + 10000) pass 65535 is an error on portBase', async () => {
-    const r = await load(flag('portBase', 55530, '--port-base'));
-    assert.equal(r.valid, false);
-    const errors = at(r.problems, 'portBase');
-    // redis-6's bus port is 55536 + 10000 = 65536; redis-1..5 fit (65531..65535).
-    assert.deepEqual(errors.map((p) => p.message), ['port 65536 for redis-6 (cluster bus, port + 10000) is out of range (1-65535)']);
-    assert.match(errors[0]!.hint!, /cluster bus port/);
+  it('ports cannot overflow: the largest cluster (32 x 6 nodes) at the highest port base fits, and the bus (not published) does not count', async () => {
+    const r = await load(flag('portBase', 65000, '--port-base'), flag('cluster.shards', 32, '--shards'), flag('cluster.replicasPerShard', 5, '--replicas-per-shard'));
+    assert.deepEqual(at(r.problems, 'portBase'), []);
+    assert.deepEqual(at((await load(flag('portBase', 55530, '--port-base'))).problems, 'portBase'), [], 'bus ports past 65535 are not published');
+    assert.match(at((await load(flag('portBase', 65532, '--port-base'))).problems, 'portBase')[0]!.message, /less than or equal to 65000/);
   });
 
   it('Sentinel and HAProxy settings are refused field by field, each with its reason', async () => {
@@ -157,10 +154,10 @@ describe('cluster: refused on the command line (exit 2, every problem with its p
   it('render cluster --shards 2 --port-base 60000 --replicas 1', async (t) => {
     const cwd = await makeTempDir('redis-ha-cluster-');
     t.after(() => removeDir(cwd));
-    const r = await runMain(['render', 'cluster', '--shards', '2', '--port-base', '60000', '--replicas', '1', '--out', 'out'], cwd);
+    const r = await runMain(['render', 'cluster', '--shards', '2', '--port-base', '65532', '--replicas', '1', '--out', 'out'], cwd);
     assert.equal(r.code, EXIT.usage, r.io.err());
     assert.match(r.io.err(), /error: cluster\.shards \(--shards\): 2 shards: Redis Cluster needs at least 3 masters/);
-    assert.match(r.io.err(), /error: portBase \(--port-base\): port 70001 for redis-1 \(cluster bus, port \+ 10000\) is out of range/);
+    assert.match(r.io.err(), /error: portBase \(--port-base\): Number must be less than or equal to 65000/);
     assert.match(r.io.err(), /error: replicas \(--replicas\): replicas 1 means nothing in a cluster/);
     assert.match(r.io.err(), /nothing was written/);
     assert.equal(existsSync(join(cwd, 'out')), false);
@@ -207,11 +204,11 @@ describe('cluster: synthesis', () => {
     }
   });
 
-  it('compose: every node publishes its client and bus ports on 127.0.0.1, with the secrets as files', () => {
+  it('compose: every node publishes its client port (not the bus) on 127.0.0.1, with the secrets as files', () => {
     const t = topologyOf('cluster', { portBase: 23000 });
     const compose = parse(synthesize(t, FIXED_SECRETS).get('compose.yaml')!) as ComposeFile;
     assert.deepEqual(Object.keys(compose.services), ['redis-1', 'redis-2', 'redis-3', 'redis-4', 'redis-5', 'redis-6']);
-    assert.deepEqual(compose.services['redis-5']!.ports, ['127.0.0.1:23005:6379', '127.0.0.1:33005:16379']);
+    assert.deepEqual(compose.services['redis-5']!.ports, ['127.0.0.1:23005:6379']);
     assert.deepEqual(compose.services['redis-5']!.secrets, ['replica', 'health', 'admin']);
     assert.equal(JSON.stringify(compose.services['redis-5']!.environment).includes(FIXED_SECRETS.admin), false, 'no secret in the environment');
   });
