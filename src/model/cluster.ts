@@ -5,7 +5,7 @@ import type { Topology } from './schema.js';
 
 /** Every key maps to one of these slots (CRC16(key) mod 16384). */
 export const CLUSTER_SLOTS = 16384;
-/** A node's cluster bus port is its client port plus this (Redis's fixed offset, used for the published ports too). */
+/** A node's cluster bus port is its client port plus this (Redis's fixed offset; the bus is not published on the host). */
 export const CLUSTER_BUS_OFFSET = 10000;
 
 export interface ShardPlan {
