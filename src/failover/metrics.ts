@@ -104,6 +104,9 @@ function sentinelsAnswered(views: SentinelViewSample[], t: number): boolean {
   return views.some((v) => v.master !== undefined && Math.abs(v.t - t) <= VIEW_TOLERANCE_MS);
 }
 
+/** How long after a replica's promotion its +switch-master may come (the leader confirms the promotion by INFO, every second during a failover). */
+const PUBLISH_GRACE_MS = 3000;
+
 /** The master the latest +switch-master announced by `t` (within the tolerance) named, if any. */
 export function announcedMaster(events: SentinelEvent[], t: number): string | undefined {
   let latest: SentinelEvent | undefined;
@@ -155,11 +158,18 @@ export function dualMaster(rec: Recording, oldMaster: string): DualMaster {
   // A node a Sentinel announced (+switch-master) by then is named, though no poll of the
   // Sentinels caught it yet: on a loaded machine a poll can lag the switch by more than the
   // tolerance, and HAProxy's check (which asks the Sentinels) follows the announcement.
+  // And a replica promoted a moment before the leader publishes it (+switch-master follows the
+  // promotion by up to an INFO period) is the master HAProxy's role check finds first: a route
+  // to it then, while the old master is down, is the failover, not a misroute. The old master
+  // is never excused.
+  const promotedBeforeAnnounced = (node: string, t: number) =>
+    node !== oldMaster && rec.events.some((e) => e.type === '+switch-master' && e.t >= t && e.t <= t + PUBLISH_GRACE_MS && e.detail.split(' ')[3] === node);
   const notNamed = (node: string | undefined, t: number) =>
     node !== undefined &&
     sentinelsAnswered(rec.sentinelViews, t) &&
     !namedBySentinels(rec.sentinelViews, node, t) &&
-    announcedMaster(rec.events, t) !== node;
+    announcedMaster(rec.events, t) !== node &&
+    !promotedBeforeAnnounced(node, t);
   const writesAckedByOldMaster = rec.ops.filter((o) => o.outcome === 'ok' && o.node === oldMaster && notNamed(o.node, o.end)).length;
   const routed =
     rec.haproxyRoutes.filter((r) => notNamed(r.node, r.t)).length +

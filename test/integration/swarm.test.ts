@@ -152,7 +152,13 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
    * when a failover is announced while it reconnects (one did, after the node faults);
    * keepConnected connects again.
    */
-  async function deployWithClient(t: { after: (fn: () => void) => void }, name: string): Promise<{ client: Redis; natMap: NatMap }> {
+  async function deployWithClient(t: { after: (fn: () => void | Promise<void>) => void }, name: string): Promise<{ client: Redis; natMap: NatMap }> {
+    // Removed when the test ends, also when it failed: the next test uses the same ports.
+    t.after(async () => {
+      if (!deployed.has(name)) return;
+      await runCli(['cleanup', '--name', name], { cwd, env, timeoutMs: 180_000 }).catch(() => undefined);
+      deployed.delete(name);
+    });
     const r = await deploy('full', name);
     assert.equal(r.exitCode, 0, why(r));
     const natMap = JSON.parse(r.stdout).natMap as NatMap;

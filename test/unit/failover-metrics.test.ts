@@ -230,6 +230,20 @@ describe('failover metrics: dual master and HAProxy routing', () => {
     assert.equal(dualMaster(base({ end: 8000, sentinelViews: late, ops: old, events: switched }), 'redis-1').haproxyRoutedToOldMaster, 1);
     assert.equal(announcedMaster(switched, 2600), undefined, 'not before the announcement (beyond the tolerance)');
   });
+
+  it('a route to the replica promoted before its +switch-master came is the failover, not a misroute; the old master is never excused', () => {
+    // The master died at 1000; redis-3 was promoted and HAProxy's role check found it at 2000,
+    // the leader published +switch-master at 3200; the polls named redis-1 until then.
+    const sentinelViews = views(0, 8000, (t) => (t < 3200 ? 'redis-1' : 'redis-3'));
+    const switched = [{ t: 3200, sentinel: 'sentinel-2', type: '+switch-master', detail: 'mymaster redis-1 6379 redis-3 6379' }];
+    const early = [{ t: 2000, node: 'redis-3' }];
+    assert.equal(dualMaster(base({ end: 8000, sentinelViews, haproxyRoutes: early, events: switched }), 'redis-1').haproxyRoutedToOldMaster, 0);
+    assert.equal(dualMaster(base({ end: 8000, sentinelViews, haproxyRoutes: early }), 'redis-1').haproxyRoutedToOldMaster, 1, 'no announcement: counted');
+    assert.equal(dualMaster(base({ end: 8000, sentinelViews, haproxyRoutes: [{ t: 100, node: 'redis-3' }], events: switched }), 'redis-1').haproxyRoutedToOldMaster, 1, 'too long before it: counted');
+    // A route to the old master after the switch counts though a later announcement names it.
+    const back = [{ t: 4000, sentinel: 'sentinel-2', type: '+switch-master', detail: 'mymaster redis-3 6379 redis-1 6379' }];
+    assert.equal(dualMaster(base({ end: 8000, sentinelViews, haproxyRoutes: [{ t: 3500, node: 'redis-1' }], events: [...switched, ...back] }), 'redis-1').haproxyRoutedToOldMaster, 1);
+  });
 });
 
 describe('failover pass conditions', () => {
