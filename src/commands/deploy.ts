@@ -318,6 +318,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     }
 
     let snapshot: StatusSnapshot | undefined;
+    let relinkedAt = 0;
     if (checks.length) {
       for (const c of checks) tasks.start(c.check);
       try {
@@ -328,6 +329,12 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
           signal,
           clock: ctx.clock,
           onPoll: (s) => {
+            // Swarm: a Sentinel that resolved a peer or replica before its task was in DNS sits
+            // 15 s on that link; set the short relink period while they converge (once a second).
+            if (swarm && s.checks.some((r) => r.name === 'sentinels' && !r.ok) && Date.now() - relinkedAt > 1000) {
+              relinkedAt = Date.now();
+              void relinkFast(d);
+            }
             for (const c of checks) {
               const result = s.checks.find((r) => r.name === c.check);
               if (!result) continue;
