@@ -348,6 +348,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
           },
         });
       } catch (err) {
+        if (swarm && relinkedAt) await relinkFast(d, false).catch(() => undefined);
         if (!(err instanceof WaitTimeoutError)) {
           for (const c of checks) if (timings[c.timing] === undefined) tasks.finish(c.check, 'skipped');
           throw signal.aborted ? interrupted(t.name, 'wait', '') : err;
@@ -365,8 +366,8 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     }
     timings.totalMs = since();
     tasks.close();
-    // Swarm: the Sentinels find a task re-created later (a restore, a fault) within a second.
-    if (swarm && snapshot) await relinkFast(d);
+    // Swarm: Sentinel's default relink period again (the short one is for converging only).
+    if (swarm && relinkedAt) await relinkFast(d, false);
     // What an application's tests import (clients/): addresses and paths, no secret.
     const clients = await writeClientFiles(rendered.files.dir, clientFiles({ topology: t, dir: rendered.files.dir, app: rendered.app, hostOf: d.hostOf }));
     const restored = pendingRestore && {

@@ -15,7 +15,7 @@ import { redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import { pairsToRecord, withConnection } from '../probes/connect.js';
 import { probeDrift, probeHaproxyConfigHash } from '../probes/drift.js';
-import { setRelinkPeriod, SWARM_RELINK_MS } from '../probes/sentinel.js';
+import { DEFAULT_RELINK_MS, setRelinkPeriod, SWARM_RELINK_MS } from '../probes/sentinel.js';
 import type { ContainerInfo, ProjectSpec, Runtime } from '../runtime/runtime.js';
 import { haproxyConfigHash } from '../synth/configs.js';
 import { describeStep, stepServices, type RolloutInput, type RolloutPlan, type RolloutStep } from './rollout-plan.js';
@@ -132,9 +132,9 @@ export function topologyNow(t: Topology, containers: ContainerInfo[]): Topology 
   };
 }
 
-/** Every Sentinel of `d` re-resolves a re-created task within SWARM_RELINK_MS (see setRelinkPeriod). */
-export async function relinkFast(d: Deployment): Promise<void> {
-  await Promise.all(sentinelNodes(d.topology).map((s) => setRelinkPeriod({ host: addressOf(d, s.name), port: s.hostPort }, d.auth, SWARM_RELINK_MS)));
+/** Every Sentinel of `d` re-resolves a re-created task within SWARM_RELINK_MS, or (fast false) Sentinel's default again (see setRelinkPeriod). */
+export async function relinkFast(d: Deployment, fast = true): Promise<void> {
+  await Promise.all(sentinelNodes(d.topology).map((s) => setRelinkPeriod({ host: addressOf(d, s.name), port: s.hostPort }, d.auth, fast ? SWARM_RELINK_MS : DEFAULT_RELINK_MS)));
 }
 
 export async function runRollout(plan: RolloutPlan, ctx: RolloutContext): Promise<RolloutResult> {
@@ -165,29 +165,34 @@ export async function runRollout(plan: RolloutPlan, ctx: RolloutContext): Promis
     }
   };
 
-  for (let i = 0; i < plan.steps.length; i++) {
-    const step = plan.steps[i]!;
-    if (signal.aborted) {
-      result.interrupted = true;
-      for (let j = i; j < plan.steps.length; j++) progress?.finish(ids[j]!, 'skipped', 'interrupted');
-      result.notDone = [...new Set(plan.steps.slice(i).flatMap(stepServices))];
-      break;
+  try {
+    for (let i = 0; i < plan.steps.length; i++) {
+      const step = plan.steps[i]!;
+      if (signal.aborted) {
+        result.interrupted = true;
+        for (let j = i; j < plan.steps.length; j++) progress?.finish(ids[j]!, 'skipped', 'interrupted');
+        result.notDone = [...new Set(plan.steps.slice(i).flatMap(stepServices))];
+        break;
+      }
+      const id = ids[i]!;
+      const started = performance.now();
+      progress?.start(id);
+      // Swarm: the Sentinels find a re-created task within a second (a Sentinel re-created by the
+      // step before starts with the default again).
+      if (t.target === 'swarm') await relinkFast(await now());
+      try {
+        const detail = await runStep(step, { ...ctx, deployment: d }, id, now, steady, result);
+        progress?.finish(id, 'done', detail);
+        result.steps.push({ step: describeStep(step), ms: Math.round(performance.now() - started), detail });
+      } catch (err) {
+        progress?.finish(id, 'failed');
+        for (let j = i + 1; j < plan.steps.length; j++) progress?.finish(ids[j]!, 'skipped');
+        throw err;
+      }
     }
-    const id = ids[i]!;
-    const started = performance.now();
-    progress?.start(id);
-    // Swarm: the Sentinels find a re-created task within a second (a Sentinel re-created by the
-    // step before starts with the default again).
-    if (t.target === 'swarm') await relinkFast(await now());
-    try {
-      const detail = await runStep(step, { ...ctx, deployment: d }, id, now, steady, result);
-      progress?.finish(id, 'done', detail);
-      result.steps.push({ step: describeStep(step), ms: Math.round(performance.now() - started), detail });
-    } catch (err) {
-      progress?.finish(id, 'failed');
-      for (let j = i + 1; j < plan.steps.length; j++) progress?.finish(ids[j]!, 'skipped');
-      throw err;
-    }
+  } finally {
+    // Sentinel's default again once the steps are done (see setRelinkPeriod).
+    if (t.target === 'swarm') await relinkFast(await now(), false).catch(() => undefined);
   }
   return result;
 }

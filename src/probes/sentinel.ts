@@ -59,9 +59,15 @@ export async function probeSentinel(endpoint: Endpoint, auth: Credentials, maste
  * made while the new task was not yet in DNS sat on the old address for 15 s: every step of a
  * rolling deploy on the lab waited 15-20 s for the Sentinels to see the node again (2 s with
  * this). A runtime setting (`SENTINEL DEBUG`, Redis >= 7.0; lost at a restart): set again
- * before each step. Best effort: false where it was refused or the Sentinel did not answer.
+ * before each step, and Sentinel's default put back when the operation ends: with the short
+ * period left on, a master stopped on swarm came back (a new task) while the Sentinels failed
+ * it over, took writes through HAProxy with a replica still attached, and lost them at its
+ * demotion (CI, stop-master on the lab). Best effort: false where it was refused or the
+ * Sentinel did not answer.
  */
 export const SWARM_RELINK_MS = 1000;
+/** Sentinel's own default min-link-reconnect-period. */
+export const DEFAULT_RELINK_MS = 15_000;
 
 export async function setRelinkPeriod(endpoint: Endpoint, auth: Credentials, ms: number): Promise<boolean> {
   return withConnection(endpoint, auth, (r) => r.call('SENTINEL', 'DEBUG', 'min-link-reconnect-period', String(ms)), 2000).then(
