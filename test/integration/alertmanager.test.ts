@@ -65,7 +65,7 @@ describe('Alertmanager in a live deployment', { timeout: 300_000, skip: dockerSu
   });
 
   after(async () => {
-    spawnSync('docker', ['rm', '-f', HOOK]);
+    spawnSync('docker', ['rm', '-f', '-v', HOOK]);
     if (deployed) await runCli(['cleanup', '--name', NAME], { cwd: work.dir }).catch(() => undefined);
     forceRemoveProject(NAME);
     work.remove();
@@ -125,11 +125,11 @@ describe('Alertmanager in a live deployment', { timeout: 300_000, skip: dockerSu
 
   it('a webhook receiver added by a redeploy (Alertmanager alone re-created) is posted the next lost master', async (t) => {
     if (!requireDocker(t)) return;
-    spawnSync('docker', ['rm', '-f', HOOK]);
+    spawnSync('docker', ['rm', '-f', '-v', HOOK]);
     const started = spawnSync('docker', ['run', '-d', '--name', HOOK, '--network', `${NAME}_redis-ha`, '--network-alias', 'hook', '--entrypoint', 'sh', LOCAL_IMAGES.redis, '-c', HOOK_SCRIPT], { encoding: 'utf8' });
     assert.equal(started.status, 0, `the webhook listener: ${started.stderr}`);
     // Gone before the cleanup test: a container of its own on the network would keep it.
-    t.after(() => spawnSync('docker', ['rm', '-f', HOOK]));
+    t.after(() => spawnSync('docker', ['rm', '-f', '-v', HOOK]));
     const posts = () => {
       const log = spawnSync('docker', ['logs', HOOK], { encoding: 'utf8' }).stdout;
       return log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { groupLabels: Record<string, string>; alerts: { labels: Record<string, string>; status: string }[] });
