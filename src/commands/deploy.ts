@@ -26,7 +26,8 @@ import { deploySummary } from '../report/step-summary.js';
 import { engineFeatures, render, type RenderOptions } from './render.js';
 import { readFile } from 'node:fs/promises';
 import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
-import { readRolloutInput, relinkFast, renderedConfigHashes, runRollout, swarmRolloutInput, type RolloutResult } from '../operations/rolling.js';
+import { readRolloutInput, renderedConfigHashes, runRollout, setSentinelRelink, swarmRolloutInput, type RolloutResult } from '../operations/rolling.js';
+import { DEFAULT_RELINK_MS, SWARM_RELINK_MS } from '../probes/sentinel.js';
 import { stackRollout, type StackRollout } from '../operations/stack-rollout.js';
 import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
 import { outDir } from './topology-options.js';
@@ -333,7 +334,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
             // 15 s on that link; set the short relink period while they converge (once a second).
             if (swarm && s.checks.some((r) => r.name === 'sentinels' && !r.ok) && Date.now() - relinkedAt > 1000) {
               relinkedAt = Date.now();
-              void relinkFast(d);
+              void setSentinelRelink(d, SWARM_RELINK_MS);
             }
             for (const c of checks) {
               const result = s.checks.find((r) => r.name === c.check);
@@ -348,7 +349,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
           },
         });
       } catch (err) {
-        if (swarm && relinkedAt) await relinkFast(d, false).catch(() => undefined);
+        if (swarm && relinkedAt) await setSentinelRelink(d, DEFAULT_RELINK_MS).catch(() => undefined);
         if (!(err instanceof WaitTimeoutError)) {
           for (const c of checks) if (timings[c.timing] === undefined) tasks.finish(c.check, 'skipped');
           throw signal.aborted ? interrupted(t.name, 'wait', '') : err;
@@ -367,7 +368,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     timings.totalMs = since();
     tasks.close();
     // Swarm: Sentinel's default relink period again (the short one is for converging only).
-    if (swarm && relinkedAt) await relinkFast(d, false);
+    if (swarm && relinkedAt) await setSentinelRelink(d, DEFAULT_RELINK_MS);
     // What an application's tests import (clients/): addresses and paths, no secret.
     const clients = await writeClientFiles(rendered.files.dir, clientFiles({ topology: t, dir: rendered.files.dir, app: rendered.app, hostOf: d.hostOf }));
     const restored = pendingRestore && {

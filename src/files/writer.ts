@@ -219,25 +219,7 @@ export async function writeDeployment(
     await mkdir(join(dir, privateDir), { recursive: true, mode: 0o700 });
     await chmod(join(dir, privateDir), 0o700);
   }
-  for (const [path, content] of files) {
-    const target = join(dir, path);
-    const mode = modeFor(path);
-    if ((await readText(target)) === content) {
-      await chmod(target, mode);
-      result.unchanged.push(path);
-      continue;
-    }
-    await mkdir(dirname(target), { recursive: true });
-    // Passwords in place (see overwriteInPlace); a TLS key is renamed like its certificate, so
-    // a running container keeps a matching pair until it is re-created.
-    if (path.startsWith(`${SECRETS_DIR}/`) && (await readText(target)) !== undefined) {
-      await overwriteInPlace(target, content, mode);
-      result.written.push(path);
-      continue;
-    }
-    await writeFileAtomic(target, content, mode);
-    result.written.push(path);
-  }
+  for (const [path, content] of files) result[await writeRendered(dir, path, content)].push(path);
   // Files this tool wrote before and no longer generates (e.g. haproxy.cfg after
   // switching from full to sentinel). Only those, never a file it did not write. The client
   // files are deploy's (writeClientFiles): a render leaves them to the next deploy.
@@ -253,6 +235,23 @@ export async function writeDeployment(
   return result;
 }
 
+/** One rendered file, unless it already holds `content` (then only its mode is set). */
+async function writeRendered(dir: string, path: string, content: string): Promise<'written' | 'unchanged'> {
+  const target = join(dir, path);
+  const mode = modeFor(path);
+  const existing = await readText(target);
+  if (existing === content) {
+    await chmod(target, mode);
+    return 'unchanged';
+  }
+  await mkdir(dirname(target), { recursive: true });
+  // Passwords in place (see overwriteInPlace); a TLS key is renamed like its certificate, so
+  // a running container keeps a matching pair until it is re-created.
+  if (path.startsWith(`${SECRETS_DIR}/`) && existing !== undefined) await overwriteInPlace(target, content, mode);
+  else await writeFileAtomic(target, content, mode);
+  return 'written';
+}
+
 /**
  * Only the users' secret files of `files` (`secrets/<user>`, `.next`, `.old`): a rotation's state
  * on swarm, where every other file (the stack file above all, which must keep saying what runs
@@ -264,14 +263,7 @@ export async function writeSecretFiles(dir: string, files: Map<string, string>):
   const previous = (await readManifest(dir)) ?? [];
   const wanted = [...files.keys()].filter((p) => paths.has(p));
   await mkdir(join(dir, SECRETS_DIR), { recursive: true, mode: 0o700 });
-  for (const path of wanted) {
-    const target = join(dir, path);
-    const content = files.get(path)!;
-    const existing = await readText(target);
-    if (existing === content) continue;
-    if (existing !== undefined) await overwriteInPlace(target, content, modeFor(path));
-    else await writeFileAtomic(target, content, modeFor(path));
-  }
+  for (const path of wanted) await writeRendered(dir, path, files.get(path)!);
   const gone = previous.filter((p) => paths.has(p) && !files.has(p));
   for (const path of gone) await rm(join(dir, path), { force: true });
   const manifest: Manifest = { generator: 'redis-ha', files: [...previous.filter((p) => !gone.includes(p)), ...wanted.filter((p) => !previous.includes(p))] };

@@ -132,9 +132,9 @@ export function topologyNow(t: Topology, containers: ContainerInfo[]): Topology 
   };
 }
 
-/** Every Sentinel of `d` re-resolves a re-created task within SWARM_RELINK_MS, or (fast false) Sentinel's default again (see setRelinkPeriod). */
-export async function relinkFast(d: Deployment, fast = true): Promise<void> {
-  await Promise.all(sentinelNodes(d.topology).map((s) => setRelinkPeriod({ host: addressOf(d, s.name), port: s.hostPort }, d.auth, fast ? SWARM_RELINK_MS : DEFAULT_RELINK_MS)));
+/** Every Sentinel of `d`'s min-link-reconnect-period: SWARM_RELINK_MS during an operation, DEFAULT_RELINK_MS after (see setRelinkPeriod). */
+export async function setSentinelRelink(d: Deployment, ms: number): Promise<void> {
+  await Promise.all(sentinelNodes(d.topology).map((s) => setRelinkPeriod({ host: addressOf(d, s.name), port: s.hostPort }, d.auth, ms)));
 }
 
 export async function runRollout(plan: RolloutPlan, ctx: RolloutContext): Promise<RolloutResult> {
@@ -179,7 +179,7 @@ export async function runRollout(plan: RolloutPlan, ctx: RolloutContext): Promis
       progress?.start(id);
       // Swarm: the Sentinels find a re-created task within a second (a Sentinel re-created by the
       // step before starts with the default again).
-      if (t.target === 'swarm') await relinkFast(await now());
+      if (t.target === 'swarm') await setSentinelRelink(await now(), SWARM_RELINK_MS);
       try {
         const detail = await runStep(step, { ...ctx, deployment: d }, id, now, steady, result);
         progress?.finish(id, 'done', detail);
@@ -192,7 +192,7 @@ export async function runRollout(plan: RolloutPlan, ctx: RolloutContext): Promis
     }
   } finally {
     // Sentinel's default again once the steps are done (see setRelinkPeriod).
-    if (t.target === 'swarm') await relinkFast(await now(), false).catch(() => undefined);
+    if (t.target === 'swarm') await setSentinelRelink(await now(), DEFAULT_RELINK_MS).catch(() => undefined);
   }
   return result;
 }
