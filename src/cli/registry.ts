@@ -41,7 +41,29 @@ const COMMANDS: Command[] = [
   presetsCommand,
 ];
 
+/** The part of yargs' internals skipHelpLayout() reaches (not in its types). */
+interface YargsUsage {
+  cacheHelpMessage?: () => void;
+}
+
+/**
+ * yargs lays out the whole help text of a command each time it runs its handler
+ * (usage.cacheHelpMessage), to print it should the command fail. Our .fail() never prints it,
+ * and the layout is 10-20 ms of every command's start (string widths of every option), so it
+ * is skipped. --help itself lays the text out when asked, as before.
+ */
+function skipHelpLayout(instance: Argv<GlobalArgs>): Argv<GlobalArgs> {
+  const internal = instance as unknown as { getInternalMethods?: () => { getUsageInstance?: () => YargsUsage } };
+  const usage = internal.getInternalMethods?.().getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
+  return instance;
+}
+
 export function buildCli(argv: string[], cli: CommandLine): Argv<GlobalArgs> {
+  return skipHelpLayout(buildYargs(argv, cli));
+}
+
+function buildYargs(argv: string[], cli: CommandLine): Argv<GlobalArgs> {
   return yargs(argv)
     .scriptName('redis-ha')
     .usage(

@@ -5,7 +5,8 @@
 // definition. Configs and secrets are content-named objects: a service still on its old
 // definition keeps its old objects, referenced by name as `external` (their files are already
 // rewritten on disk), so Swarm sees no change in it and leaves its task alone.
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
+import { toYaml } from '../yaml.js';
 
 interface ObjectRef {
   source: string;
@@ -63,7 +64,7 @@ export function stageStack(liveText: string, nextText: string, updated: Iterable
       ...(svc.secrets ? { secrets: svc.secrets.map((r) => keepLive(r, 'secrets', live, staged)) } : {}),
     };
   }
-  return stringify(staged, { lineWidth: 0 });
+  return toYaml(staged);
 }
 
 /** A live service's reference to an object: unchanged when the staged file has the same object under that key, else the live object by name. */

@@ -4,7 +4,7 @@
 // prometheus/prometheus.yml scrapes (the exporter through HAProxy, HAProxy itself, the alerts);
 // test/integration/dashboard.test.ts runs each of them against a live Prometheus, and checks the
 // JSON against Grafana's own schema.
-import { stringify } from 'yaml';
+import { toYaml } from '../yaml.js';
 import type { Topology } from '../model/schema.js';
 
 export const DASHBOARD_FILE = 'monitoring/dashboards/redis-ha.json';
@@ -442,7 +442,7 @@ export function renderGrafanaProvisioning(t: Topology, secretFile: string): Map<
     ],
   };
   return new Map([
-    [GRAFANA_DATASOURCE_FILE, header + stringify(datasource, { lineWidth: 0 })],
-    [GRAFANA_DASHBOARDS_FILE, header + stringify(dashboards, { lineWidth: 0 })],
+    [GRAFANA_DATASOURCE_FILE, header + toYaml(datasource)],
+    [GRAFANA_DASHBOARDS_FILE, header + toYaml(dashboards)],
   ]);
 }

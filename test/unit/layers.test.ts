@@ -8,8 +8,9 @@ import { REPO_ROOT } from '../helpers/repo.js';
 
 const SRC = join(REPO_ROOT, 'src');
 /** Modules at the top of src/ that every layer may use: shared vocabulary, no logic of a layer. */
-// wait: the one sleep and the one retry helper (the runtime and the lab poll too).
-const SHARED = ['errors', 'labels', 'io', 'deployment', 'credentials', 'paths', 'wait'];
+// wait: the one sleep and the one retry helper (the runtime and the lab poll too). yaml: the one
+// YAML writer (synth writes the compose and stack files, the runtime a staged stack file).
+const SHARED = ['errors', 'labels', 'io', 'deployment', 'credentials', 'paths', 'wait', 'yaml'];
 
 /** The shared modules may name the model's types (a Deployment has a Topology), nothing else. */
 const SHARED_MAY_IMPORT = ['model'];
