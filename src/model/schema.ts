@@ -13,13 +13,15 @@ export { PRESETS, PROFILES, TARGETS, type PresetName, type ProfileName, type Tar
  */
 export const PROFILE_TIMINGS: Record<
   ProfileName,
-  { downAfterMs: number; failoverTimeoutMs: number; clusterNodeTimeoutMs: number; scrapeInterval: string; alertGroupWait: string }
+  { downAfterMs: number; failoverTimeoutMs: number; clusterNodeTimeoutMs: number; scrapeInterval: string; alertGroupWait: string; alertGroupInterval: string }
 > = {
-  // 30s: Alertmanager's own default. Cluster: 5 s like Sentinel's down-after (Redis's own default is 15 s).
-  default: { downAfterMs: 5000, failoverTimeoutMs: 30000, clusterNodeTimeoutMs: 5000, scrapeInterval: '15s', alertGroupWait: '30s' },
-  // Alerts within seconds of a fault, for test-failover (docs/monitoring.md). Cluster: 2 s, not 1 s:
+  // 30s and 5m: Alertmanager's own defaults. Cluster: 5 s like Sentinel's down-after (Redis's own default is 15 s).
+  default: { downAfterMs: 5000, failoverTimeoutMs: 30000, clusterNodeTimeoutMs: 5000, scrapeInterval: '15s', alertGroupWait: '30s', alertGroupInterval: '5m' },
+  // Alerts within seconds of a fault, for test-failover (docs/monitoring.md); group_interval 10 s: a
+  // second fault is notified within seconds too, not 5 min later because its alert name's group
+  // (the first fault's, resolved) still exists. Cluster: 2 s, not 1 s:
   // a node timeout is also how long a busy engine may delay one bus ping before a false failover.
-  fast: { downAfterMs: 1000, failoverTimeoutMs: 6000, clusterNodeTimeoutMs: 2000, scrapeInterval: '2s', alertGroupWait: '2s' },
+  fast: { downAfterMs: 1000, failoverTimeoutMs: 6000, clusterNodeTimeoutMs: 2000, scrapeInterval: '2s', alertGroupWait: '2s', alertGroupInterval: '10s' },
 };
 
 // Compose project names: lowercase letters, digits, dashes and underscores, starting

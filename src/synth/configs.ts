@@ -181,6 +181,7 @@ export function renderAlertmanagerConfig(t: Topology): string {
     webhookUrl: webhookUrl ? JSON.stringify(webhookUrl) : undefined,
     profile: t.profile,
     groupWait: PROFILE_TIMINGS[t.profile].alertGroupWait,
+    groupInterval: PROFILE_TIMINGS[t.profile].alertGroupInterval,
   });
 }
 

@@ -30,7 +30,7 @@ const filesOf = (overrides: Record<string, unknown> = ON, secrets = FIXED_SECRET
 const composeOf = (files: Map<string, string>) => parse(files.get('compose.yaml')!) as ComposeFile;
 
 interface AlertmanagerYml {
-  route: { receiver: string; group_by: string[]; group_wait: string };
+  route: { receiver: string; group_by: string[]; group_wait: string; group_interval: string };
   receivers: { name: string; webhook_configs?: { url: string; send_resolved: boolean }[] }[];
 }
 interface PrometheusYml {
@@ -184,9 +184,13 @@ describe('alertmanager: the service and its files', () => {
     assert.deepEqual(y.receivers, [{ name: 'webhook', webhook_configs: [{ url, send_resolved: true }] }]);
   });
 
-  it('group_wait follows the profile: 30s, 2s on fast', () => {
+  it('group_wait and group_interval follow the profile: 30s and 5m, 2s and 10s on fast', () => {
     assert.equal(alertmanagerYml(files).route.group_wait, '30s');
-    assert.equal(alertmanagerYml(filesOf({ profile: 'fast', ...ON })).route.group_wait, '2s');
+    assert.equal(alertmanagerYml(files).route.group_interval, '5m');
+    const fast = alertmanagerYml(filesOf({ profile: 'fast', ...ON })).route;
+    assert.equal(fast.group_wait, '2s');
+    // A second fault's alert joins its name's group from the first fault: notified within seconds too.
+    assert.equal(fast.group_interval, '10s');
   });
 
   it("web.yml: the stats login, the same bcrypt hash format as Prometheus's", () => {
