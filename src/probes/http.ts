@@ -8,18 +8,46 @@ export interface HaproxyServerState {
   status: string;
 }
 
+/**
+ * One GET, its body read, within `timeoutMs` by a timer that keeps the process alive. Not
+ * AbortSignal.timeout(): its timer is unref'd, and undici can leave a fetch's promise pending for
+ * good (a port that refuses while a container starts, an abort while the body is read: undici
+ * and Node issues). With nothing else on the event loop, Node then ended `deploy` with exit 13
+ * ("unsettled top-level await") and no word, seen with two deployments starting at once.
+ */
+async function get(url: string, timeoutMs: number, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(`${url} did not answer within ${timeoutMs} ms`);
+      controller.abort(err);
+      reject(err);
+    }, timeoutMs);
+  });
+  const request = (async () => {
+    const response = await fetch(url, { signal: controller.signal, headers });
+    return { status: response.status, text: await response.text() };
+  })();
+  try {
+    return await Promise.race([request, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** GET `url`; with `login`, as HTTP basic auth. */
 export async function fetchText(url: string, timeoutMs = 2000, login?: Credentials): Promise<string> {
-  const get = (password?: string) => {
+  const attempt = (password?: string) => {
     const headers: Record<string, string> = {};
     if (login?.username && password) headers.authorization = `Basic ${Buffer.from(`${login.username}:${password}`).toString('base64')}`;
-    return fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
+    return get(url, timeoutMs, headers);
   };
-  let response = await get(login?.password);
+  let response = await attempt(login?.password);
   // Mid-rotation, a service may still run with the password before the switch.
-  if (response.status === 401 && login?.previousPassword) response = await get(login.previousPassword);
-  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
-  return response.text();
+  if (response.status === 401 && login?.previousPassword) response = await attempt(login.previousPassword);
+  if (response.status < 200 || response.status > 299) throw new Error(`${url} answered HTTP ${response.status}`);
+  return response.text;
 }
 
 /** HAProxy's `/stats;csv`: one row per frontend/backend/server. */
