@@ -130,10 +130,14 @@ describe('monitoring: the status check', () => {
   it('unreachable, not ready, or a target down fails, naming the target and its error', () => {
     assert.equal(checkMonitoring(probe({ reachable: false, error: 'ECONNREFUSED' })).detail, 'Prometheus unreachable: ECONNREFUSED');
     assert.equal(checkMonitoring(probe({ ready: false })).ok, false);
-    // Ready but no target loaded yet (right after a re-creation): not healthy yet.
+    // Ready, its targets not listed yet (the 5-10 s after every start): healthy, and said so.
     const empty = checkMonitoring(probe({ targets: { up: 0, unknown: 0, down: [] } }));
-    assert.equal(empty.ok, false);
-    assert.match(empty.detail, /no scrape target yet/);
+    assert.equal(empty.ok, true);
+    assert.match(empty.detail, /^Prometheus ready, its targets not listed yet/);
+    // ... unless its Alertmanager is not ready.
+    const noAm = checkMonitoring(probe({ targets: { up: 0, unknown: 0, down: [] } }), { ready: false, error: 'HTTP 503' });
+    assert.equal(noAm.ok, false);
+    assert.deepEqual(noAm.services, ['alertmanager']);
     const down = checkMonitoring(probe({ targets: { up: 8, unknown: 0, down: [{ job: 'j', instance: 'redis-2', error: 'HTTP 503' }] } }));
     assert.equal(down.ok, false);
     assert.deepEqual(down.services, ['prometheus']);
