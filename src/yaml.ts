@@ -34,7 +34,8 @@ const NOT_PLAIN = /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\
 const DOCUMENT_MARKER = /^(?:---|\.\.\.)(?:[\s]|$)/m;
 
 function quoted(value: string): string {
-  if (value.includes('"') && !value.includes("'")) return `'${value}'`;
+  // Single quotes escape nothing but themselves, so only for a line of printable characters.
+  if (value.includes('"') && !value.includes("'") && !/[\x00-\x1f\x7f]/.test(value)) return `'${value}'`;
   // JSON's escapes are YAML's double-quoted ones.
   return JSON.stringify(value);
 }

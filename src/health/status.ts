@@ -301,14 +301,6 @@ export function checkMonitoring(p: PrometheusProbe, alertmanager?: AlertmanagerP
   const total = p.targets.up + p.targets.unknown + p.targets.down.length;
   const firing = `alerts firing: ${p.firing.length ? p.firing.join(', ') : 'none'}`;
   const alertmanagerDown = alertmanager && !alertmanager.ready ? `Alertmanager not ready (/-/ready: ${alertmanager.error ?? 'no answer'})` : undefined;
-  // Ready (its TSDB open, its config and rules loaded) before its targets are listed: Prometheus
-  // hands discovered targets to its scrape manager on 5-second tickers, so the list stays empty for
-  // 5-10 s after every start. Waiting for it cost each `deploy full` ~4 s and proved nothing the
-  // exporter check does not (the scrape path answers); the first scrape judges them, `status` shows it.
-  if (total === 0) {
-    if (alertmanagerDown) return fail(`${alertmanagerDown}; Prometheus ready, its targets not listed yet; ${firing}`, ['alertmanager']);
-    return { name: 'monitoring', ok: true, detail: `Prometheus ready, its targets not listed yet (it lists them within 10 s of its start)${alertmanager ? '; Alertmanager ready' : ''}; ${firing}` };
-  }
   const isStale = (d: PrometheusProbe['targets']['down'][number]) =>
     pathAnsweredAt !== undefined && d.lastScrape !== undefined && Date.parse(d.lastScrape) < pathAnsweredAt.getTime();
   const stale = p.targets.down.filter(isStale);
@@ -323,7 +315,14 @@ export function checkMonitoring(p: PrometheusProbe, alertmanager?: AlertmanagerP
     ...(p.targets.unknown ? [`${p.targets.unknown} not scraped yet`] : []),
     ...(stale.length ? [`${stale.length} failed only before the nodes answered`] : []),
   ];
-  const up = `Prometheus ready, ${p.targets.up} of ${total} targets up${pending.length ? ` (${pending.join(', ')})` : ''}`;
+  // Ready (its TSDB open, its config and rules loaded) before its targets are listed: Prometheus
+  // hands discovered targets to its scrape manager on 5-second tickers, so the list stays empty for
+  // 5-10 s after every start. Waiting for it cost each `deploy full` ~4 s and proved nothing the
+  // exporter check does not (the scrape path answers); the first scrape judges them, `status` shows it.
+  const up =
+    total === 0
+      ? 'Prometheus ready, its targets not listed yet (it lists them within 10 s of its start)'
+      : `Prometheus ready, ${p.targets.up} of ${total} targets up${pending.length ? ` (${pending.join(', ')})` : ''}`;
   if (alertmanagerDown) return fail(`${alertmanagerDown}; ${up}; ${firing}`, ['alertmanager']);
   return { name: 'monitoring', ok: true, detail: `${up}${alertmanager ? '; Alertmanager ready' : ''}; ${firing}` };
 }

@@ -24,7 +24,7 @@ const TRICKY = [
   '0x1F', '0o17', '.inf', '-.Inf', '.nan', '22:22', '1:30:00', '127.0.0.1:7001:6379', 'redis:7.4-alpine', '-', '- a', '-a', '?', '? a', ':', ': a', 'a:',
   'a: b', 'a:b', 'a #b', 'a#b', '#a', '@x', '`x', '%x', '!tag', '&anchor', '*alias', '|', '>', '[x]', '{x}', 'a,b', "it's", 'say "hi"', `both ' and "`,
   'line1\nline2', 'trailing\n', '\nleading', 'tab\there', '---', '--- a', '...', 'x\n---\ny', 'ü unicode', '\\back\\slash', 'bell\u0007', 'nul\u0000',
-  '/usr/local/etc/redis.conf:/data:ro', 'no-new-privileges:true', 'CMD-SHELL', '${VAR}', '$$', '"', "'",
+  '/usr/local/etc/redis.conf:/data:ro', 'no-new-privileges:true', 'CMD-SHELL', '${VAR}', '$$', '"', "'", 'say "hi"\nagain', 'a "tab"\there',
 ];
 
 describe('toYaml', () => {
