@@ -21,10 +21,13 @@ export interface WorkloadPath {
  * Errors that prove the write was not applied: refused by the server (READONLY, NOREPLICAS,
  * ...), or never sent (offline queue disabled / closed client). Everything else (timeouts,
  * a connection lost with the command in flight, retries exhausted) may have been applied.
+ * `reconnected`: the client reconnected while the write was pending. ioredis then resends a
+ * command that was in flight, so a refusal proves only that the last attempt was refused: an
+ * earlier one may have been applied (and replicated before the master died).
  */
-export function classifyError(err: Error): Outcome {
-  // A reply from the server: the write was refused.
-  if (err.name === 'ReplyError') return 'failed';
+export function classifyError(err: Error, reconnected = false): Outcome {
+  // A reply from the server: the write was refused, unless an earlier send may have landed.
+  if (err.name === 'ReplyError') return reconnected ? 'indeterminate' : 'failed';
   // Rejected by the client before anything was sent.
   if (/enableOfflineQueue/.test(err.message)) return 'failed';
   // Timed out, or the connection closed with the command in flight ("Connection is closed.",
@@ -127,6 +130,9 @@ export class Workload {
     const start = this.options.now();
     const op: Op = { via: c.via, key, value, start, end: start, outcome: 'indeterminate' };
     this.ops.push(op);
+    // The connection current when the write was issued ('ready' bumps connId before ioredis
+    // resends what was in flight, so a reply on a later connection means it may have been sent twice).
+    const sentOn = c.connId;
     const run = async () => {
       try {
         // Both commands written in the same tick, so on the same connection, in order (queued
@@ -154,7 +160,7 @@ export class Workload {
         await set;
         op.outcome = 'ok';
       } catch (err) {
-        op.outcome = classifyError(err as Error);
+        op.outcome = classifyError(err as Error, c.connId !== sentOn);
         op.error = (err as Error).message;
       } finally {
         op.end = this.options.now();
