@@ -149,7 +149,11 @@ export async function runScenario(name: ScenarioName, o: RunOptions): Promise<Sc
     const paths: WorkloadPath[] = t.sentinel.enabled
       ? [{ via: 'sentinel', options: sentinelClientOptions(t, d.auth, hostsOf(d)) }]
       : [{ via: 'direct', options: haproxyClientOptions(addressOf(d, oldMaster), endpoint(oldMaster).port, d.auth) }];
-    if (t.haproxy.enabled) paths.push({ via: 'haproxy', options: haproxyClientOptions(addressOf(d, 'haproxy'), t.haproxy.writePort, d.auth) });
+    if (t.haproxy.enabled) {
+      paths.push({ via: 'haproxy', options: haproxyClientOptions(addressOf(d, 'haproxy'), t.haproxy.writePort, d.auth) });
+      // On swarm HAProxy floats: which of its nodes this run writes through.
+      if (d.hostOf) result.notes.push(`writing through HAProxy at ${addressOf(d, 'haproxy')}:${t.haproxy.writePort}`);
+    }
     workload = new Workload(paths, { rate: o.rate, durability: o.durability, prefix, maxMs: 10 * 60_000, now });
     await workload.start();
     setPhase('baseline');

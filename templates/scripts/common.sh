@@ -66,23 +66,43 @@ is_master_addr() {
   case "$addr_port" in '' | *[!0-9]*) return 1 ;; esac
 }
 
-# One line per Sentinel in $SENTINELS (2 s each): "<sentinel>: <host> <port>" when it names a
+# One line per Sentinel in $SENTINELS (2 s at most): "<sentinel>: <host> <port>" when it names a
 # master for $MASTER_NAME; "<sentinel>: no answer" when it is down or silent, "<sentinel>:
 # names no master" on nil; otherwise "<sentinel> replied: " and the first line of its reply
 # (an error such as NOAUTH). Only the first form has a port after two words ending in ":".
 sentinels_answers() {
+  # Asked all at once (a Sentinel that is cut off costs its 2 s once, not once per Sentinel),
+  # printed in the order of $SENTINELS. Without a writable temp dir, one after another.
+  if ! _asked=$(mktemp -d "${TMPDIR:-/tmp}/redis-ha-ask.XXXXXX" 2>/dev/null); then
+    for s in ${SENTINELS:-}; do sentinel_answer "$s"; done
+    return 0
+  fi
+  _n=0
   for s in ${SENTINELS:-}; do
-    if ! reply=$(rcli 2 health -h "$s" -p 26379 --raw \
-      SENTINEL get-master-addr-by-name "$MASTER_NAME" 2>/dev/null); then
-      echo "$s: no answer"
-    elif is_master_addr "$reply"; then
-      echo "$s: $addr_host $addr_port"
-    elif [ -z "$reply" ]; then
-      echo "$s: names no master"
-    else
-      printf '%s replied: %s\n' "$s" "${reply%%"$nl"*}"
-    fi
+    _n=$((_n + 1))
+    sentinel_answer "$s" >"$_asked/$_n" &
   done
+  wait
+  _i=0
+  while [ "$_i" -lt "$_n" ]; do
+    _i=$((_i + 1))
+    cat "$_asked/$_i"
+  done
+  rm -rf "$_asked"
+}
+
+# One line of sentinels_answers: what Sentinel $1 says.
+sentinel_answer() {
+  if ! reply=$(rcli 2 health -h "$1" -p 26379 --raw \
+    SENTINEL get-master-addr-by-name "$MASTER_NAME" 2>/dev/null); then
+    echo "$1: no answer"
+  elif is_master_addr "$reply"; then
+    echo "$1: $addr_host $addr_port"
+  elif [ -z "$reply" ]; then
+    echo "$1: names no master"
+  else
+    printf '%s replied: %s\n' "$1" "${reply%%"$nl"*}"
+  fi
 }
 
 # The master ("host port") that a majority of the deployment's $SENTINEL_COUNT Sentinels name

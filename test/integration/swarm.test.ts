@@ -271,6 +271,13 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
           break;
         }
       }
+      // What each node's engine runs of HAProxy (host-mode ports), and what status says now.
+      for (const i of [1, 2, 3]) {
+        const ps = await docker(i, ['ps', '-a', '--filter', `label=com.docker.stack.namespace=${name}`, '--format', '{{.Names}} {{.Status}} {{.Ports}}']).catch((e: Error) => [e.message]);
+        t.diagnostic(`node${i} containers:\n${ps.join('\n')}`);
+      }
+      const now = await runCli(['status', '--name', name, '--json'], { cwd, env }).catch((e: Error) => ({ stdout: '', stderr: e.message }));
+      t.diagnostic(`status after the run: ${why(now)}`);
     }
     assert.equal(lab.exitCode, 0, lab.stdout + lab.stderr);
     assert.equal(labRun.nodeFault, 'engine');
