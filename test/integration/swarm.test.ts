@@ -275,6 +275,12 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
       for (const i of [1, 2, 3]) {
         const ps = await docker(i, ['ps', '-a', '--filter', `label=com.docker.stack.namespace=${name}`, '--format', '{{.Names}} {{.Status}} {{.Ports}}']).catch((e: Error) => [e.message]);
         t.diagnostic(`node${i} containers:\n${ps.join('\n')}`);
+        // The Sentinels' and Redis nodes' own account (+switch-master, +convert-to-slave, roles).
+        const running = await docker(i, ['ps', '--filter', `label=com.docker.stack.namespace=${name}`, '--format', '{{.Names}}']).catch(() => []);
+        for (const c of running.filter((n) => /_(redis|sentinel)-\d/.test(n))) {
+          const logs = await nodeDocker(NODES[i - 1]!, ['logs', '-t', '--tail', '60', c], 60_000).then((r) => `${r.stdout}${r.stderr}`).catch((e: Error) => e.message);
+          t.diagnostic(`node${i} ${c} log:\n${logs.split('\n').filter((l) => /[#*] |redis-ha:/.test(l)).slice(-40).join('\n')}`);
+        }
       }
       const now = await runCli(['status', '--name', name, '--json'], { cwd, env }).catch((e: Error) => ({ stdout: '', stderr: e.message }));
       t.diagnostic(`status after the run: ${why(now)}`);
