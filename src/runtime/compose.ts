@@ -2,7 +2,8 @@
 // the docker CLI for everything Compose has no verb for. Every compose call names the
 // project, the file and the project directory.
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { delimiter, dirname, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { COMPOSE_LABELS, LABEL_MANAGED } from '../labels.js';
 import { DockerCli } from './docker.js';
@@ -82,11 +83,12 @@ export class ComposeRuntime implements Runtime {
       }
       if (forced === 'v2') throw new EnvironmentError('Docker Compose v2 (`docker compose`) is not available', 'unset REDIS_HA_COMPOSE to fall back to docker-compose v1');
     }
-    if (onPath('docker-compose', this.env.PATH ?? '')) {
-      // Asking docker-compose (Python) costs half a second: only when the version is shown.
+    const v1 = onPath('docker-compose', this.env.PATH ?? '');
+    if (v1) {
+      // Asking docker-compose (Python) costs most of a second: only when the version is shown, and cached.
       return {
         variant: 'v1',
-        version: async () => (await this.runner.run('docker-compose', ['version', '--short'])).stdout.trim() || 'unknown',
+        version: () => v1Version(v1, async () => (await this.runner.run('docker-compose', ['version', '--short'])).stdout.trim() || 'unknown', this.env),
       };
     }
     throw new EnvironmentError(
@@ -209,13 +211,37 @@ export class ComposeRuntime implements Runtime {
   }
 }
 
-function onPath(binary: string, path: string): boolean {
-  return path.split(delimiter).some((dir) => {
+/** Where `binary` is on PATH (the first executable one), if anywhere. */
+function onPath(binary: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter)) {
     try {
       accessSync(join(dir, binary), constants.X_OK);
-      return true;
+      return join(dir, binary);
     } catch {
-      return false;
+      /* the next one */
     }
-  });
+  }
+  return undefined;
+}
+
+/**
+ * docker-compose v1's version, kept in the user's cache for that very file (path, size, mtime):
+ * asking it starts Python (~0.8 s of CPU here), which a deploy would otherwise pay on every run
+ * while its own `compose up` needs the same cores. Without a usable cache dir: asked every time.
+ */
+export async function v1Version(binary: string, ask: () => Promise<string>, env: Record<string, string | undefined>): Promise<string> {
+  const dir = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : undefined);
+  const file = dir && join(dir, 'redis-ha', 'compose-v1-version.json');
+  const id = await stat(binary).then((s) => `${binary} ${s.size} ${s.mtimeMs}`).catch(() => undefined);
+  if (file && id) {
+    const kept = await readFile(file, 'utf8').then((t) => JSON.parse(t) as { id?: string; version?: string }).catch(() => undefined);
+    if (kept?.id === id && kept.version) return kept.version;
+  }
+  const version = await ask();
+  if (file && id && version !== 'unknown') {
+    await mkdir(dirname(file), { recursive: true })
+      .then(() => writeFile(file, `${JSON.stringify({ id, version })}\n`))
+      .catch(() => undefined);
+  }
+  return version;
 }

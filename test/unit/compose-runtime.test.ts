@@ -6,7 +6,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { COMPOSE_LABELS, LABEL_MANAGED } from '../../src/labels.js';
-import { ComposeRuntime, upArgs } from '../../src/runtime/compose.js';
+import { ComposeRuntime, upArgs, v1Version } from '../../src/runtime/compose.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 
 const FAKE_DOCKER = `#!/bin/sh
@@ -106,5 +106,30 @@ describe('compose up argv', () => {
   it('whole project: removes orphans; single services: --no-deps, --force-recreate, never --remove-orphans', () => {
     assert.deepEqual(upArgs(), ['up', '-d', '--remove-orphans']);
     assert.deepEqual(upArgs({ services: ['redis-2'], forceRecreate: true, noDeps: true }), ['up', '-d', '--force-recreate', '--no-deps', 'redis-2']);
+  });
+});
+
+describe('docker-compose v1 version cache', () => {
+  it('asks once per docker-compose file, again when the file changes; without a cache dir every time', async () => {
+    const dir = await makeTempDir('v1-version-');
+    try {
+      const binary = join(dir, 'docker-compose');
+      writeFileSync(binary, '#!/bin/sh\n');
+      const env = { XDG_CACHE_HOME: join(dir, 'cache') };
+      let asked = 0;
+      const ask = async () => `1.29.${++asked}`;
+      assert.equal(await v1Version(binary, ask, env), '1.29.1');
+      assert.equal(await v1Version(binary, ask, env), '1.29.1', 'from the cache');
+      assert.equal(asked, 1);
+      writeFileSync(binary, '#!/bin/sh\n# another release\n');
+      assert.equal(await v1Version(binary, ask, env), '1.29.2', 'the file changed: asked again');
+      // A cache dir that cannot be made (a file in its place): asked, no error.
+      writeFileSync(join(dir, 'blocked'), '');
+      assert.equal(await v1Version(binary, ask, { XDG_CACHE_HOME: join(dir, 'blocked') }), '1.29.3');
+      assert.equal(await v1Version(binary, ask, { XDG_CACHE_HOME: join(dir, 'blocked') }), '1.29.4');
+      assert.equal(await v1Version(binary, ask, {}), '1.29.5', 'no HOME, no XDG_CACHE_HOME: asked');
+    } finally {
+      await removeDir(dir);
+    }
   });
 });
