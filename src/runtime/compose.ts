@@ -1,13 +1,13 @@
 // The Compose runtime: `docker compose` (v2) when present, else `docker-compose` (v1), plus
 // the docker CLI for everything Compose has no verb for. Every compose call names the
 // project, the file and the project directory.
-import { accessSync, constants } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { COMPOSE_LABELS, LABEL_MANAGED } from '../labels.js';
 import { DockerCli } from './docker.js';
-import { CommandRunner } from './exec.js';
+import { engineApiFor } from './engine-api.js';
+import { CommandRunner, findOnPath } from './exec.js';
 import { apiAtLeast, START_INTERVAL_API, type ContainerAction, type CopyToOptions, type ProjectLocation, type ProjectSpec, type Runtime, type UpOptions } from './runtime.js';
 
 type Variant = 'v1' | 'v2';
@@ -41,7 +41,7 @@ export class ComposeRuntime implements Runtime {
   /** `env`: the environment the CLI runs in (PATH, DOCKER_HOST, REDIS_HA_COMPOSE=v1|v2 to force one). */
   constructor(private readonly env: Record<string, string | undefined>) {
     this.runner = new CommandRunner(env);
-    this.docker = new DockerCli(this.runner, { project: COMPOSE_LABELS.project, service: COMPOSE_LABELS.service }, env.DOCKER_HOST);
+    this.docker = new DockerCli(this.runner, { project: COMPOSE_LABELS.project, service: COMPOSE_LABELS.service }, env.DOCKER_HOST, engineApiFor(env));
   }
 
   /** Ends every child still running (the CLI calls it on exit and on a forced interrupt). */
@@ -83,7 +83,7 @@ export class ComposeRuntime implements Runtime {
       }
       if (forced === 'v2') throw new EnvironmentError('Docker Compose v2 (`docker compose`) is not available', 'unset REDIS_HA_COMPOSE to fall back to docker-compose v1');
     }
-    const v1 = onPath('docker-compose', this.env.PATH ?? '');
+    const v1 = findOnPath('docker-compose', this.env.PATH ?? '');
     if (v1) {
       // Asking docker-compose (Python) costs most of a second: only when the version is shown, and cached.
       return {
@@ -209,19 +209,6 @@ export class ComposeRuntime implements Runtime {
   async removeServices(project: ProjectSpec, services: string[]): Promise<void> {
     await this.compose(project, ['rm', '--force', '--stop', '-v', ...services], 'compose rm');
   }
-}
-
-/** Where `binary` is on PATH (the first executable one), if anywhere. */
-function onPath(binary: string, path: string): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    try {
-      accessSync(join(dir, binary), constants.X_OK);
-      return join(dir, binary);
-    } catch {
-      /* the next one */
-    }
-  }
-  return undefined;
 }
 
 /**

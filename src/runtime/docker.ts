@@ -2,10 +2,11 @@
 // Containers are found by labels, never by parsing generated names (v1 `proj_svc_1` vs v2
 // `proj-svc-1`) or table columns. Which labels name project and service is the
 // caller's (Compose and Swarm set different ones).
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError, FailedError } from '../errors.js';
 import { LABEL_MANAGED } from '../labels.js';
 import { posix } from 'node:path';
-import type { CommandRunner, RunOptions } from './exec.js';
+import type { EngineApi } from './engine-api.js';
+import { notInstalled, type CommandRunner, type RunOptions } from './exec.js';
 import type { ContainerAction, ContainerInfo, CopyToOptions, EngineVersion, HeldPort, PortBinding } from './runtime.js';
 import { tarStream } from './tar.js';
 
@@ -41,30 +42,71 @@ export class DockerCli {
     private readonly keys: LabelKeys,
     /** DOCKER_HOST as the CLI sees it, for the message when no engine answers. */
     private readonly dockerHost: string | undefined,
+    /** The same engine's API on its unix socket (engineApiFor): the reads go there when given. */
+    private readonly api?: EngineApi,
   ) {}
 
   private readonly docker = (args: string[], what: string, options?: RunOptions) => this.runner.runChecked('docker', args, what, options);
 
   async checkEngine(): Promise<EngineVersion> {
+    if (this.api) {
+      // Compose, exec and every write still go through the docker CLI: missing, it is said here.
+      if (!this.runner.has('docker')) throw notInstalled('docker');
+      let why: string;
+      try {
+        const r = await this.api.get<{ Version?: string; ApiVersion?: string }>('/version');
+        if (r.status === 200 && r.body?.Version) return { serverVersion: r.body.Version, apiVersion: r.body.ApiVersion ?? '0' };
+        why = `HTTP ${r.status}: ${r.text.trim()}`;
+      } catch (err) {
+        why = (err as Error).message;
+      }
+      throw this.unreachable(`${why} (${this.api.socketPath})`);
+    }
     const result = await this.runner.run('docker', ['version', '--format', '{{json .}}']);
-    let parsed: { Server?: { Version?: string; ApiVersion?: string } | null; Client?: { ApiVersion?: string } | null } = {};
+    let parsed: { Server?: { Version?: string; ApiVersion?: string } | null } = {};
     try {
       parsed = JSON.parse(result.stdout || '{}');
     } catch {
       /* not JSON: treated as no server below */
     }
-    if (result.exitCode !== 0 || !parsed.Server?.Version) {
-      const host = this.dockerHost ? `DOCKER_HOST=${this.dockerHost}` : 'the default socket (DOCKER_HOST is not set)';
-      throw new EnvironmentError(
-        `the Docker engine is not reachable at ${host}: ${result.stderr.trim().split('\n').pop() ?? ''}`,
-        'start the engine (e.g. `dockerd` or `systemctl start docker`), check DOCKER_HOST, and try `docker info`',
-      );
-    }
-    return { serverVersion: parsed.Server.Version, apiVersion: parsed.Server.ApiVersion ?? '0', clientApiVersion: parsed.Client?.ApiVersion ?? '0' };
+    if (result.exitCode !== 0 || !parsed.Server?.Version) throw this.unreachable(result.stderr.trim().split('\n').pop() ?? '');
+    return { serverVersion: parsed.Server.Version, apiVersion: parsed.Server.ApiVersion ?? '0' };
+  }
+
+  private unreachable(why: string): EnvironmentError {
+    const host = this.dockerHost ? `DOCKER_HOST=${this.dockerHost}` : 'the default socket (DOCKER_HOST is not set)';
+    return new EnvironmentError(
+      `the Docker engine is not reachable at ${host}: ${why}`,
+      'start the engine (e.g. `dockerd` or `systemctl start docker`), check DOCKER_HOST, and try `docker info`',
+    );
+  }
+
+  /** A read through the API that must answer 200 (what: for the error, as the CLI path says it). */
+  private async apiGet<T>(api: EngineApi, path: string, what: string): Promise<T> {
+    const r = await api.get<T>(path).catch((err: Error) => {
+      throw new FailedError(`${what} failed: ${err.message} (${api.socketPath})`);
+    });
+    if (r.status !== 200 || r.body === undefined) throw new FailedError(`${what} failed (HTTP ${r.status}): ${r.text.trim().slice(0, 500)}`);
+    return r.body;
   }
 
   private async inspectRaw(ids: string[]): Promise<InspectJson[]> {
     if (ids.length === 0) return [];
+    const api = this.api;
+    if (api) {
+      // One request per container, side by side; one removed since it was listed is left out (as the CLI does).
+      const found = await Promise.all(
+        ids.map(async (id) => {
+          const r = await api.get<InspectJson>(`/containers/${encodeURIComponent(id)}/json`).catch((err: Error) => {
+            throw new FailedError(`inspecting container ${id} failed: ${err.message} (${api.socketPath})`);
+          });
+          if (r.status === 404) return undefined;
+          if (r.status !== 200 || !r.body) throw new FailedError(`inspecting container ${id} failed (HTTP ${r.status}): ${r.text.trim().slice(0, 500)}`);
+          return r.body;
+        }),
+      );
+      return found.filter((c): c is InspectJson => c !== undefined);
+    }
     const result = await this.runner.run('docker', ['inspect', '--type', 'container', ...ids]);
     // A container removed between `ps` and `inspect` makes inspect exit 1 but still print the rest.
     return JSON.parse(result.stdout || '[]') as InspectJson[];
@@ -95,6 +137,10 @@ export class DockerCli {
   }
 
   private async ids(labels: string[]): Promise<string[]> {
+    if (this.api) {
+      const query = labels.length ? `&filters=${encodeURIComponent(JSON.stringify({ label: labels }))}` : '';
+      return (await this.apiGet<{ Id: string }[]>(this.api, `/containers/json?all=1${query}`, 'listing containers')).map((c) => c.Id);
+    }
     const filters = labels.flatMap((l) => ['--filter', `label=${l}`]);
     const { stdout } = await this.docker(['ps', '-a', '-q', '--no-trunc', ...filters], 'listing containers');
     return stdout.split('\n').filter(Boolean);
@@ -150,6 +196,17 @@ export class DockerCli {
   }
 
   async imageExists(image: string): Promise<boolean> {
+    // A reference is letters, digits and ._-/:@ (the engine reads the name, slashes and tag
+    // included, from the path); anything else goes to the CLI, which says what is wrong with it.
+    if (this.api && /^[A-Za-z0-9._\-/:@]+$/.test(image)) {
+      const api = this.api;
+      const r = await api.get(`/images/${image}/json`).catch((err: Error) => {
+        throw new FailedError(`inspecting image ${image} failed: ${err.message} (${api.socketPath})`);
+      });
+      if (r.status === 200) return true;
+      if (r.status === 404) return false;
+      throw new FailedError(`inspecting image ${image} failed (HTTP ${r.status}): ${r.text.trim().slice(0, 500)}`);
+    }
     return (await this.runner.run('docker', ['image', 'inspect', '--format', '{{.Id}}', image])).exitCode === 0;
   }
 

@@ -5,6 +5,8 @@
 // redis-ha alone and the program decides: a `compose up` is let finish, a `docker pull` is
 // cancelled (through `signal`). execa does not clean up detached children on exit, so the
 // runner keeps the live ones and `killAll()` ends them (the CLI calls it when it exits).
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ResultPromise } from 'execa';
 import { EnvironmentError, FailedError } from '../errors.js';
@@ -89,9 +91,28 @@ export class CommandRunner {
   get running(): number {
     return this.live.size;
   }
+
+  /** Whether `file` is an executable on the children's PATH (without running it). */
+  has(file: string): boolean {
+    return findOnPath(file, this.env.PATH ?? '') !== undefined;
+  }
 }
 
-function notInstalled(file: string): EnvironmentError {
+/** Where `binary` is on PATH (the first executable one), if anywhere. */
+export function findOnPath(binary: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, binary), constants.X_OK);
+      return join(dir, binary);
+    } catch {
+      /* the next one */
+    }
+  }
+  return undefined;
+}
+
+export function notInstalled(file: string): EnvironmentError {
   if (file === 'docker-compose') {
     return new EnvironmentError(
       'Docker Compose is not installed',

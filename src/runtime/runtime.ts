@@ -97,8 +97,6 @@ export interface EngineVersion {
   serverVersion: string;
   /** The engine's API version ("1.41" for Engine 20.10, "1.44" for 25.0). */
   apiVersion: string;
-  /** The newest API version the docker CLI speaks. */
-  clientApiVersion: string;
 }
 
 /** a >= b for API versions such as "1.41" (numeric per part). */

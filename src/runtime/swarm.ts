@@ -9,6 +9,7 @@ import { EnvironmentError, FailedError } from '../errors.js';
 import { LABEL_MANAGED, SWARM_LABELS } from '../labels.js';
 import { waitFor, WaitTimeoutError } from '../wait.js';
 import { DockerCli } from './docker.js';
+import { engineApiFor } from './engine-api.js';
 import { CommandRunner } from './exec.js';
 import { nodeEnv, type NodeHosts } from './node-hosts.js';
 import type {
@@ -74,7 +75,7 @@ export class SwarmRuntime implements Runtime, MultiNodeEngine {
     private hosts: NodeHosts,
   ) {
     this.runner = new CommandRunner(env);
-    this.manager = new DockerCli(this.runner, SWARM_LABELS, env.DOCKER_HOST);
+    this.manager = new DockerCli(this.runner, SWARM_LABELS, env.DOCKER_HOST, engineApiFor(env));
   }
 
   /** Its multi-node part is itself: one object, so every call shares the nodes' engines and what was listed. */
@@ -105,7 +106,7 @@ export class SwarmRuntime implements Runtime, MultiNodeEngine {
     if (!cli) {
       const env = nodeEnv(this.env, this.hosts, name);
       const runner = new CommandRunner(env);
-      cli = { runner, docker: new DockerCli(runner, SWARM_LABELS, env.DOCKER_HOST ?? `(context ${name})`) };
+      cli = { runner, docker: new DockerCli(runner, SWARM_LABELS, env.DOCKER_HOST ?? `(context ${name})`, engineApiFor(env)) };
       this.nodeClis.set(name, cli);
     }
     return cli.docker;
@@ -129,7 +130,7 @@ export class SwarmRuntime implements Runtime, MultiNodeEngine {
       if (r.exitCode !== 0 || r.stdout.trim() !== `${other} true`) continue;
       this.formerRunners.push(this.runner);
       this.runner = runner;
-      this.manager = new DockerCli(runner, SWARM_LABELS, env.DOCKER_HOST);
+      this.manager = new DockerCli(runner, SWARM_LABELS, env.DOCKER_HOST, engineApiFor(env));
       return other;
     }
     throw new EnvironmentError(

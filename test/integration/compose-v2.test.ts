@@ -1,7 +1,9 @@
 // The Compose v2 code path (`docker compose ...`), exercised on a machine that only has v1:
 // a `docker` shim on PATH turns `docker compose ARGS` into `docker-compose ARGS`, so the
 // argv redis-ha builds for v2 (-p, -f, --project-directory, up -d --remove-orphans, down)
-// really runs. Also: two deployments side by side do not interfere.
+// really runs. Also: two deployments side by side do not interfere. The v1 one reads the engine
+// through the docker CLI (REDIS_HA_DOCKER=cli), the other suites through its API socket, so both
+// read paths run against a real engine.
 import assert from 'node:assert/strict';
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,7 +53,7 @@ describe('compose v2 code path and side-by-side deployments', { timeout: 240_000
 
     const v1 = await runCli(['deploy', 'basic', '--name', 'it-v1', '--port-base', '8050', '--json', ...IMAGE_FLAGS], {
       cwd: work.dir,
-      env: { REDIS_HA_COMPOSE: 'v1' },
+      env: { REDIS_HA_COMPOSE: 'v1', REDIS_HA_DOCKER: 'cli' },
     });
     assert.equal(v1.exitCode, 0, v1.stderr);
     assert.match((JSON.parse(v1.stdout) as DeployResult).compose, /^v1 /);
@@ -64,14 +66,14 @@ describe('compose v2 code path and side-by-side deployments', { timeout: 240_000
     await writer.set('kept', 'across cleanup --keep-data');
     await writer.call('WAIT', '2', '2000');
     writer.disconnect();
-    const kept = await runCli(['cleanup', '--name', 'it-v1', '--keep-data'], { cwd: work.dir });
+    const kept = await runCli(['cleanup', '--name', 'it-v1', '--keep-data'], { cwd: work.dir, env: { REDIS_HA_DOCKER: 'cli' } });
     assert.equal(kept.exitCode, 0, kept.stderr);
     assert.deepEqual(readdirSync(join(work.dir, '.redis-ha', 'it-v1')).sort(), ['.redis-ha-manifest.json', 'secrets']);
     assert.deepEqual(projectResources('it-v1').containers, []);
     assert.equal(projectResources('it-v1').volumes.length, 3, 'the three data volumes are kept');
     const again = await runCli(['deploy', 'basic', '--name', 'it-v1', '--port-base', '8050', '--json', ...IMAGE_FLAGS], {
       cwd: work.dir,
-      env: { REDIS_HA_COMPOSE: 'v1' },
+      env: { REDIS_HA_COMPOSE: 'v1', REDIS_HA_DOCKER: 'cli' },
     });
     assert.equal(again.exitCode, 0, again.stderr);
     const reader = new Redis({ host: '127.0.0.1', port: 8051, username: 'admin', password, retryStrategy: () => null });

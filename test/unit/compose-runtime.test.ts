@@ -2,11 +2,13 @@
 // that records its argv and stdin and answers canned JSON. No engine involved.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { COMPOSE_LABELS, LABEL_MANAGED } from '../../src/labels.js';
 import { ComposeRuntime, upArgs, v1Version } from '../../src/runtime/compose.js';
+import { engineApiFor } from '../../src/runtime/engine-api.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 
 const FAKE_DOCKER = `#!/bin/sh
@@ -53,7 +55,8 @@ describe('ComposeRuntime against a fake docker CLI', () => {
         }, { '6379/tcp': '10802' }, { '6379/tcp': '10802' }),
       ]),
     );
-    runtime = new ComposeRuntime({ PATH: `${dir}:/usr/bin:/bin`, FAKE_DIR: dir });
+    // The docker CLI for the reads too (REDIS_HA_DOCKER=cli): the fake answers them.
+    runtime = new ComposeRuntime({ PATH: `${dir}:/usr/bin:/bin`, FAKE_DIR: dir, REDIS_HA_DOCKER: 'cli' });
   });
   after(() => removeDir(dir));
 
@@ -131,5 +134,83 @@ describe('docker-compose v1 version cache', () => {
     } finally {
       await removeDir(dir);
     }
+  });
+});
+
+describe('ComposeRuntime reads through the engine API on a unix socket', () => {
+  let dir = '';
+  let server: Server;
+  const requests: string[] = [];
+  const containers: Record<string, unknown> = {
+    'a-id': inspected('other_redis_1', 'restarting', { [COMPOSE_LABELS.project]: 'other' }, { '6379/tcp': '10801' }, {}),
+    'b-id': inspected('rt-x_redis-1_1', 'running', { [COMPOSE_LABELS.project]: 'rt-x', [COMPOSE_LABELS.service]: 'redis-1' }, { '6379/tcp': '10802' }, { '6379/tcp': '10802' }),
+  };
+  let runtime: ComposeRuntime;
+  before(async () => {
+    dir = await makeTempDir('redis-ha-fake-engine-');
+    // The CLI must be there (compose and writes use it), but no read may reach it.
+    writeFileSync(join(dir, 'docker'), '#!/bin/sh\necho "$*" >> "$FAKE_DIR/cli.log"\nexit 1\n');
+    chmodSync(join(dir, 'docker'), 0o755);
+    server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      const url = new URL(req.url ?? '/', 'http://docker');
+      const send = (status: number, body: unknown) => {
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (url.pathname === '/version') return send(200, { Version: '27.3.1', ApiVersion: '1.47' });
+      if (url.pathname === '/containers/json') {
+        const labels = (JSON.parse(url.searchParams.get('filters') ?? '{}') as { label?: string[] }).label ?? [];
+        // A container listed but removed before its inspect: 'gone-id'.
+        const ids = [...Object.keys(containers), 'gone-id'].filter((id) => labels.every((l) => {
+          const [k, v] = l.split('=');
+          const own = (containers[id] as { Config: { Labels: Record<string, string> } } | undefined)?.Config.Labels ?? { [COMPOSE_LABELS.project]: 'rt-x' };
+          return v === undefined ? k! in own : own[k!] === v;
+        }));
+        return send(200, ids.map((Id) => ({ Id })));
+      }
+      const inspect = /^\/containers\/([^/]+)\/json$/.exec(url.pathname);
+      if (inspect) return containers[inspect[1]!] ? send(200, containers[inspect[1]!]) : send(404, { message: `No such container: ${inspect[1]}` });
+      if (url.pathname === '/images/redis-ha-local/redis:7.0/json') return send(200, { Id: 'sha256:1' });
+      if (url.pathname.startsWith('/images/')) return send(404, { message: 'No such image' });
+      return send(500, { message: `unexpected ${req.url}` });
+    });
+    await new Promise<void>((resolve) => server.listen(join(dir, 'docker.sock'), resolve));
+    runtime = new ComposeRuntime({ PATH: `${dir}:/usr/bin:/bin`, FAKE_DIR: dir, DOCKER_HOST: `unix://${join(dir, 'docker.sock')}` });
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await removeDir(dir);
+  });
+
+  it('engine version, held ports, a project\'s containers (a removed one left out) and images, with no docker CLI call', async () => {
+    assert.deepEqual(await runtime.checkEngine(), { serverVersion: '27.3.1', apiVersion: '1.47' });
+    const held = await runtime.heldPorts();
+    assert.deepEqual(held.map((h) => [h.hostPort, h.container, h.state]), [[10801, 'other_redis_1', 'restarting'], [10802, 'rt-x_redis-1_1', 'running']]);
+    const own = await runtime.containers('rt-x');
+    assert.deepEqual(own.map((c) => [c.service, c.state]), [['redis-1', 'running']]);
+    assert.ok(requests.includes(`/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`${COMPOSE_LABELS.project}=rt-x`] }))}`), requests.join('\n'));
+    assert.equal(await runtime.imageExists('redis-ha-local/redis:7.0'), true);
+    assert.equal(await runtime.imageExists('redis:7.4-alpine'), false);
+    assert.ok(!existsSync(join(dir, 'cli.log')), 'no read went to the docker CLI');
+  });
+
+  it('says the CLI is missing though the engine answers (compose and writes need it)', async () => {
+    const noCli = new ComposeRuntime({ PATH: '/nonexistent', DOCKER_HOST: `unix://${join(dir, 'docker.sock')}` });
+    await assert.rejects(noCli.checkEngine(), /docker is not installed \(not found on PATH\)/);
+  });
+
+  it('is used only where the CLI reaches the same engine by a unix socket', async () => {
+    assert.equal(engineApiFor({ DOCKER_HOST: 'unix:///run/x.sock' })?.socketPath, '/run/x.sock');
+    assert.equal(engineApiFor({ HOME: dir })?.socketPath, '/var/run/docker.sock', 'no DOCKER_HOST, no context: the default socket');
+    assert.equal(engineApiFor({ DOCKER_HOST: 'tcp://10.0.0.1:2376' }), undefined);
+    assert.equal(engineApiFor({ DOCKER_HOST: 'ssh://ops@host' }), undefined);
+    assert.equal(engineApiFor({ DOCKER_CONTEXT: 'remote' }), undefined);
+    assert.equal(engineApiFor({ DOCKER_HOST: 'unix:///run/x.sock', REDIS_HA_DOCKER: 'cli' }), undefined);
+    mkdirSync(join(dir, 'cfg'));
+    writeFileSync(join(dir, 'cfg', 'config.json'), JSON.stringify({ currentContext: 'desktop-linux' }));
+    assert.equal(engineApiFor({ DOCKER_CONFIG: join(dir, 'cfg') }), undefined, '`docker context use desktop-linux`');
+    writeFileSync(join(dir, 'cfg', 'config.json'), JSON.stringify({ currentContext: 'default' }));
+    assert.equal(engineApiFor({ DOCKER_CONFIG: join(dir, 'cfg') })?.socketPath, '/var/run/docker.sock');
   });
 });

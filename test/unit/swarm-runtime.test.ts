@@ -141,7 +141,7 @@ describe('SwarmRuntime: the node of a container', () => {
     writeFileSync(join(dir, 'nodes.json'), JSON.stringify([node('n1', 'node1'), node('n2', 'node2')]));
     const labels = { 'com.docker.stack.namespace': 'st', 'com.docker.swarm.service.name': 'st_redis-1' };
     writeFileSync(join(dir, 'c2.json'), JSON.stringify([{ Id: 'c2', Name: '/st_redis-1.1.x', State: { Status: 'running', ExitCode: 0 }, Config: { Labels: labels }, NetworkSettings: { Networks: {} } }]));
-    env = { PATH: `${dir}:${process.env.PATH}`, FAKE_DIR: dir, DOCKER_HOST: 'unix:///fake/manager.sock' };
+    env = { PATH: `${dir}:${process.env.PATH}`, FAKE_DIR: dir, DOCKER_HOST: 'unix:///fake/manager.sock', REDIS_HA_DOCKER: 'cli' };
   });
   after(() => removeDir(dir));
 
