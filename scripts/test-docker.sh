@@ -72,13 +72,17 @@ rc=0
 echo "# Docker suites: $((SECONDS - start)) s"
 for l in "${lanes[@]}"; do
   code="$(cat "$work/$l.rc" 2> /dev/null || echo 1)"
-  counts="$(grep -E '^# (tests|pass|fail|skipped) ' "$work/$l.tap" | tr '\n' ' ')"
+  counts="$(grep -E '^# (tests|pass|fail|skipped|todo) ' "$work/$l.tap" | tr '\n' ' ')"
   echo "# lane $l: exit $code; $counts"
   [ "$code" = 0 ] || rc=1
 done
-if [ "$rc" != 0 ]; then
-  for l in "${lanes[@]}"; do
-    [ "$(cat "$work/$l.rc" 2> /dev/null || echo 1)" = 0 ] || { echo "# failures in lane $l:"; node scripts/failure-digest.mjs "$work/$l.tap"; }
-  done
-fi
+for l in "${lanes[@]}"; do
+  if [ "$(cat "$work/$l.rc" 2> /dev/null || echo 1)" != 0 ]; then
+    echo "# failures in lane $l:"
+    node scripts/failure-digest.mjs "$work/$l.tap"
+  else
+    # A passing lane can still hold TODO subtests that failed (known intermittent, reported).
+    node scripts/failure-digest.mjs "$work/$l.tap" --todo-only
+  fi
+done
 exit "$rc"
