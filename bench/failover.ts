@@ -17,6 +17,8 @@ export interface RunFigures {
   haproxyWriteGapMs: number | null;
   switchMasterMs: number | null;
   passed: boolean;
+  /** Why a run did not pass (test-failover's failures), so a failed run says so in the results. */
+  failures?: string[];
 }
 
 export interface FailoverProfile {
@@ -38,12 +40,13 @@ export async function benchFailover(options: { runs?: number; profiles?: string[
       if (deployed.exitCode !== 0) throw new Error(`deploy ${p.name} failed: ${(deployed.stderr.trim() || deployed.stdout).slice(-500)}`);
       for (let i = 0; i < runs; i++) {
         const r = await cli(['test-failover', '--name', p.name, '--scenario', 'kill-master', '--json'], 600_000);
-        const s = (JSON.parse(r.stdout) as { scenarios: { passed: boolean; timings: Record<string, number | null> }[] }).scenarios[0]!;
+        const s = (JSON.parse(r.stdout) as { scenarios: { passed: boolean; failures: string[]; timings: Record<string, number | null> }[] }).scenarios[0]!;
         figures.push({
           sentinelClientWriteGapMs: s.timings.sentinelClientWriteGapMs ?? null,
           haproxyWriteGapMs: s.timings.haproxyWriteGapMs ?? null,
           switchMasterMs: s.timings.switchMasterMs ?? null,
           passed: s.passed,
+          ...(s.passed ? {} : { failures: s.failures }),
         });
         log(`failover bench ${p.profile} run ${i + 1}: ${JSON.stringify(figures.at(-1))}`);
       }

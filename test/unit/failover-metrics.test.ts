@@ -1,13 +1,16 @@
 // The figures test-failover reports, from hand-made recordings: timings from the fault,
 // write gaps, lost acknowledged writes, the dual-master window, HAProxy misroutes.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { announcedMaster, countWrites, dualMaster, firstMasterEvent, median, timings, writeGapMs } from '../../src/failover/metrics.js';
 import type { Op, Outcome, Recording, SentinelViewSample, Via } from '../../src/failover/recording.js';
 import { classifyError } from '../../src/failover/workload.js';
 import { resyncKind } from '../../src/failover/verify.js';
-import { judge, type ScenarioResult } from '../../src/failover/run.js';
+import { judge, shortestSeenFaultMs, type ScenarioResult } from '../../src/failover/run.js';
 import { SCENARIOS } from '../../src/failover/scenarios.js';
+import { REPO_ROOT } from '../helpers/repo.js';
 
 /** One write every 10 ms from `from` to `to`; outcome decided by `outcomeAt(start)`. */
 function ops(via: Via, from: number, to: number, outcomeAt: (t: number) => Outcome, latency = 2, node = 'redis-1'): Op[] {
@@ -313,5 +316,24 @@ describe('failover pass conditions', () => {
       'kill-node: none-with-wait',
       'partition-node: min-replicas-max-lag',
     ]);
+  });
+});
+
+describe('expected alerts of a short fault', () => {
+  it('a state alert counts as missed only when the fault outlasted one scrape and its rule\'s `for` (as alerts.yml.hbs writes it)', () => {
+    const rules = readFileSync(join(REPO_ROOT, 'templates', 'prometheus', 'alerts.yml.hbs'), 'utf8');
+    const forSteps = (alert: string) => {
+      const block = rules.slice(rules.indexOf(`- alert: ${alert}\n`)).split('- alert: ')[1]!;
+      const m = /for: \{\{for(One|Two)\}\}/.exec(block);
+      return m ? (m[1] === 'One' ? 1 : 2) : 0;
+    };
+    for (const alert of ['RedisNodeDown', 'RedisMultipleMasters', 'RedisSentinelQuorumLost', 'RedisSentinelDown', 'RedisScrapeDown']) {
+      assert.ok(rules.includes(`- alert: ${alert}\n`), alert);
+      assert.equal(shortestSeenFaultMs(alert, 15_000), (1 + forSteps(alert)) * 15_000, alert);
+    }
+    // A lasting change is seen whenever the fault ends.
+    assert.equal(shortestSeenFaultMs('RedisMasterChanged', 15_000), 0);
+    // The fast profile's kill-master (~4 s fault, 2 s scrapes) stays strict for RedisNodeDown.
+    assert.ok(shortestSeenFaultMs('RedisNodeDown', 2000) <= 4000);
   });
 });
