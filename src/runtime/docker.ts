@@ -81,11 +81,16 @@ export class DockerCli {
     );
   }
 
-  /** A read through the API that must answer 200 (what: for the error, as the CLI path says it). */
-  private async apiGet<T>(api: EngineApi, path: string, what: string): Promise<T> {
+  /**
+   * A read through the API: the body of its 200; undefined for a 404 when `missingOk` (a
+   * container removed since it was listed, an image not there). Anything else fails, saying
+   * `what` as the CLI path does.
+   */
+  private async apiGet<T>(api: EngineApi, path: string, what: string, missingOk = false): Promise<T | undefined> {
     const r = await api.get<T>(path).catch((err: Error) => {
       throw new FailedError(`${what} failed: ${err.message} (${api.socketPath})`);
     });
+    if (r.status === 404 && missingOk) return undefined;
     if (r.status !== 200 || r.body === undefined) throw new FailedError(`${what} failed (HTTP ${r.status}): ${r.text.trim().slice(0, 500)}`);
     return r.body;
   }
@@ -95,16 +100,7 @@ export class DockerCli {
     const api = this.api;
     if (api) {
       // One request per container, side by side; one removed since it was listed is left out (as the CLI does).
-      const found = await Promise.all(
-        ids.map(async (id) => {
-          const r = await api.get<InspectJson>(`/containers/${encodeURIComponent(id)}/json`).catch((err: Error) => {
-            throw new FailedError(`inspecting container ${id} failed: ${err.message} (${api.socketPath})`);
-          });
-          if (r.status === 404) return undefined;
-          if (r.status !== 200 || !r.body) throw new FailedError(`inspecting container ${id} failed (HTTP ${r.status}): ${r.text.trim().slice(0, 500)}`);
-          return r.body;
-        }),
-      );
+      const found = await Promise.all(ids.map((id) => this.apiGet<InspectJson>(api, `/containers/${encodeURIComponent(id)}/json`, `inspecting container ${id}`, true)));
       return found.filter((c): c is InspectJson => c !== undefined);
     }
     const result = await this.runner.run('docker', ['inspect', '--type', 'container', ...ids]);
@@ -139,7 +135,7 @@ export class DockerCli {
   private async ids(labels: string[]): Promise<string[]> {
     if (this.api) {
       const query = labels.length ? `&filters=${encodeURIComponent(JSON.stringify({ label: labels }))}` : '';
-      return (await this.apiGet<{ Id: string }[]>(this.api, `/containers/json?all=1${query}`, 'listing containers')).map((c) => c.Id);
+      return ((await this.apiGet<{ Id: string }[]>(this.api, `/containers/json?all=1${query}`, 'listing containers')) ?? []).map((c) => c.Id);
     }
     const filters = labels.flatMap((l) => ['--filter', `label=${l}`]);
     const { stdout } = await this.docker(['ps', '-a', '-q', '--no-trunc', ...filters], 'listing containers');
@@ -199,13 +195,7 @@ export class DockerCli {
     // A reference is letters, digits and ._-/:@ (the engine reads the name, slashes and tag
     // included, from the path); anything else goes to the CLI, which says what is wrong with it.
     if (this.api && /^[A-Za-z0-9._\-/:@]+$/.test(image)) {
-      const api = this.api;
-      const r = await api.get(`/images/${image}/json`).catch((err: Error) => {
-        throw new FailedError(`inspecting image ${image} failed: ${err.message} (${api.socketPath})`);
-      });
-      if (r.status === 200) return true;
-      if (r.status === 404) return false;
-      throw new FailedError(`inspecting image ${image} failed (HTTP ${r.status}): ${r.text.trim().slice(0, 500)}`);
+      return (await this.apiGet(this.api, `/images/${image}/json`, `inspecting image ${image}`, true)) !== undefined;
     }
     return (await this.runner.run('docker', ['image', 'inspect', '--format', '{{.Id}}', image])).exitCode === 0;
   }
