@@ -20,6 +20,15 @@ const out = [];
 const todo = [];
 const names = []; // names by depth
 for (let i = 0; i < lines.length; i++) {
+  // A test's "# Subtest: name" comes before its children, its "ok" line after them: the path
+  // of names is kept from the former.
+  const sub = lines[i].match(/^( *)# Subtest: (.*)$/);
+  if (sub) {
+    const depth = sub[1].length / 4;
+    names.length = depth;
+    names[depth] = sub[2];
+    continue;
+  }
   const m = lines[i].match(/^( *)(not ok|ok) \d+ - (.*)$/);
   if (!m) continue;
   const depth = m[1].length / 4;
