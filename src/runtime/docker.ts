@@ -99,8 +99,12 @@ export class DockerCli {
     if (ids.length === 0) return [];
     const api = this.api;
     if (api) {
-      // One request per container, side by side; one removed since it was listed is left out (as the CLI does).
-      const found = await Promise.all(ids.map((id) => this.apiGet<InspectJson>(api, `/containers/${encodeURIComponent(id)}/json`, `inspecting container ${id}`, true)));
+      // One request per container, side by side. As `docker inspect` prints what it can and
+      // leaves out a container that is gone or that the engine fails on (being removed, an
+      // engine going down under a fault), so does this: a scenario's listing must not abort.
+      const found = await Promise.all(
+        ids.map((id) => this.apiGet<InspectJson>(api, `/containers/${encodeURIComponent(id)}/json`, `inspecting container ${id}`, true).catch(() => undefined)),
+      );
       return found.filter((c): c is InspectJson => c !== undefined);
     }
     const result = await this.runner.run('docker', ['inspect', '--type', 'container', ...ids]);

@@ -216,6 +216,8 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     const all = await runCli(['test-failover', '--name', name, '--scenario', 'all', '--durability', 'wait', '--json'], { cwd, env, timeoutMs: 1_500_000 });
     t.diagnostic(`--scenario all on swarm: ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const allRun = JSON.parse(all.stdout);
+    // An error instead of a run (no scenarios): say which.
+    if (!Array.isArray(allRun.scenarios)) assert.fail(`test-failover --scenario all gave no scenarios (exit ${all.exitCode}): ${why(all)}`);
     for (const s of allRun.scenarios as Scenario[]) t.diagnostic(line(s));
     // As in tls-deploy.test.ts: switchover's "no write fails on the Sentinel client path" counts a
     // write whose client reconnected between the SET's and the WAIT's replies as not

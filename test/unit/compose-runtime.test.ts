@@ -162,7 +162,7 @@ describe('ComposeRuntime reads through the engine API on a unix socket', () => {
       if (url.pathname === '/containers/json') {
         const labels = (JSON.parse(url.searchParams.get('filters') ?? '{}') as { label?: string[] }).label ?? [];
         // A container listed but removed before its inspect: 'gone-id'.
-        const ids = [...Object.keys(containers), 'gone-id'].filter((id) => labels.every((l) => {
+        const ids = [...Object.keys(containers), 'gone-id', 'failing-id'].filter((id) => labels.every((l) => {
           const [k, v] = l.split('=');
           const own = (containers[id] as { Config: { Labels: Record<string, string> } } | undefined)?.Config.Labels ?? { [COMPOSE_LABELS.project]: 'rt-x' };
           return v === undefined ? k! in own : own[k!] === v;
@@ -170,6 +170,7 @@ describe('ComposeRuntime reads through the engine API on a unix socket', () => {
         return send(200, ids.map((Id) => ({ Id })));
       }
       const inspect = /^\/containers\/([^/]+)\/json$/.exec(url.pathname);
+      if (inspect?.[1] === 'failing-id') return send(500, { message: 'removal of container failing-id is already in progress' });
       if (inspect) return containers[inspect[1]!] ? send(200, containers[inspect[1]!]) : send(404, { message: `No such container: ${inspect[1]}` });
       if (url.pathname === '/images/redis-ha-local/redis:7.0/json') return send(200, { Id: 'sha256:1' });
       if (url.pathname.startsWith('/images/')) return send(404, { message: 'No such image' });
@@ -183,7 +184,7 @@ describe('ComposeRuntime reads through the engine API on a unix socket', () => {
     await removeDir(dir);
   });
 
-  it('engine version, held ports, a project\'s containers (a removed one left out) and images, with no docker CLI call', async () => {
+  it('engine version, held ports, a project\'s containers (one removed and one the engine fails on left out, as docker inspect does) and images, with no docker CLI call', async () => {
     assert.deepEqual(await runtime.checkEngine(), { serverVersion: '27.3.1', apiVersion: '1.47' });
     const held = await runtime.heldPorts();
     assert.deepEqual(held.map((h) => [h.hostPort, h.container, h.state]), [[10801, 'other_redis_1', 'restarting'], [10802, 'rt-x_redis-1_1', 'running']]);
