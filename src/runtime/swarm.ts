@@ -7,10 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { EnvironmentError, FailedError } from '../errors.js';
 import { LABEL_MANAGED, SWARM_LABELS } from '../labels.js';
-import { waitFor, WaitTimeoutError } from '../wait.js';
+import { sleep, waitFor, WaitTimeoutError } from '../wait.js';
 import { DockerCli } from './docker.js';
 import { engineApiFor } from './engine-api.js';
-import { CommandRunner } from './exec.js';
+import { CommandRunner, tail } from './exec.js';
 import { nodeEnv, type NodeHosts } from './node-hosts.js';
 import type {
   ContainerAction,
@@ -32,6 +32,14 @@ interface NodeInspectJson {
   Description: { Hostname: string };
   Status: { State: string; Addr: string };
   ManagerStatus?: { Addr?: string };
+}
+
+/** Tries of a service write that Swarm refuses as "update out of sequence" (a lost race, retried). */
+export const OUT_OF_SEQUENCE_TRIES = 5;
+
+/** Swarm's optimistic-concurrency refusal of a service update (the spec changed since the CLI read it). */
+export function isOutOfSequence(output: string): boolean {
+  return /update out of sequence/i.test(output);
 }
 
 /** `docker stack deploy` argv: local images are used as they are (no registry to resolve digests on). */
@@ -141,6 +149,25 @@ export class SwarmRuntime implements Runtime, MultiNodeEngine {
 
   private managerDocker(args: string[], what: string, cwd?: string) {
     return this.runner.runChecked('docker', args, what, { cwd });
+  }
+
+  /**
+   * A write to services (stack deploy, service update / scale), retried while Swarm answers
+   * "update out of sequence": its optimistic concurrency check, which a write loses when the
+   * service object changed between the CLI's read and its write. The orchestrator itself
+   * bumps a service's version when it records an update's progress, so a write right after
+   * an earlier update can lose the race with nothing wrong. Each retry reads the spec again.
+   */
+  private async managerWrite(args: string[], what: string, cwd?: string) {
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.runner.run('docker', args, { cwd });
+      if (r.exitCode === 0) return r;
+      const output = r.stderr || r.stdout;
+      if (!isOutOfSequence(output) || attempt >= OUT_OF_SEQUENCE_TRIES) {
+        throw new FailedError(`${what} failed (exit ${r.exitCode}): ${tail(output, 12)}`);
+      }
+      await sleep(250 * attempt);
+    }
   }
 
   checkEngine() {
@@ -309,7 +336,7 @@ export class SwarmRuntime implements Runtime, MultiNodeEngine {
   async containerAction(action: ContainerAction, id: string, options?: { graceSeconds?: number; signal?: string }): Promise<void> {
     if (action !== 'start' && action !== 'restart') return this.node(await this.nodeOf(id)).containerAction(action, id, options);
     const task = await this.taskOf(id);
-    if (action === 'restart') await this.managerDocker(forceUpdateArgv(task.project, task.service), `docker service update --force ${task.project}_${task.service}`);
+    if (action === 'restart') await this.managerWrite(forceUpdateArgv(task.project, task.service), `docker service update --force ${task.project}_${task.service}`);
     await this.waitRunning(task.project, task.service, action === 'restart' ? id : undefined);
   }
 
@@ -342,7 +369,7 @@ export class SwarmRuntime implements Runtime, MultiNodeEngine {
    * killed task from being replaced, as a killed container stays down on Compose.
    */
   async scaleService(project: string, service: string, replicas: number): Promise<void> {
-    await this.managerDocker(['service', 'scale', '--detach', `${project}_${service}=${replicas}`], `scaling ${project}_${service} to ${replicas}`);
+    await this.managerWrite(['service', 'scale', '--detach', `${project}_${service}=${replicas}`], `scaling ${project}_${service} to ${replicas}`);
   }
 
   /** Overlay networks are swarm-scoped: the container's own engine attaches and detaches it. */
@@ -463,10 +490,10 @@ export class SwarmRuntime implements Runtime, MultiNodeEngine {
   async up(project: ProjectSpec, options: UpOptions = {}): Promise<void> {
     if (options.services?.length) {
       // A single service: a new task from the current spec (--force even when unchanged).
-      for (const s of options.services) await this.managerDocker(forceUpdateArgv(project.name, s), `docker service update of ${project.name}_${s}`);
+      for (const s of options.services) await this.managerWrite(forceUpdateArgv(project.name, s), `docker service update of ${project.name}_${s}`);
       return;
     }
-    await this.managerDocker(stackDeployArgv(project), `docker stack deploy of ${project.name}`, project.dir);
+    await this.managerWrite(stackDeployArgv(project), `docker stack deploy of ${project.name}`, project.dir);
     await this.pruneObjects(project);
   }
 

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { UsageError } from '../../src/errors.js';
 import { nodeEnv, parseNodeHosts } from '../../src/runtime/node-hosts.js';
 import type { SwarmNode } from '../../src/runtime/runtime.js';
-import { forceUpdateArgv, nodeLabelArgv, stackDeployArgv, stackService, SwarmRuntime } from '../../src/runtime/swarm.js';
+import { forceUpdateArgv, nodeLabelArgv, OUT_OF_SEQUENCE_TRIES, stackDeployArgv, stackService, SwarmRuntime } from '../../src/runtime/swarm.js';
 import { planLabels, serviceAddresses } from '../../src/runtime/swarm-plan.js';
 import { rejection } from '../helpers/rejection.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
@@ -124,6 +124,13 @@ case "$1 $2" in
   "inspect --type")
     if [ "$DOCKER_HOST" = unix:///fake/node2.sock ] && [ "$4" = c2 ]; then cat "$FAKE_DIR/c2.json"; else echo '[]'; exit 1; fi ;;
   "logs --tail") echo "log of $4 on $DOCKER_HOST" ;;
+  "service update")
+    # Refused as Swarm refuses a lost race, as many times as $FAKE_DIR/refusals says.
+    n=$(cat "$FAKE_DIR/refusals" 2>/dev/null || echo 0)
+    if [ "$n" -gt 0 ]; then
+      echo $((n - 1)) > "$FAKE_DIR/refusals"
+      echo "Error response from daemon: rpc error: code = Unknown desc = \${FAKE_ERROR:-update out of sequence}" >&2; exit 1
+    fi ;;
 esac
 exit 0
 `;
@@ -161,6 +168,27 @@ describe('SwarmRuntime: the node of a container', () => {
     const [c] = await new SwarmRuntime(env, hosts).inspect(['c2']);
     assert.equal(c?.node, 'node2');
     assert.equal(c?.service, 'redis-1');
+  });
+
+  it('a service write that loses Swarm\'s version race ("update out of sequence") is tried again; any other refusal is not', async () => {
+    const updates = () => log().filter((l) => l.includes(' service update ')).length;
+    writeFileSync(join(dir, 'argv.log'), '');
+    writeFileSync(join(dir, 'refusals'), '2');
+    await new SwarmRuntime(env, hosts).up({ name: 'st', dir, file: join(dir, 'stack.yaml') }, { services: ['redis-1'] });
+    assert.equal(updates(), 3);
+
+    writeFileSync(join(dir, 'argv.log'), '');
+    writeFileSync(join(dir, 'refusals'), String(OUT_OF_SEQUENCE_TRIES));
+    const lost = await rejection(new SwarmRuntime(env, hosts).up({ name: 'st', dir, file: join(dir, 'stack.yaml') }, { services: ['redis-1'] }));
+    assert.match(lost.message, /update out of sequence/);
+    assert.equal(updates(), OUT_OF_SEQUENCE_TRIES);
+
+    writeFileSync(join(dir, 'argv.log'), '');
+    writeFileSync(join(dir, 'refusals'), '1');
+    const other = await rejection(new SwarmRuntime({ ...env, FAKE_ERROR: 'service st_redis-1 not found' }, hosts).up({ name: 'st', dir, file: join(dir, 'stack.yaml') }, { services: ['redis-1'] }));
+    assert.match(other.message, /not found/);
+    assert.equal(updates(), 1);
+    writeFileSync(join(dir, 'refusals'), '0');
   });
 
   it('a container on no node: says so (exit 1) and acts on none', async () => {
