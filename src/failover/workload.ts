@@ -51,7 +51,11 @@ export function waitOutcome(setConnection: number, waitConnection: number, acked
   return { outcome: 'ok' };
 }
 
-/** Options for the HAProxy write port: a plain client that reconnects fast. */
+/**
+ * Options for the HAProxy write port: a plain client that reconnects fast, as the client module
+ * deploy writes does (report/client-modules.ts): while HAProxy has no master to route to it
+ * closes each new connection, and the client tries again within 100 ms.
+ */
 export function haproxyClientOptions(host: string, port: number, auth: Credentials): RedisOptions {
   return {
     host,
@@ -62,7 +66,7 @@ export function haproxyClientOptions(host: string, port: number, auth: Credentia
     connectTimeout: 500,
     commandTimeout: 1000,
     maxRetriesPerRequest: 1,
-    retryStrategy: (times: number) => Math.min(50 * times, 200),
+    retryStrategy: (times: number) => Math.min(50 * times, 100),
     reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   };
