@@ -8,7 +8,7 @@ import { probeHost } from '../model/nodes.js';
 import { runSwitchover, type SwitchoverResult } from '../operations/switchover.js';
 import { printJson, style, symbols } from '../report/style.js';
 import { availableSwarm, type CommandContext } from './context.js';
-import { runClusterSwitchover, type ShardSwitchover } from '../operations/cluster-switchover.js';
+import { planClusterSwitchover, runClusterSwitchover, type ShardSwitchover } from '../operations/cluster-switchover.js';
 import { ClusterWorkload } from '../failover/cluster-workload.js';
 import { countShardWrites, type ShardWrites } from '../failover/cluster-metrics.js';
 import { writeGapMs } from '../failover/metrics.js';
@@ -77,9 +77,10 @@ async function clusterSwitchover(
   context: Pick<CommandContext, 'signal' | 'io'>,
 ): Promise<ClusterSwitchoverReport> {
   const t = files.topology;
-  if (options.shard !== undefined && !Number.isInteger(options.shard)) throw new UsageError(`--shard ${options.shard}: expected a shard number (1 to ${t.cluster.shards})`);
   const d = { topology: t, auth: files.admin, host: probeHost(t) };
   const plan = clusterShards(t);
+  // Bad input is refused before the measuring client writes anything (the live shards are checked again by the operation).
+  planClusterSwitchover(t, plan.map((p) => ({ slots: `${p.slots[0]}-${p.slots[1]}`, master: p.master, replicas: p.replicas.map((service) => ({ service, linkUp: true })) })), { shard: options.shard });
   const workload = new ClusterWorkload(clusterStartupNodes(t), clusterClientOptions(t, files.admin), {
     rate: PROBE_RATE,
     durability: 'async',

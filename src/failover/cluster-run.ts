@@ -279,7 +279,7 @@ async function verifyKeys(
 ): Promise<void> {
   const plan = clusterShards(d.topology);
   const spaces = await Promise.all(
-    shards.map(async (s) => Promise.all([s.master, ...s.replicas.map((r) => r.service)].map((n) => readKeyspace(n, endpoint(n), d.auth, `${prefix}:*`)))),
+    shards.map(async (s) => Promise.all([s.master, ...s.replicas.map((r) => r.service)].map((n) => readKeyspace(n, endpoint(n), d.auth, `${prefix}:*`, { cluster: true })))),
   );
   result.keyspace.nodes = spaces.flat().map((s) => s.space);
   result.keyspace.consistent = spaces.every((shard) => new Set(shard.map((s) => s.space.digest)).size === 1 && shard.every((s) => !s.space.error));
@@ -291,13 +291,13 @@ async function verifyKeys(
     const keys = ops.filter((op) => op.outcome === 'indeterminate' && op.shard === plan[i]!.shard).map((op) => op.key);
     if (!keys.length) continue;
     try {
-      for (const [k, v] of await readValues(endpoint(s.master), d.auth, keys)) readBack.set(k, v);
+      for (const [k, v] of await readValues(endpoint(s.master), d.auth, keys, { cluster: true })) readBack.set(k, v);
     } catch (err) {
       result.notes.push(`indeterminate writes of shard ${i + 1} not resolved: ${(err as Error).message}`);
     }
   }
   result.writes = countWrites(ops, missing, result.keyspace.consistent ? readBack : undefined);
-  await Promise.all(shards.map((s, i) => deleteKeys(endpoint(s.master), d.auth, masterKeys.get(i + 1) ?? []).catch(() => undefined)));
+  await Promise.all(shards.map((s, i) => deleteKeys(endpoint(s.master), d.auth, masterKeys.get(i + 1) ?? [], { cluster: true }).catch(() => undefined)));
 }
 
 /** The pass conditions, as failures on the result, from the scenario's expectation. */
