@@ -40,6 +40,11 @@ export interface ClusterWorkloadOptions {
 }
 
 /**
+ * Known limit (seen on the engine): with durability `wait`, a shard left without a replica (its
+ * master just failed over) makes each WAIT block its node's one connection for WAIT_TIMEOUT_MS,
+ * so that shard's writes queue behind one another and time out (indeterminate, most read back
+ * as applied) until a replica is back: its write gap then runs to the heal, not to the failover.
+ *
  * Writes at `rate` per second until stopped. With durability `wait`, each SET and a `WAIT 1`
  * are sent as one pipeline (one slot, so one node and one connection, in order): the write is
  * acknowledged only when WAIT says a replica of that node has it.

@@ -44,7 +44,7 @@ describe('test-failover and switchover on a cluster (real engine)', { timeout: T
   it('--scenario all --durability wait: every scenario passes, each shard fails over, nothing acknowledged is lost', async (t) => {
     if (!requireDocker(t) || !deployed) return;
     const junit = join(work.dir, 'failover.xml');
-    const r = await runCli(['test-failover', '--name', NAME, '--scenario', 'all', '--durability', 'wait', '--rate', '100', '--junit', junit, '--json'], { cwd: work.dir });
+    const r = await runCli(['test-failover', '--name', NAME, '--scenario', 'all', '--durability', 'wait', '--rate', '100', '--junit', junit, '--json'], { cwd: work.dir, timeoutMs: 600_000 });
     const result = JSON.parse(r.stdout) as TestFailoverResult;
     const scenarios = result.scenarios as (ClusterScenarioResult & { limits: unknown[] })[];
     const all = scenarios.map(brief).join('\n');
