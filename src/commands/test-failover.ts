@@ -10,7 +10,9 @@ import type { TargetName } from '../model/schema.js';
 import type { Deployment } from '../deployment.js';
 import { HealStack } from '../operations/heal.js';
 import { InterruptedError, runScenario, type Progress, type ScenarioResult } from '../failover/run.js';
-import { SCENARIO_NAMES, selectScenarios } from '../failover/scenarios.js';
+import { SCENARIO_NAMES, selectScenarios, type ScenarioName } from '../failover/scenarios.js';
+import { runClusterScenario, type ClusterScenarioResult } from '../failover/cluster-run.js';
+import { clusterScenario, selectClusterScenarios, type ClusterScenarioName } from '../failover/cluster-scenarios.js';
 import { checkLimits, limitFailures, parseLimits, type LimitCheck, type Limits } from '../failover/limits.js';
 import { renderJunit } from '../report/junit.js';
 import { failoverSummary } from '../report/step-summary.js';
@@ -18,7 +20,7 @@ import type { Durability } from '../failover/workload.js';
 import { formatScenarioLine, formatSummary, progressIo, progressLine } from '../report/failover-summary.js';
 import { renderHtmlReport } from '../report/html-report.js';
 import { printJson, style } from '../report/style.js';
-import { appendStepSummary, liveEngine, refuseOnCluster, type CommandContext } from './context.js';
+import { appendStepSummary, liveEngine, type CommandContext } from './context.js';
 import { locateDeployment } from './locate.js';
 import { labNodeFaultHooks, needsLab, parseNodeFaultModes } from './node-fault-modes.js';
 import type { NodeFaultOptions } from '../failover/fault-context.js';
@@ -65,12 +67,14 @@ export interface TestFailoverResult {
   junit?: string;
 }
 
-/** A scenario's result with the gate's verdict on each limit, and how long it ran. */
-export type GatedScenario = Omit<ScenarioResult, 'recording'> & { limits: LimitCheck[]; durationMs: number };
+/** A scenario's result (a cluster's has its own figures) with the gate's verdict on each limit, and how long it ran. */
+export type GatedScenario = (Omit<ScenarioResult, 'recording'> | ClusterScenarioResult) & { limits: LimitCheck[]; durationMs: number };
 
 export interface TestFailoverContext extends CommandContext {
   /** Runs one scenario (tests substitute their own). */
   runScenario?: typeof runScenario;
+  /** Runs one scenario on a cluster (tests substitute their own). */
+  runClusterScenario?: typeof runClusterScenario;
 }
 
 export async function testFailover(options: TestFailoverOptions, ctx: TestFailoverContext): Promise<TestFailoverResult> {
@@ -81,10 +85,15 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   const durability = options.durability ?? 'async';
   if (durability !== 'async' && durability !== 'wait') throw new UsageError(`--durability ${durability}: use async or wait`);
   const files = await readDeployment(await locateDeployment(options, ctx.runtime, ctx.io.cwd));
-  refuseOnCluster(files.topology, 'test-failover');
   const t = files.topology;
-  const { selected: scenarios, skipped } = selectScenarios(t, options.scenario);
-  const modes = parseNodeFaultModes(options, scenarios, options.target ?? t.target);
+  // A cluster has its own table of scenarios (one shard at a time) and figures.
+  const cluster = t.cluster.enabled;
+  const { selected: scenarios, skipped }: { selected: (ScenarioName | ClusterScenarioName)[]; skipped: string[] } = cluster ? selectClusterScenarios(t, options.scenario) : selectScenarios(t, options.scenario);
+  const modes = parseNodeFaultModes(options, cluster ? [] : (scenarios as ScenarioName[]), options.target ?? t.target);
+  if (cluster && durability === 'wait' && t.cluster.replicasPerShard === 0) {
+    throw new UsageError(`--durability wait: ${t.name} has no replicas (replicasPerShard 0), so no WAIT 1 can ever be acknowledged`, 'use --durability async');
+  }
+  if (cluster && options.report) throw new UsageError(`--report: the HTML timeline is not drawn for a cluster deployment yet (${t.name} runs the cluster preset)`, 'use --json or --junit for the figures');
   const limits = parseLimits(options, durability, t);
   // Report paths are checked before any fault goes in: a run must not end unable to say how it went.
   const reportPath = options.report ? resolve(ctx.io.cwd, options.report) : undefined;
@@ -99,12 +108,13 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
   const swarm = runtime.multiNode;
   if (needsLab(modes) && swarm) nodeFaults.hooks = await labNodeFaultHooks(modes, (await swarm.nodes()).map((n) => n.hostname), swarm.nodeHosts, ctx.runner);
   const run = ctx.runScenario ?? runScenario;
+  const runCluster = ctx.runClusterScenario ?? runClusterScenario;
 
   // Ctrl-C (the signal): the running scenario stops, and every injected fault is healed before exit 130.
   const heal = new HealStack();
   const onAbort = () => io.print(style.warn('interrupted: stopping; healing every injected fault first'));
   signal.addEventListener('abort', onAbort, { once: true });
-  const results: (ScenarioResult & { limits: LimitCheck[]; durationMs: number })[] = [];
+  const results: ((ScenarioResult | ClusterScenarioResult) & { limits: LimitCheck[]; durationMs: number })[] = [];
   let lastPhase = '';
   const onProgress = (p: Progress) => {
     const line = progressLine(p);
@@ -113,12 +123,15 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
     lastPhase = `${p.scenario}/${p.phase}`;
   };
   try {
-    for (const name of scenarios) {
+    for (const [i, name] of scenarios.entries()) {
       signal.throwIfAborted();
       const began = performance.now();
-      const r = await run(name, { deployment, runtime, rate, durability, signal, heal, nodeFaults, onProgress });
+      // On a cluster each scenario takes the next shard in turn.
+      const r = cluster
+        ? await runCluster(name as ClusterScenarioName, { deployment, runtime, rate, durability, shard: (i % t.cluster.shards) + 1, signal, heal, onProgress })
+        : await run(name as ScenarioName, { deployment, runtime, rate, durability, signal, heal, nodeFaults, onProgress });
       // The gate: a limit exceeded fails the scenario, with the figure and the limit.
-      const checks = checkLimits(r, limits, t);
+      const checks = checkLimits(r, limits, t, cluster ? clusterScenario(name as ClusterScenarioName).notGated : undefined);
       const over = limitFailures(checks);
       const gated = { ...r, failures: [...r.failures, ...over], passed: r.passed && over.length === 0, limits: checks, durationMs: Math.round(performance.now() - began) };
       results.push(gated);
@@ -144,11 +157,16 @@ export async function testFailover(options: TestFailoverOptions, ctx: TestFailov
     ...(scenarios.includes('partition-node') ? { partition: modes.partition } : {}),
     passed: results.every((r) => r.passed),
     limits,
-    scenarios: results.map(({ recording: _recording, ...rest }) => rest),
+    scenarios: results.map((r) => {
+      if (!('recording' in r)) return r;
+      const { recording: _recording, ...rest } = r;
+      return rest;
+    }),
     skipped: skipped.map((reason) => ({ scenario: SCENARIO_NAMES.find((n) => reason.startsWith(`${n} `)) ?? reason.split(' ')[0]!, reason })),
   };
   if (reportPath) {
-    await writeFileAtomic(reportPath, renderHtmlReport({ deployment: t.name, preset: t.preset, profile: t.profile, generatedAt: new Date().toISOString(), scenarios: results }));
+    const sentinelResults = results.filter((r): r is ScenarioResult & { limits: LimitCheck[]; durationMs: number } => !('shard' in r));
+    await writeFileAtomic(reportPath, renderHtmlReport({ deployment: t.name, preset: t.preset, profile: t.profile, generatedAt: new Date().toISOString(), scenarios: sentinelResults }));
     result.report = reportPath;
   }
   if (junitPath) {

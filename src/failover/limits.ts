@@ -3,10 +3,12 @@
 import { UsageError } from '../errors.js';
 import type { Topology } from '../model/schema.js';
 import type { ScenarioResult } from './run.js';
+import type { ClusterScenarioResult } from './cluster-run.js';
+import type { GapGate } from './cluster-scenarios.js';
 import type { Durability } from './workload.js';
 
 export interface Limits {
-  /** On each client path that goes through the failover (Sentinel client, HAProxy). */
+  /** On each client path that goes through the failover (Sentinel client, HAProxy; on a cluster the faulted shard's slots and the others'). */
   maxWriteGapMs?: number;
   maxLostAcked?: number;
   maxFailedWrites?: number;
@@ -17,8 +19,8 @@ export type LimitName = 'max-write-gap-ms' | 'max-lost-acked' | 'max-failed-writ
 
 export interface LimitCheck {
   limit: LimitName;
-  /** The client path, for write gaps. */
-  path?: 'sentinel-client' | 'haproxy';
+  /** The client path (a cluster: whose slots), for write gaps. */
+  path?: GapPath;
   max: number;
   /** The figure; null when the scenario did not measure it (verdict not-applicable) or no write recovered. */
   value: number | null;
@@ -29,9 +31,21 @@ export interface LimitCheck {
 
 const FLAG: Record<keyof Limits, LimitName> = { maxWriteGapMs: 'max-write-gap-ms', maxLostAcked: 'max-lost-acked', maxFailedWrites: 'max-failed-writes' };
 
-/** The client paths a write gap is measured on, for this topology. */
-export function gapPaths(t: Topology): ('sentinel-client' | 'haproxy')[] {
+export type GapPath = 'sentinel-client' | 'haproxy' | 'failed-shard' | 'other-shards';
+
+/** The client paths a write gap is measured on, for this topology (a cluster: the cluster client, on the faulted shard's slots and on the others'). */
+export function gapPaths(t: Topology): GapPath[] {
+  if (t.cluster.enabled) return ['failed-shard', 'other-shards'];
   return [...(t.sentinel.enabled ? (['sentinel-client'] as const) : []), ...(t.haproxy.enabled ? (['haproxy'] as const) : [])];
+}
+
+type Figures = Pick<ScenarioResult, 'timings' | 'writes'> | Pick<ClusterScenarioResult, 'timings' | 'writes'>;
+
+/** The write gap of a path in a scenario's figures (null: not measured). */
+function gapOf(r: Figures, path: GapPath): number | null {
+  const x = r.timings;
+  if ('failedShardWriteGapMs' in x) return path === 'failed-shard' ? x.failedShardWriteGapMs : path === 'other-shards' ? x.otherShardsWriteGapMs : null;
+  return path === 'haproxy' ? x.haproxyWriteGapMs : path === 'sentinel-client' ? x.sentinelClientWriteGapMs : null;
 }
 
 /**
@@ -59,17 +73,24 @@ export function parseLimits(o: Limits, durability: Durability, t: Topology): Lim
   return limits;
 }
 
-/** The limits checked against one scenario's figures. */
-export function checkLimits(r: Pick<ScenarioResult, 'timings' | 'writes'>, limits: Limits, t: Topology): LimitCheck[] {
+/**
+ * The limits checked against one scenario's figures. `notGated`: the cluster scenario's gaps
+ * that mean nothing to gate (a lost shard's slots are down until healed), with the reason.
+ */
+export function checkLimits(r: Figures, limits: Limits, t: Topology, notGated: GapGate = {}): LimitCheck[] {
   const out: LimitCheck[] = [];
   // what: the figure as a phrase ("write gap (haproxy) 3400 ms").
   const over = (limit: LimitName, value: number, max: number, what: string): LimitCheck =>
     value > max ? { limit, max, value, verdict: 'fail', reason: `${what} exceeds --${limit} ${max}` } : { limit, max, value, verdict: 'pass' };
   if (limits.maxWriteGapMs !== undefined) {
     const max = limits.maxWriteGapMs;
-    for (const path of ['sentinel-client', 'haproxy'] as const) {
-      const value = path === 'haproxy' ? r.timings.haproxyWriteGapMs : r.timings.sentinelClientWriteGapMs;
-      if (!gapPaths(t).includes(path)) {
+    const paths: GapPath[] = t.cluster.enabled ? ['failed-shard', 'other-shards'] : ['sentinel-client', 'haproxy'];
+    for (const path of paths) {
+      const value = gapOf(r, path);
+      const exempt = path === 'failed-shard' ? notGated.failedShard : path === 'other-shards' ? notGated.otherShards : undefined;
+      if (exempt) {
+        out.push({ limit: 'max-write-gap-ms', path, max, value, verdict: 'not-applicable', reason: exempt });
+      } else if (!gapPaths(t).includes(path)) {
         out.push({ limit: 'max-write-gap-ms', path, max, value: null, verdict: 'not-applicable', reason: `the deployment has no ${path === 'haproxy' ? 'HAProxy' : 'Sentinel'}` });
       } else if (value === null) {
         out.push({ limit: 'max-write-gap-ms', path, max, value, verdict: 'fail', reason: `no good write on the ${path} path after the fault: the gap never closed (--max-write-gap-ms ${max})` });

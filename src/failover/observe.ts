@@ -26,7 +26,7 @@ export interface ObserverSetup {
 }
 
 /** A long-lived connection for polling: short timeouts, reconnects by itself, never queues. */
-function pollConnection(e: Endpoint, auth: Credentials): Redis {
+export function pollConnection(e: Endpoint, auth: Credentials): Redis {
   const r = new Redis({
     host: e.host,
     port: e.port,
@@ -46,7 +46,7 @@ function pollConnection(e: Endpoint, auth: Credentials): Redis {
 }
 
 /** Runs `tick` every `ms`, skipping a tick while the previous one is still running. */
-function every(ms: number, tick: () => Promise<void>): () => Promise<void> {
+export function every(ms: number, tick: () => Promise<void>): () => Promise<void> {
   let busy: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (busy) return;

@@ -5,9 +5,9 @@
  *  connection dropped after sending: it may or may not have been applied. */
 export type Outcome = 'ok' | 'failed' | 'indeterminate';
 
-/** Which client path wrote: the Sentinel-aware ioredis client, the HAProxy write port, or
- *  (no Sentinels) the master's published port directly. */
-export type Via = 'sentinel' | 'haproxy' | 'direct';
+/** Which client path wrote: the Sentinel-aware ioredis client, the HAProxy write port,
+ *  (no Sentinels) the master's published port directly, or a cluster's ioredis Cluster client. */
+export type Via = 'sentinel' | 'haproxy' | 'direct' | 'cluster';
 
 export interface Op {
   via: Via;
@@ -19,6 +19,8 @@ export interface Op {
   outcome: Outcome;
   /** The node the connection that answered was attached to (its announced name), when known. */
   node?: string;
+  /** Cluster: the shard (1-based) whose slots hold the key. */
+  shard?: number;
   error?: string;
 }
 

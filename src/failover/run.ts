@@ -23,7 +23,8 @@ import { readScenarioAlerts, type FiredAlert } from './alerts.js';
 export type Phase = 'prepare' | 'baseline' | 'fault' | 'hold' | 'heal' | 'recover' | 'verify' | 'done';
 
 export interface Progress {
-  scenario: ScenarioName;
+  /** A scenario of the table (scenarios.ts, or cluster-scenarios.ts for a cluster). */
+  scenario: string;
   phase: Phase;
   ok: number;
   failed: number;

@@ -27,7 +27,7 @@ export async function keepDown(ctx: FaultContext, service: string): Promise<void
  * Disconnects `containers` from their networks at once; the heals reconnect them (with their
  * service name as alias) and, on swarm, then replace their tasks. Returns the networks cut.
  */
-export async function cutOff(ctx: FaultContext, containers: ContainerInfo[]): Promise<string[]> {
+export async function cutOff(ctx: Pick<FaultContext, 'runtime' | 'heal' | 'container'>, containers: ContainerInfo[]): Promise<string[]> {
   const runtime = ctx.runtime;
   const services = [...new Set(containers.map((c) => c.service))];
   // Pushed first: the heal stack runs newest first, so this runs after the reconnects.

@@ -1,7 +1,26 @@
 // After a scenario healed: what each node holds (keys of the scenario, and a digest of
 // keys and values), which acknowledged writes the master lacks, and replication sync counters.
 import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { type Credentials, parseInfo, withConnection, type Endpoint } from '../probes/connect.js';
+
+/**
+ * A node of a Redis Cluster serves only its own slots, one slot per multi-key command: `cluster`
+ * reads a replica's own data (READONLY) and sends one command per key, pipelined.
+ */
+export interface NodeReadOptions {
+  cluster?: boolean;
+}
+
+async function values(r: Redis, keys: string[], o: NodeReadOptions): Promise<(string | null)[]> {
+  if (!o.cluster) return r.mget(...keys);
+  const pipeline = r.pipeline();
+  for (const k of keys) pipeline.get(k);
+  return ((await pipeline.exec()) ?? []).map(([err, v]) => {
+    if (err) throw err;
+    return (v as string | null) ?? null;
+  });
+}
 
 export interface NodeKeyspace {
   node: string;
@@ -17,12 +36,14 @@ export async function readKeyspace(
   endpoint: Endpoint,
   auth: Credentials,
   pattern: string,
+  o: NodeReadOptions = {},
 ): Promise<{ space: NodeKeyspace; keys: Set<string> }> {
   try {
     return await withConnection(
       endpoint,
       auth,
       async (r) => {
+        if (o.cluster) await r.call('READONLY');
         const keys: string[] = [];
         let cursor = '0';
         do {
@@ -34,8 +55,8 @@ export async function readKeyspace(
         const hash = createHash('sha1');
         for (let i = 0; i < keys.length; i += 1000) {
           const chunk = keys.slice(i, i + 1000);
-          const values = await r.mget(...chunk);
-          chunk.forEach((k, j) => hash.update(`${k}=${values[j] ?? ''}\n`));
+          const held = await values(r, chunk, o);
+          chunk.forEach((k, j) => hash.update(`${k}=${held[j] ?? ''}\n`));
         }
         const dbsize = await r.dbsize();
         return { space: { node, keys: keys.length, digest: hash.digest('hex').slice(0, 12), dbsize }, keys: new Set(keys) };
@@ -48,7 +69,7 @@ export async function readKeyspace(
 }
 
 /** The value of each key on one node (null: absent), for reading indeterminate writes back. */
-export async function readValues(endpoint: Endpoint, auth: Credentials, keys: string[]): Promise<Map<string, string | null>> {
+export async function readValues(endpoint: Endpoint, auth: Credentials, keys: string[], o: NodeReadOptions = {}): Promise<Map<string, string | null>> {
   return withConnection(
     endpoint,
     auth,
@@ -56,8 +77,8 @@ export async function readValues(endpoint: Endpoint, auth: Credentials, keys: st
       const out = new Map<string, string | null>();
       for (let i = 0; i < keys.length; i += 1000) {
         const chunk = keys.slice(i, i + 1000);
-        const values = await r.mget(...chunk);
-        chunk.forEach((k, j) => out.set(k, values[j] ?? null));
+        const held = await values(r, chunk, o);
+        chunk.forEach((k, j) => out.set(k, held[j] ?? null));
       }
       return out;
     },
@@ -66,13 +87,17 @@ export async function readValues(endpoint: Endpoint, auth: Credentials, keys: st
 }
 
 /** Removes the scenario's keys (on the master; replicas follow). */
-export async function deleteKeys(endpoint: Endpoint, auth: Credentials, keys: Iterable<string>): Promise<void> {
+export async function deleteKeys(endpoint: Endpoint, auth: Credentials, keys: Iterable<string>, o: NodeReadOptions = {}): Promise<void> {
   const all = [...keys];
   await withConnection(
     endpoint,
     auth,
     async (r) => {
-      for (let i = 0; i < all.length; i += 1000) await r.unlink(...all.slice(i, i + 1000));
+      for (let i = 0; i < all.length; i += 1000) {
+        const chunk = all.slice(i, i + 1000);
+        if (!o.cluster) await r.unlink(...chunk);
+        else await chunk.reduce((p, k) => p.unlink(k), r.pipeline()).exec();
+      }
     },
     10_000,
   );

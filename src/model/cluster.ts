@@ -43,3 +43,28 @@ export function clusterShards(t: Pick<Topology, 'cluster'>): ShardPlan[] {
 
 /** How many Redis nodes a cluster topology runs. */
 export const clusterNodeCount = (t: Pick<Topology, 'cluster'>) => t.cluster.shards * (1 + t.cluster.replicasPerShard);
+
+/** CRC16-CCITT (XMODEM), the checksum Redis Cluster hashes keys with. */
+function crc16(bytes: Uint8Array): number {
+  let crc = 0;
+  for (const b of bytes) {
+    crc ^= b << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc;
+}
+
+/** The slot of a key, as Redis computes it: only the `{hash tag}` when the key has a non-empty one. */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  const close = open >= 0 ? key.indexOf('}', open + 1) : -1;
+  const hashed = close > open + 1 ? key.slice(open + 1, close) : key;
+  return crc16(new TextEncoder().encode(hashed)) % CLUSTER_SLOTS;
+}
+
+/** The shard (1-based) whose slot range holds `slot`. */
+export function shardOfSlot(shards: readonly Pick<ShardPlan, 'shard' | 'slots'>[], slot: number): number {
+  const s = shards.find((x) => x.slots[0] <= slot && slot <= x.slots[1]);
+  if (!s) throw new Error(`slot ${slot} is in no shard's range`);
+  return s.shard;
+}

@@ -37,6 +37,10 @@ export function clusterClientEntries(t: Topology, auth: Credentials, host: strin
     { key: 'retryDelayOnFailover', value: 200 },
     { key: 'retryDelayOnClusterDown', value: 200 },
     { key: 'slotsRefreshTimeout', value: 2000 },
+    // ioredis asks for the slot map only on MOVED or a closed connection: a master that hangs
+    // (paused, cut off) answers neither, and its slots' commands would wait on it after its
+    // replica took over. Asked every 2 s, the client finds the new master.
+    { key: 'slotsRefreshInterval', value: 2000, comment: 'find a new master even when the old one hangs instead of closing the connection' },
   ];
 }
 

@@ -1,9 +1,9 @@
 // What test-failover prints: the line per scenario, the summary table (from the one column
 // table the HTML report uses too), and the live progress line on stderr.
 import type { Io } from '../io.js';
-import type { Progress, ScenarioResult } from '../failover/run.js';
+import type { Progress } from '../failover/run.js';
 import type { LimitCheck } from '../failover/limits.js';
-import { cellText, FAILOVER_COLUMNS } from './failover-columns.js';
+import { failoverTable, isClusterResult, type AnyScenario } from './failover-columns.js';
 import { style, symbols } from './style.js';
 import { formatTable } from './table.js';
 
@@ -15,7 +15,7 @@ export interface FailoverRun {
   rate: number;
   durability: string;
   passed: boolean;
-  scenarios: (Omit<ScenarioResult, 'recording'> & { limits?: LimitCheck[] })[];
+  scenarios: (AnyScenario & { limits?: LimitCheck[] })[];
   report?: string;
   junit?: string;
 }
@@ -29,8 +29,17 @@ export interface ProgressIo {
 
 const ms = (v: number | null) => (v === null ? '-' : `${v}`);
 
-export function formatScenarioLine(r: Omit<ScenarioResult, 'recording'>): string {
+export function formatScenarioLine(r: AnyScenario): string {
   const head = r.passed ? symbols.ok() : symbols.fail();
+  if (isClusterResult(r)) {
+    const x = r.timings;
+    const where = r.shard === null ? 'every node' : `shard ${r.shard} ${r.oldMaster ?? '?'} -> ${r.newMaster ?? '?'}`;
+    const lines = [
+      `${head} ${style.bold(r.scenario)}: ${where}, failover ${ms(x.failoverMs)} ms (cluster-node-timeout ${x.nodeTimeoutMs} ms), write gap its slots ${ms(x.failedShardWriteGapMs)} ms / other slots ${ms(x.otherShardsWriteGapMs)} ms, acked ${r.writes.acked}, failed ${r.writes.failed}, lost ${r.writes.lostAcked}, indeterminate ${r.writes.indeterminate} (read back: ${r.writes.resolvedApplied} applied, ${r.writes.resolvedNotApplied} not applied)`,
+    ];
+    for (const f of r.failures) lines.push(`    ${style.bad(f)}`);
+    return lines.join('\n');
+  }
   const lines = [
     `${head} ${style.bold(r.scenario)}${r.faultMode ? ` (${r.faultMode})` : ''}: ${r.oldMaster ?? '?'} -> ${r.newMaster ?? '?'}, switch ${ms(r.timings.switchMasterMs)} ms, write gap sentinel-client ${ms(r.timings.sentinelClientWriteGapMs)} ms / haproxy ${ms(r.timings.haproxyWriteGapMs)} ms, acked ${r.writes.acked}, lost ${r.writes.lostAcked}, indeterminate ${r.writes.indeterminate} (read back: ${r.writes.resolvedApplied} applied, ${r.writes.resolvedNotApplied} not applied)`,
   ];
@@ -39,9 +48,10 @@ export function formatScenarioLine(r: Omit<ScenarioResult, 'recording'>): string
 }
 
 export function formatSummary(r: FailoverRun): string {
+  const { short, rows } = failoverTable(r.scenarios);
   const table = formatTable(
-    FAILOVER_COLUMNS.map((c) => c.short),
-    r.scenarios.map((s) => FAILOVER_COLUMNS.map((c) => cellText(c.value(s)))),
+    short,
+    rows,
     (line, row) => (row[1] === 'pass' ? line : style.bad(line)),
     style.dim,
   );

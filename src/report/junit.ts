@@ -2,7 +2,7 @@
 // reporters, GitLab `artifacts:reports:junit`, Jenkins' junit step): one testsuite per run, one
 // testcase per scenario with its figures as properties and each failure reason in its
 // `failure` element; scenarios the deployment cannot run are `skipped` testcases.
-import type { ScenarioResult } from '../failover/run.js';
+import { isClusterResult, type AnyScenario } from './failover-columns.js';
 import type { LimitCheck } from '../failover/limits.js';
 
 export interface JunitRun {
@@ -13,7 +13,7 @@ export interface JunitRun {
   durability: string;
   /** ISO time the run started. */
   startedAt: string;
-  scenarios: (Omit<ScenarioResult, 'recording'> & { limits?: LimitCheck[]; durationMs?: number })[];
+  scenarios: (AnyScenario & { limits?: LimitCheck[]; durationMs?: number })[];
   /** Scenarios left out, with the reason (they did not fit the deployment). */
   skipped: { scenario: string; reason: string }[];
 }
@@ -41,7 +41,26 @@ const seconds = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(3);
 /** The figures of a scenario as JUnit properties (name -> value; null figures as "-"). */
 export function scenarioProperties(s: JunitRun['scenarios'][number]): [string, string][] {
   const v = (x: number | string | null) => (x === null ? '-' : String(x));
-  const props: [string, string][] = [
+  const props: [string, string][] = isClusterResult(s)
+    ? [
+        ['shard', v(s.shard ?? 'all')],
+        ['old-master', v(s.oldMaster)],
+        ['new-master', v(s.newMaster)],
+        ['cluster-node-timeout-ms', v(s.timings.nodeTimeoutMs)],
+        ['failover-ms', v(s.timings.failoverMs)],
+        ['shard-failed-ms', v(s.timings.shardFailedMs)],
+        ['recovered-ms', v(s.timings.recoveredMs)],
+        ['write-gap-failed-shard-ms', v(s.timings.failedShardWriteGapMs)],
+        ['write-gap-other-shards-ms', v(s.timings.otherShardsWriteGapMs)],
+        ['writes-acked', v(s.writes.acked)],
+        ['writes-failed', v(s.writes.failed)],
+        ['writes-indeterminate', v(s.writes.indeterminate)],
+        ['acked-writes-lost', v(s.writes.lostAcked)],
+        ['other-shards-writes-failed', v(s.otherShards.failed + s.otherShards.indeterminate)],
+        ['old-master-rejoined-as', v(s.rejoin.oldMasterRole)],
+        ['durability', s.durability],
+      ]
+    : [
     ['old-master', v(s.oldMaster)],
     ['new-master', v(s.newMaster)],
     ['sdown-ms', v(s.timings.sdownMs)],
@@ -58,7 +77,7 @@ export function scenarioProperties(s: JunitRun['scenarios'][number]): [string, s
     ['resync', s.rejoin.resync],
     ['durability', s.durability],
   ];
-  if (s.faultMode) props.push(['fault-mode', s.faultMode]);
+  if (!isClusterResult(s) && s.faultMode) props.push(['fault-mode', s.faultMode]);
   for (const c of s.limits ?? []) {
     const shown = c.verdict === 'not-applicable' ? `not applicable: ${c.reason}` : `${c.verdict}: ${v(c.value)} (limit ${c.max})`;
     props.push([`limit.${c.limit}${c.path ? `.${c.path}` : ''}`, shown]);

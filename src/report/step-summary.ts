@@ -4,7 +4,7 @@
 import type { Endpoint } from './snippets.js';
 import type { CheckResult } from '../health/status.js';
 import type { FailoverRun } from './failover-summary.js';
-import { cellText, FAILOVER_COLUMNS } from './failover-columns.js';
+import { cellText, failoverTable } from './failover-columns.js';
 /** A table cell: pipes escaped, one line. */
 const cell = (v: string) => v.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
@@ -30,15 +30,13 @@ export function statusSummary(s: { deployment: string; preset: string; healthy: 
 
 export function failoverSummary(r: FailoverRun): string {
   const failed = r.scenarios.filter((s) => !s.passed);
+  const table = failoverTable(r.scenarios);
   const out = [
     `### ${r.passed ? '✅' : '❌'} redis-ha test-failover \`${r.deployment}\` (${r.preset}, profile ${r.profile}): ${r.passed ? 'every scenario passed' : `${failed.length} of ${r.scenarios.length} scenario(s) failed`}`,
     '',
     `${r.rate} writes/s per client path, durability ${r.durability}; times in ms from the fault.`,
     '',
-    ...markdownTable(
-      FAILOVER_COLUMNS.map((c) => c.long),
-      r.scenarios.map((s) => FAILOVER_COLUMNS.map((c) => cellText(c.value(s)))),
-    ),
+    ...markdownTable(table.long, table.rows),
   ];
   const gate = r.scenarios.flatMap((s) => (s.limits ?? []).map((c) => [s.scenario, `--${c.limit}${c.path ? ` (${c.path})` : ''}`, String(c.max), cellText(c.value), c.verdict === 'fail' ? '**fail**' : c.verdict]));
   if (gate.length) out.push('', '**Limits**', '', ...markdownTable(['scenario', 'limit', 'max', 'measured', 'verdict'], gate));
