@@ -11,6 +11,7 @@ import { CLI_PATH } from '../helpers/repo.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { billionLaughsYaml } from '../helpers/topology.js';
 import { SCENARIO_NAMES } from '../../src/failover/scenarios.js';
+import { CLUSTER_SCENARIO_NAMES } from '../../src/failover/cluster-scenarios.js';
 
 let root: string;
 before(async () => {
@@ -433,8 +434,11 @@ describe('command line', () => {
     const r = await runCli(['test-failover', '--help'], { cwd: root });
     assert.equal(r.code, 0, r.stderr);
     const listed = /Scenario to run \(repeatable\): (.*?) \[default/.exec(r.stdout.replace(/\s+/g, ' '))?.[1] ?? '';
-    const names = listed.split(/[,;] (?:on \w+ also )?/);
+    // "all, <everywhere>; on swarm also <swarm>; on a cluster (one shard each, in turn): <cluster>"
+    const [replicated, cluster] = listed.split(/; on a cluster \(one shard each, in turn\): /);
+    const names = (replicated ?? '').split(/[,;] (?:on \w+ also )?/);
     assert.deepEqual([...names].sort(), ['all', ...SCENARIO_NAMES].sort(), listed);
+    assert.deepEqual((cluster ?? '').split(', ').sort(), [...CLUSTER_SCENARIO_NAMES].sort(), listed);
   });
 
   it('the commands on an existing deployment take --name and --dir; those reaching every node --target and --node-host (backup, switchover, restore, rotate-secrets: --node-host)', async () => {

@@ -16,8 +16,12 @@ import { FIXED_SECRETS as SECRETS } from '../helpers/secrets.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { topologyOf } from '../helpers/topology.js';
 
-/** Client ports on this host (their bus ports are + 10000). */
-const PORTS = { 'redis-1': 23981, 'redis-4': 23984 } as const;
+/**
+ * Client ports on this host. Their bus ports are + 10000, and must stay below Linux's ephemeral
+ * range (32768 and up): a bus port there can be held by any outgoing connection of a busy CI
+ * machine, and the node then fails to start (a CI run lost redis-4 on 33984 so).
+ */
+const PORTS = { 'redis-1': 21981, 'redis-4': 21984 } as const;
 
 describe('cluster TLS configs on the real redis-server', () => {
   let dir: string;
