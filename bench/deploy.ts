@@ -38,10 +38,10 @@ export async function removeDeployment(name: string): Promise<void> {
 }
 
 /** Deploys `preset` (after removing what a broken earlier run left under `name`); throws on failure, after removing it. */
-export async function deploy(preset: string, name: string, flags: string[] = []): Promise<Deployed> {
+export async function deploy(preset: string, name: string, flags: string[] = [], portBase = DEPLOY_PORT_BASE): Promise<Deployed> {
   await removeDeployment(name);
   const started = performance.now();
-  const r = await cli(['deploy', preset, '--name', name, '--port-base', String(DEPLOY_PORT_BASE), '--json', ...IMAGE_FLAGS, ...flags], 300_000);
+  const r = await cli(['deploy', preset, '--name', name, '--port-base', String(portBase), '--json', ...IMAGE_FLAGS, ...flags], 300_000);
   const wallMs = performance.now() - started;
   if (r.exitCode !== 0) {
     await removeDeployment(name);

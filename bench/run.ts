@@ -3,15 +3,18 @@
 // healthy beside a plain compose up and the tutorial file; CLI start beside `node -e 0`;
 // failover and switchover beside bare Sentinel processes; how it grows with replicas and
 // Sentinels. Then the older ones: TLS beside plain text, rolling beside recreate, hardening
-// beside the version before it, swarm beside compose. BENCH_SKIP_<PART>=1 skips a part (IDLE,
-// HEALTHY, CLI, BARE, FAILOVER, SWITCHOVER, GROWTH, MONITORING, SMOKE, TLS, ROLLING, HARDENING, SWARM); settings.ts
-// lists the other knobs. Ends with a table of every target, and writes bench/results/<time>.json.
+// beside the version before it, swarm beside compose; last the cluster preset (issue 19): time to
+// healthy beside a plain compose up and `redis-cli --cluster create`, kill-master's write gaps and
+// lost writes. BENCH_SKIP_<PART>=1 skips a part (IDLE, HEALTHY, CLI, BARE, FAILOVER, SWITCHOVER,
+// GROWTH, MONITORING, SMOKE, TLS, ROLLING, HARDENING, SWARM, CLUSTER); settings.ts lists the other
+// knobs. Ends with a table of every target, and writes bench/results/<time>.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { formatBeside, formatSummary, type Beside } from './beside.js';
 import { benchBareFloor, type BareFloor } from './bare-failover.js';
 import { benchCliStart } from './cli-start.js';
+import { benchCluster } from './cluster.js';
 import { measureIdleCpu } from './cpu.js';
 import { benchFailover } from './failover.js';
 import { bareRows, failoverRows } from './failover-floors.js';
@@ -21,7 +24,7 @@ import { benchHealthy } from './healthy.js';
 import { benchIdle, type IdleResult } from './idle.js';
 import { benchMonitoring } from './monitoring.js';
 import { benchRolling } from './rolling.js';
-import { IDLE_S, IDLE_SLICE_S, log, PORT_BASE, NAME_PREFIX, RUNS, skipped } from './settings.js';
+import { CLUSTER_PORT_BASE, IDLE_S, IDLE_SLICE_S, log, PORT_BASE, NAME_PREFIX, RUNS, skipped } from './settings.js';
 import { benchSwarm } from './swarm.js';
 import { benchSmoke } from './smoke.js';
 import { benchSwitchover } from './switchover.js';
@@ -96,6 +99,17 @@ async function main() {
   await part('rolling', 'Rolling deploy of a redis.conf change beside recreate (full, fast profile), medians', () => benchRolling({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
   await part('hardening', 'Time to healthy with users, secret files and hardening beside the version before them, medians', () => benchHardening({ runs: RUNS, log }), () => [], (r) => [JSON.stringify(r, null, 2)]);
   await part('swarm', 'Swarm (3 lab nodes) beside compose (one host), full, fast profile, medians', () => benchSwarm({ runs: RUNS, log }), (r) => r.rows, ({ rows: _rows, ...r }) => [JSON.stringify(r, null, 2)]);
+  await part(
+    'cluster',
+    `Cluster, 3 shards x 1 replica, fast profile: time to healthy beside its floor, kill-master (plain writes, then --durability wait) against issue 19, ${RUNS} runs`,
+    () => benchCluster({ runs: RUNS, log }),
+    (r) => r.rows,
+    ({ runs }) => [
+      ...runs.failed.map((f) => `  failed: ${f}`),
+      ...runs.killMaster.flatMap((k, i) => (k.passed ? [] : [`  kill-master run ${i + 1} did not pass: ${k.failures?.join('; ')}`])),
+      ...runs.killMasterWait.flatMap((k, i) => (k.passed ? [] : [`  kill-master --durability wait run ${i + 1} did not pass: ${k.failures?.join('; ')}`])),
+    ],
+  );
 
   console.log('\nSummary: every target, its figure beside its floor (medians)');
   for (const line of formatSummary(allRows)) console.log(`  ${line}`);
@@ -104,7 +118,7 @@ async function main() {
   await mkdir(RESULTS, { recursive: true });
   const file = `${RESULTS}${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model };
-  await writeFile(file, `${JSON.stringify({ machine, runs: RUNS, idleS: IDLE_S, names: NAME_PREFIX, portBase: PORT_BASE, summary: allRows.filter((r) => r.target), ...results }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ machine, runs: RUNS, idleS: IDLE_S, names: NAME_PREFIX, portBase: PORT_BASE, clusterPortBase: CLUSTER_PORT_BASE, summary: allRows.filter((r) => r.target), ...results }, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
   if (failed.length) process.exitCode = 1;
 }

@@ -7,12 +7,18 @@
 //   P        redis-ha deployments   P+1.., P+101.., P+200..P+202
 //   P+210    compose files the bench writes (floors, the tutorial file)   P+211.., P+311..
 //   P+500    bare redis-server / redis-sentinel processes   P+501.., P+601..
+// The cluster part has a range of its own (BENCH_CLUSTER_PORT_BASE, C: 24500), clear of the
+// other parts' and of the cluster integration tests' (24000):
+//   C        its redis-ha cluster deployment   C+1..C+6
+//   C+100    its floor, the compose file it writes   C+101..C+106
 export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 export const NAME_PREFIX = process.env.BENCH_NAME_PREFIX ?? 'bench';
 export const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 8300);
 export const DEPLOY_PORT_BASE = PORT_BASE;
 export const COMPOSE_PORT_BASE = PORT_BASE + 210;
 export const BARE_PORT_BASE = PORT_BASE + 500;
+export const CLUSTER_PORT_BASE = Number(process.env.BENCH_CLUSTER_PORT_BASE ?? 24500);
+export const CLUSTER_FLOOR_PORT_BASE = CLUSTER_PORT_BASE + 100;
 /** Seconds of each idle-CPU window, and of the slices its spread is taken over. */
 export const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 30);
 export const IDLE_SLICE_S = Math.min(IDLE_S, Number(process.env.BENCH_IDLE_SLICE_S ?? 5));
