@@ -1,7 +1,7 @@
 // `redis-ha deploy`: render, preflight, compose up, then wait until every check is green.
 import { lines, type Io } from '../io.js';
 import { join } from 'node:path';
-import { EnvironmentError, EXIT, FailedError, RedisHaError } from '../errors.js';
+import { EnvironmentError, EXIT, FailedError, RedisHaError, UsageError } from '../errors.js';
 import { type CheckName, type StatusSnapshot } from '../health/status.js';
 import { natMap, probeHost, redisNodes } from '../model/nodes.js';
 import { WaitTimeoutError, type Clock } from '../wait.js';
@@ -14,7 +14,7 @@ import { endpoints, snippets, type Endpoint, type Snippets } from '../report/sni
 import { clientFiles } from '../report/client-modules.js';
 import { formatProblems, printJson, style, symbols } from '../report/style.js';
 import { TaskList } from '../report/tasks.js';
-import { COMPOSE_FILE, STACK_FILE } from '../synth/synthesize.js';
+import { COMPOSE_FILE, STACK_FILE, TOPOLOGY_FILE } from '../synth/synthesize.js';
 import { hostsOf, type Deployment } from '../deployment.js';
 import { writeNodeHosts } from '../files/node-hosts.js';
 import { removeStageFile, writeClientFiles, writeFileAtomic } from '../files/writer.js';
@@ -25,8 +25,8 @@ import { appendStepSummary, swarmRuntimeFor, type CommandContext } from './conte
 import { deploySummary } from '../report/step-summary.js';
 import { engineFeatures, render, type RenderOptions } from './render.js';
 import { readFile } from 'node:fs/promises';
-import { describeStep, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
-import { readRolloutInput, renderedConfigHashes, runRollout, setSentinelRelink, swarmRolloutInput, type RolloutResult } from '../operations/rolling.js';
+import { describeStep, planClusterRollout, planRollout, type RolloutPlan } from '../operations/rollout-plan.js';
+import { readClusterRolloutInput, readRolloutInput, renderedConfigHashes, runRollout, setSentinelRelink, swarmRolloutInput, type RolloutResult } from '../operations/rolling.js';
 import { DEFAULT_RELINK_MS, SWARM_RELINK_MS } from '../probes/sentinel.js';
 import { stackRollout, type StackRollout } from '../operations/stack-rollout.js';
 import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
@@ -91,7 +91,7 @@ export interface DeployResult {
   natMap: StatusSnapshot['natMap'];
   status?: StatusSnapshot;
   /** A deploy onto a live deployment: what changed, step by step. */
-  rollout?: { strategy: 'rolling' | 'recreate'; plan: string[]; steps: RolloutResult['steps']; switchovers: RolloutResult['switchovers'] };
+  rollout?: { strategy: 'rolling' | 'recreate'; plan: string[]; steps: RolloutResult['steps']; switchovers: RolloutResult['switchovers']; clusterFailovers?: RolloutResult['clusterFailovers'] };
   /** Cluster: the steps run to create it (none when it was already formed). */
   clusterSteps?: string[];
   /** With --restore: what was restored, per node key count and digest. */
@@ -166,7 +166,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     try {
       // The compose file uses what the engine takes (healthcheck.start_interval on Engine >= 25;
       // a stack file does not depend on it).
-      rendered = await render(options, { cwd: io.cwd, features: await engineFeatures(runtime) });
+      rendered = await render(options, { cwd: io.cwd, features: await engineFeatures(runtime), beforeWrite: (next, dir) => refuseClusterReshape(runtime, next, dir) });
       if (rendered.topology.target === 'swarm') ({ runtime, swarm } = await swarmRuntimeFor(ctx, rendered.files.dir, options.nodeHost));
     } catch (err) {
       tasks.finish('render', 'failed');
@@ -209,9 +209,14 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     const applyPlan = async (only?: RolloutPlan['steps'][number]['kind'][], stack?: { live: string; rollout: StackRollout }) => {
       const nextText = await readFile(project.file, 'utf8');
       const hashes = renderedConfigHashes(nextText);
-      const input = await readRolloutInput(d, await runtime.containers(t.name), hashes);
-      if (stack) Object.assign(input, swarmRolloutInput(input, stack.live, nextText));
-      const plan = planRollout(input);
+      let plan: RolloutPlan;
+      if (t.cluster.enabled) {
+        plan = planClusterRollout(await readClusterRolloutInput(d, await runtime.containers(t.name), hashes));
+      } else {
+        const input = await readRolloutInput(d, await runtime.containers(t.name), hashes);
+        if (stack) Object.assign(input, swarmRolloutInput(input, stack.live, nextText));
+        plan = planRollout(input);
+      }
       if (only) plan.steps = plan.steps.filter((x) => only.includes(x.kind));
       const result = await runRollout(plan, {
         runtime,
@@ -221,7 +226,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
         progress: tasks,
         ...(stack ? { replace: (service: string) => stack.rollout.update(service), stack: stack.rollout } : {}),
       });
-      rollout = { strategy, plan: plan.steps.map(describeStep), steps: result.steps, switchovers: result.switchovers };
+      rollout = { strategy, plan: plan.steps.map(describeStep), steps: result.steps, switchovers: result.switchovers, ...(result.clusterFailovers ? { clusterFailovers: result.clusterFailovers } : {}) };
       if (result.interrupted) {
         tasks.close();
         throw new RedisHaError(
@@ -232,9 +237,8 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
         );
       }
     };
-    // A cluster has no rolling deploy yet (it fails over per shard, not through Sentinels): compose
-    // re-creates what changed, and each node keeps its part of the cluster in its volume (nodes.conf).
-    if (!firstDeploy && strategy === 'rolling' && t.target === 'compose' && !t.cluster.enabled) {
+    // A cluster rolls too: replicas first, then each master after a CLUSTER FAILOVER away from it.
+    if (!firstDeploy && strategy === 'rolling' && t.target === 'compose') {
       tasks.finish('up', 'skipped', 'rolling deploy: one node at a time');
       await applyPlan();
       timings.composeUpMs = since();
@@ -411,6 +415,27 @@ async function logsFor(runtime: Runtime, project: string, services: string[]): P
 }
 
 /** The deployment's endpoints on the CI job's summary page (GITHUB_STEP_SUMMARY), when there is one. */
+/**
+ * A live cluster keeps its shape: more or fewer shards or replicas per shard need slots moved
+ * (not built yet), and a cluster cannot become a Sentinel deployment or the other way round
+ * in place. Refused before a file is written when the deployment has containers.
+ */
+export async function refuseClusterReshape(runtime: Pick<Runtime, 'containers'>, next: Topology, dir: string): Promise<void> {
+  const text = await readFile(join(dir, TOPOLOGY_FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  const before = JSON.parse(text) as Partial<Topology>;
+  if (!before.cluster?.enabled && !next.cluster.enabled) return;
+  const shape = (t: Partial<Topology>) => (t.cluster?.enabled ? `${t.cluster.shards} shards x ${t.cluster.replicasPerShard} replica(s)` : `the ${t.preset ?? 'replicated'} preset`);
+  if (shape(before) === shape(next)) return;
+  if (!(await runtime.containers(next.name)).length) return;
+  throw new UsageError(
+    `${next.name} runs ${shape(before)}; this deploy asks for ${shape(next)}, which a live cluster cannot take in place (moving slots between shards is not built yet); nothing was written or changed`,
+    before.cluster?.enabled && next.cluster.enabled
+      ? `deploy with --shards ${before.cluster.shards} --replicas-per-shard ${before.cluster.replicasPerShard}; for another shape: \`redis-ha backup\`, \`redis-ha cleanup --name ${next.name}\`, then deploy it`
+      : `deploy under another --name, or \`redis-ha cleanup --name ${next.name}\` first (its data goes with it)`,
+  );
+}
+
 export async function deployStepSummary(r: DeployResult, io: Io): Promise<void> {
   await appendStepSummary(io, deploySummary({ ...r, totalMs: r.timings.totalMs }));
 }

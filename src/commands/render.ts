@@ -45,9 +45,14 @@ export async function engineFeatures(runtime: Runtime): Promise<EngineFeatures> 
 }
 
 /** `ctx.features`: what the engine that will run the files takes (deploy asks it; `render` alone writes files any engine takes). */
-export async function render(options: RenderOptions, ctx: { cwd: string; features?: EngineFeatures }): Promise<RenderResult> {
+export async function render(
+  options: RenderOptions,
+  ctx: { cwd: string; features?: EngineFeatures; beforeWrite?: (next: Topology, dir: string) => Promise<void> },
+): Promise<RenderResult> {
   const { topology, warnings } = await loadTopology(toLoadOptions(options, ctx.cwd));
   const dir = outDir(options, topology.name, ctx.cwd);
+  // deploy's last word before anything is written (a change a live deployment cannot take).
+  await ctx.beforeWrite?.(topology, dir);
   const auth = topology.auth.enabled;
   // Secrets are read (or generated) only with auth; without it no secret file is written,
   // and the ones of an earlier render are removed with the rest of what it no longer makes.

@@ -18,7 +18,10 @@ import { probeDrift, probeHaproxyConfigHash } from '../probes/drift.js';
 import { DEFAULT_RELINK_MS, setRelinkPeriod, SWARM_RELINK_MS } from '../probes/sentinel.js';
 import type { ContainerInfo, ProjectSpec, Runtime } from '../runtime/runtime.js';
 import { haproxyConfigHash } from '../synth/configs.js';
-import { describeStep, stepServices, type RolloutInput, type RolloutPlan, type RolloutStep } from './rollout-plan.js';
+import { checkCluster } from '../health/cluster.js';
+import { probeCluster } from '../probes/cluster.js';
+import { runClusterSwitchover, type ClusterSwitchoverResult } from './cluster-switchover.js';
+import { describeStep, stepServices, type ClusterRolloutInput, type RolloutInput, type RolloutPlan, type RolloutStep } from './rollout-plan.js';
 import { majorityMaster } from './switchover-plan.js';
 import { readLiveView, runSwitchover, type SwitchoverResult } from './switchover.js';
 import { waitHealthy } from '../health/wait-healthy.js';
@@ -62,12 +65,16 @@ export interface RolloutResult {
   /** Services left on the old config (or not yet added / removed) when interrupted. */
   notDone: string[];
   switchovers: SwitchoverResult[];
+  /** Cluster: the CLUSTER FAILOVERs that moved a master away before its re-creation. */
+  clusterFailovers?: ClusterSwitchoverResult['shards'];
 }
 
 /** The private copy haproxy-start.sh writes (passwords filled in) and HAProxy runs from. */
 const HAPROXY_LIVE_CONFIG = '/tmp/haproxy.cfg';
 
 const STEADY: CheckName[] = ['containers', 'replication', 'sentinels', 'haproxy'];
+/** A cluster is steady when every slot is served, every node agrees, replicas are linked and caught up. */
+const CLUSTER_STEADY: CheckName[] = ['containers', 'cluster'];
 
 /** Reads what the plan is made from: live labels, the master, Sentinel settings, HAProxy's loaded config. */
 export async function readRolloutInput(d: Deployment, containers: ContainerInfo[], renderedHashes: Record<string, string>): Promise<RolloutInput> {
@@ -89,6 +96,19 @@ export async function readRolloutInput(d: Deployment, containers: ContainerInfo[
     haproxyLoadedHash: probe.haproxy?.configHash,
     haproxyRenderedHash: t.haproxy.enabled ? haproxyConfigHash(t) : undefined,
   };
+}
+
+/** A cluster's plan input: live labels and the nodes that serve slots now (refused unless the cluster is healthy). */
+export async function readClusterRolloutInput(d: Deployment, containers: ContainerInfo[], renderedHashes: Record<string, string>): Promise<ClusterRolloutInput> {
+  const t = d.topology;
+  const { verdict, shards } = checkCluster(t, await probeCluster(d), { caughtUp: false });
+  if (!verdict.ok) {
+    throw new FailedError(
+      `the cluster of ${t.name} is not healthy, so the rolling deploy did not start (nothing was changed): ${verdict.detail}`,
+      `see \`redis-ha status --name ${t.name}\`; fix what it names, then deploy again`,
+    );
+  }
+  return { topology: t, renderedHashes, live: containers.map((c) => ({ service: c.service, configHash: c.labels[LABEL_CONFIG_HASH] })), masters: shards.map((s) => s.master) };
 }
 
 /**
@@ -151,7 +171,7 @@ export async function runRollout(plan: RolloutPlan, ctx: RolloutContext): Promis
     try {
       return await waitHealthy(runtime, d, {
         caughtUp: true,
-        checks: STEADY,
+        checks: t.cluster.enabled ? CLUSTER_STEADY : STEADY,
         timeoutMs: stepTimeoutMs,
         condition: 'the deployment to be steady again',
         deploymentNow: (containers) => ({ ...d, topology: topologyNow(t, containers) }),
@@ -220,7 +240,18 @@ async function runStep(
         );
       });
       const s = await steady(id);
-      return `steady; master ${s.master}`;
+      return t.cluster.enabled ? 'steady; every slot served, replicas caught up' : `steady; master ${s.master}`;
+    }
+    case 'cluster-failover': {
+      const { shards } = checkCluster(t, await probeCluster(d), { caughtUp: false });
+      const shard = shards.findIndex((x) => x.master === step.from) + 1;
+      // Moved by itself since the plan (a failover): nothing to switch, its re-creation follows.
+      if (!shard) return `${step.from} no longer serves slots`;
+      // Not given the signal: once sent, the switch is finished (the current node).
+      const r = await runClusterSwitchover({ deployment: d, shard, timeoutMs: ctx.stepTimeoutMs ?? 90_000, onStep: (_s, detail) => progress?.update(id, detail) });
+      (result.clusterFailovers ??= []).push(...r.shards);
+      const [x] = r.shards;
+      return x ? `shard ${x.shard}: ${x.oldMaster} -> ${x.newMaster}, promoted ${x.promotedMs} ms, every node agreed ${x.agreedMs} ms` : undefined;
     }
     case 'switchover': {
       const live = await now();

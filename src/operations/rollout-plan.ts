@@ -41,6 +41,8 @@ export type RolloutStep =
   | { kind: 'switchover'; from: string; avoid: string[]; reason: string }
   /** Removed containers (and their data) of nodes the topology no longer has. */
   | { kind: 'remove'; services: string[] }
+  /** Cluster: CLUSTER FAILOVER on a replica of the shard `from` is the master of (Redis's coordinated manual failover). */
+  | { kind: 'cluster-failover'; from: string; reason: string }
   /** SENTINEL RESET on each Sentinel, one at a time, waiting until it has re-learnt. */
   | { kind: 'reset-sentinels'; forget: string[] }
   /** Master-worker reload of HAProxy with its new config: no connection dropped. */
@@ -109,6 +111,18 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   // Alertmanager for a new alertmanager.yml; Grafana for new provisioning files); HAProxy reloads a
   // new config. Alertmanager before Prometheus, so that a Prometheus re-created to send it alerts
   // finds it there; Grafana last, after the Prometheus it reads.
+  steps.push(...otherSteps(input, isLive, changed));
+  return {
+    steps,
+    replicas: Math.max(wantedRedis.length, liveRedis.length) - 1,
+    sentinels: Math.max(wantedSentinels.length, liveSentinels.length),
+  };
+}
+
+/** HAProxy, the exporter, Alertmanager, Prometheus and Grafana: added, re-created, reloaded or removed. */
+function otherSteps(input: Pick<RolloutInput, 'topology' | 'haproxyLoadedHash' | 'haproxyRenderedHash'>, isLive: (s: string) => boolean, changed: (s: string) => boolean): RolloutStep[] {
+  const t = input.topology;
+  const steps: RolloutStep[] = [];
   const others = [
     ['haproxy', t.haproxy.enabled],
     ['exporter', t.exporter.enabled],
@@ -123,11 +137,37 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     else if (service === 'haproxy' && input.haproxyLoadedHash !== input.haproxyRenderedHash) steps.push({ kind: 'haproxy-reload' });
   }
   for (const [service, enabled] of others) if (!enabled && isLive(service)) steps.push({ kind: 'remove', services: [service] });
-  return {
-    steps,
-    replicas: Math.max(wantedRedis.length, liveRedis.length) - 1,
-    sentinels: Math.max(wantedSentinels.length, liveSentinels.length),
-  };
+  return steps;
+}
+
+export interface ClusterRolloutInput {
+  topology: Topology;
+  renderedHashes: Record<string, string>;
+  live: LiveService[];
+  /** The nodes that serve slots now (each shard's master, as the cluster says). */
+  masters: string[];
+}
+
+/**
+ * A cluster's rolling deploy: every changed replica first, one at a time (its shard keeps its
+ * master); then each changed master, one at a time: CLUSTER FAILOVER to one of its replicas
+ * first, then re-created (it comes back as that replica's replica: its nodes.conf in its
+ * volume keeps its identity); then the exporter and monitoring. A change of the cluster's shape
+ * (shards, replicas per shard) is refused before: it needs slots moved (deploy.ts).
+ */
+export function planClusterRollout(input: ClusterRolloutInput): RolloutPlan {
+  const liveHash = new Map(input.live.map((l) => [l.service, l.configHash]));
+  const isLive = (s: string) => liveHash.has(s);
+  const changed = (s: string) => isLive(s) && liveHash.get(s) !== input.renderedHashes[s];
+  const nodes = redisNodes(input.topology).map((n) => n.name);
+  const steps: RolloutStep[] = [];
+  for (const s of nodes.filter((n) => !input.masters.includes(n) && changed(n))) steps.push({ kind: 'recreate', service: s, role: 'replica' });
+  for (const s of nodes.filter((n) => input.masters.includes(n) && changed(n))) {
+    if (input.topology.cluster.replicasPerShard > 0) steps.push({ kind: 'cluster-failover', from: s, reason: `${s} runs an old config` });
+    steps.push({ kind: 'recreate', service: s, role: 'master' });
+  }
+  steps.push(...otherSteps({ topology: input.topology }, isLive, changed));
+  return { steps, replicas: nodes.length - 1, sentinels: 0 };
 }
 
 /** Every Redis node and Sentinel restarted the rolling way (test-failover's rolling-restart). */
@@ -153,6 +193,8 @@ export function describeStep(s: RolloutStep): string {
       return `SENTINEL SET ${[...new Set(s.changes.flatMap((c) => Object.entries(c.settings).map(([k, v]) => `${k} ${v}`)))].join(', ')} on ${s.changes.map((c) => c.service).join(', ')}`;
     case 'switchover':
       return `switchover away from ${s.from} (${s.reason})`;
+    case 'cluster-failover':
+      return `CLUSTER FAILOVER away from ${s.from} to a replica of its shard (${s.reason})`;
     case 'remove':
       return `remove ${s.services.join(', ')}`;
     case 'reset-sentinels':

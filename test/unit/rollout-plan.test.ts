@@ -4,10 +4,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderedSentinelSettings } from '../../src/health/drift.js';
 import type { PresetName, Topology } from '../../src/model/schema.js';
-import { describeStep, planRollout, type RolloutInput } from '../../src/operations/rollout-plan.js';
+import { describeStep, planClusterRollout, planRollout, type RolloutInput } from '../../src/operations/rollout-plan.js';
+import { refuseClusterReshape } from '../../src/commands/deploy.js';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { renderedConfigHashes, swarmRolloutInput } from '../../src/operations/rolling.js';
 import { haproxyConfigHash } from '../../src/synth/configs.js';
-import { STACK_FILE, synthesize } from '../../src/synth/synthesize.js';
+import { STACK_FILE, synthesize, TOPOLOGY_FILE } from '../../src/synth/synthesize.js';
 import { FIXED_SECRETS } from '../helpers/secrets.js';
 import { topologyOf } from '../helpers/topology.js';
 
@@ -196,5 +200,78 @@ describe('rollout plan on swarm (the stack definitions decide what changed)', ()
 
   it('no change: no step', () => {
     assert.deepEqual(swarmPlan({}, {}), []);
+  });
+});
+
+describe('cluster rollout plan', () => {
+  const clusterPlan = (before: Record<string, unknown>, after: Record<string, unknown>, masters = ['redis-1', 'redis-2', 'redis-3']) => {
+    const b = topologyOf('cluster', before);
+    const a = topologyOf('cluster', after);
+    const liveHashes = hashesOf(b);
+    return planClusterRollout({ topology: a, renderedHashes: hashesOf(a), live: Object.entries(liveHashes).map(([service, configHash]) => ({ service, configHash })), masters }).steps.map(describeStep);
+  };
+
+  it('a redis.conf change: every replica first, then each master after a CLUSTER FAILOVER away from it', () => {
+    assert.deepEqual(clusterPlan({ redis: { persistence: 'aof' } }, { redis: { persistence: 'rdb' } }), [
+      're-create redis-4 (replica)',
+      're-create redis-5 (replica)',
+      're-create redis-6 (replica)',
+      'CLUSTER FAILOVER away from redis-1 to a replica of its shard (redis-1 runs an old config)',
+      're-create redis-1 (the old master) as a replica',
+      'CLUSTER FAILOVER away from redis-2 to a replica of its shard (redis-2 runs an old config)',
+      're-create redis-2 (the old master) as a replica',
+      'CLUSTER FAILOVER away from redis-3 to a replica of its shard (redis-3 runs an old config)',
+      're-create redis-3 (the old master) as a replica',
+    ]);
+  });
+
+  it('the masters are the live ones, not the creation plan: after failovers redis-4 and redis-2 serve slots', () => {
+    const steps = clusterPlan({ redis: { persistence: 'aof' } }, { redis: { persistence: 'rdb' } }, ['redis-4', 'redis-2', 'redis-6']);
+    assert.deepEqual(steps.slice(0, 3), ['re-create redis-1 (replica)', 're-create redis-3 (replica)', 're-create redis-5 (replica)']);
+    assert.deepEqual(steps.filter((s) => s.startsWith('CLUSTER FAILOVER')).map((s) => s.split(' ')[4]), ['redis-2', 'redis-4', 'redis-6']);
+  });
+
+  it('nothing changed: no step; without replicas a master is re-created with no failover (its slots wait for it)', () => {
+    assert.deepEqual(clusterPlan({}, {}), []);
+    const bare = clusterPlan({ cluster: { replicasPerShard: 0 }, redis: { persistence: 'aof' } }, { cluster: { replicasPerShard: 0 }, redis: { persistence: 'rdb' } });
+    assert.equal(bare.length, 3);
+    assert.ok(bare.every((s) => s.startsWith('re-create redis-')), bare.join('\n'));
+  });
+});
+
+describe('a live cluster keeps its shape', () => {
+  const dirWith = async (t: Topology) => {
+    const dir = await makeTempDir('redis-ha-reshape-');
+    await writeFile(join(dir, TOPOLOGY_FILE), JSON.stringify(t));
+    return dir;
+  };
+  const runtime = (running: boolean) => ({ containers: async () => (running ? [{ service: 'redis-1' }] : []) }) as never;
+
+  it('other shards or replicas per shard on a running cluster: refused (exit 2) naming both shapes and what to do', async () => {
+    const dir = await dirWith(topologyOf('cluster', {}));
+    try {
+      await assert.rejects(refuseClusterReshape(runtime(true), topologyOf('cluster', { cluster: { shards: 4 } }), dir), (err: Error & { exitCode?: number; hint?: string }) => {
+        assert.match(err.message, /runs 3 shards x 1 replica\(s\); this deploy asks for 4 shards x 1 replica\(s\).*nothing was written or changed/);
+        assert.equal(err.exitCode, 2);
+        return true;
+      });
+      await assert.rejects(refuseClusterReshape(runtime(true), topologyOf('sentinel', {}), dir), /asks for the sentinel preset/);
+      // The same shape, or nothing running: allowed.
+      await refuseClusterReshape(runtime(true), topologyOf('cluster', { redis: { persistence: 'rdb' } }), dir);
+      await refuseClusterReshape(runtime(false), topologyOf('cluster', { cluster: { shards: 4 } }), dir);
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
+  it('a replicated deployment that is not becoming a cluster is not its business; no earlier render: allowed', async () => {
+    const dir = await dirWith(topologyOf('sentinel', {}));
+    try {
+      await refuseClusterReshape(runtime(true), topologyOf('full', {}), dir);
+      await assert.rejects(refuseClusterReshape(runtime(true), topologyOf('cluster', {}), dir), /runs the sentinel preset/);
+    } finally {
+      await removeDir(dir);
+    }
+    await refuseClusterReshape(runtime(true), topologyOf('cluster', {}), '/nonexistent/redis-ha-reshape');
   });
 });
