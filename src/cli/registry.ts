@@ -11,6 +11,7 @@ import { envCommand } from '../commands/env-cli.js';
 import { labCommand } from '../commands/lab-cli.js';
 import { presetsCommand } from '../commands/presets-cli.js';
 import { renderCommand } from '../commands/render-cli.js';
+import { reshardCommand } from '../commands/reshard-cli.js';
 import { restoreCommand } from '../commands/restore-cli.js';
 import { rotateSecretsCommand } from '../commands/rotate-secrets-cli.js';
 import { statusCommand } from '../commands/status-cli.js';
@@ -36,6 +37,7 @@ const COMMANDS: Command[] = [
   restoreCommand,
   testFailoverCommand,
   switchoverCommand,
+  reshardCommand,
   rotateSecretsCommand,
   labCommand,
   presetsCommand,

@@ -12,7 +12,9 @@ import { planClusterSwitchover, runClusterSwitchover, type ShardSwitchover } fro
 import { ClusterWorkload } from '../failover/cluster-workload.js';
 import { countShardWrites, type ShardWrites } from '../failover/cluster-metrics.js';
 import { writeGapMs } from '../failover/metrics.js';
-import { clusterShards, keySlot, shardOfSlot } from '../model/cluster.js';
+import { clusterShards, keySlot, liveShardRanges, shardOfSlotIn } from '../model/cluster.js';
+import { checkCluster } from '../health/cluster.js';
+import { probeCluster } from '../probes/cluster.js';
 import { clusterClientOptions, clusterStartupNodes } from '../probes/cluster-client.js';
 import { randomBytes } from 'node:crypto';
 import { locateDeployment } from './locate.js';
@@ -78,16 +80,20 @@ async function clusterSwitchover(
 ): Promise<ClusterSwitchoverReport> {
   const t = files.topology;
   const d = { topology: t, auth: files.admin, host: probeHost(t) };
-  const plan = clusterShards(t);
+  // The shards as they serve now (a reshard moves slots away from the creation plan's ranges);
+  // the creation plan when the cluster cannot be read (the operation then says why it stops).
+  const live = checkCluster(t, await probeCluster(d), { caughtUp: false }).shards;
+  const shards = live.length ? live : clusterShards(t).map((p) => ({ slots: `${p.slots[0]}-${p.slots[1]}`, master: p.master, replicas: p.replicas.map((service) => ({ service, linkUp: true })) }));
+  const plan = liveShardRanges(shards);
   // Bad input is refused before the measuring client writes anything (the live shards are checked again by the operation).
-  planClusterSwitchover(t, plan.map((p) => ({ slots: `${p.slots[0]}-${p.slots[1]}`, master: p.master, replicas: p.replicas.map((service) => ({ service, linkUp: true })) })), { shard: options.shard });
+  planClusterSwitchover(t, shards, { shard: options.shard });
   const workload = new ClusterWorkload(clusterStartupNodes(t), clusterClientOptions(t, files.admin), {
     rate: PROBE_RATE,
     durability: 'async',
     prefix: `redis-ha:switchover:${randomBytes(3).toString('hex')}`,
     maxMs: timeout * 1000 + 10_000,
     now: () => performance.now(),
-    shardOf: (key) => shardOfSlot(plan, keySlot(key)),
+    shardOf: (key) => shardOfSlotIn(plan, keySlot(key)),
     // Gone by themselves should this process die before it removes them.
     ttlMs: 60_000,
     removeOnStop: true,

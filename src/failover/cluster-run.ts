@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { addressOf, hostsOf, type Deployment } from '../deployment.js';
 import { waitHealthy } from '../health/wait-healthy.js';
-import { clusterShards, keySlot, shardOfSlot } from '../model/cluster.js';
+import { keySlot, liveShardRanges, shardOfSlotIn } from '../model/cluster.js';
 import { redisNodes } from '../model/nodes.js';
 import { formCluster } from '../operations/cluster-create.js';
 import type { HealStack } from '../operations/heal.js';
@@ -105,7 +105,6 @@ export async function runClusterScenario(name: ClusterScenarioName, o: ClusterRu
     durability: o.durability,
   };
   const now = () => performance.now();
-  const plan = clusterShards(t);
   const nodes = redisNodes(t);
   const endpoint = (node: string) => ({ host: addressOf(d, node), port: nodes.find((n) => n.name === node)!.hostPort });
   const prefix = `tf:${name}:${randomBytes(3).toString('hex')}`;
@@ -142,6 +141,8 @@ export async function runClusterScenario(name: ClusterScenarioName, o: ClusterRu
       result.failures.push(`the cluster serves ${shardsBefore.length} shard(s); there is no shard ${o.shard}`);
       return result;
     }
+    // The shards as they serve now (a reshard moves slots away from the creation plan's ranges).
+    const plan = liveShardRanges(shardsBefore);
     const target: LiveShard = { shard: o.shard, master: live.master, replicas: live.replicas.map((r) => r.service) };
     result.oldMaster = def.expectation === 'restart' ? null : target.master;
     // Node ids do not change: read once, so the observer names the nodes even while one is down.
@@ -151,12 +152,12 @@ export async function runClusterScenario(name: ClusterScenarioName, o: ClusterRu
     observer = new ClusterObserver({
       nodes: nodes.map((n) => ({ name: n.name, ...endpoint(n.name) })),
       auth: d.auth,
-      shardFirstSlots: plan.map((s) => s.slots[0]),
+      shardFirstSlots: plan.map((s) => s.ranges[0]![0]),
       serviceOf,
       now,
     });
     observer.start();
-    const shardOf = (key: string) => shardOfSlot(plan, keySlot(key));
+    const shardOf = (key: string) => shardOfSlotIn(plan, keySlot(key));
     workload = new ClusterWorkload(clusterStartupNodes(t, hostsOf(d)), clusterClientOptions(t, d.auth, hostsOf(d)), {
       rate: o.rate,
       durability: o.durability,
@@ -277,7 +278,6 @@ async function verifyKeys(
   prefix: string,
   endpoint: (node: string) => { host: string; port: number },
 ): Promise<void> {
-  const plan = clusterShards(d.topology);
   const spaces = await Promise.all(
     shards.map(async (s) => Promise.all([s.master, ...s.replicas.map((r) => r.service)].map((n) => readKeyspace(n, endpoint(n), d.auth, `${prefix}:*`, { cluster: true })))),
   );
@@ -288,7 +288,7 @@ async function verifyKeys(
   const missing = new Set(ops.filter((op) => op.outcome === 'ok' && !masterKeys.get(op.shard!)?.has(op.key)).map((op) => op.key));
   const readBack = new Map<string, string | null>();
   for (const [i, s] of shards.entries()) {
-    const keys = ops.filter((op) => op.outcome === 'indeterminate' && op.shard === plan[i]!.shard).map((op) => op.key);
+    const keys = ops.filter((op) => op.outcome === 'indeterminate' && op.shard === i + 1).map((op) => op.key);
     if (!keys.length) continue;
     try {
       for (const [k, v] of await readValues(endpoint(s.master), d.auth, keys, { cluster: true })) readBack.set(k, v);

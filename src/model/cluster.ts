@@ -62,6 +62,32 @@ export function keySlot(key: string): number {
   return crc16(new TextEncoder().encode(hashed)) % CLUSTER_SLOTS;
 }
 
+/** A shard as it serves now: after a reshard its ranges are no longer the creation plan's. */
+export interface ShardRanges {
+  shard: number;
+  ranges: [number, number][];
+}
+
+/** "0-10 12 20-30" (as status shows a master's slots) into ranges. Pure. */
+export const parseSlotRanges = (text: string): [number, number][] =>
+  text
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((r) => {
+      const [a, b = a] = r.split('-').map(Number);
+      return [a!, b!];
+    });
+
+/** The live shards (in slot order, as status lists them) with their ranges, numbered from 1. Pure. */
+export const liveShardRanges = (shards: readonly { slots: string }[]): ShardRanges[] => shards.map((s, i) => ({ shard: i + 1, ranges: parseSlotRanges(s.slots) }));
+
+/** The shard (1-based) that serves `slot` now. */
+export function shardOfSlotIn(shards: readonly ShardRanges[], slot: number): number {
+  const s = shards.find((x) => x.ranges.some(([a, b]) => a <= slot && slot <= b));
+  if (!s) throw new Error(`slot ${slot} is in no shard's ranges`);
+  return s.shard;
+}
+
 /** The shard (1-based) whose slot range holds `slot`. */
 export function shardOfSlot(shards: readonly Pick<ShardPlan, 'shard' | 'slots'>[], slot: number): number {
   const s = shards.find((x) => x.slots[0] <= slot && slot <= x.slots[1]);

@@ -1,9 +1,12 @@
-// A rolling deploy of a config change onto a live cluster, on the real engine: a 3 x 1 cluster
+// Live operations on a cluster, on the real engine. A rolling deploy of a config change: a 3 x 1 cluster
 // (fast profile) deployed with AOF, then deployed again with RDB persistence while a cluster
 // client (the printed snippet's options) writes across every slot. Asserted: the plan (each
 // replica first, then each master after a CLUSTER FAILOVER away from it), every node runs the
 // new config, the client saw no failed write and every acknowledged key is there, the cluster is
 // healthy; then a change of shape (4 shards) on the live cluster is refused with nothing written.
+// Then `reshard`: 2000 slots and their keys moved to another shard's master while its own
+// measuring client and ours write: every key there with its value, no failed write, the status
+// shows the new ranges; bad input refused with nothing changed.
 // `after` removes the deployment (through the CLI, then by label), also when a test fails.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -13,6 +16,8 @@ import type { DeployResult } from '../../src/commands/deploy.js';
 import { ClusterWorkload } from '../../src/failover/cluster-workload.js';
 import { readDeployment } from '../../src/files/deployment.js';
 import { clusterShards, keySlot, shardOfSlot } from '../../src/model/cluster.js';
+import type { ReshardReport } from '../../src/commands/reshard.js';
+import type { StatusSnapshot } from '../../src/health/status.js';
 import { clusterClientOptions, clusterStartupNodes } from '../../src/probes/cluster-client.js';
 import { withConnection } from '../../src/probes/connect.js';
 import { redisNodes } from '../../src/model/nodes.js';
@@ -24,7 +29,7 @@ const PORT_BASE = 24200;
 
 const deployArgs = (...extra: string[]) => ['deploy', 'cluster', '--name', NAME, '--port-base', String(PORT_BASE), '--profile', 'fast', '--json', ...IMAGE_FLAGS, ...extra];
 
-describe('rolling deploy of a live cluster (real engine)', { timeout: 600_000, skip: dockerSuiteSkip() }, () => {
+describe('live operations on a cluster: rolling deploy, reshard (real engine)', { timeout: 600_000, skip: dockerSuiteSkip() }, () => {
   const work = tempWorkdir('redis-ha-cluster-rolling-');
   const dir = join(work.dir, '.redis-ha', NAME);
   let deployed = false;
@@ -108,5 +113,64 @@ describe('rolling deploy of a live cluster (real engine)', { timeout: 600_000, s
     assert.equal(readFileSync(join(dir, 'compose.yaml'), 'utf8'), compose);
     const status = await runCli(['status', '--name', NAME, '--json'], { cwd: work.dir });
     assert.equal(status.exitCode, 0, status.stdout);
+  });
+
+  it('reshard moves 2000 slots and their keys to another master while clients write: nothing lost, nothing failed', async (t) => {
+    if (!requireDocker(t) || !deployed) return;
+    const files = await readDeployment(dir);
+    const shardsOf = async () => {
+      const r = await runCli(['status', '--name', NAME, '--json'], { cwd: work.dir });
+      assert.equal(r.exitCode, 0, r.stdout);
+      return (JSON.parse(r.stdout) as StatusSnapshot).shards!;
+    };
+    const before = await shardsOf();
+    const [first, second] = before;
+    assert.equal(first!.slots, '0-5460');
+    // Keys across every slot, as an application would have them.
+    const client = new Cluster(clusterStartupNodes(files.topology), clusterClientOptions(files.topology, files.admin));
+    try {
+      const keys = Array.from({ length: 20_000 }, (_, i) => `clr-it:data:${i}`);
+      for (let i = 0; i < keys.length; i += 1000) await Promise.all(keys.slice(i, i + 1000).map((k) => client.set(k, `v-${k}`)));
+      const moving = keys.filter((k) => keySlot(k) < 2000).length;
+
+      const r = await runCli(['reshard', '--name', NAME, '--slots', '0-1999', '--to', second!.master, '--json'], { cwd: work.dir, timeoutMs: 300_000 });
+      assert.equal(r.exitCode, 0, `reshard failed:\n${r.stderr}\n${r.stdout}`);
+      const report = JSON.parse(r.stdout) as ReshardReport;
+      assert.equal(report.slots, 2000);
+      assert.deepEqual(report.moves.map((m) => [m.from, m.slots]), [[first!.master, '0-1999']]);
+      // Ours, and those of its measuring client that fell in the moved slots.
+      assert.ok(report.keys >= moving && report.keys < moving + report.writes.acked + report.writes.indeterminate, `${report.keys} keys moved, ${moving} of ours in those slots`);
+      assert.ok(report.writes.acked > 0, JSON.stringify(report.writes));
+      assert.equal(report.writes.failed, 0, JSON.stringify(report.writes));
+
+      const values = await Promise.all(keys.map((k) => client.get(k)));
+      const wrong = keys.filter((k, i) => values[i] !== `v-${k}`);
+      assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} keys missing or wrong after the move`);
+      const after = await shardsOf();
+      assert.equal(after[0]!.master, second!.master, JSON.stringify(after));
+      assert.equal(after[0]!.slots, `0-1999 ${second!.slots}`);
+      assert.equal(after[1]!.slots, '2000-5460');
+      for (let i = 0; i < keys.length; i += 1000) await Promise.all(keys.slice(i, i + 1000).map((k) => client.unlink(k)));
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('reshard refuses bad input with nothing moved: a reversed range, a node that is not a master, a shard left empty', async (t) => {
+    if (!requireDocker(t) || !deployed) return;
+    const map = async () => (JSON.parse((await runCli(['status', '--name', NAME, '--json'], { cwd: work.dir })).stdout) as StatusSnapshot).shards!.map((s) => `${s.slots}=${s.master}`).join(', ');
+    const before = await map();
+    const shards = (JSON.parse((await runCli(['status', '--name', NAME, '--json'], { cwd: work.dir })).stdout) as StatusSnapshot).shards!;
+    const replica = shards[0]!.replicas[0]!.service;
+    for (const [args, message] of [
+      [['--slots', '100-50', '--to', shards[0]!.master], /--slots 100-50: expected a slot or a range/],
+      [['--slots', '0-10', '--to', replica], new RegExp(`--to ${replica}: not a master`)],
+      [['--slots', '2000-5460', '--to', shards[2]!.master], /would leave .* serving no slot/],
+    ] as const) {
+      const r = await runCli(['reshard', '--name', NAME, ...args, '--rate', '0'], { cwd: work.dir });
+      assert.equal(r.exitCode, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    assert.equal(await map(), before);
   });
 });

@@ -1,0 +1,109 @@
+// `redis-ha reshard`: moves a range of hash slots, with their keys, to another master of a live
+// cluster (operations/cluster-reshard.ts), while a cluster client made with the printed
+// snippet's options writes across every slot: the write gap and failed writes it saw.
+import { randomBytes } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import { ClusterWorkload } from '../failover/cluster-workload.js';
+import { countShardWrites, type ShardWrites } from '../failover/cluster-metrics.js';
+import { writeGapMs } from '../failover/metrics.js';
+import { readDeployment } from '../files/deployment.js';
+import { lines, type Io } from '../io.js';
+import { clusterShards, keySlot, liveShardRanges, shardOfSlotIn } from '../model/cluster.js';
+import { checkCluster } from '../health/cluster.js';
+import { probeCluster } from '../probes/cluster.js';
+import { probeHost } from '../model/nodes.js';
+import { parseSlotRange, runReshard, type ReshardResult } from '../operations/cluster-reshard.js';
+import { clusterClientOptions, clusterStartupNodes } from '../probes/cluster-client.js';
+import { printJson, style, symbols } from '../report/style.js';
+import type { CommandContext } from './context.js';
+import { locateDeployment } from './locate.js';
+
+export interface ReshardCommandOptions {
+  name?: string;
+  dir?: string;
+  /** "FIRST-LAST" or one slot. */
+  slots: string;
+  /** The master that serves them afterwards, e.g. redis-2. */
+  to: string;
+  /** Seconds for the whole move. */
+  timeout?: number;
+  /** Writes per second of the measuring client (0: none). */
+  rate?: number;
+}
+
+export interface ReshardReport extends ReshardResult {
+  rate: number;
+  /** The measuring client's longest stretch without an acknowledged write, and its writes. */
+  writeGapMs: number | null;
+  writes: ShardWrites;
+}
+
+const DEFAULT_RATE = 100;
+
+export async function reshard(options: ReshardCommandOptions, context: Pick<CommandContext, 'runtime' | 'signal' | 'io'>): Promise<ReshardReport> {
+  const timeout = options.timeout ?? 600;
+  if (!Number.isFinite(timeout) || timeout < 5 || timeout > 3600) throw new UsageError(`--timeout ${timeout} is out of range`, 'use 5 to 3600 seconds');
+  const rate = options.rate ?? DEFAULT_RATE;
+  if (!Number.isInteger(rate) || rate < 0 || rate > 2000) throw new UsageError(`--rate ${rate} is out of range`, 'use 0 (no measuring client) to 2000 writes per second');
+  const slots = parseSlotRange(options.slots);
+  if (!/^redis-[0-9]+$/.test(options.to)) throw new UsageError(`--to ${options.to}: expected a Redis node name like redis-2`, 'the masters are in `redis-ha status`');
+  const files = await readDeployment(await locateDeployment(options, context.runtime, context.io.cwd));
+  const t = files.topology;
+  if (!t.cluster.enabled) throw new UsageError(`${t.name} is not a cluster (preset ${t.preset}): it has no slots to move`, 'reshard takes a deployment of the cluster preset');
+  if (t.target === 'swarm') throw new UsageError(`reshard is not available on swarm yet (${t.name} is a stack); nothing was changed`, 'on compose it is');
+  const d = { topology: t, auth: files.admin, host: probeHost(t) };
+  // Which shard a key's slot is in, as the cluster serves now (the writes are counted in all).
+  const live = checkCluster(t, await probeCluster(d), { caughtUp: false }).shards;
+  const plan = live.length ? liveShardRanges(live) : clusterShards(t).map((p) => ({ shard: p.shard, ranges: [p.slots] }));
+  const workload = rate
+    ? new ClusterWorkload(clusterStartupNodes(t), clusterClientOptions(t, files.admin), {
+        rate,
+        durability: 'async',
+        prefix: `redis-ha:reshard:${randomBytes(3).toString('hex')}`,
+        maxMs: timeout * 1000 + 10_000,
+        now: () => performance.now(),
+        shardOf: (key) => shardOfSlotIn(plan, keySlot(key)),
+        // Gone by themselves should this process die before it removes them.
+        ttlMs: 60_000,
+        removeOnStop: true,
+      })
+    : undefined;
+  await workload?.start();
+  const started = performance.now();
+  let result: ReshardResult;
+  try {
+    result = await runReshard({
+      deployment: d,
+      slots,
+      to: options.to,
+      timeoutMs: timeout * 1000,
+      signal: context.signal,
+      onProgress: (p) => {
+        if (p.slotsDone % 256 === 0 || p.slotsDone === p.slots) lines(context.io).err(style.dim(`moved ${p.slotsDone} of ${p.slots} slot(s), ${p.keys} key(s)`));
+      },
+    });
+    // A moment of writes after the last slot, so a gap can close.
+    if (workload) await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    await workload?.stop();
+  }
+  const ops = workload?.ops ?? [];
+  return { ...result, rate, writeGapMs: workload ? writeGapMs(ops, 'cluster', started) : null, writes: countShardWrites(ops, () => true) };
+}
+
+export function formatReshard(r: ReshardReport): string {
+  const clean = r.writes.failed + r.writes.indeterminate === 0;
+  const out = [
+    r.slots
+      ? `${clean ? symbols.ok() : symbols.fail()} ${style.bold(r.deployment)}: ${r.slots} slot(s) and ${r.keys} key(s) moved to ${style.bold(r.to)} in ${r.movedMs} ms; every node agreed after ${r.agreedMs} ms`
+      : `${symbols.ok()} ${style.bold(r.deployment)}: ${r.to} already serves every slot asked for; nothing moved`,
+    ...r.moves.map((m) => `  from ${m.from}: slots ${m.slots} (${m.slotCount}), ${m.keys} key(s)`),
+  ];
+  if (r.rate) out.push(`  a cluster client writing ${r.rate}/s meanwhile: gap ${r.writeGapMs === null ? '-' : `${r.writeGapMs} ms`}, ${r.writes.acked} acknowledged, ${r.writes.failed} failed, ${r.writes.indeterminate} indeterminate`);
+  return out.join('\n');
+}
+
+export function printReshard(r: ReshardReport, json: boolean, io: Io): void {
+  if (json) printJson(io.stdout, r);
+  else lines(io).out(formatReshard(r));
+}
