@@ -68,3 +68,18 @@ export function shardOfSlot(shards: readonly Pick<ShardPlan, 'shard' | 'slots'>[
   if (!s) throw new Error(`slot ${slot} is in no shard's range`);
   return s.shard;
 }
+
+/** Slot ranges as CLUSTER NODES and status print them: [[0, 10], [20, 20]] -> "0-10 20". */
+export const formatSlotRanges = (ranges: readonly (readonly [number, number])[]) => ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(' ');
+
+/** "0-10 20" -> [[0, 10], [20, 20]]; undefined for anything else. */
+export function parseSlotRanges(text: string): [number, number][] | undefined {
+  const ranges = text
+    .trim()
+    .split(/\s+/)
+    .map((part) => {
+      const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+      return m ? ([Number(m[1]), Number(m[2] ?? m[1])] as [number, number]) : undefined;
+    });
+  return ranges.every((r) => r !== undefined && r[0] <= r[1] && r[1] < CLUSTER_SLOTS) ? (ranges as [number, number][]) : undefined;
+}
