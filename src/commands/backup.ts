@@ -72,7 +72,7 @@ export function printBackup(result: TakenBackup | TakenClusterBackup, json: bool
 
 function printClusterBackup(result: TakenClusterBackup, json: boolean, io: Io): void {
   const { out, err } = lines(io);
-  if (json) return printJson(io.stdout, { ok: true, dir: result.dir, manifestFile: result.manifestFile, notes: result.notes, timings: result.timings, ...result.manifest });
+  if (json) return printJson(io.stdout, { ok: true, dir: result.dir, manifest: result.manifestFile, notes: result.notes, timings: result.timings, ...result.manifest });
   for (const note of result.notes) err(style.dim(`note: ${note}`));
   const m = result.manifest;
   out(`${symbols.ok()} backup of ${style.bold(m.deployment)}: ${result.dir} (${m.shards.length} shards, ${m.keys} keys) in ${(result.timings.totalMs / 1000).toFixed(1)} s`);

@@ -254,7 +254,7 @@ describe('cluster backup and restore on the real engine', { timeout: TIMEOUT, sk
     t.diagnostic(`cluster restore of ${keys} keys: ${JSON.stringify(result.timings)}`);
   });
 
-  it('deploy --restore starts a new cluster (persistence rdb) from the backup; a cluster of other shards is refused, nothing written', async (t) => {
+  it('deploy --restore starts a new cluster (3 x 0, persistence rdb) from the backup; its backup is taken on the masters, with notes; other shards are refused', async (t) => {
     if (!requireDocker(t) || !deployed) return;
     const refused = await runCli(['deploy', 'cluster', '--name', B.name, '--port-base', String(B.portBase), '--shards', '4', '--restore', backupDir, ...IMAGE_FLAGS], { cwd: work.dir });
     assert.equal(refused.exitCode, 2, refused.stderr);
@@ -263,17 +263,28 @@ describe('cluster backup and restore on the real engine', { timeout: TIMEOUT, sk
     assert.equal(existsSync(join(work.dir, '.redis-ha', B.name)), false);
 
     const r = await runCli(
-      ['deploy', 'cluster', '--name', B.name, '--port-base', String(B.portBase), '--profile', 'fast', '--persistence', 'rdb', '--restore', backupDir, '--json', ...IMAGE_FLAGS],
+      ['deploy', 'cluster', '--name', B.name, '--port-base', String(B.portBase), '--profile', 'fast', '--replicas-per-shard', '0', '--persistence', 'rdb', '--restore', backupDir, '--json', ...IMAGE_FLAGS],
       { cwd: work.dir },
     );
     assert.equal(r.exitCode, 0, `deploy --restore failed:\n${r.stderr}\n${r.stdout}`);
     const result = JSON.parse(r.stdout) as DeployResult;
     const restored = result.restored as ClusterRestoreOutcome & { file: string };
     assert.equal(restored.keys, keys);
-    const nodesB = await nodes(B.portBase, readUser(work.dir, B.name, 'admin'));
-    for (const n of nodesB) assert.equal(n.keys, before0.find((b) => b.node === n.node)!.keys, `${B.name} ${n.node} keys`);
-    assert.ok(nodesB.every((n) => n.state === 'ok'));
+    const authB = readUser(work.dir, B.name, 'admin');
+    for (const i of [1, 2, 3]) {
+      const digest = await digestKeyspace({ host: '127.0.0.1', port: B.portBase + i }, authB);
+      assert.equal(digest.keys, before0[i - 1]!.keys, `${B.name} redis-${i} keys`);
+      assert.equal(digest.digest, digests.get(`redis-${i}`), `${B.name} redis-${i} digest`);
+    }
     t.diagnostic(`deploy --restore: healthy ${result.timings.totalMs} ms, restore ${restored.timings.totalMs} ms`);
+
+    const out = join(work.dir, 'b-backup');
+    const b = await runCli(['backup', '--name', B.name, '--out', out, '--json'], { cwd: work.dir });
+    assert.equal(b.exitCode, 0, b.stderr);
+    const json = JSON.parse(b.stdout) as ClusterBackupManifest & { notes: string[] };
+    assert.deepEqual(json.shards.map((s) => [s.source.node, s.source.role, s.keys]), [1, 2, 3].map((i) => [`redis-${i}`, 'master', before0[i - 1]!.keys]));
+    assert.equal(json.notes.length, 3);
+    assert.match(json.notes[0]!, /shard 1 \(0-5460\) has no replicas: its snapshot is taken on the master redis-1/);
   });
 
   it('backup of a cluster with a shard down is refused (exit 1), nothing written', async (t) => {
