@@ -47,6 +47,9 @@ export function chooseShardSources(t: Deployment['topology'], nodes: ClusterNode
   if (served !== CLUSTER_SLOTS) problems.push(`${served} of ${CLUSTER_SLOTS} slots are served`);
   if (shards.length !== t.cluster.shards) problems.push(`${shards.length} shard(s) serve slots, the topology has ${t.cluster.shards}`);
   for (const s of shards) if (!idOf.has(s.master)) problems.push(`the master ${s.master} of slots ${s.slots} does not answer`);
+  // A slot being moved has keys on two nodes: the shard files would not match the slot map.
+  const moving = nodes.filter((n) => n.peers?.find((p) => p.flags.includes('myself'))?.openSlots?.length);
+  if (moving.length) problems.push(`slots are being moved (${moving.map((n) => `${n.service}: ${n.peers!.find((p) => p.flags.includes('myself'))!.openSlots!.join(' ')}`).join('; ')})`);
   const notOk = nodes.filter((n) => n.reachable && n.info?.state !== 'ok');
   if (notOk.length) problems.push(`${notOk.map((n) => `${n.service} says cluster_state:${n.info?.state}`).join(', ')}`);
   // One slot map on every answering node (by node id), else a failover or migration is under way.

@@ -153,6 +153,11 @@ describe('cluster backup: the node each shard is saved on', () => {
     assert.equal(err.exitCode, EXIT.failed);
     assert.match(err.message, /the cluster of .* is not whole, so no backup was taken \(nothing was written\): the master redis-3 of slots 10923-16383 does not answer/);
 
+    // redis-2 migrating slot 5461 to redis-3 (its own line of CLUSTER NODES says so).
+    const moving = states(FORMED);
+    moving[1]!.peers!.find((p) => p.flags.includes('myself'))!.openSlots = ['[5461->-id3]'];
+    assert.throws(() => chooseShardSources(t, moving), /slots are being moved \(redis-2: \[5461->-id3\]\)/);
+
     const split = states(FORMED, (viewer, peer) => (viewer.service === 'redis-6' && peer.id === 'id3' ? { ...peer, slots: [[10923, 16000]] } : peer));
     assert.throws(() => chooseShardSources(t, split), /the nodes disagree on the slot map/);
   });

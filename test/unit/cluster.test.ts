@@ -230,6 +230,7 @@ describe('cluster: what the nodes say', () => {
     assert.equal(peers.length, 4);
     assert.deepEqual(peers[0], { id: 'aaa1', ip: '172.22.0.7', port: 6379, hostname: 'redis-1', flags: ['myself', 'master'], configEpoch: 1, connected: true, slots: [[0, 5460]] });
     assert.deepEqual(peers[2]!.slots, [[10923, 16383]], 'a migrating slot entry is left out');
+    assert.deepEqual(peers[2]!.openSlots, ['[16000->-ddd4]'], '... and kept apart');
     assert.deepEqual([peers[2]!.flags, peers[2]!.connected], [['master', 'fail?'], false]);
     assert.deepEqual([peers[3]!.ip, peers[3]!.masterId, peers[3]!.hostname], ['', 'aaa1', 'redis-4']);
   });
