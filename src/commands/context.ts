@@ -123,6 +123,6 @@ export function refuseOnCluster(t: Topology, command: string): void {
   if (!t.cluster.enabled) return;
   throw new UsageError(
     `${command} is not available for a cluster deployment yet (${t.name} runs the cluster preset); nothing was changed`,
-    `see \`redis-ha status --name ${t.name}\` for its shards; deploy, status and cleanup handle clusters`,
+    `see \`redis-ha status --name ${t.name}\` for its shards; deploy, status, switchover, backup, restore and cleanup handle clusters`,
   );
 }

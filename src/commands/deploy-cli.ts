@@ -18,7 +18,7 @@ const builder = (y: Argv<GlobalArgs>) =>
     .option('node-host', nodeHostOption)
     .example('$0 deploy sentinel', 'Master, 2 replicas, 3 Sentinels on 127.0.0.1:7001-7003 and 7101-7103')
     .example('$0 deploy full --replicas 3', 'Onto a live deployment: adds redis-4, nothing else restarts')
-    .option('restore', { type: 'string', describe: 'Start a NEW deployment from a backup (an .rdb written by `redis-ha backup`)' })
+    .option('restore', { type: 'string', describe: 'Start a NEW deployment from a backup (an .rdb written by `redis-ha backup`; of a cluster, its directory)' })
     .example('$0 deploy sentinel --name shop2 --port-base 8000 --restore shop-20250101T120000Z.rdb', 'A new deployment holding the data of a backup')
     .example('$0 deploy full --profile fast', 'With HAProxy (writes :7200, reads :7201) and 1 s failure detection')
     .example('$0 deploy sentinel --name b --port-base 8000', 'A second deployment beside the first')

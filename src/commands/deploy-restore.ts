@@ -6,7 +6,9 @@
 // redis-check-rdb before any container runs; one restore path, tested once, is worth more.
 // Nothing is written or started before the file is verified and the deployment is known to be
 // new; a file the image's redis-check-rdb refuses removes the fresh deployment again. On swarm
-// the same: the deployment is looked for through the swarm (every node's engine).
+// the same: the deployment is looked for through the swarm (every node's engine). A cluster
+// starts from a cluster backup directory whose shards are the new cluster's (checked against
+// its creation plan before anything is written).
 import { resolve } from 'node:path';
 import { verifyBackupFile, type BackupManifest } from '../operations/backup-file.js';
 import { restoreData, type RestoreOutcome } from '../operations/restore.js';
@@ -18,12 +20,10 @@ import type { ProjectSpec, Runtime } from '../runtime/runtime.js';
 import { lines, type Io } from '../io.js';
 import { style } from '../report/style.js';
 import { toLoadOptions, type TopologyArgs } from './topology-options.js';
-import { refuseOnCluster } from './context.js';
+import { verifyClusterBackup, type ClusterBackupManifest } from '../operations/cluster-backup-file.js';
+import { plannedShards, refuseMismatch, restoreCluster, type ClusterRestoreOutcome } from '../operations/cluster-restore.js';
 
-export interface PendingRestore {
-  file: string;
-  manifest: BackupManifest;
-}
+export type PendingRestore = { file: string; manifest: BackupManifest; cluster?: undefined } | { file: string; cluster: ClusterBackupManifest };
 
 /**
  * Before deploy writes anything: the backup verified, the deployment new (asked of the engine
@@ -36,9 +36,15 @@ export async function prepareDeployRestore(
 ): Promise<PendingRestore> {
   if (options.wait === false) throw new UsageError('--restore cannot be combined with --no-wait; nothing was changed', 'drop --no-wait: the restore needs a healthy deployment');
   const file = resolve(cwd, options.restore);
-  const manifest = await verifyBackupFile(file);
   const { topology } = await loadTopology(toLoadOptions(options, cwd));
-  refuseOnCluster(topology, 'deploy --restore');
+  let pending: PendingRestore;
+  if (topology.cluster.enabled) {
+    const { dir, manifest } = await verifyClusterBackup(file);
+    refuseMismatch(topology, dir, manifest, plannedShards(topology));
+    pending = { file: dir, cluster: manifest };
+  } else {
+    pending = { file, manifest: await verifyBackupFile(file) };
+  }
   const runtime = await engineFor(topology);
   await runtime.checkEngine();
   const [containers, volumes] = await Promise.all([runtime.containers(topology.name), runtime.volumes(topology.name)]);
@@ -49,7 +55,7 @@ export async function prepareDeployRestore(
       `to replace its data: redis-ha restore ${options.restore} --name ${topology.name} --yes`,
     );
   }
-  return { file, manifest };
+  return pending;
 }
 
 /** After the new deployment is healthy: the restore; a refused file removes the new deployment. */
@@ -58,10 +64,11 @@ export async function restoreNewDeployment(
   d: Deployment,
   project: ProjectSpec,
   ctx: { runtime: Runtime; io: Io; progress: boolean; timeoutMs: number },
-): Promise<RestoreOutcome> {
+): Promise<RestoreOutcome | ClusterRestoreOutcome> {
   const say = (text: string) => (ctx.progress ? lines(ctx.io).err(style.dim(`  restore: ${text}`)) : undefined);
   try {
-    return await restoreData(d, ctx.runtime, pending.file, pending.manifest, { timeoutMs: ctx.timeoutMs, onStep: say });
+    const options = { timeoutMs: ctx.timeoutMs, onStep: say };
+    return pending.cluster ? await restoreCluster(d, ctx.runtime, pending.file, pending.cluster, options) : await restoreData(d, ctx.runtime, pending.file, pending.manifest, options);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     const removed = await ctx.runtime.down(project, { volumes: true }).then(() => true, () => false);

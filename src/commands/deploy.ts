@@ -32,6 +32,7 @@ import { stackRollout, type StackRollout } from '../operations/stack-rollout.js'
 import { prepareDeployRestore, restoreNewDeployment } from './deploy-restore.js';
 import { outDir } from './topology-options.js';
 import type { RestoreOutcome } from '../operations/restore.js';
+import type { ClusterRestoreOutcome } from '../operations/cluster-restore.js';
 import { waitHealthy } from '../health/wait-healthy.js';
 import { describeClusterStep, formCluster } from '../operations/cluster-create.js';
 
@@ -95,7 +96,7 @@ export interface DeployResult {
   /** Cluster: the steps run to create it (none when it was already formed). */
   clusterSteps?: string[];
   /** With --restore: what was restored, per node key count and digest. */
-  restored?: RestoreOutcome & { file: string };
+  restored?: (RestoreOutcome | ClusterRestoreOutcome) & { file: string };
 }
 
 const CHECK_TASKS: { check: CheckName; title: string; timing: keyof DeployTimings }[] = [
@@ -450,7 +451,11 @@ export function printDeployResult(result: DeployResult, json: boolean, io: Io): 
       ? `${symbols.ok()} ${style.bold(result.deployment)} (${result.preset}) is healthy after ${total} s`
       : `${symbols.ok()} ${style.bold(result.deployment)} (${result.preset}) started (not waiting for health: --no-wait)`,
   );
-  if (result.restored) out(`${symbols.ok()} restored ${result.restored.keys} keys from ${result.restored.file} in ${(result.restored.timings.totalMs / 1000).toFixed(1)} s; every node has digest ${result.restored.nodes[0]?.digest}`);
+  if (result.restored) {
+    const r = result.restored;
+    const checked = 'shards' in r ? `${r.shards.length} shards, every node with its shard's key count and digest` : `every node has digest ${r.nodes[0]?.digest}`;
+    out(`${symbols.ok()} restored ${r.keys} keys from ${r.file} in ${(r.timings.totalMs / 1000).toFixed(1)} s; ${checked}`);
+  }
   out('\nEndpoints:');
   for (const e of result.endpoints) out(`  ${e.service.padEnd(11)} ${e.address.padEnd(24)} ${style.dim(e.role)}`);
   out(

@@ -4,7 +4,7 @@ import type { BuiltArgs, CommandLine, GlobalArgs } from './context.js';
 import { nodeHostOption, withDeploymentOptions } from './deployment-options.js';
 
 const builder = (y: Argv<GlobalArgs>) =>
-  withDeploymentOptions(y.positional('file', { type: 'string', demandOption: true, describe: 'The .rdb written by `redis-ha backup` (its .rdb.json beside it)' }))
+  withDeploymentOptions(y.positional('file', { type: 'string', demandOption: true, describe: 'The .rdb written by `redis-ha backup` (its .rdb.json beside it); of a cluster, the directory it wrote' }))
     .option('yes', { type: 'boolean', describe: 'Really replace every node\'s data' })
     .option('timeout', { type: 'number', default: 120, describe: 'Seconds for each wait (load, sync, health)' })
     .option('node-host', nodeHostOption)

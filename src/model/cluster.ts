@@ -68,18 +68,8 @@ export interface ShardRanges {
   ranges: [number, number][];
 }
 
-/** "0-10 12 20-30" (as status shows a master's slots) into ranges. Pure. */
-export const parseSlotRanges = (text: string): [number, number][] =>
-  text
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((r) => {
-      const [a, b = a] = r.split('-').map(Number);
-      return [a!, b!];
-    });
-
 /** The live shards (in slot order, as status lists them) with their ranges, numbered from 1. Pure. */
-export const liveShardRanges = (shards: readonly { slots: string }[]): ShardRanges[] => shards.map((s, i) => ({ shard: i + 1, ranges: parseSlotRanges(s.slots) }));
+export const liveShardRanges = (shards: readonly { slots: string }[]): ShardRanges[] => shards.map((s, i) => ({ shard: i + 1, ranges: parseSlotRanges(s.slots) ?? [] }));
 
 /** The shard (1-based) that serves `slot` now. */
 export function shardOfSlotIn(shards: readonly ShardRanges[], slot: number): number {
@@ -93,4 +83,19 @@ export function shardOfSlot(shards: readonly Pick<ShardPlan, 'shard' | 'slots'>[
   const s = shards.find((x) => x.slots[0] <= slot && slot <= x.slots[1]);
   if (!s) throw new Error(`slot ${slot} is in no shard's range`);
   return s.shard;
+}
+
+/** Slot ranges as CLUSTER NODES and status print them: [[0, 10], [20, 20]] -> "0-10 20". */
+export const formatSlotRanges = (ranges: readonly (readonly [number, number])[]) => ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(' ');
+
+/** "0-10 20" -> [[0, 10], [20, 20]]; undefined for anything else. */
+export function parseSlotRanges(text: string): [number, number][] | undefined {
+  const ranges = text
+    .trim()
+    .split(/\s+/)
+    .map((part) => {
+      const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+      return m ? ([Number(m[1]), Number(m[2] ?? m[1])] as [number, number]) : undefined;
+    });
+  return ranges.every((r) => r !== undefined && r[0] <= r[1] && r[1] < CLUSTER_SLOTS) ? (ranges as [number, number][]) : undefined;
 }

@@ -50,7 +50,7 @@ export async function stagingDir(finalPath: string): Promise<{ dir: string; disc
   return { dir, discard: () => rm(dir, { recursive: true, force: true }) };
 }
 
-async function writePrivate(path: string, text: string): Promise<void> {
+export async function writePrivate(path: string, text: string): Promise<void> {
   const handle = await open(path, 'wx', 0o600);
   try {
     await handle.writeFile(text);
@@ -101,7 +101,12 @@ export async function verifyBackupFile(rdbPath: string): Promise<BackupManifest>
     (s) => (s.isFile() ? s.size : undefined),
     () => undefined,
   );
-  if (size === undefined) throw refuse('no such file', 'give the path of an .rdb written by `redis-ha backup`');
+  if (size === undefined) {
+    const isDir = await stat(rdbPath).then((s) => s.isDirectory(), () => false);
+    throw isDir
+      ? refuse('it is a directory (a cluster backup), and this deployment is not a cluster', 'restore a cluster backup into a cluster deployment; here give the .rdb of a `redis-ha backup` of a replicated deployment')
+      : refuse('no such file', 'give the path of an .rdb written by `redis-ha backup`');
+  }
   let manifest: BackupManifest;
   try {
     manifest = JSON.parse(await readFile(manifestPath(rdbPath), 'utf8')) as BackupManifest;
@@ -118,15 +123,29 @@ export async function verifyBackupFile(rdbPath: string): Promise<BackupManifest>
   if (manifest.version > MANIFEST_VERSION) {
     throw refuse(`manifest version ${manifest.version} is newer than this redis-ha understands (${MANIFEST_VERSION})`, 'upgrade redis-ha');
   }
-  if (size !== manifest.rdb.bytes) {
+  await checkRdbFile(rdbPath, size, manifest.rdb, refuse);
+  return manifest;
+}
+
+/**
+ * The RDB at `path` (of `size` bytes) against what its manifest says of it; `refuse` builds the
+ * error, `name` says which file in it (default: "the file").
+ */
+export async function checkRdbFile(
+  path: string,
+  size: number,
+  rdb: { bytes: number; sha256: string },
+  refuse: (what: string, hint: string) => Error,
+  name?: string,
+): Promise<void> {
+  if (size !== rdb.bytes) {
     throw refuse(
-      `the file has ${size} bytes, its manifest says ${manifest.rdb.bytes} (${size < manifest.rdb.bytes ? 'truncated' : 'grown'})`,
+      `${name ?? 'the file'} has ${size} bytes, its manifest says ${rdb.bytes} (${size < rdb.bytes ? 'truncated' : 'grown'})`,
       'copy the backup again from where it was kept',
     );
   }
-  const sha = await sha256File(rdbPath);
-  if (sha !== manifest.rdb.sha256) {
-    throw refuse(`its sha256 ${sha.slice(0, 16)}... differs from the manifest's ${manifest.rdb.sha256.slice(0, 16)}... (the file is corrupt or was changed)`, 'copy the backup again from where it was kept');
+  const sha = await sha256File(path);
+  if (sha !== rdb.sha256) {
+    throw refuse(`${name ? `the sha256 of ${name}` : 'its sha256'} ${sha.slice(0, 16)}... differs from the manifest's ${rdb.sha256.slice(0, 16)}... (the file is corrupt or was changed)`, 'copy the backup again from where it was kept');
   }
-  return manifest;
 }

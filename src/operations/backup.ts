@@ -113,6 +113,88 @@ export async function bgsave(
   });
 }
 
+/** One node's snapshot, staged on the host: what a manifest says of it. */
+export interface NodeSnapshot {
+  keyspace: Record<string, number>;
+  /** Keys in the file (redis-check-rdb's count). */
+  keys: number;
+  bytes: number;
+  sha256: string;
+  redisVersion: string;
+  /** The node's replication offset, read before the save. */
+  replOffset: number;
+  savedAt: string;
+  /** The node's own RDB, for `forget`: a node without persistence must not find it after a restart. */
+  container: ContainerInfo;
+  rdbInContainer: string;
+  timings: { saveMs: number; copyMs: number; checkMs: number };
+}
+
+/**
+ * BGSAVE on `service`, its RDB copied to `staged` on the host (private, fsynced) and checked by
+ * the image's own redis-check-rdb. A file it refuses fails (nothing is published).
+ */
+export async function snapshotNode(
+  d: Deployment,
+  runtime: Runtime,
+  containers: ContainerInfo[],
+  service: string,
+  staged: string,
+  options: { timeoutMs: number; signal?: AbortSignal; clock?: Clock },
+): Promise<NodeSnapshot> {
+  const t0 = performance.now();
+  const t = d.topology;
+  const container = containers.find((c) => c.service === service && c.state === 'running');
+  if (!container) throw new FailedError(`no running container for ${service}`, `check with \`redis-ha status --name ${t.name}\``);
+  const ref = redisNodes(t).find((n) => n.name === service)!;
+  const endpoint = { host: addressOf(d, ref.name), port: ref.hostPort };
+
+  const [config, dbfile, serverInfo, replication] = await withConnection(
+    endpoint,
+    d.auth,
+    async (r) => [(await r.config('GET', 'dir')) as string[], (await r.config('GET', 'dbfilename')) as string[], await r.info('server'), await r.info('replication')] as const,
+    5000,
+  );
+  const rdbInContainer = `${config[1] ?? '/data'}/${dbfile[1] ?? 'dump.rdb'}`;
+  const repl = parseInfo(replication);
+  const replOffset = Number(repl.role === 'master' ? repl.master_repl_offset : (repl.slave_repl_offset ?? repl.master_repl_offset) ?? 0);
+
+  options.signal?.throwIfAborted();
+  await bgsave(endpoint, d.auth, { timeoutMs: options.timeoutMs, clock: options.clock, signal: options.signal, node: service });
+  const saved = performance.now();
+  const savedAt = new Date().toISOString();
+  const keyspace = parseKeyspace(await withConnection(endpoint, d.auth, (r) => r.info('keyspace'), 5000));
+
+  options.signal?.throwIfAborted();
+  await runtime.copyFrom(container.id, rdbInContainer, staged);
+  const { bytes, sha256 } = await sealRdb(staged);
+  const copied = performance.now();
+  const check = await checkRdbInContainer(runtime, container, staged);
+  if (!check.ok) {
+    throw new FailedError(`the RDB saved on ${service} fails redis-check-rdb: ${check.problem}; no backup was written`, `see the log of ${service}; try again`);
+  }
+  return {
+    keyspace,
+    // The file's own count (redis-check-rdb read every key); INFO above is the node's count
+    // at the time, which under writes may already be a few keys further.
+    keys: check.keysRead ?? totalKeys(keyspace),
+    bytes,
+    sha256,
+    redisVersion: parseInfo(serverInfo).redis_version ?? 'unknown',
+    replOffset,
+    savedAt,
+    container,
+    rdbInContainer,
+    timings: { saveMs: Math.round(saved - t0), copyMs: Math.round(copied - saved), checkMs: Math.round(performance.now() - copied) },
+  };
+}
+
+/** Without persistence a node must come back empty after a restart, not with the snapshot taken on it. */
+export async function forgetSnapshot(d: Deployment, runtime: Runtime, snapshot: NodeSnapshot): Promise<void> {
+  if (d.topology.redis.persistence !== 'none') return;
+  await runtime.exec(snapshot.container.id, ['rm', '-f', snapshot.rdbInContainer]).catch(() => undefined);
+}
+
 export interface TakenBackup {
   file: string;
   manifest: BackupManifest;
@@ -130,75 +212,30 @@ export async function takeBackup(
   const t0 = performance.now();
   const t = d.topology;
   const { master, source, note } = chooseSource(await probeNodes(d));
-  const container = containers.find((c) => c.service === source.service && c.state === 'running');
-  if (!container) throw new FailedError(`no running container for ${source.service}`, `check with \`redis-ha status --name ${t.name}\``);
-  const ref = redisNodes(t).find((n) => n.name === source.service)!;
-  const endpoint = { host: addressOf(d, ref.name), port: ref.hostPort };
-
-  const [config, serverInfo] = await withConnection(
-    endpoint,
-    d.auth,
-    async (r) => [(await r.config('GET', 'dir')) as string[], await r.info('server')] as const,
-    5000,
-  );
-  const dbfile = await withConnection(endpoint, d.auth, (r) => r.config('GET', 'dbfilename') as Promise<string[]>, 5000);
-  const rdbInContainer = `${config[1] ?? '/data'}/${dbfile[1] ?? 'dump.rdb'}`;
   const masterOffset = master.offset ?? 0;
   const sourceOffset = source.offset ?? 0;
-
-  options.signal?.throwIfAborted();
-  await bgsave(endpoint, d.auth, { timeoutMs: options.timeoutMs, clock: options.clock, signal: options.signal, node: source.service });
-  const saved = performance.now();
-  const keyspace = parseKeyspace(await withConnection(endpoint, d.auth, (r) => r.info('keyspace'), 5000));
-
   const staging = await stagingDir(options.file);
   try {
     const staged = join(staging.dir, 'dump.rdb');
-    options.signal?.throwIfAborted();
-    await runtime.copyFrom(container.id, rdbInContainer, staged);
-    const { bytes, sha256 } = await sealRdb(staged);
-    const copied = performance.now();
-    const check = await checkRdbInContainer(runtime, container, staged);
-    if (!check.ok) {
-      throw new FailedError(
-        `the RDB saved on ${source.service} fails redis-check-rdb: ${check.problem}; no backup was written`,
-        `see the log of ${source.service}; try again`,
-      );
-    }
-    const checked = performance.now();
+    const snapshot = await snapshotNode(d, runtime, containers, source.service, staged, options);
     const manifest: BackupManifest = {
       format: MANIFEST_FORMAT,
       version: MANIFEST_VERSION,
-      createdAt: new Date().toISOString(),
+      createdAt: snapshot.savedAt,
       deployment: t.name,
       preset: t.preset,
       persistence: t.redis.persistence,
       source: { node: source.service, role: source === master ? 'master' : 'replica', replOffset: sourceOffset },
       master: { node: master.service, replOffset: masterOffset },
-      keyspace,
-      // The file's own count (redis-check-rdb read every key); INFO above is the node's count
-      // at the time, which under writes may already be a few keys further.
-      keys: check.keysRead ?? totalKeys(keyspace),
-      redisVersion: parseInfo(serverInfo).redis_version ?? 'unknown',
-      rdb: { file: basename(options.file), bytes, sha256 },
+      keyspace: snapshot.keyspace,
+      keys: snapshot.keys,
+      redisVersion: snapshot.redisVersion,
+      rdb: { file: basename(options.file), bytes: snapshot.bytes, sha256: snapshot.sha256 },
     };
     options.signal?.throwIfAborted();
     await publishBackup(staged, manifest, options.file);
-    if (t.redis.persistence === 'none') {
-      // Without persistence a node must come back empty after a restart, not with this snapshot.
-      await runtime.exec(container.id, ['rm', '-f', rdbInContainer]).catch(() => undefined);
-    }
-    return {
-      file: options.file,
-      manifest,
-      note,
-      timings: {
-        saveMs: Math.round(saved - t0),
-        copyMs: Math.round(copied - saved),
-        checkMs: Math.round(checked - copied),
-        totalMs: Math.round(performance.now() - t0),
-      },
-    };
+    await forgetSnapshot(d, runtime, snapshot);
+    return { file: options.file, manifest, note, timings: { ...snapshot.timings, totalMs: Math.round(performance.now() - t0) } };
   } finally {
     await staging.discard();
   }

@@ -44,6 +44,7 @@ import { dataOwner } from './data-owner.js';
 import type { BackupManifest } from './backup-file.js';
 import { waitHealthy } from '../health/wait-healthy.js';
 import { holdsFor } from './holds.js';
+import type { Topology } from '../model/schema.js';
 
 /** What a restore would replace: read-only, for the refusal without --yes and for the restore. */
 export interface RestorePlan {
@@ -90,6 +91,128 @@ export interface RestoreOptions {
 const configValue = async (endpoint: Endpoint, auth: Credentials, name: string): Promise<string | undefined> =>
   withConnection(endpoint, auth, async (r) => ((await r.config('GET', name)) as string[])[1], 5000);
 
+/** Every Redis node's container, by service; fails (nothing touched) when one is not running. */
+export async function runningNodes(runtime: Runtime, t: Topology): Promise<Map<string, ContainerInfo>> {
+  const byService = new Map((await runtime.containers(t.name)).map((c) => [c.service, c]));
+  const notRunning = redisNodes(t).filter((n) => byService.get(n.name)?.state !== 'running').map((n) => n.name);
+  if (notRunning.length) {
+    throw new FailedError(
+      `${notRunning.join(', ')} ${notRunning.length > 1 ? 'are' : 'is'} not running; nothing was touched`,
+      `bring the deployment back first (\`redis-ha deploy ... --name ${t.name}\`), then restore`,
+    );
+  }
+  return byService;
+}
+
+/** `file` read by the image's own redis-check-rdb (in `checker`) and holding `keys` keys; else exit 2. */
+export async function checkBackupRdb(runtime: Runtime, checker: ContainerInfo, image: string, file: string, keys: number): Promise<void> {
+  const check = await checkRdbInContainer(runtime, checker, file);
+  if (!check.ok) {
+    throw new UsageError(
+      `backup ${file} refused by redis-check-rdb of ${image}: ${check.problem}; nothing was touched`,
+      'the file is damaged, or was written by a newer Redis than this image; use another backup or a matching --redis-image',
+    );
+  }
+  if (check.keysRead !== undefined && check.keysRead !== keys) {
+    throw new UsageError(
+      `backup ${file} refused: it holds ${check.keysRead} keys, its manifest says ${keys}; nothing was touched`,
+      'the file and manifest do not belong together; use the files written by `redis-ha backup`',
+    );
+  }
+}
+
+/** Where a node keeps its data (the same on every node of a deployment). */
+export interface DataLayout {
+  dataDir: string;
+  dbfilename: string;
+  appendfilename: string;
+  /** Redis 7's multi-part AOF directory; undefined before Redis 7. */
+  appenddirname?: string;
+}
+
+export async function readDataLayout(endpoint: Endpoint, auth: Credentials): Promise<DataLayout> {
+  const version = parseInfo(await withConnection(endpoint, auth, (r) => r.info('server'), 5000)).redis_version ?? '0';
+  const multipartAof = Number(version.split('.')[0]) >= 7;
+  return {
+    dataDir: (await configValue(endpoint, auth, 'dir')) ?? '/data',
+    dbfilename: (await configValue(endpoint, auth, 'dbfilename')) ?? 'dump.rdb',
+    appendfilename: (await configValue(endpoint, auth, 'appendfilename')) ?? 'appendonly.aof',
+    appenddirname: multipartAof ? ((await configValue(endpoint, auth, 'appenddirname')) ?? 'appendonlydir') : undefined,
+  };
+}
+
+/** What goes into a master's data directory for `file` (staged under `staging` for AOF), and where. */
+export async function stageData(staging: string, file: string, layout: DataLayout, persistence: string): Promise<{ source: string; target: string }> {
+  const { dataDir, dbfilename, appendfilename, appenddirname } = layout;
+  if (persistence !== 'aof') return { source: file, target: `${dataDir}/${dbfilename}` };
+  if (!appenddirname) return { source: file, target: `${dataDir}/${appendfilename}` };
+  const dir = join(staging, appenddirname);
+  await mkdir(dir, { mode: 0o700 });
+  const base = `${appendfilename}.1.base.rdb`;
+  await copyFile(file, join(dir, base));
+  await writeFile(join(dir, `${appendfilename}.manifest`), `file ${base} seq 1 type b\n`, { mode: 0o600 });
+  return { source: dir, target: `${dataDir}/${appenddirname}` };
+}
+
+/**
+ * Persistence off in memory (nothing written on the way down: no AOF, no RDB on SIGTERM) and
+ * the data files removed. Only the data: a cluster node's nodes.conf stays.
+ */
+export async function clearNodeData(runtime: Runtime, container: ContainerInfo, endpoint: Endpoint, auth: Credentials, layout: DataLayout): Promise<void> {
+  const { dataDir, dbfilename, appendfilename, appenddirname } = layout;
+  await withConnection(endpoint, auth, async (r) => {
+    await r.config('SET', 'appendonly', 'no');
+    await r.config('SET', 'save', '');
+  }, 10_000);
+  const dataFiles = [dbfilename, appendfilename, ...(appenddirname ? [appenddirname] : [])].map((f) => `${dataDir}/${f}`);
+  const rm = await runtime.exec(container.id, ['rm', '-rf', '--', ...dataFiles]);
+  if (rm.exitCode !== 0) throw new FailedError(`removing the data files of ${container.service} failed: ${rm.stderr.trim()}`);
+}
+
+/** A save begun before persistence was turned off (a replica's sync) would rename its file over the backup when it ends. */
+export async function waitSaveDone(node: string, endpoint: Endpoint, auth: Credentials, options: Pick<RestoreOptions, 'timeoutMs' | 'clock'>): Promise<void> {
+  await waitFor(
+    `${node} to finish its background save`,
+    async () => {
+      const p = parseInfo(await withConnection(endpoint, auth, (r) => r.info('persistence'), 5000));
+      const busy = p.rdb_bgsave_in_progress === '1' || p.aof_rewrite_in_progress === '1';
+      return { verdict: busy ? 'waiting' : 'done', value: undefined, state: busy ? 'saving' : 'idle' };
+    },
+    { timeoutMs: options.timeoutMs, intervalMs: 100, clock: options.clock },
+  );
+}
+
+/** Waits until the restarted `node` has loaded its data as a master, and fails unless it holds `keys` keys. */
+export async function waitLoaded(node: string, endpoint: Endpoint, auth: Credentials, keys: number, options: Pick<RestoreOptions, 'timeoutMs' | 'clock'>): Promise<void> {
+  const loadedKeys = await waitFor(
+    `${node} to load the backup`,
+    async () => {
+      const info = await withConnection(endpoint, auth, (r) => r.info(), 2000).catch((err: Error) => `error:${err.message}`);
+      if (info.startsWith('error:')) return { verdict: 'waiting', value: 0, state: info };
+      const fields = parseInfo(info);
+      if (fields.loading === '1') return { verdict: 'waiting', value: 0, state: 'loading' };
+      if (fields.role !== 'master') return { verdict: 'fatal', value: 0, state: `${node} came back as ${fields.role}` };
+      const count = totalKeys(parseKeyspace(info));
+      return { verdict: 'done', value: count, state: `${count} keys` };
+    },
+    { timeoutMs: options.timeoutMs, intervalMs: 100, clock: options.clock },
+  );
+  if (loadedKeys !== keys) {
+    throw new FailedError(`${node} loaded ${loadedKeys} keys, the backup holds ${keys} (keys whose TTL ran out are dropped on load)`);
+  }
+}
+
+/**
+ * Without persistence, once loaded: a later restart must come back empty, not with the backup.
+ * (On swarm the node runs in a new task container: asked for again.)
+ */
+export async function dropLoadedFile(runtime: Runtime, t: Topology, node: string, target: string): Promise<void> {
+  if (t.redis.persistence !== 'none') return;
+  const running = (await runtime.containers(t.name)).find((c) => c.service === node && c.state === 'running');
+  if (!running) throw new FailedError(`${node} loaded the backup but runs in no container now`);
+  await runtime.exec(running.id, ['rm', '-f', target]);
+}
+
 export async function restoreData(
   d: Deployment,
   runtime: Runtime,
@@ -101,31 +224,11 @@ export async function restoreData(
   const say = options.onStep ?? (() => undefined);
   const t0 = performance.now();
   const ms = () => Math.round(performance.now() - t0);
-  const containers = await runtime.containers(t.name);
-  const byService = new Map(containers.map((c) => [c.service, c]));
+  const byService = await runningNodes(runtime, t);
   const redis = redisNodes(t);
-  const notRunning = redis.filter((n) => byService.get(n.name)?.state !== 'running').map((n) => n.name);
-  if (notRunning.length) {
-    throw new FailedError(
-      `${notRunning.join(', ')} ${notRunning.length > 1 ? 'are' : 'is'} not running; nothing was touched`,
-      `bring the deployment back first (\`redis-ha deploy ... --name ${t.name}\`), then restore`,
-    );
-  }
   const checker = byService.get(redis[0]!.name)!;
   say(`checking ${file} with redis-check-rdb of ${t.redis.image} (in ${checker.service})`);
-  const check = await checkRdbInContainer(runtime, checker, file);
-  if (!check.ok) {
-    throw new UsageError(
-      `backup ${file} refused by redis-check-rdb of ${t.redis.image}: ${check.problem}; nothing was touched`,
-      'the file is damaged, or was written by a newer Redis than this image; use another backup or a matching --redis-image',
-    );
-  }
-  if (check.keysRead !== undefined && check.keysRead !== manifest.keys) {
-    throw new UsageError(
-      `backup ${file} refused: it holds ${check.keysRead} keys, its manifest says ${manifest.keys}; nothing was touched`,
-      'the file and manifest do not belong together; use the pair written by `redis-ha backup`',
-    );
-  }
+  await checkBackupRdb(runtime, checker, t.redis.image, file, manifest.keys);
   const checkedMs = ms();
 
   const plan = await planRestore(d);
@@ -139,12 +242,7 @@ export async function restoreData(
   const masterContainer = byService.get(master)!;
   const endpointOf = (service: string) => ({ host: addressOf(d, service), port: redis.find((n) => n.name === service)!.hostPort });
   const masterEndpoint = endpointOf(master);
-  const version = parseInfo(await withConnection(masterEndpoint, d.auth, (r) => r.info('server'), 5000)).redis_version ?? '0';
-  const dataDir = (await configValue(masterEndpoint, d.auth, 'dir')) ?? '/data';
-  const dbfilename = (await configValue(masterEndpoint, d.auth, 'dbfilename')) ?? 'dump.rdb';
-  const appendfilename = (await configValue(masterEndpoint, d.auth, 'appendfilename')) ?? 'appendonly.aof';
-  const multipartAof = Number(version.split('.')[0]) >= 7;
-  const appenddirname = multipartAof ? ((await configValue(masterEndpoint, d.auth, 'appenddirname')) ?? 'appendonlydir') : undefined;
+  const layout = await readDataLayout(masterEndpoint, d.auth);
 
   // What goes into the master's data directory, staged on the host first.
   const staging = await mkdtemp(join(tmpdir(), 'redis-ha-restore-'));
@@ -152,21 +250,7 @@ export async function restoreData(
   const stopped = new Set<ContainerInfo>();
   let step = 'stopping the Sentinels';
   try {
-    let source = file;
-    let target = `${dataDir}/${dbfilename}`;
-    if (t.redis.persistence === 'aof') {
-      if (appenddirname) {
-        const dir = join(staging, appenddirname);
-        await mkdir(dir, { mode: 0o700 });
-        const base = `${appendfilename}.1.base.rdb`;
-        await copyFile(file, join(dir, base));
-        await writeFile(join(dir, `${appendfilename}.manifest`), `file ${base} seq 1 type b\n`, { mode: 0o600 });
-        source = dir;
-        target = `${dataDir}/${appenddirname}`;
-      } else {
-        target = `${dataDir}/${appendfilename}`;
-      }
-    }
+    const { source, target } = await stageData(staging, file, layout, t.redis.persistence);
 
     const sentinels = sentinelNodes(t).map((s) => byService.get(s.name)).filter((c): c is ContainerInfo => Boolean(c));
     if (sentinels.length) say(`stopping ${sentinels.length} Sentinel(s): no failover while the nodes are down`);
@@ -182,34 +266,13 @@ export async function restoreData(
 
     step = 'clearing the data of every node';
     say(`clearing the data of ${redis.map((n) => n.name).join(', ')} and stopping them`);
-    const dataFiles = [dbfilename, appendfilename, ...(appenddirname ? [appenddirname] : [])].map((f) => `${dataDir}/${f}`);
-    await Promise.all(
-      redis.map(async (n) => {
-        // Nothing written on the way down: no AOF, no RDB on SIGTERM.
-        await withConnection(endpointOf(n.name), d.auth, async (r) => {
-          await r.config('SET', 'appendonly', 'no');
-          await r.config('SET', 'save', '');
-        }, 10_000);
-        const rm = await runtime.exec(byService.get(n.name)!.id, ['rm', '-rf', '--', ...dataFiles]);
-        if (rm.exitCode !== 0) throw new FailedError(`removing the data files of ${n.name} failed: ${rm.stderr.trim()}`);
-      }),
-    );
+    await Promise.all(redis.map((n) => clearNodeData(runtime, byService.get(n.name)!, endpointOf(n.name), d.auth, layout)));
     step = 'stopping the replicas';
     const replicas = redis.filter((n) => n.name !== master).map((n) => byService.get(n.name)!);
     await Promise.all(replicas.map(stop));
 
     step = `waiting for ${master} to finish any save in progress`;
-    // A save begun before persistence was turned off (a replica's sync) would rename its file
-    // over the backup when it ends.
-    await waitFor(
-      `${master} to finish its background save`,
-      async () => {
-        const p = parseInfo(await withConnection(masterEndpoint, d.auth, (r) => r.info('persistence'), 5000));
-        const busy = p.rdb_bgsave_in_progress === '1' || p.aof_rewrite_in_progress === '1';
-        return { verdict: busy ? 'waiting' : 'done', value: undefined, state: busy ? 'saving' : 'idle' };
-      },
-      { timeoutMs: options.timeoutMs, intervalMs: 100, clock: options.clock },
-    );
+    await waitSaveDone(master, masterEndpoint, d.auth, options);
 
     step = `putting the backup into ${master}'s volume`;
     say(`putting the backup into ${master}'s volume as ${target}`);
@@ -223,29 +286,8 @@ export async function restoreData(
     step = `starting ${master}`;
     say(`starting ${master} (loads ${manifest.keys} keys)`);
     await start(masterContainer);
-    const loadedKeys = await waitFor(
-      `${master} to load the backup`,
-      async () => {
-        const info = await withConnection(masterEndpoint, d.auth, (r) => r.info(), 2000).catch((err: Error) => `error:${err.message}`);
-        if (info.startsWith('error:')) return { verdict: 'waiting', value: 0, state: info };
-        const fields = parseInfo(info);
-        if (fields.loading === '1') return { verdict: 'waiting', value: 0, state: 'loading' };
-        if (fields.role !== 'master') return { verdict: 'fatal', value: 0, state: `${master} came back as ${fields.role}` };
-        const keys = totalKeys(parseKeyspace(info));
-        return { verdict: 'done', value: keys, state: `${keys} keys` };
-      },
-      { timeoutMs: options.timeoutMs, intervalMs: 100, clock: options.clock },
-    );
-    if (loadedKeys !== manifest.keys) {
-      throw new FailedError(`${master} loaded ${loadedKeys} keys, the backup holds ${manifest.keys} (keys whose TTL ran out are dropped on load)`);
-    }
-    if (t.redis.persistence === 'none') {
-      // Loaded; a later restart of a node without persistence must come back empty, not with the
-      // backup. (On swarm the master runs in a new task container: asked for again.)
-      const running = (await runtime.containers(t.name)).find((c) => c.service === master && c.state === 'running');
-      if (!running) throw new FailedError(`${master} loaded the backup but runs in no container now`);
-      await runtime.exec(running.id, ['rm', '-f', target]);
-    }
+    await waitLoaded(master, masterEndpoint, d.auth, manifest.keys, options);
+    await dropLoadedFile(runtime, t, master, target);
     const masterLoadedMs = ms();
 
     step = 'starting the replicas';

@@ -22,6 +22,8 @@ export interface ClusterPeer {
   connected: boolean;
   /** Slot ranges it serves, inclusive ([[0, 5460]]); migrating / importing entries left out. */
   slots: [number, number][];
+  /** Those entries as listed ("[5461->-<id>]", "[5461-<-<id>]"), when a slot is being moved. */
+  openSlots?: string[];
 }
 
 export interface ClusterInfo {
@@ -53,6 +55,7 @@ export function parseClusterNodes(text: string): ClusterPeer[] {
     .filter(Boolean)
     .map((line) => {
       const [id = '', address = '', flags = '', master = '-', , , epoch = '0', link = '', ...slots] = line.split(' ');
+      const open = slots.filter((s) => s.startsWith('['));
       const [endpoint = '', hostname] = address.split(',');
       const [hostPort = ''] = endpoint.split('@');
       const colon = hostPort.lastIndexOf(':');
@@ -71,6 +74,7 @@ export function parseClusterNodes(text: string): ClusterPeer[] {
             const [first, last = first] = s.split('-').map(Number);
             return [first!, last!] as [number, number];
           }),
+        ...(open.length ? { openSlots: open } : {}),
       };
     });
 }

@@ -71,12 +71,16 @@ function canonical(type: string, value: unknown): string {
   return str(value);
 }
 
-/** Every key of every database of one node, with a digest. Meant for a quiet node (after a restore). */
-export async function digestKeyspace(endpoint: Endpoint, auth: Credentials, timeoutMs = 30_000): Promise<KeyspaceDigest> {
+/**
+ * Every key of every database of one node, with a digest. Meant for a quiet node (after a
+ * restore). `clusterReplica`: READONLY first, or a cluster replica answers every read with MOVED.
+ */
+export async function digestKeyspace(endpoint: Endpoint, auth: Credentials, timeoutMs = 30_000, options: { clusterReplica?: boolean } = {}): Promise<KeyspaceDigest> {
   return withConnection(
     endpoint,
     auth,
     async (r) => {
+      if (options.clusterReplica) await r.call('READONLY');
       const keyspace = parseKeyspace(await r.info('keyspace'));
       const hash = createHash('sha256');
       let keys = 0;

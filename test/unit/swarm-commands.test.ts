@@ -5,6 +5,7 @@
 // partition-node injected and healed node-wide; holds) and backup (the RDB taken at the source
 // node's address, through its node's engine). The compose runtime handed beside is never asked
 // to change anything. Fake nodes are at 127.0.1.N (loopback: an unanswered probe fails at once).
+import type { TakenBackup } from '../../src/operations/backup.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
@@ -366,7 +367,7 @@ describe('backup on swarm (FakeSwarm)', () => {
       return { stdout: r.stdout, stderr: r.stderr, exitCode: r.status ?? 1 };
     };
     const { compose, ctx } = contextFor(cwd, swarm);
-    const taken = await backup({ name: NAME, out: join(cwd, 'b.rdb') }, ctx);
+    const taken = (await backup({ name: NAME, out: join(cwd, 'b.rdb') }, ctx)) as TakenBackup;
 
     assert.equal(taken.manifest.source.node, 'redis-1');
     assert.equal(taken.manifest.keys, 2);
