@@ -11,6 +11,7 @@
 import { beside, type Beside } from './beside.js';
 import { cli } from './cli.js';
 import { timeClusterFloor, type ClusterFloorTimings } from './cluster-floor.js';
+import { RESHARD_KEYS, RESHARD_RATE, reshardThird, type ClusterReshardRun } from './cluster-reshard.js';
 import { deploy, removeDeployment, type Deployed } from './deploy.js';
 import { benchName, CLUSTER_PORT_BASE } from './settings.js';
 
@@ -35,6 +36,8 @@ export interface ClusterRuns {
   killMaster: ClusterKillMasterRun[];
   /** kill-master with --durability wait (the acknowledged writes lost). */
   killMasterWait: ClusterKillMasterRun[];
+  /** A third of 100 000 keys moved under 200 writes/s (reshard). */
+  reshard: ClusterReshardRun[];
   /** Deploys and floors that failed, with the reason. */
   failed: string[];
 }
@@ -75,7 +78,7 @@ export function killMasterFigures(stdout: string, exitCode: number, stderr = '')
 }
 
 /** The rows: time to healthy beside the floor, and kill-master beside issue 19's targets. Pure. */
-export function clusterRows(runs: Pick<ClusterRuns, 'deploy' | 'floor' | 'killMaster' | 'killMasterWait'>): Beside[] {
+export function clusterRows(runs: Pick<ClusterRuns, 'deploy' | 'floor' | 'killMaster' | 'killMasterWait'> & { reshard?: ClusterReshardRun[] }): Beside[] {
   const km = runs.killMaster;
   const kw = runs.killMasterWait;
   const of = (key: keyof ClusterKillMasterRun, from = km) => from.map((r) => r[key] as number | null);
@@ -87,11 +90,17 @@ export function clusterRows(runs: Pick<ClusterRuns, 'deploy' | 'floor' | 'killMa
     beside('cluster kill-master write gap, other shards (both runs)', [...of('otherShardsWriteGapMs'), ...of('otherShardsWriteGapMs', kw)], 'no gap', [0], { target: { plus: 0 }, everyRun: true }),
     beside('cluster kill-master acked writes lost (WAIT 1)', of('lostAcked', kw), 'none', [0], { unit: 'writes', target: { plus: 0 }, everyRun: true }),
     beside('cluster kill-master write gap, failed shard, WAIT 1 (to the heal)', of('failedShardWriteGapMs', kw), 'node-timeout + 1 s', timeoutPlus1s(kw)),
+    ...(runs.reshard?.length
+      ? [
+          beside(`cluster reshard of 1/3 of ${RESHARD_KEYS / 1000}k keys under ${RESHARD_RATE} writes/s: failed writes`, runs.reshard.map((r) => r.failed), 'none', [0], { unit: 'writes', target: { plus: 0 }, everyRun: true }),
+          beside(`cluster reshard of 1/3 of ${RESHARD_KEYS / 1000}k keys: time to move (printed)`, runs.reshard.map((r) => r.movedMs), 'no floor', []),
+        ]
+      : []),
   ];
 }
 
 export async function benchCluster(options: { runs: number; log: (line: string) => void }): Promise<{ rows: Beside[]; runs: ClusterRuns }> {
-  const runs: ClusterRuns = { deploy: [], floor: [], killMaster: [], killMasterWait: [], failed: [] };
+  const runs: ClusterRuns = { deploy: [], floor: [], killMaster: [], killMasterWait: [], reshard: [], failed: [] };
   const name = benchName('cl-cluster');
   for (let i = 0; i < options.runs; i++) {
     try {
@@ -104,6 +113,8 @@ export async function benchCluster(options: { runs: number; log: (line: string) 
         into.push(killMasterFigures(r.stdout, r.exitCode, r.stderr));
         options.log(`cluster run ${i + 1} kill-master --durability ${durability}: ${JSON.stringify(into.at(-1))}`);
       }
+      runs.reshard.push(await reshardThird(name));
+      options.log(`cluster run ${i + 1} reshard: ${JSON.stringify(runs.reshard.at(-1))}`);
     } catch (err) {
       runs.failed.push(`run ${i + 1}: ${(err as Error).message}`);
       options.log(`cluster run ${i + 1}: ${(err as Error).message}`);

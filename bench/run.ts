@@ -101,13 +101,14 @@ async function main() {
   await part('swarm', 'Swarm (3 lab nodes) beside compose (one host), full, fast profile, medians', () => benchSwarm({ runs: RUNS, log }), (r) => r.rows, ({ rows: _rows, ...r }) => [JSON.stringify(r, null, 2)]);
   await part(
     'cluster',
-    `Cluster, 3 shards x 1 replica, fast profile: time to healthy beside its floor, kill-master (plain writes, then --durability wait) against issue 19, ${RUNS} runs`,
+    `Cluster, 3 shards x 1 replica, fast profile: time to healthy beside its floor, kill-master (plain writes, then --durability wait) and a reshard of 1/3 of 100 000 keys against issue 19, ${RUNS} runs`,
     () => benchCluster({ runs: RUNS, log }),
     (r) => r.rows,
     ({ runs }) => [
       ...runs.failed.map((f) => `  failed: ${f}`),
       ...runs.killMaster.flatMap((k, i) => (k.passed ? [] : [`  kill-master run ${i + 1} did not pass: ${k.failures?.join('; ')}`])),
       ...runs.killMasterWait.flatMap((k, i) => (k.passed ? [] : [`  kill-master --durability wait run ${i + 1} did not pass: ${k.failures?.join('; ')}`])),
+      ...runs.reshard.flatMap((r, i) => [`  reshard run ${i + 1}: ${r.error ?? `${r.slots} slots, ${r.keysMoved} keys in ${r.movedMs} ms; the client: gap ${r.writeGapMs} ms, ${r.failed} failed, ${r.indeterminate} indeterminate`}`]),
     ],
   );
 

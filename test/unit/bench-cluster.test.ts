@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { formatBeside, formatSummary } from '../../bench/beside.js';
 import { clusterCreateArgv, clusterFloorFiles, clusterFloorPorts } from '../../bench/cluster-floor.js';
 import { clusterRows, killMasterFigures, type ClusterKillMasterRun } from '../../bench/cluster.js';
+import { reshardFigures } from '../../bench/cluster-reshard.js';
 
 describe('cluster floor compose file', () => {
   const files = clusterFloorFiles(9100, 'redis:test');
@@ -127,5 +128,26 @@ describe('cluster rows', () => {
     const rows = clusterRows({ deploy: [], floor: [floor(4000)], killMaster: [run(null, null, null)], killMasterWait: [] });
     assert.equal(rows[0]!.figure, null);
     assert.deepEqual(rows.slice(2, 5).map((r) => r.met), [null, null, null]);
+  });
+});
+
+describe('cluster reshard figures (1/3 of 100 000 keys under 200 writes/s)', () => {
+  it('from reshard --json: slots, keys, time, what the client saw; a failed reshard keeps its reason', () => {
+    const json = JSON.stringify({ slots: 5461, keys: 33_300, movedMs: 41_000, agreedMs: 41_050, writeGapMs: 12, writes: { acked: 8000, failed: 0, indeterminate: 0 }, moves: [] });
+    assert.deepEqual(reshardFigures(100_000, json, 0), { keysLoaded: 100_000, slots: 5461, keysMoved: 33_300, movedMs: 41_000, failed: 0, indeterminate: 0, writeGapMs: 12 });
+    const bad = reshardFigures(100_000, '{"error":"not healthy"}', 1, 'the cluster is not healthy');
+    assert.equal(bad.failed, null);
+    assert.match(bad.error!, /reshard exited 1: the cluster is not healthy/);
+  });
+
+  it('rows: failed writes judged on every run, the time printed without a floor', () => {
+    const ok = reshardFigures(100_000, JSON.stringify({ slots: 5461, keys: 33_300, movedMs: 40_000, writeGapMs: 0, writes: { acked: 1, failed: 0, indeterminate: 0 } }), 0);
+    const rows = clusterRows({ deploy: [], floor: [], killMaster: [], killMasterWait: [], reshard: [ok, { ...ok, failed: 3 }] });
+    const failed = rows.find((r) => /reshard .* failed writes/.test(r.label))!;
+    assert.equal(failed.met, false);
+    const time = rows.find((r) => /reshard .* time to move/.test(r.label))!;
+    assert.equal(time.figure!.median, 40_000);
+    assert.equal(time.target, undefined);
+    assert.equal(clusterRows({ deploy: [], floor: [], killMaster: [], killMasterWait: [] }).some((r) => /reshard/.test(r.label)), false);
   });
 });
