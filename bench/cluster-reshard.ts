@@ -23,6 +23,8 @@ export interface ClusterReshardRun {
   failed: number | null;
   indeterminate: number | null;
   writeGapMs: number | null;
+  longestAckGapMs: number | null;
+  slowWrites: number | null;
   error?: string;
 }
 
@@ -31,12 +33,22 @@ export function reshardFigures(keysLoaded: number, stdout: string, exitCode: num
   try {
     const r = JSON.parse(stdout) as ReshardReport & { error?: string };
     if (exitCode === 0 && r.slots !== undefined) {
-      return { keysLoaded, slots: r.slots, keysMoved: r.keys, movedMs: r.movedMs, failed: r.writes.failed, indeterminate: r.writes.indeterminate, writeGapMs: r.writeGapMs };
+      return {
+        keysLoaded,
+        slots: r.slots,
+        keysMoved: r.keys,
+        movedMs: r.movedMs,
+        failed: r.writes.failed,
+        indeterminate: r.writes.indeterminate,
+        writeGapMs: r.writeGapMs,
+        longestAckGapMs: r.longestAckGapMs ?? null,
+        slowWrites: r.slowWrites ?? null,
+      };
     }
   } catch {
     /* below */
   }
-  return { keysLoaded, slots: null, keysMoved: null, movedMs: null, failed: null, indeterminate: null, writeGapMs: null, error: `reshard exited ${exitCode}: ${(stderr.trim() || stdout).slice(-600)}` };
+  return { keysLoaded, slots: null, keysMoved: null, movedMs: null, failed: null, indeterminate: null, writeGapMs: null, longestAckGapMs: null, slowWrites: null, error: `reshard exited ${exitCode}: ${(stderr.trim() || stdout).slice(-600)}` };
 }
 
 /** Writes `count` keys to the deployment `name` (its files under ./.redis-ha). */

@@ -108,7 +108,7 @@ async function main() {
       ...runs.failed.map((f) => `  failed: ${f}`),
       ...runs.killMaster.flatMap((k, i) => (k.passed ? [] : [`  kill-master run ${i + 1} did not pass: ${k.failures?.join('; ')}`])),
       ...runs.killMasterWait.flatMap((k, i) => (k.passed ? [] : [`  kill-master --durability wait run ${i + 1} did not pass: ${k.failures?.join('; ')}`])),
-      ...runs.reshard.flatMap((r, i) => [`  reshard run ${i + 1}: ${r.error ?? `${r.slots} slots, ${r.keysMoved} keys in ${r.movedMs} ms; the client: gap ${r.writeGapMs} ms, ${r.failed} failed, ${r.indeterminate} indeterminate`}`]),
+      ...runs.reshard.flatMap((r, i) => [`  reshard run ${i + 1}: ${r.error ?? `${r.slots} slots, ${r.keysMoved} keys in ${r.movedMs} ms; the client: longest wait between acknowledged writes ${r.longestAckGapMs} ms, ${r.slowWrites} slower than 500 ms, ${r.failed} failed, ${r.indeterminate} indeterminate, steady again after ${r.writeGapMs} ms`}`]),
     ],
   );
 

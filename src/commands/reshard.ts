@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { ClusterWorkload } from '../failover/cluster-workload.js';
 import { countShardWrites, type ShardWrites } from '../failover/cluster-metrics.js';
-import { writeGapMs } from '../failover/metrics.js';
+import { SLOW_OP_MS, writeGapMs } from '../failover/metrics.js';
+import type { Op } from '../failover/recording.js';
 import { readDeployment } from '../files/deployment.js';
 import { lines, type Io } from '../io.js';
 import { clusterShards, keySlot, liveShardRanges, shardOfSlotIn } from '../model/cluster.js';
@@ -33,9 +34,25 @@ export interface ReshardCommandOptions {
 
 export interface ReshardReport extends ReshardResult {
   rate: number;
-  /** The measuring client's longest stretch without an acknowledged write, and its writes. */
+  /**
+   * test-failover's write gap, from the start of the move: until the client's writes were
+   * steady again (no failed, indeterminate or slow write within a second of the last one).
+   */
   writeGapMs: number | null;
+  /** The longest stretch between two acknowledged writes of the client. */
+  longestAckGapMs: number | null;
+  /** Writes acknowledged but slower than SLOW_OP_MS (500 ms). */
+  slowWrites: number;
   writes: ShardWrites;
+}
+
+/** The longest time between two consecutive acknowledged writes (by their acknowledgement). Pure. */
+export function longestAckGap(ops: readonly Op[]): number | null {
+  const ends = ops.filter((o) => o.outcome === 'ok').map((o) => o.end).sort((a, b) => a - b);
+  if (ends.length < 2) return null;
+  let longest = 0;
+  for (let i = 1; i < ends.length; i++) longest = Math.max(longest, ends[i]! - ends[i - 1]!);
+  return Math.round(longest);
 }
 
 const DEFAULT_RATE = 100;
@@ -88,7 +105,14 @@ export async function reshard(options: ReshardCommandOptions, context: Pick<Comm
     await workload?.stop();
   }
   const ops = workload?.ops ?? [];
-  return { ...result, rate, writeGapMs: workload ? writeGapMs(ops, 'cluster', started) : null, writes: countShardWrites(ops, () => true) };
+  return {
+    ...result,
+    rate,
+    writeGapMs: workload ? writeGapMs(ops, 'cluster', started) : null,
+    longestAckGapMs: workload ? longestAckGap(ops) : null,
+    slowWrites: ops.filter((o) => o.outcome === 'ok' && o.end - o.start > SLOW_OP_MS).length,
+    writes: countShardWrites(ops, () => true),
+  };
 }
 
 export function formatReshard(r: ReshardReport): string {
@@ -99,7 +123,12 @@ export function formatReshard(r: ReshardReport): string {
       : `${symbols.ok()} ${style.bold(r.deployment)}: ${r.to} already serves every slot asked for; nothing moved`,
     ...r.moves.map((m) => `  from ${m.from}: slots ${m.slots} (${m.slotCount}), ${m.keys} key(s)`),
   ];
-  if (r.rate) out.push(`  a cluster client writing ${r.rate}/s meanwhile: gap ${r.writeGapMs === null ? '-' : `${r.writeGapMs} ms`}, ${r.writes.acked} acknowledged, ${r.writes.failed} failed, ${r.writes.indeterminate} indeterminate`);
+  if (r.rate) {
+    out.push(
+      `  a cluster client writing ${r.rate}/s meanwhile: ${r.writes.acked} acknowledged (${r.slowWrites} slower than ${SLOW_OP_MS} ms), ${r.writes.failed} failed, ${r.writes.indeterminate} indeterminate; ` +
+        `longest wait between two acknowledged writes ${r.longestAckGapMs === null ? '-' : `${r.longestAckGapMs} ms`}, steady again ${r.writeGapMs === null ? '-' : `${r.writeGapMs} ms`} after the start`,
+    );
+  }
   return out.join('\n');
 }
 

@@ -133,8 +133,8 @@ describe('cluster rows', () => {
 
 describe('cluster reshard figures (1/3 of 100 000 keys under 200 writes/s)', () => {
   it('from reshard --json: slots, keys, time, what the client saw; a failed reshard keeps its reason', () => {
-    const json = JSON.stringify({ slots: 5461, keys: 33_300, movedMs: 41_000, agreedMs: 41_050, writeGapMs: 12, writes: { acked: 8000, failed: 0, indeterminate: 0 }, moves: [] });
-    assert.deepEqual(reshardFigures(100_000, json, 0), { keysLoaded: 100_000, slots: 5461, keysMoved: 33_300, movedMs: 41_000, failed: 0, indeterminate: 0, writeGapMs: 12 });
+    const json = JSON.stringify({ slots: 5461, keys: 33_300, movedMs: 41_000, agreedMs: 41_050, writeGapMs: 12, longestAckGapMs: 30, slowWrites: 2, writes: { acked: 8000, failed: 0, indeterminate: 0 }, moves: [] });
+    assert.deepEqual(reshardFigures(100_000, json, 0), { keysLoaded: 100_000, slots: 5461, keysMoved: 33_300, movedMs: 41_000, failed: 0, indeterminate: 0, writeGapMs: 12, longestAckGapMs: 30, slowWrites: 2 });
     const bad = reshardFigures(100_000, '{"error":"not healthy"}', 1, 'the cluster is not healthy');
     assert.equal(bad.failed, null);
     assert.match(bad.error!, /reshard exited 1: the cluster is not healthy/);

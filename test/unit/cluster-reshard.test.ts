@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { liveShardRanges, parseSlotRanges, shardOfSlotIn } from '../../src/model/cluster.js';
 import { formatSlots, parseSlotRange, slotOwners } from '../../src/operations/cluster-reshard.js';
+import { longestAckGap } from '../../src/commands/reshard.js';
 
 describe('reshard: --slots', () => {
   it('a range or one slot, inclusive', () => {
@@ -55,5 +56,13 @@ describe("a key's shard after a reshard", () => {
     assert.equal(shardOfSlotIn(shards, 16383), 3);
     assert.deepEqual(parseSlotRanges('7 9-10'), [[7, 7], [9, 10]]);
     assert.throws(() => shardOfSlotIn(liveShardRanges([{ slots: '0-10' }]), 11), /slot 11 is in no shard/);
+  });
+});
+
+describe("reshard: what the measuring client saw", () => {
+  it('the longest wait between two acknowledged writes, by acknowledgement; fewer than two: none', () => {
+    const op = (end: number, outcome: 'ok' | 'failed' = 'ok') => ({ via: 'cluster' as const, key: `k${end}`, value: '1', start: end - 1, end, outcome });
+    assert.equal(longestAckGap([op(10), op(30), op(25), op(500, 'failed'), op(90)]), 60);
+    assert.equal(longestAckGap([op(10)]), null);
   });
 });
