@@ -1,7 +1,7 @@
 // What the CLI hands every command that talks to the engine, and the engine a command on a
 // deployment talks to (the swarm's for a deployment that targets swarm).
 import type { Argv } from 'yargs';
-import { EnvironmentError, FailedError, UsageError } from '../errors.js';
+import { EnvironmentError, FailedError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { Topology } from '../model/schema.js';
 import type { CommandRunner } from '../runtime/exec.js';
@@ -115,14 +115,3 @@ export async function appendStepSummary(io: Io, markdown: string): Promise<void>
   }
 }
 
-/**
- * The commands that do not handle a Redis Cluster yet (they follow one master through Sentinel):
- * refused before they touch anything, rather than run against one shard.
- */
-export function refuseOnCluster(t: Topology, command: string): void {
-  if (!t.cluster.enabled) return;
-  throw new UsageError(
-    `${command} is not available for a cluster deployment yet (${t.name} runs the cluster preset); nothing was changed`,
-    `see \`redis-ha status --name ${t.name}\` for its shards; deploy, status, switchover, backup, restore and cleanup handle clusters`,
-  );
-}

@@ -17,7 +17,7 @@ import { buildCompose } from '../synth/compose.js';
 import { renderHaproxyConfig } from '../synth/configs.js';
 import { currentSecret, oldSecretPath, type Rotations, secretPath, type SecretName, type Secrets } from '../synth/secrets.js';
 import { synthesize, TOPOLOGY_FILE } from '../synth/synthesize.js';
-import { availableSwarm, refuseOnCluster, type CommandContext } from './context.js';
+import { availableSwarm, type CommandContext } from './context.js';
 import { deploy } from './deploy.js';
 import { locateDeployment } from './locate.js';
 import { engineFeatures } from './render.js';
@@ -50,7 +50,6 @@ const CLIENT_USERS: { user: SecretName; who: string }[] = [
 export async function rotateSecrets(options: RotateSecretsOptions, ctx: Pick<CommandContext, 'runtime' | 'runtimeFor' | 'signal' | 'io'>): Promise<RotateSecretsResult> {
   const { signal, io } = ctx;
   const files = await readDeployment(await locateDeployment(options, ctx.runtime, io.cwd));
-  refuseOnCluster(files.topology, 'rotate-secrets');
   const t = files.topology;
   const { secrets, rotations } = await loadOrCreateSecrets(files.dir);
   // With TLS: the certificates as they are (none issued here: a rotation changes passwords only).

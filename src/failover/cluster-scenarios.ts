@@ -30,7 +30,7 @@ export interface ClusterFaultContext {
  * - failover: a replica of the shard takes over its slots; the faulted master rejoins as its replica.
  * - no-failover: the shard keeps its master (a replica was lost).
  * - shard-down: no node of the shard is left: its slots fail, the other shards keep serving.
- * - restart: every node stops and starts again; the cluster comes back with the same slot map.
+ * - restart: every node stops and starts again; the cluster comes back with the same slot ranges (a master that restarts late may be failed over within its shard).
  */
 export type ClusterExpectation = 'failover' | 'no-failover' | 'shard-down' | 'restart';
 

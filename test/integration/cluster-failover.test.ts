@@ -73,7 +73,9 @@ describe('test-failover and switchover on a cluster (real engine)', { timeout: T
     assert.equal(lost.otherShards.failed + lost.otherShards.indeterminate, 0, brief(lost));
     assert.ok(lost.otherShards.acked > 0, brief(lost));
     const restart = scenarios.find((s) => s.scenario === 'restart-all')!;
-    assert.deepEqual(restart.slotMap.after, restart.slotMap.before);
+    // The same slot ranges (a shard's master may change when its master restarts later than its replica).
+    const ranges = (m: string[]) => m.map((x) => x.split('=')[0]);
+    assert.deepEqual(ranges(restart.slotMap.after), ranges(restart.slotMap.before));
     assert.match(readFileSync(junit, 'utf8'), /<property name="failover-ms" value="\d+"\/>/);
   });
 

@@ -6,10 +6,12 @@
 // healthy; then a change of shape (4 shards) on the live cluster is refused with nothing written.
 // Then `reshard`: 2000 slots and their keys moved to another shard's master while its own
 // measuring client and ours write: every key there with its value, no failed write, the status
-// shows the new ranges; bad input refused with nothing changed.
+// shows the new ranges; bad input refused with nothing changed. Last rotate-secrets and its
+// --finish under an app client's writes: no failed write, old passwords refused everywhere.
 // `after` removes the deployment (through the CLI, then by label), also when a test fails.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DeployResult } from '../../src/commands/deploy.js';
@@ -173,4 +175,60 @@ describe('live operations on a cluster: rolling deploy, reshard (real engine)', 
     }
     assert.equal(await map(), before);
   });
+
+  it('rotate-secrets and --finish on a cluster while an app client writes: no failed write, the old passwords refused on every node', async (t) => {
+    if (!requireDocker(t) || !deployed) return;
+    const users = ['admin', 'app', 'replica'] as const;
+    const old = Object.fromEntries(users.map((u) => [u, readFileSync(join(dir, 'secrets', u), 'utf8').trim()]));
+    const files = await readDeployment(dir);
+    const workload = new ClusterWorkload(clusterStartupNodes(files.topology), clusterClientOptions(files.topology, files.app), {
+      rate: 100,
+      durability: 'async',
+      prefix: 'clr-it:rotate',
+      maxMs: 300_000,
+      now: () => performance.now(),
+      shardOf: () => 1,
+      ttlMs: 300_000,
+    });
+    await workload.start();
+    try {
+      const rotate = await runCli(['rotate-secrets', '--name', NAME, '--json'], { cwd: work.dir, timeoutMs: 300_000 });
+      assert.equal(rotate.exitCode, 0, `rotate-secrets failed:\n${rotate.stderr}\n${rotate.stdout}`);
+      const fin = await runCli(['rotate-secrets', '--name', NAME, '--finish', '--json'], { cwd: work.dir, timeoutMs: 300_000 });
+      assert.equal(fin.exitCode, 0, `rotate-secrets --finish failed:\n${fin.stderr}\n${fin.stdout}`);
+    } finally {
+      await workload.stop();
+    }
+    assert.ok(workload.counts.ok > 0, JSON.stringify(workload.counts));
+    assert.equal(workload.counts.failed, 0, `failed writes: ${JSON.stringify(workload.ops.filter((o) => o.outcome === 'failed').slice(0, 3))}`);
+    for (const u of users) {
+      const now = readFileSync(join(dir, 'secrets', u), 'utf8').trim();
+      assert.notEqual(now, old[u], `${u} has a new password`);
+      for (const n of redisNodes(files.topology)) {
+        assert.equal(await login(n.hostPort, u, old[u]!), 'WRONGPASS', `${n.name}: the old ${u} password is refused`);
+        assert.equal(await login(n.hostPort, u, now), 'ok', `${n.name}: the new ${u} password is accepted`);
+      }
+    }
+    const status = await runCli(['status', '--name', NAME, '--json'], { cwd: work.dir });
+    assert.equal(status.exitCode, 0, `replicas relinked with the new replica password: ${status.stdout}`);
+  });
 });
+
+/** AUTH on a raw connection: 'ok' or the error code (ioredis would open with HELLO). */
+function login(port: number, username: string, password: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (v: string) => {
+      socket.destroy();
+      resolve(v);
+    };
+    socket.setTimeout(2000, () => done('timeout'));
+    socket.on('error', (e) => done(`error ${e.message}`));
+    socket.on('connect', () => socket.write(`AUTH ${username} ${password}\r\n`));
+    socket.on('data', (d) => {
+      reply += d.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+OK') ? 'ok' : reply.slice(1).split(' ')[0]!);
+    });
+  });
+}

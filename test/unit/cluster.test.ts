@@ -165,19 +165,6 @@ describe('cluster: refused on the command line (exit 2, every problem with its p
   });
 });
 
-describe('cluster: the commands that do not handle a cluster yet refuse it (exit 2, nothing changed)', () => {
-  for (const argv of [['rotate-secrets']]) {
-    it(argv[0]!, async (t) => {
-      const cwd = await makeTempDir('redis-ha-cluster-');
-      t.after(() => removeDir(cwd));
-      assert.equal((await runMain(['render', 'cluster', '--name', 'cl-unit', '--out', 'out'], cwd)).code, EXIT.ok);
-      const r = await runMain([...argv, '--dir', 'out'], cwd);
-      assert.equal(r.code, EXIT.usage, r.io.err());
-      assert.match(r.io.err(), new RegExp(`${argv[0]} is not available for a cluster deployment yet \\(cl-unit runs the cluster preset\\); nothing was changed`));
-    });
-  }
-});
-
 describe('cluster: synthesis', () => {
   const conf = (t: Topology, node: string, files = synthesize(t, FIXED_SECRETS)) => files.get(`redis/${node}.conf`)!.split('\n');
 
