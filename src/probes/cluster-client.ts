@@ -34,6 +34,12 @@ export function clusterClientEntries(t: Topology, auth: Credentials, host: strin
     },
     // A failed master is replaced after cluster-node-timeout plus an election: a command to its
     // slots is retried until the slot map names the promoted replica.
+    // ioredis sends a command that got MOVED to a node named in the reply as Redis wrote it
+    // (redis-5:6379), which its pool knows only by the natMap'd address: it picks a random node
+    // instead (ioredis issue #1582), which answers MOVED again, until its slot map is refreshed.
+    // After a failover or a reshard 16 such tries ran out for some commands ("Too many Cluster
+    // redirections"); 64 make that vanishingly rare and cost nothing when nothing moves.
+    { key: 'maxRedirections', value: 64, comment: 'ioredis follows a MOVED through natMap by trying nodes at random (ioredis #1582): give it room' },
     { key: 'retryDelayOnFailover', value: 200 },
     { key: 'retryDelayOnClusterDown', value: 200 },
     { key: 'slotsRefreshTimeout', value: 2000 },
