@@ -37,8 +37,24 @@ print(json.dumps({"value": got, "appRole": app_role, "role": role.decode() if is
                   "announced": node.config_get("replica-announce-ip").get("replica-announce-ip")}))
 `;
   const r = run(python, ['-c', script, key, value], { timeoutMs: 30_000, env: { ...process.env, ADMIN_SECRET: admin } });
-  assert.equal(r.status, 0, `redis_py.connect() failed:\n${r.stderr}`);
+  // A CI run once had every Sentinel answer no usable master right after deploy said healthy:
+  // what each Sentinel says now, to find out why should it happen again.
+  assert.equal(r.status, 0, `redis_py.connect() failed:\n${r.stderr}\nthe Sentinels now:\n${r.status === 0 ? '' : sentinelViews(admin)}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { value: string; appRole: string; role: string; announced: string };
+}
+
+/** Each Sentinel's SENTINEL MASTER mymaster (ip, flags, epoch, down-after) and its TILT state, as admin. */
+function sentinelViews(admin: string): string {
+  return [0, 1, 2]
+    .map((i) => {
+      const ask = (...args: string[]) =>
+        run('redis-cli', ['-h', '127.0.0.1', '-p', String(SENTINEL_PORT + i), '--user', 'admin', '--no-auth-warning', '--raw', ...args], { env: { ...process.env, REDISCLI_AUTH: admin }, timeoutMs: 3000 });
+      const m = ask('SENTINEL', 'MASTER', 'mymaster').stdout.split('\n');
+      const field = (k: string) => m[m.indexOf(k) + 1];
+      const tilt = /^sentinel_tilt:(\d)/m.exec(ask('INFO', 'sentinel').stdout)?.[1];
+      return `  sentinel port ${SENTINEL_PORT + i}: ip ${field('ip')} flags ${field('flags')} epoch ${field('config-epoch')} other-sentinels ${field('num-other-sentinels')} tilt ${tilt}`;
+    })
+    .join('\n');
 }
 
 describe('the client modules deploy writes, imported from another directory, through a failover', { concurrency: false, skip: dockerSuiteSkip() }, () => {

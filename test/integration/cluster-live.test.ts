@@ -11,7 +11,6 @@
 // `after` removes the deployment (through the CLI, then by label), also when a test fails.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DeployResult } from '../../src/commands/deploy.js';
@@ -23,6 +22,7 @@ import type { StatusSnapshot } from '../../src/health/status.js';
 import { clusterClientOptions, clusterStartupNodes } from '../../src/probes/cluster-client.js';
 import { withConnection } from '../../src/probes/connect.js';
 import { redisNodes } from '../../src/model/nodes.js';
+import { login } from '../helpers/login.js';
 import { dockerAnswers, dockerSuiteSkip, forceRemoveProject, IMAGE_FLAGS, projectResources, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
 import { Cluster } from 'ioredis';
 
@@ -205,8 +205,8 @@ describe('live operations on a cluster: rolling deploy, reshard (real engine)', 
       const now = readFileSync(join(dir, 'secrets', u), 'utf8').trim();
       assert.notEqual(now, old[u], `${u} has a new password`);
       for (const n of redisNodes(files.topology)) {
-        assert.equal(await login(n.hostPort, u, old[u]!), 'WRONGPASS', `${n.name}: the old ${u} password is refused`);
-        assert.equal(await login(n.hostPort, u, now), 'ok', `${n.name}: the new ${u} password is accepted`);
+        assert.equal(await login('127.0.0.1', n.hostPort, u, old[u]!), 'WRONGPASS', `${n.name}: the old ${u} password is refused`);
+        assert.equal(await login('127.0.0.1', n.hostPort, u, now), 'ok', `${n.name}: the new ${u} password is accepted`);
       }
     }
     const status = await runCli(['status', '--name', NAME, '--json'], { cwd: work.dir });
@@ -214,21 +214,3 @@ describe('live operations on a cluster: rolling deploy, reshard (real engine)', 
   });
 });
 
-/** AUTH on a raw connection: 'ok' or the error code (ioredis would open with HELLO). */
-function login(port: number, username: string, password: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let reply = '';
-    const done = (v: string) => {
-      socket.destroy();
-      resolve(v);
-    };
-    socket.setTimeout(2000, () => done('timeout'));
-    socket.on('error', (e) => done(`error ${e.message}`));
-    socket.on('connect', () => socket.write(`AUTH ${username} ${password}\r\n`));
-    socket.on('data', (d) => {
-      reply += d.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+OK') ? 'ok' : reply.slice(1).split(' ')[0]!);
-    });
-  });
-}

@@ -13,7 +13,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connect } from 'node:net';
 import { readDeployment } from '../../src/files/deployment.js';
 import { readKeyspace } from '../../src/failover/verify.js';
 import { haproxyClientOptions, Workload, type WorkloadPath } from '../../src/failover/workload.js';
@@ -24,6 +23,7 @@ import { type Credentials, withConnection } from '../../src/probes/connect.js';
 import { sentinelClientOptions } from '../../src/probes/sentinel-client.js';
 import { SECRET_NAMES, type SecretName } from '../../src/synth/secrets.js';
 import { containerId, dockerSuiteSkip, forceRemoveProject, IMAGE_FLAGS, requireDocker, runCli } from '../helpers/docker.js';
+import { login } from '../helpers/login.js';
 import { until, untilAcked } from '../helpers/wait.js';
 
 const NAME = 'rs-rotate';
@@ -40,28 +40,6 @@ const serversOf = (t: Topology, user: SecretName) => [
   ...(SECRET_USES[user].redis ? redisNodes(t) : []),
   ...(SECRET_USES[user].sentinel ? sentinelNodes(t) : []),
 ];
-
-/**
- * AUTH on a raw anonymous connection: 'ok', or the error code (WRONGPASS). Not ioredis: it
- * opens with HELLO, which an anonymous connection cannot send when the default user is off.
- */
-function login(host: string, port: number, username: string, password: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    let reply = '';
-    const done = (v: string) => {
-      socket.destroy();
-      resolve(v);
-    };
-    socket.setTimeout(2000, () => done('timeout'));
-    socket.on('error', (e) => done(`error ${e.message}`));
-    socket.on('connect', () => socket.write(`AUTH ${username} ${password}\r\n`));
-    socket.on('data', (d) => {
-      reply += d.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+OK') ? 'ok' : reply.slice(1).split(' ')[0]!);
-    });
-  });
-}
 
 const statsLogin = async (t: Topology, password: string) =>
   (await fetch(`http://127.0.0.1:${t.haproxy.statsPort}/stats`, { headers: { authorization: `Basic ${Buffer.from(`stats:${password}`).toString('base64')}` } })).status;
