@@ -9,9 +9,8 @@ import { SLOW_OP_MS, writeGapMs } from '../failover/metrics.js';
 import type { Op } from '../failover/recording.js';
 import { readDeployment } from '../files/deployment.js';
 import { lines, type Io } from '../io.js';
-import { clusterShards, keySlot, liveShardRanges, shardOfSlotIn } from '../model/cluster.js';
-import { checkCluster } from '../health/cluster.js';
-import { probeCluster } from '../probes/cluster.js';
+import { keySlot, liveShardRanges, shardOfSlotIn } from '../model/cluster.js';
+import { liveShardsOrPlan } from '../health/cluster.js';
 import { probeHost } from '../model/nodes.js';
 import { parseSlotRange, runReshard, type ReshardResult } from '../operations/cluster-reshard.js';
 import { clusterClientOptions, clusterStartupNodes } from '../probes/cluster-client.js';
@@ -70,8 +69,7 @@ export async function reshard(options: ReshardCommandOptions, context: Pick<Comm
   if (t.target === 'swarm') throw new UsageError(`reshard is not available on swarm yet (${t.name} is a stack); nothing was changed`, 'on compose it is');
   const d = { topology: t, auth: files.admin, host: probeHost(t) };
   // Which shard a key's slot is in, as the cluster serves now (the writes are counted in all).
-  const live = checkCluster(t, await probeCluster(d), { caughtUp: false }).shards;
-  const plan = live.length ? liveShardRanges(live) : clusterShards(t).map((p) => ({ shard: p.shard, ranges: [p.slots] }));
+  const plan = liveShardRanges(await liveShardsOrPlan(d));
   const workload = rate
     ? new ClusterWorkload(clusterStartupNodes(t), clusterClientOptions(t, files.admin), {
         rate,

@@ -12,9 +12,8 @@ import { planClusterSwitchover, runClusterSwitchover, type ShardSwitchover } fro
 import { ClusterWorkload } from '../failover/cluster-workload.js';
 import { countShardWrites, type ShardWrites } from '../failover/cluster-metrics.js';
 import { writeGapMs } from '../failover/metrics.js';
-import { clusterShards, keySlot, liveShardRanges, shardOfSlotIn } from '../model/cluster.js';
-import { checkCluster } from '../health/cluster.js';
-import { probeCluster } from '../probes/cluster.js';
+import { keySlot, liveShardRanges, shardOfSlotIn } from '../model/cluster.js';
+import { liveShardsOrPlan } from '../health/cluster.js';
 import { clusterClientOptions, clusterStartupNodes } from '../probes/cluster-client.js';
 import { randomBytes } from 'node:crypto';
 import { locateDeployment } from './locate.js';
@@ -80,10 +79,7 @@ async function clusterSwitchover(
 ): Promise<ClusterSwitchoverReport> {
   const t = files.topology;
   const d = { topology: t, auth: files.admin, host: probeHost(t) };
-  // The shards as they serve now (a reshard moves slots away from the creation plan's ranges);
-  // the creation plan when the cluster cannot be read (the operation then says why it stops).
-  const live = checkCluster(t, await probeCluster(d), { caughtUp: false }).shards;
-  const shards = live.length ? live : clusterShards(t).map((p) => ({ slots: `${p.slots[0]}-${p.slots[1]}`, master: p.master, replicas: p.replicas.map((service) => ({ service, linkUp: true })) }));
+  const shards = await liveShardsOrPlan(d);
   const plan = liveShardRanges(shards);
   // Bad input is refused before the measuring client writes anything (the live shards are checked again by the operation).
   planClusterSwitchover(t, shards, { shard: options.shard });

@@ -1,9 +1,10 @@
 // The verdict on a Redis Cluster (the cluster preset) from what its nodes say (probes/cluster.ts):
 // every node reachable and seeing every other, every slot covered, cluster_state:ok on every
 // node, one slot map and one epoch everywhere, each shard's replicas linked (and caught up).
-import { CLUSTER_SLOTS } from '../model/cluster.js';
+import type { Deployment } from '../deployment.js';
+import { CLUSTER_SLOTS, clusterShards } from '../model/cluster.js';
 import type { Topology } from '../model/schema.js';
-import type { ClusterNodeState, ClusterPeer } from '../probes/cluster.js';
+import { probeCluster, type ClusterNodeState, type ClusterPeer } from '../probes/cluster.js';
 
 /** One shard as the cluster serves it now. */
 export interface ShardStatus {
@@ -113,4 +114,15 @@ export function checkCluster(t: Topology, nodes: ClusterNodeState[], options: { 
     },
     shards,
   };
+}
+
+/**
+ * The shards as the cluster serves them now (a reshard moves slots away from the creation plan's
+ * ranges); the creation plan when the cluster cannot be read (the operation that follows then
+ * says why it stops).
+ */
+export async function liveShardsOrPlan(d: Deployment): Promise<ShardStatus[]> {
+  const live = checkCluster(d.topology, await probeCluster(d), { caughtUp: false }).shards;
+  if (live.length) return live;
+  return clusterShards(d.topology).map((p) => ({ slots: `${p.slots[0]}-${p.slots[1]}`, master: p.master, replicas: p.replicas.map((service) => ({ service, linkUp: true })) }));
 }

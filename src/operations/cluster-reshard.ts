@@ -9,7 +9,7 @@
 import { addressOf, type Deployment } from '../deployment.js';
 import { EXIT, FailedError, RedisHaError, UsageError } from '../errors.js';
 import { checkCluster } from '../health/cluster.js';
-import { CLUSTER_SLOTS } from '../model/cluster.js';
+import { CLUSTER_SLOTS, formatSlotRanges } from '../model/cluster.js';
 import { redisNodes, REDIS_PORT } from '../model/nodes.js';
 import { withConnection } from '../probes/connect.js';
 import { probeCluster, type ClusterNodeState } from '../probes/cluster.js';
@@ -72,14 +72,13 @@ export function slotOwners(owners: { service: string; slots: [number, number][] 
 
 /** "0-10 12" from a sorted list of slots. Pure. */
 export function formatSlots(slots: number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < slots.length; ) {
-    let j = i;
-    while (j + 1 < slots.length && slots[j + 1] === slots[j]! + 1) j++;
-    parts.push(i === j ? `${slots[i]}` : `${slots[i]}-${slots[j]}`);
-    i = j + 1;
+  const ranges: [number, number][] = [];
+  for (const slot of slots) {
+    const last = ranges.at(-1);
+    if (last && slot === last[1] + 1) last[1] = slot;
+    else ranges.push([slot, slot]);
   }
-  return parts.join(' ');
+  return formatSlotRanges(ranges);
 }
 
 export async function runReshard(o: ReshardOptions): Promise<ReshardResult> {
