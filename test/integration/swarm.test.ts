@@ -1,7 +1,7 @@
 // redis-ha on a real 3-node swarm (the lab: 3 Docker engines in network namespaces): every preset
 // deployed with --target swarm (each redis-i on its own node, Sentinels spread), a host-side
 // Sentinel client writing before and after kill-node, every scenario through test-failover
-// (--scenario all) plus the lab's engine kill and link cut, backup (restore refused), and
+// (--scenario all) plus (with REDIS_HA_LAB_FAULTS=1) the lab's engine kill and link cut, backup (restore refused), and
 // cleanup leaving nothing on any node. Needs root (skips otherwise; fails
 // under CI=true). The lab is torn down even when a test fails.
 import assert from 'node:assert/strict';
@@ -206,7 +206,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
   }
   const missingKeys = async (client: Redis, keys: string[]) => (await Promise.all(keys.map(async (k) => ((await client.get(k)) === null ? k : undefined)))).filter(Boolean);
 
-  it('full: every scenario passes on swarm (--scenario all, --durability wait) with the JSON keys of compose; a host-side Sentinel client before and after; backup works; the lab\'s engine kill and link cut run (reported); cleanup leaves nothing', async (t) => {
+  it('full: every scenario passes on swarm (--scenario all, --durability wait) with the JSON keys of compose; a host-side Sentinel client before and after; backup works; the lab\'s engine kill and link cut with REDIS_HA_LAB_FAULTS=1; cleanup leaves nothing', async (t) => {
     if (!requireLab(t, unavailable)) return;
     const name = 'sw-fo';
     const { client } = await deployWithClient(t, name);
@@ -283,12 +283,15 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     assert.match(refused.stderr, /--node-fault engine changes kill-node, which this run does not include/);
 
     // The lab's whole-node faults: the node's engine killed (a power loss), its link taken down.
-    // Run and reported on every CI run, but not gating it (TODO): two intermittent failures are
-    // open (docs/swarm.md, "Known intermittent failures on the lab"): after an engine kill the
-    // HAProxy path stayed unreachable (2 CI runs of 4), and after a 6 s link cut the cut-off
-    // Sentinel, not yet told of the new epoch, turned the new master back into a replica of the
-    // old one (1 run). Both print the nodes' containers and Redis/Sentinel logs when they fail.
-    await t.test('the lab: kill-node with the engine killed, partition-node with the link down', { todo: 'intermittent on the lab, see docs/swarm.md' }, async (t) => {
+    // Two intermittent failures are open (docs/swarm.md, "Known intermittent failures on the
+    // lab"): after an engine kill the HAProxy path stayed unreachable (2 CI runs of 4), and after
+    // a 6 s link cut the cut-off Sentinel, not yet told of the new epoch, turned the new master
+    // back into a replica of the old one (1 run). So the run is a TODO (reported, not gating),
+    // and it takes ~150 s: a check that cannot fail CI is not worth 150 s of every CI run. It
+    // runs with REDIS_HA_LAB_FAULTS=1 (docs/swarm.md), printing the nodes' containers and
+    // Redis/Sentinel logs when it fails.
+    const labFaults = process.env.REDIS_HA_LAB_FAULTS === '1';
+    await t.test('the lab: kill-node with the engine killed, partition-node with the link down', labFaults ? { todo: 'intermittent on the lab, see docs/swarm.md' } : { skip: 'set REDIS_HA_LAB_FAULTS=1 to run (known intermittent, ~150 s; docs/swarm.md)' }, async (t) => {
       started = Date.now();
       const lab = await runCli(['test-failover', '--name', name, '--scenario', 'kill-node', '--scenario', 'partition-node', '--node-fault', 'engine', '--partition', 'link', '--durability', 'wait', '--json'], { cwd, env, timeoutMs: 600_000 });
       t.diagnostic(`kill-node (engine) + partition-node (link): ${((Date.now() - started) / 1000).toFixed(0)} s`);
