@@ -23,6 +23,7 @@ const builder = (y: Argv<GlobalArgs>) =>
     .example('$0 deploy full --profile fast', 'With HAProxy (writes :7200, reads :7201) and 1 s failure detection')
     .example('$0 deploy sentinel --name b --port-base 8000', 'A second deployment beside the first')
     .example('$0 deploy cluster --shards 3 --replicas-per-shard 1', 'A Redis Cluster: redis-1..6 on 127.0.0.1:7001-7006 (bus +10000), created by redis-ha')
+    .example('$0 deploy cluster --shards 4', 'Onto a live 3-shard cluster: starts redis-7 (master) and redis-8, moves a quarter of the slots to it under load')
     .example('$0 deploy full --target swarm --node-host node1=unix:///run/redis-ha-lab/node1/docker.sock ...', 'On a swarm (DOCKER_HOST: a manager), one --node-host per node');
 
 export const deployCommand = (cli: CommandLine): CommandModule<GlobalArgs, BuiltArgs<typeof builder>> => ({

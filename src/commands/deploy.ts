@@ -92,7 +92,7 @@ export interface DeployResult {
   natMap: StatusSnapshot['natMap'];
   status?: StatusSnapshot;
   /** A deploy onto a live deployment: what changed, step by step. */
-  rollout?: { strategy: 'rolling' | 'recreate'; plan: string[]; steps: RolloutResult['steps']; switchovers: RolloutResult['switchovers']; clusterFailovers?: RolloutResult['clusterFailovers'] };
+  rollout?: { strategy: 'rolling' | 'recreate'; plan: string[]; steps: RolloutResult['steps']; switchovers: RolloutResult['switchovers']; clusterFailovers?: RolloutResult['clusterFailovers']; clusterScale?: RolloutResult['clusterScale'] };
   /** Cluster: the steps run to create it (none when it was already formed). */
   clusterSteps?: string[];
   /** With --restore: what was restored, per node key count and digest. */
@@ -167,7 +167,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
     try {
       // The compose file uses what the engine takes (healthcheck.start_interval on Engine >= 25;
       // a stack file does not depend on it).
-      rendered = await render(options, { cwd: io.cwd, features: await engineFeatures(runtime), beforeWrite: (next, dir) => refuseClusterReshape(runtime, next, dir) });
+      rendered = await render(options, { cwd: io.cwd, features: await engineFeatures(runtime), beforeWrite: (next, dir) => refuseClusterReshape(runtime, next, dir, options.strategy ?? 'rolling') });
       if (rendered.topology.target === 'swarm') ({ runtime, swarm } = await swarmRuntimeFor(ctx, rendered.files.dir, options.nodeHost));
     } catch (err) {
       tasks.finish('render', 'failed');
@@ -227,7 +227,7 @@ export async function deploy(options: DeployOptions, ctx: DeployContext): Promis
         progress: tasks,
         ...(stack ? { replace: (service: string) => stack.rollout.update(service), stack: stack.rollout } : {}),
       });
-      rollout = { strategy, plan: plan.steps.map(describeStep), steps: result.steps, switchovers: result.switchovers, ...(result.clusterFailovers ? { clusterFailovers: result.clusterFailovers } : {}) };
+      rollout = { strategy, plan: plan.steps.map(describeStep), steps: result.steps, switchovers: result.switchovers, ...(result.clusterFailovers ? { clusterFailovers: result.clusterFailovers } : {}), ...(result.clusterScale ? { clusterScale: result.clusterScale } : {}) };
       if (result.interrupted) {
         tasks.close();
         throw new RedisHaError(
@@ -417,22 +417,26 @@ async function logsFor(runtime: Runtime, project: string, services: string[]): P
 
 /** The deployment's endpoints on the CI job's summary page (GITHUB_STEP_SUMMARY), when there is one. */
 /**
- * A live cluster keeps its shape: more or fewer shards or replicas per shard need slots moved
- * (not built yet), and a cluster cannot become a Sentinel deployment or the other way round
- * in place. Refused before a file is written when the deployment has containers.
+ * A cluster cannot become a Sentinel deployment or the other way round in place. Its shards and
+ * replicas per shard may change, with the rolling strategy: shards are added or drained with
+ * their slots moved, replicas added or removed (operations/cluster-scale.ts); the recreate
+ * strategy restarts every node at once and moves no slot, so it keeps the shape. Refused before
+ * a file is written when the deployment has containers.
  */
-export async function refuseClusterReshape(runtime: Pick<Runtime, 'containers'>, next: Topology, dir: string): Promise<void> {
+export async function refuseClusterReshape(runtime: Pick<Runtime, 'containers'>, next: Topology, dir: string, strategy: 'rolling' | 'recreate' = 'rolling'): Promise<void> {
   const text = await readFile(join(dir, TOPOLOGY_FILE), 'utf8').catch(() => undefined);
   if (text === undefined) return;
   const before = JSON.parse(text) as Partial<Topology>;
   if (!before.cluster?.enabled && !next.cluster.enabled) return;
   const shape = (t: Partial<Topology>) => (t.cluster?.enabled ? `${t.cluster.shards} shards x ${t.cluster.replicasPerShard} replica(s)` : `the ${t.preset ?? 'replicated'} preset`);
   if (shape(before) === shape(next)) return;
+  const clusterToCluster = Boolean(before.cluster?.enabled && next.cluster.enabled);
+  if (clusterToCluster && strategy === 'rolling' && next.target === 'compose') return;
   if (!(await runtime.containers(next.name)).length) return;
   throw new UsageError(
-    `${next.name} runs ${shape(before)}; this deploy asks for ${shape(next)}, which a live cluster cannot take in place (moving slots between shards is not built yet); nothing was written or changed`,
-    before.cluster?.enabled && next.cluster.enabled
-      ? `deploy with --shards ${before.cluster.shards} --replicas-per-shard ${before.cluster.replicasPerShard}; for another shape: \`redis-ha backup\`, \`redis-ha cleanup --name ${next.name}\`, then deploy it`
+    `${next.name} runs ${shape(before)}; this deploy asks for ${shape(next)}, which ${clusterToCluster ? 'the recreate strategy cannot do: it moves no slot (the rolling one adds or removes shards and replicas)' : 'a live deployment cannot become in place'}; nothing was written or changed`,
+    clusterToCluster
+      ? 'deploy with --strategy rolling (the default)'
       : `deploy under another --name, or \`redis-ha cleanup --name ${next.name}\` first (its data goes with it)`,
   );
 }

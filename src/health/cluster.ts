@@ -60,7 +60,7 @@ export interface ClusterVerdict {
  * The cluster check, and the shards as the first node that answers sees them (for status: a
  * failover shows there while the failed node is still down).
  */
-export function checkCluster(t: Topology, nodes: ClusterNodeState[], options: { caughtUp: boolean }): { verdict: ClusterVerdict; shards: ShardStatus[] } {
+export function checkCluster(t: Topology, nodes: ClusterNodeState[], options: { caughtUp: boolean; shape?: boolean }): { verdict: ClusterVerdict; shards: ShardStatus[] } {
   const up = nodes.filter((n) => n.reachable);
   const down = nodes.filter((n) => !n.reachable);
   const first = up[0];
@@ -97,9 +97,11 @@ export function checkCluster(t: Topology, nodes: ClusterNodeState[], options: { 
   for (const n of disagree) say(n.service, `sees the slot map ${maps.get(n.service) || '(no slots)'}, ${first.service} sees ${firstMap || '(no slots)'}`);
   const epochs = new Set(up.map((n) => n.info!.currentEpoch));
   if (epochs.size > 1) problems.push(`the nodes disagree on the current epoch (${up.map((n) => `${n.service} ${n.info!.currentEpoch}`).join(', ')})`);
-  if (shards.length !== t.cluster.shards) say(first.service, `sees ${shards.length} shard(s) serving slots, the topology has ${t.cluster.shards}`);
+  // shape: false while shards are added or removed (the counts are the topology's only afterwards).
+  const shape = options.shape !== false;
+  if (shape && shards.length !== t.cluster.shards) say(first.service, `sees ${shards.length} shard(s) serving slots, the topology has ${t.cluster.shards}`);
   for (const s of shards) {
-    if (s.replicas.length !== t.cluster.replicasPerShard) say(s.master, `has ${s.replicas.length} replica(s), the topology has ${t.cluster.replicasPerShard} per shard`);
+    if (shape && s.replicas.length !== t.cluster.replicasPerShard) say(s.master, `has ${s.replicas.length} replica(s), the topology has ${t.cluster.replicasPerShard} per shard`);
     for (const r of s.replicas) {
       if (!r.linkUp) say(r.service, `replication link to ${s.master} is down`);
       else if (options.caughtUp && (r.lagBytes ?? 0) > 0) say(r.service, `${r.lagBytes} bytes behind ${s.master}`);

@@ -32,6 +32,12 @@ export function redisNodes(t: Topology): NodeRef[] {
   });
 }
 
+/** A Redis node by name (`redis-7`), whether the topology has it or not: a cluster being scaled runs nodes the topology does not (yet, or any more). */
+export function redisNodeNamed(t: Pick<Topology, 'portBase'>, name: string): NodeRef {
+  const i = Number(name.slice(name.lastIndexOf('-') + 1));
+  return { name, port: REDIS_PORT, hostPort: t.portBase + PORT_OFFSETS.redis + i };
+}
+
 export function sentinelNodes(t: Topology): NodeRef[] {
   if (!t.sentinel.enabled) return [];
   return Array.from({ length: t.sentinel.count }, (_, i) => ({

@@ -22,10 +22,10 @@ export interface ClusterPlan {
   waitingFor: string[];
 }
 
-/** The cluster on the nodes cannot become the topology's by adding to it (changing a live cluster's shape is not done yet). */
+/** The cluster on the nodes cannot become the topology's by adding to it (a rolling deploy changes the shards: cluster-scale.ts). */
 export class ClusterShapeError extends FailedError {
   constructor(message: string) {
-    super(message, 'changing the shards of a live cluster is not supported yet: deploy the topology it was created with, or remove it (`redis-ha cleanup`) and deploy again');
+    super(message, 'a rolling deploy (the default strategy) adds or removes shards with their slots; deploy the shards the cluster serves, or remove it (`redis-ha cleanup`) and deploy again');
     this.name = 'ClusterShapeError';
   }
 }
@@ -53,11 +53,11 @@ export function planCluster(shards: ShardPlan[], nodes: ClusterNodeState[], ips:
       steps.push({ kind: 'addslots', node: shard.master, slots: shard.slots, ...(fresh ? { epoch: shard.shard } : {}) });
     }
   }
-  // A cluster of another shape (other shard ranges, more masters) is not reshaped here.
-  const outside = claimed.filter((r) => !shards.some((s) => s.slots[0] <= r[0] && r[1] <= s.slots[1]));
+  // More masters than the topology's shards: not reshaped here (a rolling deploy drains shards
+  // first: operations/cluster-scale.ts). Other ranges are fine: a reshard or a scale moves slots.
   const size = Math.max(...nodes.map((n) => n.info?.size ?? 0));
-  if (outside.length || size > shards.length) {
-    throw new ClusterShapeError(`the cluster on the nodes serves its slots from ${size} masters in other ranges than the topology's ${shards.length} shards`);
+  if (size > shards.length) {
+    throw new ClusterShapeError(`the cluster on the nodes serves its slots from ${size} masters, the topology has ${shards.length} shards`);
   }
   // MEET: the first node meets every node it does not know at its current address; any node that
   // knows another at an address it no longer has (a restart gave it a new one) meets it there.

@@ -10,7 +10,7 @@ import { addressOf, type Deployment } from '../deployment.js';
 import { EXIT, FailedError, RedisHaError, UsageError } from '../errors.js';
 import { checkCluster } from '../health/cluster.js';
 import { CLUSTER_SLOTS, formatSlotRanges } from '../model/cluster.js';
-import { redisNodes, REDIS_PORT } from '../model/nodes.js';
+import { REDIS_PORT } from '../model/nodes.js';
 import { withConnection } from '../probes/connect.js';
 import { probeCluster, type ClusterNodeState } from '../probes/cluster.js';
 import { waitFor } from '../wait.js';
@@ -84,10 +84,6 @@ export function formatSlots(slots: number[]): string {
 export async function runReshard(o: ReshardOptions): Promise<ReshardResult> {
   const d = o.deployment;
   const t = d.topology;
-  const nodes = redisNodes(t);
-  const endpoint = (service: string) => ({ host: addressOf(d, service), port: nodes.find((n) => n.name === service)!.hostPort });
-  const batch = o.batch ?? 100;
-
   const states = await probeCluster(d);
   const { verdict } = checkCluster(t, states, { caughtUp: false });
   if (!verdict.ok) {
@@ -106,29 +102,66 @@ export async function runReshard(o: ReshardOptions): Promise<ReshardResult> {
   const sources = [...owners.entries()].map(([from, slots]) => ({ from, slots }));
   const result: ReshardResult = { deployment: t.name, to: o.to, moves: [], slots: 0, keys: 0, movedMs: 0, agreedMs: 0 };
   const total = sources.reduce((a, s) => a + s.slots.length, 0);
-  // The source keeps no slot: its shard would have nothing left to serve (removing a shard is not built yet).
+  // The source keeps no slot: its shard would have nothing left to serve (removing a shard is a deploy with fewer shards).
   for (const s of sources) {
     const keeps = masters.find((m) => m.service === s.from)!.slots.reduce((a, [x, y]) => a + (y - x + 1), 0) - s.slots.length;
-    if (keeps <= 0) throw new UsageError(`moving ${formatSlots(s.slots)} would leave ${s.from} serving no slot, a shard with nothing (removing a shard is not built yet); nothing was changed`, 'leave it at least one slot');
+    if (keeps <= 0) throw new UsageError(`moving ${formatSlots(s.slots)} would leave ${s.from} serving no slot, a shard with nothing; nothing was changed`, `leave it at least one slot; to remove a shard, deploy ${t.name} with --shards ${t.cluster.shards - 1} (its slots move to the others)`);
   }
   if (!total) return result;
 
+  const moved = await moveSlots(d, states, sources.map((s) => ({ ...s, to: o.to })), o);
+  return { ...result, ...moved, moves: moved.moves.map(({ to: _to, ...m }) => m) };
+}
+
+/** Slots to move from one master to another, both by service name. */
+export interface SlotTransfer {
+  from: string;
+  to: string;
+  slots: number[];
+}
+
+export interface MoveSlotsResult {
+  moves: { from: string; to: string; slots: string; slotCount: number; keys: number }[];
+  slots: number;
+  keys: number;
+  movedMs: number;
+  agreedMs: number;
+}
+
+/**
+ * Moves each transfer's slots with their keys (Redis's procedure, see the top of this file),
+ * then waits until every node names the new owners and says cluster_state:ok. `states`: every
+ * node as probed just before (ids, the addresses the nodes know each other by).
+ */
+export async function moveSlots(
+  d: Deployment,
+  states: ClusterNodeState[],
+  transfers: SlotTransfer[],
+  o: Pick<ReshardOptions, 'batch' | 'timeoutMs' | 'signal' | 'onProgress'>,
+): Promise<MoveSlotsResult> {
+  const batch = o.batch ?? 100;
+  const endpoint = (service: string) => ({ host: addressOf(d, service), port: states.find((n) => n.service === service)!.hostPort });
+  const idOf = new Map(states.flatMap((n) => (n.myid ? [[n.service, n.myid] as const] : [])));
+  const masters = states.filter((n) => n.reachable && (n.peers ?? []).find((p) => p.flags.includes('myself'))?.flags.includes('master')).map((n) => n.service);
+  const result: MoveSlotsResult = { moves: [], slots: 0, keys: 0, movedMs: 0, agreedMs: 0 };
+  const total = transfers.reduce((a, s) => a + s.slots.length, 0);
+  if (!total) return result;
   const started = performance.now();
   const auth = d.auth.password ? ['AUTH2', d.auth.username ?? 'default', d.auth.password] : [];
-  const others = masters.filter((m) => m.service !== o.to);
-  for (const { from, slots } of sources) {
+  for (const { from, to, slots } of transfers) {
     const sourceId = idOf.get(from)!;
+    const targetId = idOf.get(to)!;
     // MIGRATE dials the target at the address the source knows it by on the cluster bus, not by
     // name: Redis resolves a name in its main thread, and a lookup that goes out to an
     // unreachable resolver would stall every client of the source for seconds.
-    const targetIp = states.find((n) => n.service === from)?.peers?.find((p) => p.id === target.id)?.ip || o.to;
+    const targetIp = states.find((n) => n.service === from)?.peers?.find((p) => p.id === targetId)?.ip || to;
     let keys = 0;
     await withConnection(endpoint(from), d.auth, (source) =>
-      withConnection(endpoint(o.to), d.auth, async (dest) => {
+      withConnection(endpoint(to), d.auth, async (dest) => {
         for (const slot of slots) {
-          if (o.signal?.aborted) throw new ReshardInterruptedError(`${result.slots + slots.indexOf(slot)} of ${total} slot(s) moved to ${o.to}, the others left where they were`);
+          if (o.signal?.aborted) throw new ReshardInterruptedError(`${result.slots + slots.indexOf(slot)} of ${total} slot(s) moved, the others left where they were`);
           await dest.call('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', sourceId);
-          await source.call('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', target.id);
+          await source.call('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', targetId);
           for (;;) {
             const inSlot = (await source.call('CLUSTER', 'GETKEYSINSLOT', String(slot), String(batch))) as string[];
             if (!inSlot.length) break;
@@ -136,34 +169,34 @@ export async function runReshard(o: ReshardOptions): Promise<ReshardResult> {
             keys += inSlot.length;
           }
           // The target first (it then serves the slot), then the source, then the other masters.
-          await dest.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', target.id);
-          await source.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', target.id);
+          await dest.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', targetId);
+          await source.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', targetId);
           o.onProgress?.({ slotsDone: result.slots + slots.indexOf(slot) + 1, slots: total, keys: result.keys + keys });
         }
       }, MIGRATE_TIMEOUT_MS + 5000),
       MIGRATE_TIMEOUT_MS + 5000,
     );
-    for (const m of others.filter((x) => x.service !== from)) {
+    for (const m of masters.filter((x) => x !== from && x !== to)) {
       // Gossip would tell them too; told directly, a client they redirect is sent to the right node at once.
-      await withConnection(endpoint(m.service), d.auth, async (r) => {
-        for (const slot of slots) await r.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', target.id).catch(() => undefined);
+      await withConnection(endpoint(m), d.auth, async (r) => {
+        for (const slot of slots) await r.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', targetId).catch(() => undefined);
       }, 5000);
     }
-    result.moves.push({ from, slots: formatSlots(slots), slotCount: slots.length, keys });
+    result.moves.push({ from, to, slots: formatSlots(slots), slotCount: slots.length, keys });
     result.slots += slots.length;
     result.keys += keys;
   }
   result.movedMs = Math.round(performance.now() - started);
-  const moved = sources.flatMap((s) => s.slots);
+  const owner = new Map(transfers.flatMap((x) => x.slots.map((slot) => [slot, idOf.get(x.to)!] as const)));
   await waitFor(
-    `every node of ${t.name} to name ${o.to} for the moved slots, cluster_state:ok`,
+    `every node of ${d.topology.name} to name the new owners of the moved slots, cluster_state:ok`,
     async () => {
-      const now = await probeCluster(d);
+      const now = await probeCluster(d, states.map((n) => ({ name: n.service, hostPort: n.hostPort })));
       const ok = now.every(
         (n) =>
           n.reachable &&
           n.info?.state === 'ok' &&
-          moved.every((slot) => n.peers?.some((p) => p.id === target.id && p.slots.some(([a, b]) => a <= slot && slot <= b))),
+          [...owner].every(([slot, id]) => n.peers?.some((p) => p.id === id && p.slots.some(([a, b]) => a <= slot && slot <= b))),
       );
       return { verdict: ok ? 'done' : 'waiting', value: undefined, state: ok ? 'agreed' : 'not yet' };
     },

@@ -11,7 +11,8 @@ import { type CheckName, type StatusSnapshot } from '../health/status.js';
 import { renderedSentinelSettings } from '../health/drift.js';
 import { waitFor, WaitTimeoutError } from '../wait.js';
 import { LABEL_CONFIG_HASH } from '../labels.js';
-import { redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
+import { redisNodeNamed, redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
+import { parseSlotRanges } from '../model/cluster.js';
 import type { Topology } from '../model/schema.js';
 import { pairsToRecord, withConnection } from '../probes/connect.js';
 import { probeDrift, probeHaproxyConfigHash } from '../probes/drift.js';
@@ -21,6 +22,9 @@ import { haproxyConfigHash } from '../synth/configs.js';
 import { checkCluster } from '../health/cluster.js';
 import { probeCluster } from '../probes/cluster.js';
 import { runClusterSwitchover, type ClusterSwitchoverResult } from './cluster-switchover.js';
+import { describeClusterScale, runClusterScale, type ClusterScaleResult } from './cluster-scale.js';
+import { planShardChange } from './cluster-scale-plan.js';
+import { removeServices } from './remove-services.js';
 import { describeStep, stepServices, type ClusterRolloutInput, type RolloutInput, type RolloutPlan, type RolloutStep } from './rollout-plan.js';
 import { majorityMaster } from './switchover-plan.js';
 import { readLiveView, runSwitchover, type SwitchoverResult } from './switchover.js';
@@ -67,6 +71,8 @@ export interface RolloutResult {
   switchovers: SwitchoverResult[];
   /** Cluster: the CLUSTER FAILOVERs that moved a master away before its re-creation. */
   clusterFailovers?: ClusterSwitchoverResult['shards'];
+  /** Cluster: shards added or removed, with the slots moved. */
+  clusterScale?: ClusterScaleResult[];
 }
 
 /** The private copy haproxy-start.sh writes (passwords filled in) and HAProxy runs from. */
@@ -101,14 +107,25 @@ export async function readRolloutInput(d: Deployment, containers: ContainerInfo[
 /** A cluster's plan input: live labels and the nodes that serve slots now (refused unless the cluster is healthy). */
 export async function readClusterRolloutInput(d: Deployment, containers: ContainerInfo[], renderedHashes: Record<string, string>): Promise<ClusterRolloutInput> {
   const t = d.topology;
-  const { verdict, shards } = checkCluster(t, await probeCluster(d), { caughtUp: false });
+  // The Redis nodes that run: while shards are added or removed, not the topology's.
+  const running = containers.map((c) => c.service).filter((s) => /^redis-\d+$/.test(s));
+  const wanted = redisNodes(t).map((n) => n.name);
+  const scaling = running.length !== wanted.length || running.some((s) => !wanted.includes(s));
+  const states = await probeCluster(d, running.map((s) => redisNodeNamed(t, s)));
+  const { verdict, shards } = checkCluster(t, states, { caughtUp: false, shape: !scaling });
   if (!verdict.ok) {
     throw new FailedError(
       `the cluster of ${t.name} is not healthy, so the rolling deploy did not start (nothing was changed): ${verdict.detail}`,
       `see \`redis-ha status --name ${t.name}\`; fix what it names, then deploy again`,
     );
   }
-  return { topology: t, renderedHashes, live: containers.map((c) => ({ service: c.service, configHash: c.labels[LABEL_CONFIG_HASH] })), masters: shards.map((s) => s.master) };
+  const input: ClusterRolloutInput = { topology: t, renderedHashes, live: containers.map((c) => ({ service: c.service, configHash: c.labels[LABEL_CONFIG_HASH] })), masters: shards.map((s) => s.master) };
+  if (scaling || shards.length !== t.cluster.shards) {
+    // Refused here (exit 2, nothing changed) when the live cluster cannot become the topology's.
+    const plan = planShardChange({ shards: shards.map((s) => ({ master: s.master, replicas: s.replicas.map((r) => r.service), slots: parseSlotRanges(s.slots) ?? [] })), running, wanted, target: t.cluster });
+    input.scale = { from: shards.length, start: plan.start, remove: plan.remove };
+  }
+  return input;
 }
 
 /**
@@ -242,6 +259,14 @@ async function runStep(
       const s = await steady(id);
       return t.cluster.enabled ? 'steady; every slot served, replicas caught up' : `steady; master ${s.master}`;
     }
+    case 'cluster-scale': {
+      if (!project) throw new Error('cluster-scale needs the compose project');
+      // Slots move at a few ms each (a third of 100 000 keys: ~15 s here): a longer bound than a node's step.
+      const r = await runClusterScale({ runtime, project, deployment: d, timeoutMs: Math.max(ctx.stepTimeoutMs ?? 90_000, 600_000), onStep: (detail) => progress?.update(id, detail) });
+      (result.clusterScale ??= []).push(r);
+      await steady(id);
+      return describeClusterScale(r);
+    }
     case 'cluster-failover': {
       const { shards } = checkCluster(t, await probeCluster(d), { caughtUp: false });
       const shard = shards.findIndex((x) => x.master === step.from) + 1;
@@ -293,15 +318,10 @@ async function runStep(
         await steady(id);
         return `${step.services.join(', ')} and their data removed from the stack`;
       }
-      const containers = (await runtime.containers(t.name)).filter((c) => step.services.includes(c.service));
-      await runtime.removeContainers(containers.map((c) => c.id), { graceSeconds: 10 });
       // Their data goes too: a node added again later starts clean (a replica resyncs anyway).
-      const volumes = await runtime.volumes(t.name);
-      for (const service of step.services) {
-        for (const v of volumes.filter((name) => name.endsWith(`_${service}-data`))) await runtime.removeVolume(v);
-      }
+      const removed = await removeServices(runtime, t.name, step.services);
       await steady(id);
-      return `${containers.length} container(s) and their data removed`;
+      return `${removed} container(s) and their data removed`;
     }
     case 'reset-sentinels': {
       const live = await now();

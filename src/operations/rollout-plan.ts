@@ -5,6 +5,7 @@
 // else and removes last, then resets every Sentinel so that it forgets what was removed.
 import { redisNodes, sentinelNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
+import type { ScalePlan } from './cluster-scale-plan.js';
 
 export interface LiveService {
   service: string;
@@ -41,6 +42,8 @@ export type RolloutStep =
   | { kind: 'switchover'; from: string; avoid: string[]; reason: string }
   /** Removed containers (and their data) of nodes the topology no longer has. */
   | { kind: 'remove'; services: string[] }
+  /** Cluster: shards added or removed, slots moved to even the shares (operations/cluster-scale.ts). */
+  | { kind: 'cluster-scale'; from: number; to: number; start: string[]; remove: string[] }
   /** Cluster: CLUSTER FAILOVER on a replica of the shard `from` is the master of (Redis's coordinated manual failover). */
   | { kind: 'cluster-failover'; from: string; reason: string }
   /** SENTINEL RESET on each Sentinel, one at a time, waiting until it has re-learnt. */
@@ -146,14 +149,18 @@ export interface ClusterRolloutInput {
   live: LiveService[];
   /** The nodes that serve slots now (each shard's master, as the cluster says). */
   masters: string[];
+  /** When the topology has another number of shards: what the scale does (cluster-scale-plan.ts). */
+  scale?: Pick<ScalePlan, 'start' | 'remove'> & { from: number };
 }
 
 /**
  * A cluster's rolling deploy: every changed replica first, one at a time (its shard keeps its
  * master); then each changed master, one at a time: CLUSTER FAILOVER to one of its replicas
  * first, then re-created (it comes back as that replica's replica: its nodes.conf in its
- * volume keeps its identity); then the exporter and monitoring. A change of the cluster's shape
- * (shards, replicas per shard) is refused before: it needs slots moved (deploy.ts).
+ * volume keeps its identity); then the exporter and monitoring. Another number of shards comes
+ * first: new shards added (or shards drained and removed) with the slots moved to even shares,
+ * so that the nodes rolled afterwards are the ones that stay. Another number of replicas per
+ * shard is refused before (deploy.ts).
  */
 export function planClusterRollout(input: ClusterRolloutInput): RolloutPlan {
   const liveHash = new Map(input.live.map((l) => [l.service, l.configHash]));
@@ -161,6 +168,7 @@ export function planClusterRollout(input: ClusterRolloutInput): RolloutPlan {
   const changed = (s: string) => isLive(s) && liveHash.get(s) !== input.renderedHashes[s];
   const nodes = redisNodes(input.topology).map((n) => n.name);
   const steps: RolloutStep[] = [];
+  if (input.scale) steps.push({ kind: 'cluster-scale', from: input.scale.from, to: input.topology.cluster.shards, start: input.scale.start, remove: input.scale.remove });
   for (const s of nodes.filter((n) => !input.masters.includes(n) && changed(n))) steps.push({ kind: 'recreate', service: s, role: 'replica' });
   for (const s of nodes.filter((n) => input.masters.includes(n) && changed(n))) {
     if (input.topology.cluster.replicasPerShard > 0) steps.push({ kind: 'cluster-failover', from: s, reason: `${s} runs an old config` });
@@ -195,6 +203,8 @@ export function describeStep(s: RolloutStep): string {
       return `switchover away from ${s.from} (${s.reason})`;
     case 'cluster-failover':
       return `CLUSTER FAILOVER away from ${s.from} to a replica of its shard (${s.reason})`;
+    case 'cluster-scale':
+      return `${s.to === s.from ? `finish the change to ${s.to} shards` : `${s.to > s.from ? 'add' : 'remove'} ${Math.abs(s.to - s.from)} shard(s) (${s.from} -> ${s.to})`}${s.start.length ? `: start ${s.start.join(', ')}` : ''}, move slots to even shares${s.remove.length ? `, then remove ${s.remove.join(', ')}` : ''}`;
     case 'remove':
       return `remove ${s.services.join(', ')}`;
     case 'reset-sentinels':
@@ -210,5 +220,6 @@ export function stepServices(s: RolloutStep): string[] {
   if (s.kind === 'sentinel-settings') return s.changes.map((c) => c.service);
   if (s.kind === 'haproxy-reload') return ['haproxy'];
   if (s.kind === 'remove') return s.services;
+  if (s.kind === 'cluster-scale') return [...s.start, ...s.remove];
   return [];
 }

@@ -108,10 +108,10 @@ export async function probeClusterNode(endpoint: Endpoint, auth: Credentials): P
   }
 }
 
-/** Every node of the deployment, through its published port. */
-export function probeCluster(d: Deployment): Promise<ClusterNodeState[]> {
+/** Every node of the deployment (or the ones named: a cluster being scaled runs others), through its published port. */
+export function probeCluster(d: Deployment, nodes: { name: string; hostPort: number }[] = redisNodes(d.topology)): Promise<ClusterNodeState[]> {
   return Promise.all(
-    redisNodes(d.topology).map(async (n) => ({
+    nodes.map(async (n) => ({
       service: n.name,
       hostPort: n.hostPort,
       ...(await probeClusterNode({ host: addressOf(d, n.name), port: n.hostPort }, d.auth)),

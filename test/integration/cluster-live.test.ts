@@ -3,10 +3,12 @@
 // client (the printed snippet's options) writes across every slot. Asserted: the plan (each
 // replica first, then each master after a CLUSTER FAILOVER away from it), every node runs the
 // new config, the client saw no failed write and every acknowledged key is there, the cluster is
-// healthy; then a change of shape (4 shards) on the live cluster is refused with nothing written.
+// healthy; then a change of shape with the recreate strategy is refused with nothing written.
 // Then `reshard`: 2000 slots and their keys moved to another shard's master while its own
 // measuring client and ours write: every key there with its value, no failed write, the status
-// shows the new ranges; bad input refused with nothing changed. Last rotate-secrets and its
+// shows the new ranges; bad input refused with nothing changed. Then a shard added and removed
+// again by `deploy --shards` under writes: even shares, every key there, the removed nodes'
+// containers and data gone and every node forgetting them. Last rotate-secrets and its
 // --finish under an app client's writes: no failed write, old passwords refused everywhere.
 // `after` removes the deployment (through the CLI, then by label), also when a test fails.
 import assert from 'node:assert/strict';
@@ -31,7 +33,7 @@ const PORT_BASE = 24200;
 
 const deployArgs = (...extra: string[]) => ['deploy', 'cluster', '--name', NAME, '--port-base', String(PORT_BASE), '--profile', 'fast', '--json', ...IMAGE_FLAGS, ...extra];
 
-describe('live operations on a cluster: rolling deploy, reshard (real engine)', { timeout: 600_000, skip: dockerSuiteSkip() }, () => {
+describe('live operations on a cluster: rolling deploy, reshard, shards added and removed (real engine)', { timeout: 1_200_000, skip: dockerSuiteSkip() }, () => {
   const work = tempWorkdir('redis-ha-cluster-rolling-');
   const dir = join(work.dir, '.redis-ha', NAME);
   let deployed = false;
@@ -103,14 +105,14 @@ describe('live operations on a cluster: rolling deploy, reshard (real engine)', 
     assert.equal(status.exitCode, 0, status.stdout);
   });
 
-  it('another shape on the live cluster (4 shards): exit 2, nothing written, the cluster untouched', async (t) => {
+  it('another shape with the recreate strategy (4 shards): exit 2, nothing written, the cluster untouched', async (t) => {
     if (!requireDocker(t) || !deployed) return;
     const before = readFileSync(join(dir, 'topology.json'), 'utf8');
     const compose = readFileSync(join(dir, 'compose.yaml'), 'utf8');
-    const r = await runCli(deployArgs('--persistence', 'rdb', '--shards', '4'), { cwd: work.dir });
+    const r = await runCli(deployArgs('--persistence', 'rdb', '--shards', '4', '--strategy', 'recreate'), { cwd: work.dir });
     assert.equal(r.exitCode, 2, r.stderr);
     // --json: the error is the JSON on stdout.
-    assert.match(r.stdout, /runs 3 shards x 1 replica\(s\); this deploy asks for 4 shards x 1 replica\(s\)/);
+    assert.match(r.stdout, /runs 3 shards x 1 replica\(s\); this deploy asks for 4 shards x 1 replica\(s\), which the recreate strategy cannot do/);
     assert.equal(readFileSync(join(dir, 'topology.json'), 'utf8'), before);
     assert.equal(readFileSync(join(dir, 'compose.yaml'), 'utf8'), compose);
     const status = await runCli(['status', '--name', NAME, '--json'], { cwd: work.dir });
@@ -174,6 +176,69 @@ describe('live operations on a cluster: rolling deploy, reshard (real engine)', 
       assert.match(r.stderr, message);
     }
     assert.equal(await map(), before);
+  });
+
+  it('a shard added (3 -> 4) and removed again (4 -> 3) by deploy --shards while a cluster client writes: even shares, every key there, no failed write, the removed nodes gone and forgotten', async (t) => {
+    if (!requireDocker(t) || !deployed) return;
+    const files = await readDeployment(dir);
+    // A host-side client reaches nodes through the natMap, so this one is given the grown
+    // topology's (redis-7 and redis-8 too): deploy prints it; docs/cluster.md says so.
+    const grown = { ...files.topology, cluster: { ...files.topology.cluster, shards: 4 } };
+    const client = new Cluster(clusterStartupNodes(grown), clusterClientOptions(grown, files.admin));
+    const keys = Array.from({ length: 20_000 }, (_, i) => `clr-it:scale:${i}`);
+    const shardsOf = async () => {
+      const r = await runCli(['status', '--name', NAME, '--json'], { cwd: work.dir });
+      assert.equal(r.exitCode, 0, r.stdout);
+      return (JSON.parse(r.stdout) as StatusSnapshot).shards!;
+    };
+    const slotCount = (ranges: string) => ranges.split(' ').reduce((a, r) => { const [x, y = x] = r.split('-').map(Number); return a + y! - x! + 1; }, 0);
+    const scaleTo = async (shards: number, prefix: string) => {
+      const workload = new ClusterWorkload(clusterStartupNodes(grown), clusterClientOptions(grown, files.admin), { rate: 100, durability: 'async', prefix, maxMs: 400_000, now: () => performance.now(), shardOf: () => 1 });
+      await workload.start();
+      let r;
+      try {
+        r = await runCli(deployArgs('--persistence', 'rdb', '--shards', String(shards)), { cwd: work.dir, timeoutMs: 500_000 });
+      } finally {
+        await workload.stop();
+      }
+      assert.equal(r.exitCode, 0, `deploy --shards ${shards} failed:\n${r.stderr}\n${r.stdout}`);
+      const counts = workload.counts;
+      t.diagnostic(`--shards ${shards}: ${JSON.stringify(JSON.parse(r.stdout).rollout.steps)}; writes ${JSON.stringify(counts)}`);
+      assert.ok(counts.ok > 50, JSON.stringify(counts));
+      assert.equal(counts.failed, 0, `failed writes: ${JSON.stringify(workload.ops.filter((o) => o.outcome === 'failed').slice(0, 5))}`);
+      const acked = workload.ops.filter((o) => o.outcome === 'ok');
+      const values = await Promise.all(acked.map((o) => client.get(o.key)));
+      assert.deepEqual(acked.filter((o, i) => values[i] !== o.value).map((o) => o.key).slice(0, 5), [], 'every acknowledged write of the client is there');
+      return JSON.parse(r.stdout) as DeployResult;
+    };
+    try {
+      for (let i = 0; i < keys.length; i += 1000) await Promise.all(keys.slice(i, i + 1000).map((k) => client.set(k, `v-${k}`)));
+      const up = await scaleTo(4, 'clr-it:up');
+      assert.match(up.rollout!.plan[0]!, /^add 1 shard\(s\) \(3 -> 4\): start redis-7, redis-8, move slots to even shares$/, up.rollout!.plan.join('\n'));
+      const four = await shardsOf();
+      assert.deepEqual(four.map((s) => slotCount(s.slots)), [4096, 4096, 4096, 4096], JSON.stringify(four));
+      const added = four.find((s) => s.master === 'redis-7' || s.replicas.some((r) => r.service === 'redis-7'));
+      assert.deepEqual([added?.master, ...(added?.replicas.map((r) => r.service) ?? [])].sort(), ['redis-7', 'redis-8'], JSON.stringify(four));
+      let values = await Promise.all(keys.map((k) => client.get(k)));
+      assert.deepEqual(keys.filter((k, i) => values[i] !== `v-${k}`).slice(0, 5), [], 'every key there after the shard was added');
+
+      const down = await scaleTo(3, 'clr-it:down');
+      assert.match(down.rollout!.plan[0]!, /^remove 1 shard\(s\) \(4 -> 3\), move slots to even shares, then remove redis-7, redis-8$/, down.rollout!.plan.join('\n'));
+      const three = await shardsOf();
+      assert.deepEqual(three.map((s) => slotCount(s.slots)).sort(), [5461, 5461, 5462], JSON.stringify(three));
+      values = await Promise.all(keys.map((k) => client.get(k)));
+      assert.deepEqual(keys.filter((k, i) => values[i] !== `v-${k}`).slice(0, 5), [], 'every key there after the shard was removed');
+      // Gone: containers and data of redis-7 and redis-8; forgotten: every node knows 6 nodes.
+      const left = projectResources(NAME);
+      assert.deepEqual([...left.containers, ...left.volumes].filter((x) => /redis-[78]/.test(x)), [], JSON.stringify(left));
+      for (const n of redisNodes((await readDeployment(dir)).topology)) {
+        const info = await withConnection({ host: '127.0.0.1', port: n.hostPort }, files.admin, (c) => c.call('CLUSTER', 'INFO') as Promise<string>);
+        assert.match(info, /cluster_known_nodes:6\r?\n/, `${n.name}: ${info}`);
+      }
+      for (let i = 0; i < keys.length; i += 1000) await Promise.all(keys.slice(i, i + 1000).map((k) => client.unlink(k)));
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('rotate-secrets and --finish on a cluster while an app client writes: no failed write, the old passwords refused on every node', async (t) => {

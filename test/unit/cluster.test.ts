@@ -288,13 +288,20 @@ describe('cluster: the creation plan, from what the nodes say', () => {
     assert.deepEqual(plan.steps, [{ kind: 'meet', from: 'redis-3', to: 'redis-5', ip: '10.0.0.5' }]);
   });
 
-  it('a cluster of another shape is refused, not reshaped', () => {
-    const two: Member[] = [
-      { service: 'redis-1', id: 'id1', ip: '10.0.0.1', slots: [[0, 8191]] },
-      { service: 'redis-2', id: 'id2', ip: '10.0.0.2', slots: [[8192, 16383]] },
-      ...FORMED.slice(2).map((m) => ({ ...m, master: undefined, slots: [] })),
+  it('more masters than the topology has shards: refused, not reshaped (a rolling deploy drains shards first)', () => {
+    const four: Member[] = [
+      { service: 'redis-1', id: 'id1', ip: '10.0.0.1', slots: [[0, 4095]] },
+      { service: 'redis-2', id: 'id2', ip: '10.0.0.2', slots: [[4096, 8191]] },
+      { service: 'redis-3', id: 'id3', ip: '10.0.0.3', slots: [[8192, 12287]] },
+      { service: 'redis-4', id: 'id4', ip: '10.0.0.4', slots: [[12288, 16383]] },
+      ...FORMED.slice(4),
     ];
-    assert.throws(() => planCluster(SHARDS, states(two), IPS), ClusterShapeError);
+    assert.throws(() => planCluster(SHARDS, states(four, undefined, { size: 4 }), IPS), (err: Error) => err instanceof ClusterShapeError && /4 masters, the topology has 3 shards/.test(err.message));
+  });
+
+  it('slots in other ranges than the creation plan (a reshard, added shards): formed, nothing to do', () => {
+    const moved = FORMED.map((m) => (m.service === 'redis-1' ? { ...m, slots: [[0, 4000]] as [number, number][] } : m.service === 'redis-2' ? { ...m, slots: [[4001, 10922]] as [number, number][] } : m));
+    assert.deepEqual(planCluster(SHARDS, states(moved), IPS), { steps: [], waitingFor: [] });
   });
 });
 

@@ -231,6 +231,21 @@ describe('cluster rollout plan', () => {
     assert.deepEqual(steps.filter((s) => s.startsWith('CLUSTER FAILOVER')).map((s) => s.split(' ')[4]), ['redis-2', 'redis-4', 'redis-6']);
   });
 
+  it('another number of shards: the scale first, then the nodes that stay and changed', () => {
+    const b = topologyOf('cluster', { redis: { persistence: 'aof' } });
+    const a = topologyOf('cluster', { cluster: { shards: 4 }, redis: { persistence: 'rdb' } });
+    const steps = planClusterRollout({
+      topology: a,
+      renderedHashes: hashesOf(a),
+      live: Object.entries(hashesOf(b)).map(([service, configHash]) => ({ service, configHash })),
+      masters: ['redis-1', 'redis-2', 'redis-3'],
+      scale: { from: 3, start: ['redis-7', 'redis-8'], remove: [] },
+    }).steps.map(describeStep);
+    assert.equal(steps[0], 'add 1 shard(s) (3 -> 4): start redis-7, redis-8, move slots to even shares');
+    assert.deepEqual(steps.slice(1, 4), ['re-create redis-4 (replica)', 're-create redis-5 (replica)', 're-create redis-6 (replica)']);
+    assert.ok(!steps.some((x) => /redis-[78] /.test(x) && x.startsWith('re-create')), 'new nodes start with the new config');
+  });
+
   it('nothing changed: no step; without replicas a master is re-created with no failover (its slots wait for it)', () => {
     assert.deepEqual(clusterPlan({}, {}), []);
     const bare = clusterPlan({ cluster: { replicasPerShard: 0 }, redis: { persistence: 'aof' } }, { cluster: { replicasPerShard: 0 }, redis: { persistence: 'rdb' } });
@@ -247,14 +262,17 @@ describe('a live cluster keeps its shape', () => {
   };
   const runtime = (running: boolean) => ({ containers: async () => (running ? [{ service: 'redis-1' }] : []) }) as never;
 
-  it('other shards or replicas per shard on a running cluster: refused (exit 2) naming both shapes and what to do', async () => {
+  it('another shape with the recreate strategy, or another preset, on a running cluster: refused (exit 2) naming both shapes and what to do; another shape rolling: allowed', async () => {
     const dir = await dirWith(topologyOf('cluster', {}));
     try {
-      await assert.rejects(refuseClusterReshape(runtime(true), topologyOf('cluster', { cluster: { shards: 4 } }), dir), (err: Error & { exitCode?: number; hint?: string }) => {
-        assert.match(err.message, /runs 3 shards x 1 replica\(s\); this deploy asks for 4 shards x 1 replica\(s\).*nothing was written or changed/);
+      await assert.rejects(refuseClusterReshape(runtime(true), topologyOf('cluster', { cluster: { shards: 4 } }), dir, 'recreate'), (err: Error & { exitCode?: number; hint?: string }) => {
+        assert.match(err.message, /runs 3 shards x 1 replica\(s\); this deploy asks for 4 shards x 1 replica\(s\), which the recreate strategy cannot do.*nothing was written or changed/);
+        assert.match(err.hint ?? '', /--strategy rolling/);
         assert.equal(err.exitCode, 2);
         return true;
       });
+      await refuseClusterReshape(runtime(true), topologyOf('cluster', { cluster: { shards: 4 } }), dir);
+      await refuseClusterReshape(runtime(true), topologyOf('cluster', { cluster: { replicasPerShard: 2 } }), dir, 'rolling');
       await assert.rejects(refuseClusterReshape(runtime(true), topologyOf('sentinel', {}), dir), /asks for the sentinel preset/);
       // The same shape, or nothing running: allowed.
       await refuseClusterReshape(runtime(true), topologyOf('cluster', { redis: { persistence: 'rdb' } }), dir);
