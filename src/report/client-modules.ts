@@ -9,6 +9,7 @@ import type { Topology } from '../model/schema.js';
 import { KEEP_CONNECTED_SOURCE, QUIET_SENTINEL_CONNECTOR_SOURCE, sentinelClientEntries, type OptionEntry } from '../probes/sentinel-client.js';
 import type { Credentials } from '../probes/connect.js';
 import { jsSource } from './snippets.js';
+import { clusterClientEntries, clusterStartupNodes } from '../probes/cluster-client.js';
 
 /** The application's user and its secret file (relative to the deployment directory). */
 const APP_USER = 'app';
@@ -70,6 +71,152 @@ function moduleEntries(c: ClientTarget): OptionEntry[] {
 
 const isClass = (v: unknown): v is { name: string } => typeof v === 'function' && /^class\b/.test(String(v));
 
+/** How the module finds ioredis: the application's copy (its working directory), else one beside the module. */
+const LOAD_IOREDIS = [
+  '// ioredis as your application has it installed (its working directory), else beside this file.',
+  'function loadIoredis() {',
+  "  for (const from of [join(process.cwd(), 'package.json'), import.meta.url]) {",
+  '    try {',
+  "      return createRequire(from)('ioredis');",
+  '    } catch {',
+  '      // try the next place',
+  '    }',
+  '  }',
+  "  throw new Error('redis-ha clients/ioredis.mjs: cannot find ioredis; install it where your tests run (npm install ioredis)');",
+  '}',
+  'const ioredis = loadIoredis();',
+];
+
+const READY = [
+  '/** Resolves once `redis` is ready; rejects (and disconnects it) after `ms`. */',
+  'function ready(redis, ms) {',
+  "  if (redis.status === 'ready') return Promise.resolve(redis);",
+  '  return new Promise((resolve, reject) => {',
+  '    const timer = setTimeout(() => {',
+  '      redis.disconnect();',
+  '      reject(new Error(`redis-ha: not connected within ${ms} ms (status ${redis.status})`));',
+  '    }, ms);',
+  "    redis.once('ready', () => {",
+  '      clearTimeout(timer);',
+  '      resolve(redis);',
+  '    });',
+  '  });',
+  '}',
+];
+
+/** The top of an ioredis module: what wrote it, that it holds no secret, how to use it, its imports. */
+const moduleHeader = (c: ClientTarget, usage: string[]) => [
+  `// redis-ha: ioredis clients for deployment "${c.topology.name}" (preset ${c.topology.preset}), written by \`redis-ha deploy\`.`,
+  '// Regenerated at every deploy; do not edit. Holds no secret: the password is read from',
+  `// ../${APP_SECRET} when a client is made. Needs ioredis (npm install ioredis) where your tests run.`,
+  '//',
+  ...usage,
+  "import { readFileSync } from 'node:fs';",
+  "import { createRequire } from 'node:module';",
+  "import { join } from 'node:path';",
+];
+
+/**
+ * A cluster: an ioredis `Cluster` with the options of the one table (probes/cluster-client.ts)
+ * that the snippet prints and redis-ha's own clients use, the password read from secrets/app.
+ */
+export function ioredisClusterModule(c: ClientTarget): string {
+  const t = c.topology;
+  const host = c.hostOf ?? probeHost(t);
+  const login = [
+    ...(t.auth.enabled ? [`username: ${jsSource(APP_USER)}`, 'password: secret()'] : []),
+    ...(c.app.tls ? [`tls: { ca: readFileSync(${jsSource(c.app.tls.caFile)}) }`] : []),
+  ];
+  return [
+    ...moduleHeader(c, [
+      `//   import { connect } from '${c.dir}/clients/ioredis.mjs';`,
+      '//   const redis = await connect();   // a Cluster client: every slot; follows failovers and reshards',
+      '//   ...; await redis.quit();',
+    ]),
+    '',
+    ...LOAD_IOREDIS,
+    'const { Cluster } = ioredis;',
+    `const secret = () => readFileSync(new URL('../${APP_SECRET}', import.meta.url), 'utf8').trim();`,
+    '',
+    "/** Every node's published port: any one that answers gives the client the slot map. */",
+    `export const STARTUP_NODES = ${jsSource(clusterStartupNodes(t, host))};`,
+    '',
+    '/** The options redis-ha tests cluster failover with (test-failover), as a new object each time. */',
+    'export function options() {',
+    '  return {',
+    ...clusterClientEntries(t, {}, host).map((e) => `    ${e.key}: ${e.key === 'redisOptions' ? `{ ${login.join(', ')} }` : jsSource(e.value, '    ')},${e.comment ? `  // ${e.comment}` : ''}`),
+    '  };',
+    '}',
+    '',
+    ...READY,
+    '',
+    '/**',
+    ' * A connected Cluster client (it has the slot map). `overrides`: ioredis Cluster options over',
+    ' * the tested ones. quit() or disconnect() it when done.',
+    ' */',
+    'export async function connect(overrides = {}, { timeoutMs = 10_000 } = {}) {',
+    '  const redis = new Cluster(STARTUP_NODES, { ...options(), ...overrides });',
+    "  redis.on('error', () => {}); // a node's connection errors: the client reconnects by itself",
+    '  return ready(redis, timeoutMs);',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** A cluster: a redis-py `RedisCluster` as the snippet makes it (address_remap: redis-py 5.0 or later, checked at connect). */
+export function redisPyClusterModule(c: ClientTarget): string {
+  const t = c.topology;
+  const host = c.hostOf ?? probeHost(t);
+  const nat = Object.entries(natMap(t, host))
+    .map(([k, v]) => {
+      const [h, p] = k.split(':');
+      return `    ("${h}", ${p}): ("${v.host}", ${v.port}),`;
+    })
+    .join('\n');
+  const caFile = c.app.tls?.caFile;
+  const kw = [...(t.auth.enabled ? [`username="${APP_USER}"`, 'password=_secret()'] : []), ...(caFile ? ['ssl=True', `ssl_ca_certs=${JSON.stringify(caFile)}`] : [])];
+  return [
+    `"""redis-ha: a redis-py cluster client for deployment "${t.name}" (preset ${t.preset}), written by \`redis-ha deploy\`.`,
+    '',
+    'Regenerated at every deploy; do not edit. Holds no secret: the password is read from',
+    `../${APP_SECRET} when a client is made. Needs redis-py 5.0 or later where your tests run:`,
+    'the nodes announce their names (redis-1:6379), which address_remap (redis-py 5) maps to the',
+    "ports published on this host. Inside a container on the deployment's network no map is needed.",
+    '',
+    `    import sys; sys.path.insert(0, "${c.dir}/clients")`,
+    '    from redis_py import connect',
+    '    r = connect()            # a RedisCluster: every slot; follows failovers and reshards',
+    '"""',
+    'import os',
+    '',
+    'import redis',
+    'from redis.cluster import ClusterNode, RedisCluster',
+    '',
+    '_HERE = os.path.dirname(os.path.abspath(__file__))',
+    `STARTUP_NODES = [${clusterStartupNodes(t, host).map((n) => `("${n.host}", ${n.port})`).join(', ')}]`,
+    '# The nodes announce in-network names; map them to the ports published on this host.',
+    `NAT = {\n${nat}\n}`,
+    '',
+    '',
+    'def _secret():',
+    `    with open(os.path.join(_HERE, "..", ${APP_SECRET.split('/').map((p) => JSON.stringify(p)).join(', ')})) as f:`,
+    '        return f.read().strip()',
+    '',
+    '',
+    'def connect(**kwargs):',
+    '    """A RedisCluster client through the published ports (redis-py 5.0 or later)."""',
+    '    if int(redis.__version__.split(".")[0]) < 5:',
+    '        raise RuntimeError(',
+    '            "redis-ha clients/redis_py.py: a cluster client on the Docker host needs redis-py 5.0 or later "',
+    '            "(address_remap maps the names the nodes announce to the ports published on this host); this is redis-py "',
+    '            + redis.__version__',
+    '            + ". Upgrade it (pip install \'redis>=5\'), or run the client in a container on the deployment\'s network."',
+    '        )',
+    `    return RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in STARTUP_NODES], ${kw.length ? `${kw.join(', ')}, ` : ''}address_remap=lambda a: NAT.get(a, a), **kwargs)`,
+    '',
+  ].join('\n');
+}
+
 export function ioredisModule(c: ClientTarget): string {
   const t = c.topology;
   const entries = moduleEntries(c);
@@ -79,31 +226,15 @@ export function ioredisModule(c: ClientTarget): string {
   const scheme = c.app.tls ? 'rediss' : 'redis';
   const classes = entries.filter((e) => isClass(e.value));
   return [
-    `// redis-ha: ioredis clients for deployment "${t.name}" (preset ${t.preset}), written by \`redis-ha deploy\`.`,
-    '// Regenerated at every deploy; do not edit. Holds no secret: the password is read from',
-    `// ../${APP_SECRET} when a client is made. Needs ioredis (npm install ioredis) where your tests run.`,
-    '//',
-    `//   import { connect } from '${c.dir}/clients/ioredis.mjs';`,
-    '//   const redis = await connect();      // the master, through the Sentinels; follows failovers',
-    ...(haproxy ? ["//   const w = await connectHaproxy('write');   // or 'read': plain clients through HAProxy"] : []),
-    '//   ...; await redis.quit();',
-    "import { readFileSync } from 'node:fs';",
-    "import { createRequire } from 'node:module';",
-    "import { join } from 'node:path';",
+    ...moduleHeader(c, [
+      `//   import { connect } from '${c.dir}/clients/ioredis.mjs';`,
+      '//   const redis = await connect();      // the master, through the Sentinels; follows failovers',
+      ...(haproxy ? ["//   const w = await connectHaproxy('write');   // or 'read': plain clients through HAProxy"] : []),
+      '//   ...; await redis.quit();',
+    ]),
     ...(entries.some((e) => e.source?.includes('checkServerIdentity(')) ? ["import { checkServerIdentity } from 'node:tls';"] : []),
     '',
-    '// ioredis as your application has it installed (its working directory), else beside this file.',
-    'function loadIoredis() {',
-    "  for (const from of [join(process.cwd(), 'package.json'), import.meta.url]) {",
-    '    try {',
-    "      return createRequire(from)('ioredis');",
-    '    } catch {',
-    '      // try the next place',
-    '    }',
-    '  }',
-    "  throw new Error('redis-ha clients/ioredis.mjs: cannot find ioredis; install it where your tests run (npm install ioredis)');",
-    '}',
-    'const ioredis = loadIoredis();',
+    ...LOAD_IOREDIS,
     'const Redis = ioredis.default ?? ioredis;',
     'const { SentinelConnector } = ioredis;',
     `const secret = () => readFileSync(new URL('../${APP_SECRET}', import.meta.url), 'utf8').trim();`,
@@ -125,20 +256,7 @@ export function ioredisModule(c: ClientTarget): string {
     `export const HAPROXY_WRITE_URL = ${haproxy ? jsSource(`${scheme}://${auth ? `${APP_USER}@` : ''}${haproxy.host}:${haproxy.write}`) : 'undefined'};`,
     `export const HAPROXY_READ_URL = ${haproxy ? jsSource(`${scheme}://${auth ? `${APP_USER}@` : ''}${haproxy.host}:${haproxy.read}`) : 'undefined'};`,
     '',
-    '/** Resolves once `redis` is ready; rejects (and disconnects it) after `ms`. */',
-    'function ready(redis, ms) {',
-    "  if (redis.status === 'ready') return Promise.resolve(redis);",
-    '  return new Promise((resolve, reject) => {',
-    '    const timer = setTimeout(() => {',
-    '      redis.disconnect();',
-    '      reject(new Error(`redis-ha: not connected within ${ms} ms (status ${redis.status})`));',
-    '    }, ms);',
-    "    redis.once('ready', () => {",
-    '      clearTimeout(timer);',
-    '      resolve(redis);',
-    '    });',
-    '  });',
-    '}',
+    ...READY,
     '',
     '/**',
     ' * A connected client of the master, found through the Sentinels; it follows failovers.',
@@ -268,10 +386,13 @@ export function redisPyModule(c: ClientTarget): string {
   ].join('\n');
 }
 
-/** The files deploy writes under clients/: the modules need Sentinels; the dotenv file is always there. */
+/** The files deploy writes under clients/: the modules need Sentinels or a cluster; the dotenv file is always there. */
 export function clientFiles(c: ClientTarget): Map<string, string> {
   const files = new Map<string, string>();
-  if (sentinelNodes(c.topology).length) {
+  if (c.topology.cluster.enabled) {
+    files.set('clients/ioredis.mjs', ioredisClusterModule(c));
+    files.set('clients/redis_py.py', redisPyClusterModule(c));
+  } else if (sentinelNodes(c.topology).length) {
     files.set('clients/ioredis.mjs', ioredisModule(c));
     files.set('clients/redis_py.py', redisPyModule(c));
   }

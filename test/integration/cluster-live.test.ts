@@ -8,11 +8,12 @@
 // measuring client and ours write: every key there with its value, no failed write, the status
 // shows the new ranges; bad input refused with nothing changed. Then a shard added and removed
 // again by `deploy --shards` under writes: even shares, every key there, the removed nodes'
-// containers and data gone and every node forgetting them. Last rotate-secrets and its
+// containers and data gone and every node forgetting them. Then rotate-secrets and its
 // --finish under an app client's writes: no failed write, old passwords refused everywhere.
+// Last the client module deploy writes, imported by an application, through a switchover.
 // `after` removes the deployment (through the CLI, then by label), also when a test fails.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DeployResult } from '../../src/commands/deploy.js';
@@ -25,6 +26,8 @@ import { clusterClientOptions, clusterStartupNodes } from '../../src/probes/clus
 import { withConnection } from '../../src/probes/connect.js';
 import { redisNodes } from '../../src/model/nodes.js';
 import { login } from '../helpers/login.js';
+import { startBackground, waitFor } from '../helpers/binaries.js';
+import { REPO_ROOT } from '../helpers/repo.js';
 import { dockerAnswers, dockerSuiteSkip, forceRemoveProject, IMAGE_FLAGS, projectResources, requireDocker, runCli, tempWorkdir } from '../helpers/docker.js';
 import { Cluster } from 'ioredis';
 
@@ -277,5 +280,53 @@ describe('live operations on a cluster: rolling deploy, reshard, shards added an
     const status = await runCli(['status', '--name', NAME, '--json'], { cwd: work.dir });
     assert.equal(status.exitCode, 0, `replicas relinked with the new replica password: ${status.stdout}`);
   });
-});
 
+  it('the client module deploy writes (clients/ioredis.mjs), imported from another directory, writes through a switchover of every shard and exits when quit', async (t) => {
+    if (!requireDocker(t) || !deployed) return;
+    const clients = join(dir, 'clients');
+    assert.match(readFileSync(join(clients, 'ioredis.mjs'), 'utf8'), /new Cluster\(STARTUP_NODES/);
+    assert.match(readFileSync(join(clients, 'redis_py.py'), 'utf8'), /address_remap=lambda a: NAT\.get\(a, a\)/);
+    // An application's directory with its own node_modules/ioredis (this repository's copy).
+    const app = tempWorkdir('redis-ha-cluster-app-');
+    t.after(() => app.remove());
+    mkdirSync(join(app.dir, 'node_modules'));
+    symlinkSync(join(REPO_ROOT, 'node_modules', 'ioredis'), join(app.dir, 'node_modules', 'ioredis'));
+    writeFileSync(join(app.dir, 'package.json'), '{ "name": "app", "private": true, "type": "module" }\n');
+    writeFileSync(
+      join(app.dir, 'live.mjs'),
+      `import { existsSync } from 'node:fs';
+import { connect } from ${JSON.stringify(join(clients, 'ioredis.mjs'))};
+const redis = await connect();
+console.log('connected');
+let ok = 0, failed = 0, i = 0;
+while (!existsSync('stop')) {
+  const key = 'clr-it:module:' + i++;
+  try {
+    await redis.set(key, 'v' + key);
+    ok++;
+  } catch (err) {
+    failed++;
+    console.log('failed', err.message);
+  }
+  await new Promise((r) => setTimeout(r, 10));
+}
+let wrong = 0;
+for (let j = 0; j < i; j++) if ((await redis.get('clr-it:module:' + j)) !== 'vclr-it:module:' + j) wrong++;
+for (let j = 0; j < i; j++) await redis.unlink('clr-it:module:' + j);
+console.log(JSON.stringify({ ok, failed, wrong, written: i }));
+await redis.quit();
+`,
+    );
+    const node = startBackground(process.execPath, [join(app.dir, 'live.mjs')], { cwd: app.dir });
+    t.after(() => node.stop());
+    assert.ok(await waitFor(() => /connected/.test(node.output()), 20_000), `the module did not connect: ${node.output()}`);
+    const sw = await runCli(['switchover', '--name', NAME, '--json'], { cwd: work.dir, timeoutMs: 300_000 });
+    assert.equal(sw.exitCode, 0, `switchover failed:\n${sw.stderr}\n${sw.stdout}`);
+    writeFileSync(join(app.dir, 'stop'), '');
+    // It exits by itself once quit: no connection left open.
+    assert.ok(await waitFor(() => node.exited(), 60_000), `the module's client did not finish and exit: ${node.output()}`);
+    const result = JSON.parse(node.output().trim().split('\n').at(-1)!) as { ok: number; failed: number; wrong: number; written: number };
+    assert.ok(result.ok > 50, node.output());
+    assert.deepEqual({ failed: result.failed, wrong: result.wrong }, { failed: 0, wrong: 0 }, node.output());
+  });
+});

@@ -17,6 +17,7 @@ import type { Topology } from '../../src/model/schema.js';
 import { QuietSentinelConnector, sentinelClientOptions } from '../../src/probes/sentinel-client.js';
 import { NO_AUTH, type Credentials } from '../../src/probes/connect.js';
 import { clientEnv, clientFiles } from '../../src/report/client-modules.js';
+import { clusterClientOptions, clusterStartupNodes } from '../../src/probes/cluster-client.js';
 import { jsSource, snippets } from '../../src/report/snippets.js';
 import { pythonWithRedis } from '../helpers/binaries.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
@@ -150,6 +151,49 @@ describe('clients/redis_py.py', () => {
     const tg = py(tdir, read);
     assert.deepEqual(tg.sentinel, { username: 'app', password: SECRET, ssl_ca_certs: '/x/tls/ca.crt', ssl_check_hostname: true });
     assert.equal(tg.haproxy, null);
+  });
+});
+
+describe('clients for a cluster', () => {
+  it('clients/ioredis.mjs, imported: STARTUP_NODES and options() are the table the snippet prints and test-failover measures with, the password read from secrets/app', async (t) => {
+    const topo = topologyOf('cluster', { portBase: 8300 });
+    const dir = await written(topo, { username: 'app', password: 'unused' });
+    t.after(() => removeDir(dir));
+    const m = (await import(pathToFileURL(join(dir, 'clients', 'ioredis.mjs')).href)) as { options: () => Options; STARTUP_NODES: unknown; connect: unknown };
+    assert.deepEqual(m.STARTUP_NODES, clusterStartupNodes(topo));
+    assert.deepEqual(m.options(), clusterClientOptions(topo, { username: 'app', password: SECRET }));
+    assert.equal(typeof m.connect, 'function');
+    const open = topologyOf('cluster', { portBase: 8400, auth: { enabled: false } });
+    const odir = await written(open, NO_AUTH);
+    t.after(() => removeDir(odir));
+    const o = (await import(pathToFileURL(join(odir, 'clients', 'ioredis.mjs')).href)) as { options: () => Options };
+    assert.deepEqual(o.options(), clusterClientOptions(open, NO_AUTH));
+  });
+
+  it('clients/redis_py.py, imported by python3: the startup nodes and NAT map of the snippet; on redis-py < 5 connect() says it needs 5.0 (address_remap) and what to do', async (t) => {
+    const python = pythonWithRedis(t);
+    if (!python) return;
+    const topo = topologyOf('cluster', { portBase: 8500 });
+    const dir = await written(topo, { username: 'app', password: 'x' });
+    t.after(() => removeDir(dir));
+    const code = `import sys, json; sys.path.insert(0, ${JSON.stringify(join(dir, 'clients'))})
+import redis, redis_py
+out = {"version": redis.__version__, "startup": redis_py.STARTUP_NODES, "nat": {f"{a[0]}:{a[1]}": list(b) for a, b in redis_py.NAT.items()}, "secret": redis_py._secret()}
+try:
+    redis_py.connect(socket_connect_timeout=0.2)
+    out["connect"] = "made"
+except Exception as e:
+    out["connect"] = f"{type(e).__name__}: {e}"
+print(json.dumps(out))`;
+    const r = spawnSync(python, ['-c', code], { encoding: 'utf8', cwd: '/' });
+    assert.equal(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout) as { version: string; startup: [string, number][]; nat: Record<string, [string, number]>; secret: string; connect: string };
+    assert.deepEqual(got.startup, clusterStartupNodes(topo).map((n) => [n.host, n.port]));
+    assert.deepEqual(got.nat, Object.fromEntries(Object.entries(natMap(topo)).map(([k, v]) => [k, [v.host, v.port]])));
+    assert.equal(got.secret, SECRET);
+    // Debian's redis-py is 4.3.4 (no address_remap): the module says so instead of failing later.
+    if (Number(got.version.split('.')[0]) < 5) assert.match(got.connect, /^RuntimeError: .*needs redis-py 5\.0 or later .*this is redis-py 4\..*pip install 'redis>=5'/);
+    else assert.doesNotMatch(got.connect, /needs redis-py 5/);
   });
 });
 
