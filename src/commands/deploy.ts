@@ -433,11 +433,20 @@ export async function refuseClusterReshape(runtime: Pick<Runtime, 'containers'>,
   const clusterToCluster = Boolean(before.cluster?.enabled && next.cluster.enabled);
   if (clusterToCluster && strategy === 'rolling' && next.target === 'compose') return;
   if (!(await runtime.containers(next.name)).length) return;
+  const onSwarm = next.target === 'swarm';
   throw new UsageError(
-    `${next.name} runs ${shape(before)}; this deploy asks for ${shape(next)}, which ${clusterToCluster ? 'the recreate strategy cannot do: it moves no slot (the rolling one adds or removes shards and replicas)' : 'a live deployment cannot become in place'}; nothing was written or changed`,
-    clusterToCluster
-      ? 'deploy with --strategy rolling (the default)'
-      : `deploy under another --name, or \`redis-ha cleanup --name ${next.name}\` first (its data goes with it)`,
+    `${next.name} runs ${shape(before)}; this deploy asks for ${shape(next)}, which ${
+      !clusterToCluster
+        ? 'a live deployment cannot become in place'
+        : onSwarm
+          ? 'a cluster on swarm cannot take yet: adding or removing shards and replicas runs on compose only'
+          : 'the recreate strategy cannot do: it moves no slot (the rolling one adds or removes shards and replicas)'
+    }; nothing was written or changed`,
+    !clusterToCluster
+      ? `deploy under another --name, or \`redis-ha cleanup --name ${next.name}\` first (its data goes with it)`
+      : onSwarm
+        ? `deploy with --shards ${before.cluster!.shards} --replicas-per-shard ${before.cluster!.replicasPerShard}; \`redis-ha reshard\` moves slots between the shards there are`
+        : 'deploy with --strategy rolling (the default)',
   );
 }
 

@@ -86,13 +86,15 @@ export async function runClusterScenario(name: ClusterScenarioName, o: ClusterRu
   const t = d.topology;
   const def = clusterScenario(name);
   const nodeTimeoutMs = t.cluster.nodeTimeoutMs;
+  // The shard the fault goes into: the run's turn, unless a host fault would take another master with it.
+  let shard = o.shard;
   const result: ClusterScenarioResult = {
     scenario: name,
     passed: false,
     failures: [],
     expected: def.expected,
     notes: [],
-    shard: def.expectation === 'restart' ? null : o.shard,
+    shard: def.expectation === 'restart' ? null : shard,
     oldMaster: null,
     newMaster: null,
     faulted: [],
@@ -113,7 +115,7 @@ export async function runClusterScenario(name: ClusterScenarioName, o: ClusterRu
   let observer: ClusterObserver | undefined;
   const progress = () => {
     const c = workload?.counts ?? { ok: 0, failed: 0, indeterminate: 0 };
-    const owner = [...(observer?.latest().values() ?? [])].find((s) => s.owners?.[o.shard - 1])?.owners?.[o.shard - 1];
+    const owner = [...(observer?.latest().values() ?? [])].find((s) => s.owners?.[shard - 1])?.owners?.[shard - 1];
     o.onProgress?.({ scenario: name, phase, ...c, master: owner });
   };
   const setPhase = (p: Progress['phase']) => {
@@ -136,14 +138,32 @@ export async function runClusterScenario(name: ClusterScenarioName, o: ClusterRu
     }
     const shardsBefore = before.shards ?? [];
     result.slotMap.before = shardsBefore.map(slotLine);
-    const live = shardsBefore[o.shard - 1];
+    const live = shardsBefore[shard - 1];
     if (!live) {
-      result.failures.push(`the cluster serves ${shardsBefore.length} shard(s); there is no shard ${o.shard}`);
+      result.failures.push(`the cluster serves ${shardsBefore.length} shard(s); there is no shard ${shard}`);
       return result;
     }
+    if (def.hostFault) {
+      // A host that runs two masters takes the majority of a 3-master cluster with it, and then no
+      // replica can be elected: the fault goes into a shard whose master is alone on its host.
+      const nodeOf = new Map((await o.runtime.containers(t.name)).map((c) => [c.service, c.node]));
+      const alone = (s: { master: string }) => shardsBefore.filter((x) => nodeOf.get(x.master) === nodeOf.get(s.master)).length === 1;
+      if (!alone(live)) {
+        const other = shardsBefore.findIndex(alone);
+        const crowded = `${nodeOf.get(live.master)} runs ${shardsBefore.filter((x) => nodeOf.get(x.master) === nodeOf.get(live.master)).map((x) => x.master).join(' and ')}`;
+        if (other < 0) {
+          result.failures.push(`every host runs more than one master (${crowded}): losing one loses a majority of the masters, so no replica could be elected; move masters apart first (\`redis-ha switchover --shard N\`)`);
+          return result;
+        }
+        result.notes.push(`${crowded}, masters of shard ${shard} and another: the host fault goes into shard ${other + 1}, whose master is alone on its host`);
+        shard = other + 1;
+        result.shard = shard;
+      }
+    }
+    const target0 = shardsBefore[shard - 1]!;
     // The shards as they serve now (a reshard moves slots away from the creation plan's ranges).
     const plan = liveShardRanges(shardsBefore);
-    const target: LiveShard = { shard: o.shard, master: live.master, replicas: live.replicas.map((r) => r.service) };
+    const target: LiveShard = { shard, master: target0.master, replicas: target0.replicas.map((r) => r.service) };
     result.oldMaster = def.expectation === 'restart' ? null : target.master;
     // Node ids do not change: read once, so the observer names the nodes even while one is down.
     const ids = new Map((await probeCluster(d)).flatMap((n) => (n.myid ? [[n.myid, n.service] as const] : [])));
@@ -180,7 +200,7 @@ export async function runClusterScenario(name: ClusterScenarioName, o: ClusterRu
     };
     const faultAt = now();
     result.faulted = await def.inject({ topology: t, runtime: o.runtime, heal: o.heal, container, target, note: (l) => result.notes.push(l) });
-    result.notes.push(`${def.expectation === 'restart' ? 'stopped every node' : `shard ${o.shard} (${live.slots}): took out ${result.faulted.join(', ')}`}`);
+    result.notes.push(`${def.expectation === 'restart' ? 'stopped every node' : `shard ${shard} (${target0.slots}): took out ${result.faulted.join(', ')}`}`);
 
     setPhase('hold');
     const observers = nodes.map((n) => n.name).filter((n) => !result.faulted.includes(n));
@@ -190,10 +210,10 @@ export async function runClusterScenario(name: ClusterScenarioName, o: ClusterRu
     try {
       if (def.expectation === 'failover') {
         const candidates = target.replicas;
-        const ms = await within(`a replica of shard ${o.shard} (${candidates.join(', ')}) to take over its slots on every other node, cluster_state:ok`, () =>
-          clusterFailoverMs(observer!.samples, { faultAt, shardIndex: o.shard - 1, observers, candidates }),
+        const ms = await within(`a replica of shard ${shard} (${candidates.join(', ')}) to take over its slots on every other node, cluster_state:ok`, () =>
+          clusterFailoverMs(observer!.samples, { faultAt, shardIndex: shard - 1, observers, candidates }),
         );
-        result.notes.push(`the other nodes agreed on a new master for shard ${o.shard} after ${ms} ms (cluster-node-timeout ${nodeTimeoutMs} ms)`);
+        result.notes.push(`the other nodes agreed on a new master for shard ${shard} after ${ms} ms (cluster-node-timeout ${nodeTimeoutMs} ms)`);
         await sleep(AFTER_FAILOVER_MS, { signal: o.signal });
       } else if (def.expectation === 'shard-down') {
         const ms = await within(`the other nodes to flag ${result.faulted.join(', ')} failed`, () => lostFlaggedMs(observer!.samples, { faultAt, lost: result.faulted }));
@@ -231,12 +251,12 @@ export async function runClusterScenario(name: ClusterScenarioName, o: ClusterRu
 
     setPhase('verify');
     const ops = workload.ops;
-    const faultedShards = def.expectation === 'restart' ? plan.map((s) => s.shard) : [o.shard];
+    const faultedShards = def.expectation === 'restart' ? plan.map((s) => s.shard) : [shard];
     const gaps = shardWriteGaps(ops, faultedShards, faultAt);
     const samples = observer.samples;
     result.timings = {
       nodeTimeoutMs,
-      failoverMs: def.expectation === 'failover' ? clusterFailoverMs(samples, { faultAt, shardIndex: o.shard - 1, observers, candidates: target.replicas }) : null,
+      failoverMs: def.expectation === 'failover' ? clusterFailoverMs(samples, { faultAt, shardIndex: shard - 1, observers, candidates: target.replicas }) : null,
       shardFailedMs: def.expectation === 'shard-down' ? lostFlaggedMs(samples, { faultAt, lost: result.faulted }) : null,
       recoveredMs: clusterRecoveredMs(samples, { from: healAt, nodes: nodes.map((n) => n.name) }),
       failedShardWriteGapMs: gaps.failedShard,
@@ -246,7 +266,7 @@ export async function runClusterScenario(name: ClusterScenarioName, o: ClusterRu
     if (after) {
       const shardsAfter = after.shards ?? [];
       result.slotMap.after = shardsAfter.map(slotLine);
-      const now = shardsAfter[o.shard - 1];
+      const now = shardsAfter[shard - 1];
       result.newMaster = def.expectation === 'restart' ? null : (now?.master ?? null);
       if (result.oldMaster) result.rejoin.oldMasterRole = now?.master === result.oldMaster ? 'master' : now?.replicas.some((r) => r.service === result.oldMaster) ? 'slave' : null;
       await verifyKeys(result, d, shardsAfter, ops, prefix, endpoint);

@@ -6,7 +6,7 @@ import { redisNodes } from '../model/nodes.js';
 import type { Topology } from '../model/schema.js';
 import type { HealStack } from '../operations/heal.js';
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
-import { cutOff } from './swarm-holds.js';
+import { cutOff, keepDown } from './swarm-holds.js';
 
 /** A shard as the cluster serves it when the scenario starts. */
 export interface LiveShard {
@@ -57,15 +57,22 @@ export interface ClusterScenarioDef {
   ackedWriteLoss: 'none-with-wait' | 'none';
   /** The gaps the gate does not hold for this scenario, each with the reason. */
   notGated?: GapGate;
+  /** A whole host goes down: the fault goes into a shard whose master is the only master on its host. */
+  hostFault?: boolean;
 }
 
 const start = (ctx: ClusterFaultContext, service: string) => async () => ctx.runtime.containerAction('start', (await ctx.container(service)).id);
 
-/** kill / stop services (at once), each with `start` pushed on the heal stack first. */
+/**
+ * kill / stop services (at once), each with `start` pushed on the heal stack first. On swarm
+ * each is also kept down (scaled to 0 until healed): Swarm would start a new task after its
+ * restart delay (5 s), before a slow failover, as a container stays down on compose.
+ */
 async function takeDown(ctx: ClusterFaultContext, services: string[], action: 'kill' | 'stop'): Promise<string[]> {
   const containers = await Promise.all(services.map((s) => ctx.container(s)));
   for (const s of services) ctx.heal.push(`start ${s}`, start(ctx, s));
   await Promise.all(containers.map((c) => ctx.runtime.containerAction(action, c.id, action === 'stop' ? { graceSeconds: 10 } : {})));
+  await Promise.all(services.map((s) => keepDown(ctx, s)));
   return services;
 }
 
@@ -122,6 +129,23 @@ export const CLUSTER_SCENARIOS = [
       const networks = await cutOff(ctx, [await ctx.container(ctx.target.master)]);
       ctx.note(`disconnected ${ctx.target.master} from ${networks.join(', ')}`);
       return [ctx.target.master];
+    },
+  },
+  {
+    name: 'kill-node',
+    description: "docker kill every Redis node on the swarm host that runs a shard's master (a host lost); start them again",
+    expectation: 'failover',
+    expected: "a replica of the shard on another host takes over its slots; the other nodes lost with the host (replicas of other shards: placement keeps a shard's master and replica apart) rejoin; the old master rejoins as a replica",
+    unfit: (t) => needsReplica(t) ?? (t.target === 'swarm' ? undefined : 'needs a swarm (--target swarm): a host is a swarm node'),
+    ackedWriteLoss: 'none-with-wait',
+    notGated: { otherShards: "the replicas of other shards on that host go with it: with --durability wait and 1 replica per shard, those shards' writes wait for them" },
+    hostFault: true,
+    inject: async (ctx) => {
+      const host = (await ctx.container(ctx.target.master)).node;
+      if (!host) throw new Error(`kill-node: ${ctx.target.master} runs on no known swarm node`);
+      const onHost = (await Promise.all(redisNodes(ctx.topology).map(async (n) => ((await ctx.container(n.name)).node === host ? [n.name] : [])))).flat();
+      ctx.note(`${host} runs ${onHost.join(', ')}`);
+      return takeDown(ctx, onHost, 'kill');
     },
   },
   {

@@ -14,7 +14,7 @@ import type { FaultContext } from './fault-context.js';
 const HOST_NETWORKS = new Set(['ingress', 'docker_gwbridge', 'bridge', 'host']);
 
 /** On a multi-node engine (swarm): no new task of `service` until healed (its replica count back). No-op on compose. */
-export async function keepDown(ctx: FaultContext, service: string): Promise<void> {
+export async function keepDown(ctx: Pick<FaultContext, 'topology' | 'runtime' | 'heal'>, service: string): Promise<void> {
   const swarm = ctx.runtime.multiNode;
   if (!swarm) return;
   const project = ctx.topology.name;

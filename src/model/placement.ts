@@ -8,6 +8,7 @@
 // keep theirs too: pinned to the last node, away from the first master (redis-1, node 1), so
 // that losing the master's host leaves the Prometheus that reports it. HAProxy and the exporter
 // are stateless and float.
+import { clusterNodeCount } from './cluster.js';
 import { redisNodes, sentinelNodes } from './nodes.js';
 import type { Problem } from './problems.js';
 import type { Topology } from './schema.js';
@@ -34,19 +35,28 @@ export function pinnedServices(t: Topology): string[] {
 
 /**
  * 0-based node slot of a pinned service: redis-i and sentinel-i both go to slot (i - 1) mod
- * nodeCount; monitoring's to the last node.
+ * nodeCount; monitoring's to the last node. A cluster's replicas (model/cluster.ts: redis-1..S
+ * masters, then the replicas round-robin) go one node further than their master's when there
+ * are fewer nodes than Redis nodes, so a shard's master and replica never share a host (with 2
+ * nodes or more); with enough nodes every Redis node has its own.
  */
-export function nodeSlot(service: string, nodeCount: number): number {
+export function nodeSlot(service: string, nodeCount: number, t?: Pick<Topology, 'cluster'>): number {
   if (MONITORING.has(service)) return nodeCount - 1;
   const index = Number(/-(\d+)$/.exec(service)?.[1]);
   if (!Number.isInteger(index) || index < 1) throw new Error(`placement: "${service}" is not a pinned service (redis-i, sentinel-i)`);
+  if (t?.cluster.enabled && service.startsWith('redis-') && index > t.cluster.shards && nodeCount < clusterNodeCount(t)) {
+    const k = index - t.cluster.shards - 1;
+    const shard = k % t.cluster.shards;
+    const replica = Math.floor(k / t.cluster.shards);
+    return (shard + replica + 1) % nodeCount;
+  }
   return (index - 1) % nodeCount;
 }
 
 /** The Swarm placement constraint that pins `service`: a named node, else redis-ha's node label. */
 export function placementConstraint(t: Topology, service: string): string {
   const nodes = t.swarm.nodes;
-  if (nodes) return `node.hostname == ${nodes[nodeSlot(service, nodes.length)]}`;
+  if (nodes) return `node.hostname == ${nodes[nodeSlot(service, nodes.length, t)]}`;
   return `node.labels.${placementLabel(t.name, service)} == ${PLACEMENT_LABEL_VALUE}`;
 }
 
@@ -59,7 +69,7 @@ export function placementLabels(t: Topology, nodeNames: string[]): Map<string, s
   if (nodeNames.length === 0) throw new Error('placement: no nodes to place the services on');
   const labels = new Map(nodeNames.map((n) => [n, [] as string[]]));
   for (const service of pinnedServices(t)) {
-    labels.get(nodeNames[nodeSlot(service, nodeNames.length)]!)!.push(placementLabel(t.name, service));
+    labels.get(nodeNames[nodeSlot(service, nodeNames.length, t)]!)!.push(placementLabel(t.name, service));
   }
   return labels;
 }
@@ -95,7 +105,7 @@ export function nodeLosses(t: Topology, nodeCount: number, nodeNames?: string[])
   const sentinelsNeeded = Math.max(t.sentinel.quorum, majority(sentinels.length));
 
   return Array.from({ length: nodeCount }, (_, slot) => {
-    const on = (service: string) => nodeSlot(service, nodeCount) === slot;
+    const on = (service: string) => nodeSlot(service, nodeCount, t) === slot;
     const lostRedis = redis.filter(on);
     const lostSentinels = sentinels.filter(on);
     const leftRedis = redis.length - lostRedis.length;

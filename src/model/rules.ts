@@ -479,11 +479,6 @@ const clusterRules: Rule = (t, given, written) => {
       );
     }
   }
-  if (t.target === 'swarm') {
-    problems.push(
-      error('target', 'the cluster preset runs on compose only for now (on swarm each shard\'s master and replicas must be placed on different hosts, which is not done yet)', 'use target: compose'),
-    );
-  }
   return problems;
 };
 

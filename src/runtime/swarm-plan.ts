@@ -13,7 +13,7 @@ export function pinnedNodes(t: Topology, nodes: SwarmNode[]): Record<string, str
   const named = t.swarm.nodes;
   for (const service of pinnedServices(t)) {
     if (named) {
-      pinned[service] = named[nodeSlot(service, named.length)]!;
+      pinned[service] = named[nodeSlot(service, named.length, t)]!;
       continue;
     }
     const holder = nodes.find((n) => n.labels[placementLabel(t.name, service)] !== undefined);

@@ -80,7 +80,7 @@ export function certificateRequests(t: Topology): CertificateRequest[] {
   if (hostAddress && isIP(hostAddress) && !ips.includes(hostAddress)) ips.push(hostAddress);
   const hostName = hostAddress && !isIP(hostAddress) ? [hostAddress] : [];
   const swarmNodes = t.target === 'swarm' ? (t.swarm.nodes ?? []) : [];
-  const pinnedTo = (service: string) => (swarmNodes.length ? [swarmNodes[nodeSlot(service, swarmNodes.length)]!] : []);
+  const pinnedTo = (service: string) => (swarmNodes.length ? [swarmNodes[nodeSlot(service, swarmNodes.length, t)]!] : []);
   const unique = (names: string[]) => [...new Set(names)];
   const requests: CertificateRequest[] = [...redisNodes(t), ...sentinelNodes(t)].map((n) => ({
     service: n.name,

@@ -1,6 +1,7 @@
 // redis-ha on a real 3-node swarm (the lab: 3 Docker engines in network namespaces): every preset
 // deployed with --target swarm (each redis-i on its own node, Sentinels spread), a host-side
-// Sentinel client writing before and after kill-node, every scenario through test-failover
+// Sentinel client writing before and after kill-node, the cluster preset (placement, a Cluster
+// client through kill-master and kill-node), every scenario through test-failover
 // (--scenario all) plus (with REDIS_HA_LAB_FAULTS=1) the lab's engine kill and link cut, backup (restore refused), and
 // cleanup leaving nothing on any node. Needs root (skips otherwise; fails
 // under CI=true). The lab is torn down even when a test fails.
@@ -9,12 +10,13 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { nodeDocker } from '../../src/lab/engine.js';
 import { createLab, destroyLab, nodePlan } from '../../src/lab/lab.js';
 import { readDeployment } from '../../src/files/deployment.js';
 import { withConnection } from '../../src/probes/connect.js';
 import { keepConnected, sentinelClientOptions } from '../../src/probes/sentinel-client.js';
+import { clusterClientOptions } from '../../src/probes/cluster-client.js';
 import { runCli } from '../helpers/docker.js';
 import { labUnavailable, requireLab } from '../helpers/lab.js';
 
@@ -440,6 +442,56 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     client.disconnect();
     const clean = await runCli(['cleanup', '--name', name], { cwd, env, timeoutMs: 180_000 });
     assert.equal(clean.exitCode, 0, why(clean));
+    deployed.delete(name);
+  });
+
+  // The cluster preset on swarm (issue 19): placement keeps each shard's master and replica on
+  // different hosts; a host-side ioredis Cluster with the printed natMap (node addresses) reads and
+  // writes before and after; kill-master and kill-node (every Redis node on the host of a shard's
+  // master killed at once) with --durability wait: each passes, nothing acknowledged lost.
+  it('cluster: a shard\'s master and replica on different hosts; a host-side Cluster client before and after kill-master and kill-node (0 acknowledged writes lost with WAIT); cleanup leaves nothing', async (t) => {
+    if (!requireLab(t, unavailable)) return;
+    const name = 'sw-cluster';
+    const r = await deploy('cluster', name);
+    assert.equal(r.exitCode, 0, why(r));
+    const result = JSON.parse(r.stdout);
+    assert.equal(result.healthy, true);
+    t.diagnostic(`cluster: healthy after ${(result.timings.totalMs / 1000).toFixed(1)} s`);
+    const tasks = result.status.containers as { service: string; node: string }[];
+    const nodeOf = (service: string) => tasks.find((c) => c.service === service)!.node;
+    for (const s of result.status.shards as { master: string; replicas: { service: string }[] }[]) {
+      for (const replica of s.replicas) assert.notEqual(nodeOf(replica.service), nodeOf(s.master), `${replica.service} is not on ${s.master}'s host: ${JSON.stringify(tasks)}`);
+    }
+    assert.deepEqual([...new Set(tasks.map((c) => c.node))].sort(), ['node1', 'node2', 'node3'], 'the six nodes spread over the three hosts');
+
+    const files = await readDeployment(join(cwd, '.redis-ha', name));
+    const natMap = result.natMap as NatMap;
+    assert.equal(natMap['redis-1:6379']!.host, NODES.find((n) => n.name === nodeOf('redis-1'))!.address);
+    const client = new Cluster(Object.values(natMap), { ...clusterClientOptions(files.topology, files.app), natMap });
+    try {
+      const keys = Array.from({ length: 300 }, (_, i) => `sw-cluster:${i}`);
+      await Promise.all(keys.map((k) => client.set(k, `v-${k}`)));
+      const fo = await runCli(['test-failover', '--name', name, '--scenario', 'kill-master', '--scenario', 'kill-node', '--durability', 'wait', '--json'], { cwd, env, timeoutMs: 600_000 });
+      const run = JSON.parse(fo.stdout) as { scenarios: { scenario: string; passed: boolean; failures: string[]; notes: string[]; writes: { acked: number; lostAcked: number }; oldMaster: string; newMaster: string; timings: { failoverMs: number | null } }[] };
+      for (const s of run.scenarios) t.diagnostic(`${s.scenario}: ${s.passed ? 'pass' : `FAIL ${s.failures.join('; ')}`}, ${s.oldMaster} -> ${s.newMaster}, failover ${s.timings.failoverMs} ms, acked ${s.writes.acked}, lost ${s.writes.lostAcked}; ${s.notes.join('; ')}`);
+      assert.equal(fo.exitCode, 0, fo.stdout.slice(-3000) + fo.stderr.slice(-2000));
+      assert.deepEqual(run.scenarios.map((s) => [s.scenario, s.passed, s.writes.lostAcked]), [['kill-master', true, 0], ['kill-node', true, 0]]);
+      const killNode = run.scenarios[1]!;
+      assert.match(killNode.notes.join('\n'), /node\d runs redis-\d+, redis-\d+/, 'kill-node took out the two Redis nodes of one host');
+      // The client made before the faults reads every key after them and writes again.
+      const values = await Promise.all(keys.map((k) => client.get(k)));
+      assert.deepEqual(keys.filter((k, i) => values[i] !== `v-${k}`), []);
+      assert.equal(await client.set('sw-cluster:after', 'x'), 'OK');
+      await Promise.all([...keys, 'sw-cluster:after'].map((k) => client.unlink(k)));
+    } finally {
+      client.disconnect();
+    }
+    const status = await runCli(['status', '--name', name, '--json'], { cwd, env });
+    assert.equal(status.exitCode, 0, why(status));
+
+    const clean = await runCli(['cleanup', '--name', name, '--json'], { cwd, env, timeoutMs: 180_000 });
+    assert.equal(clean.exitCode, 0, why(clean));
+    assert.deepEqual(await leftovers(name), []);
     deployed.delete(name);
   });
 });

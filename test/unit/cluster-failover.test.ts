@@ -155,7 +155,11 @@ describe('cluster verdicts (judgeCluster)', () => {
 
 describe('cluster scenario selection and gate', () => {
   it('all: every scenario that fits, the others skipped with their reason', () => {
-    assert.deepEqual(selectClusterScenarios(topologyOf('cluster'), ['all']).selected, CLUSTER_SCENARIO_NAMES);
+    // On compose kill-node (a swarm host) does not fit; on swarm every scenario does.
+    const compose = selectClusterScenarios(topologyOf('cluster'), ['all']);
+    assert.deepEqual(compose.selected, CLUSTER_SCENARIO_NAMES.filter((n) => n !== 'kill-node'));
+    assert.deepEqual(compose.skipped, ['kill-node needs a swarm (--target swarm): a host is a swarm node']);
+    assert.deepEqual(selectClusterScenarios(topologyOf('cluster', { target: 'swarm', bind: '0.0.0.0' }), ['all']).selected, CLUSTER_SCENARIO_NAMES);
     const noReplica = selectClusterScenarios(topologyOf('cluster', { cluster: { replicasPerShard: 0 } }), undefined);
     assert.deepEqual(noReplica.selected, ['lose-shard', 'restart-all']);
     assert.match(noReplica.skipped[0]!, /^kill-master needs at least 1 replica per shard \(it has 0\)/);

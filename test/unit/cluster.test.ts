@@ -14,6 +14,7 @@ import type { StatusSnapshot } from '../../src/health/status.js';
 import { checkCluster } from '../../src/health/cluster.js';
 import { CLUSTER_SLOTS, clusterShards } from '../../src/model/cluster.js';
 import { natMap, publishedPorts, redisNodes } from '../../src/model/nodes.js';
+import { nodeSlot } from '../../src/model/placement.js';
 import type { Problem } from '../../src/model/problems.js';
 import type { Topology } from '../../src/model/schema.js';
 import { ClusterShapeError, planCluster, summarizeClusterSteps } from '../../src/operations/cluster-create.js';
@@ -130,12 +131,24 @@ describe('cluster: the rules', () => {
     assert.deepEqual(r.problems.filter((p) => /full preset/.test(p.hint ?? '')), []);
   });
 
-  it('replicas is refused (replicasPerShard says it), and so are the exporter, monitoring and swarm', async () => {
+  it('replicas is refused (replicasPerShard says it), and so are the exporter and monitoring; swarm is a target', async () => {
     const r = await load(flag('replicas', 2, '--replicas'), flag('monitoring.enabled', true, '--monitoring'), flag('target', 'swarm', '--target'));
     assert.equal(r.valid, false);
     assert.match(at(r.problems, 'replicas')[0]!.hint!, /cluster\.replicasPerShard \(--replicas-per-shard\)/);
     assert.match(at(r.problems, 'monitoring.enabled')[0]!.message, /not available for a cluster yet/);
-    assert.match(at(r.problems, 'target')[0]!.message, /compose only for now/);
+    assert.deepEqual(at(r.problems, 'target'), []);
+  });
+
+  it('swarm placement: a shard\'s master and its replicas on different hosts; one host per node when there are enough', () => {
+    const t = topologyOf('cluster', { target: 'swarm', bind: '0.0.0.0' });
+    const shards = clusterShards(t);
+    for (const hosts of [2, 3, 4, 5]) {
+      for (const s of shards) for (const r of s.replicas) assert.notEqual(nodeSlot(r, hosts, t), nodeSlot(s.master, hosts, t), `${hosts} hosts: ${r} and its master ${s.master}`);
+    }
+    assert.deepEqual(redisNodes(t).map((n) => nodeSlot(n.name, 3, t)), [0, 1, 2, 1, 2, 0]);
+    assert.deepEqual(redisNodes(t).map((n) => nodeSlot(n.name, 6, t)), [0, 1, 2, 3, 4, 5]);
+    const wide = topologyOf('cluster', { target: 'swarm', bind: '0.0.0.0', cluster: { replicasPerShard: 2 } });
+    for (const s of clusterShards(wide)) assert.equal(new Set([s.master, ...s.replicas].map((n) => nodeSlot(n, 3, wide))).size, 3, `3 hosts: shard ${s.shard} on three`);
   });
 
   it('cluster settings without cluster.enabled are a warning, not silently ignored', async () => {
