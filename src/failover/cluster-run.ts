@@ -13,7 +13,7 @@ import { clusterClientOptions, clusterStartupNodes } from '../probes/cluster-cli
 import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
 import { sleep, waitFor } from '../wait.js';
 import { clusterFailoverMs, clusterRecoveredMs, countShardWrites, lostFlaggedMs, shardWriteGaps, type ShardWrites } from './cluster-metrics.js';
-import { ClusterObserver } from './cluster-observe.js';
+import { ClusterObserver, type ClusterSample } from './cluster-observe.js';
 import { clusterScenario, type ClusterExpectation, type ClusterScenarioName, type LiveShard } from './cluster-scenarios.js';
 import { ClusterWorkload } from './cluster-workload.js';
 import { countWrites, type WriteCounts } from './metrics.js';
@@ -35,6 +35,19 @@ export interface ClusterTimings {
   failedShardWriteGapMs: number | null;
   /** Write gap on the keys of the other shards' slots: 0 when they did not notice. */
   otherShardsWriteGapMs: number | null;
+}
+
+/** What a cluster scenario recorded, for the HTML report (stripped from --json). Times on one clock (performance.now()). */
+export interface ClusterRecording {
+  t0: number;
+  end: number;
+  faultAt: number;
+  healAt?: number;
+  /** The shards the fault went into: their writes are drawn apart from the others'. */
+  faultedShards: number[];
+  nodes: string[];
+  ops: Op[];
+  samples: ClusterSample[];
 }
 
 export interface ClusterScenarioResult {
@@ -60,6 +73,7 @@ export interface ClusterScenarioResult {
   /** Per shard, master and replicas hold the same keys of the run (digest). */
   keyspace: { consistent: boolean; nodes: NodeKeyspace[] };
   durability: Durability;
+  recording?: ClusterRecording;
 }
 
 export interface ClusterRunOptions {
@@ -186,6 +200,7 @@ export async function runClusterScenario(name: ClusterScenarioName, o: ClusterRu
       now,
       shardOf,
     });
+    const t0 = now();
     await workload.start();
     setPhase('baseline');
     await sleep(BASELINE_MS, { signal: o.signal });
@@ -263,6 +278,7 @@ export async function runClusterScenario(name: ClusterScenarioName, o: ClusterRu
       otherShardsWriteGapMs: gaps.otherShards,
     };
     result.otherShards = countShardWrites(ops, (op) => !faultedShards.includes(op.shard ?? -1));
+    result.recording = { t0, end: now(), faultAt, healAt, faultedShards, nodes: nodes.map((n) => n.name), ops, samples };
     if (after) {
       const shardsAfter = after.shards ?? [];
       result.slotMap.after = shardsAfter.map(slotLine);

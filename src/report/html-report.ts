@@ -1,16 +1,19 @@
 // The --report file: ONE self-contained HTML page (inline CSS, inline SVG drawn here; no
 // script, no network) with a timeline per scenario: ok and failed writes per 100 ms, the
 // role of each node, Sentinel events as markers, the outage window shaded.
-import type { Recording } from '../failover/recording.js';
+import type { ClusterSample } from '../failover/cluster-observe.js';
+import type { ClusterScenarioResult } from '../failover/cluster-run.js';
+import type { Op, Recording, RoleName } from '../failover/recording.js';
 import type { ScenarioResult } from '../failover/run.js';
-import { cellText, FAILOVER_COLUMNS } from './failover-columns.js';
+import { failoverTable, isClusterResult } from './failover-columns.js';
 
 export interface ReportInput {
   deployment: string;
   preset: string;
   profile: string;
   generatedAt: string;
-  scenarios: ScenarioResult[];
+  /** The Sentinel presets' scenarios, or a cluster's. */
+  scenarios: (ScenarioResult | ClusterScenarioResult)[];
 }
 
 const BUCKET_MS = 100;
@@ -90,18 +93,93 @@ function chart(r: ScenarioResult): string {
   return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="timeline of ${esc(r.scenario)}">${parts.join('')}</svg>`;
 }
 
+/** ok / not-ok write completions per 100 ms bucket between t0 and end. */
+function bucket(ops: readonly Pick<Op, 'end' | 'outcome'>[], t0: number, end: number): { ok: number[]; bad: number[] } {
+  const n = Math.max(1, Math.ceil((end - t0) / BUCKET_MS));
+  const ok = new Array<number>(n).fill(0);
+  const bad = new Array<number>(n).fill(0);
+  for (const o of ops) {
+    const i = Math.min(n - 1, Math.max(0, Math.floor((o.end - t0) / BUCKET_MS)));
+    if (o.outcome === 'ok') ok[i]!++;
+    else bad[i]!++;
+  }
+  return { ok, bad };
+}
+
+/** A node's role over time from its own answers: serving a shard's slots, a replica, or silent. */
+export function clusterRoles(samples: readonly ClusterSample[], node: string): { t: number; role: RoleName }[] {
+  return samples
+    .filter((s) => s.node === node)
+    .sort((a, b) => a.t - b.t)
+    .map((s) => ({ t: s.t, role: s.state === undefined ? 'down' : s.owners?.includes(node) ? 'master' : 'slave' }));
+}
+
+/** A cluster scenario: writes to the faulted shard's slots and to the others', each node's role, fault / failover / heal. */
+function clusterChart(r: ClusterScenarioResult): string {
+  const rec = r.recording;
+  if (!rec) return '<p class="dim">No recording (the scenario stopped before the fault).</p>';
+  const W = 960;
+  const left = 90;
+  const plotW = W - left - 10;
+  const span = Math.max(1, rec.end - rec.t0);
+  const x = (t: number) => left + ((t - rec.t0) / span) * plotW;
+  const faulted = rec.ops.filter((o) => rec.faultedShards.includes(o.shard ?? -1));
+  const others = rec.ops.filter((o) => !rec.faultedShards.includes(o.shard ?? -1));
+  const panels = [
+    { label: rec.faultedShards.length > 1 ? 'every shard' : `shard ${rec.faultedShards[0]}`, data: bucket(faulted, rec.t0, rec.end), top: 0 },
+    ...(others.length ? [{ label: 'other shards', data: bucket(others, rec.t0, rec.end), top: 90 }] : []),
+  ];
+  const panelH = 70;
+  const lanesTop = panels.length * 90 + 10;
+  const laneH = 16;
+  const H = lanesTop + rec.nodes.length * (laneH + 4) + 30;
+  const parts: string[] = [];
+  const failoverAt = r.timings.failoverMs !== null ? rec.faultAt + r.timings.failoverMs : undefined;
+  const gapEnd = rec.faultAt + (r.timings.failedShardWriteGapMs ?? 0);
+  parts.push(`<rect x="${x(rec.faultAt).toFixed(1)}" y="0" width="${Math.max(1, x(gapEnd) - x(rec.faultAt)).toFixed(1)}" height="${H - 20}" fill="#ffe3e3" />`);
+  parts.push(`<line x1="${x(rec.faultAt).toFixed(1)}" x2="${x(rec.faultAt).toFixed(1)}" y1="0" y2="${H - 20}" stroke="#c92a2a"><title>fault</title></line>`);
+  if (failoverAt !== undefined) parts.push(`<line x1="${x(failoverAt).toFixed(1)}" x2="${x(failoverAt).toFixed(1)}" y1="0" y2="${H - 20}" stroke="#5f3dc4" stroke-width="2"><title>every other node names a replica as the shard's master (${r.timings.failoverMs} ms)</title></line>`);
+  if (rec.healAt) parts.push(`<line x1="${x(rec.healAt).toFixed(1)}" x2="${x(rec.healAt).toFixed(1)}" y1="0" y2="${H - 20}" stroke="#2b8a3e" stroke-dasharray="4 3"><title>heal</title></line>`);
+  for (const p of panels) {
+    const max = Math.max(1, ...p.data.ok, ...p.data.bad);
+    const bw = Math.max(0.5, plotW / p.data.ok.length);
+    const bar = (v: number, i: number, fill: string, extra = '') =>
+      v ? `<rect x="${(left + i * bw).toFixed(1)}" y="${(p.top + panelH - (v / max) * panelH).toFixed(1)}" width="${bw.toFixed(2)}" height="${((v / max) * panelH).toFixed(1)}" fill="${fill}"${extra} />` : '';
+    parts.push(...p.data.ok.map((v, i) => bar(v, i, '#2f9e44')), ...p.data.bad.map((v, i) => bar(v, i, '#e03131', ' opacity="0.8"')));
+    parts.push(`<text x="4" y="${p.top + 12}" class="lbl">${esc(p.label)}</text><text x="4" y="${p.top + 26}" class="lbl">${Math.round((max * 1000) / BUCKET_MS)} ops/s</text><text x="4" y="${p.top + panelH}" class="lbl">0</text>`);
+  }
+  rec.nodes.forEach((node, li) => {
+    const y = lanesTop + li * (laneH + 4);
+    parts.push(`<text x="4" y="${y + 12}" class="lbl">${esc(node)}</text>`);
+    const samples = clusterRoles(rec.samples, node);
+    for (let i = 0; i < samples.length; i++) {
+      const s = samples[i]!;
+      let j = i;
+      while (j + 1 < samples.length && samples[j + 1]!.role === s.role) j++;
+      const end = samples[j + 1]?.t ?? rec.end;
+      parts.push(`<rect x="${x(s.t).toFixed(1)}" y="${y}" width="${Math.max(0.5, x(end) - x(s.t)).toFixed(1)}" height="${laneH}" fill="${ROLE_COLOUR[s.role]}"><title>${esc(node)} ${s.role === 'slave' ? 'replica' : s.role} from ${Math.round(s.t - rec.faultAt)} ms</title></rect>`);
+      i = j;
+    }
+  });
+  for (let s = 0; s <= span / 1000; s += Math.max(1, Math.round(span / 1000 / 15))) {
+    const tx = x(rec.t0 + s * 1000).toFixed(1);
+    parts.push(`<text x="${tx}" y="${H - 6}" class="lbl" text-anchor="middle">${Math.round(s * 1000 + rec.t0 - rec.faultAt) / 1000}s</text>`);
+  }
+  return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="timeline of ${esc(r.scenario)}">${parts.join('')}</svg>`;
+}
+
 
 export function renderHtmlReport(input: ReportInput): string {
-  const rows = input.scenarios
-    .map((s) => `<tr class="${s.passed ? 'pass' : 'fail'}">${FAILOVER_COLUMNS.map((c) => `<td>${esc(cellText(c.value(s)))}</td>`).join('')}</tr>`)
-    .join('\n');
+  const table = failoverTable(input.scenarios);
+  const rows = input.scenarios.map((s, i) => `<tr class="${s.passed ? 'pass' : 'fail'}">${table.rows[i]!.map((cell) => `<td>${esc(cell)}</td>`).join('')}</tr>`).join('\n');
+  const cluster = input.scenarios.some(isClusterResult);
   const sections = input.scenarios
     .map(
       (s) => `<section id="${esc(s.scenario)}">
 <h2>${esc(s.scenario)} <span class="${s.passed ? 'ok' : 'bad'}">${s.passed ? 'passed' : 'FAILED'}</span></h2>
 <p class="dim">${esc(s.expected)}</p>
-${chart(s)}
-<p class="legend"><span style="background:#2f9e44"></span>ok writes <span style="background:#e03131"></span>failed/indeterminate <span style="background:#d9480f"></span>master <span style="background:#1c7ed6"></span>replica <span style="background:#adb5bd"></span>down <span style="background:#ffe3e3"></span>outage window <span style="background:#5f3dc4"></span>Sentinel event</p>
+${isClusterResult(s) ? clusterChart(s) : chart(s)}
+<p class="legend"><span style="background:#2f9e44"></span>ok writes <span style="background:#e03131"></span>failed/indeterminate <span style="background:#d9480f"></span>master <span style="background:#1c7ed6"></span>replica <span style="background:#adb5bd"></span>down <span style="background:#ffe3e3"></span>${isClusterResult(s) ? "gap on the shard's slots <span style=\"background:#5f3dc4\"></span>failover agreed" : 'outage window <span style="background:#5f3dc4"></span>Sentinel event'}</p>
 ${s.failures.length ? `<ul class="bad">${s.failures.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>` : ''}
 ${s.notes.length ? `<ul class="dim">${s.notes.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>` : ''}
 </section>`,
@@ -117,8 +195,8 @@ td:first-child,th:first-child{text-align:left}tr.fail td{background:#fff5f5}
 .legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
 </style></head><body>
 <h1>test-failover: ${esc(input.deployment)}</h1>
-<p>preset ${esc(input.preset)}, profile ${esc(input.profile)}, ${esc(input.generatedAt)}. Times in ms from the fault. Indeterminate writes (timed out) are read back from the final master once the topology is healthy and every node holds the same keys: applied, not applied, or left unresolved.</p>
-<table><tr>${FAILOVER_COLUMNS.map((c) => `<th>${esc(c.long)}</th>`).join('')}</tr>
+<p>preset ${esc(input.preset)}, profile ${esc(input.profile)}, ${esc(input.generatedAt)}. Times in ms from the fault. ${cluster ? "A cluster client writes across every slot; the writes to the faulted shard's slots and to the other shards' are drawn apart. " : ''}Indeterminate writes (timed out) are read back from the final master once the topology is healthy and every node holds the same keys: applied, not applied, or left unresolved.</p>
+<table><tr>${table.long.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>
 ${rows}
 </table>
 ${sections}

@@ -44,7 +44,8 @@ describe('test-failover and switchover on a cluster (real engine)', { timeout: T
   it('--scenario all --durability wait: every scenario passes, each shard fails over, nothing acknowledged is lost', async (t) => {
     if (!requireDocker(t) || !deployed) return;
     const junit = join(work.dir, 'failover.xml');
-    const r = await runCli(['test-failover', '--name', NAME, '--scenario', 'all', '--durability', 'wait', '--rate', '100', '--junit', junit, '--json'], { cwd: work.dir, timeoutMs: 600_000 });
+    const report = join(work.dir, 'failover.html');
+    const r = await runCli(['test-failover', '--name', NAME, '--scenario', 'all', '--durability', 'wait', '--rate', '100', '--junit', junit, '--report', report, '--json'], { cwd: work.dir, timeoutMs: 600_000 });
     const result = JSON.parse(r.stdout) as TestFailoverResult;
     const scenarios = result.scenarios as (ClusterScenarioResult & { limits: unknown[] })[];
     const all = scenarios.map(brief).join('\n');
@@ -77,6 +78,10 @@ describe('test-failover and switchover on a cluster (real engine)', { timeout: T
     const ranges = (m: string[]) => m.map((x) => x.split('=')[0]);
     assert.deepEqual(ranges(restart.slotMap.after), ranges(restart.slotMap.before));
     assert.match(readFileSync(junit, 'utf8'), /<property name="failover-ms" value="\d+"\/>/);
+    // The HTML report: a timeline per scenario, each node's lane, nothing fetched from elsewhere.
+    const html = readFileSync(report, 'utf8');
+    for (const s of scenarios) assert.match(html, new RegExp(`<section id="${s.scenario}">[\\s\\S]*?<svg[\\s\\S]*?>redis-6</text>`), `${s.scenario}: its timeline with every node`);
+    assert.doesNotMatch(html, /https?:\/\/|<script/);
   });
 
   it('switchover --shard 2: CLUSTER FAILOVER hands the shard to its replica; the cluster client sees no failed write', async (t) => {

@@ -4,7 +4,7 @@
 // in-process against a fake runtime with the scenario substituted. The real thing:
 // test/integration/cluster-failover.test.ts.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { render } from '../../src/commands/render.js';
@@ -246,14 +246,42 @@ describe('test-failover on a cluster against a fake runtime', () => {
     assert.match(s.io.err(), /kill-master.*shard 1 redis-1 -> redis-4/);
   });
 
-  it('refuses what a cluster cannot do (exit 2, nothing run): a Sentinel scenario, --report', async (t) => {
+  it('refuses what a cluster cannot do (exit 2, nothing run): a Sentinel scenario', async (t) => {
     const s = await setup();
     t.after(() => removeDir(s.cwd));
     const never: typeof runClusterScenario = async () => assert.fail('ran');
     const sentinelOnly = await rejection(testFailover({ name: NAME, scenario: ['kill-sentinel'] }, { runtime: s.runtime, io: s.io, signal: s.abort.signal, runClusterScenario: never }));
     assert.equal(sentinelOnly.exitCode, EXIT.usage);
-    const report = await rejection(testFailover({ name: NAME, report: 'r.html' }, { runtime: s.runtime, io: s.io, signal: s.abort.signal, runClusterScenario: never }));
-    assert.equal(report.exitCode, EXIT.usage);
-    assert.match(report.message, /--report: the HTML timeline is not drawn for a cluster deployment yet/);
+  });
+
+  it('--report: one self-contained page, the cluster columns, a timeline per scenario (the shard\'s writes apart from the others\', each node\'s role); the recording stays out of --json', async (t) => {
+    const s = await setup();
+    t.after(() => removeDir(s.cwd));
+    const nodes = ['redis-1', 'redis-2', 'redis-3', 'redis-4', 'redis-5', 'redis-6'];
+    const ops = Array.from({ length: 80 }, (_, i) => ({ via: 'cluster' as const, key: `k${i}`, value: 'v', start: i * 100, end: i * 100 + 5, outcome: (i >= 10 && i < 40 && i % 2 === 0 ? 'failed' : 'ok') as 'ok' | 'failed', shard: (i % 2) + 1 }));
+    // redis-1 serves shard 1 until the fault at 1 s, silent until 5 s, then a replica; redis-4 takes over at 4 s.
+    const samples = [0, 2000, 4500, 6000].flatMap((tt) =>
+      nodes.map((node) => {
+        const down = node === 'redis-1' && tt >= 1000 && tt < 5000;
+        const owners = tt < 4000 ? ['redis-1', 'redis-2', 'redis-3'] : ['redis-4', 'redis-2', 'redis-3'];
+        return down ? { t: tt, node } : { t: tt, node, state: 'ok', owners, failed: [] };
+      }),
+    );
+    const run: typeof runClusterScenario = async (name, o) => ({
+      ...clusterResult({ scenario: name, shard: o.shard }),
+      recording: { t0: 0, end: 8000, faultAt: 1000, healAt: 5000, faultedShards: [o.shard], nodes, ops, samples },
+    });
+    const r = await testFailover({ name: NAME, scenario: ['kill-master', 'stop-master'], report: 'r.html' }, { runtime: s.runtime, io: s.io, signal: s.abort.signal, runClusterScenario: run });
+    assert.equal(r.report, join(s.cwd, 'r.html'));
+    assert.ok(r.scenarios.every((x) => !('recording' in x)), 'no recording in the JSON result');
+    const html = await readFile(join(s.cwd, 'r.html'), 'utf8');
+    assert.match(html, /<th>cluster-node-timeout ms<\/th>/);
+    assert.equal((html.match(/<section id="(kill-master|stop-master)">/g) ?? []).length, 2);
+    assert.match(html, />shard 1<\/text>/);
+    assert.match(html, />other shards<\/text>/);
+    assert.match(html, /<title>redis-1 down from 1000 ms<\/title>/);
+    assert.match(html, /<title>redis-4 master from 3500 ms<\/title>/);
+    assert.match(html, /fill="#e03131"/, 'failed writes drawn');
+    assert.doesNotMatch(html, /https?:\/\/|<script|src=/, 'self-contained: no link, no script');
   });
 });
