@@ -161,9 +161,10 @@ function clusterChart(r: ClusterScenarioResult): string {
       i = j;
     }
   });
-  for (let s = 0; s <= span / 1000; s += Math.max(1, Math.round(span / 1000 / 15))) {
-    const tx = x(rec.t0 + s * 1000).toFixed(1);
-    parts.push(`<text x="${tx}" y="${H - 6}" class="lbl" text-anchor="middle">${Math.round(s * 1000 + rec.t0 - rec.faultAt) / 1000}s</text>`);
+  // Whole seconds from the fault.
+  const step = Math.max(1, Math.round(span / 1000 / 15));
+  for (let s = Math.ceil((rec.t0 - rec.faultAt) / 1000 / step) * step; rec.faultAt + s * 1000 <= rec.end; s += step) {
+    parts.push(`<text x="${x(rec.faultAt + s * 1000).toFixed(1)}" y="${H - 6}" class="lbl" text-anchor="middle">${s}s</text>`);
   }
   return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="timeline of ${esc(r.scenario)}">${parts.join('')}</svg>`;
 }
