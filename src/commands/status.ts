@@ -106,6 +106,10 @@ export function formatStatus(s: StatusSnapshot): string {
     out.push('', 'Drift (live differs from rendered):');
     for (const d of s.drift) out.push(`  ${d.service.padEnd(11)} ${d.setting} ${style.bad(d.live || '""')} (rendered ${d.rendered || '""'})`);
   }
+  if (s.warnings?.length) {
+    out.push('', 'Warnings:');
+    for (const w of s.warnings) out.push(`  ${symbols.warn()} ${w}`);
+  }
   out.push('', 'Checks:');
   for (const c of s.checks) {
     const warned = c.ok && c.name === 'certificates' && c.detail.startsWith('warning');

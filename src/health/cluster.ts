@@ -128,3 +128,26 @@ export async function liveShardsOrPlan(d: Deployment): Promise<ShardStatus[]> {
   if (live.length) return live;
   return clusterShards(d.topology).map((p) => ({ slots: `${p.slots[0]}-${p.slots[1]}`, master: p.master, replicas: p.replicas.map((service) => ({ service, linkUp: true })) }));
 }
+
+/**
+ * Swarm hosts that run more than one shard's master, each with a warning: losing such a host
+ * takes several masters at once, and without a majority of the masters left no replica can be
+ * elected (failovers can gather masters on one host). Empty on compose (one host, nothing to
+ * spread) or when every master is alone on its host. Pure.
+ */
+export function crowdedMasterHosts(shards: readonly ShardStatus[], containers: readonly { service: string; node?: string }[]): string[] {
+  const nodeOf = new Map(containers.flatMap((c) => (c.node ? [[c.service, c.node] as const] : [])));
+  const byHost = new Map<string, { shard: number; master: string }[]>();
+  shards.forEach((s, i) => {
+    const host = nodeOf.get(s.master);
+    if (host) byHost.set(host, [...(byHost.get(host) ?? []), { shard: i + 1, master: s.master }]);
+  });
+  const total = shards.length;
+  return [...byHost]
+    .filter(([, masters]) => masters.length > 1)
+    .map(([host, masters]) => {
+      const names = masters.map((m) => `${m.master} (shard ${m.shard})`).join(', ');
+      const majority = total - masters.length < Math.floor(total / 2) + 1;
+      return `${host} runs ${masters.length} masters: ${names}; losing that host ${majority ? 'leaves no majority of masters, so no replica could be elected' : 'fails them over together'}. \`redis-ha switchover --shard ${masters[1]!.shard}\` moves one to its replica on another host`;
+    });
+}

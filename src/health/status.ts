@@ -20,7 +20,7 @@ import type { AlertmanagerProbe, HaproxyServerState, PrometheusProbe } from '../
 import { probeDrift } from '../probes/drift.js';
 import { findDrift, formatDrift, renderedRedisSettings, type DriftEntry } from './drift.js';
 import { probeCluster, type ClusterNodeState } from '../probes/cluster.js';
-import { checkCluster, type ShardStatus } from './cluster.js';
+import { checkCluster, crowdedMasterHosts, type ShardStatus } from './cluster.js';
 
 export type { NodeStatus, SentinelStatus };
 
@@ -69,6 +69,8 @@ export interface StatusSnapshot {
   /** Live settings that differ from the rendered ones, per node. */
   drift: DriftEntry[];
   checks: CheckResult[];
+  /** What is not a failed check but an operator should know (a cluster on swarm: several masters on one host). */
+  warnings?: string[];
 }
 
 /** Every live process runs the rendered settings. */
@@ -386,6 +388,8 @@ export async function takeSnapshot(
     drift,
     checks,
   };
+  const crowded = shards ? crowdedMasterHosts(shards, containers) : [];
+  if (crowded.length) snapshot.warnings = crowded;
   if (t.haproxy.enabled) {
     const { snapshot: h, check } = checkHaproxy(await probeHaproxy(d), master);
     snapshot.haproxy = h;

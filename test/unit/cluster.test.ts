@@ -11,7 +11,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { formatStatus } from '../../src/commands/status.js';
 import { EXIT } from '../../src/errors.js';
 import type { StatusSnapshot } from '../../src/health/status.js';
-import { checkCluster } from '../../src/health/cluster.js';
+import { checkCluster, crowdedMasterHosts } from '../../src/health/cluster.js';
 import { CLUSTER_SLOTS, clusterShards } from '../../src/model/cluster.js';
 import { natMap, publishedPorts, redisNodes } from '../../src/model/nodes.js';
 import { nodeSlot } from '../../src/model/placement.js';
@@ -137,6 +137,20 @@ describe('cluster: the rules', () => {
     assert.match(at(r.problems, 'replicas')[0]!.hint!, /cluster\.replicasPerShard \(--replicas-per-shard\)/);
     assert.match(at(r.problems, 'monitoring.enabled')[0]!.message, /not available for a cluster yet/);
     assert.deepEqual(at(r.problems, 'target'), []);
+  });
+
+  it('status warns when a swarm host runs several masters (after failovers), and says what to do; nothing on compose or when spread', () => {
+    const shards = [
+      { slots: '0-5460', master: 'redis-4', replicas: [{ service: 'redis-1', linkUp: true }] },
+      { slots: '5461-10922', master: 'redis-2', replicas: [{ service: 'redis-5', linkUp: true }] },
+      { slots: '10923-16383', master: 'redis-3', replicas: [{ service: 'redis-6', linkUp: true }] },
+    ];
+    const on = (pairs: Record<string, string>) => Object.entries(pairs).map(([service, node]) => ({ service, node }));
+    const crowded = crowdedMasterHosts(shards, on({ 'redis-1': 'node1', 'redis-2': 'node2', 'redis-3': 'node3', 'redis-4': 'node2', 'redis-5': 'node3', 'redis-6': 'node1' }));
+    assert.equal(crowded.length, 1);
+    assert.match(crowded[0]!, /^node2 runs 2 masters: redis-4 \(shard 1\), redis-2 \(shard 2\); losing that host leaves no majority of masters, so no replica could be elected\. `redis-ha switchover --shard 2` moves one/);
+    assert.deepEqual(crowdedMasterHosts(shards, on({ 'redis-2': 'node2', 'redis-3': 'node3', 'redis-4': 'node1' })), []);
+    assert.deepEqual(crowdedMasterHosts(shards, shards.map((x) => ({ service: x.master }))), [], 'compose: no node');
   });
 
   it('swarm placement: a shard\'s master and its replicas on different hosts; one host per node when there are enough', () => {
