@@ -418,10 +418,10 @@ async function logsFor(runtime: Runtime, project: string, services: string[]): P
 /** The deployment's endpoints on the CI job's summary page (GITHUB_STEP_SUMMARY), when there is one. */
 /**
  * A cluster cannot become a Sentinel deployment or the other way round in place. Its shards and
- * replicas per shard may change, with the rolling strategy: shards are added or drained with
- * their slots moved, replicas added or removed (operations/cluster-scale.ts); the recreate
- * strategy restarts every node at once and moves no slot, so it keeps the shape. Refused before
- * a file is written when the deployment has containers.
+ * replicas per shard may change, with the rolling strategy (compose or swarm): shards are added
+ * or drained with their slots moved, replicas added or removed (operations/cluster-scale.ts);
+ * the recreate strategy restarts every node at once and moves no slot, so it keeps the shape.
+ * Refused before a file is written when the deployment has containers.
  */
 export async function refuseClusterReshape(runtime: Pick<Runtime, 'containers'>, next: Topology, dir: string, strategy: 'rolling' | 'recreate' = 'rolling'): Promise<void> {
   const text = await readFile(join(dir, TOPOLOGY_FILE), 'utf8').catch(() => undefined);
@@ -431,22 +431,11 @@ export async function refuseClusterReshape(runtime: Pick<Runtime, 'containers'>,
   const shape = (t: Partial<Topology>) => (t.cluster?.enabled ? `${t.cluster.shards} shards x ${t.cluster.replicasPerShard} replica(s)` : `the ${t.preset ?? 'replicated'} preset`);
   if (shape(before) === shape(next)) return;
   const clusterToCluster = Boolean(before.cluster?.enabled && next.cluster.enabled);
-  if (clusterToCluster && strategy === 'rolling' && next.target === 'compose') return;
+  if (clusterToCluster && strategy === 'rolling') return;
   if (!(await runtime.containers(next.name)).length) return;
-  const onSwarm = next.target === 'swarm';
   throw new UsageError(
-    `${next.name} runs ${shape(before)}; this deploy asks for ${shape(next)}, which ${
-      !clusterToCluster
-        ? 'a live deployment cannot become in place'
-        : onSwarm
-          ? 'a cluster on swarm cannot take yet: adding or removing shards and replicas runs on compose only'
-          : 'the recreate strategy cannot do: it moves no slot (the rolling one adds or removes shards and replicas)'
-    }; nothing was written or changed`,
-    !clusterToCluster
-      ? `deploy under another --name, or \`redis-ha cleanup --name ${next.name}\` first (its data goes with it)`
-      : onSwarm
-        ? `deploy with --shards ${before.cluster!.shards} --replicas-per-shard ${before.cluster!.replicasPerShard}; \`redis-ha reshard\` moves slots between the shards there are`
-        : 'deploy with --strategy rolling (the default)',
+    `${next.name} runs ${shape(before)}; this deploy asks for ${shape(next)}, which ${clusterToCluster ? 'the recreate strategy cannot do: it moves no slot (the rolling one adds or removes shards and replicas)' : 'a live deployment cannot become in place'}; nothing was written or changed`,
+    clusterToCluster ? 'deploy with --strategy rolling (the default)' : `deploy under another --name, or \`redis-ha cleanup --name ${next.name}\` first (its data goes with it)`,
   );
 }
 

@@ -24,6 +24,12 @@ import { removeServices } from './remove-services.js';
 export interface ClusterScaleOptions {
   runtime: Runtime;
   project: ProjectSpec;
+  /**
+   * How new nodes are started and removed ones taken away with their data: on compose (the
+   * default) `up --no-deps` and removeServices; on swarm through the staged stack file, one
+   * service at a time (operations/stack-rollout.ts), so nothing else in the stack changes.
+   */
+  services?: { start(services: string[]): Promise<void>; remove(services: string[]): Promise<void> };
   /** The deployment with the topology just rendered (the new shard count). */
   deployment: Deployment;
   timeoutMs: number;
@@ -60,9 +66,13 @@ export async function runClusterScale(o: ClusterScaleOptions): Promise<ClusterSc
   // 1. New nodes: started (all at once), then met.
   const before = (await running()).map((c) => c.service);
   const start = wanted.filter((n) => !before.includes(n));
+  const services = o.services ?? {
+    start: (list: string[]) => runtime.up(o.project, { services: list, noDeps: true }),
+    remove: async (list: string[]) => void (await removeServices(runtime, t.name, list)),
+  };
   if (start.length) {
     o.onStep?.(`starting ${start.join(', ')}`);
-    await runtime.up(o.project, { services: start, noDeps: true });
+    await services.start(start);
   }
   const all = [...new Set([...before, ...wanted])].sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
   const refs = all.map((s) => redisNodeNamed(t, s));
@@ -101,8 +111,13 @@ export async function runClusterScale(o: ClusterScaleOptions): Promise<ClusterSc
     o.onStep?.(`CLUSTER MEET ${n.service}`);
     await exec(hub, ['CLUSTER', 'MEET', ip, REDIS_PORT, REDIS_PORT + CLUSTER_BUS_OFFSET]);
   }
-  states = await settle(`every node of ${t.name} to know every other`, (s) =>
-    s.every((n) => n.reachable && s.every((m) => m === n || n.peers?.some((p) => p.id === m.myid && !p.flags.includes('handshake') && !p.flags.includes('noaddr')))) ? s : undefined,
+  // Known to every node, and every node (the new ones too) saying cluster_state:ok: a new master
+  // starts in state fail and answers a MIGRATE into it with CLUSTERDOWN until it is ok (Redis
+  // holds a master that rejoins a majority in fail for up to the node timeout).
+  states = await settle(`every node of ${t.name} to know every other and say cluster_state:ok`, (s) =>
+    s.every((n) => n.reachable && n.info?.state === 'ok' && s.every((m) => m === n || n.peers?.some((p) => p.id === m.myid && !p.flags.includes('handshake') && !p.flags.includes('noaddr'))))
+      ? s
+      : undefined,
   );
 
   const plan = planShardChange({ shards: liveShards(states), running: all, wanted, target: t.cluster });
@@ -150,7 +165,7 @@ export async function runClusterScale(o: ClusterScaleOptions): Promise<ClusterSc
     }
     const ids = plan.remove.map(idOf);
     o.onStep?.(`removing ${plan.remove.join(', ')}`);
-    await removeServices(runtime, t.name, plan.remove);
+    await services.remove(plan.remove);
     // Every node that stays forgets them (within Redis's 60 s ban on re-learning a forgotten node).
     for (const node of wanted) {
       for (const id of ids) {

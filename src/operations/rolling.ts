@@ -262,7 +262,15 @@ async function runStep(
     case 'cluster-scale': {
       if (!project) throw new Error('cluster-scale needs the compose project');
       // Slots move at a few ms each (a third of 100 000 keys: ~15 s here): a longer bound than a node's step.
-      const r = await runClusterScale({ runtime, project, deployment: d, timeoutMs: Math.max(ctx.stepTimeoutMs ?? 90_000, 600_000), onStep: (detail) => progress?.update(id, detail) });
+      const stack = ctx.stack;
+      const r = await runClusterScale({
+        runtime,
+        project,
+        deployment: d,
+        timeoutMs: Math.max(ctx.stepTimeoutMs ?? 90_000, 600_000),
+        onStep: (detail) => progress?.update(id, detail),
+        ...(stack ? { services: { start: async (list: string[]) => { for (const s of list) await stack.update(s); }, remove: (list: string[]) => stack.remove(list) } } : {}),
+      });
       (result.clusterScale ??= []).push(r);
       await steady(id);
       return describeClusterScale(r);

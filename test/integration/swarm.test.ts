@@ -449,7 +449,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
   // different hosts; a host-side ioredis Cluster with the printed natMap (node addresses) reads and
   // writes before and after; kill-master and kill-node (every Redis node on the host of a shard's
   // master killed at once) with --durability wait: each passes, nothing acknowledged lost.
-  it('cluster: a shard\'s master and replica on different hosts; a host-side Cluster client before and after kill-master and kill-node (0 acknowledged writes lost with WAIT); cleanup leaves nothing', async (t) => {
+  it('cluster: a shard\'s master and replica on different hosts; a host-side Cluster client before and after kill-master, kill-node (0 acknowledged writes lost with WAIT) and a shard added and removed; cleanup leaves nothing', async (t) => {
     if (!requireLab(t, unavailable)) return;
     const name = 'sw-cluster';
     const r = await deploy('cluster', name);
@@ -478,7 +478,20 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
       assert.deepEqual(run.scenarios.map((s) => [s.scenario, s.passed, s.writes.lostAcked]), [['kill-master', true, 0], ['kill-node', true, 0]]);
       const killNode = run.scenarios[1]!;
       assert.match(killNode.notes.join('\n'), /node\d runs redis-\d+, redis-\d+/, 'kill-node took out the two Redis nodes of one host');
-      // The client made before the faults reads every key after them and writes again.
+      // A shard added and removed again on swarm (one service at a time through the staged stack).
+      const up = await deploy('cluster', name, ['--shards', '4']);
+      assert.equal(up.exitCode, 0, why(up));
+      assert.match(JSON.parse(up.stdout).rollout.steps[0].step, /^add 1 shard\(s\) \(3 -> 4\): start redis-7, redis-8/);
+      const down = await deploy('cluster', name, ['--shards', '3']);
+      assert.equal(down.exitCode, 0, why(down));
+      const downStep = JSON.parse(down.stdout).rollout.steps[0];
+      t.diagnostic(`--shards 4: ${JSON.parse(up.stdout).rollout.steps[0].detail}; --shards 3: ${downStep.detail}`);
+      assert.match(downStep.detail, /removed and forgotten redis-7, redis-8/);
+      for (const i of [1, 2, 3]) {
+        const gone = [...(await docker(i, ['ps', '-a', '--filter', `label=com.docker.stack.namespace=${name}`, '--format', '{{.Names}}'])), ...(await docker(i, ['volume', 'ls', '--format', '{{.Name}}']))];
+        assert.deepEqual(gone.filter((x) => /redis-[78]/.test(x)), [], `node${i}: nothing of redis-7 and redis-8 left`);
+      }
+      // The client made before the faults reads every key after them (and the scale) and writes again.
       const values = await Promise.all(keys.map((k) => client.get(k)));
       assert.deepEqual(keys.filter((k, i) => values[i] !== `v-${k}`), []);
       assert.equal(await client.set('sw-cluster:after', 'x'), 'OK');
