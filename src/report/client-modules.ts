@@ -104,6 +104,22 @@ const READY = [
   '}',
 ];
 
+/** The redis-py modules' map of announced name:port to this host's address, as the lines of a Python dict. */
+const pyNat = (t: Topology, host: string | ((service: string) => string)) =>
+  Object.entries(natMap(t, host))
+    .map(([k, v]) => {
+      const [h, p] = k.split(':');
+      return `    ("${h}", ${p}): ("${v.host}", ${v.port}),`;
+    })
+    .join('\n');
+
+/** The redis-py modules' reader of secrets/app (when a client is made: a rotated password is picked up). */
+const PY_SECRET = [
+  'def _secret():',
+  `    with open(os.path.join(_HERE, "..", ${APP_SECRET.split('/').map((p) => JSON.stringify(p)).join(', ')})) as f:`,
+  '        return f.read().strip()',
+];
+
 /** The top of an ioredis module: what wrote it, that it holds no secret, how to use it, its imports. */
 const moduleHeader = (c: ClientTarget, usage: string[]) => [
   `// redis-ha: ioredis clients for deployment "${c.topology.name}" (preset ${c.topology.preset}), written by \`redis-ha deploy\`.`,
@@ -167,12 +183,7 @@ export function ioredisClusterModule(c: ClientTarget): string {
 export function redisPyClusterModule(c: ClientTarget): string {
   const t = c.topology;
   const host = c.hostOf ?? probeHost(t);
-  const nat = Object.entries(natMap(t, host))
-    .map(([k, v]) => {
-      const [h, p] = k.split(':');
-      return `    ("${h}", ${p}): ("${v.host}", ${v.port}),`;
-    })
-    .join('\n');
+  const nat = pyNat(t, host);
   const caFile = c.app.tls?.caFile;
   const kw = [...(t.auth.enabled ? [`username="${APP_USER}"`, 'password=_secret()'] : []), ...(caFile ? ['ssl=True', `ssl_ca_certs=${JSON.stringify(caFile)}`] : [])];
   return [
@@ -198,9 +209,7 @@ export function redisPyClusterModule(c: ClientTarget): string {
     `NAT = {\n${nat}\n}`,
     '',
     '',
-    'def _secret():',
-    `    with open(os.path.join(_HERE, "..", ${APP_SECRET.split('/').map((p) => JSON.stringify(p)).join(', ')})) as f:`,
-    '        return f.read().strip()',
+    ...PY_SECRET,
     '',
     '',
     'def connect(**kwargs):',
@@ -305,12 +314,7 @@ export function redisPyModule(c: ClientTarget): string {
   const t = c.topology;
   const at = (service: string) => c.hostOf?.(service) ?? probeHost(t);
   const auth = t.auth.enabled;
-  const nat = Object.entries(natMap(t, c.hostOf ?? probeHost(t)))
-    .map(([k, v]) => {
-      const [h, p] = k.split(':');
-      return `    ("${h}", ${p}): ("${v.host}", ${v.port}),`;
-    })
-    .join('\n');
+  const nat = pyNat(t, c.hostOf ?? probeHost(t));
   const caFile = c.app.tls?.caFile;
   // As the snippet: on swarm the NAT leads to node addresses no certificate names; the chain
   // is still checked against the deployment's own CA.
@@ -345,9 +349,7 @@ export function redisPyModule(c: ClientTarget): string {
     `HAPROXY_READ = ${haproxy ? `("${haproxy.host}", ${haproxy.read})` : 'None'}`,
     '',
     '',
-    'def _secret():',
-    `    with open(os.path.join(_HERE, "..", ${APP_SECRET.split('/').map((p) => JSON.stringify(p)).join(', ')})) as f:`,
-    '        return f.read().strip()',
+    ...PY_SECRET,
     '',
     '',
     'class HostSentinel(Sentinel):',

@@ -22,16 +22,7 @@ const ROLE_COLOUR: Record<string, string> = { master: '#d9480f', slave: '#1c7ed6
 
 /** ok / not-ok write completions per 100 ms bucket, from the fault-relative start. */
 export function bucketOps(rec: Recording): { ok: number[]; bad: number[]; from: number } {
-  const from = rec.t0;
-  const n = Math.max(1, Math.ceil((rec.end - from) / BUCKET_MS));
-  const ok = new Array<number>(n).fill(0);
-  const bad = new Array<number>(n).fill(0);
-  for (const o of rec.ops) {
-    const i = Math.min(n - 1, Math.max(0, Math.floor((o.end - from) / BUCKET_MS)));
-    if (o.outcome === 'ok') ok[i]!++;
-    else bad[i]!++;
-  }
-  return { ok, bad, from };
+  return { ...bucket(rec.ops, rec.t0, rec.end), from: rec.t0 };
 }
 
 function chart(r: ScenarioResult): string {
