@@ -22,14 +22,7 @@ export interface NodeRef {
 /** Every Redis node: the master and its replicas, or with cluster.enabled every shard's nodes (model/cluster.ts). */
 export function redisNodes(t: Topology): NodeRef[] {
   const count = t.cluster.enabled ? clusterNodeCount(t) : t.replicas + 1;
-  return Array.from({ length: count }, (_, i) => {
-    const hostPort = t.portBase + PORT_OFFSETS.redis + i + 1;
-    return {
-      name: `redis-${i + 1}`,
-      port: REDIS_PORT,
-      hostPort,
-    };
-  });
+  return Array.from({ length: count }, (_, i) => redisNodeNamed(t, `redis-${i + 1}`));
 }
 
 /** A Redis node by name (`redis-7`), whether the topology has it or not: a cluster being scaled runs nodes the topology does not (yet, or any more). */

@@ -8,13 +8,18 @@
 // stay are the ones that keep the most nodes, and a node that stays but lost its shard becomes
 // a replica of a shard that lacks one.
 import { UsageError } from '../errors.js';
-import { CLUSTER_SLOTS } from '../model/cluster.js';
+import type { ShardStatus } from '../health/cluster.js';
+import { CLUSTER_SLOTS, parseSlotRanges } from '../model/cluster.js';
 
 export interface ScaleShard {
   master: string;
   replicas: string[];
   slots: [number, number][];
 }
+
+/** The shards as status reports them (health/cluster.ts checkCluster), as the plan takes them. */
+export const scaleShards = (shards: readonly ShardStatus[]): ScaleShard[] =>
+  shards.map((s) => ({ master: s.master, replicas: s.replicas.map((r) => r.service), slots: parseSlotRanges(s.slots) ?? [] }));
 
 export interface ScaleInput {
   /** The shards as the cluster serves them (masters with slots, their replicas). */

@@ -11,6 +11,7 @@
 // Run again after an interruption, it plans from where the cluster is and finishes.
 import { addressOf, type Deployment } from '../deployment.js';
 import { FailedError } from '../errors.js';
+import { checkCluster } from '../health/cluster.js';
 import { CLUSTER_BUS_OFFSET } from '../model/cluster.js';
 import { redisNodeNamed, redisNodes, REDIS_PORT } from '../model/nodes.js';
 import { clusterCommand, probeCluster, type ClusterNodeState } from '../probes/cluster.js';
@@ -18,7 +19,7 @@ import { withConnection } from '../probes/connect.js';
 import type { ProjectSpec, Runtime } from '../runtime/runtime.js';
 import { waitFor } from '../wait.js';
 import { moveSlots, type MoveSlotsResult } from './cluster-reshard.js';
-import { planShardChange, type ScalePlan, type ScaleShard } from './cluster-scale-plan.js';
+import { planShardChange, scaleShards, type ScalePlan } from './cluster-scale-plan.js';
 import { removeServices } from './remove-services.js';
 
 export interface ClusterScaleOptions {
@@ -45,16 +46,6 @@ export interface ClusterScaleResult {
 const isRedis = (s: string) => /^redis-\d+$/.test(s);
 const self = (n: ClusterNodeState) => n.peers?.find((p) => p.flags.includes('myself'));
 
-/** The shards as the first answering node serves them, by service name (for the plan). */
-function liveShards(states: ClusterNodeState[]): ScaleShard[] {
-  const serviceOf = new Map(states.flatMap((n) => (n.myid ? [[n.myid, n.service] as const] : [])));
-  const view = states.find((n) => n.reachable)?.peers ?? [];
-  return view
-    .filter((p) => p.flags.includes('master') && p.slots.length && serviceOf.has(p.id))
-    .sort((a, b) => a.slots[0]![0] - b.slots[0]![0])
-    .map((m) => ({ master: serviceOf.get(m.id)!, replicas: view.filter((p) => p.masterId === m.id && serviceOf.has(p.id)).map((p) => serviceOf.get(p.id)!), slots: m.slots }));
-}
-
 export async function runClusterScale(o: ClusterScaleOptions): Promise<ClusterScaleResult> {
   const { runtime, deployment: d } = o;
   const t = d.topology;
@@ -77,6 +68,8 @@ export async function runClusterScale(o: ClusterScaleOptions): Promise<ClusterSc
   const all = [...new Set([...before, ...wanted])].sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
   const refs = all.map((s) => redisNodeNamed(t, s));
   const probe = () => probeCluster(d, refs);
+  // The shards as the first answering node serves them (the counts are not the topology's yet).
+  const shardsNow = (states: ClusterNodeState[]) => scaleShards(checkCluster(t, states, { caughtUp: false, shape: false }).shards);
   const exec = async (node: string, args: (string | number)[]) => {
     try {
       return await clusterCommand({ host: addressOf(d, node), port: redisNodeNamed(t, node).hostPort }, d.auth, args);
@@ -97,7 +90,7 @@ export async function runClusterScale(o: ClusterScaleOptions): Promise<ClusterSc
 
   o.onStep?.('waiting for every node to answer');
   let states = await settle(`every Redis node of ${t.name} to answer`, (s) => (s.every((n) => n.reachable) ? s : undefined));
-  const hub = liveShards(states)[0]?.master;
+  const hub = shardsNow(states)[0]?.master;
   if (!hub) throw new FailedError(`no node of ${t.name} serves slots: there is no cluster to add shards to`, `see \`redis-ha status --name ${t.name}\``);
   const ips = new Map((await runtime.containers(t.name)).flatMap((c) => {
     const ip = Object.values(c.addresses ?? {})[0];
@@ -120,7 +113,7 @@ export async function runClusterScale(o: ClusterScaleOptions): Promise<ClusterSc
       : undefined,
   );
 
-  const plan = planShardChange({ shards: liveShards(states), running: all, wanted, target: t.cluster });
+  const plan = planShardChange({ shards: shardsNow(states), running: all, wanted, target: t.cluster });
   const idOf = (service: string) => states.find((n) => n.service === service)!.myid!;
   const replicate = async (list: ScalePlan['replicate']) => {
     for (const r of list) {

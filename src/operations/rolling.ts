@@ -12,7 +12,6 @@ import { renderedSentinelSettings } from '../health/drift.js';
 import { waitFor, WaitTimeoutError } from '../wait.js';
 import { LABEL_CONFIG_HASH } from '../labels.js';
 import { redisNodeNamed, redisNodes, sentinelNodes, REDIS_PORT } from '../model/nodes.js';
-import { parseSlotRanges } from '../model/cluster.js';
 import type { Topology } from '../model/schema.js';
 import { pairsToRecord, withConnection } from '../probes/connect.js';
 import { probeDrift, probeHaproxyConfigHash } from '../probes/drift.js';
@@ -23,7 +22,7 @@ import { checkCluster } from '../health/cluster.js';
 import { probeCluster } from '../probes/cluster.js';
 import { runClusterSwitchover, type ClusterSwitchoverResult } from './cluster-switchover.js';
 import { describeClusterScale, runClusterScale, type ClusterScaleResult } from './cluster-scale.js';
-import { planShardChange } from './cluster-scale-plan.js';
+import { planShardChange, scaleShards } from './cluster-scale-plan.js';
 import { removeServices } from './remove-services.js';
 import { describeStep, stepServices, type ClusterRolloutInput, type RolloutInput, type RolloutPlan, type RolloutStep } from './rollout-plan.js';
 import { majorityMaster } from './switchover-plan.js';
@@ -122,7 +121,7 @@ export async function readClusterRolloutInput(d: Deployment, containers: Contain
   const input: ClusterRolloutInput = { topology: t, renderedHashes, live: containers.map((c) => ({ service: c.service, configHash: c.labels[LABEL_CONFIG_HASH] })), masters: shards.map((s) => s.master) };
   if (scaling || shards.length !== t.cluster.shards) {
     // Refused here (exit 2, nothing changed) when the live cluster cannot become the topology's.
-    const plan = planShardChange({ shards: shards.map((s) => ({ master: s.master, replicas: s.replicas.map((r) => r.service), slots: parseSlotRanges(s.slots) ?? [] })), running, wanted, target: t.cluster });
+    const plan = planShardChange({ shards: scaleShards(shards), running, wanted, target: t.cluster });
     input.scale = { from: shards.length, start: plan.start, remove: plan.remove };
   }
   return input;

@@ -25,14 +25,33 @@ export function bucketOps(rec: Recording): { ok: number[]; bad: number[]; from: 
   return { ...bucket(rec.ops, rec.t0, rec.end), from: rec.t0 };
 }
 
-function chart(r: ScenarioResult): string {
-  const rec = r.recording;
-  if (!rec) return '<p class="dim">No recording (the scenario stopped before the fault).</p>';
+/** The time scale of a chart: 960 wide, labels left of x = 90, from the recording's start to its end. */
+function timeScale(rec: { t0: number; end: number }): { W: number; left: number; plotW: number; span: number; x: (t: number) => number } {
   const W = 960;
   const left = 90;
   const plotW = W - left - 10;
   const span = Math.max(1, rec.end - rec.t0);
-  const x = (t: number) => left + ((t - rec.t0) / span) * plotW;
+  return { W, left, plotW, span, x: (t: number) => left + ((t - rec.t0) / span) * plotW };
+}
+
+/** One node's lane: its name, then a bar per run of the same role (`label` names a role in the tooltip). */
+function roleLane(node: string, samples: readonly { t: number; role: RoleName }[], y: number, laneH: number, x: (t: number) => number, end: number, faultAt: number, label: (role: RoleName) => string): string[] {
+  const parts = [`<text x="4" y="${y + 12}" class="lbl">${esc(node)}</text>`];
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    let j = i;
+    while (j + 1 < samples.length && samples[j + 1]!.role === s.role) j++;
+    const until = samples[j + 1]?.t ?? end;
+    parts.push(`<rect x="${x(s.t).toFixed(1)}" y="${y}" width="${Math.max(0.5, x(until) - x(s.t)).toFixed(1)}" height="${laneH}" fill="${ROLE_COLOUR[s.role]}"><title>${esc(node)} ${label(s.role)} from ${Math.round(s.t - faultAt)} ms</title></rect>`);
+    i = j;
+  }
+  return parts;
+}
+
+function chart(r: ScenarioResult): string {
+  const rec = r.recording;
+  if (!rec) return '<p class="dim">No recording (the scenario stopped before the fault).</p>';
+  const { W, left, plotW, span, x } = timeScale(rec);
   const { ok, bad } = bucketOps(rec);
   const max = Math.max(1, ...ok, ...bad);
   const opsH = 120;
@@ -56,17 +75,8 @@ function chart(r: ScenarioResult): string {
   });
   parts.push(`<text x="4" y="12" class="lbl">${Math.round((max * 1000) / BUCKET_MS)} ops/s</text><text x="4" y="${opsH}" class="lbl">0</text>`);
   rec.nodes.forEach((node, li) => {
-    const y = lanesTop + li * (laneH + 4);
-    parts.push(`<text x="4" y="${y + 12}" class="lbl">${esc(node)}</text>`);
     const samples = rec.roles.filter((s) => s.node === node).sort((a, b) => a.t - b.t);
-    for (let i = 0; i < samples.length; i++) {
-      const s = samples[i]!;
-      let j = i;
-      while (j + 1 < samples.length && samples[j + 1]!.role === s.role) j++;
-      const end = samples[j + 1]?.t ?? rec.end;
-      parts.push(`<rect x="${x(s.t).toFixed(1)}" y="${y}" width="${Math.max(0.5, x(end) - x(s.t)).toFixed(1)}" height="${laneH}" fill="${ROLE_COLOUR[s.role]}"><title>${esc(node)} ${s.role} from ${Math.round(s.t - rec.faultAt)} ms</title></rect>`);
-      i = j;
-    }
+    parts.push(...roleLane(node, samples, lanesTop + li * (laneH + 4), laneH, x, rec.end, rec.faultAt, (role) => role));
   });
   const seen = new Set<string>();
   for (const e of [...rec.events].sort((a, b) => a.t - b.t)) {
@@ -109,11 +119,7 @@ export function clusterRoles(samples: readonly ClusterSample[], node: string): {
 function clusterChart(r: ClusterScenarioResult): string {
   const rec = r.recording;
   if (!rec) return '<p class="dim">No recording (the scenario stopped before the fault).</p>';
-  const W = 960;
-  const left = 90;
-  const plotW = W - left - 10;
-  const span = Math.max(1, rec.end - rec.t0);
-  const x = (t: number) => left + ((t - rec.t0) / span) * plotW;
+  const { W, left, plotW, span, x } = timeScale(rec);
   const faulted = rec.ops.filter((o) => rec.faultedShards.includes(o.shard ?? -1));
   const others = rec.ops.filter((o) => !rec.faultedShards.includes(o.shard ?? -1));
   const panels = [
@@ -140,17 +146,7 @@ function clusterChart(r: ClusterScenarioResult): string {
     parts.push(`<text x="4" y="${p.top + 12}" class="lbl">${esc(p.label)}</text><text x="4" y="${p.top + 26}" class="lbl">${Math.round((max * 1000) / BUCKET_MS)} ops/s</text><text x="4" y="${p.top + panelH}" class="lbl">0</text>`);
   }
   rec.nodes.forEach((node, li) => {
-    const y = lanesTop + li * (laneH + 4);
-    parts.push(`<text x="4" y="${y + 12}" class="lbl">${esc(node)}</text>`);
-    const samples = clusterRoles(rec.samples, node);
-    for (let i = 0; i < samples.length; i++) {
-      const s = samples[i]!;
-      let j = i;
-      while (j + 1 < samples.length && samples[j + 1]!.role === s.role) j++;
-      const end = samples[j + 1]?.t ?? rec.end;
-      parts.push(`<rect x="${x(s.t).toFixed(1)}" y="${y}" width="${Math.max(0.5, x(end) - x(s.t)).toFixed(1)}" height="${laneH}" fill="${ROLE_COLOUR[s.role]}"><title>${esc(node)} ${s.role === 'slave' ? 'replica' : s.role} from ${Math.round(s.t - rec.faultAt)} ms</title></rect>`);
-      i = j;
-    }
+    parts.push(...roleLane(node, clusterRoles(rec.samples, node), lanesTop + li * (laneH + 4), laneH, x, rec.end, rec.faultAt, (role) => (role === 'slave' ? 'replica' : role)));
   });
   // Whole seconds from the fault.
   const step = Math.max(1, Math.round(span / 1000 / 15));
