@@ -132,10 +132,15 @@ export function checkContainers(t: Topology, containers: ContainerInfo[]): Check
   const byService = new Map(containers.map((c) => [c.service, c]));
   const missing = expected.filter((s) => !byService.has(s));
   const dead = containers.filter((c) => c.state === 'exited' || c.state === 'dead');
-  const unhealthy = containers.filter((c) => c.health === 'unhealthy');
+  // Docker marks a container it pauses `unhealthy` without any failed healthcheck, and keeps the
+  // mark after `unpause` until the next healthcheck (up to 60 s at rest): not a failure. The
+  // node's own probes below say whether it answers.
+  const pausedMark = (c: ContainerInfo) => c.health === 'unhealthy' && c.healthFailingStreak === 0;
+  const unhealthy = containers.filter((c) => c.health === 'unhealthy' && !pausedMark(c));
+  const marked = containers.filter(pausedMark);
   // A container whose healthcheck has not reported yet ("starting") is ready when it runs: the
   // checks below, probed from the host, are what says healthy. Container healthchecks run every
-  // 10 s at rest and gate nothing; an unhealthy one still fails at once.
+  // 60 s at rest and gate nothing; one that failed its healthchecks still fails at once.
   const notReady = containers.filter((c) => c.state !== 'running');
   const pending = containers.filter((c) => c.health === 'starting');
   if (missing.length) return { name: 'containers', ok: false, detail: `no container for ${missing.join(', ')}`, services: missing };
@@ -168,7 +173,9 @@ export function checkContainers(t: Topology, containers: ContainerInfo[]): Check
   return {
     name: 'containers',
     ok: true,
-    detail: `${containers.length} running${pending.length ? ` (${pending.length} before their first container healthcheck)` : ' and healthy'}`,
+    detail: `${containers.length} running${pending.length ? ` (${pending.length} before their first container healthcheck)` : marked.length ? '' : ' and healthy'}${
+      marked.length ? `; ${marked.map((c) => c.service).join(', ')} marked unhealthy by Docker since a pause, no healthcheck failed (cleared at its next one)` : ''
+    }`,
   };
 }
 

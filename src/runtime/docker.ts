@@ -14,7 +14,7 @@ interface InspectJson {
   Id: string;
   Name: string;
   Created?: string;
-  State: { Status: string; ExitCode: number; StartedAt?: string; Health?: { Status: string } };
+  State: { Status: string; ExitCode: number; StartedAt?: string; Health?: { Status: string; FailingStreak?: number } };
   Config: { Labels: Record<string, string> | null; User?: string };
   HostConfig?: { PortBindings?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
   NetworkSettings: {
@@ -122,6 +122,7 @@ export class DockerCli {
         service: labels[this.keys.service] ?? '',
         state: c.State.Status,
         health: c.State.Health?.Status,
+        ...(c.State.Health?.FailingStreak !== undefined ? { healthFailingStreak: c.State.Health.FailingStreak } : {}),
         exitCode: c.State.ExitCode,
         startedAt: c.State.StartedAt,
         labels,

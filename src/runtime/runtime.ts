@@ -22,6 +22,11 @@ export interface ContainerInfo {
   state: string;
   /** starting | healthy | unhealthy, or undefined without a healthcheck */
   health?: string;
+  /**
+   * Failed container healthchecks in a row. Docker marks a container it pauses `unhealthy` with
+   * none failed (its health monitor stops) and keeps the mark until the next healthcheck.
+   */
+  healthFailingStreak?: number;
   exitCode: number;
   /** When its process last started (ISO 8601), if the engine says. */
   startedAt?: string;

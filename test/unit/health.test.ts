@@ -117,7 +117,15 @@ describe('health checks on a snapshot', () => {
     const exited = checkContainers(t, [...healthy.slice(1), container('redis-1', 'exited')]);
     assert.equal(exited.fatal, true);
     assert.equal(exited.detail, 'redis-1 exited (code 137)');
-    assert.equal(checkContainers(t, [...healthy.slice(1), container('redis-1', 'running', 'unhealthy')]).fatal, true);
+    assert.equal(checkContainers(t, [...healthy.slice(1), { ...container('redis-1', 'running', 'unhealthy'), healthFailingStreak: 3 }]).fatal, true);
+    // Docker's mark on a container it paused (no healthcheck failed), kept after unpause until the
+    // next healthcheck: not a failure; while still paused it is not ready.
+    const unpaused = checkContainers(t, [...healthy.slice(1), { ...container('redis-1', 'running', 'unhealthy'), healthFailingStreak: 0 }]);
+    assert.equal(unpaused.ok, true);
+    assert.match(unpaused.detail, /^6 running; redis-1 marked unhealthy by Docker since a pause, no healthcheck failed/);
+    const paused = checkContainers(t, [...healthy.slice(1), { ...container('redis-1', 'paused', 'unhealthy'), healthFailingStreak: 0 }]);
+    assert.equal(paused.ok, false);
+    assert.equal(paused.fatal, undefined);
     const restarting = checkContainers(t, [...healthy.slice(1), container('redis-1', 'restarting')]);
     assert.equal(restarting.ok, false);
     assert.equal(restarting.fatal, undefined);
