@@ -89,6 +89,7 @@ for (const [preset, portBase, scenarios] of [
       const runStart = Date.now();
       const r = await runCli(['test-failover', '--name', name, ...selected, '--json', '--report', join(cwd, 'report.html')], { cwd, timeoutMs: 900_000 });
       const result = JSON.parse(r.stdout) as { scenarios: Scenario[]; passed: boolean; report?: string };
+      t.diagnostic(`per scenario: ${(result.scenarios as (Scenario & { durationMs?: number })[]).map((s) => `${s.scenario} ${((s.durationMs ?? 0) / 1000).toFixed(1)} s`).join(', ')}`);
       // On full, every compose scenario of the table (the node faults are swarm's).
       assert.deepEqual(result.scenarios.map((s) => s.scenario), [...scenarios], r.stderr.slice(-3000));
 

@@ -218,6 +218,7 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     const all = await runCli(['test-failover', '--name', name, '--scenario', 'all', '--durability', 'wait', '--json'], { cwd, env, timeoutMs: 1_500_000 });
     t.diagnostic(`--scenario all on swarm: ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const allRun = JSON.parse(all.stdout);
+    if (Array.isArray(allRun.scenarios)) t.diagnostic(`per scenario: ${(allRun.scenarios as { scenario: string; durationMs: number }[]).map((s) => `${s.scenario} ${(s.durationMs / 1000).toFixed(1)} s`).join(', ')}`);
     // An error instead of a run (no scenarios): say which.
     if (!Array.isArray(allRun.scenarios)) assert.fail(`test-failover --scenario all gave no scenarios (exit ${all.exitCode}): ${why(all)}`);
     for (const s of allRun.scenarios as Scenario[]) t.diagnostic(line(s));
