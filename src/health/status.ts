@@ -132,10 +132,11 @@ export function checkContainers(t: Topology, containers: ContainerInfo[]): Check
   const byService = new Map(containers.map((c) => [c.service, c]));
   const missing = expected.filter((s) => !byService.has(s));
   const dead = containers.filter((c) => c.state === 'exited' || c.state === 'dead');
-  // Docker marks a container it pauses `unhealthy` without any failed healthcheck, and keeps the
-  // mark after `unpause` until the next healthcheck (up to 60 s at rest): not a failure. The
-  // node's own probes below say whether it answers.
-  const pausedMark = (c: ContainerInfo) => c.health === 'unhealthy' && c.healthFailingStreak === 0;
+  // Docker marks a container `unhealthy` whenever its health monitor stops, with no failed
+  // healthcheck: on a pause, kept after `unpause` until the next healthcheck (up to 60 s at
+  // rest), which is not a failure (the node's own probes below say whether it answers); and on
+  // every stop, so a container restarting in a loop carries it too, which stays fatal.
+  const pausedMark = (c: ContainerInfo) => c.health === 'unhealthy' && c.healthFailingStreak === 0 && (c.state === 'running' || c.state === 'paused');
   const unhealthy = containers.filter((c) => c.health === 'unhealthy' && !pausedMark(c));
   const marked = containers.filter(pausedMark);
   // A container whose healthcheck has not reported yet ("starting") is ready when it runs: the

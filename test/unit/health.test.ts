@@ -126,6 +126,10 @@ describe('health checks on a snapshot', () => {
     const paused = checkContainers(t, [...healthy.slice(1), { ...container('redis-1', 'paused', 'unhealthy'), healthFailingStreak: 0 }]);
     assert.equal(paused.ok, false);
     assert.equal(paused.fatal, undefined);
+    // The same mark on a container that stops and restarts in a loop (the monitor stops with it): fatal.
+    const looping = checkContainers(t, [...healthy.slice(1), { ...container('redis-1', 'restarting', 'unhealthy'), healthFailingStreak: 0 }]);
+    assert.equal(looping.fatal, true);
+    assert.equal(looping.detail, 'redis-1 is unhealthy');
     const restarting = checkContainers(t, [...healthy.slice(1), container('redis-1', 'restarting')]);
     assert.equal(restarting.ok, false);
     assert.equal(restarting.fatal, undefined);
