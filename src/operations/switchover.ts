@@ -73,6 +73,9 @@ export interface SwitchoverResult {
   notes: string[];
 }
 
+/** repl-ping-replica-period on the old master during the switch: no ping in that time. */
+const NO_PING_S = 3600;
+
 /** The pause is a lease: long enough to cover a switch, renewed while redis-ha runs. */
 export const PAUSE_LEASE_MS = 3000;
 const RENEW_MS = 1000;
@@ -165,6 +168,8 @@ class Switch {
   readonly notes: string[] = [];
   /** The replicas set to replica-priority 0, with the priority each had. */
   readonly steered: { node: string; priority: number }[] = [];
+  /** The old master's repl-ping-replica-period, once held for the switch (restored with the rest). */
+  pingPeriod: string | undefined;
   /** SENTINEL FAILOVER was sent: from then on Sentinel goes on by itself. */
   failoverSent = false;
   private readonly conns: Connections;
@@ -336,6 +341,17 @@ async function pauseWrites(sw: Switch, heal: HealStack, lease: PauseLease): Prom
   for (const n of redisNodes(t)) await sw.node(n.name).catch(() => undefined);
   const syncBefore = new Map<string, SyncCounters>();
   for (const name of plan.acceptable) syncBefore.set(name, syncCounters(parseInfo(await (await sw.node(name)).info('stats'))));
+  // A paused master still pings its replicas (repl-ping-replica-period; Redis holds the pings
+  // only for its own FAILOVER command and a cluster's manual failover). One that lands between
+  // the promotion and the old master's demotion carries the old master, and a replica Sentinel
+  // has not repointed yet, past the new master's history: a full resync instead of a partial
+  // one. So no ping from the old master until the switch is done (restored with the rest).
+  const [, pingPeriod] = (await master.config('GET', 'repl-ping-replica-period')) as [string, string];
+  heal.push(`restore repl-ping-replica-period ${pingPeriod} on ${plan.oldMaster}`, async () => {
+    await (await sw.node(plan.oldMaster)).config('SET', 'repl-ping-replica-period', pingPeriod);
+  });
+  await master.config('SET', 'repl-ping-replica-period', String(NO_PING_S));
+  sw.pingPeriod = pingPeriod;
   heal.push(
     `unpause writes on ${plan.oldMaster}`,
     lease.undo(async () => {
@@ -489,6 +505,7 @@ async function stateAfterUndo(sw: Switch, lease: PauseLease, undoFailures: strin
     `the Sentinels name ${named ?? 'no master by majority'}`,
     lease.describe(sw.plan.oldMaster),
     sw.steered.length ? `replica-priority restored on ${sw.steered.map((s) => s.node).join(', ')}` : '',
+    sw.pingPeriod ? `repl-ping-replica-period ${sw.pingPeriod} restored on ${sw.plan.oldMaster}` : '',
     ...undoFailures.map((f) => `undo failed: ${f}`),
   ]
     .filter(Boolean)
@@ -531,9 +548,9 @@ export async function runSwitchover(o: SwitchoverOptions): Promise<SwitchoverRes
     const pausedMs = performance.now() - pausedAt;
 
     // 7. Restore the steered priorities (the heal stack holds them; the unpause is done).
-    if (sw.steered.length) sw.step('restore', `replica-priority back on ${sw.steered.map((s) => `${s.node} (${s.priority})`).join(', ')}`);
+    sw.step('restore', `repl-ping-replica-period back on ${plan.oldMaster}${sw.steered.length ? `, replica-priority on ${sw.steered.map((s) => `${s.node} (${s.priority})`).join(', ')}` : ''}`);
     const restoreFailures = await heal.runAll();
-    if (restoreFailures.length) throw new FailedError(`the switch is done but restoring failed: ${restoreFailures.join('; ')}`, 'set replica-priority by hand (CONFIG SET)');
+    if (restoreFailures.length) throw new FailedError(`the switch is done but restoring failed: ${restoreFailures.join('; ')}`, 'set replica-priority and repl-ping-replica-period by hand (CONFIG SET)');
 
     const resync = await rejoin(sw, newMaster, syncBefore);
     return {
@@ -557,7 +574,7 @@ export async function runSwitchover(o: SwitchoverOptions): Promise<SwitchoverRes
       notes: sw.notes,
     };
   } catch (err) {
-    sw.step('heal', 'undoing: unpause, restore replica-priority');
+    sw.step('heal', 'undoing: unpause, restore replica-priority and repl-ping-replica-period');
     const failures = await heal.runAll((label) => sw.step('heal', label));
     lease.stopRenewing();
     const stateLine = await stateAfterUndo(sw, lease, failures);

@@ -31,12 +31,14 @@ interface CliSwitchover {
   notes: string[];
 }
 
-const priorities = async (d: LiveDeployment) =>
+/** A numeric setting of every node, by node. */
+const settingOf = async (d: LiveDeployment, key: string) =>
   Object.fromEntries(
     await Promise.all(
-      redisNodes(d.topology).map(async (n) => [n.name, await withConnection({ host: d.host, port: n.hostPort }, d.auth, async (r) => Number(((await r.config('GET', 'replica-priority')) as string[])[1]))] as const),
+      redisNodes(d.topology).map(async (n) => [n.name, await withConnection({ host: d.host, port: n.hostPort }, d.auth, async (r) => Number(((await r.config('GET', key)) as string[])[1]))] as const),
     ),
   );
+const priorities = (d: LiveDeployment) => settingOf(d, 'replica-priority');
 
 const roleOf = (d: LiveDeployment, name: string) =>
   withConnection({ host: d.host, port: redisNodes(d.topology).find((n) => n.name === name)!.hostPort }, d.auth, async (r) => String(((await r.call('ROLE')) as unknown[])[0]));
@@ -118,8 +120,12 @@ for (const [preset, portBase] of [
       if (!requireDocker(t)) return;
       assert.ok(d, `deploy failed: ${deployError}`);
       const before = await priorities(d);
+      const pings = await settingOf(d, 'repl-ping-replica-period');
       const s = await underLoad([]);
       assert.notEqual(s.result.newMaster, s.result.oldMaster);
+      // Held on the old master during the switch (no ping between promotion and demotion), put back after.
+      assert.deepEqual(await settingOf(d, 'repl-ping-replica-period'), pings);
+      assert.equal(pings[s.result.oldMaster], 10);
       assert.ok(s.sentinelOps > 300, `the Sentinel client wrote (${s.sentinelOps})`);
       assert.deepEqual(s.sentinelNotOk.map((o) => o.error), [], 'every write on the Sentinel path was acknowledged');
       assert.ok(s.acked.length > 300);
@@ -195,7 +201,8 @@ for (const [preset, portBase] of [
       const { err, steps } = await abortAt('catch-up', target);
       assert.ok(err instanceof SwitchoverInterruptedError, String(err));
       assert.equal(err.exitCode, EXIT.interrupted);
-      assert.match(err.message, /unpaused.*replica-priority restored/);
+      assert.match(err.message, /unpaused.*replica-priority restored.*repl-ping-replica-period 10 restored on /);
+      assert.deepEqual(Object.values(await settingOf(d, 'repl-ping-replica-period')), redisNodes(d.topology).map(() => 10));
       assert.ok(steps.includes('pause') && steps.includes('steer') && !steps.includes('failover'), steps.join(','));
       assert.equal(await writeAnswers(d, master), 'OK', 'the master takes writes at once: not paused');
       assert.deepEqual(await priorities(d), before);
