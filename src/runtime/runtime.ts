@@ -23,8 +23,8 @@ export interface ContainerInfo {
   /** starting | healthy | unhealthy, or undefined without a healthcheck */
   health?: string;
   /**
-   * Failed container healthchecks in a row. Docker marks a container it pauses `unhealthy` with
-   * none failed (its health monitor stops) and keeps the mark until the next healthcheck.
+   * Failed container healthchecks in a row. Docker marks a container `unhealthy` with none failed
+   * whenever its health monitor stops (a pause, a stop), and keeps the mark until the next one.
    */
   healthFailingStreak?: number;
   exitCode: number;
