@@ -114,3 +114,7 @@ export function containerId(project: string, service: string): string {
   assert.ok(id, `no container for ${project}/${service}`);
   return id;
 }
+
+/** Each scenario's duration from a `test-failover --json` run, for a diagnostic line: where a suite's time goes. */
+export const scenarioDurations = (scenarios: readonly { scenario: string; durationMs?: number }[]): string =>
+  `per scenario: ${scenarios.map((s) => `${s.scenario} ${((s.durationMs ?? 0) / 1000).toFixed(1)} s`).join(', ')}`;

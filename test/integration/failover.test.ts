@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { dockerAnswers, dockerSuiteSkip, IMAGE_FLAGS, requireDocker, runCli } from '../helpers/docker.js';
+import { dockerAnswers, dockerSuiteSkip, IMAGE_FLAGS, requireDocker, runCli, scenarioDurations } from '../helpers/docker.js';
 import { CLI_PATH } from '../helpers/repo.js';
 import { SCENARIO_NAMES } from '../../src/failover/scenarios.js';
 import { until } from '../helpers/wait.js';
@@ -89,7 +89,7 @@ for (const [preset, portBase, scenarios] of [
       const runStart = Date.now();
       const r = await runCli(['test-failover', '--name', name, ...selected, '--json', '--report', join(cwd, 'report.html')], { cwd, timeoutMs: 900_000 });
       const result = JSON.parse(r.stdout) as { scenarios: Scenario[]; passed: boolean; report?: string };
-      t.diagnostic(`per scenario: ${(result.scenarios as (Scenario & { durationMs?: number })[]).map((s) => `${s.scenario} ${((s.durationMs ?? 0) / 1000).toFixed(1)} s`).join(', ')}`);
+      t.diagnostic(scenarioDurations(result.scenarios));
       // On full, every compose scenario of the table (the node faults are swarm's).
       assert.deepEqual(result.scenarios.map((s) => s.scenario), [...scenarios], r.stderr.slice(-3000));
 

@@ -17,7 +17,7 @@ import { readDeployment } from '../../src/files/deployment.js';
 import { withConnection } from '../../src/probes/connect.js';
 import { keepConnected, sentinelClientOptions } from '../../src/probes/sentinel-client.js';
 import { clusterClientOptions } from '../../src/probes/cluster-client.js';
-import { runCli } from '../helpers/docker.js';
+import { runCli, scenarioDurations } from '../helpers/docker.js';
 import { labUnavailable, requireLab } from '../helpers/lab.js';
 
 type NatMap = Record<string, { host: string; port: number }>;
@@ -218,9 +218,9 @@ describe('swarm: redis-ha on a 3-node lab', { timeout: 3_600_000 }, () => {
     const all = await runCli(['test-failover', '--name', name, '--scenario', 'all', '--durability', 'wait', '--json'], { cwd, env, timeoutMs: 1_500_000 });
     t.diagnostic(`--scenario all on swarm: ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const allRun = JSON.parse(all.stdout);
-    if (Array.isArray(allRun.scenarios)) t.diagnostic(`per scenario: ${(allRun.scenarios as { scenario: string; durationMs: number }[]).map((s) => `${s.scenario} ${(s.durationMs / 1000).toFixed(1)} s`).join(', ')}`);
     // An error instead of a run (no scenarios): say which.
     if (!Array.isArray(allRun.scenarios)) assert.fail(`test-failover --scenario all gave no scenarios (exit ${all.exitCode}): ${why(all)}`);
+    t.diagnostic(scenarioDurations(allRun.scenarios));
     for (const s of allRun.scenarios as Scenario[]) t.diagnostic(line(s));
     // As in tls-deploy.test.ts: switchover's "no write fails on the Sentinel client path" counts a
     // write whose client reconnected between the SET's and the WAIT's replies as not
