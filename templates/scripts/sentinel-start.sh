@@ -83,11 +83,18 @@ else
   # with its peers, fail over to a replica of an empty deployment that never had a master.
   # So a first start waits, bounded, until the rendered master answers PING; a restart never
   # waits (the master may be why it is needed).
+  limit=${REDIS_HA_MASTER_WAIT_S:-30}
+  deadline=$(($(date +%s) + limit))
   if rendered_master=$(learnt_master "$rendered"); then
-    limit=${REDIS_HA_MASTER_WAIT_S:-30}
-    if ! await_pong $(($(date +%s) + limit)) -h "${rendered_master% *}" -p "${rendered_master#* }"; then
+    if ! await_pong "$deadline" -h "${rendered_master% *}" -p "${rendered_master#* }"; then
       echo "redis-ha: the rendered master ${rendered_master% *} did not answer PING within $limit s; starting anyway"
     fi
   fi
+  # The rendered replicas too, within the same limit: Sentinel tries a node that does not
+  # answer again only a ping period (1 s) later and reports it disconnected until then, so a
+  # Sentinel started before its replicas would hold up the deploy by that second.
+  sed -n "s/^sentinel known-replica $MASTER_NAME \([^ ]*\) \([0-9]*\)\$/\1 \2/p" "$rendered" | while read -r host port; do
+    await_pong "$deadline" -h "$host" -p "$port" || echo "redis-ha: the rendered replica $host did not answer PING within $limit s; starting anyway"
+  done
 fi
 exec docker-entrypoint.sh redis-server "$live" --sentinel

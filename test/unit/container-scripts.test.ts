@@ -173,6 +173,8 @@ const REDIS_ENV = {
 };
 /** Where sentinel-1's rendered config is mounted (the directory of every Sentinel's). */
 const SENTINEL_RENDERED = 'sentinel/sentinel-1.conf';
+// A first start waits for the rendered master and replicas (SENTINEL_CONF's nodes) to answer.
+const NODES_ANSWER = { 'redis-1': { PING: 'PONG' }, 'redis-2': { PING: 'PONG' }, 'redis-3': { PING: 'PONG' } };
 // sentinel-1 restarting: SENTINELS names only its peers, the deployment has three.
 const SENTINEL_ENV = {
   NODE_NAME: 'sentinel-1',
@@ -654,18 +656,25 @@ for (const shell of SHELLS) {
         if (!ready(t)) return;
         const r = await go('sentinel-start.sh', {
           data: { 'sentinel.conf': 'port 26379\n' },
-          replies: { 'redis-1': { PING: 'PONG' } },
+          replies: NODES_ANSWER,
         });
         assert.equal(r.code, 0, r.out);
         assert.equal(monitorLine(await r.data('sentinel.conf')), 'sentinel monitor mymaster redis-1 6379 2', r.out);
       });
 
-      it('a first start waits until the rendered master answers PING (all containers start at once), bounded', async (t) => {
+      it('a first start waits until the rendered master and replicas answer PING (all containers start at once), bounded', async (t) => {
         if (!ready(t)) return;
-        const up = await go('sentinel-start.sh', { replies: { 'redis-1': { PING: 'PONG' } } });
+        const up = await go('sentinel-start.sh', { replies: NODES_ANSWER });
         assert.equal(up.code, 0, up.out);
-        assert.ok(up.calls.some((c) => c.startsWith('redis-1 PING ') && c.endsWith(` ${as('health')}`)), up.calls.join('\n'));
+        for (const node of ['redis-1', 'redis-2', 'redis-3']) {
+          assert.ok(up.calls.some((c) => c.startsWith(`${node} PING `) && c.endsWith(` ${as('health')}`)), up.calls.join('\n'));
+        }
         assert.doesNotMatch(up.out, /did not answer/);
+        // A replica that never answers: started anyway, within the same limit, saying which.
+        const noReplica = await go('sentinel-start.sh', { env: { ...SENTINEL_ENV, REDIS_HA_MASTER_WAIT_S: '1' }, replies: { 'redis-1': { PING: 'PONG' }, 'redis-2': { PING: 'PONG' } } });
+        assert.equal(noReplica.code, 0, noReplica.out);
+        assert.match(noReplica.out, /the rendered replica redis-3 did not answer PING within 1 s; starting anyway/);
+        assert.doesNotMatch(noReplica.out, /redis-[12] did not answer/);
         // The master never answers: it starts anyway once the limit has passed.
         const down = await go('sentinel-start.sh', { env: { ...SENTINEL_ENV, REDIS_HA_MASTER_WAIT_S: '1' } });
         assert.equal(down.code, 0, down.out);
@@ -674,7 +683,7 @@ for (const shell of SHELLS) {
         // A restart (a state that names a master) never waits for it.
         const restart = await go('sentinel-start.sh', { data: { 'sentinel.conf': SENTINEL_CONF } });
         assert.equal(restart.code, 0, restart.out);
-        assert.ok(!restart.calls.some((c) => c.startsWith('redis-1 PING')), restart.calls.join('\n'));
+        assert.ok(!restart.calls.some((c) => /^redis-\d PING/.test(c)), restart.calls.join('\n'));
       });
 
       it('keeps its last state on no answer or an error reply, with the users of now and quoted auth lines', async (t) => {
@@ -708,7 +717,7 @@ for (const shell of SHELLS) {
 
       it('without secret files (auth disabled) writes no auth lines', async (t) => {
         if (!ready(t)) return;
-        const r = await go('sentinel-start.sh', { secrets: {}, replies: { 'redis-1': { PING: 'PONG' } } });
+        const r = await go('sentinel-start.sh', { secrets: {}, replies: NODES_ANSWER });
         assert.equal(r.code, 0, r.out);
         assert.equal(await r.data('sentinel.conf'), SENTINEL_CONF);
         assert.ok(r.calls.every((c) => c.endsWith(` ${as('')}`)), r.calls.join('\n'));
