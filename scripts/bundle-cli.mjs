@@ -110,6 +110,29 @@ const precompiledTemplates = {
   },
 };
 
+/**
+ * `redis-ha presets` without yaml and zod: each preset's text and description, read here
+ * (src/model/preset-descriptions.ts is this module in the bundle). A preset whose file no longer
+ * holds that text is parsed at run time (src/model/preset-list.ts).
+ */
+const presetDescriptions = {
+  name: 'preset-descriptions',
+  setup(b) {
+    b.onResolve({ filter: /\/preset-descriptions\.js$/ }, () => ({ path: 'preset-descriptions', namespace: 'presets' }));
+    b.onLoad({ filter: /.*/, namespace: 'presets' }, async () => {
+      const { parse } = await import('yaml');
+      const dir = join(root, 'presets');
+      const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
+      const entries = [];
+      for (const f of files) {
+        const text = await readFile(join(dir, f), 'utf8');
+        entries.push([text, String(parse(text)?.description ?? '')]);
+      }
+      return { contents: `export const BUILT_DESCRIPTIONS = new Map(${JSON.stringify(entries)});`, resolveDir: root };
+    });
+  },
+};
+
 await rm(join(outdir, 'bundle'), { recursive: true, force: true });
 await build({
   entryPoints: { cli: join(root, 'src', 'cli.ts') },
@@ -126,7 +149,7 @@ await build({
   legalComments: 'linked',
   // The CommonJS libraries (handlebars, ioredis, tsyringe) require() Node's modules.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  plugins: [lazyStringWidth, nxdomainAsItself, precompiledTemplates],
+  plugins: [lazyStringWidth, nxdomainAsItself, precompiledTemplates, presetDescriptions],
   logLevel: 'warning',
 });
 // yargs looks its translations up three folders above its own file: dist/src/locales.

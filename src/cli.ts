@@ -40,6 +40,13 @@ const onSignal = (sig: NodeJS.Signals) => {
   process.stderr.write(`\n${sig} again: quitting now${killed ? ` (ended ${killed} running docker command(s))` : ''}; check with \`redis-ha status\`\n`);
   process.exit(EXIT.interrupted);
 };
+// A reader that stops reading (`redis-ha presets | head -1`) is no error: what is left of the
+// output goes nowhere and the command finishes (and heals) as it would have.
+const readerGone = (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+};
+process.stdout.on('error', readerGone);
+process.stderr.on('error', readerGone);
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 // Children never outlive redis-ha (execa does not clean up detached children itself).

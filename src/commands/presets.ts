@@ -1,6 +1,6 @@
 // `redis-ha presets`: what each preset is, in one line.
 import { lines, type Io } from '../io.js';
-import { listPresets } from '../model/load.js';
+import { listPresets } from '../model/preset-list.js';
 import { printJson, style } from '../report/style.js';
 
 export async function presets() {

@@ -219,7 +219,10 @@ export async function writeDeployment(
     await mkdir(join(dir, privateDir), { recursive: true, mode: 0o700 });
     await chmod(join(dir, privateDir), 0o700);
   }
-  for (const [path, content] of files) result[await writeRendered(dir, path, content)].push(path);
+  // All at once: each file is a handful of small operations, and one after another they left
+  // the process waiting on the file system for most of a render.
+  const outcomes = await Promise.all([...files].map(([path, content]) => writeRendered(dir, path, content)));
+  [...files.keys()].forEach((path, i) => result[outcomes[i]!].push(path));
   // Files this tool wrote before and no longer generates (e.g. haproxy.cfg after
   // switching from full to sentinel). Only those, never a file it did not write. The client
   // files are deploy's (writeClientFiles): a render leaves them to the next deploy.

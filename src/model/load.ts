@@ -240,16 +240,6 @@ export async function loadPresetSource(name: PresetName): Promise<YamlSource> {
   return readYaml(file, `presets/${name}.yaml`);
 }
 
-/** Preset names with their one-line descriptions, from presets/*.yaml. */
-export async function listPresets(): Promise<{ name: PresetName; description: string }[]> {
-  return Promise.all(
-    PRESETS.map(async (name) => {
-      const source = await loadPresetSource(name);
-      return { name, description: String(source.data.description ?? '') };
-    }),
-  );
-}
-
 export async function loadTopology(options: LoadOptions): Promise<LoadedTopology> {
   const overrides = options.overrides ?? [];
   const userFile = options.file

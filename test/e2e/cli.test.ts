@@ -1,17 +1,18 @@
 // The built CLI (node dist/src/cli.js), run as a user runs it, in temp directories.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanEnv, hasAnsi, runCli, runCliOnTty } from '../helpers/cli.js';
 import { which } from '../helpers/binaries.js';
-import { CLI_PATH } from '../helpers/repo.js';
+import { CLI_PATH, REPO_ROOT } from '../helpers/repo.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { billionLaughsYaml } from '../helpers/topology.js';
 import { SCENARIO_NAMES } from '../../src/failover/scenarios.js';
 import { CLUSTER_SCENARIO_NAMES } from '../../src/failover/cluster-scenarios.js';
+import { parse as parseYaml } from 'yaml';
 
 let root: string;
 before(async () => {
@@ -388,6 +389,16 @@ describe('presets', () => {
       ['basic', 'sentinel', 'full', 'cluster'],
     );
     for (const p of list) assert.ok(p.description.length > 10, `${p.name} has a description`);
+    // The bundle answers from the descriptions it read at build time: they are the files' own.
+    for (const p of list) assert.equal(p.description, parseYaml(readFileSync(join(REPO_ROOT, 'presets', `${p.name}.yaml`), 'utf8')).description, p.name);
+  });
+});
+
+describe('a reader that stops reading', () => {
+  it('`presets | true` (stdout closed before the command writes): no error, exit 0', () => {
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI_PATH}" presets | true`], { cwd: root, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.stderr, '');
+    assert.equal(r.status, 0);
   });
 });
 

@@ -56,6 +56,10 @@ describe('what the command line loads before it knows the command', () => {
     for (const f of definitions) assert.deepEqual(packagesReached(join(SRC, 'commands', f)), [], f);
   });
 
+  it('`presets` reaches no library but chalk: no yaml, no zod (the bundle knows the descriptions)', () => {
+    assert.deepEqual(packagesReached(join(SRC, 'commands', 'presets.ts')).filter((p) => !p.startsWith('chalk ')), []);
+  });
+
   it('the check sees imports (it can fail)', () => {
     assert.ok(packagesReached(join(SRC, 'commands', 'render.ts')).some((p) => p.startsWith('handlebars ')));
     assert.ok(!packagesReached(join(SRC, 'commands', 'render.ts')).some((p) => p.startsWith('@peculiar/x509 ')), 'x509 only with TLS, by import()');
