@@ -34,11 +34,16 @@ export interface Beside {
 }
 
 /** min / median / max of the finite values (median not rounded, unlike metrics.ts's), or null. */
-export function spread(values: readonly (number | null | undefined)[]): Spread | null {
+/**
+ * min, center and max of `values`. The center is their median, or with `mean` their mean: the
+ * figure of an idle window cut into slices, where a cost that comes once a minute (a container
+ * healthcheck) lands in one slice and a median would leave it out.
+ */
+export function spread(values: readonly (number | null | undefined)[], center: 'median' | 'mean' = 'median'): Spread | null {
   const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
   if (!v.length) return null;
   const mid = Math.floor(v.length / 2);
-  const median = v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+  const median = center === 'mean' ? v.reduce((a, b) => a + b, 0) / v.length : v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
   return { min: v[0]!, median, max: v.at(-1)!, n: v.length };
 }
 
@@ -47,10 +52,10 @@ export function beside(
   figures: readonly (number | null | undefined)[],
   floorLabel: string,
   floors: readonly (number | null | undefined)[],
-  options: { unit?: Unit; target?: Target; everyRun?: boolean } = {},
+  options: { unit?: Unit; target?: Target; everyRun?: boolean; center?: 'median' | 'mean' } = {},
 ): Beside {
-  const figure = spread(figures);
-  const floor = spread(floors);
+  const figure = spread(figures, options.center);
+  const floor = spread(floors, options.center);
   const ratio =
     figure && floor && floor.min > 0
       ? { min: figure.min / floor.max, median: figure.median / floor.median, max: figure.max / floor.min, n: Math.min(figure.n, floor.n) }

@@ -34,7 +34,7 @@ export async function benchGrowth(options: { runs: number; nothing: IdleCpu; log
     }
     rows.push(
       beside(`${label}: time to healthy`, wall, 'plain compose up to PING', floor),
-      beside(`${label}: idle CPU`, idle, 'nothing deployed', options.nothing.slices, { unit: '%cpu' }),
+      beside(`${label}: idle CPU`, idle, 'nothing deployed', options.nothing.slices, { unit: '%cpu', center: 'mean' }),
     );
   }
   return { rows, runs };

@@ -1,7 +1,8 @@
-// Idle CPU over BENCH_IDLE_S seconds (30) right after `deploy` returned, per preset, beside
+// Idle CPU over BENCH_IDLE_S seconds (60: one healthcheck interval at rest) right after `deploy` returned, per preset, beside
 // nothing deployed and beside the tutorial compose file (converged), and what each costs:
 // container healthchecks (execs per minute, and the Docker engine's CPU that starts them),
-// HAProxy checks, Sentinel pings, the exporter. One window each, its spread over the slices.
+// HAProxy checks, Sentinel pings, the exporter. One window each: its mean (what the machine
+// spent), with the spread over its slices.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { beside, formatValue, type Beside } from './beside.js';
@@ -107,13 +108,13 @@ export async function benchIdle(options: { log: (line: string) => void }): Promi
   } finally {
     await project.down();
   }
-  const rows: Beside[] = [beside('tutorial file idle CPU', tutorial.slices, 'nothing deployed', nothing.slices, { unit: '%cpu' })];
+  const rows: Beside[] = [beside('tutorial file idle CPU', tutorial.slices, 'nothing deployed', nothing.slices, { unit: '%cpu', center: 'mean' })];
   const breakdown = [...formatBreakdown('tutorial file', tutorial, nothing, undefined)];
   for (const preset of PRESETS) {
     const { idle, costs: c } = presets[preset]!;
     rows.push(
-      beside(`${preset} idle CPU`, idle.slices, 'nothing deployed', nothing.slices, { unit: '%cpu' }),
-      beside(`${preset} idle CPU`, idle.slices, 'tutorial file', tutorial.slices, { unit: '%cpu' }),
+      beside(`${preset} idle CPU`, idle.slices, 'nothing deployed', nothing.slices, { unit: '%cpu', center: 'mean' }),
+      beside(`${preset} idle CPU`, idle.slices, 'tutorial file', tutorial.slices, { unit: '%cpu', center: 'mean' }),
     );
     breakdown.push(...formatBreakdown(preset, idle, nothing, c));
   }

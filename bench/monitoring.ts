@@ -24,8 +24,8 @@ export async function benchMonitoring(options: { runs: number; nothing: IdleCpu;
   const prometheusCpu = byRole(on.idle).find((r) => r.role === 'prometheus')?.cpu ?? null;
   options.log(`monitoring idle: full ${on.idle.machine.toFixed(1)} %, --no-monitoring ${off.idle.machine.toFixed(1)} %, Prometheus itself ${prometheusCpu?.toFixed(1)} %`);
   rows.push(
-    beside('full idle CPU', on.idle.slices, 'full --no-monitoring idle CPU', off.idle.slices, { unit: '%cpu' }),
-    beside('full idle CPU', on.idle.slices, 'nothing deployed', options.nothing.slices, { unit: '%cpu' }),
+    beside('full idle CPU', on.idle.slices, 'full --no-monitoring idle CPU', off.idle.slices, { unit: '%cpu', center: 'mean' }),
+    beside('full idle CPU', on.idle.slices, 'nothing deployed', options.nothing.slices, { unit: '%cpu', center: 'mean' }),
   );
 
   // Time to healthy, interleaved.

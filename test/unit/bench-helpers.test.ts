@@ -15,6 +15,11 @@ describe('spread', () => {
     assert.deepEqual(spread([3, null, 1, 2.5, undefined, 10]), { min: 1, median: 2.75, max: 10, n: 4 });
     assert.equal(spread([null]), null);
   });
+
+  it("with center 'mean', the mean in its place: one slice of an idle window that held the healthchecks counts", () => {
+    assert.deepEqual(spread([1, 1, 1, 9], 'mean'), { min: 1, median: 3, max: 9, n: 4 });
+    assert.equal(spread([1, 1, 1, 9])!.median, 1);
+  });
 });
 
 describe('beside', () => {
