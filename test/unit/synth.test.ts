@@ -305,7 +305,7 @@ describe('haproxy.cfg', () => {
     const expectOf = (node: string): string => {
       const b = backends.find((x) => x.startsWith(`backend sentinels_name_${node}\n`));
       assert.ok(b, `backend sentinels_name_${node} exists`);
-      const m = /tcp-check expect string "([^"]*)"/.exec(b);
+      const m = /tcp-check expect (?:min-recv 0 )?string "([^"]*)"/.exec(b);
       assert.ok(m, `backend sentinels_name_${node} has a quoted expect string`);
       return m[1]!.replaceAll('\\r', '\r').replaceAll('\\n', '\n');
     };
