@@ -18,7 +18,7 @@ export interface IdleCosts {
   healthcheckExecsPerMin: number;
   /** Docker engine CPU above nothing deployed: dockerd, containerd, shims, and runc for every exec. */
   engineAboveNothing: number;
-  /** HAProxy's own checks per minute, from the rendered haproxy.cfg (servers with `check` x 60 s / inter). */
+  /** HAProxy's own checks per minute at rest, from the rendered haproxy.cfg (UP servers every inter, DOWN ones every downinter). */
   haproxyChecksPerMin: number | null;
   /** Sentinel PINGs every instance it knows once a second: sentinels x (nodes + other sentinels) x 60. */
   sentinelPingsPerMin: number;
@@ -44,12 +44,29 @@ export function byRole(idle: IdleCpu): { role: string; count: number; cpu: numbe
   return out.filter((r) => r.count > 0);
 }
 
+/**
+ * HAProxy's own checks per minute at rest, from the rendered haproxy.cfg: UP servers every
+ * `inter`, DOWN ones every `downinter` (checks are conclusive, so a DOWN server's check ends on
+ * its answer). At rest the write backend has one server UP (the master), the read backend all but
+ * the master, and of the sentinels_name_* backends the master's has every Sentinel UP, the
+ * others none.
+ */
 async function haproxyChecksPerMin(name: string): Promise<number | null> {
   const cfg = await readFile(resolve('.redis-ha', name, 'haproxy', 'haproxy.cfg'), 'utf8').catch(() => null);
-  const inter = cfg?.match(/default-server .*\binter (\d+)ms/)?.[1];
+  const inter = Number(cfg?.match(/default-server .*\binter (\d+)ms/)?.[1]);
+  const downinter = Number(cfg?.match(/default-server .*\bdowninter (\d+)ms/)?.[1] ?? inter);
   if (!cfg || !inter) return null;
-  const checked = cfg.split('\n').filter((l) => /^\s*server \S+ \S+ .*\bcheck\b/.test(l)).length;
-  return (checked * 60_000) / Number(inter);
+  const servers = (backend: RegExp) =>
+    cfg
+      .split(/\n(?=backend )/)
+      .filter((b) => backend.test(b.split('\n')[0]!))
+      .map((b) => b.split('\n').filter((l) => /^\s*server \S+ \S+ .*\bcheck\b/.test(l)).length);
+  const [write = 0] = servers(/^backend redis_write$/);
+  const [read = 0] = servers(/^backend redis_read$/);
+  const names = servers(/^backend sentinels_name_/);
+  const up = (write ? 1 : 0) + Math.max(0, read - 1) + (names[0] ?? 0);
+  const down = Math.max(0, write - 1) + (read ? 1 : 0) + names.slice(1).reduce((a, b) => a + b, 0);
+  return (up * 60_000) / inter + (down * 60_000) / downinter;
 }
 
 function costs(idle: IdleCpu, nothing: IdleCpu, haproxyChecks: number | null): IdleCosts {
