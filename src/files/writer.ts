@@ -219,8 +219,8 @@ export async function writeDeployment(
     await mkdir(join(dir, privateDir), { recursive: true, mode: 0o700 });
     await chmod(join(dir, privateDir), 0o700);
   }
-  // All at once: each file is a handful of small operations, and one after another they left
-  // the process waiting on the file system for most of a render.
+  // All at once: each file is a handful of small file system calls, with no order between files
+  // (less waiting in a profile of `render`; no change in its wall time on this machine).
   const outcomes = await Promise.all([...files].map(([path, content]) => writeRendered(dir, path, content)));
   [...files.keys()].forEach((path, i) => result[outcomes[i]!].push(path));
   // Files this tool wrote before and no longer generates (e.g. haproxy.cfg after
