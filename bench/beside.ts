@@ -10,8 +10,11 @@ export interface Spread {
   n: number;
 }
 
-/** `ratio`: figure <= k x floor. `plus`: figure <= floor + plus (in the figure's unit). */
-export type Target = { ratio: number } | { plus: number };
+/**
+ * `ratio`: figure <= k x floor. `plus`: figure <= floor + plus (in the figure's unit). `atMost`:
+ * figure <= a bound of its own (issue 14's idle CPU: at most 3 % of one core, whatever the floor).
+ */
+export type Target = { ratio: number } | { plus: number } | { atMost: number };
 
 /** `writes`: a count of writes (acknowledged writes lost). */
 export type Unit = 'ms' | '%cpu' | 'writes';
@@ -67,7 +70,10 @@ export function beside(
     if (options.everyRun) row.everyRun = true;
     const judged = options.everyRun ? figure?.max : figure?.median;
     // Compared without dividing, so that a floor of 0 (no gap at all) still gives a verdict.
-    row.met = judged === undefined || !floor ? null : 'ratio' in options.target ? judged <= options.target.ratio * floor.median : judged - floor.median <= options.target.plus;
+    const t = options.target;
+    if (judged === undefined) row.met = null;
+    else if ('atMost' in t) row.met = judged <= t.atMost;
+    else row.met = !floor ? null : 'ratio' in t ? judged <= t.ratio * floor.median : judged - floor.median <= t.plus;
   }
   return row;
 }
@@ -88,7 +94,8 @@ const formatRatio = (r: Spread | null) => (r ? (r.n > 1 ? `x${r.median.toFixed(2
 const signed = (unit: Unit, d: number | null) => (d === null ? '' : `${d >= 0 ? '+' : '-'}${formatValue(unit, Math.abs(d))}`);
 
 export function formatTarget(unit: Unit, t: Target, everyRun = false): string {
-  return `${'ratio' in t ? `<= ${t.ratio}x` : `<= +${formatValue(unit, t.plus)}`}${everyRun ? ' every run' : ''}`;
+  const bound = 'ratio' in t ? `<= ${t.ratio}x` : 'plus' in t ? `<= +${formatValue(unit, t.plus)}` : `<= ${formatValue(unit, t.atMost)}`;
+  return `${bound}${everyRun ? ' every run' : ''}`;
 }
 
 export const verdict = (met: boolean | null | undefined) => (met === undefined ? '' : met === null ? 'no figure' : met ? 'met' : 'MISSED');

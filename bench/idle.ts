@@ -5,7 +5,7 @@
 // spent), with the spread over its slices.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { beside, formatValue, type Beside } from './beside.js';
+import { beside, formatValue, type Beside, type Target } from './beside.js';
 import { startTutorial } from './baseline.js';
 import { measureIdleCpu, type IdleCpu } from './cpu.js';
 import { withDeployment } from './deploy.js';
@@ -109,6 +109,15 @@ export async function idleOfDeployment(preset: string, name: string, flags: stri
   });
 }
 
+/**
+ * Issue 14's idle targets, sentinel and full: at most 3 % of one core (the machine-wide mean of
+ * the window, nothing deployed included), and below the tutorial file's.
+ */
+const IDLE_TARGETS: Record<string, { atMost: Target; belowTutorial: Target }> = {
+  sentinel: { atMost: { atMost: 3 }, belowTutorial: { ratio: 1 } },
+  full: { atMost: { atMost: 3 }, belowTutorial: { ratio: 1 } },
+};
+
 export async function benchIdle(options: { log: (line: string) => void }): Promise<IdleResult> {
   const nothing = await measureIdleCpu(IDLE_S, IDLE_SLICE_S);
   options.log(`idle CPU nothing deployed: ${formatValue('%cpu', nothing.machine)}`);
@@ -129,9 +138,10 @@ export async function benchIdle(options: { log: (line: string) => void }): Promi
   const breakdown = [...formatBreakdown('tutorial file', tutorial, nothing, undefined)];
   for (const preset of PRESETS) {
     const { idle, costs: c } = presets[preset]!;
+    const target = IDLE_TARGETS[preset];
     rows.push(
-      beside(`${preset} idle CPU`, idle.slices, 'nothing deployed', nothing.slices, { unit: '%cpu', center: 'mean' }),
-      beside(`${preset} idle CPU`, idle.slices, 'tutorial file', tutorial.slices, { unit: '%cpu', center: 'mean' }),
+      beside(`${preset} idle CPU`, idle.slices, 'nothing deployed', nothing.slices, { unit: '%cpu', center: 'mean', ...(target ? { target: target.atMost } : {}) }),
+      beside(`${preset} idle CPU`, idle.slices, 'tutorial file', tutorial.slices, { unit: '%cpu', center: 'mean', ...(target ? { target: target.belowTutorial } : {}) }),
     );
     breakdown.push(...formatBreakdown(preset, idle, nothing, c));
   }

@@ -39,6 +39,18 @@ describe('beside', () => {
     assert.equal(beside('x', [1151], 'f', [1000], { target: { plus: 150 } }).met, false);
   });
 
+  it('a bound of its own (idle CPU at most 3 % of one core), judged on the mean of an idle window, printed beside the floor', () => {
+    const slices = [2, 2, 2, 6.4]; // a healthcheck in one slice: mean 3.1, median 2
+    const b = beside('sentinel idle CPU', slices, 'nothing deployed', [0.7], { unit: '%cpu', center: 'mean', target: { atMost: 3 } });
+    assert.equal(b.met, false);
+    assert.equal(beside('x', [2, 2, 2, 5.9], 'f', [0.7], { unit: '%cpu', center: 'mean', target: { atMost: 3 } }).met, true);
+    // No floor needed for the verdict; no figure, none.
+    assert.equal(beside('x', [2.5], 'f', [], { unit: '%cpu', target: { atMost: 3 } }).met, true);
+    assert.equal(beside('x', [], 'f', [0.7], { unit: '%cpu', target: { atMost: 3 } }).met, null);
+    assert.match(formatSummary([b])[1]!, /^sentinel idle CPU +3\.1 % +nothing deployed 0\.7 % +x4\.43 \+2\.4 % +<= 3\.0 % +MISSED$/);
+    assert.match(formatBeside(b), /target <= 3\.0 % MISSED$/);
+  });
+
   it('a floor of 0 still gives a verdict, without a ratio', () => {
     const b = beside('gap', [300], 'floor gap', [0], { target: { ratio: 1.1 } });
     assert.equal(b.ratio, null);
