@@ -3,6 +3,7 @@
 // are UP exactly when they qualify, and a server that does not qualify fails on its answer
 // ("did not match", L7RSP) instead of waiting out the check timeout (L7TOUT), which is what made
 // a DOWN server's cycle a check timeout longer and HAProxy route a new master that much later.
+// The exception, a Sentinel's nil (no such master), is asserted DOWN only: it still times out.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
