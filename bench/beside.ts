@@ -36,11 +36,11 @@ export interface Beside {
   met?: boolean | null;
 }
 
-/** min / median / max of the finite values (median not rounded, unlike metrics.ts's), or null. */
 /**
- * min, center and max of `values`. The center is their median, or with `mean` their mean: the
- * figure of an idle window cut into slices, where a cost that comes once a minute (a container
- * healthcheck) lands in one slice and a median would leave it out.
+ * min, center and max of the finite `values`, or null. The center (the field `median`, not
+ * rounded, unlike metrics.ts's) is their median, or with `mean` their mean: the figure of an
+ * idle window cut into slices, where a cost that comes once a minute (a container healthcheck)
+ * lands in one slice and a median would leave it out.
  */
 export function spread(values: readonly (number | null | undefined)[], center: 'median' | 'mean' = 'median'): Spread | null {
   const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);

@@ -1,7 +1,7 @@
-// Idle CPU over BENCH_IDLE_S seconds (60: one healthcheck interval at rest) right after `deploy` returned, per preset, beside
-// nothing deployed and beside the tutorial compose file (converged), and what each costs:
-// container healthchecks (execs per minute, and the Docker engine's CPU that starts them),
-// HAProxy checks, Sentinel pings, the exporter. One window each: its mean (what the machine
+// Idle CPU over BENCH_IDLE_S seconds (60: one healthcheck interval at rest) right after `deploy`
+// returned, per preset, beside nothing deployed and beside the tutorial compose file
+// (converged), and what each costs: container healthchecks (execs per minute, and the Docker
+// engine's CPU that starts them), HAProxy checks, Sentinel pings, the exporter. One window each: its mean (what the machine
 // spent), with the spread over its slices.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
